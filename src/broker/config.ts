@@ -1,0 +1,241 @@
+// Broker configuration with Kafka's property names (server.properties). Every key Tributary
+// reads is declared once here with its type, default and validation; Kafka keys that Tributary
+// accepts but does not act on are listed so that a Kafka user's file still starts. Anything else
+// stops start-up with a message naming the key.
+import { readFileSync } from 'node:fs';
+
+type ValueType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
+
+interface ConfigDef {
+  type: ValueType;
+  default: string | null;
+  /** Returns an error message for an invalid value, or null. */
+  validate?: (value: string) => string | null;
+}
+
+const atLeast = (min: number) => (v: string) => (Number(v) >= min ? null : `must be at least ${min}`);
+const oneOf = (...allowed: string[]) => (v: string) =>
+  allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
+
+const DEFS: Record<string, ConfigDef> = {
+  'node.id': { type: 'int', default: '1', validate: atLeast(0) },
+  'broker.id': { type: 'int', default: null, validate: atLeast(-1) },
+  'process.roles': {
+    type: 'list',
+    default: 'broker,controller',
+    validate: (v) =>
+      v.split(',').every((r) => ['broker', 'controller'].includes(r.trim())) ? null : 'roles are broker and/or controller',
+  },
+  listeners: { type: 'string', default: 'PLAINTEXT://:9092' },
+  'advertised.listeners': { type: 'string', default: null },
+  'listener.security.protocol.map': {
+    type: 'string',
+    default: 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
+  },
+  'inter.broker.listener.name': { type: 'string', default: null },
+  'controller.listener.names': { type: 'string', default: 'CONTROLLER' },
+  'controller.quorum.voters': { type: 'string', default: '' },
+  'controller.quorum.bootstrap.servers': { type: 'string', default: '' },
+  'cluster.id': { type: 'string', default: null },
+  'log.dirs': { type: 'list', default: null },
+  'log.dir': { type: 'string', default: '/tmp/kafka-logs' },
+  'metadata.log.dir': { type: 'string', default: null },
+  'num.partitions': { type: 'int', default: '1', validate: atLeast(1) },
+  'default.replication.factor': { type: 'int', default: '1', validate: atLeast(1) },
+  'auto.create.topics.enable': { type: 'boolean', default: 'true' },
+  'delete.topic.enable': { type: 'boolean', default: 'true' },
+  'message.max.bytes': { type: 'int', default: '1048588', validate: atLeast(0) },
+  'socket.request.max.bytes': { type: 'int', default: '104857600', validate: atLeast(1) },
+  'queued.max.requests': { type: 'int', default: '500', validate: atLeast(1) },
+  'log.segment.bytes': { type: 'int', default: String(1024 * 1024 * 1024), validate: atLeast(14) },
+  'log.roll.ms': { type: 'long', default: null, validate: atLeast(1) },
+  'log.roll.hours': { type: 'int', default: '168', validate: atLeast(1) },
+  'log.retention.ms': { type: 'long', default: null, validate: atLeast(-1) },
+  'log.retention.minutes': { type: 'int', default: null, validate: atLeast(-1) },
+  'log.retention.hours': { type: 'int', default: '168', validate: atLeast(-1) },
+  'log.retention.bytes': { type: 'long', default: '-1', validate: atLeast(-1) },
+  'log.retention.check.interval.ms': { type: 'long', default: '300000', validate: atLeast(1) },
+  'log.flush.interval.messages': { type: 'long', default: '9223372036854775807', validate: atLeast(1) },
+  'log.flush.interval.ms': { type: 'long', default: null, validate: atLeast(0) },
+  'log.flush.scheduler.interval.ms': { type: 'long', default: '9223372036854775807', validate: atLeast(0) },
+  'log.index.interval.bytes': { type: 'int', default: '4096', validate: atLeast(0) },
+  'log.index.size.max.bytes': { type: 'int', default: String(10 * 1024 * 1024), validate: atLeast(4) },
+  'log.message.timestamp.type': { type: 'string', default: 'CreateTime', validate: oneOf('CreateTime', 'LogAppendTime') },
+  'log.cleanup.policy': { type: 'list', default: 'delete' },
+  'log.segment.delete.delay.ms': { type: 'long', default: '60000', validate: atLeast(0) },
+  'min.insync.replicas': { type: 'int', default: '1', validate: atLeast(1) },
+  'offsets.topic.num.partitions': { type: 'int', default: '50', validate: atLeast(1) },
+  'offsets.topic.replication.factor': { type: 'int', default: '3', validate: atLeast(1) },
+  'offsets.topic.segment.bytes': { type: 'int', default: String(100 * 1024 * 1024), validate: atLeast(1) },
+  'offsets.retention.minutes': { type: 'int', default: '10080', validate: atLeast(1) },
+  'offsets.retention.check.interval.ms': { type: 'long', default: '600000', validate: atLeast(1) },
+  'offsets.commit.timeout.ms': { type: 'int', default: '5000', validate: atLeast(1) },
+  'group.initial.rebalance.delay.ms': { type: 'int', default: '3000', validate: atLeast(0) },
+  'group.min.session.timeout.ms': { type: 'int', default: '6000', validate: atLeast(0) },
+  'group.max.session.timeout.ms': { type: 'int', default: '1800000', validate: atLeast(0) },
+  'group.max.size': { type: 'int', default: '2147483647', validate: atLeast(1) },
+  'transaction.state.log.num.partitions': { type: 'int', default: '50', validate: atLeast(1) },
+  'transaction.state.log.replication.factor': { type: 'int', default: '3', validate: atLeast(1) },
+  'transaction.state.log.min.isr': { type: 'int', default: '2', validate: atLeast(1) },
+  'transactional.id.expiration.ms': { type: 'int', default: '604800000', validate: atLeast(1) },
+  'transaction.max.timeout.ms': { type: 'int', default: '900000', validate: atLeast(1) },
+  'producer.id.expiration.ms': { type: 'int', default: '86400000', validate: atLeast(1) },
+  'fetch.max.bytes': { type: 'int', default: String(55 * 1024 * 1024), validate: atLeast(1024) },
+  'max.incremental.fetch.session.cache.slots': { type: 'int', default: '1000', validate: atLeast(0) },
+  'replica.lag.time.max.ms': { type: 'long', default: '30000', validate: atLeast(0) },
+};
+
+// Kafka broker keys that a Kafka user's server.properties commonly carries and that Tributary
+// accepts without acting on (threads and socket buffers are Java-specific tuning).
+const ACCEPTED_WITHOUT_EFFECT = new Set([
+  'num.network.threads', 'num.io.threads', 'num.replica.fetchers', 'num.recovery.threads.per.data.dir',
+  'socket.send.buffer.bytes', 'socket.receive.buffer.bytes', 'background.threads',
+  'log.cleaner.enable', 'log.cleaner.threads', 'log.cleaner.dedupe.buffer.size', 'log.cleaner.backoff.ms',
+  'log.cleaner.delete.retention.ms', 'log.cleaner.min.compaction.lag.ms', 'log.cleaner.max.compaction.lag.ms',
+  'log.cleaner.min.cleanable.ratio', 'log.preallocate', 'unclean.leader.election.enable',
+  'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'compression.type',
+  'share.coordinator.state.topic.replication.factor', 'share.coordinator.state.topic.min.isr',
+  'metadata.log.max.record.bytes.between.snapshots', 'metadata.max.retention.bytes',
+  'controlled.shutdown.enable', 'request.timeout.ms', 'connections.max.idle.ms', 'metric.reporters',
+  'confluent.support.metrics.enable', 'replica.fetch.max.bytes', 'replica.socket.timeout.ms',
+]);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses Java .properties text: `key=value`, `key: value` or `key value`; `#`/`!` comments;
+ * trailing backslash continues a line. */
+export function parseProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i]!.trimStart();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.trimStart();
+    const m = /^((?:\\.|[^=:\s\\])+)\s*[=:\s]\s*(.*)$/.exec(line);
+    const key = (m === null ? line : m[1]!).replace(/\\(.)/g, '$1');
+    out.set(key, m === null ? '' : m[2]!.trimEnd());
+  }
+  return out;
+}
+
+/** A validated broker configuration. Typed getters read the value or the default. */
+export class BrokerConfig {
+  private constructor(private readonly values: Map<string, string>) {}
+
+  static fromProperties(props: Map<string, string>): BrokerConfig {
+    for (const [key, value] of props) {
+      const def = DEFS[key];
+      if (def === undefined) {
+        if (ACCEPTED_WITHOUT_EFFECT.has(key) || key.startsWith('listener.name.') || key.startsWith('ssl.') || key.startsWith('sasl.')) continue;
+        throw new ConfigError(`Unknown configuration '${key}'`);
+      }
+      const problem = checkType(def.type, value) ?? def.validate?.(value.trim()) ?? null;
+      if (problem !== null) throw new ConfigError(`Invalid value '${value}' for configuration '${key}': ${problem}`);
+    }
+    const cfg = new BrokerConfig(new Map([...props].map(([k, v]) => [k, v.trim()])));
+    cfg.crossCheck();
+    return cfg;
+  }
+
+  static load(file: string | null, overrides: Map<string, string>): BrokerConfig {
+    const props = file === null ? new Map<string, string>() : parseProperties(readFileSync(file, 'utf8'));
+    for (const [k, v] of overrides) props.set(k, v);
+    return BrokerConfig.fromProperties(props);
+  }
+
+  has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  raw(key: string): string | null {
+    if (this.values.has(key)) return this.values.get(key)!;
+    const def = DEFS[key];
+    if (def === undefined) throw new Error(`configuration '${key}' is not declared`);
+    return def.default;
+  }
+
+  string(key: string): string {
+    const v = this.raw(key);
+    if (v === null) throw new ConfigError(`Missing required configuration '${key}'`);
+    return v;
+  }
+
+  int(key: string): number {
+    return Number(this.string(key));
+  }
+
+  /** Longs are read as numbers: values past 2^53 (Long.MAX_VALUE as "never") become Infinity. */
+  long(key: string): number {
+    const v = this.string(key);
+    return v === '9223372036854775807' ? Number.POSITIVE_INFINITY : Number(v);
+  }
+
+  bool(key: string): boolean {
+    return this.string(key).toLowerCase() === 'true';
+  }
+
+  list(key: string): string[] {
+    const v = this.raw(key);
+    return v === null ? [] : v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  }
+
+  get nodeId(): number {
+    return this.has('node.id') || !this.has('broker.id') ? this.int('node.id') : this.int('broker.id');
+  }
+
+  get logDirs(): string[] {
+    const dirs = this.list('log.dirs');
+    return dirs.length > 0 ? dirs : [this.string('log.dir')];
+  }
+
+  get roles(): string[] {
+    return this.list('process.roles');
+  }
+
+  get retentionMs(): number {
+    if (this.has('log.retention.ms')) return this.long('log.retention.ms');
+    if (this.has('log.retention.minutes')) return minutesOrUnlimited(this.int('log.retention.minutes'));
+    const hours = this.int('log.retention.hours');
+    return hours < 0 ? -1 : hours * 3_600_000;
+  }
+
+  get segmentMs(): number {
+    if (this.has('log.roll.ms')) return this.long('log.roll.ms');
+    return this.int('log.roll.hours') * 3_600_000;
+  }
+
+  get flushMs(): number {
+    if (this.has('log.flush.interval.ms')) return this.long('log.flush.interval.ms');
+    return this.long('log.flush.scheduler.interval.ms');
+  }
+
+  private crossCheck(): void {
+    const roles = this.roles;
+    if (roles.length === 0) throw new ConfigError(`Invalid value '' for configuration 'process.roles': at least one role is required`);
+    if (this.has('broker.id') && this.has('node.id') && this.int('broker.id') !== this.int('node.id')) {
+      throw new ConfigError(`Configuration 'broker.id' (${this.int('broker.id')}) must equal 'node.id' (${this.int('node.id')})`);
+    }
+  }
+}
+
+function minutesOrUnlimited(minutes: number): number {
+  return minutes < 0 ? -1 : minutes * 60_000;
+}
+
+function checkType(type: ValueType, raw: string): string | null {
+  const value = raw.trim();
+  switch (type) {
+    case 'int':
+      return /^-?\d+$/.test(value) && Math.abs(Number(value)) <= 2 ** 31 ? null : 'expected an integer';
+    case 'long':
+      return /^-?\d+$/.test(value) ? null : 'expected an integer';
+    case 'double':
+      return value !== '' && Number.isFinite(Number(value)) ? null : 'expected a number';
+    case 'boolean':
+      return /^(true|false)$/i.test(value) ? null : 'expected true or false';
+    default:
+      return null;
+  }
+}
