@@ -1,0 +1,121 @@
+// Starts real broker processes (`bin/tributary.js server`) on free loopback ports for
+// integration tests, and stops or kills them.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const tributaryBin = join(projectRoot, 'bin', 'tributary.js');
+
+/** A port that was free a moment ago (the OS picks it; we release it for the broker). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export function tempDir(prefix = 'tributary-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface BrokerProcessOptions {
+  dataDir?: string;
+  port?: number;
+  overrides?: Record<string, string>;
+}
+
+export class BrokerProcess {
+  private child: ChildProcess | null = null;
+  private output = '';
+  readonly dataDir: string;
+  private ownsDataDir: boolean;
+  port = 0;
+
+  constructor(private readonly opts: BrokerProcessOptions = {}) {
+    this.ownsDataDir = opts.dataDir === undefined;
+    this.dataDir = opts.dataDir ?? tempDir();
+  }
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** Everything the broker wrote to stdout and stderr so far (for assertion messages). */
+  get logs(): string {
+    return this.output;
+  }
+
+  async start(): Promise<this> {
+    if (this.port === 0) this.port = this.opts.port ?? (await freePort());
+    const overrides: Record<string, string> = {
+      listeners: `PLAINTEXT://127.0.0.1:${this.port}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${this.port}`,
+      'log.dirs': this.dataDir,
+      ...this.opts.overrides,
+    };
+    const args = [tributaryBin, 'server'];
+    for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TRIBUTARY_LOG_LEVEL: process.env['TRIBUTARY_LOG_LEVEL'] ?? 'info' },
+    });
+    this.child = child;
+    await new Promise<void>((resolveStart, reject) => {
+      const timer = setTimeout(() => reject(new Error(`broker did not start within 20 s:\n${this.output}`)), 20_000);
+      const onData = (chunk: Buffer) => {
+        this.output += chunk.toString();
+        // The server prints this line once every listener is bound and start-up is complete.
+        if (this.output.includes('"msg":"started"')) {
+          clearTimeout(timer);
+          resolveStart();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`broker exited during start-up (code ${code}, signal ${signal}):\n${this.output}`));
+      });
+    });
+    return this;
+  }
+
+  /** SIGTERM and wait for a clean exit; returns the exit code. */
+  async stop(): Promise<number | null> {
+    return this.signal('SIGTERM');
+  }
+
+  /** SIGKILL: no shutdown hooks run, as after a crash. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<number | null> {
+    const child = this.child;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill(sig);
+    const code = await exited;
+    this.child = null;
+    return code;
+  }
+
+  /** Stops the broker and removes its data directory if the helper created it. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function startBroker(opts: BrokerProcessOptions = {}): Promise<BrokerProcess> {
+  return new BrokerProcess(opts).start();
+}

@@ -1,0 +1,46 @@
+// Third-party clients used by integration tests: kcat and confluent-kafka (both librdkafka),
+// run as child processes with a bounded time.
+import { execFile, spawn } from 'node:child_process';
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command with optional stdin; resolves (never rejects) with its output once it exits. */
+export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolveRun) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export function kcat(args: string[], opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<RunResult> {
+  return run('kcat', args, opts);
+}
+
+/** Debian's python3 (the one python3-confluent-kafka installs into), not a pyenv shim. */
+export const systemPython = '/usr/bin/python3';
+
+/** Runs a Python script with confluent-kafka; the script prints JSON on its last line. */
+export async function python<T>(script: string, args: string[] = [], timeoutMs = 60_000): Promise<T> {
+  const r = await run(systemPython, ['-c', script, ...args], { timeoutMs });
+  if (r.code !== 0) throw new Error(`python exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as T;
+}
+
+export function hasCommand(cmd: string): Promise<boolean> {
+  return new Promise((r) => execFile('sh', ['-c', `command -v ${cmd}`], (err) => r(err === null)));
+}
