@@ -245,6 +245,13 @@ test('corrupt and truncated input to every codec raises only CorruptRecordError'
   }
 });
 
+test('an unbounded limit (Infinity) is accepted by every codec', () => {
+  const input = mixedBytes(5000);
+  for (const [name, type] of CODECS) {
+    assert.ok(decompress(type, compress(type, input), Infinity).equals(input), name);
+  }
+});
+
 test('unknown compression type is corrupt', () => {
   assertCorrupt(() => decompress(6 as CompressionType, Buffer.from('x'), 10), /unknown compression type 6/);
 });

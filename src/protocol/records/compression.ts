@@ -5,6 +5,7 @@
 // otherwise stops producing output once the limit is passed. Every failure on bad input surfaces
 // as CorruptRecordError; nothing from the native libraries escapes raw.
 import { createRequire } from 'node:module';
+import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { compressSync as snappyCompressSync, uncompressSync as snappyUncompressSync } from 'snappy';
@@ -92,8 +93,9 @@ function corrupt(codec: string, err: unknown): CorruptRecordError {
 
 function gunzipBounded(data: Buffer, maxOutputBytes: number): Buffer {
   try {
-    // maxOutputLength must be >= 1; a limit of 0 is then checked on the result.
-    const out = gunzipSync(data, { maxOutputLength: Math.max(1, maxOutputBytes) });
+    // maxOutputLength must lie in 1..buffer.constants.MAX_LENGTH; a limit of 0 is checked on the result.
+    const maxOutputLength = Math.min(Math.max(1, maxOutputBytes), bufferConstants.MAX_LENGTH);
+    const out = gunzipSync(data, { maxOutputLength });
     if (out.length > maxOutputBytes) throw tooLarge('gzip', out.length, maxOutputBytes);
     return out;
   } catch (err) {
