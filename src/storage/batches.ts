@@ -1,0 +1,129 @@
+// Header-level work on a buffer of concatenated v2 batches, shared by PartitionLog and
+// MemoryPartitionLog: splitting an append into batches, patching offsets/epoch/timestamps in place,
+// and (only for ListOffsets by timestamp) walking the records of one batch.
+import {
+  ATTRIBUTES_OFFSET,
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_TIMESTAMP_TYPE_LOG_APPEND,
+  ATTR_TRANSACTIONAL,
+  BASE_OFFSET_OFFSET,
+  CRC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  readBatchHeader,
+  type BatchHeader,
+} from '../protocol/records/batch-header.js';
+import { crc32c } from '../protocol/records/crc32c.js';
+import { readVarint, readVarlong } from '../protocol/varint.js';
+import { CorruptRecordError, InvalidRecordError, RecordTooLargeError } from './errors.js';
+import type { ProducerBatch } from './producer-state.js';
+
+export interface ParsedBatch {
+  position: number;
+  header: BatchHeader;
+}
+
+/**
+ * Splits `records` into batches, checking only what is cheap: each batch header is whole, its
+ * length fits the buffer, magic is 2, it is no larger than `maxBatchBytes`, and its record count
+ * matches lastOffsetDelta (offsets are assigned from it). CRC is the caller's job on produce.
+ */
+export function parseAppendBatches(records: Buffer, maxBatchBytes: number, where: string): ParsedBatch[] {
+  const out: ParsedBatch[] = [];
+  let pos = 0;
+  while (pos < records.length) {
+    if (records.length - pos < RECORD_BATCH_OVERHEAD) {
+      throw new CorruptRecordError(`${where}: ${records.length - pos} trailing bytes at ${pos} are not a whole batch header`);
+    }
+    const header = readBatchHeader(records, pos);
+    if (header.sizeInBytes < RECORD_BATCH_OVERHEAD || pos + header.sizeInBytes > records.length) {
+      throw new CorruptRecordError(`${where}: batch at ${pos} claims ${header.sizeInBytes} bytes, ${records.length - pos} available`);
+    }
+    if (header.magic !== 2) throw new CorruptRecordError(`${where}: batch at ${pos} has magic ${header.magic}`);
+    if (header.sizeInBytes > maxBatchBytes) {
+      throw new RecordTooLargeError(`${where}: batch of ${header.sizeInBytes} bytes exceeds max.message.bytes ${maxBatchBytes}`);
+    }
+    if (header.recordsCount < 1 || header.lastOffsetDelta !== header.recordsCount - 1) {
+      throw new InvalidRecordError(`${where}: batch at ${pos} has ${header.recordsCount} records but lastOffsetDelta ${header.lastOffsetDelta}`);
+    }
+    out.push({ position: pos, header });
+    pos += header.sizeInBytes;
+  }
+  return out;
+}
+
+export function producerBatchOf(header: BatchHeader): ProducerBatch {
+  return {
+    producerId: header.producerId,
+    producerEpoch: header.producerEpoch,
+    baseSequence: header.baseSequence,
+    lastOffsetDelta: header.lastOffsetDelta,
+    isTransactional: (header.attributes & ATTR_TRANSACTIONAL) !== 0,
+    isControl: (header.attributes & ATTR_CONTROL) !== 0,
+  };
+}
+
+/** Patches baseOffset and partitionLeaderEpoch; neither is covered by the CRC. */
+export function patchOffsetAndEpoch(records: Buffer, position: number, baseOffset: number, leaderEpoch: number): void {
+  records.writeBigInt64BE(BigInt(baseOffset), position + BASE_OFFSET_OFFSET);
+  records.writeInt32BE(leaderEpoch, position + PARTITION_LEADER_EPOCH_OFFSET);
+}
+
+/** Sets LogAppendTime: timestamp type bit and maxTimestamp, then recomputes the CRC they change. */
+export function patchLogAppendTime(records: Buffer, position: number, sizeInBytes: number, nowMs: number): void {
+  const attributes = records.readInt16BE(position + ATTRIBUTES_OFFSET);
+  records.writeInt16BE(attributes | ATTR_TIMESTAMP_TYPE_LOG_APPEND, position + ATTRIBUTES_OFFSET);
+  records.writeBigInt64BE(BigInt(nowMs), position + MAX_TIMESTAMP_OFFSET);
+  records.writeUInt32BE(crc32c(records.subarray(position + ATTRIBUTES_OFFSET, position + sizeInBytes)), position + CRC_OFFSET);
+}
+
+/** Decompresses the records section of a batch; supplied by the broker (storage has no codecs). */
+export type RecordsDecompressor = (compression: number, compressed: Buffer) => Buffer;
+
+export interface RecordTimestamp {
+  offset: number;
+  timestamp: number;
+}
+
+/**
+ * The first record of the batch in `batch` (bytes of one whole batch) whose offset is >=
+ * minOffset and whose timestamp satisfies `accept`. For LogAppendTime batches every record has the
+ * batch's maxTimestamp. A compressed batch without a decompressor is answered at batch level (its
+ * first eligible offset with its maxTimestamp): an approximation the broker avoids by passing one.
+ */
+export function findRecordInBatch(
+  batch: Buffer,
+  minOffset: number,
+  accept: (timestamp: number) => boolean,
+  decompress?: RecordsDecompressor,
+): RecordTimestamp | null {
+  const header = readBatchHeader(batch, 0);
+  const baseOffset = Number(header.baseOffset);
+  const maxTimestamp = Number(header.maxTimestamp);
+  const compression = header.attributes & ATTR_COMPRESSION_MASK;
+  if ((header.attributes & ATTR_TIMESTAMP_TYPE_LOG_APPEND) !== 0 || (compression !== 0 && decompress === undefined)) {
+    const offset = Math.max(baseOffset, minOffset);
+    return offset <= baseOffset + header.lastOffsetDelta && accept(maxTimestamp) ? { offset, timestamp: maxTimestamp } : null;
+  }
+  let body = batch.subarray(RECORD_BATCH_OVERHEAD, header.sizeInBytes);
+  if (compression !== 0) body = decompress!(compression, body);
+  const baseTimestamp = header.baseTimestamp;
+  let pos = 0;
+  for (let i = 0; i < header.recordsCount; i++) {
+    const length = readVarint(body, pos);
+    if (length === null) return null;
+    const start = length.next;
+    // attributes int8, then timestampDelta varlong, offsetDelta varint
+    const tsDelta = readVarlong(body, start + 1);
+    if (tsDelta === null) return null;
+    const offsetDelta = readVarint(body, tsDelta.next);
+    if (offsetDelta === null) return null;
+    const offset = baseOffset + offsetDelta.value;
+    const timestamp = Number(baseTimestamp + tsDelta.value);
+    if (offset >= minOffset && accept(timestamp)) return { offset, timestamp };
+    pos = start + length.value;
+  }
+  return null;
+}

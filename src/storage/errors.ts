@@ -1,0 +1,65 @@
+// Typed storage errors. Each carries the Kafka error code the broker should put in its response
+// and where it happened; programmer errors (broken invariants) are plain assertions instead.
+
+export abstract class StorageError extends Error {
+  /** Kafka protocol error code for the response. */
+  abstract readonly errorCode: number;
+  abstract readonly retriable: boolean;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** OFFSET_OUT_OF_RANGE (1). */
+export class OffsetOutOfRangeError extends StorageError {
+  readonly errorCode = 1;
+  readonly retriable = false;
+}
+
+/** CORRUPT_MESSAGE (2): the bytes of a batch do not describe a valid batch. */
+export class CorruptRecordError extends StorageError {
+  readonly errorCode = 2;
+  readonly retriable = true;
+}
+
+/** MESSAGE_TOO_LARGE (10): a batch is larger than max.message.bytes (Kafka: RecordTooLargeException). */
+export class RecordTooLargeError extends StorageError {
+  readonly errorCode = 10;
+  readonly retriable = false;
+}
+
+/** RECORD_LIST_TOO_LARGE (18): the append is larger than a segment can hold (Kafka: RecordBatchTooLargeException). */
+export class RecordBatchTooLargeError extends StorageError {
+  readonly errorCode = 18;
+  readonly retriable = false;
+}
+
+/** OUT_OF_ORDER_SEQUENCE_NUMBER (45). */
+export class OutOfOrderSequenceError extends StorageError {
+  readonly errorCode = 45;
+  readonly retriable = false;
+}
+
+/** INVALID_PRODUCER_EPOCH (47): the batch carries an epoch older than the one we know. */
+export class InvalidProducerEpochError extends StorageError {
+  readonly errorCode = 47;
+  readonly retriable = false;
+}
+
+/** KAFKA_STORAGE_ERROR (56): the disk failed under us (write/fsync error). */
+export class KafkaStorageError extends StorageError {
+  readonly errorCode = 56;
+  readonly retriable = true;
+}
+
+/** INVALID_RECORD (87): e.g. several idempotent batches in one append. */
+export class InvalidRecordError extends StorageError {
+  readonly errorCode = 87;
+  readonly retriable = false;
+}
+
+/** Throws (a programmer error, not a Kafka error) when an invariant is broken. */
+export function invariant(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`storage invariant violated: ${message}`);
+}

@@ -1,0 +1,221 @@
+// Owns the log directories (log.dirs): opens every partition found at start-up, creates new ones,
+// runs retention / flush / checkpoint timers, and writes the clean-shutdown marker on close.
+//
+// Start-up after a clean shutdown reads only directory listings, checkpoint files and the tail of
+// each active segment; segment contents are validated only when the marker is missing. The marker
+// is deleted as soon as it has been read, so a crash at any later point leads to recovery.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RecordsDecompressor } from './batches.js';
+import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint, fsyncDir, type OffsetCheckpoint } from './checkpoint.js';
+import { systemClock, type Clock } from './clock.js';
+import type { LogConfig } from './config.js';
+import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, parsePartitionDirName } from './files.js';
+import { MemoryPartitionLog } from './memory-partition-log.js';
+import { PartitionLog } from './partition-log.js';
+import type { PartitionStore } from './partition-store.js';
+import type { RecoveryHooks } from './recovery.js';
+
+export interface LogManagerOptions {
+  /** log.dirs; ignored when inMemory. */
+  logDirs: readonly string[];
+  /** Config for partitions found at start-up (topic overrides come from configFor). */
+  defaultConfig: LogConfig;
+  /** Per-topic config for partitions found at start-up; defaults to defaultConfig. */
+  configFor?: (topic: string) => LogConfig;
+  clock?: Clock;
+  /** Keep logs in memory (MemoryPartitionLog); nothing touches the disk. */
+  inMemory?: boolean;
+  /** log.retention.check.interval.ms (default 300000). */
+  retentionCheckIntervalMs?: number;
+  /** How often flush.ms is checked (Kafka: log.flush.scheduler.interval.ms); default 1000. */
+  flushCheckIntervalMs?: number;
+  /** log.flush.offset.checkpoint.interval.ms (default 60000). */
+  checkpointIntervalMs?: number;
+  recoveryHooks?: RecoveryHooks;
+  decompress?: RecordsDecompressor;
+}
+
+interface HostedLog {
+  store: PartitionStore;
+  /** The log dir holding it; null in memory. */
+  logDir: string | null;
+}
+
+export class LogManager {
+  private readonly logs = new Map<string, HostedLog>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly clock: Clock;
+  private closed = false;
+  /** Partitions opened per log dir at start-up, and whether that dir had shut down cleanly. */
+  readonly startup: { logDir: string; partitions: number; hadCleanShutdown: boolean }[] = [];
+
+  private constructor(private readonly options: LogManagerOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Opens every partition in every log dir. Timers start with startTimers(). */
+  static open(options: LogManagerOptions): LogManager {
+    const manager = new LogManager(options);
+    if (!options.inMemory) for (const dir of options.logDirs) manager.loadDir(dir);
+    return manager;
+  }
+
+  get inMemory(): boolean {
+    return this.options.inMemory === true;
+  }
+
+  get(topic: string, partition: number): PartitionStore | undefined {
+    return this.logs.get(partitionKey(topic, partition))?.store;
+  }
+
+  getOrCreate(topic: string, partition: number, config: LogConfig = this.configFor(topic)): PartitionStore {
+    this.ensureOpen();
+    const existing = this.get(topic, partition);
+    if (existing !== undefined) return existing;
+    let hosted: HostedLog;
+    if (this.inMemory) {
+      hosted = { store: new MemoryPartitionLog(topic, partition, config, this.clock, this.options.decompress), logDir: null };
+    } else {
+      const logDir = this.leastLoadedDir();
+      const store = PartitionLog.open(logDir, topic, partition, config, this.clock, {
+        // A new partition has nothing to recover; if a directory was left behind, validate it.
+        hadCleanShutdown: false,
+        recoveryPointOffset: 0,
+        managed: true,
+        recoveryHooks: this.options.recoveryHooks,
+        decompress: this.options.decompress,
+      });
+      hosted = { store, logDir };
+    }
+    this.logs.set(partitionKey(topic, partition), hosted);
+    return hosted.store;
+  }
+
+  /** Every hosted partition. */
+  *all(): IterableIterator<{ topic: string; partition: number; store: PartitionStore }> {
+    for (const { store } of this.logs.values()) yield { topic: store.topic, partition: store.partition, store };
+  }
+
+  deletePartition(topic: string, partition: number): boolean {
+    const key = partitionKey(topic, partition);
+    const hosted = this.logs.get(key);
+    if (hosted === undefined) return false;
+    this.logs.delete(key);
+    hosted.store.delete();
+    return true;
+  }
+
+  /** Applies a topic's new config to all of its partitions. */
+  updateConfig(topic: string, config: LogConfig): void {
+    for (const { store } of this.logs.values()) if (store.topic === topic) store.updateConfig(config);
+  }
+
+  /** Retention on every partition; returns the number of segments deleted. */
+  enforceRetention(nowMs: number = this.clock.nowMs()): number {
+    let deleted = 0;
+    for (const { store } of this.logs.values()) deleted += store.enforceRetention(nowMs);
+    return deleted;
+  }
+
+  /** fsyncs partitions whose flush.ms has passed; returns how many were flushed. */
+  flushDue(nowMs: number = this.clock.nowMs()): number {
+    let flushed = 0;
+    for (const { store } of this.logs.values()) if (store.flushIfDue(nowMs)) flushed++;
+    return flushed;
+  }
+
+  /** Writes recovery-point and log-start-offset checkpoints of every log dir (atomically). */
+  checkpoint(): void {
+    if (this.inMemory) return;
+    for (const dir of this.options.logDirs) {
+      const recovery: OffsetCheckpoint = new Map();
+      const start: OffsetCheckpoint = new Map();
+      for (const [key, hosted] of this.logs) {
+        if (hosted.logDir !== dir) continue;
+        recovery.set(key, hosted.store.recoveryPointOffset);
+        start.set(key, hosted.store.logStartOffset);
+      }
+      writeOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE), recovery);
+      writeOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE), start);
+    }
+  }
+
+  /** Retention, flush and checkpoint timers; unref'd so they never keep the process alive. */
+  startTimers(): void {
+    if (this.timers.length > 0) return;
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.options.retentionCheckIntervalMs ?? 300000, () => this.enforceRetention());
+    every(this.options.flushCheckIntervalMs ?? 1000, () => this.flushDue());
+    if (!this.inMemory) every(this.options.checkpointIntervalMs ?? 60000, () => this.checkpoint());
+  }
+
+  /** Clean shutdown: close every log, write checkpoints, then the clean-shutdown marker. */
+  close(): void {
+    if (this.closed) return;
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    for (const { store } of this.logs.values()) store.close();
+    this.checkpoint();
+    if (!this.inMemory) {
+      for (const dir of this.options.logDirs) {
+        fs.writeFileSync(path.join(dir, CLEAN_SHUTDOWN_FILE), '');
+        fsyncDir(dir);
+      }
+    }
+    this.closed = true;
+  }
+
+  private loadDir(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
+    const hadCleanShutdown = fs.existsSync(marker);
+    const recoveryPoints = readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE));
+    const startOffsets = readOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    if (hadCleanShutdown) {
+      fs.rmSync(marker);
+      fsyncDir(dir);
+    }
+    let partitions = 0;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const parsed = parsePartitionDirName(entry.name);
+      if (parsed === null) continue;
+      const key = partitionKey(parsed.topic, parsed.partition);
+      if (this.logs.has(key)) throw new Error(`partition ${entry.name} found in two log dirs (${this.logs.get(key)!.logDir} and ${dir})`);
+      const store = PartitionLog.open(dir, parsed.topic, parsed.partition, this.configFor(parsed.topic), this.clock, {
+        recoveryPointOffset: recoveryPoints.get(key) ?? 0,
+        logStartOffset: startOffsets.get(key),
+        // A partition missing from the checkpoint was created after it: validate it.
+        hadCleanShutdown: hadCleanShutdown && recoveryPoints.has(key),
+        managed: true,
+        recoveryHooks: this.options.recoveryHooks,
+        decompress: this.options.decompress,
+      });
+      this.logs.set(key, { store, logDir: dir });
+      partitions++;
+    }
+    this.startup.push({ logDir: dir, partitions, hadCleanShutdown });
+  }
+
+  private configFor(topic: string): LogConfig {
+    return this.options.configFor?.(topic) ?? this.options.defaultConfig;
+  }
+
+  private leastLoadedDir(): string {
+    const counts = new Map<string, number>(this.options.logDirs.map((d) => [d, 0]));
+    for (const h of this.logs.values()) if (h.logDir !== null) counts.set(h.logDir, (counts.get(h.logDir) ?? 0) + 1);
+    let best: string | undefined;
+    for (const [dir, n] of counts) if (best === undefined || n < counts.get(best)!) best = dir;
+    if (best === undefined) throw new Error('LogManager has no log dirs');
+    return best;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error('LogManager is closed');
+  }
+}

@@ -1,0 +1,424 @@
+// One segment: a `.log` file that is a plain concatenation of v2 batches, plus its sparse offset
+// and time indexes. The segment never decodes records; it only reads batch headers.
+//
+// Invariants: batches in the file have strictly increasing offsets, all >= baseOffset and with
+// (offset - baseOffset) <= Int32.MAX; `size` is the file length we own (bytes past it are garbage
+// from a failed write and get overwritten). Only the active (last) segment is appended to.
+// All I/O is synchronous, so a check and the write that relies on it never straddle an await.
+import * as fs from 'node:fs';
+import {
+  BASE_OFFSET_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
+  readBatchHeader,
+  type BatchHeader,
+} from '../protocol/records/batch-header.js';
+import { KafkaStorageError } from './errors.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFilePath } from './files.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+
+export interface SegmentConfig {
+  indexIntervalBytes: number;
+  segmentIndexBytes: number;
+}
+
+/** Where a batch sits in the file. */
+export interface BatchLocation {
+  position: number;
+  baseOffset: number;
+  lastOffset: number;
+  sizeInBytes: number;
+}
+
+/** A batch header read from the file, with its position. */
+export interface ScannedBatch {
+  position: number;
+  header: BatchHeader;
+  lastOffset: number;
+}
+
+/** What the caller tells the segment about each batch inside an appended buffer. */
+export interface AppendedBatchInfo {
+  /** Position of the batch inside the appended buffer. */
+  positionInBuffer: number;
+  lastOffset: number;
+  maxTimestamp: number;
+}
+
+export interface SegmentReadResult {
+  records: Buffer;
+  /** Base offset of the first batch returned (it may be below the requested offset). */
+  firstBatchOffset: number;
+}
+
+const SCAN_CHUNK_BYTES = 64 * 1024;
+
+export class LogSegment {
+  private fd: number | null = null;
+  private sizeBytes: number;
+  private bytesSinceLastIndexEntry = 0;
+  private tailLoaded = false;
+  private next: number;
+  private maxTimestampSoFar = -1;
+  private offsetOfMaxTimestampSoFar: number;
+  private firstBatchTimestamp: number | null = null;
+  private active = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    private readonly config: SegmentConfig,
+    readonly offsetIndex: OffsetIndex,
+    readonly timeIndex: TimeIndex,
+    sizeBytes: number,
+    /** When the segment was created or loaded; segment.ms counts from here when it has no timestamp. */
+    readonly createdMs: number,
+  ) {
+    this.sizeBytes = sizeBytes;
+    this.next = baseOffset;
+    this.offsetOfMaxTimestampSoFar = baseOffset;
+  }
+
+  /** A new, empty, active segment. An existing file with that name is emptied. */
+  static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
+    const logPath = segmentFilePath(dir, baseOffset, LOG_SUFFIX);
+    fs.closeSync(fs.openSync(logPath, 'w'));
+    fs.rmSync(segmentFilePath(dir, baseOffset, INDEX_SUFFIX), { force: true });
+    fs.rmSync(segmentFilePath(dir, baseOffset, TIME_INDEX_SUFFIX), { force: true });
+    const segment = LogSegment.open(dir, baseOffset, config, nowMs);
+    segment.tailLoaded = true;
+    return segment;
+  }
+
+  /** An existing segment; nothing is read until needed (fast start-up with many partitions). */
+  static open(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
+    const logPath = segmentFilePath(dir, baseOffset, LOG_SUFFIX);
+    const size = fs.statSync(logPath).size;
+    const offsetIndex = new OffsetIndex(segmentFilePath(dir, baseOffset, INDEX_SUFFIX), baseOffset, config.segmentIndexBytes);
+    const timeIndex = new TimeIndex(segmentFilePath(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, config.segmentIndexBytes);
+    return new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex, size, nowMs);
+  }
+
+  get logPath(): string {
+    return segmentFilePath(this.dir, this.baseOffset, LOG_SUFFIX);
+  }
+
+  /** Bytes of batches in the file. */
+  get size(): number {
+    return this.sizeBytes;
+  }
+
+  /** One past the last offset in this segment (baseOffset when empty). */
+  get nextOffset(): number {
+    this.loadTail();
+    return this.next;
+  }
+
+  /** Largest batch maxTimestamp in the segment, -1 if none. */
+  get maxTimestamp(): number {
+    this.loadTail();
+    return this.maxTimestampSoFar;
+  }
+
+  /** Last offset of the (first) batch holding maxTimestamp. */
+  get offsetOfMaxTimestamp(): number {
+    this.loadTail();
+    return this.offsetOfMaxTimestampSoFar;
+  }
+
+  /** For time retention: the largest timestamp, or the file's mtime when no batch has one. */
+  largestTimestampForRetention(): number {
+    const ts = this.maxTimestamp;
+    return ts >= 0 ? ts : fs.statSync(this.logPath).mtimeMs;
+  }
+
+  /** For segment.ms: the first batch's max timestamp, else the segment's creation time. */
+  rollingBasedTimestamp(): number {
+    if (this.sizeBytes === 0) return this.createdMs;
+    if (this.firstBatchTimestamp === null) {
+      const first = this.readHeaderAt(0);
+      this.firstBatchTimestamp = first === null ? -1 : Number(first.maxTimestamp);
+    }
+    return this.firstBatchTimestamp >= 0 ? this.firstBatchTimestamp : this.createdMs;
+  }
+
+  isEmpty(): boolean {
+    return this.sizeBytes === 0;
+  }
+
+  /** Would `lastOffset` still fit as an int32 relative offset in this segment's indexes? */
+  canHoldOffset(lastOffset: number): boolean {
+    return lastOffset - this.baseOffset <= 0x7fffffff;
+  }
+
+  isIndexFull(): boolean {
+    return this.offsetIndex.isFull() || this.timeIndex.isFull();
+  }
+
+  // ---- writing (active segment only)
+
+  /** Makes this the active segment: indexes open for append (preallocated). */
+  activate(): void {
+    this.loadTail();
+    this.offsetIndex.openForAppend();
+    this.timeIndex.openForAppend();
+    this.active = true;
+  }
+
+  /**
+   * Appends a buffer of whole batches (offsets already assigned) at the end of the file and
+   * indexes them. The buffer is written as-is; the caller keeps ownership.
+   */
+  append(records: Buffer, batches: readonly AppendedBatchInfo[]): void {
+    if (!this.active) throw new Error(`segment ${this.logPath} is not active`);
+    this.loadTail();
+    const start = this.sizeBytes;
+    const fd = this.descriptor();
+    try {
+      let written = 0;
+      while (written < records.length) {
+        written += fs.writeSync(fd, records, written, records.length - written, start + written);
+      }
+    } catch (err) {
+      // Leave no half batch behind: the file ends where our last whole batch ended.
+      try {
+        fs.ftruncateSync(fd, start);
+      } catch {
+        /* the disk is failing; recovery truncates at restart */
+      }
+      throw new KafkaStorageError(`write to ${this.logPath} at ${start} failed: ${(err as Error).message}`);
+    }
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!;
+      const batchSize = (i + 1 < batches.length ? batches[i + 1]!.positionInBuffer : records.length) - b.positionInBuffer;
+      this.indexBatch(start + b.positionInBuffer, b.lastOffset, b.maxTimestamp, batchSize);
+    }
+    this.sizeBytes = start + records.length;
+  }
+
+  /** Index bookkeeping for one batch at `position`; shared by append and rebuild. */
+  indexBatch(position: number, lastOffset: number, maxTimestamp: number, sizeInBytes: number): void {
+    if (this.firstBatchTimestamp === null && position === 0) this.firstBatchTimestamp = maxTimestamp;
+    if (maxTimestamp > this.maxTimestampSoFar) {
+      this.maxTimestampSoFar = maxTimestamp;
+      this.offsetOfMaxTimestampSoFar = lastOffset;
+    }
+    if (this.bytesSinceLastIndexEntry > this.config.indexIntervalBytes) {
+      this.offsetIndex.append(lastOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += sizeInBytes;
+    this.next = lastOffset + 1;
+  }
+
+  /** Clears the indexes and in-memory state before recovery re-indexes the file from the start. */
+  resetForRebuild(): void {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.bytesSinceLastIndexEntry = 0;
+    this.maxTimestampSoFar = -1;
+    this.offsetOfMaxTimestampSoFar = this.baseOffset;
+    this.firstBatchTimestamp = null;
+    this.next = this.baseOffset;
+    this.tailLoaded = true;
+  }
+
+  /** Cuts the file at `position` (a batch boundary). Indexes must already be consistent. */
+  truncateToPosition(position: number): number {
+    const removed = this.sizeBytes - position;
+    fs.ftruncateSync(this.descriptor(), position);
+    this.sizeBytes = position;
+    return removed;
+  }
+
+  /**
+   * Removes every batch whose last offset is >= offset (a batch holding `offset` goes entirely).
+   * Returns the bytes removed.
+   */
+  truncateTo(offset: number): number {
+    const loc = this.translateOffset(offset);
+    if (loc === null) return 0;
+    this.offsetIndex.truncateTo(offset);
+    this.timeIndex.truncateTo(offset);
+    const removed = this.truncateToPosition(loc.position);
+    // Recompute the in-memory tail from what remains (cheap: scan from the last index entry).
+    this.tailLoaded = false;
+    this.firstBatchTimestamp = null;
+    this.loadTail();
+    return removed;
+  }
+
+  /** No more appends: final time index entry, indexes trimmed to size and synced. */
+  deactivate(): void {
+    if (!this.active) return;
+    this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
+    this.offsetIndex.closeForAppend();
+    this.timeIndex.closeForAppend();
+    this.active = false;
+  }
+
+  flush(): void {
+    if (this.fd !== null) fs.fsyncSync(this.fd);
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+  }
+
+  close(): void {
+    this.deactivate();
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+
+  delete(): void {
+    this.active = false;
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+    this.offsetIndex.delete();
+    this.timeIndex.delete();
+    fs.rmSync(this.logPath, { force: true });
+  }
+
+  // ---- reading
+
+  /** Reads `length` bytes at `position` (one pread). The returned buffer belongs to the caller. */
+  readAt(position: number, length: number): Buffer {
+    const len = Math.max(0, Math.min(length, this.sizeBytes - position));
+    const buf = Buffer.allocUnsafe(len);
+    let done = 0;
+    while (done < len) {
+      const n = fs.readSync(this.descriptor(), buf, done, len - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === len ? buf : buf.subarray(0, done);
+  }
+
+  /**
+   * Walks batch headers from `fromPosition` to the end of the file in 64 KiB reads. Stops at the
+   * first header that is not whole or claims more bytes than the file has (recovery judges those).
+   */
+  *scanBatches(fromPosition = 0, endPosition = this.sizeBytes): Generator<ScannedBatch> {
+    let chunk: Buffer = Buffer.alloc(0);
+    let chunkStart = fromPosition;
+    let pos = fromPosition;
+    while (pos + RECORD_BATCH_OVERHEAD <= endPosition) {
+      if (pos + RECORD_BATCH_OVERHEAD > chunkStart + chunk.length) {
+        chunkStart = pos;
+        chunk = this.readAt(pos, Math.min(SCAN_CHUNK_BYTES, endPosition - pos));
+        if (chunk.length < RECORD_BATCH_OVERHEAD) return;
+      }
+      const header = readBatchHeader(chunk, pos - chunkStart);
+      if (header.sizeInBytes < RECORD_BATCH_OVERHEAD || pos + header.sizeInBytes > endPosition) return;
+      yield { position: pos, header, lastOffset: Number(header.baseOffset) + header.lastOffsetDelta };
+      pos += header.sizeInBytes;
+    }
+  }
+
+  /** The first batch whose last offset is >= offset, found by index lookup then a header scan. */
+  translateOffset(offset: number, startingPosition = 0): BatchLocation | null {
+    const fromIndex = this.offsetIndex.lookup(offset).position;
+    for (const b of this.scanBatches(Math.max(fromIndex, startingPosition))) {
+      if (b.lastOffset >= offset) {
+        return { position: b.position, baseOffset: Number(b.header.baseOffset), lastOffset: b.lastOffset, sizeInBytes: b.header.sizeInBytes };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Whole batches starting with the one that holds `startOffset`, at most `maxBytes` (or the first
+   * batch whole when `minOneMessage`), none with base offset >= `maxOffset`. Null when this segment
+   * has nothing at or after `startOffset`. One pread for the data.
+   */
+  read(startOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): SegmentReadResult | null {
+    const first = this.translateOffset(startOffset);
+    if (first === null) return null;
+    const empty = { records: Buffer.alloc(0), firstBatchOffset: first.baseOffset };
+    if (first.baseOffset >= maxOffset) return empty;
+    const limit = minOneMessage ? Math.max(maxBytes, first.sizeInBytes) : maxBytes;
+    if (limit < first.sizeInBytes) return empty;
+    const data = this.readAt(first.position, Math.min(limit, this.sizeBytes - first.position));
+    let end = 0;
+    while (end + LOG_OVERHEAD <= data.length) {
+      const base = Number(data.readBigInt64BE(end + BASE_OFFSET_OFFSET));
+      if (base >= maxOffset) break;
+      const size = data.readInt32BE(end + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+      if (end + size > data.length) break;
+      end += size;
+    }
+    return { records: end === data.length ? data : data.subarray(0, end), firstBatchOffset: first.baseOffset };
+  }
+
+  /**
+   * The first batch whose maxTimestamp >= timestamp and whose last offset >= startingOffset, with
+   * its bytes (so the caller can look inside for the exact record). Null when none.
+   */
+  findBatchByTimestamp(timestamp: number, startingOffset: number): { location: BatchLocation; bytes: Buffer } | null {
+    const below = this.timeIndex.lookupBelow(timestamp);
+    const fromOffset = Math.max(below === null ? this.baseOffset : below.offset, startingOffset);
+    const fromPosition = this.offsetIndex.lookup(fromOffset).position;
+    for (const b of this.scanBatches(fromPosition)) {
+      if (b.lastOffset < startingOffset) continue;
+      if (Number(b.header.maxTimestamp) >= timestamp) {
+        const location = { position: b.position, baseOffset: Number(b.header.baseOffset), lastOffset: b.lastOffset, sizeInBytes: b.header.sizeInBytes };
+        return { location, bytes: this.readAt(b.position, b.header.sizeInBytes) };
+      }
+    }
+    return null;
+  }
+
+  /** The bytes of the batch holding `offset`, or null. */
+  readBatchContaining(offset: number): Buffer | null {
+    const loc = this.translateOffset(offset);
+    return loc === null || loc.baseOffset > offset ? null : this.readAt(loc.position, loc.sizeInBytes);
+  }
+
+  // ---- internals
+
+  private descriptor(): number {
+    if (this.fd === null) this.fd = fs.openSync(this.logPath, 'r+');
+    return this.fd;
+  }
+
+  private readHeaderAt(position: number): BatchHeader | null {
+    if (position + RECORD_BATCH_OVERHEAD > this.sizeBytes) return null;
+    return readBatchHeader(this.readAt(position, RECORD_BATCH_OVERHEAD), 0);
+  }
+
+  /**
+   * Next offset and max timestamp without reading the whole file: the time index's last entry
+   * holds the max timestamp up to its offset, and only batches after the last offset index entry
+   * are scanned (at most index.interval.bytes plus one batch).
+   */
+  private loadTail(): void {
+    if (this.tailLoaded) return;
+    this.tailLoaded = true;
+    const lastTime = this.timeIndex.lastEntry();
+    if (lastTime !== null) {
+      this.maxTimestampSoFar = lastTime.timestamp;
+      this.offsetOfMaxTimestampSoFar = lastTime.offset;
+    }
+    const lastIndexed = this.offsetIndex.lastEntry();
+    const from = lastIndexed === null ? 0 : lastIndexed.position;
+    let next = this.baseOffset;
+    let bytesSince = 0;
+    for (const b of this.scanBatches(from)) {
+      next = b.lastOffset + 1;
+      const ts = Number(b.header.maxTimestamp);
+      if (ts > this.maxTimestampSoFar) {
+        this.maxTimestampSoFar = ts;
+        this.offsetOfMaxTimestampSoFar = b.lastOffset;
+      }
+      bytesSince += b.header.sizeInBytes;
+    }
+    this.next = next;
+    this.bytesSinceLastIndexEntry = bytesSince;
+  }
+}

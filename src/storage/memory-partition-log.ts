@@ -1,0 +1,243 @@
+// A partition log kept in memory (an array of batch buffers), for tests and an in-memory broker.
+// Same offsets, dedup and read rules as PartitionLog; retention works batch by batch instead of
+// segment by segment, and nothing survives the process.
+import { readBatchHeader } from '../protocol/records/batch-header.js';
+import { findRecordInBatch, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, type RecordsDecompressor } from './batches.js';
+import { systemClock, type Clock } from './clock.js';
+import type { LogConfig } from './config.js';
+import { OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
+import type { AppendOptions, AppendResult, PartitionStore, ReadResult, TimestampAndOffset } from './partition-store.js';
+import { ProducerStateManager } from './producer-state.js';
+
+interface StoredBatch {
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  /** Our own copy: the caller's buffer is not retained. */
+  bytes: Buffer;
+}
+
+export class MemoryPartitionLog implements PartitionStore {
+  private batches: StoredBatch[] = [];
+  private startOffset = 0;
+  private endOffset = 0;
+  private hw = 0;
+  private bytes = 0;
+  private closed = false;
+  private cfg: LogConfig;
+  private readonly producerState: ProducerStateManager;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    config: LogConfig,
+    private readonly clock: Clock = systemClock,
+    private readonly decompress?: RecordsDecompressor,
+  ) {
+    this.cfg = config;
+    this.producerState = new ProducerStateManager(null, `${topic}-${partition}`);
+  }
+
+  get where(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+  get config(): LogConfig {
+    return this.cfg;
+  }
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+  get logEndOffset(): number {
+    return this.endOffset;
+  }
+  get highWatermark(): number {
+    return this.hw;
+  }
+  set highWatermark(offset: number) {
+    this.hw = Math.min(Math.max(offset, this.startOffset), this.endOffset);
+  }
+  get lastStableOffset(): number {
+    return this.hw;
+  }
+  get recoveryPointOffset(): number {
+    return this.endOffset;
+  }
+  get sizeInBytes(): number {
+    return this.bytes;
+  }
+
+  append(records: Buffer, opts: AppendOptions): AppendResult {
+    this.ensureOpen();
+    const parsed = parseAppendBatches(records, this.cfg.maxMessageBytes, this.where);
+    const nowMs = this.clock.nowMs();
+    if (parsed.length === 0) {
+      return { firstOffset: -1, lastOffset: -1, logAppendTimeMs: -1, logStartOffset: this.startOffset, maxTimestamp: -1, duplicate: false };
+    }
+    const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime';
+    for (const b of parsed) {
+      if (b.header.producerId < 0n) continue;
+      const dup = this.producerState.findDuplicate(producerBatchOf(b.header));
+      if (dup !== null) {
+        return { firstOffset: dup.firstOffset, lastOffset: dup.lastOffset, logAppendTimeMs: logAppendTime ? dup.timestamp : -1, logStartOffset: this.startOffset, maxTimestamp: dup.timestamp, duplicate: true };
+      }
+    }
+    if (records.length > this.cfg.segmentBytes) {
+      throw new RecordBatchTooLargeError(`${this.where}: append of ${records.length} bytes exceeds segment.bytes ${this.cfg.segmentBytes}`);
+    }
+    const staged = this.producerState.beginAppend();
+    const firstOffset = this.endOffset;
+    let next = firstOffset;
+    let maxTimestamp = -1;
+    const stored: StoredBatch[] = [];
+    for (const b of parsed) {
+      const lastOffset = next + b.header.lastOffsetDelta;
+      const ts = logAppendTime ? nowMs : Number(b.header.maxTimestamp);
+      if (b.header.producerId >= 0n) staged.stage(producerBatchOf(b.header), next, lastOffset, ts);
+      stored.push({ baseOffset: next, lastOffset, maxTimestamp: ts, bytes: records.subarray(b.position, b.position + b.header.sizeInBytes) });
+      if (ts > maxTimestamp) maxTimestamp = ts;
+      next = lastOffset + 1;
+    }
+    for (let i = 0; i < parsed.length; i++) {
+      const b = parsed[i]!;
+      patchOffsetAndEpoch(records, b.position, stored[i]!.baseOffset, opts.leaderEpoch);
+      if (logAppendTime) patchLogAppendTime(records, b.position, b.header.sizeInBytes, nowMs);
+      stored[i]!.bytes = Buffer.from(stored[i]!.bytes);
+      this.bytes += b.header.sizeInBytes;
+    }
+    this.batches.push(...stored);
+    staged.commit(next);
+    this.endOffset = next;
+    this.hw = next;
+    return { firstOffset, lastOffset: next - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
+  }
+
+  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): ReadResult {
+    this.ensureOpen();
+    if (fetchOffset < this.startOffset || fetchOffset > this.endOffset) {
+      throw new OffsetOutOfRangeError(`${this.where}: offset ${fetchOffset} outside [${this.startOffset}, ${this.endOffset}]`);
+    }
+    const result: ReadResult = {
+      records: Buffer.alloc(0),
+      firstBatchOffset: -1,
+      logStartOffset: this.startOffset,
+      logEndOffset: this.endOffset,
+      highWatermark: this.hw,
+      lastStableOffset: this.hw,
+    };
+    const first = this.batchIndexFor(fetchOffset);
+    if (first < 0) return result;
+    const parts: Buffer[] = [];
+    let size = 0;
+    for (let i = first; i < this.batches.length; i++) {
+      const b = this.batches[i]!;
+      if (b.baseOffset >= maxOffset) break;
+      if (size + b.bytes.length > maxBytes && !(parts.length === 0 && minOneMessage)) break;
+      parts.push(b.bytes);
+      size += b.bytes.length;
+    }
+    if (parts.length > 0) {
+      result.records = Buffer.concat(parts, size);
+      result.firstBatchOffset = this.batches[first]!.baseOffset;
+    }
+    return result;
+  }
+
+  offsetForTimestamp(timestampMs: number): TimestampAndOffset | null {
+    for (const b of this.batches) {
+      if (b.lastOffset < this.startOffset || b.maxTimestamp < timestampMs) continue;
+      const found = findRecordInBatch(b.bytes, this.startOffset, (ts) => ts >= timestampMs, this.decompress);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  maxTimestampAndOffset(): TimestampAndOffset | null {
+    let best: StoredBatch | null = null;
+    for (const b of this.batches) if (best === null || b.maxTimestamp > best.maxTimestamp) best = b;
+    if (best === null) return null;
+    const maxTs = best.maxTimestamp;
+    return findRecordInBatch(best.bytes, 0, (ts) => ts === maxTs, this.decompress) ?? { timestamp: maxTs, offset: best.lastOffset };
+  }
+
+  deleteRecordsBefore(offset: number): number {
+    if (offset > this.hw) throw new OffsetOutOfRangeError(`${this.where}: cannot delete records before ${offset}, above the high watermark ${this.hw}`);
+    if (offset > this.startOffset) {
+      this.startOffset = offset;
+      this.dropBatchesWhile((b) => b.lastOffset < this.startOffset);
+    }
+    return this.startOffset;
+  }
+
+  truncateTo(offset: number): void {
+    if (offset >= this.endOffset) return;
+    while (this.batches.length > 0 && this.batches[this.batches.length - 1]!.lastOffset >= offset) {
+      this.bytes -= this.batches.pop()!.bytes.length;
+    }
+    this.endOffset = this.batches.length > 0 ? this.batches[this.batches.length - 1]!.lastOffset + 1 : Math.min(offset, this.endOffset);
+    if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
+    this.hw = Math.min(this.hw, this.endOffset);
+    // Rebuild producer state from what is left: the memory log has no snapshots.
+    this.producerState.reset(this.startOffset);
+    for (const b of this.batches) {
+      this.producerState.replay(producerBatchOf(readBatchHeader(b.bytes, 0)), b.baseOffset, b.lastOffset, b.maxTimestamp);
+    }
+  }
+
+  enforceRetention(nowMs: number): number {
+    let deleted = 0;
+    if (this.cfg.cleanupPolicy.includes('delete')) {
+      if (this.cfg.retentionMs >= 0) deleted += this.dropBatchesWhile((b) => nowMs - b.maxTimestamp > this.cfg.retentionMs);
+      if (this.cfg.retentionBytes >= 0) deleted += this.dropBatchesWhile((b) => this.bytes - b.bytes.length >= this.cfg.retentionBytes);
+    }
+    return deleted;
+  }
+
+  flushIfDue(_nowMs: number): boolean {
+    return false;
+  }
+  flush(): void {}
+  updateConfig(config: LogConfig): void {
+    this.cfg = config;
+  }
+  close(): void {
+    this.closed = true;
+  }
+  delete(): void {
+    this.closed = true;
+    this.batches = [];
+    this.bytes = 0;
+  }
+
+  /** Drops the oldest batches while `predicate` holds; never the last one or any at/above the HW. */
+  private dropBatchesWhile(predicate: (b: StoredBatch) => boolean): number {
+    let n = 0;
+    while (this.batches.length > 1 && this.batches[0]!.lastOffset < this.hw && predicate(this.batches[0]!)) {
+      const b = this.batches.shift()!;
+      this.bytes -= b.bytes.length;
+      this.startOffset = Math.max(this.startOffset, b.lastOffset + 1);
+      n++;
+    }
+    return n;
+  }
+
+  /** Index of the first batch whose last offset >= offset, or -1. */
+  private batchIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.batches.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.batches[mid]!.lastOffset >= offset) {
+        found = mid;
+        hi = mid - 1;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return found;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error(`${this.where}: log is closed`);
+  }
+}

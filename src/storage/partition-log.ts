@@ -1,0 +1,556 @@
+// The on-disk log of one partition: an ordered list of segments, the last one active.
+//
+// Offsets: logStartOffset <= (first segment's data) ... < logEndOffset; highWatermark and
+// recoveryPointOffset are <= logEndOffset. Every method is synchronous: the broker calls it from
+// its single event loop, so no other call interleaves between a check and the write it guards.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  findRecordInBatch,
+  parseAppendBatches,
+  patchLogAppendTime,
+  patchOffsetAndEpoch,
+  producerBatchOf,
+  type RecordsDecompressor,
+} from './batches.js';
+import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
+import { systemClock, type Clock } from './clock.js';
+import type { LogConfig } from './config.js';
+import { OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
+import {
+  CLEAN_SHUTDOWN_FILE,
+  DELETED_SUFFIX,
+  INDEX_SUFFIX,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  LOG_SUFFIX,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  TIME_INDEX_SUFFIX,
+  TMP_SUFFIX,
+  offsetFromFileName,
+  partitionDirName,
+} from './files.js';
+import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
+import type { AppendOptions, AppendResult, PartitionStore, ReadResult, TimestampAndOffset } from './partition-store.js';
+import { ProducerStateManager } from './producer-state.js';
+import { recoverSegment, type RecoveryHooks } from './recovery.js';
+
+export interface PartitionLogOptions {
+  /** Offset below which data is known flushed. Default: the log dir's checkpoint file, else 0. */
+  recoveryPointOffset?: number;
+  /** Default: the log dir's checkpoint file, else the first segment's base offset. */
+  logStartOffset?: number;
+  /** Whether the log dir was shut down cleanly. Default: the marker file exists in the log dir. */
+  hadCleanShutdown?: boolean;
+  /** True when a LogManager owns the checkpoint files; a standalone log updates them at close. */
+  managed?: boolean;
+  recoveryHooks?: RecoveryHooks;
+  /** Lets offsetForTimestamp look inside compressed batches (see findRecordInBatch). */
+  decompress?: RecordsDecompressor;
+}
+
+/** What open() did, for logs and tests. */
+export interface LogLoadStats {
+  recoveredSegments: number;
+  validatedBatches: number;
+  truncatedBytes: number;
+  replayedProducerBatches: number;
+}
+
+export class PartitionLog implements PartitionStore {
+  private segments: LogSegment[] = [];
+  private startOffset: number;
+  private hw = 0;
+  private recoveryPoint: number;
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  private closed = false;
+  private cfg: LogConfig;
+  private readonly segmentConfig: SegmentConfig;
+  readonly producerState: ProducerStateManager;
+  readonly loadStats: LogLoadStats = { recoveredSegments: 0, validatedBatches: 0, truncatedBytes: 0, replayedProducerBatches: 0 };
+
+  private constructor(
+    readonly logDir: string,
+    readonly dir: string,
+    readonly topic: string,
+    readonly partition: number,
+    config: LogConfig,
+    private readonly clock: Clock,
+    private readonly options: PartitionLogOptions,
+  ) {
+    this.cfg = config;
+    this.segmentConfig = { indexIntervalBytes: config.indexIntervalBytes, segmentIndexBytes: config.segmentIndexBytes };
+    this.startOffset = 0;
+    this.recoveryPoint = 0;
+    this.lastFlushMs = clock.nowMs();
+    this.producerState = new ProducerStateManager(dir, this.where);
+  }
+
+  /**
+   * Opens (creating if needed) `<logDir>/<topic>-<partition>`. Without a clean shutdown, every
+   * segment from the one holding the recovery point onward is validated and cut at the first bad
+   * batch; later segments are then deleted. Producer state comes from the newest snapshot plus a
+   * replay of the batch headers after it.
+   */
+  static open(logDir: string, topic: string, partition: number, config: LogConfig, clock: Clock = systemClock, options: PartitionLogOptions = {}): PartitionLog {
+    const dir = path.join(logDir, partitionDirName(topic, partition));
+    fs.mkdirSync(dir, { recursive: true });
+    const log = new PartitionLog(logDir, dir, topic, partition, config, clock, options);
+    log.load();
+    return log;
+  }
+
+  get where(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  get config(): LogConfig {
+    return this.cfg;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.activeSegment.nextOffset;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  set highWatermark(offset: number) {
+    this.hw = Math.min(Math.max(offset, this.startOffset), this.logEndOffset);
+  }
+
+  get lastStableOffset(): number {
+    return this.hw;
+  }
+
+  get recoveryPointOffset(): number {
+    return this.recoveryPoint;
+  }
+
+  get sizeInBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.size;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  // ---- append
+
+  append(records: Buffer, opts: AppendOptions): AppendResult {
+    this.ensureOpen();
+    const batches = parseAppendBatches(records, this.cfg.maxMessageBytes, this.where);
+    const nowMs = this.clock.nowMs();
+    if (batches.length === 0) {
+      return { firstOffset: -1, lastOffset: -1, logAppendTimeMs: -1, logStartOffset: this.startOffset, maxTimestamp: -1, duplicate: false };
+    }
+    // A retry of a batch already written: answer with the original offsets, write nothing.
+    for (const b of batches) {
+      if (b.header.producerId < 0n) continue;
+      const dup = this.producerState.findDuplicate(producerBatchOf(b.header));
+      if (dup !== null) {
+        const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? dup.timestamp : -1;
+        return { firstOffset: dup.firstOffset, lastOffset: dup.lastOffset, logAppendTimeMs: logAppendTime, logStartOffset: this.startOffset, maxTimestamp: dup.timestamp, duplicate: true };
+      }
+    }
+    if (records.length > this.cfg.segmentBytes) {
+      throw new RecordBatchTooLargeError(`${this.where}: append of ${records.length} bytes exceeds segment.bytes ${this.cfg.segmentBytes}`);
+    }
+    const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime';
+    const producerAppend = this.producerState.beginAppend();
+    const firstOffset = this.logEndOffset;
+    let next = firstOffset;
+    let maxTimestamp = -1;
+    const infos: AppendedBatchInfo[] = [];
+    // Validate everything before patching anything, so a refused append leaves the buffer as it was.
+    for (const b of batches) {
+      const lastOffset = next + b.header.lastOffsetDelta;
+      const ts = logAppendTime ? nowMs : Number(b.header.maxTimestamp);
+      if (b.header.producerId >= 0n) producerAppend.stage(producerBatchOf(b.header), next, lastOffset, ts);
+      infos.push({ positionInBuffer: b.position, lastOffset, maxTimestamp: ts });
+      if (ts > maxTimestamp) maxTimestamp = ts;
+      next = lastOffset + 1;
+    }
+    let base = firstOffset;
+    for (const b of batches) {
+      patchOffsetAndEpoch(records, b.position, base, opts.leaderEpoch);
+      if (logAppendTime) patchLogAppendTime(records, b.position, b.header.sizeInBytes, nowMs);
+      base += b.header.lastOffsetDelta + 1;
+    }
+    const lastOffset = next - 1;
+    this.maybeRoll(records.length, lastOffset, nowMs);
+    this.activeSegment.append(records, infos);
+    producerAppend.commit(next);
+    this.hw = this.logEndOffset; // single node: the HW follows the log end; a replica manager may override
+    this.unflushedMessages += next - firstOffset;
+    if (this.unflushedMessages >= this.cfg.flushMessages) this.flush();
+    return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
+  }
+
+  private maybeRoll(appendBytes: number, lastOffset: number, nowMs: number): void {
+    const active = this.activeSegment;
+    if (active.isEmpty()) return; // its base offset is the log end already; rolling would gain nothing
+    const full = active.size > this.cfg.segmentBytes - appendBytes;
+    const old = nowMs - active.rollingBasedTimestamp() > this.cfg.segmentMs;
+    if (full || old || active.isIndexFull() || !active.canHoldOffset(lastOffset)) this.roll(nowMs);
+  }
+
+  /** Starts a new active segment at the log end. The old one is synced, so it is recovered. */
+  roll(nowMs: number = this.clock.nowMs()): void {
+    const old = this.activeSegment;
+    const base = old.nextOffset;
+    old.flush();
+    old.deactivate();
+    const segment = LogSegment.create(this.dir, base, this.segmentConfig, nowMs);
+    segment.activate();
+    this.segments.push(segment);
+    this.recoveryPoint = base;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = nowMs;
+    this.producerState.takeSnapshot();
+  }
+
+  // ---- read
+
+  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): ReadResult {
+    this.ensureOpen();
+    const leo = this.logEndOffset;
+    if (fetchOffset < this.startOffset || fetchOffset > leo) {
+      throw new OffsetOutOfRangeError(`${this.where}: offset ${fetchOffset} outside [${this.startOffset}, ${leo}]`);
+    }
+    const result: ReadResult = {
+      records: Buffer.alloc(0),
+      firstBatchOffset: -1,
+      logStartOffset: this.startOffset,
+      logEndOffset: leo,
+      highWatermark: this.hw,
+      lastStableOffset: this.lastStableOffset,
+    };
+    if (fetchOffset >= leo || fetchOffset >= maxOffset) return result;
+    for (let i = this.floorSegmentIndex(fetchOffset); i < this.segments.length; i++) {
+      const r = this.segments[i]!.read(fetchOffset, maxBytes, maxOffset, minOneMessage);
+      if (r === null) continue;
+      if (r.records.length > 0) {
+        result.records = r.records;
+        result.firstBatchOffset = r.firstBatchOffset;
+      }
+      break;
+    }
+    return result;
+  }
+
+  offsetForTimestamp(timestampMs: number): TimestampAndOffset | null {
+    this.ensureOpen();
+    for (const s of this.segments) {
+      if (s.maxTimestamp < timestampMs || s.nextOffset <= this.startOffset) continue;
+      const found = s.findBatchByTimestamp(timestampMs, this.startOffset);
+      if (found === null) continue;
+      const inBatch = findRecordInBatch(found.bytes, this.startOffset, (ts) => ts >= timestampMs, this.options.decompress);
+      if (inBatch !== null) return inBatch;
+    }
+    return null;
+  }
+
+  maxTimestampAndOffset(): TimestampAndOffset | null {
+    this.ensureOpen();
+    let best: LogSegment | null = null;
+    for (const s of this.segments) if (s.maxTimestamp >= 0 && (best === null || s.maxTimestamp > best.maxTimestamp)) best = s;
+    if (best === null) return null;
+    const maxTs = best.maxTimestamp;
+    const batch = best.readBatchContaining(best.offsetOfMaxTimestamp);
+    if (batch !== null) {
+      const found = findRecordInBatch(batch, 0, (ts) => ts === maxTs, this.options.decompress);
+      if (found !== null) return found;
+    }
+    return { timestamp: maxTs, offset: best.offsetOfMaxTimestamp };
+  }
+
+  // ---- deletion, truncation, retention
+
+  deleteRecordsBefore(offset: number): number {
+    this.ensureOpen();
+    if (offset > this.hw) throw new OffsetOutOfRangeError(`${this.where}: cannot delete records before ${offset}, above the high watermark ${this.hw}`);
+    if (offset > this.startOffset) {
+      this.startOffset = offset;
+      this.deleteSegmentsWhile((_s, nextBase) => nextBase <= this.startOffset);
+      if (this.recoveryPoint < this.startOffset) this.recoveryPoint = this.startOffset;
+    }
+    return this.startOffset;
+  }
+
+  truncateTo(offset: number): void {
+    this.ensureOpen();
+    if (offset >= this.logEndOffset) return;
+    if (offset <= this.segments[0]!.baseOffset || offset < this.startOffset) {
+      this.truncateFullyAndStartAt(Math.max(offset, 0));
+      return;
+    }
+    while (this.segments.length > 1 && this.activeSegment.baseOffset >= offset) {
+      this.segments.pop()!.delete();
+    }
+    const active = this.activeSegment;
+    active.truncateTo(offset);
+    active.activate();
+    this.afterTruncation();
+  }
+
+  /** Empties the log and restarts it at `offset`. */
+  truncateFullyAndStartAt(offset: number): void {
+    this.ensureOpen();
+    for (const s of this.segments) s.delete();
+    const segment = LogSegment.create(this.dir, offset, this.segmentConfig, this.clock.nowMs());
+    segment.activate();
+    this.segments = [segment];
+    this.startOffset = offset;
+    this.producerState.reset(offset);
+    this.afterTruncation();
+  }
+
+  private afterTruncation(): void {
+    const leo = this.logEndOffset;
+    this.hw = Math.min(this.hw, leo);
+    this.recoveryPoint = Math.min(this.recoveryPoint, leo);
+    this.rebuildProducerState();
+  }
+
+  enforceRetention(nowMs: number): number {
+    this.ensureOpen();
+    let deleted = 0;
+    if (this.cfg.cleanupPolicy.includes('delete')) {
+      const retentionMs = this.cfg.retentionMs;
+      if (retentionMs >= 0) {
+        deleted += this.deleteSegmentsWhile((s) => nowMs - s.largestTimestampForRetention() > retentionMs);
+      }
+      if (this.cfg.retentionBytes >= 0) {
+        let excess = this.sizeInBytes - this.cfg.retentionBytes;
+        deleted += this.deleteSegmentsWhile((s) => {
+          if (excess - s.size < 0) return false;
+          excess -= s.size;
+          return true;
+        });
+      }
+    }
+    deleted += this.deleteSegmentsWhile((_s, nextBase) => nextBase <= this.startOffset);
+    return deleted;
+  }
+
+  /**
+   * Deletes the oldest segments while `shouldDelete` holds, never the active one and never one
+   * holding offsets at or above the high watermark (not yet acknowledged to everyone).
+   */
+  private deleteSegmentsWhile(shouldDelete: (segment: LogSegment, nextBaseOffset: number) => boolean): number {
+    let deleted = 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      const nextBase = this.segments[1]!.baseOffset;
+      if (nextBase > this.hw || !shouldDelete(oldest, nextBase)) break;
+      this.segments.shift();
+      oldest.delete();
+      deleted++;
+      this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
+    }
+    if (deleted > 0) {
+      this.producerState.deleteSnapshotsBefore(this.segments[0]!.baseOffset);
+      if (this.recoveryPoint < this.startOffset) this.recoveryPoint = this.startOffset;
+    }
+    return deleted;
+  }
+
+  // ---- flush, config, close
+
+  flush(): void {
+    this.ensureOpen();
+    this.activeSegment.flush();
+    this.recoveryPoint = this.logEndOffset;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = this.clock.nowMs();
+  }
+
+  flushIfDue(nowMs: number): boolean {
+    if (this.closed || this.unflushedMessages === 0 || nowMs - this.lastFlushMs < this.cfg.flushMs) return false;
+    this.flush();
+    return true;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.cfg = config;
+    this.segmentConfig.indexIntervalBytes = config.indexIntervalBytes;
+    // segment.index.bytes applies to segments created from now on (the active index is preallocated).
+    this.segmentConfig.segmentIndexBytes = config.segmentIndexBytes;
+  }
+
+  /** Flushes, snapshots producer state at the log end and closes files. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.producerState.takeSnapshot();
+    for (const s of this.segments) s.close();
+    this.closed = true;
+    if (!this.options.managed) this.writeOwnCheckpoints();
+  }
+
+  /** Removes the partition directory and everything in it. */
+  delete(): void {
+    for (const s of this.segments) {
+      try {
+        s.close();
+      } catch {
+        /* deleting anyway */
+      }
+    }
+    this.closed = true;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- loading
+
+  private load(): void {
+    const names = fs.readdirSync(this.dir);
+    const bases: number[] = [];
+    const logFiles = new Set<number>();
+    for (const name of names) {
+      // Leftovers of an interrupted delete or atomic write.
+      if (name.endsWith(DELETED_SUFFIX) || name.endsWith(TMP_SUFFIX)) {
+        fs.rmSync(path.join(this.dir, name), { force: true });
+        continue;
+      }
+      const base = offsetFromFileName(name, LOG_SUFFIX);
+      if (base !== null) {
+        bases.push(base);
+        logFiles.add(base);
+      }
+    }
+    for (const name of names) {
+      // An index without its log file is an orphan of an interrupted segment delete.
+      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+        const base = offsetFromFileName(name, suffix);
+        if (base !== null && !logFiles.has(base)) fs.rmSync(path.join(this.dir, name), { force: true });
+      }
+    }
+    bases.sort((a, b) => a - b);
+    const nowMs = this.clock.nowMs();
+    const { recoveryPoint, logStartOffset, cleanShutdown } = this.initialOffsets();
+    if (bases.length === 0) {
+      const start = logStartOffset ?? 0;
+      const segment = LogSegment.create(this.dir, start, this.segmentConfig, nowMs);
+      this.segments = [segment];
+    } else {
+      this.segments = bases.map((b) => LogSegment.open(this.dir, b, this.segmentConfig, nowMs));
+    }
+    if (!cleanShutdown) this.recover(recoveryPoint);
+    this.activeSegment.activate();
+    const leo = this.logEndOffset;
+    this.startOffset = Math.min(Math.max(logStartOffset ?? 0, this.segments[0]!.baseOffset), leo);
+    this.recoveryPoint = cleanShutdown ? Math.min(recoveryPoint, leo) : leo;
+    this.hw = leo; // single node: everything in the log was acknowledged; a replica manager may lower it
+    this.rebuildProducerState();
+  }
+
+  private initialOffsets(): { recoveryPoint: number; logStartOffset: number | undefined; cleanShutdown: boolean } {
+    const key = partitionKey(this.topic, this.partition);
+    const recoveryPoint = this.options.recoveryPointOffset
+      ?? readOffsetCheckpoint(path.join(this.logDir, RECOVERY_POINT_CHECKPOINT_FILE)).get(key)
+      ?? 0;
+    const logStartOffset = this.options.logStartOffset
+      ?? readOffsetCheckpoint(path.join(this.logDir, LOG_START_OFFSET_CHECKPOINT_FILE)).get(key);
+    const cleanShutdown = this.options.hadCleanShutdown ?? fs.existsSync(path.join(this.logDir, CLEAN_SHUTDOWN_FILE));
+    return { recoveryPoint, logStartOffset, cleanShutdown };
+  }
+
+  /** Validates segments from the one holding the recovery point; drops everything after a cut. */
+  private recover(recoveryPoint: number): void {
+    const first = this.floorSegmentIndex(recoveryPoint);
+    const hooks = this.options.recoveryHooks ?? {};
+    for (let i = first; i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      const result = recoverSegment(segment, hooks);
+      this.loadStats.recoveredSegments++;
+      this.loadStats.validatedBatches += result.validBatches;
+      this.loadStats.truncatedBytes += result.truncatedBytes;
+      segment.flush();
+      if (result.reason !== null) {
+        // Nothing after a corrupt batch can be trusted to follow it: drop the later segments.
+        for (const later of this.segments.splice(i + 1)) {
+          this.loadStats.truncatedBytes += later.size;
+          later.delete();
+        }
+      }
+      if (i < this.segments.length - 1) segment.deactivate();
+    }
+    // A cut can leave empty segments at the end; keep the first, drop the others.
+    while (this.segments.length > 1 && this.activeSegment.isEmpty() && this.segments[this.segments.length - 2]!.nextOffset >= this.activeSegment.baseOffset) {
+      const empty = this.segments.pop()!;
+      empty.delete();
+    }
+  }
+
+  /** Producer state = newest snapshot at or below the log end + replay of batches after it. */
+  private rebuildProducerState(): void {
+    const leo = this.logEndOffset;
+    const from = this.producerState.loadLatestSnapshot(leo, this.startOffset);
+    if (from >= leo) return;
+    for (let i = this.floorSegmentIndex(from); i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      const startPosition = i === this.floorSegmentIndex(from) ? segment.translateOffset(from)?.position ?? segment.size : 0;
+      for (const b of segment.scanBatches(startPosition)) {
+        if (b.lastOffset < from) continue;
+        this.producerState.replay(producerBatchOf(b.header), Number(b.header.baseOffset), b.lastOffset, Number(b.header.maxTimestamp));
+        this.loadStats.replayedProducerBatches++;
+      }
+    }
+  }
+
+  private writeOwnCheckpoints(): void {
+    const key = partitionKey(this.topic, this.partition);
+    for (const [file, value] of [
+      [RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint],
+      [LOG_START_OFFSET_CHECKPOINT_FILE, this.startOffset],
+    ] as const) {
+      const p = path.join(this.logDir, file);
+      const current = readOffsetCheckpoint(p);
+      current.set(key, value);
+      writeOffsetCheckpoint(p, current);
+    }
+  }
+
+  /** Index of the last segment whose base offset <= offset (0 if none). */
+  private floorSegmentIndex(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error(`${this.where}: log is closed`);
+  }
+}

@@ -1,0 +1,359 @@
+// Idempotent producer state of one partition: per producerId, its epoch and the metadata of its
+// last 5 batches, so a retried batch is recognised as a duplicate and a gap is refused.
+//
+// Sequence rules (Kafka, KIP-98 / KIP-360), for appends from clients:
+//   - a batch whose epoch is older than the known epoch -> INVALID_PRODUCER_EPOCH;
+//   - a batch with the known epoch and the same first/last sequence as one of the last 5 -> duplicate;
+//   - a batch with a newer epoch must start at sequence 0 (unless the producer is unknown);
+//   - a batch with the known epoch must start at lastSeq + 1 (wrapping to 0 after Int32.MAX);
+//   - a producer we know nothing of (e.g. its batches were deleted) may start at any sequence.
+// Replay from the log (recovery) applies batches without checks.
+//
+// Persistence: `<offset>.snapshot` files hold the state as of that offset (all batches below it
+// applied). Format (big-endian): magic u32 'TPSS', version i16, crc32c u32 of everything after it,
+// count i32, then per producer: id i64, epoch i16, coordinatorEpoch i32, currentTxnFirstOffset i64,
+// lastTimestamp i64, batchCount i8, then per batch firstSeq i32, lastSeq i32, firstOffset i64,
+// lastOffset i64, timestamp i64.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { crc32c } from '../protocol/records/crc32c.js';
+import { InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError } from './errors.js';
+import { SNAPSHOT_SUFFIX, TMP_SUFFIX, offsetFileStem, offsetFromFileName } from './files.js';
+
+export const MAX_BATCHES_PER_PRODUCER = 5;
+const INT32_MAX = 0x7fffffff;
+const SNAPSHOT_MAGIC = 0x54505353; // 'TPSS'
+const SNAPSHOT_VERSION = 1;
+const SNAPSHOTS_KEPT = 3;
+const NO_EPOCH = -1;
+
+export interface BatchMetadata {
+  firstSeq: number;
+  lastSeq: number;
+  firstOffset: number;
+  lastOffset: number;
+  /** The batch's maxTimestamp as stored (log append time when the topic uses it). */
+  timestamp: number;
+}
+
+export interface ProducerEntry {
+  producerId: bigint;
+  epoch: number;
+  /** Oldest first, at most MAX_BATCHES_PER_PRODUCER. */
+  batches: BatchMetadata[];
+  lastTimestamp: number;
+  coordinatorEpoch: number;
+  /** First offset of the open transaction, -1 when none (transactions: hook only for now). */
+  currentTxnFirstOffset: number;
+}
+
+/** The producer fields of one batch header. */
+export interface ProducerBatch {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  /** Records in the batch minus one (the header's lastOffsetDelta). */
+  lastOffsetDelta: number;
+  isTransactional: boolean;
+  isControl: boolean;
+}
+
+/** Last sequence of a batch, wrapping past Int32.MAX as producers do. */
+export function lastSequence(baseSequence: number, lastOffsetDelta: number): number {
+  return baseSequence > INT32_MAX - lastOffsetDelta ? lastOffsetDelta - (INT32_MAX - baseSequence) - 1 : baseSequence + lastOffsetDelta;
+}
+
+function inSequence(lastSeq: number, nextSeq: number): boolean {
+  return nextSeq === lastSeq + 1 || (nextSeq === 0 && lastSeq === INT32_MAX);
+}
+
+function cloneEntry(e: ProducerEntry): ProducerEntry {
+  return { ...e, batches: e.batches.map((b) => ({ ...b })) };
+}
+
+function addBatch(entry: ProducerEntry, meta: BatchMetadata): void {
+  entry.batches.push(meta);
+  if (entry.batches.length > MAX_BATCHES_PER_PRODUCER) entry.batches.shift();
+}
+
+/**
+ * Staged producer changes of one append: validated batch by batch before anything is written,
+ * committed to the manager only after the write succeeded.
+ */
+export class ProducerAppend {
+  private readonly staged = new Map<bigint, ProducerEntry>();
+
+  constructor(private readonly manager: ProducerStateManager, private readonly where: string) {}
+
+  /**
+   * Checks one client batch at the offsets it would get; throws a typed error when refused.
+   * Duplicates must be looked for first with ProducerStateManager.findDuplicate.
+   */
+  stage(batch: ProducerBatch, firstOffset: number, lastOffset: number, timestamp: number): void {
+    const { producerId, producerEpoch } = batch;
+    const current = this.staged.get(producerId) ?? this.manager.entry(producerId);
+    const firstSeq = batch.baseSequence;
+    if (batch.isControl) {
+      const entry = current === undefined ? this.newEntry(producerId) : cloneEntry(current);
+      if (producerEpoch < entry.epoch) throw new InvalidProducerEpochError(`${this.where}: producer ${producerId} epoch ${producerEpoch} is older than ${entry.epoch}`);
+      entry.epoch = producerEpoch;
+      entry.currentTxnFirstOffset = -1;
+      this.staged.set(producerId, entry);
+      return;
+    }
+    if (producerEpoch < 0) throw new InvalidRecordError(`${this.where}: idempotent batch from producer ${producerId} has epoch ${producerEpoch}`);
+    if (firstSeq < 0) throw new InvalidRecordError(`${this.where}: idempotent batch from producer ${producerId} has sequence ${firstSeq}`);
+    const knownEpoch = current === undefined ? NO_EPOCH : current.epoch;
+    if (knownEpoch !== NO_EPOCH && producerEpoch < knownEpoch) {
+      throw new InvalidProducerEpochError(`${this.where}: producer ${producerId} epoch ${producerEpoch} is older than ${knownEpoch}`);
+    }
+    if (producerEpoch !== knownEpoch) {
+      if (firstSeq !== 0 && knownEpoch !== NO_EPOCH) {
+        throw new OutOfOrderSequenceError(`${this.where}: producer ${producerId} new epoch ${producerEpoch} must start at sequence 0, got ${firstSeq}`);
+      }
+    } else {
+      const last = current!.batches[current!.batches.length - 1];
+      const lastSeq = last === undefined ? -1 : last.lastSeq;
+      if (!inSequence(lastSeq, firstSeq)) {
+        throw new OutOfOrderSequenceError(`${this.where}: producer ${producerId} epoch ${producerEpoch}: sequence ${firstSeq} at offset ${firstOffset} does not follow ${lastSeq}`);
+      }
+    }
+    const entry = current === undefined ? this.newEntry(producerId) : cloneEntry(current);
+    if (entry.epoch !== producerEpoch) {
+      entry.epoch = producerEpoch;
+      entry.batches = [];
+    }
+    addBatch(entry, { firstSeq, lastSeq: lastSequence(firstSeq, batch.lastOffsetDelta), firstOffset, lastOffset, timestamp });
+    entry.lastTimestamp = timestamp;
+    if (batch.isTransactional && entry.currentTxnFirstOffset < 0) entry.currentTxnFirstOffset = firstOffset;
+    this.staged.set(producerId, entry);
+  }
+
+  /** Applies the staged entries; call only after the batches are in the log. */
+  commit(nextOffset: number): void {
+    this.manager.applyEntries(this.staged.values(), nextOffset);
+  }
+
+  private newEntry(producerId: bigint): ProducerEntry {
+    return { producerId, epoch: NO_EPOCH, batches: [], lastTimestamp: -1, coordinatorEpoch: -1, currentTxnFirstOffset: -1 };
+  }
+}
+
+export class ProducerStateManager {
+  private producers = new Map<bigint, ProducerEntry>();
+  /** State reflects every batch below this offset. */
+  private mapEnd = 0;
+
+  /** `dir` null: state lives in memory only (MemoryPartitionLog); snapshots are no-ops. */
+  constructor(readonly dir: string | null, private readonly where: string) {}
+
+  get mapEndOffset(): number {
+    return this.mapEnd;
+  }
+
+  get size(): number {
+    return this.producers.size;
+  }
+
+  entry(producerId: bigint): ProducerEntry | undefined {
+    return this.producers.get(producerId);
+  }
+
+  allEntries(): IterableIterator<ProducerEntry> {
+    return this.producers.values();
+  }
+
+  beginAppend(): ProducerAppend {
+    return new ProducerAppend(this, this.where);
+  }
+
+  /** The stored batch a client retry duplicates, or null. */
+  findDuplicate(batch: ProducerBatch): BatchMetadata | null {
+    const entry = this.producers.get(batch.producerId);
+    if (entry === undefined || entry.epoch !== batch.producerEpoch) return null;
+    const lastSeq = lastSequence(batch.baseSequence, batch.lastOffsetDelta);
+    return entry.batches.find((b) => b.firstSeq === batch.baseSequence && b.lastSeq === lastSeq) ?? null;
+  }
+
+  /** Internal to ProducerAppend.commit. */
+  applyEntries(entries: Iterable<ProducerEntry>, nextOffset: number): void {
+    for (const e of entries) this.producers.set(e.producerId, e);
+    this.mapEnd = nextOffset;
+  }
+
+  /** Applies a batch read back from the log (recovery / truncation replay), without checks. */
+  replay(batch: ProducerBatch, firstOffset: number, lastOffset: number, timestamp: number): void {
+    if (batch.producerId >= 0n) {
+      let entry = this.producers.get(batch.producerId);
+      if (entry === undefined) {
+        entry = { producerId: batch.producerId, epoch: batch.producerEpoch, batches: [], lastTimestamp: -1, coordinatorEpoch: -1, currentTxnFirstOffset: -1 };
+        this.producers.set(batch.producerId, entry);
+      }
+      if (batch.producerEpoch > entry.epoch) {
+        entry.epoch = batch.producerEpoch;
+        entry.batches = [];
+      }
+      if (batch.isControl) {
+        entry.currentTxnFirstOffset = -1;
+      } else if (batch.baseSequence >= 0) {
+        addBatch(entry, { firstSeq: batch.baseSequence, lastSeq: lastSequence(batch.baseSequence, batch.lastOffsetDelta), firstOffset, lastOffset, timestamp });
+        entry.lastTimestamp = timestamp;
+        if (batch.isTransactional && entry.currentTxnFirstOffset < 0) entry.currentTxnFirstOffset = firstOffset;
+      }
+    }
+    this.mapEnd = lastOffset + 1;
+  }
+
+  /** Forgets producers idle for `expirationMs` (by their last batch timestamp), unless in a transaction. */
+  removeExpiredProducers(nowMs: number, expirationMs: number): number {
+    let removed = 0;
+    for (const [id, e] of this.producers) {
+      if (e.currentTxnFirstOffset < 0 && nowMs - e.lastTimestamp >= expirationMs) {
+        this.producers.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  // ---- snapshots
+
+  snapshotOffsets(): number[] {
+    const out: number[] = [];
+    if (this.dir === null) return out;
+    for (const name of fs.readdirSync(this.dir)) {
+      const offset = offsetFromFileName(name, SNAPSHOT_SUFFIX);
+      if (offset !== null) out.push(offset);
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Writes `<mapEndOffset>.snapshot` (temp file, fsync, rename) and prunes old snapshots. */
+  takeSnapshot(): void {
+    if (this.dir === null) return;
+    const file = path.join(this.dir, offsetFileStem(this.mapEnd) + SNAPSHOT_SUFFIX);
+    const tmp = file + TMP_SUFFIX;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, this.encodeSnapshot());
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+    const offsets = this.snapshotOffsets();
+    for (const o of offsets.slice(0, Math.max(0, offsets.length - SNAPSHOTS_KEPT))) this.deleteSnapshot(o);
+  }
+
+  /** Drops snapshots below `offset`, always keeping the newest one. */
+  deleteSnapshotsBefore(offset: number): void {
+    const offsets = this.snapshotOffsets();
+    for (const o of offsets.slice(0, -1)) if (o < offset) this.deleteSnapshot(o);
+  }
+
+  /**
+   * Loads the newest valid snapshot at or below `logEndOffset` (newer ones are stale after a
+   * truncation and are deleted). Returns the offset replay must start from: the snapshot's offset,
+   * or `logStartOffset` when there is none.
+   */
+  loadLatestSnapshot(logEndOffset: number, logStartOffset: number): number {
+    this.producers = new Map();
+    this.mapEnd = logStartOffset;
+    const offsets = this.snapshotOffsets();
+    for (let i = offsets.length - 1; i >= 0; i--) {
+      const offset = offsets[i]!;
+      if (offset > logEndOffset) {
+        this.deleteSnapshot(offset);
+        continue;
+      }
+      const decoded = this.decodeSnapshot(fs.readFileSync(path.join(this.dir!, offsetFileStem(offset) + SNAPSHOT_SUFFIX)));
+      if (decoded === null) {
+        this.deleteSnapshot(offset); // torn or corrupt: fall back to an older one
+        continue;
+      }
+      this.producers = decoded;
+      this.mapEnd = Math.max(offset, logStartOffset);
+      return this.mapEnd;
+    }
+    return this.mapEnd;
+  }
+
+  /** Forgets everything (the log was emptied) and starts at `offset`. */
+  reset(offset: number): void {
+    this.producers = new Map();
+    this.mapEnd = offset;
+    for (const o of this.snapshotOffsets()) this.deleteSnapshot(o);
+  }
+
+  private deleteSnapshot(offset: number): void {
+    if (this.dir === null) return;
+    fs.rmSync(path.join(this.dir, offsetFileStem(offset) + SNAPSHOT_SUFFIX), { force: true });
+  }
+
+  private encodeSnapshot(): Buffer {
+    let size = 4 + 2 + 4 + 4;
+    for (const e of this.producers.values()) size += 8 + 2 + 4 + 8 + 8 + 1 + e.batches.length * (4 + 4 + 8 + 8 + 8);
+    const buf = Buffer.alloc(size);
+    buf.writeUInt32BE(SNAPSHOT_MAGIC, 0);
+    buf.writeInt16BE(SNAPSHOT_VERSION, 4);
+    let p = 10;
+    buf.writeInt32BE(this.producers.size, p);
+    p += 4;
+    for (const e of this.producers.values()) {
+      buf.writeBigInt64BE(e.producerId, p);
+      buf.writeInt16BE(e.epoch, p + 8);
+      buf.writeInt32BE(e.coordinatorEpoch, p + 10);
+      buf.writeBigInt64BE(BigInt(e.currentTxnFirstOffset), p + 14);
+      buf.writeBigInt64BE(BigInt(e.lastTimestamp), p + 22);
+      buf.writeInt8(e.batches.length, p + 30);
+      p += 31;
+      for (const b of e.batches) {
+        buf.writeInt32BE(b.firstSeq, p);
+        buf.writeInt32BE(b.lastSeq, p + 4);
+        buf.writeBigInt64BE(BigInt(b.firstOffset), p + 8);
+        buf.writeBigInt64BE(BigInt(b.lastOffset), p + 16);
+        buf.writeBigInt64BE(BigInt(b.timestamp), p + 24);
+        p += 32;
+      }
+    }
+    buf.writeUInt32BE(crc32c(buf.subarray(10)), 6);
+    return buf;
+  }
+
+  private decodeSnapshot(buf: Buffer): Map<bigint, ProducerEntry> | null {
+    if (buf.length < 14 || buf.readUInt32BE(0) !== SNAPSHOT_MAGIC || buf.readInt16BE(4) !== SNAPSHOT_VERSION) return null;
+    if (buf.readUInt32BE(6) !== crc32c(buf.subarray(10))) return null;
+    const out = new Map<bigint, ProducerEntry>();
+    try {
+      const count = buf.readInt32BE(10);
+      let p = 14;
+      for (let i = 0; i < count; i++) {
+        const entry: ProducerEntry = {
+          producerId: buf.readBigInt64BE(p),
+          epoch: buf.readInt16BE(p + 8),
+          coordinatorEpoch: buf.readInt32BE(p + 10),
+          currentTxnFirstOffset: Number(buf.readBigInt64BE(p + 14)),
+          lastTimestamp: Number(buf.readBigInt64BE(p + 22)),
+          batches: [],
+        };
+        const n = buf.readInt8(p + 30);
+        p += 31;
+        for (let j = 0; j < n; j++) {
+          entry.batches.push({
+            firstSeq: buf.readInt32BE(p),
+            lastSeq: buf.readInt32BE(p + 4),
+            firstOffset: Number(buf.readBigInt64BE(p + 8)),
+            lastOffset: Number(buf.readBigInt64BE(p + 16)),
+            timestamp: Number(buf.readBigInt64BE(p + 24)),
+          });
+          p += 32;
+        }
+        out.set(entry.producerId, entry);
+      }
+      if (p !== buf.length) return null;
+    } catch {
+      return null; // RangeError: a length field lied; the CRC should have caught it
+    }
+    return out;
+  }
+}
