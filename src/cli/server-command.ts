@@ -1,0 +1,68 @@
+// `tributary server [server.properties] [--override key=value ...]`: runs a broker until SIGTERM
+// or SIGINT, then shuts down cleanly (checkpoints written, so the next start skips recovery).
+import { Broker } from '../broker/broker.js';
+import { BrokerConfig, ConfigError } from '../broker/config.js';
+import { loggerFor } from '../logger.js';
+
+export async function runServer(args: string[]): Promise<void> {
+  let file: string | null = null;
+  const overrides = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--override') {
+      const kv = args[++i];
+      const eq = kv?.indexOf('=') ?? -1;
+      if (kv === undefined || eq <= 0) return fail(`--override needs key=value, got '${kv ?? ''}'`);
+      overrides.set(kv.slice(0, eq), kv.slice(eq + 1));
+    } else if (arg.startsWith('-')) {
+      return fail(`Unknown option '${arg}'. Usage: tributary server [server.properties] [--override key=value ...]`);
+    } else if (file === null) {
+      file = arg;
+    } else {
+      return fail(`Unexpected argument '${arg}'`);
+    }
+  }
+
+  let config: BrokerConfig;
+  try {
+    config = BrokerConfig.load(file, overrides);
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message);
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return fail(`Cannot read configuration file '${file}'`);
+    throw err;
+  }
+
+  const log = loggerFor('server');
+  let broker: Broker;
+  try {
+    broker = await Broker.start({ config });
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message);
+    throw err;
+  }
+  log.info({ nodeId: config.nodeId, listeners: broker.listeners }, 'started');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    broker.stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function fail(message: string): void {
+  process.stderr.write(`tributary server: ${message}\n`);
+  process.exitCode = 1;
+}

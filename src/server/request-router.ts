@@ -1,0 +1,123 @@
+// Routes request frames to API handlers registered in a table by api key and version range.
+// The ApiVersions answer is built from this table, so the advertised versions are exactly the
+// ones with a handler.
+//
+// Per Kafka's rules: an unknown api key or an unsupported version closes the connection, except
+// ApiVersions, which is answered (as v0) with UNSUPPORTED_VERSION and the supported ranges so the
+// client can negotiate down. A body that does not decode closes the connection; the event is
+// logged and other connections carry on.
+import { Reader, Writer, ProtocolDecodeError, decodeRequestHeader, encodeResponseHeader, responseHeaderVersion } from '../protocol/codec/index.js';
+import type { MessageCodec } from '../protocol/codec/message.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { ApiVersionsResponse } from '../protocol/messages/ApiVersionsResponse.js';
+import type { Logger } from '../logger.js';
+import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseChunks } from './connection.js';
+
+const API_VERSIONS_KEY = 18;
+
+export interface RequestContext {
+  readonly connection: ConnectionInfo;
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+}
+
+/** The value a handler returns: the response, or NO_RESPONSE (Produce with acks=0). */
+export const NO_RESPONSE: unique symbol = Symbol('no response');
+export type HandlerResult<Res> = Res | typeof NO_RESPONSE;
+
+export interface ApiHandler<Req extends object, Res extends object> {
+  readonly request: MessageCodec<Req>;
+  readonly response: MessageCodec<Res>;
+  /** Lowest and highest versions served; must lie within the specs' validVersions. */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(ctx: RequestContext, request: Req): HandlerResult<Res> | Promise<HandlerResult<Res>>;
+}
+
+// Handlers of different message types live in one table; the router only ever pairs a
+// handler with its own codecs, so the element type is erased here.
+type AnyApiHandler = ApiHandler<object, object>;
+
+export function defineHandler<Req extends object, Res extends object>(h: ApiHandler<Req, Res>): AnyApiHandler {
+  return h as unknown as AnyApiHandler;
+}
+
+export interface SupportedVersions {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
+export class RequestRouter {
+  private readonly handlers = new Map<number, AnyApiHandler>();
+
+  constructor(private readonly log: Logger) {}
+
+  register(handler: AnyApiHandler): void {
+    const key = handler.request.apiKey;
+    if (this.handlers.has(key)) throw new Error(`duplicate handler for api key ${key}`);
+    if (!handler.request.validVersions.contains(handler.minVersion) || !handler.request.validVersions.contains(handler.maxVersion)) {
+      throw new Error(`${handler.request.name}: versions ${handler.minVersion}-${handler.maxVersion} outside the spec`);
+    }
+    this.handlers.set(key, handler);
+  }
+
+  /** The ranges ApiVersions advertises, sorted by api key. */
+  supportedVersions(): SupportedVersions[] {
+    return [...this.handlers.values()]
+      .map((h) => ({ apiKey: h.request.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .sort((a, b) => a.apiKey - b.apiKey);
+  }
+
+  readonly frameHandler: FrameHandler = (frame, conn) => this.route(frame, conn);
+
+  private route(frame: Buffer, conn: ConnectionInfo): ResponseChunks | Promise<ResponseChunks> {
+    let header;
+    try {
+      header = decodeRequestHeader(frame);
+    } catch (err) {
+      throw new CloseConnection(`malformed request header: ${(err as Error).message}`);
+    }
+    const { apiKey, apiVersion, correlationId } = header;
+    const handler = this.handlers.get(apiKey);
+    if (handler === undefined) throw new CloseConnection(`unsupported api key ${apiKey} (correlation id ${correlationId})`);
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey === API_VERSIONS_KEY) return this.unsupportedApiVersions(correlationId);
+      throw new CloseConnection(`unsupported version ${apiVersion} of ${handler.request.name} (supported ${handler.minVersion}-${handler.maxVersion})`);
+    }
+    let request: object;
+    try {
+      const r = new Reader(frame, header.headerBytes);
+      request = handler.request.decode(r, apiVersion);
+    } catch (err) {
+      if (err instanceof ProtocolDecodeError) throw new CloseConnection(`malformed ${handler.request.name} v${apiVersion}: ${err.message}`);
+      throw err;
+    }
+    const ctx: RequestContext = { connection: conn, apiKey, apiVersion, correlationId, clientId: header.clientId };
+    const result = handler.handle(ctx, request);
+    if (result instanceof Promise) return result.then((res) => this.encode(handler, ctx, res));
+    return this.encode(handler, ctx, result);
+  }
+
+  private encode(handler: AnyApiHandler, ctx: RequestContext, res: HandlerResult<object>): ResponseChunks {
+    if (res === NO_RESPONSE) return null;
+    const w = new Writer();
+    encodeResponseHeader(w, responseHeaderVersion(ctx.apiKey, ctx.apiVersion), ctx.correlationId);
+    handler.response.encode(w, ctx.apiVersion, res);
+    return w.chunks();
+  }
+
+  /** ApiVersions v0 answer to a version we do not serve: the error plus what we do serve. */
+  private unsupportedApiVersions(correlationId: number): ResponseChunks {
+    const w = new Writer();
+    encodeResponseHeader(w, 0, correlationId);
+    const res = ApiVersionsResponse.defaults();
+    res.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+    res.apiKeys = this.supportedVersions().map((v) => ({ ...ApiVersionsResponse.newStruct('ApiVersion'), ...v }));
+    ApiVersionsResponse.encode(w, 0, res);
+    this.log.debug({ correlationId }, 'ApiVersions request with an unsupported version; answered with v0');
+    return w.chunks();
+  }
+}
