@@ -285,7 +285,7 @@ function isDefault(f: FieldInfo, v: unknown): boolean {
     case K_BYTES:
       return Buffer.isBuffer(v) && v.length === 0;
     case K_FLOAT64:
-      return v === f.scalarDefault || (Number.isNaN(v) && Number.isNaN(f.scalarDefault));
+      return Object.is(v, f.scalarDefault); // -0 is not the default 0: it must survive a round trip
     default:
       return v === f.scalarDefault;
   }
