@@ -1,0 +1,146 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readOffsetCheckpoint, partitionKey } from './checkpoint.js';
+import { ManualClock } from './clock.js';
+import { defaultLogConfig } from './config.js';
+import { CLEAN_SHUTDOWN_FILE } from './files.js';
+import { LogManager } from './log-manager.js';
+import { MemoryPartitionLog } from './memory-partition-log.js';
+import { PartitionLog } from './partition-log.js';
+import { cleanup, makeBatch, tmpLogDir } from './test-helpers.js';
+
+const opts = { leaderEpoch: 0, assignOffsets: true } as const;
+
+describe('LogManager', () => {
+  test('reopens every partition after a clean shutdown without validating segments', () => {
+    const dir = tmpLogDir();
+    try {
+      const config = defaultLogConfig();
+      const first = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) });
+      for (let p = 0; p < 200; p++) {
+        const log = first.getOrCreate('my-topic', p);
+        log.append(makeBatch({ timestamps: [p, p + 1] }), opts);
+      }
+      first.close();
+      assert.ok(fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE)));
+      const checkpoint = fs.readFileSync(path.join(dir, 'recovery-point-offset-checkpoint'), 'utf8').split('\n');
+      assert.equal(checkpoint[0], '0');
+      assert.equal(checkpoint[1], '200');
+      assert.match(checkpoint[2]!, /^my-topic \d+ 2$/);
+
+      let validated = 0;
+      const second = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0), recoveryHooks: { onBatchValidated: () => validated++ } });
+      assert.equal(validated, 0);
+      assert.deepEqual(second.startup, [{ logDir: dir, partitions: 200, hadCleanShutdown: true }]);
+      assert.equal(fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE)), false);
+      assert.equal(second.get('my-topic', 199)!.logEndOffset, 2);
+      assert.equal(second.get('my-topic', 7)!.append(makeBatch(), opts).firstOffset, 2);
+      second.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('checkpoint() writes recovery points and log start offsets in Kafka format', () => {
+    const dir = tmpLogDir();
+    try {
+      const manager = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      const a = manager.getOrCreate('a', 0);
+      for (let i = 0; i < 3; i++) a.append(makeBatch(), opts);
+      a.flush();
+      a.deleteRecordsBefore(2);
+      manager.getOrCreate('b-with-dash', 3);
+      manager.checkpoint();
+      const recovery = readOffsetCheckpoint(path.join(dir, 'recovery-point-offset-checkpoint'));
+      const start = readOffsetCheckpoint(path.join(dir, 'log-start-offset-checkpoint'));
+      assert.equal(recovery.get(partitionKey('a', 0)), 3);
+      assert.equal(start.get(partitionKey('a', 0)), 2);
+      assert.equal(start.get(partitionKey('b-with-dash', 3)), 0);
+      assert.equal(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')).length, 0);
+      manager.close();
+      const reopened = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      assert.equal(reopened.get('a', 0)!.logStartOffset, 2);
+      assert.ok(reopened.get('b-with-dash', 3) !== undefined, 'topic names with dashes parse');
+      reopened.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('deletePartition removes the directory; updateConfig reaches every partition of the topic', () => {
+    const dir = tmpLogDir();
+    try {
+      const manager = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      manager.getOrCreate('t', 0).append(makeBatch(), opts);
+      manager.getOrCreate('t', 1);
+      manager.updateConfig('t', defaultLogConfig({ retentionMs: 5 }));
+      assert.equal(manager.get('t', 1)!.config.retentionMs, 5);
+      assert.equal(manager.deletePartition('t', 0), true);
+      assert.equal(fs.existsSync(path.join(dir, 't-0')), false);
+      assert.equal(manager.get('t', 0), undefined);
+      assert.equal(manager.deletePartition('t', 0), false);
+      manager.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('enforceRetention runs over every partition with the injected clock', () => {
+    const dir = tmpLogDir();
+    try {
+      const size = makeBatch().length;
+      const config = defaultLogConfig({ segmentBytes: size, retentionMs: 100 });
+      const clock = new ManualClock(0);
+      const manager = LogManager.open({ logDirs: [dir], defaultConfig: config, clock });
+      for (const p of [0, 1]) for (let i = 0; i < 3; i++) manager.getOrCreate('t', p).append(makeBatch({ timestamps: [50] }), opts);
+      clock.set(151);
+      assert.equal(manager.enforceRetention(), 4);
+      assert.equal(manager.get('t', 1)!.logStartOffset, 2);
+      manager.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('spreads partitions over several log dirs and finds them again', () => {
+    const a = tmpLogDir();
+    const b = tmpLogDir();
+    try {
+      const manager = LogManager.open({ logDirs: [a, b], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      for (let p = 0; p < 4; p++) manager.getOrCreate('t', p).append(makeBatch(), opts);
+      manager.close();
+      assert.equal(fs.readdirSync(a).filter((n) => n.startsWith('t-')).length, 2);
+      assert.equal(fs.readdirSync(b).filter((n) => n.startsWith('t-')).length, 2);
+      const reopened = LogManager.open({ logDirs: [a, b], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      for (let p = 0; p < 4; p++) assert.equal(reopened.get('t', p)!.logEndOffset, 1);
+      reopened.close();
+    } finally {
+      cleanup(a);
+      cleanup(b);
+    }
+  });
+
+  test('inMemory keeps logs in memory and touches no disk', () => {
+    const manager = LogManager.open({ logDirs: ['/nonexistent/should-not-be-created'], defaultConfig: defaultLogConfig(), inMemory: true });
+    const log = manager.getOrCreate('t', 0);
+    assert.ok(log instanceof MemoryPartitionLog);
+    assert.equal(log.append(makeBatch(), opts).firstOffset, 0);
+    manager.startTimers();
+    manager.close();
+    assert.equal(fs.existsSync('/nonexistent/should-not-be-created'), false);
+  });
+
+  test('disk mode hands out PartitionLog instances', () => {
+    const dir = tmpLogDir();
+    try {
+      const manager = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig() });
+      assert.ok(manager.getOrCreate('t', 0) instanceof PartitionLog);
+      manager.startTimers();
+      manager.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
