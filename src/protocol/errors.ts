@@ -198,12 +198,15 @@ export function isKnownErrorCode(code: number): boolean {
 export class KafkaError extends Error {
   readonly code: number;
   readonly retriable: boolean;
+  /** The message without the error name, for a response's error message field; null if none. */
+  readonly detail: string | null;
 
   constructor(code: number, message?: string, options?: ErrorOptions) {
     super(message === undefined ? errorName(code) : `${errorName(code)}: ${message}`, options);
     this.name = 'KafkaError';
     this.code = code;
     this.retriable = isRetriable(code);
+    this.detail = message ?? null;
   }
 
   /** The error's name as Kafka spells it, e.g. `NOT_LEADER_OR_FOLLOWER`. */

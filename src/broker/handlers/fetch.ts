@@ -1,0 +1,104 @@
+// Fetch (key 1), v4-17 for consumers: raw stored batches per partition, bounded by the high
+// watermark (or the last stable offset for read_committed), by partition and request MaxBytes,
+// with at least one whole batch from the first partition that has data (KIP-74). Long polling:
+// when fewer than MinBytes are available the request parks until appends bring enough or
+// MaxWaitMs passes; no polling loop. Fetch sessions (KIP-227) are declined with session id 0,
+// the documented opt-out, so every request is a full fetch.
+import { ErrorCode } from '../../protocol/errors.js';
+import { FetchRequest, type FetchRequestData } from '../../protocol/messages/FetchRequest.js';
+import { FetchResponse, type FetchResponseData, type FetchResponsePartitionData } from '../../protocol/messages/FetchResponse.js';
+import { defineHandler, type RequestContext } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+import type { HostedPartition } from '../replica-manager.js';
+
+const READ_COMMITTED = 1;
+const NO_RECORDS = Buffer.alloc(0);
+
+interface ResolvedPartition {
+  topicIndex: number;
+  partition: number;
+  hosted: HostedPartition | undefined;
+  fetchOffset: number;
+  maxBytes: number;
+  errorCode: number;
+}
+
+export function fetchHandler(broker: BrokerContext) {
+  return defineHandler({
+    request: FetchRequest,
+    response: FetchResponse,
+    minVersion: 4,
+    maxVersion: 17,
+    async handle(ctx, req) {
+      const useIds = ctx.apiVersion >= 13;
+      if (req.sessionId !== 0 || req.sessionEpoch > 0) {
+        // We never hand out sessions, so an incremental fetch refers to one we do not know.
+        const res = FetchResponse.defaults();
+        res.errorCode = ErrorCode.FETCH_SESSION_ID_NOT_FOUND;
+        return res;
+      }
+      const resolved: ResolvedPartition[] = [];
+      req.topics.forEach((t, topicIndex) => {
+        const image = broker.controller.image;
+        const topic = useIds ? image.topicsById.get(t.topicId) : image.topicsByName.get(t.topic);
+        for (const p of t.partitions) {
+          let errorCode: number = ErrorCode.NONE;
+          let hosted: HostedPartition | undefined;
+          if (topic === undefined) {
+            errorCode = useIds ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          } else {
+            hosted = broker.replicas.get(topic.name, p.partition);
+            if (hosted === undefined) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+            else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < hosted.leaderEpoch) errorCode = ErrorCode.FENCED_LEADER_EPOCH;
+            else if (p.currentLeaderEpoch > hosted.leaderEpoch) errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+          }
+          resolved.push({ topicIndex, partition: p.partition, hosted, fetchOffset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes, errorCode });
+        }
+      });
+
+      let res = readAll(broker, ctx, req, resolved);
+      if (res.bytes < req.minBytes && req.maxWaitMs > 0 && !res.hasError) {
+        const watched = resolved.map((r) => r.hosted).filter((h): h is HostedPartition => h !== undefined);
+        await broker.replicas.waitForData(watched, req.minBytes - res.bytes, req.maxWaitMs);
+        res = readAll(broker, ctx, req, resolved);
+      }
+      return res.response;
+    },
+  });
+}
+
+function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestData, resolved: ResolvedPartition[]): { response: FetchResponseData; bytes: number; hasError: boolean } {
+  const res = FetchResponse.defaults();
+  res.responses = req.topics.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: [] }));
+  const readCommitted = req.isolationLevel === READ_COMMITTED;
+  // v3+ has a response-wide limit; older versions only the per-partition one.
+  let remaining = ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  let bytes = 0;
+  let hasError = false;
+  for (const r of resolved) {
+    const out: FetchResponsePartitionData = FetchResponse.newStruct('PartitionData');
+    out.partitionIndex = r.partition;
+    out.abortedTransactions = readCommitted ? [] : null;
+    out.errorCode = r.errorCode;
+    out.records = NO_RECORDS;
+    out.highWatermark = -1n;
+    out.lastStableOffset = -1n;
+    out.logStartOffset = -1n;
+    if (r.errorCode === ErrorCode.NONE && r.hosted !== undefined) {
+      const store = r.hosted.store;
+      const read = broker.replicas.read(r.hosted, r.fetchOffset, Math.min(r.maxBytes, remaining), readCommitted, bytes === 0);
+      out.errorCode = read.errorCode;
+      out.highWatermark = BigInt(store.highWatermark);
+      out.lastStableOffset = BigInt(store.lastStableOffset);
+      out.logStartOffset = BigInt(store.logStartOffset);
+      if (read.result !== null && read.result.records.length > 0) {
+        out.records = read.result.records;
+        bytes += read.result.records.length;
+        remaining = Math.max(0, remaining - read.result.records.length);
+      }
+    }
+    if (out.errorCode !== ErrorCode.NONE) hasError = true;
+    res.responses[r.topicIndex]!.partitions.push(out);
+  }
+  return { response: res, bytes, hasError };
+}

@@ -1,0 +1,27 @@
+// The handler table: every API this broker serves, one file each. ApiVersions is built from
+// this table, so adding a handler here is all it takes to advertise it.
+import type { RequestRouter } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+import { apiVersionsHandler } from './api-versions.js';
+import { createTopicsHandler } from './create-topics.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { fetchHandler } from './fetch.js';
+import { initProducerIdHandler } from './init-producer-id.js';
+import { listOffsetsHandler } from './list-offsets.js';
+import { metadataHandler } from './metadata.js';
+import { produceHandler } from './produce.js';
+
+export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
+  for (const make of [
+    apiVersionsHandler,
+    metadataHandler,
+    produceHandler,
+    fetchHandler,
+    listOffsetsHandler,
+    createTopicsHandler,
+    deleteTopicsHandler,
+    initProducerIdHandler,
+  ]) {
+    router.register(make(broker));
+  }
+}

@@ -1,0 +1,84 @@
+// ListOffsets (key 2), v1-10: offsets by timestamp, plus the special timestamps -1 (latest:
+// the high watermark, or the last stable offset for read_committed), -2 (earliest), -3 (the
+// record with the largest timestamp, v7+), -4 (earliest local, v8+) and -5 (latest tiered, v9+,
+// which without tiered storage has no offset).
+import { ErrorCode } from '../../protocol/errors.js';
+import { ListOffsetsRequest } from '../../protocol/messages/ListOffsetsRequest.js';
+import { ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/ListOffsetsResponse.js';
+import { defineHandler } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+
+const LATEST = -1n;
+const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL = -4n;
+const LATEST_TIERED = -5n;
+
+export function listOffsetsHandler(broker: BrokerContext) {
+  return defineHandler({
+    request: ListOffsetsRequest,
+    response: ListOffsetsResponse,
+    minVersion: 1,
+    maxVersion: 10,
+    handle(ctx, req) {
+      const res = ListOffsetsResponse.defaults();
+      const readCommitted = req.isolationLevel === 1;
+      for (const t of req.topics) {
+        const partitions: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
+        for (const p of t.partitions) {
+          const out = ListOffsetsResponse.newStruct('ListOffsetsPartitionResponse');
+          out.partitionIndex = p.partitionIndex;
+          partitions.push(out);
+          const hosted = broker.replicas.get(t.name, p.partitionIndex);
+          if (hosted === undefined) {
+            out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+            continue;
+          }
+          if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < hosted.leaderEpoch) {
+            out.errorCode = ErrorCode.FENCED_LEADER_EPOCH;
+            continue;
+          }
+          if (p.currentLeaderEpoch > hosted.leaderEpoch) {
+            out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+            continue;
+          }
+          const store = hosted.store;
+          if (ctx.apiVersion >= 4) out.leaderEpoch = hosted.leaderEpoch;
+          switch (p.timestamp) {
+            case LATEST:
+              out.offset = BigInt(readCommitted ? store.lastStableOffset : store.highWatermark);
+              break;
+            case EARLIEST:
+            case EARLIEST_LOCAL:
+              out.offset = BigInt(store.logStartOffset);
+              break;
+            case LATEST_TIERED:
+              break;
+            case MAX_TIMESTAMP: {
+              const found = store.maxTimestampAndOffset();
+              if (found !== null) {
+                out.offset = BigInt(found.offset);
+                out.timestamp = BigInt(found.timestamp);
+              }
+              break;
+            }
+            default: {
+              if (p.timestamp < 0n) {
+                out.errorCode = ErrorCode.INVALID_REQUEST;
+                break;
+              }
+              const found = store.offsetForTimestamp(Number(p.timestamp));
+              const limit = readCommitted ? store.lastStableOffset : store.highWatermark;
+              if (found !== null && found.offset < limit) {
+                out.offset = BigInt(found.offset);
+                out.timestamp = BigInt(found.timestamp);
+              }
+            }
+          }
+        }
+        res.topics.push({ name: t.name, partitions });
+      }
+      return res;
+    },
+  });
+}
