@@ -11,6 +11,7 @@ export abstract class FixedEntryIndex {
   private count = 0;
   private loaded = false;
   private fd: number | null = null;
+  private appendable = false;
   readonly maxEntries: number;
 
   protected constructor(
@@ -32,16 +33,18 @@ export abstract class FixedEntryIndex {
     return this.entries >= Math.max(1, this.maxEntries - 1);
   }
 
-  /** Opens the file for appends and preallocates it. Entries already on disk are kept. */
+  /**
+   * Marks the index appendable. The file is opened (and preallocated) on the first write, so a
+   * broker with many idle partitions does not hold two descriptors per partition.
+   */
   openForAppend(): void {
     this.ensureLoaded();
-    if (this.fd !== null) return;
-    this.fd = fs.openSync(this.path, fs.existsSync(this.path) ? 'r+' : 'w+');
-    fs.ftruncateSync(this.fd, this.maxEntries * this.entrySize);
+    this.appendable = true;
   }
 
   /** Trims the file to its entries and drops the descriptor: the segment is no longer active. */
   closeForAppend(): void {
+    this.appendable = false;
     if (this.fd === null) return;
     fs.ftruncateSync(this.fd, this.count * this.entrySize);
     fs.fsyncSync(this.fd);
@@ -99,6 +102,7 @@ export abstract class FixedEntryIndex {
     this.ensureLoaded();
     if (this.count >= this.maxEntries) throw new Error(`index ${this.path} is full (${this.count} entries)`);
     const at = this.count * this.entrySize;
+    this.openFileIfAppendable();
     if (at + this.entrySize > this.memory.length) {
       const grown = Buffer.alloc(Math.max(this.entrySize * 64, this.memory.length * 2));
       this.memory.copy(grown, 0, 0, at);
@@ -113,6 +117,7 @@ export abstract class FixedEntryIndex {
     this.ensureLoaded();
     if (n >= this.count) return;
     this.count = n;
+    this.openFileIfAppendable();
     if (this.fd !== null) {
       // Zero the dropped tail so a later crash cannot resurrect stale entries.
       const zeros = Buffer.alloc((this.maxEntries - n) * this.entrySize);
@@ -144,6 +149,12 @@ export abstract class FixedEntryIndex {
    * never trimmed (crash) has a zero tail; entries must be strictly increasing to count.
    */
   protected abstract validPrefix(buf: Buffer, entries: number): number;
+
+  private openFileIfAppendable(): void {
+    if (this.fd !== null || !this.appendable) return;
+    this.fd = fs.openSync(this.path, fs.existsSync(this.path) ? 'r+' : 'w+');
+    fs.ftruncateSync(this.fd, this.maxEntries * this.entrySize);
+  }
 
   private ensureLoaded(): void {
     if (this.loaded) return;

@@ -84,9 +84,8 @@ export class LogSegment {
   /** A new, empty, active segment. An existing file with that name is emptied. */
   static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
     const logPath = segmentFilePath(dir, baseOffset, LOG_SUFFIX);
-    fs.closeSync(fs.openSync(logPath, 'w'));
-    fs.rmSync(segmentFilePath(dir, baseOffset, INDEX_SUFFIX), { force: true });
-    fs.rmSync(segmentFilePath(dir, baseOffset, TIME_INDEX_SUFFIX), { force: true });
+    // Empty index files exist from the start, as Kafka's do; they are preallocated on first write.
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.closeSync(fs.openSync(segmentFilePath(dir, baseOffset, suffix), 'w'));
     const segment = LogSegment.open(dir, baseOffset, config, nowMs);
     segment.tailLoaded = true;
     return segment;
@@ -134,14 +133,18 @@ export class LogSegment {
     return ts >= 0 ? ts : fs.statSync(this.logPath).mtimeMs;
   }
 
-  /** For segment.ms: the first batch's max timestamp, else the segment's creation time. */
-  rollingBasedTimestamp(): number {
-    if (this.sizeBytes === 0) return this.createdMs;
-    if (this.firstBatchTimestamp === null) {
+  /**
+   * For segment.ms, as Kafka: how long this segment has been "open", measured in record time
+   * (incoming max timestamp minus the first batch's) when batches carry timestamps, so replayed
+   * old data does not roll on every append; otherwise wall time since the segment was created.
+   */
+  timeWaitedForRollMs(nowMs: number, incomingMaxTimestamp: number): number {
+    if (this.sizeBytes > 0 && this.firstBatchTimestamp === null) {
       const first = this.readHeaderAt(0);
       this.firstBatchTimestamp = first === null ? -1 : Number(first.maxTimestamp);
     }
-    return this.firstBatchTimestamp >= 0 ? this.firstBatchTimestamp : this.createdMs;
+    const first = this.firstBatchTimestamp ?? -1;
+    return first >= 0 ? incomingMaxTimestamp - first : nowMs - this.createdMs;
   }
 
   isEmpty(): boolean {
@@ -251,13 +254,21 @@ export class LogSegment {
     return removed;
   }
 
-  /** No more appends: final time index entry, indexes trimmed to size and synced. */
+  /**
+   * No more appends: final time index entry, indexes trimmed to size and synced, and the log
+   * descriptor released (a read reopens it), so old segments do not pin descriptors.
+   */
   deactivate(): void {
     if (!this.active) return;
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
     this.offsetIndex.closeForAppend();
     this.timeIndex.closeForAppend();
     this.active = false;
+    if (this.fd !== null) {
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
   }
 
   flush(): void {

@@ -267,6 +267,21 @@ describe('PartitionLog on disk', () => {
     }
   });
 
+  test('segment.ms is measured in record time: old timestamps do not roll every append', () => {
+    const dir = tmpLogDir();
+    try {
+      const clock = new ManualClock(1_700_000_000_000);
+      const log = PartitionLog.open(dir, 't', 0, defaultLogConfig({ segmentMs: 1000 }), clock);
+      for (let i = 0; i < 5; i++) log.append(makeBatch({ timestamps: [i * 100] }), opts);
+      assert.equal(log.segmentCount, 1);
+      log.append(makeBatch({ timestamps: [1200] }), opts);
+      assert.equal(log.segmentCount, 2);
+      log.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('a full index rolls the segment', () => {
     const dir = tmpLogDir();
     try {

@@ -194,7 +194,7 @@ export class PartitionLog implements PartitionStore {
       base += b.header.lastOffsetDelta + 1;
     }
     const lastOffset = next - 1;
-    this.maybeRoll(records.length, lastOffset, nowMs);
+    this.maybeRoll(records.length, maxTimestamp, lastOffset, nowMs);
     this.activeSegment.append(records, infos);
     producerAppend.commit(next);
     this.hw = this.logEndOffset; // single node: the HW follows the log end; a replica manager may override
@@ -203,11 +203,11 @@ export class PartitionLog implements PartitionStore {
     return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 
-  private maybeRoll(appendBytes: number, lastOffset: number, nowMs: number): void {
+  private maybeRoll(appendBytes: number, maxTimestamp: number, lastOffset: number, nowMs: number): void {
     const active = this.activeSegment;
     if (active.isEmpty()) return; // its base offset is the log end already; rolling would gain nothing
     const full = active.size > this.cfg.segmentBytes - appendBytes;
-    const old = nowMs - active.rollingBasedTimestamp() > this.cfg.segmentMs;
+    const old = active.timeWaitedForRollMs(nowMs, maxTimestamp) > this.cfg.segmentMs;
     if (full || old || active.isIndexFull() || !active.canHoldOffset(lastOffset)) this.roll(nowMs);
   }
 
@@ -347,6 +347,8 @@ export class PartitionLog implements PartitionStore {
       }
     }
     deleted += this.deleteSegmentsWhile((_s, nextBase) => nextBase <= this.startOffset);
+    // Rides on the retention timer, as Kafka's producer expiration check does on its own timer.
+    this.producerState.removeExpiredProducers(nowMs, this.cfg.producerIdExpirationMs);
     return deleted;
   }
 
