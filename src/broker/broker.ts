@@ -19,7 +19,7 @@ import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { registerHandlers } from './handlers/index.js';
 import { ReplicaManager } from './replica-manager.js';
-import { logConfigFor, topicConfigProblem, topicConfigValue } from './topic-config.js';
+import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue } from './topic-config.js';
 
 export interface BrokerStartOptions {
   /** A full configuration (server.properties); the other options are shorthands for tests. */
@@ -86,9 +86,10 @@ export class Broker {
       topicIdToName.set(topic.topicId, topic.name);
       const logConfig = logConfigFor(config, topic.configs);
       const minIsr = Number(topicConfigValue(config, topic.configs, 'min.insync.replicas'));
+      const rules = recordRulesFor(config, topic.configs);
       for (const p of topic.partitions) {
         if (p.leader !== nodeId) continue;
-        replicas.host(topic.name, topic.topicId, p.partitionId, p.leaderEpoch, logConfig, minIsr, p.isr.length);
+        replicas.host(topic.name, topic.topicId, p.partitionId, p.leaderEpoch, logConfig, minIsr, p.isr.length, rules);
       }
       logs.updateConfig(topic.name, logConfig);
     };

@@ -60,6 +60,8 @@ const DEFS: Record<string, ConfigDef> = {
   'log.flush.scheduler.interval.ms': { type: 'long', default: '9223372036854775807', validate: atLeast(0) },
   'log.index.interval.bytes': { type: 'int', default: '4096', validate: atLeast(0) },
   'log.index.size.max.bytes': { type: 'int', default: String(10 * 1024 * 1024), validate: atLeast(4) },
+  'log.message.timestamp.before.max.ms': { type: 'long', default: '9223372036854775807', validate: atLeast(0) },
+  'log.message.timestamp.after.max.ms': { type: 'long', default: '9223372036854775807', validate: atLeast(0) },
   'log.message.timestamp.type': { type: 'string', default: 'CreateTime', validate: oneOf('CreateTime', 'LogAppendTime') },
   'log.cleanup.policy': { type: 'list', default: 'delete' },
   'log.segment.delete.delay.ms': { type: 'long', default: '60000', validate: atLeast(0) },

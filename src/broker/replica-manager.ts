@@ -9,6 +9,8 @@ import { ErrorCode } from '../protocol/errors.js';
 import { CorruptRecordError, UnsupportedMagicError } from '../protocol/records/errors.js';
 import { validateBatch } from '../protocol/records/record-batch.js';
 import type { LogManager } from '../storage/log-manager.js';
+import { validateRecords } from './record-validation.js';
+import type { RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
 import { OffsetOutOfRangeError, StorageError } from '../storage/errors.js';
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
@@ -22,6 +24,8 @@ export interface HostedPartition {
   /** min.insync.replicas for acks=all. */
   minInsyncReplicas: number;
   isrSize: number;
+  /** Record-level checks the topic's config asks for; null (the usual case) skips decoding. */
+  recordRules: RecordRules | null;
 }
 
 export interface ProduceOutcome {
@@ -67,18 +71,28 @@ export class ReplicaManager {
   }
 
   /** Starts hosting a partition (creating its log if needed) as leader at `leaderEpoch`. */
-  host(topic: string, topicId: string, partition: number, leaderEpoch: number, config: LogConfig, minInsyncReplicas: number, isrSize: number): HostedPartition {
+  host(
+    topic: string,
+    topicId: string,
+    partition: number,
+    leaderEpoch: number,
+    config: LogConfig,
+    minInsyncReplicas: number,
+    isrSize: number,
+    recordRules: RecordRules | null,
+  ): HostedPartition {
     const key = partitionKey(topic, partition);
     const existing = this.partitions.get(key);
     if (existing !== undefined) {
       existing.leaderEpoch = leaderEpoch;
       existing.minInsyncReplicas = minInsyncReplicas;
       existing.isrSize = isrSize;
+      existing.recordRules = recordRules;
       return existing;
     }
     const store = this.logs.getOrCreate(topic, partition, config);
     store.highWatermark = store.logEndOffset;
-    const hosted: HostedPartition = { topic, topicId, partition, store, leaderEpoch, minInsyncReplicas, isrSize };
+    const hosted: HostedPartition = { topic, topicId, partition, store, leaderEpoch, minInsyncReplicas, isrSize, recordRules };
     this.partitions.set(key, hosted);
     return hosted;
   }
@@ -135,6 +149,16 @@ export class ReplicaManager {
     }
     if (requireSingleBatch && batches !== 1) {
       return produceError(ErrorCode.INVALID_RECORD, `Produce requests of version 3 and later must contain exactly one record batch per partition, got ${batches}.`);
+    }
+    if (hosted.recordRules !== null) {
+      let failure;
+      try {
+        failure = validateRecords(records, hosted.recordRules, Date.now(), `${topic}-${partition}`, maxBatchBytes * 64);
+      } catch (err) {
+        if (err instanceof CorruptRecordError) return produceError(ErrorCode.CORRUPT_MESSAGE, `${topic}-${partition}: ${err.message}`);
+        throw err;
+      }
+      if (failure !== null) return { ...produceError(failure.errorCode, failure.errorMessage), recordErrors: failure.recordErrors };
     }
     if (acks === -1 && hosted.isrSize < hosted.minInsyncReplicas) {
       return produceError(

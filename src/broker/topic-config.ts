@@ -59,8 +59,8 @@ export const TOPIC_CONFIGS: Record<string, TopicConfigDef> = {
   'message.timestamp.type': {
     type: 'STRING', synonyms: [{ key: 'log.message.timestamp.type' }], default: 'CreateTime', validate: choice('CreateTime', 'LogAppendTime'),
   },
-  'message.timestamp.before.max.ms': { type: 'LONG', synonyms: [], default: LONG_MAX, validate: int(0) },
-  'message.timestamp.after.max.ms': { type: 'LONG', synonyms: [], default: LONG_MAX, validate: int(0) },
+  'message.timestamp.before.max.ms': { type: 'LONG', synonyms: [{ key: 'log.message.timestamp.before.max.ms' }], default: LONG_MAX, validate: int(0) },
+  'message.timestamp.after.max.ms': { type: 'LONG', synonyms: [{ key: 'log.message.timestamp.after.max.ms' }], default: LONG_MAX, validate: int(0) },
   'min.cleanable.dirty.ratio': { type: 'DOUBLE', synonyms: [{ key: 'log.cleaner.min.cleanable.ratio' }], default: '0.5', validate: ratio },
   'min.compaction.lag.ms': { type: 'LONG', synonyms: [{ key: 'log.cleaner.min.compaction.lag.ms' }], default: '0', validate: int(0) },
   'min.insync.replicas': { type: 'INT', synonyms: [{ key: 'min.insync.replicas' }], default: '1', validate: int(1) },
@@ -152,4 +152,24 @@ export function logConfigFor(broker: BrokerConfig, overrides: ReadonlyMap<string
     fileDeleteDelayMs: longValue(get('file.delete.delay.ms')),
     producerIdExpirationMs: broker.int('producer.id.expiration.ms'),
   };
+}
+
+/** Record-level checks a topic's configuration asks for; null when there are none, which keeps
+ * the produce path from decoding records. */
+export interface RecordRules {
+  /** cleanup.policy includes compact: every record needs a key. */
+  requireKeys: boolean;
+  /** CreateTime topics: how far a record's timestamp may lie before/after the broker's clock. */
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+}
+
+export function recordRulesFor(broker: BrokerConfig, overrides: ReadonlyMap<string, string>): RecordRules | null {
+  const value = (name: string) => topicConfigValue(broker, overrides, name);
+  const requireKeys = value('cleanup.policy').split(',').some((p) => p.trim() === 'compact');
+  const createTime = value('message.timestamp.type') === 'CreateTime';
+  const before = createTime ? longValue(value('message.timestamp.before.max.ms')) : NEVER;
+  const after = createTime ? longValue(value('message.timestamp.after.max.ms')) : NEVER;
+  if (!requireKeys && before === NEVER && after === NEVER) return null;
+  return { requireKeys, timestampBeforeMaxMs: before, timestampAfterMaxMs: after };
 }

@@ -1,0 +1,38 @@
+// Record-level validation that topic configs ask for, seen through librdkafka: a compacted
+// topic refuses records without keys, and message.timestamp.before.max.ms refuses old ones.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import { python } from '../helpers/clients.js';
+
+let broker: BrokerProcess;
+after(() => broker?.destroy());
+
+const script = `
+import json, sys, time
+from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Producer
+bootstrap = sys.argv[1]
+a = AdminClient({'bootstrap.servers': bootstrap})
+topics = [NewTopic('compacted', 1, 1, config={'cleanup.policy': 'compact'}),
+          NewTopic('recent-only', 1, 1, config={'message.timestamp.before.max.ms': '60000'})]
+for f in a.create_topics(topics).values(): f.result()
+out = {}
+def send(name, topic, **kw):
+    p = Producer({'bootstrap.servers': bootstrap, 'linger.ms': 0})
+    def report(err, msg):
+        out[name] = None if err is None else err.name()
+    p.produce(topic, on_delivery=report, **kw)
+    p.flush(10)
+send('unkeyed', 'compacted', value=b'v')
+send('keyed', 'compacted', key=b'k', value=b'v')
+send('old', 'recent-only', value=b'v', timestamp=int(time.time() * 1000) - 3600000)
+send('fresh', 'recent-only', value=b'v')
+print(json.dumps(out))
+`;
+
+test('compacted topics refuse unkeyed records and timestamp bounds refuse old records', async () => {
+  broker = await startBroker();
+  const out = await python<Record<string, string | null>>(script, [broker.bootstrap]);
+  assert.deepEqual(out, { unkeyed: 'INVALID_RECORD', keyed: null, old: 'INVALID_TIMESTAMP', fresh: null });
+});
