@@ -1,0 +1,4 @@
+// Public entry point of the `tributary` package.
+export { Broker, type BrokerStartOptions } from './broker/broker.js';
+export { BrokerConfig, ConfigError } from './broker/config.js';
+export { ErrorCode, KafkaError, errorName, isRetriable } from './protocol/errors.js';
