@@ -12,6 +12,7 @@ import { loggerFor, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { decompress } from '../protocol/records/compression.js';
 import { LogManager } from '../storage/log-manager.js';
+import { PartitionLog } from '../storage/partition-log.js';
 import type { PartitionStore } from '../storage/partition-store.js';
 import { RequestRouter } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener, type ListenerSpec } from '../server/socket-server.js';
@@ -66,6 +67,7 @@ export class Broker {
       // Timestamp lookups inside compressed batches; bounded like any decompression.
       decompress: (type: number, data: Buffer) => decompress(type, data, 256 * 1024 * 1024),
     });
+    logStartupRecovery(logs, log);
 
     // The metadata log is a partition like any other; it is flushed on every append because
     // a committed metadata change must survive power loss, not only a process crash.
@@ -306,4 +308,13 @@ function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
       }
     },
   };
+}
+
+/** One line per log dir (clean shutdown or not) and one per partition that start-up validated. */
+function logStartupRecovery(logs: LogManager, log: Logger): void {
+  for (const s of logs.startup) log.info({ logDir: s.logDir, partitions: s.partitions, hadCleanShutdown: s.hadCleanShutdown }, 'log dir loaded');
+  for (const { topic, partition, store } of logs.all()) {
+    if (!(store instanceof PartitionLog) || store.loadStats.recoveredSegments === 0) continue;
+    log.info({ topic, partition, ...store.loadStats }, 'recovered partition');
+  }
 }

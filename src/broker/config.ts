@@ -102,6 +102,18 @@ const ACCEPTED_WITHOUT_EFFECT = new Set([
   'confluent.support.metrics.enable', 'replica.fetch.max.bytes', 'replica.socket.timeout.ms',
 ]);
 
+/** Kafka's DescribeConfigs source codes for the layers of a broker setting. */
+export const ConfigLayer = {
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+} as const;
+
+export type BrokerConfigValueType = ValueType;
+
+const NO_VALUES: ReadonlyMap<string, string> = new Map();
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -124,7 +136,59 @@ export function parseProperties(text: string): Map<string, string> {
 
 /** A validated broker configuration. Typed getters read the value or the default. */
 export class BrokerConfig {
-  private constructor(private readonly values: Map<string, string>) {}
+  private constructor(
+    private readonly values: Map<string, string>,
+    /** Dynamic overrides from the metadata log (AlterConfigs on BROKER resources), per broker
+     * and cluster-wide; they win over server.properties, as in Kafka. */
+    private readonly dynamicBroker: ReadonlyMap<string, string> = NO_VALUES,
+    private readonly dynamicDefault: ReadonlyMap<string, string> = NO_VALUES,
+  ) {}
+
+  /** This configuration with dynamic broker configs layered on top (same static values). */
+  withDynamic(perBroker: ReadonlyMap<string, string> | undefined, clusterDefault: ReadonlyMap<string, string> | undefined): BrokerConfig {
+    return new BrokerConfig(this.values, new Map(perBroker ?? NO_VALUES), new Map(clusterDefault ?? NO_VALUES));
+  }
+
+  /** Every key Tributary declares, for DescribeConfigs. */
+  static declaredKeys(): string[] {
+    return Object.keys(DEFS).sort();
+  }
+
+  /** Declared type of a key, or undefined for keys Tributary does not know. */
+  static typeOf(key: string): ValueType | undefined {
+    return DEFS[key]?.type;
+  }
+
+  /** Default of a declared key (null when it has none or is unknown). */
+  static defaultOf(key: string): string | null {
+    return DEFS[key]?.default ?? null;
+  }
+
+  /** Why `value` is not valid for `key` (type and range), or null. Unknown keys are a problem. */
+  static valueProblem(key: string, value: string): string | null {
+    const def = DEFS[key];
+    if (def === undefined) return `Unknown configuration '${key}'`;
+    return checkType(def.type, value) ?? def.validate?.(value.trim()) ?? null;
+  }
+
+  /** Where `key` is set, most specific first, ending with its default when it has one. */
+  layers(key: string): { value: string; source: number }[] {
+    const out: { value: string; source: number }[] = [];
+    const perBroker = this.dynamicBroker.get(key);
+    if (perBroker !== undefined) out.push({ value: perBroker, source: ConfigLayer.DYNAMIC_BROKER_CONFIG });
+    const clusterDefault = this.dynamicDefault.get(key);
+    if (clusterDefault !== undefined) out.push({ value: clusterDefault, source: ConfigLayer.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    const configured = this.values.get(key);
+    if (configured !== undefined) out.push({ value: configured, source: ConfigLayer.STATIC_BROKER_CONFIG });
+    const def = DEFS[key];
+    if (def !== undefined && def.default !== null) out.push({ value: def.default, source: ConfigLayer.DEFAULT_CONFIG });
+    return out;
+  }
+
+  /** The cluster-wide dynamic defaults (resource name ''). */
+  get dynamicDefaults(): ReadonlyMap<string, string> {
+    return this.dynamicDefault;
+  }
 
   static fromProperties(props: Map<string, string>): BrokerConfig {
     for (const [key, value] of props) {
@@ -148,10 +212,12 @@ export class BrokerConfig {
   }
 
   has(key: string): boolean {
-    return this.values.has(key);
+    return this.dynamicBroker.has(key) || this.dynamicDefault.has(key) || this.values.has(key);
   }
 
   raw(key: string): string | null {
+    const dynamic = this.dynamicBroker.get(key) ?? this.dynamicDefault.get(key);
+    if (dynamic !== undefined) return dynamic;
     if (this.values.has(key)) return this.values.get(key)!;
     const def = DEFS[key];
     if (def === undefined) throw new Error(`configuration '${key}' is not declared`);

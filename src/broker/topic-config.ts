@@ -108,10 +108,12 @@ export function describeTopicConfigs(broker: BrokerConfig, overrides: ReadonlyMa
     const synonyms: ResolvedConfigEntry['synonyms'] = [];
     const override = overrides.get(name);
     if (override !== undefined) synonyms.push({ name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-    for (const s of def.synonyms) {
-      if (broker.has(s.key)) {
-        const raw = broker.raw(s.key)!;
-        synonyms.push({ name: s.key, value: s.toTopicValue ? s.toTopicValue(raw) : raw, source: ConfigSource.STATIC_BROKER_CONFIG });
+    // As Kafka: every synonym's dynamic per-broker value, then the dynamic cluster defaults,
+    // then server.properties.
+    for (const layer of [ConfigSource.DYNAMIC_BROKER_CONFIG, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, ConfigSource.STATIC_BROKER_CONFIG]) {
+      for (const s of def.synonyms) {
+        const set = broker.layers(s.key).find((l) => l.source === layer);
+        if (set !== undefined) synonyms.push({ name: s.key, value: s.toTopicValue ? s.toTopicValue(set.value) : set.value, source: layer });
       }
     }
     synonyms.push({ name: def.synonyms[0]?.key ?? name, value: def.default, source: ConfigSource.DEFAULT_CONFIG });

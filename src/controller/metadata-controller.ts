@@ -154,26 +154,45 @@ export class MetadataController {
     this.commit([{ type: MetadataRecordType.RemoveTopicRecord, version: 0, data: { topicId: topic.topicId } }]);
   }
 
-  /** Grows a topic to `count` partitions, with optional manual assignments for the new ones. */
+  /** Grows a topic to `count` partitions, with optional manual assignments for the new ones.
+   * Checks and messages follow Kafka's controller. */
   createPartitions(topic: TopicImage, count: number, assignments: number[][] | null, validateOnly: boolean): void {
     const current = topic.partitions.length;
+    if (count === current) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
     if (count < current) {
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `The topic ${topic.name} currently has ${current} partition(s); ${count} would not be an increase.`);
     }
-    if (count === current) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+    const additional = count - current;
+    if (assignments !== null && assignments.length !== additional) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Attempted to add ${additional} additional partition(s), but only ${assignments.length} assignment(s) were specified.`,
+      );
+    }
     const brokers = this.opts.brokerIds();
     const rf = topic.partitions[0]?.replicas.length ?? 1;
-    if (assignments !== null && assignments.length !== count - current) {
-      throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`);
-    }
     const records: MetadataRecord[] = [];
     for (let p = current; p < count; p++) {
       let replicas: number[];
       if (assignments !== null) {
         replicas = assignments[p - current]!;
-        for (const b of replicas) {
-          if (!brokers.includes(b)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${b} in the replica assignment.`);
+        if (replicas.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
+        const sorted = [...replicas].sort((a, b) => a - b);
+        sorted.forEach((b, i) => {
+          if (!brokers.includes(b)) {
+            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${b}, but no such broker is registered.`);
+          }
+          if (i > 0 && sorted[i - 1] === b) {
+            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${b} more than once.`);
+          }
+        });
+        if (replicas.length !== rf) {
+          throw new KafkaError(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `The manual partition assignment includes a partition with ${replicas.length} replica(s), but this is not consistent with previous partitions, which have ${rf} replica(s).`,
+          );
         }
+        replicas = replicas.slice();
       } else {
         replicas = [];
         for (let r = 0; r < rf; r++) replicas.push(brokers[(p + r) % brokers.length]!);

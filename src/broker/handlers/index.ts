@@ -10,6 +10,13 @@ import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
+import { createPartitionsHandler } from './create-partitions.js';
+import { describeConfigsHandler } from './describe-configs.js';
+import { alterConfigsHandler } from './alter-configs.js';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
+import { deleteRecordsHandler } from './delete-records.js';
+import { describeClusterHandler } from './describe-cluster.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -21,6 +28,13 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     createTopicsHandler,
     deleteTopicsHandler,
     initProducerIdHandler,
+    createPartitionsHandler,
+    describeConfigsHandler,
+    alterConfigsHandler,
+    incrementalAlterConfigsHandler,
+    deleteRecordsHandler,
+    describeClusterHandler,
+    offsetForLeaderEpochHandler,
   ]) {
     router.register(make(broker));
   }

@@ -1,0 +1,211 @@
+// Config changes for AlterConfigs (whole set) and IncrementalAlterConfigs (per key operations),
+// on TOPIC and BROKER resources, with Kafka's checks, order of checks, codes and messages:
+//   - per request: a resource named twice -> INVALID_REQUEST for both; a key named twice inside
+//     one resource -> INVALID_REQUEST; null values where a value is needed -> INVALID_REQUEST;
+//   - TOPIC: '' -> INVALID_REQUEST, illegal name -> INVALID_TOPIC_EXCEPTION, unknown key or bad
+//     value -> INVALID_CONFIG, then existence -> UNKNOWN_TOPIC_OR_PARTITION;
+//   - BROKER: '' is the cluster-wide default, else the name must be this node's id; keys Kafka
+//     cannot change at run time -> INVALID_REQUEST "Cannot update these configs dynamically".
+// Topic changes go through the controller (metadata log); the broker's commit listener applies
+// them to the partition logs. Only the broker-level synonyms of topic configs (log.retention.ms,
+// log.segment.bytes, ...) are dynamic here: they are the dynamic broker configs Kafka has that
+// Tributary can apply.
+import { ConfigResourceType } from '../controller/metadata-image.js';
+import { topicNameProblem } from '../controller/topic-names.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type { BrokerContext } from './broker-context.js';
+import { BrokerConfig } from './config.js';
+import { TOPIC_CONFIGS, topicConfigProblem } from './topic-config.js';
+
+/** IncrementalAlterConfigs operation codes. */
+export const AlterConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'];
+
+export interface ResourceOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+const OK: ResourceOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
+
+/** The broker keys that may be set dynamically (the broker synonyms of topic configs). */
+export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set(
+  Object.values(TOPIC_CONFIGS)
+    .map((d) => d.synonyms[0]?.key)
+    .filter((k): k is string => k !== undefined && BrokerConfig.typeOf(k) !== undefined),
+);
+
+interface ResourceRef {
+  resourceType: number;
+  resourceName: string;
+  configs: { name: string; value: string | null }[];
+}
+
+/**
+ * Request-level checks of Kafka's broker before any resource is touched: duplicate resources,
+ * duplicate keys, null values. Returns the outcome of each resource that failed.
+ */
+export function preprocess<R extends ResourceRef>(resources: readonly R[], needsValue: (c: R['configs'][number]) => boolean): Map<R, ResourceOutcome> {
+  const failed = new Map<R, ResourceOutcome>();
+  const seen = new Map<string, R>();
+  for (const r of resources) {
+    const id = `${r.resourceType}\u0000${r.resourceName}`;
+    const earlier = seen.get(id);
+    if (earlier !== undefined) {
+      const dup = { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Each resource must appear at most once.' };
+      failed.set(earlier, dup);
+      failed.set(r, dup);
+    }
+    seen.set(id, r);
+  }
+  for (const r of resources) {
+    if (failed.has(r)) continue;
+    const names = r.configs.map((c) => c.name);
+    if (new Set(names).size !== names.length) {
+      failed.set(r, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Error due to duplicate config keys' });
+      continue;
+    }
+    const nulls = r.configs.filter((c) => needsValue(c) && c.value === null).map((c) => c.name);
+    if (nulls.length > 0) {
+      failed.set(r, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Null value not supported for : ${nulls.join(', ')}` });
+      continue;
+    }
+    if (r.resourceType !== ConfigResourceType.TOPIC && r.resourceType !== ConfigResourceType.BROKER) {
+      failed.set(r, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown resource type ${r.resourceType}` });
+    }
+  }
+  return failed;
+}
+
+/** Per key change of one resource: a value to set, null to remove. */
+export type ConfigEdit = (current: ReadonlyMap<string, string>) => Map<string, string>;
+
+function outcomeOf(err: unknown): ResourceOutcome {
+  if (err instanceof KafkaError) return { errorCode: err.code, errorMessage: err.detail };
+  throw err;
+}
+
+/**
+ * Applies `edit` to the topic overrides of `name` (or only validates). `edit` gets the current
+ * overrides and returns the complete new set.
+ */
+export function alterTopicConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): ResourceOutcome {
+  try {
+    if (name === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
+    const nameProblem = topicNameProblem(name);
+    if (nameProblem !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+    const topic = broker.controller.image.topicsByName.get(name);
+    const current = topic?.configs ?? new Map<string, string>();
+    const next = edit(current);
+    for (const [key, value] of next) {
+      const why = topicConfigProblem(key, value);
+      if (why !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, why);
+    }
+    if (topic === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+    const changes: { name: string; value: string | null }[] = [];
+    for (const [key, value] of next) if (current.get(key) !== value) changes.push({ name: key, value });
+    for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });
+    broker.controller.alterTopicConfigs(topic, changes, validateOnly);
+    return OK;
+  } catch (err) {
+    return outcomeOf(err);
+  }
+}
+
+/** Checks that a BROKER resource name is '' or this node's id (Kafka's messages). */
+function checkBrokerName(broker: BrokerContext, name: string): void {
+  if (name === '') return;
+  if (!/^-?\d+$/.test(name)) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Node id must be an integer, but it is: ${name}`);
+  if (Number(name) !== broker.nodeId) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId}, but received ${name}`);
+}
+
+/** Scala's Set rendering, which Kafka's messages carry. */
+function scalaSet(names: string[]): string {
+  return `${names.length > 4 ? 'HashSet' : 'Set'}(${names.join(', ')})`;
+}
+
+/** Applies `edit` to the dynamic configs of broker resource `name` ('' = cluster default). */
+export function alterBrokerConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): ResourceOutcome {
+  try {
+    checkBrokerName(broker, name);
+    const current = broker.controller.image.brokerConfigs.get(name) ?? new Map<string, string>();
+    const next = edit(current);
+    const fixed = [...next.keys()].filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k));
+    if (fixed.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: ${scalaSet(fixed)}`);
+    for (const [key, value] of next) {
+      const why = BrokerConfig.valueProblem(key, value);
+      if (why !== null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Invalid value ${value} for configuration ${key}: ${why}`);
+    }
+    // As Kafka, broker records are written even for unchanged values (brokers reload on them).
+    const changes: { name: string; value: string | null }[] = [...next].map(([key, value]) => ({ name: key, value }));
+    for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });
+    broker.controller.alterBrokerConfigs(name, changes, validateOnly);
+    return OK;
+  } catch (err) {
+    return outcomeOf(err);
+  }
+}
+
+/** The whole new set (AlterConfigs): keys not listed are removed. */
+export function replaceAll(configs: readonly { name: string; value: string | null }[]): ConfigEdit {
+  return () => new Map(configs.map((c) => [c.name, c.value!]));
+}
+
+/** Whether a config is a list (APPEND/SUBTRACT apply), and its default, per resource type. */
+function listInfo(resourceType: number, key: string): { isList: boolean; defaultValue: string | null; known: boolean } {
+  if (resourceType === ConfigResourceType.TOPIC) {
+    const def = TOPIC_CONFIGS[key];
+    return { isList: def?.type === 'LIST', defaultValue: def?.default ?? null, known: def !== undefined };
+  }
+  const type = BrokerConfig.typeOf(key);
+  return { isList: type === 'list', defaultValue: BrokerConfig.defaultOf(key), known: type !== undefined };
+}
+
+/**
+ * IncrementalAlterConfigs operations as one edit. Throws KafkaError (from the returned edit)
+ * for an unknown operation or APPEND/SUBTRACT on a non-list config, with Kafka's message for the
+ * resource type (the controller's for topics, the broker's for broker resources).
+ */
+export function incrementalEdit(resourceType: number, ops: readonly { name: string; configOperation: number; value: string | null }[]): ConfigEdit {
+  return (current) => {
+    const next = new Map(current);
+    for (const op of ops) {
+      switch (op.configOperation) {
+        case AlterConfigOp.SET:
+          next.set(op.name, op.value!);
+          break;
+        case AlterConfigOp.DELETE:
+          next.delete(op.name);
+          break;
+        case AlterConfigOp.APPEND:
+        case AlterConfigOp.SUBTRACT: {
+          const info = listInfo(resourceType, op.name);
+          const opName = OP_NAMES[op.configOperation]!;
+          if (!info.isList) {
+            if (resourceType === ConfigResourceType.TOPIC) {
+              throw new KafkaError(ErrorCode.INVALID_CONFIG, `Can't ${opName} to key ${op.name} because its type is not LIST.`);
+            }
+            if (!info.known) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Unknown config name: ${op.name}`);
+            throw new KafkaError(ErrorCode.INVALID_CONFIG, `Config value ${opName.toLowerCase()} is not allowed for config key: ${op.name}`);
+          }
+          const base = next.get(op.name) ?? info.defaultValue ?? '';
+          const parts = base.split(',').filter((p) => p !== '');
+          const values = op.value!.split(',');
+          if (op.configOperation === AlterConfigOp.APPEND) {
+            for (const v of values) if (!parts.includes(v)) parts.push(v);
+          } else {
+            for (const v of values) {
+              const i = parts.indexOf(v);
+              if (i >= 0) parts.splice(i, 1);
+            }
+          }
+          next.set(op.name, parts.join(','));
+          break;
+        }
+        default:
+          throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unknown operations type ${op.configOperation}`);
+      }
+    }
+    return next;
+  };
+}

@@ -1,0 +1,45 @@
+// DescribeCluster (key 60), v0-1: the brokers reachable through the listener the request came
+// in on, the cluster id and the controller id (as Kafka's brokers answer: a live broker, here
+// this node). v1 endpointType: brokers (1) are described here; controllers (2) ->
+// MISMATCHED_ENDPOINT_TYPE, anything else -> UNSUPPORTED_ENDPOINT_TYPE (INVALID_REQUEST on v0).
+import { ErrorCode } from '../../protocol/errors.js';
+import { DescribeClusterRequest } from '../../protocol/messages/DescribeClusterRequest.js';
+import { DescribeClusterResponse } from '../../protocol/messages/DescribeClusterResponse.js';
+import { defineHandler } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+
+const ENDPOINT_BROKER = 1;
+const ENDPOINT_CONTROLLER = 2;
+const ENDPOINT_NAMES: Record<number, string> = { [ENDPOINT_BROKER]: 'BROKER', [ENDPOINT_CONTROLLER]: 'CONTROLLER' };
+
+/** Kafka's cluster operations (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS,
+ * ALTER_CONFIGS, IDEMPOTENT_WRITE) as a bit field: all allowed, as without an authorizer. */
+const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
+
+export function describeClusterHandler(broker: BrokerContext) {
+  return defineHandler({
+    request: DescribeClusterRequest,
+    response: DescribeClusterResponse,
+    minVersion: 0,
+    maxVersion: 1,
+    handle(ctx, req) {
+      const res = DescribeClusterResponse.defaults();
+      const wanted = req.endpointType;
+      if (wanted !== ENDPOINT_BROKER) {
+        if (wanted === ENDPOINT_CONTROLLER) {
+          res.errorCode = ctx.apiVersion === 0 ? ErrorCode.INVALID_REQUEST : ErrorCode.MISMATCHED_ENDPOINT_TYPE;
+          res.errorMessage = `The request was sent to an endpoint of type ${ENDPOINT_NAMES[ENDPOINT_BROKER]}, but we wanted an endpoint of type ${ENDPOINT_NAMES[wanted]}`;
+        } else {
+          res.errorCode = ctx.apiVersion === 0 ? ErrorCode.INVALID_REQUEST : ErrorCode.UNSUPPORTED_ENDPOINT_TYPE;
+          res.errorMessage = `Unsupported endpoint type ${wanted}`;
+        }
+        return res;
+      }
+      res.clusterId = broker.clusterId;
+      res.brokers = broker.brokersFor(ctx.connection.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+      res.controllerId = res.brokers.some((b) => b.brokerId === broker.nodeId) ? broker.nodeId : -1;
+      if (req.includeClusterAuthorizedOperations) res.clusterAuthorizedOperations = CLUSTER_OPERATIONS;
+      return res;
+    },
+  });
+}

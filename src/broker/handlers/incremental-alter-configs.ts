@@ -1,0 +1,33 @@
+// IncrementalAlterConfigs (key 44), v0-1: SET / DELETE / APPEND / SUBTRACT per key on TOPIC
+// overrides and dynamic BROKER configs; APPEND and SUBTRACT only on list configs (e.g.
+// cleanup.policy), starting from the config's default when it is not set. Checks, codes and
+// messages in ../config-admin.ts. validateOnly checks without changing anything.
+import { ConfigResourceType } from '../../controller/metadata-image.js';
+import { IncrementalAlterConfigsRequest } from '../../protocol/messages/IncrementalAlterConfigsRequest.js';
+import { IncrementalAlterConfigsResponse } from '../../protocol/messages/IncrementalAlterConfigsResponse.js';
+import { defineHandler } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+import { AlterConfigOp, alterBrokerConfigs, alterTopicConfigs, incrementalEdit, preprocess } from '../config-admin.js';
+
+export function incrementalAlterConfigsHandler(broker: BrokerContext) {
+  return defineHandler({
+    request: IncrementalAlterConfigsRequest,
+    response: IncrementalAlterConfigsResponse,
+    minVersion: 0,
+    maxVersion: 1,
+    handle(_ctx, req) {
+      const res = IncrementalAlterConfigsResponse.defaults();
+      const failed = preprocess(req.resources, (c) => c.configOperation !== AlterConfigOp.DELETE);
+      for (const r of req.resources) {
+        const edit = incrementalEdit(r.resourceType, r.configs);
+        const outcome =
+          failed.get(r) ??
+          (r.resourceType === ConfigResourceType.TOPIC
+            ? alterTopicConfigs(broker, r.resourceName, edit, req.validateOnly)
+            : alterBrokerConfigs(broker, r.resourceName, edit, req.validateOnly));
+        res.responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
+      }
+      return res;
+    },
+  });
+}
