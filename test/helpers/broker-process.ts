@@ -69,12 +69,14 @@ export class BrokerProcess {
       env: { ...process.env, TRIBUTARY_LOG_LEVEL: process.env['TRIBUTARY_LOG_LEVEL'] ?? 'info' },
     });
     this.child = child;
+    // Output accumulates across restarts; only this run's output says whether it has started.
+    const runStart = this.output.length;
     await new Promise<void>((resolveStart, reject) => {
       const timer = setTimeout(() => reject(new Error(`broker did not start within 20 s:\n${this.output}`)), 20_000);
       const onData = (chunk: Buffer) => {
         this.output += chunk.toString();
         // The server prints this line once every listener is bound and start-up is complete.
-        if (this.output.includes('"msg":"started"')) {
+        if (this.output.includes('"msg":"started"', runStart)) {
           clearTimeout(timer);
           resolveStart();
         }
