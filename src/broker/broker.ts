@@ -81,14 +81,18 @@ export class Broker {
       nowMs: () => Date.now(),
     });
     controller.load();
+    // server.properties with the dynamic broker configs of the metadata log on top; replaced
+    // whenever a BROKER ConfigRecord commits.
+    const withDynamicConfigs = (image: MetadataImage) => config.withDynamic(image.brokerConfigs.get(String(nodeId)), image.brokerConfigs.get(''));
+    let effectiveConfig = withDynamicConfigs(controller.image);
 
     const replicas = new ReplicaManager(logs, loggerFor('replica-manager'));
     const topicIdToName = new Map<string, string>();
     const hostTopic = (topic: TopicImage) => {
       topicIdToName.set(topic.topicId, topic.name);
-      const logConfig = logConfigFor(config, topic.configs);
-      const minIsr = Number(topicConfigValue(config, topic.configs, 'min.insync.replicas'));
-      const rules = recordRulesFor(config, topic.configs);
+      const logConfig = logConfigFor(effectiveConfig, topic.configs);
+      const minIsr = Number(topicConfigValue(effectiveConfig, topic.configs, 'min.insync.replicas'));
+      const rules = recordRulesFor(effectiveConfig, topic.configs);
       for (const p of topic.partitions) {
         if (p.leader !== nodeId) continue;
         replicas.host(topic.name, topic.topicId, p.partitionId, p.leaderEpoch, logConfig, minIsr, p.isr.length, rules);
@@ -105,6 +109,7 @@ export class Broker {
     }
     controller.onCommit((records: readonly MetadataRecord[], image: MetadataImage) => {
       const touched = new Set<string>();
+      let brokerConfigsChanged = false;
       for (const r of records) {
         if (r.type === MetadataRecordType.RemoveTopicRecord) {
           const name = topicIdToName.get(r.data.topicId);
@@ -116,7 +121,14 @@ export class Broker {
           if (name !== undefined) touched.add(name);
         } else if (r.type === MetadataRecordType.ConfigRecord && r.data.resourceType === 2) {
           touched.add(r.data.resourceName);
+        } else if (r.type === MetadataRecordType.ConfigRecord && r.data.resourceType === 4) {
+          brokerConfigsChanged = true;
         }
+      }
+      if (brokerConfigsChanged) {
+        // A dynamic broker default changes the effective config of every topic.
+        effectiveConfig = withDynamicConfigs(image);
+        for (const name of image.topicsByName.keys()) touched.add(name);
       }
       for (const name of touched) {
         const topic = image.topicsByName.get(name);
@@ -139,7 +151,9 @@ export class Broker {
     const context: BrokerContext = {
       nodeId,
       clusterId,
-      config,
+      get config() {
+        return effectiveConfig;
+      },
       controller,
       replicas,
       log: loggerFor('handlers'),
