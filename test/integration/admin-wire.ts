@@ -1,0 +1,59 @@
+// A minimal one-request-at-a-time Kafka client over a plain socket, built on the generated
+// codecs, for the admin APIs no installed third-party client sends (IncrementalAlterConfigs and
+// OffsetForLeaderEpoch with librdkafka 2.0.2 and kafkajs 2.2.4).
+import { connect, type Socket } from 'node:net';
+import { Reader, Writer, decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../../src/protocol/codec/index.js';
+import type { MessageCodec } from '../../src/protocol/codec/message.js';
+
+export class WireClient {
+  private buffered = Buffer.alloc(0);
+  private waiting: ((frame: Buffer) => void) | null = null;
+  private correlationId = 0;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = Buffer.concat([this.buffered, chunk]);
+      if (this.buffered.length >= 4) {
+        const size = this.buffered.readInt32BE(0);
+        if (this.buffered.length >= 4 + size && this.waiting !== null) {
+          const frame = this.buffered.subarray(4, 4 + size);
+          this.buffered = this.buffered.subarray(4 + size);
+          const w = this.waiting;
+          this.waiting = null;
+          w(frame);
+        }
+      }
+    });
+  }
+
+  static open(bootstrap: string): Promise<WireClient> {
+    const [host, port] = bootstrap.split(':');
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: host!, port: Number(port) }, () => resolve(new WireClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  async send<Req extends object, Res extends object>(request: MessageCodec<Req>, response: MessageCodec<Res>, version: number, body: Req): Promise<Res> {
+    const w = new Writer();
+    const correlationId = ++this.correlationId;
+    encodeRequestHeader(w, requestHeaderVersion(request.apiKey, version), { apiKey: request.apiKey, apiVersion: version, correlationId, clientId: 'admin-wire' });
+    request.encode(w, version, body);
+    const payload = w.toBuffer();
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(payload.length);
+    const frame = await new Promise<Buffer>((resolve, reject) => {
+      this.waiting = resolve;
+      this.socket.once('close', () => reject(new Error('connection closed')));
+      this.socket.write(Buffer.concat([size, payload]));
+    });
+    const r = new Reader(frame);
+    const header = decodeResponseHeader(r, responseHeaderVersion(request.apiKey, version));
+    if (header.correlationId !== correlationId) throw new Error(`correlation id ${header.correlationId}, expected ${correlationId}`);
+    return response.decode(r, version);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
