@@ -5,6 +5,7 @@ import type { TopicImage } from '../controller/metadata-image.js';
 import type { Logger } from '../logger.js';
 import type { SupportedVersions } from '../server/request-router.js';
 import type { BrokerConfig } from './config.js';
+import type { GroupCoordinator } from './group/group-coordinator.js';
 import type { ReplicaManager } from './replica-manager.js';
 
 export interface BrokerEndpoint {
@@ -20,6 +21,8 @@ export interface BrokerContext {
   readonly config: BrokerConfig;
   readonly controller: MetadataController;
   readonly replicas: ReplicaManager;
+  /** Consumer groups and committed offsets (classic protocol). */
+  readonly groupCoordinator: GroupCoordinator;
   readonly log: Logger;
   /** Brokers reachable through the listener a request came in on. */
   brokersFor(listenerName: string): BrokerEndpoint[];

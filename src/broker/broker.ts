@@ -18,6 +18,8 @@ import { RequestRouter } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener, type ListenerSpec } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerConfig, ConfigError } from './config.js';
+import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
+import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
 import { registerHandlers } from './handlers/index.js';
 import { ReplicaManager } from './replica-manager.js';
 import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue } from './topic-config.js';
@@ -40,6 +42,9 @@ export interface BrokerStartOptions {
 const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
 
 export class Broker {
+  /** Set once during start(); null only while start() runs. */
+  private groupCoordinator: GroupCoordinator | null = null;
+
   private constructor(
     readonly config: BrokerConfig,
     private readonly logs: LogManager,
@@ -147,6 +152,16 @@ export class Broker {
       loggerFor('network'),
     );
     const broker = new Broker(config, logs, controller, replicas, server, clusterId, log);
+    // Groups and committed offsets, replayed from __consumer_offsets before any request.
+    const groupCoordinator = new GroupCoordinator({
+      store: offsetsTopicStore({ config: () => effectiveConfig, controller, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
+      config: groupCoordinatorConfig(config),
+      scheduler: realScheduler,
+      nowMs: () => Date.now(),
+      log: loggerFor('group-coordinator'),
+    });
+    groupCoordinator.load();
+    broker.groupCoordinator = groupCoordinator;
     let advertised: Map<string, { host: string; port: number }> = new Map();
     const context: BrokerContext = {
       nodeId,
@@ -156,6 +171,7 @@ export class Broker {
       },
       controller,
       replicas,
+      groupCoordinator,
       log: loggerFor('handlers'),
       brokersFor: (listenerName: string): BrokerEndpoint[] => {
         const ep = advertised.get(listenerName) ?? advertised.values().next().value;
@@ -221,6 +237,7 @@ export class Broker {
 
   /** Clean shutdown: stop accepting, answer parked fetches, close logs and write checkpoints. */
   async stop(): Promise<void> {
+    this.groupCoordinator?.shutdown();
     this.replicas.wakeAll();
     await this.server.close();
     this.logs.close();

@@ -17,6 +17,17 @@ import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { findCoordinatorHandler } from './find-coordinator.js';
+import { joinGroupHandler } from './join-group.js';
+import { syncGroupHandler } from './sync-group.js';
+import { heartbeatHandler } from './heartbeat.js';
+import { leaveGroupHandler } from './leave-group.js';
+import { offsetCommitHandler } from './offset-commit.js';
+import { offsetFetchHandler } from './offset-fetch.js';
+import { listGroupsHandler } from './list-groups.js';
+import { describeGroupsHandler } from './describe-groups.js';
+import { deleteGroupsHandler } from './delete-groups.js';
+import { offsetDeleteHandler } from './offset-delete.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -35,6 +46,18 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     deleteRecordsHandler,
     describeClusterHandler,
     offsetForLeaderEpochHandler,
+    // Group coordinator (classic protocol).
+    findCoordinatorHandler,
+    joinGroupHandler,
+    syncGroupHandler,
+    heartbeatHandler,
+    leaveGroupHandler,
+    offsetCommitHandler,
+    offsetFetchHandler,
+    listGroupsHandler,
+    describeGroupsHandler,
+    deleteGroupsHandler,
+    offsetDeleteHandler,
   ]) {
     router.register(make(broker));
   }

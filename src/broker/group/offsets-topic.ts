@@ -1,0 +1,112 @@
+// __consumer_offsets as the group coordinator sees it: created on first use (as Kafka does on
+// the first FindCoordinator) as a compacted internal topic, appended to through the replica
+// manager like any produced data, and read back from its partition logs at start-up.
+//
+// Replication factor: Kafka refuses to create the topic (COORDINATOR_NOT_AVAILABLE) while fewer
+// brokers than offsets.topic.replication.factor (default 3) are alive. Kafka's own single-node
+// config/server.properties sets it to 1; here the factor is capped at the number of brokers, so
+// a one-node broker works with the defaults, and a warning says the factor was reduced.
+import type { MetadataController } from '../../controller/metadata-controller.js';
+import type { Logger } from '../../logger.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { LOG_OVERHEAD } from '../../protocol/records/batch-header.js';
+import type { BrokerConfig } from '../config.js';
+import type { ReplicaManager } from '../replica-manager.js';
+import { CONSUMER_OFFSETS_TOPIC } from './coordinator-partition.js';
+import type { GroupCoordinatorConfig, GroupLogStore } from './group-coordinator.js';
+
+const REPLAY_READ_BYTES = 8 * 1024 * 1024;
+/** Kafka's offset.metadata.max.bytes default (the key is not configurable here yet). */
+const OFFSET_METADATA_MAX_BYTES = 4096;
+
+export interface OffsetsTopicDeps {
+  config: () => BrokerConfig;
+  controller: MetadataController;
+  replicas: ReplicaManager;
+  liveBrokerCount: () => number;
+  log: Logger;
+}
+
+export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
+  const image = () => deps.controller.image;
+  const store: GroupLogStore = {
+    topicExists: () => image().topicsByName.has(CONSUMER_OFFSETS_TOPIC),
+    numPartitions: () => image().topicsByName.get(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? deps.config().int('offsets.topic.num.partitions'),
+    ensureTopic(): number {
+      if (!store.topicExists()) {
+        const config = deps.config();
+        const configured = config.int('offsets.topic.replication.factor');
+        const rf = Math.min(configured, deps.liveBrokerCount());
+        if (rf < configured) deps.log.warn({ configured, used: rf }, 'offsets.topic.replication.factor is larger than the number of brokers; creating __consumer_offsets with fewer replicas');
+        try {
+          deps.controller.createTopic(
+            {
+              name: CONSUMER_OFFSETS_TOPIC,
+              numPartitions: config.int('offsets.topic.num.partitions'),
+              replicationFactor: rf,
+              assignments: [],
+              configs: [
+                { name: 'cleanup.policy', value: 'compact' },
+                { name: 'compression.type', value: 'producer' },
+                { name: 'segment.bytes', value: String(config.int('offsets.topic.segment.bytes')) },
+              ],
+            },
+            false,
+          );
+          deps.log.info({ partitions: config.int('offsets.topic.num.partitions'), replicationFactor: rf }, 'created __consumer_offsets');
+        } catch (err) {
+          if (!(err instanceof KafkaError) || err.code !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+            deps.log.error({ err }, 'could not create __consumer_offsets');
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+          }
+        }
+      }
+      // Single node: every partition is led here once the topic exists.
+      return deps.replicas.get(CONSUMER_OFFSETS_TOPIC, 0) === undefined ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.NONE;
+    },
+    append(partition: number, batch: Buffer): number {
+      return deps.replicas.append(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, true).errorCode;
+    },
+    *readAll(partition: number): Iterable<Buffer> {
+      const hosted = deps.replicas.get(CONSUMER_OFFSETS_TOPIC, partition);
+      if (hosted === undefined) return;
+      const log = hosted.store;
+      let offset = log.logStartOffset;
+      const end = log.logEndOffset;
+      while (offset < end) {
+        const r = log.read(offset, REPLAY_READ_BYTES, end, true);
+        if (r.records.length === 0) break;
+        yield r.records;
+        // Continue after the last whole batch returned.
+        let next = offset;
+        let pos = 0;
+        while (pos + LOG_OVERHEAD <= r.records.length) {
+          const base = Number(r.records.readBigInt64BE(pos));
+          const size = r.records.readInt32BE(pos + 8) + LOG_OVERHEAD;
+          if (pos + size > r.records.length) break;
+          next = base + r.records.readInt32BE(pos + 23) + 1;
+          pos += size;
+        }
+        if (next <= offset) break;
+        offset = next;
+      }
+    },
+    partitionExists(topic: string, partition: number): boolean {
+      const t = image().topicsByName.get(topic);
+      return t !== undefined && partition >= 0 && partition < t.partitions.length;
+    },
+  };
+  return store;
+}
+
+export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
+  return {
+    minSessionTimeoutMs: config.int('group.min.session.timeout.ms'),
+    maxSessionTimeoutMs: config.int('group.max.session.timeout.ms'),
+    initialRebalanceDelayMs: config.int('group.initial.rebalance.delay.ms'),
+    maxGroupSize: config.int('group.max.size'),
+    offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
+    offsetsRetentionCheckIntervalMs: config.long('offsets.retention.check.interval.ms'),
+    offsetMetadataMaxBytes: OFFSET_METADATA_MAX_BYTES,
+  };
+}

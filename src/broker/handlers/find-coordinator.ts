@@ -1,0 +1,53 @@
+// FindCoordinator (key 10), v0-6. Key type 0 (group): this broker, once __consumer_offsets
+// exists (created on first use). Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE until the
+// transaction coordinator exists. v4+ batches keys in `coordinatorKeys`.
+import { ErrorCode } from '../../protocol/errors.js';
+import { FindCoordinatorRequest } from '../../protocol/messages/FindCoordinatorRequest.js';
+import { FindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from '../../protocol/messages/FindCoordinatorResponse.js';
+import { defineHandler } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+export function findCoordinatorHandler(broker: BrokerContext) {
+  return defineHandler({
+    request: FindCoordinatorRequest,
+    response: FindCoordinatorResponse,
+    minVersion: 0,
+    maxVersion: 6,
+    handle(ctx, req) {
+      const v = ctx.apiVersion;
+      const lookup = (key: string): FindCoordinatorResponseCoordinator => {
+        const out: FindCoordinatorResponseCoordinator = { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.NONE, errorMessage: null };
+        let code: number;
+        if (req.keyType === KEY_TYPE_GROUP) code = broker.groupCoordinator.coordinatorFor(key);
+        else if (req.keyType === KEY_TYPE_TRANSACTION) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        else code = ErrorCode.INVALID_REQUEST;
+        const self = broker.brokersFor(ctx.connection.listenerName).find((b) => b.nodeId === broker.nodeId);
+        if (code === ErrorCode.NONE && self === undefined) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        if (code !== ErrorCode.NONE || self === undefined) {
+          out.errorCode = code;
+          out.errorMessage = code === ErrorCode.INVALID_REQUEST ? `Unknown coordinator key type ${req.keyType}` : null;
+          return out;
+        }
+        out.nodeId = self.nodeId;
+        out.host = self.host;
+        out.port = self.port;
+        return out;
+      };
+      const res = FindCoordinatorResponse.defaults();
+      if (v >= 4) {
+        res.coordinators = req.coordinatorKeys.map(lookup);
+        return res;
+      }
+      const c = lookup(req.key);
+      res.errorCode = c.errorCode;
+      if (v >= 1) res.errorMessage = c.errorMessage;
+      res.nodeId = c.nodeId;
+      res.host = c.host;
+      res.port = c.port;
+      return res;
+    },
+  });
+}

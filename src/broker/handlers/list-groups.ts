@@ -1,0 +1,28 @@
+// ListGroups (key 16), v0-5: the groups this broker coordinates. v4+ filters by state
+// (case-insensitive), v5+ by type: every group here is a "classic" group.
+import { ListGroupsRequest } from '../../protocol/messages/ListGroupsRequest.js';
+import { ListGroupsResponse } from '../../protocol/messages/ListGroupsResponse.js';
+import { defineHandler } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+
+export function listGroupsHandler(broker: BrokerContext) {
+  return defineHandler({
+    request: ListGroupsRequest,
+    response: ListGroupsResponse,
+    minVersion: 0,
+    maxVersion: 5,
+    handle(ctx, req) {
+      const v = ctx.apiVersion;
+      const res = ListGroupsResponse.defaults();
+      const types = v >= 5 ? req.typesFilter.map((t) => t.toLowerCase()) : [];
+      if (types.length > 0 && !types.includes('classic')) return res;
+      res.groups = broker.groupCoordinator.listGroups(v >= 4 ? req.statesFilter : []).map((g) => ({
+        groupId: g.groupId,
+        protocolType: g.protocolType,
+        groupState: v >= 4 ? g.state : '',
+        groupType: v >= 5 ? 'classic' : '',
+      }));
+      return res;
+    },
+  });
+}
