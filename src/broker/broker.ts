@@ -40,6 +40,7 @@ export interface BrokerStartOptions {
 }
 
 const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
+const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 export class Broker {
   /** Set once during start(); null only while start() runs. */
@@ -69,8 +70,9 @@ export class Broker {
       inMemory,
       defaultConfig: brokerDefaults,
       retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
-      // Timestamp lookups inside compressed batches; bounded like any decompression.
-      decompress: (type: number, data: Buffer) => decompress(type, data, 256 * 1024 * 1024),
+      // Timestamp lookups inside compressed batches. Bounded well below what a hostile batch could
+      // ask for: produce stores batches without decompressing them, so this is where a bomb lands.
+      decompress: (type: number, data: Buffer) => decompress(type, data, TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES),
     });
     logStartupRecovery(logs, log);
 

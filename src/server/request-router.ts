@@ -74,6 +74,16 @@ export class RequestRouter {
   readonly frameHandler: FrameHandler = (frame, conn) => this.route(frame, conn);
 
   private route(frame: Buffer, conn: ConnectionInfo): ResponseChunks | Promise<ResponseChunks> {
+    // Key and version come first, before the rest of the header, whose layout depends on them:
+    // an unknown key or version is refused as such rather than as a header that fails to decode.
+    if (frame.length < 4) throw new CloseConnection(`malformed request header: ${frame.length} bytes`);
+    const peekedKey = frame.readInt16BE(0);
+    const peekedVersion = frame.readInt16BE(2);
+    const peekedHandler = this.handlers.get(peekedKey);
+    if (peekedHandler === undefined) throw new CloseConnection(`unsupported api key ${peekedKey}`);
+    if (peekedKey !== API_VERSIONS_KEY && (peekedVersion < peekedHandler.minVersion || peekedVersion > peekedHandler.maxVersion)) {
+      throw new CloseConnection(`unsupported version ${peekedVersion} of ${peekedHandler.request.name} (supported ${peekedHandler.minVersion}-${peekedHandler.maxVersion})`);
+    }
     let header;
     try {
       header = decodeRequestHeader(frame);
@@ -81,11 +91,10 @@ export class RequestRouter {
       throw new CloseConnection(`malformed request header: ${(err as Error).message}`);
     }
     const { apiKey, apiVersion, correlationId } = header;
-    const handler = this.handlers.get(apiKey);
-    if (handler === undefined) throw new CloseConnection(`unsupported api key ${apiKey} (correlation id ${correlationId})`);
+    const handler = peekedHandler;
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
-      if (apiKey === API_VERSIONS_KEY) return this.unsupportedApiVersions(correlationId);
-      throw new CloseConnection(`unsupported version ${apiVersion} of ${handler.request.name} (supported ${handler.minVersion}-${handler.maxVersion})`);
+      // Only ApiVersions gets here: answered as v0 so the client can negotiate down.
+      return this.unsupportedApiVersions(correlationId);
     }
     let request: object;
     try {

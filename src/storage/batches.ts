@@ -108,7 +108,17 @@ export function findRecordInBatch(
     return offset <= baseOffset + header.lastOffsetDelta && accept(maxTimestamp) ? { offset, timestamp: maxTimestamp } : null;
   }
   let body = batch.subarray(RECORD_BATCH_OVERHEAD, header.sizeInBytes);
-  if (compression !== 0) body = decompress!(compression, body);
+  if (compression !== 0) {
+    try {
+      body = decompress!(compression, body);
+    } catch {
+      // Stored bytes that do not decompress within the bound (corrupt, or a decompression bomb a
+      // producer sent: produce never decompresses) are answered at batch level, like a batch
+      // without a decompressor, rather than failing the lookup.
+      const offset = Math.max(baseOffset, minOffset);
+      return offset <= baseOffset + header.lastOffsetDelta && accept(maxTimestamp) ? { offset, timestamp: maxTimestamp } : null;
+    }
+  }
   const baseTimestamp = header.baseTimestamp;
   let pos = 0;
   for (let i = 0; i < header.recordsCount; i++) {

@@ -49,6 +49,11 @@ export class BrokerProcess {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The running broker's process id, or null when it is not running. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   /** Everything the broker wrote to stdout and stderr so far (for assertion messages). */
   get logs(): string {
     return this.output;

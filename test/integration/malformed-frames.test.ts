@@ -1,0 +1,271 @@
+// Hostile input over raw TCP (node:net) against a broker process: every malformed frame closes
+// its own connection (or gets Kafka's error answer), the broker logs it, kcat on other connections
+// keeps producing and consuming throughout, and the broker's memory stays bounded.
+// Frames are assembled by hand here, not with the project's codecs, so a bug mirrored in our
+// encoder and decoder cannot hide.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
+import { crc32c } from '@node-rs/crc32';
+import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import { kcat } from '../helpers/clients.js';
+import { assertOk, kcatConsume, kcatProduce } from './support.js';
+
+const MAX_REQUEST_BYTES = 1024 * 1024;
+const API_PRODUCE = 0;
+const API_METADATA = 3;
+const API_VERSIONS = 18;
+
+/** A request header v1 (non-flexible): api key, version, correlation id, client id. */
+function header(apiKey: number, apiVersion: number, correlationId: number): Buffer {
+  const clientId = Buffer.from('hostile');
+  const h = Buffer.alloc(10);
+  h.writeInt16BE(apiKey, 0);
+  h.writeInt16BE(apiVersion, 2);
+  h.writeInt32BE(correlationId, 4);
+  h.writeInt16BE(clientId.length, 8);
+  return Buffer.concat([h, clientId]);
+}
+
+function sized(body: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(body.length, 0);
+  return Buffer.concat([size, body]);
+}
+
+function int16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeInt16BE(v, 0);
+  return b;
+}
+function int32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(v, 0);
+  return b;
+}
+function str16(s: string): Buffer {
+  return Buffer.concat([int16(Buffer.byteLength(s)), Buffer.from(s)]);
+}
+
+/** Produce v3 body for one partition with `records` as its record set. */
+function produceV3Body(topic: string, partition: number, records: Buffer, acks = 1): Buffer {
+  return Buffer.concat([int16(-1), int16(acks), int32(10_000), int32(1), str16(topic), int32(1), int32(partition), int32(records.length), records]);
+}
+
+/** A record batch v2 with `count` records whose (compressed) payload is `payload`, with a valid CRC. */
+function batchWithPayload(payload: Buffer, compression: number, count: number): Buffer {
+  const b = Buffer.alloc(61);
+  b.writeBigInt64BE(0n, 0); // base offset
+  b.writeInt32BE(61 - 12 + payload.length, 8); // batch length
+  b.writeInt32BE(-1, 12); // partition leader epoch
+  b.writeInt8(2, 16); // magic
+  b.writeInt16BE(compression, 21);
+  b.writeInt32BE(count - 1, 23); // last offset delta
+  const now = BigInt(Date.now());
+  b.writeBigInt64BE(now, 27);
+  b.writeBigInt64BE(now, 35);
+  b.writeBigInt64BE(-1n, 43); // producer id
+  b.writeInt16BE(-1, 51);
+  b.writeInt32BE(-1, 53);
+  b.writeInt32BE(count, 57);
+  const batch = Buffer.concat([b, payload]);
+  batch.writeUInt32BE(crc32c(batch.subarray(21)) >>> 0, 17);
+  return batch;
+}
+
+/** gzip of `totalBytes` zero bytes, produced in chunks so the test itself stays small. */
+async function gzipOfZeros(totalBytes: number): Promise<Buffer> {
+  const gz = createGzip({ level: zlibConstants.Z_BEST_COMPRESSION });
+  const out: Buffer[] = [];
+  gz.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise<void>((r) => gz.on('end', () => r()));
+  const chunk = Buffer.alloc(1024 * 1024);
+  for (let written = 0; written < totalBytes; written += chunk.length) {
+    if (!gz.write(chunk)) await new Promise<void>((r) => gz.once('drain', () => r()));
+  }
+  gz.end();
+  await done;
+  return Buffer.concat(out);
+}
+
+interface RawOutcome {
+  closed: boolean;
+  received: Buffer;
+}
+
+/** Opens a connection, sends `bytes`, and collects what comes back until the broker closes it or `waitMs` passes. */
+function exchange(port: number, bytes: Buffer | Buffer[], waitMs = 3000): Promise<RawOutcome> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = connect({ host: '127.0.0.1', port });
+    const received: Buffer[] = [];
+    let settled = false;
+    const finish = (closed: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ closed, received: Buffer.concat(received) });
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    socket.on('connect', () => {
+      for (const b of Array.isArray(bytes) ? bytes : [bytes]) socket.write(b);
+    });
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('close', () => finish(true));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A reset by the broker while we are still writing counts as closed.
+      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') finish(true);
+      else if (!settled) {
+        settled = true;
+        reject(err);
+      }
+    });
+  });
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m !== null);
+  return Number(m[1]);
+}
+
+function countMatches(text: string, re: RegExp): number {
+  return (text.match(new RegExp(re.source, 'g')) ?? []).length;
+}
+
+describe('malformed frames', () => {
+  let broker: BrokerProcess;
+  let stopTraffic = false;
+  let traffic: Promise<number> = Promise.resolve(0);
+
+  before(async () => {
+    broker = await startBroker({ overrides: { 'socket.request.max.bytes': String(MAX_REQUEST_BYTES), 'num.partitions': '1' } });
+    // Well-behaved traffic on other connections for the whole suite: produce one record, read it back.
+    traffic = (async () => {
+      let round = 0;
+      while (!stopTraffic) {
+        await kcatProduce(broker.bootstrap, 'well-behaved', [`k:${round}`], ['-p', '0']);
+        const got = await kcatConsume(broker.bootstrap, 'well-behaved', String(round), ['-p', '0']);
+        assert.deepEqual(got.map((r) => r.value), [String(round)], `round ${round}`);
+        round++;
+      }
+      return round;
+    })();
+  });
+
+  after(async () => {
+    stopTraffic = true;
+    await traffic.catch(() => {});
+    await broker?.destroy();
+  });
+
+  /** Sends `bytes`, expects the broker to drop the connection without answering, and to log it. */
+  async function expectClosed(bytes: Buffer | Buffer[], logPattern: RegExp): Promise<void> {
+    const logged = countMatches(broker.logs, logPattern);
+    const out = await exchange(broker.port, bytes);
+    assert.equal(out.closed, true, 'connection left open');
+    assert.equal(out.received.length, 0, `unexpected answer ${out.received.toString('hex')}`);
+    // The broker's log line arrives on its stderr, possibly just after the close.
+    const deadline = Date.now() + 5000;
+    while (countMatches(broker.logs, logPattern) <= logged) {
+      assert.ok(Date.now() < deadline, `no log line matching ${logPattern}:\n${broker.logs.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it('closes the connection on a negative frame size', async () => {
+    await expectClosed(int32(-5), /request size -5 is outside/);
+  });
+
+  it('closes the connection on a frame above socket.request.max.bytes without buffering it', async () => {
+    await expectClosed(Buffer.concat([int32(MAX_REQUEST_BYTES + 1), Buffer.alloc(1024)]), new RegExp(`request size ${MAX_REQUEST_BYTES + 1} is outside`));
+    await expectClosed(int32(0x7fffffff), /request size 2147483647 is outside/);
+  });
+
+  it('closes the connection on garbage after a valid size', async () => {
+    const garbage = Buffer.from('\xde\xad\xbe\xef not a kafka request at all \x00\xff\x00\xff', 'latin1');
+    await expectClosed(sized(garbage), /closing connection/);
+  });
+
+  it('closes the connection on an unknown api key', async () => {
+    await expectClosed(sized(header(9999, 0, 1)), /unsupported api key 9999/);
+  });
+
+  it('closes the connection on an unsupported Metadata version', async () => {
+    await expectClosed(sized(Buffer.concat([header(API_METADATA, 99, 2), int32(-1)])), /unsupported version 99 of MetadataRequest/);
+  });
+
+  it('closes the connection on a truncated body', async () => {
+    // Metadata v1 declaring five topics, carrying half of the first one's name.
+    await expectClosed(sized(Buffer.concat([header(API_METADATA, 1, 3), int32(5), int16(20), Buffer.from('abc')])), /malformed MetadataRequest v1/);
+    // A size prefix promising more than is sent, then the client goes away: nothing to answer.
+    const out = await exchange(broker.port, Buffer.concat([int32(100), header(API_METADATA, 1, 4)]), 300);
+    assert.equal(out.received.length, 0);
+  });
+
+  it('closes the connection on a ProduceRequest declaring 2^31-1 topics without allocating for them', async () => {
+    const rssBefore = rssKiB(broker.pid!);
+    const body = Buffer.concat([header(API_PRODUCE, 3, 5), int16(-1), int16(1), int32(1000), int32(0x7fffffff), str16('t')]);
+    await expectClosed(sized(body), /malformed ProduceRequest v3/);
+    // The same declared count for a flexible version (v9): a compact array length as a varint.
+    const flexHeader = Buffer.concat([header(API_PRODUCE, 9, 6), Buffer.from([0])]);
+    const flexBody = Buffer.concat([flexHeader, Buffer.from([0]), int16(1), int32(1000), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x07])]);
+    await expectClosed(sized(flexBody), /malformed ProduceRequest v9/);
+    assert.ok(rssKiB(broker.pid!) - rssBefore < 64 * 1024, 'RSS grew by more than 64 MiB');
+  });
+
+  it('does not decompress a gzip bomb on produce', async () => {
+    // Auto-create the topic first (the bomb's timestamp is taken later, so it is the newer record).
+    await kcatProduce(broker.bootstrap, 'bomb', ['k:v'], ['-p', '0']);
+    const payload = await gzipOfZeros(512 * 1024 * 1024); // about 500 KiB on the wire
+    assert.ok(payload.length < MAX_REQUEST_BYTES);
+    const rssBefore = rssKiB(broker.pid!);
+    const request = sized(Buffer.concat([header(API_PRODUCE, 3, 7), produceV3Body('bomb', 0, batchWithPayload(payload, 1, 1000), 1)]));
+    const out = await exchange(broker.port, request, 5000);
+    // Whatever the broker decides about the batch, it answers (acks=1) and stays small.
+    assert.ok(out.received.length >= 8, `no produce response (closed: ${out.closed})`);
+    assert.equal(out.received.readInt32BE(4), 7, 'correlation id');
+    assert.ok(rssKiB(broker.pid!) - rssBefore < 128 * 1024, `RSS grew from ${rssBefore} KiB to ${rssKiB(broker.pid!)} KiB`);
+    assert.equal(out.received.readInt16BE(8 + 4 + 2 + 4 + 4), 0, 'produce error code');
+
+    // A timestamp lookup is the one path that looks inside stored batches: it must answer (at
+    // batch level) without inflating the bomb, and without dropping the connection.
+    const bombTimestamp = Number(request.readBigInt64BE(request.length - payload.length - 61 + 27));
+    const q = await kcat(['-Q', '-b', broker.bootstrap, '-t', `bomb:0:${bombTimestamp}`]);
+    assertOk(q, 'kcat -Q on the bomb');
+    assert.match(q.stdout, /\[0\] offset 1\b/, q.stdout);
+    assert.ok(rssKiB(broker.pid!) - rssBefore < 160 * 1024, `RSS grew from ${rssBefore} KiB to ${rssKiB(broker.pid!)} KiB after a timestamp lookup`);
+    assert.doesNotMatch(broker.logs, /request handler failed/);
+  });
+
+  it('answers ApiVersions with a too-high version as v0 with UNSUPPORTED_VERSION and the supported ranges', async () => {
+    const out = await exchange(broker.port, sized(Buffer.concat([header(API_VERSIONS, 127, 42), Buffer.from([0, 0, 0])])), 1000);
+    assert.ok(out.received.length >= 12, 'no answer');
+    const size = out.received.readInt32BE(0);
+    assert.equal(out.received.length, size + 4, 'exactly one response frame');
+    assert.equal(out.received.readInt32BE(4), 42, 'correlation id');
+    // v0 body: error code int16, then an int32-counted array of (key, min, max) int16 triples.
+    assert.equal(out.received.readInt16BE(8), 35, 'UNSUPPORTED_VERSION');
+    const count = out.received.readInt32BE(10);
+    assert.ok(count >= 8 && size === 4 + 2 + 4 + count * 6, `array of ${count} entries in a body of ${size}`);
+    const ranges = new Map<number, [number, number]>();
+    for (let i = 0; i < count; i++) {
+      const at = 14 + i * 6;
+      ranges.set(out.received.readInt16BE(at), [out.received.readInt16BE(at + 2), out.received.readInt16BE(at + 4)]);
+    }
+    assert.deepEqual(ranges.get(API_VERSIONS), [0, 4]);
+    assert.ok(ranges.has(API_PRODUCE) && ranges.has(API_METADATA));
+    assert.equal(out.closed, false, 'the connection stays open after the ApiVersions answer');
+  });
+
+  it('kept serving well-behaved clients throughout, with bounded memory', async () => {
+    stopTraffic = true;
+    const rounds = await traffic;
+    assert.ok(rounds >= 3, `only ${rounds} produce/consume rounds completed`);
+    const got = await kcatConsume(broker.bootstrap, 'well-behaved', 'beginning', ['-p', '0']);
+    assert.deepEqual(got.map((r) => r.value), Array.from({ length: rounds }, (_, i) => String(i)));
+    assert.ok(rssKiB(broker.pid!) < 512 * 1024, `broker RSS ${rssKiB(broker.pid!)} KiB`);
+  });
+});
