@@ -1,0 +1,69 @@
+// `tributary server` as a process: unknown and invalid settings stop start-up with a message
+// naming the key and a non-zero exit code; SIGTERM shuts down cleanly with exit code 0.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { BrokerProcess, freePort, tempDir, tributaryBin } from '../helpers/broker-process.js';
+import { kcat, run } from '../helpers/clients.js';
+import { assertOk } from './support.js';
+
+describe('tributary server configuration', () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  async function server(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const dir = tempDir();
+    dirs.push(dir);
+    const port = await freePort();
+    const r = await run(process.execPath, [tributaryBin, 'server', '--override', `log.dirs=${dir}`, '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, ...args], { timeoutMs: 20_000 });
+    return { code: r.code, stderr: r.stderr + r.stdout };
+  }
+
+  it('refuses an unknown key, naming it', async () => {
+    const r = await server(['--override', 'log.retention.hourz=5']);
+    assert.notEqual(r.code, 0);
+    assert.notEqual(r.code, null, 'the server kept running');
+    assert.match(r.stderr, /log\.retention\.hourz/);
+  });
+
+  it('refuses an invalid value, naming the key', async () => {
+    const r = await server(['--override', 'num.partitions=abc']);
+    assert.notEqual(r.code, 0);
+    assert.notEqual(r.code, null, 'the server kept running');
+    assert.match(r.stderr, /num\.partitions/);
+    const negative = await server(['--override', 'socket.request.max.bytes=-1']);
+    assert.notEqual(negative.code, 0);
+    assert.match(negative.stderr, /socket\.request\.max\.bytes/);
+  });
+
+  it('refuses an unknown key in a server.properties file, naming it', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, 'server.properties');
+    writeFileSync(file, `# test\nprocess.roles=broker,controller\nnode.id=1\nnot.a.kafka.setting=1\n`);
+    const r = await server([file]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not\.a\.kafka\.setting/);
+  });
+
+  it('exits 0 on SIGTERM after serving, and keeps the data for the next start', async () => {
+    const broker = new BrokerProcess();
+    try {
+      await broker.start();
+      const p = await kcat(['-P', '-b', broker.bootstrap, '-t', 'cfg-sigterm', '-p', '0'], { input: 'one\ntwo\n' });
+      assertOk(p, 'kcat -P');
+      assert.equal(await broker.stop(), 0);
+      assert.match(broker.logs, /"msg":"stopped"/);
+      await broker.start();
+      const c = await kcat(['-C', '-b', broker.bootstrap, '-t', 'cfg-sigterm', '-p', '0', '-o', 'beginning', '-e', '-q']);
+      assertOk(c, 'kcat -C');
+      assert.deepEqual(c.stdout.trim().split('\n'), ['one', 'two']);
+      assert.equal(await broker.stop(), 0);
+    } finally {
+      await broker.destroy();
+    }
+  });
+});
