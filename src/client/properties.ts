@@ -1,0 +1,171 @@
+// Kafka client properties (the files given to tools with --command-config / --producer.config,
+// or `k=v` pairs) mapped onto the client's camelCase options.
+import type { ConsumerOptions } from './consumer.js';
+import type { ProducerOptions, CompressionName } from './producer.js';
+
+export type AnyClientOptions = Partial<ProducerOptions & ConsumerOptions>;
+
+/** Parses a Java-style properties text: `key=value` or `key: value`, `#`/`!` comments. */
+export function parseProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (m === null) out.set(line, '');
+    else out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
+
+function int(key: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || !Number.isInteger(n)) throw new Error(`invalid value '${v}' for ${key}: expected an integer`);
+  return n;
+}
+
+function bool(key: string, v: string): boolean {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new Error(`invalid value '${v}' for ${key}: expected true or false`);
+}
+
+// Settings Kafka's clients accept that have no effect here (or are implied), accepted quietly so
+// existing property files work.
+const IGNORED = new Set([
+  'key.serializer',
+  'value.serializer',
+  'key.deserializer',
+  'value.deserializer',
+  'send.buffer.bytes',
+  'receive.buffer.bytes',
+  'reconnect.backoff.ms',
+  'reconnect.backoff.max.ms',
+  'connections.max.idle.ms',
+  'client.dns.lookup',
+  'max.poll.records',
+  'check.crcs',
+  'exclude.internal.topics',
+  'max.block.ms',
+]);
+
+/** Maps Kafka property names to client options; throws for unknown keys and bad values. */
+export function clientOptionsFromProperties(props: ReadonlyMap<string, string>): AnyClientOptions {
+  const o: AnyClientOptions = {};
+  for (const [key, v] of props) {
+    switch (key) {
+      case 'bootstrap.servers':
+        o.bootstrapServers = v;
+        break;
+      case 'client.id':
+        o.clientId = v;
+        break;
+      case 'security.protocol':
+        if (v.toUpperCase() !== 'PLAINTEXT') throw new Error(`security.protocol ${v} is not supported (PLAINTEXT only)`);
+        break;
+      case 'request.timeout.ms':
+        o.requestTimeoutMs = int(key, v);
+        break;
+      case 'socket.connection.setup.timeout.ms':
+        o.connectTimeoutMs = int(key, v);
+        break;
+      case 'retries':
+        o.retries = int(key, v);
+        break;
+      case 'retry.backoff.ms':
+        o.retryBackoffMs = int(key, v);
+        break;
+      case 'retry.backoff.max.ms':
+        o.retryBackoffMaxMs = int(key, v);
+        break;
+      case 'metadata.max.age.ms':
+        o.metadataMaxAgeMs = int(key, v);
+        break;
+      case 'acks':
+        if (v === 'all' || v === '-1') o.acks = -1;
+        else if (v === '0' || v === '1') o.acks = Number(v) as 0 | 1;
+        else throw new Error(`invalid value '${v}' for acks: expected all, -1, 0 or 1`);
+        break;
+      case 'linger.ms':
+        o.lingerMs = int(key, v);
+        break;
+      case 'batch.size':
+        o.batchSize = int(key, v);
+        break;
+      case 'compression.type':
+        if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(v)) throw new Error(`invalid value '${v}' for compression.type`);
+        o.compression = v as CompressionName;
+        break;
+      case 'enable.idempotence':
+        o.idempotent = bool(key, v);
+        break;
+      case 'buffer.memory':
+        o.bufferMemory = int(key, v);
+        break;
+      case 'max.in.flight.requests.per.connection':
+        o.maxInFlightPerPartition = int(key, v);
+        break;
+      case 'delivery.timeout.ms':
+        o.deliveryTimeoutMs = int(key, v);
+        break;
+      case 'max.request.size':
+        o.maxRequestSize = int(key, v);
+        break;
+      case 'allow.auto.create.topics':
+        o.allowAutoTopicCreation = bool(key, v);
+        break;
+      case 'group.id':
+        o.groupId = v;
+        break;
+      case 'group.instance.id':
+        o.groupInstanceId = v;
+        break;
+      case 'auto.offset.reset':
+        if (v !== 'earliest' && v !== 'latest' && v !== 'none') throw new Error(`invalid value '${v}' for auto.offset.reset`);
+        o.autoOffsetReset = v;
+        break;
+      case 'isolation.level':
+        if (v !== 'read_committed' && v !== 'read_uncommitted') throw new Error(`invalid value '${v}' for isolation.level`);
+        o.isolationLevel = v;
+        break;
+      case 'fetch.max.wait.ms':
+        o.maxWaitMs = int(key, v);
+        break;
+      case 'fetch.min.bytes':
+        o.minBytes = int(key, v);
+        break;
+      case 'fetch.max.bytes':
+        o.maxBytes = int(key, v);
+        break;
+      case 'max.partition.fetch.bytes':
+        o.maxPartitionBytes = int(key, v);
+        break;
+      case 'enable.auto.commit':
+        o.autoCommit = bool(key, v);
+        break;
+      case 'auto.commit.interval.ms':
+        o.autoCommitIntervalMs = int(key, v);
+        break;
+      case 'session.timeout.ms':
+        o.sessionTimeoutMs = int(key, v);
+        break;
+      case 'max.poll.interval.ms':
+        o.rebalanceTimeoutMs = int(key, v);
+        break;
+      case 'heartbeat.interval.ms':
+        o.heartbeatIntervalMs = int(key, v);
+        break;
+      case 'partition.assignment.strategy':
+        o.assignors = v.split(',').map((s) => {
+          const name = s.trim();
+          if (name.endsWith('RangeAssignor') || name === 'range') return 'range';
+          if (name.endsWith('CooperativeStickyAssignor') || name === 'cooperative-sticky') return 'cooperative-sticky';
+          throw new Error(`unsupported partition.assignment.strategy '${name}'`);
+        });
+        break;
+      default:
+        if (!IGNORED.has(key)) throw new Error(`unknown client property '${key}'`);
+    }
+  }
+  return o;
+}
