@@ -1,0 +1,699 @@
+// `npm run bench`: measures the broker from the outside with librdkafka-based clients, as
+// ../shared/BENCHMARKS.md describes, next to a reference measured in the same run, and prints
+// one JSON line per workload (the median of BENCH_RUNS runs, default 3). Asserts nothing.
+//
+// Every workload gets its own broker process (`node bin/tributary.js server` on a free loopback
+// port with a temporary data dir) wrapped in `/usr/bin/time -v`, so peak RSS and CPU seconds are
+// the broker's alone. CPU seconds of the workload itself are read from /proc before and after it.
+//
+// Environment:
+//   BENCH_RUNS=3                 runs per workload (median reported)
+//   BENCH_ONLY=ingest-1p,fetch   run only these workloads (names as printed)
+//   BENCH_STARTUP_MB=1024        data written before the start-up measurement (scaled-down 10 GB)
+//   BENCH_BROKER_NODE_ARGS=...   extra node flags for the broker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+//   BENCH_KEEP=1                 keep the temporary data dirs
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+// Set by snapshotBuild(): brokers run from a private copy of the build taken at the start, so a
+// rebuild of dist/ in this checkout during a long run cannot change (or break) later runs.
+let tributaryBin = join(projectRoot, 'bin', 'tributary.js');
+const rdkafkaBenchSource = resolve(projectRoot, '../shared/tools/rdkafka-bench.c');
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const ONLY = (process.env['BENCH_ONLY'] ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+const STARTUP_MB = Number(process.env['BENCH_STARTUP_MB'] ?? 1024);
+const BROKER_NODE_ARGS = (process.env['BENCH_BROKER_NODE_ARGS'] ?? '').split(/\s+/).filter((s) => s.length > 0);
+const KEEP = process.env['BENCH_KEEP'] === '1';
+
+const INGEST_RECORDS = 300_000;
+const RECORD_BYTES = 1024;
+const SMALL_RECORDS = 1_000_000;
+const SMALL_RECORD_BYTES = 100;
+const LATENCY_RATE = 5_000;
+const LATENCY_SECONDS = 6;
+const MANY_PARTITIONS = 1000;
+const PRODUCE_PROPS = ['acks=1', 'linger.ms=5', 'batch.size=1000000'];
+const FETCH_PROPS = ['fetch.max.bytes=52428800'];
+const CLK_TCK = Number(tryRun('getconf', ['CLK_TCK'])?.trim() ?? 100) || 100;
+
+// ---------------------------------------------------------------- small helpers
+
+function tryRun(cmd: string, args: string[]): string | null {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return null;
+  }
+}
+
+function hasCommand(cmd: string): boolean {
+  return tryRun('sh', ['-c', `command -v ${cmd}`]) !== null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+interface Exec {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** Runs a command to completion, capturing its output; `input` is written to stdin. */
+function exec(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Exec> {
+  return new Promise((res, rej) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      rej(e);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr, seconds: (performance.now() - t0) / 1000 });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+// ---------------------------------------------------------------- the broker under test
+
+interface BrokerUsage {
+  userSeconds: number;
+  systemSeconds: number;
+  peakRssMB: number;
+}
+
+/** One broker process, optionally wrapped in `/usr/bin/time -v` for CPU and peak RSS. */
+class BenchBroker {
+  /** ms from spawn to the "started" log line. */
+  startMs = 0;
+  private output = '';
+  private constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly wrapper: ChildProcess,
+    private readonly timeReport: string | null,
+    public nodePid = 0,
+  ) {}
+
+  get bootstrap(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  static async start(dataDir: string, overrides: Record<string, string> = {}, port?: number): Promise<BenchBroker> {
+    const p = port ?? (await freePort());
+    const all: Record<string, string> = {
+      listeners: `PLAINTEXT://127.0.0.1:${p}`,
+      'advertised.listeners': `PLAINTEXT://127.0.0.1:${p}`,
+      'log.dirs': dataDir,
+      ...overrides,
+    };
+    const nodeArgs = [...BROKER_NODE_ARGS, tributaryBin, 'server'];
+    for (const [k, v] of Object.entries(all)) nodeArgs.push('--override', `${k}=${v}`);
+    const useTime = existsSync('/usr/bin/time');
+    const timeReport = useTime ? join(dataDir, '..', `time-${p}-${Date.now()}.txt`) : null;
+    const t0 = performance.now();
+    const child = useTime
+      ? spawn('/usr/bin/time', ['-v', '-o', timeReport!, process.execPath, ...nodeArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'info' } })
+      : spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'info' } });
+    const b = new BenchBroker(p, dataDir, child, timeReport);
+    await new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`broker did not start within 120 s:\n${b.output.slice(-4000)}`)), 120_000);
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        if (b.output.length < 1_000_000) b.output += d;
+        if (b.startMs === 0 && b.output.includes('"msg":"started"')) {
+          b.startMs = performance.now() - t0;
+          clearTimeout(timer);
+          res();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        rej(new Error(`broker exited during start-up (code ${code}):\n${b.output.slice(-4000)}`));
+      });
+    });
+    b.nodePid = useTime ? findChildPid(child.pid!) : child.pid!;
+    return b;
+  }
+
+  /** CPU seconds (user + system) the broker has used so far, from /proc. */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.nodePid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+  }
+
+  rssMB(): number {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.nodePid}/status`, 'utf8'));
+    return m === null ? NaN : Number(m[1]) / 1024;
+  }
+
+  /** SIGTERM (clean shutdown) and the resource report. */
+  async stop(): Promise<BrokerUsage> {
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.nodePid}/status`, 'utf8'));
+    const cpu = this.cpuSeconds();
+    const exited = new Promise<void>((r) => this.wrapper.once('exit', () => r()));
+    process.kill(this.nodePid, 'SIGTERM');
+    await exited;
+    if (this.timeReport !== null && existsSync(this.timeReport)) {
+      const text = readFileSync(this.timeReport, 'utf8');
+      rmSync(this.timeReport, { force: true });
+      const num = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+      return {
+        userSeconds: num(/User time \(seconds\): ([\d.]+)/),
+        systemSeconds: num(/System time \(seconds\): ([\d.]+)/),
+        peakRssMB: round(num(/Maximum resident set size \(kbytes\): (\d+)/) / 1024),
+      };
+    }
+    return { userSeconds: cpu, systemSeconds: 0, peakRssMB: round(Number(hwm?.[1] ?? NaN) / 1024) };
+  }
+
+  kill(): void {
+    try {
+      process.kill(this.nodePid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** The node process that /usr/bin/time started (its only child). */
+function findChildPid(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((s) => s.length > 0);
+  if (children.length !== 1) throw new Error(`expected one child of /usr/bin/time (pid ${pid}), found ${children.length}`);
+  return Number(children[0]);
+}
+
+/** Copies bin/ and dist/src/ to a temporary folder (node_modules linked) and runs brokers from there. */
+function snapshotBuild(): string {
+  const root = mkdtempSync(join(tmpdir(), 'tributary-bench-build-'));
+  cpSync(join(projectRoot, 'bin'), join(root, 'bin'), { recursive: true });
+  cpSync(join(projectRoot, 'dist', 'src'), join(root, 'dist', 'src'), { recursive: true });
+  cpSync(join(projectRoot, 'package.json'), join(root, 'package.json'));
+  symlinkSync(join(projectRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
+  tributaryBin = join(root, 'bin', 'tributary.js');
+  return root;
+}
+
+function tempDir(prefix: string): string {
+  const parent = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
+  return mkdtempSync(join(parent, prefix));
+}
+
+function removeTemp(dataDir: string): void {
+  if (!KEEP) rmSync(dirname(dataDir), { recursive: true, force: true });
+}
+
+async function createTopic(bootstrap: string, topic: string, numPartitions: number): Promise<void> {
+  const kafka = new Kafka({ brokers: [bootstrap], clientId: 'bench-admin', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 60_000 });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** API keys the broker advertises in ApiVersions (v0, encoded by hand: it is five fields). */
+async function advertisedApiKeys(bootstrap: string): Promise<Set<number>> {
+  const [host, port] = bootstrap.split(':');
+  return new Promise((res, rej) => {
+    const sock = connect(Number(port), host!);
+    const req = Buffer.alloc(14);
+    req.writeInt32BE(10, 0); // size
+    req.writeInt16BE(18, 4); // ApiVersions
+    req.writeInt16BE(0, 6); // v0
+    req.writeInt32BE(1, 8); // correlation id
+    req.writeInt16BE(-1, 12); // null client id
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length < 4 || buf.length < 4 + buf.readInt32BE(0)) return;
+      const keys = new Set<number>();
+      const n = buf.readInt32BE(10);
+      for (let i = 0; i < n; i++) keys.add(buf.readInt16BE(14 + i * 6));
+      sock.destroy();
+      res(keys);
+    });
+    sock.once('error', rej);
+    sock.write(req);
+  });
+}
+
+// ---------------------------------------------------------------- load generators
+
+let rdkafkaBench: string | null = null;
+let rdkafkaBenchProblem = '';
+
+function buildRdkafkaBench(): void {
+  if (!existsSync(rdkafkaBenchSource)) {
+    rdkafkaBenchProblem = `${rdkafkaBenchSource} not found`;
+    return;
+  }
+  if (!hasCommand('cc')) {
+    rdkafkaBenchProblem = 'no C compiler (cc)';
+    return;
+  }
+  const out = join(tmpdir(), `tributary-rdkafka-bench-${process.getuid?.() ?? 0}`);
+  try {
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(rdkafkaBenchSource).mtimeMs) {
+      execFileSync('cc', ['-O2', '-o', out, rdkafkaBenchSource, '-lrdkafka'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    }
+    rdkafkaBench = out;
+  } catch (err) {
+    rdkafkaBenchProblem = `cc -lrdkafka failed (is librdkafka-dev installed?): ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+interface RdkafkaResult {
+  msgs: number;
+  bytes: number;
+  seconds: number;
+  MBps: number;
+  msgsps: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+}
+
+async function rdkafka(mode: 'produce' | 'consume', args: string[]): Promise<RdkafkaResult> {
+  const r = await exec(rdkafkaBench!, [mode, ...args]);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.code !== 0 || !line.startsWith('{')) throw new Error(`rdkafka-bench ${mode} failed (code ${r.code}): ${r.stderr.slice(-2000)}`);
+  const out = JSON.parse(line) as RdkafkaResult;
+  const lat = /p50 ([\d.]+) p99 ([\d.]+) max ([\d.]+)/.exec(r.stderr);
+  if (lat !== null) {
+    out.p50Ms = Number(lat[1]);
+    out.p99Ms = Number(lat[2]);
+    out.maxMs = Number(lat[3]);
+  }
+  return out;
+}
+
+// Paced producer for the latency workload: confluent-kafka (librdkafka) holding a fixed rate;
+// latency is librdkafka's own produce()-to-ack measurement (Message.latency()).
+const PACED_PRODUCER_PY = String.raw`
+import json, os, sys, time
+from confluent_kafka import Producer
+bootstrap, topic, rate, seconds, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+conf = {'bootstrap.servers': bootstrap, 'acks': '1', 'linger.ms': 0, 'log_level': 3}
+for kv in sys.argv[6:]:
+    k, v = kv.split('=', 1); conf[k] = v
+p = Producer(conf)
+payload = os.urandom(size)
+lat = []; errors = [0]
+def done(err, msg):
+    if err is not None: errors[0] += 1
+    else: lat.append(msg.latency())
+p.produce(topic, payload, on_delivery=lambda e, m: None); p.flush(30)  # connect and warm up
+n = int(rate * seconds); interval = 1.0 / rate; start = time.perf_counter()
+for i in range(n):
+    due = start + i * interval
+    while True:
+        rem = due - time.perf_counter()
+        if rem <= 0: break
+        if rem > 0.002: p.poll(rem - 0.001)
+        else: time.sleep(rem)
+    p.produce(topic, payload, on_delivery=done); p.poll(0)
+p.flush(30)
+elapsed = time.perf_counter() - start
+lat.sort()
+q = lambda f: lat[min(len(lat) - 1, int(len(lat) * f))] * 1000
+print(json.dumps({'msgs': len(lat), 'errors': errors[0], 'rate': len(lat) / elapsed, 'p50Ms': q(0.5), 'p99Ms': q(0.99), 'maxMs': lat[-1] * 1000}))
+`;
+
+async function pacedProducer(bootstrap: string, topic: string, extra: string[] = []): Promise<{ msgs: number; errors: number; rate: number; p50Ms: number; p99Ms: number; maxMs: number }> {
+  const r = await exec('/usr/bin/python3', ['-c', PACED_PRODUCER_PY, bootstrap, topic, String(LATENCY_RATE), String(LATENCY_SECONDS), String(RECORD_BYTES), ...extra]);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.code !== 0 || !line.startsWith('{')) throw new Error(`paced producer failed (code ${r.code}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(line);
+}
+
+// ---------------------------------------------------------------- references
+
+/** Loopback TCP, node to node: the ceiling for any node server moving bytes over loopback. */
+async function loopbackTcpMBps(totalMB = 1024): Promise<number> {
+  const sink = `
+    const net = require('net'); const total = ${totalMB} * 1048576; let got = 0, t0 = 0;
+    const srv = net.createServer((s) => s.on('data', (d) => { if (!t0) t0 = performance.now(); got += d.length;
+      if (got >= total) { console.log(JSON.stringify({ MBps: total / 1e6 / ((performance.now() - t0) / 1000) })); process.exit(0); } }));
+    srv.listen(0, '127.0.0.1', () => console.error(srv.address().port));`;
+  const source = `
+    const net = require('net'); const chunk = Buffer.alloc(1048576, 7); let left = ${totalMB};
+    const s = net.connect(Number(process.argv[1]), '127.0.0.1', function pump() { while (left > 0) { left--; if (!s.write(chunk)) { s.once('drain', pump); return; } } s.end(); });`;
+  const child = spawn(process.execPath, ['-e', sink], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise<number>((r) => child.stderr.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await exec(process.execPath, ['-e', source, String(port)]);
+  await exited;
+  return (JSON.parse(out) as { MBps: number }).MBps;
+}
+
+/** Sequential 1 MiB writes of `mb` MB followed by fdatasync, with dd. */
+async function ddFdatasyncMBps(dir: string, mb = 512): Promise<number> {
+  const file = join(dir, 'dd-reference');
+  const r = await exec('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${mb}`, 'conv=fdatasync']);
+  rmSync(file, { force: true });
+  const m = /copied, ([\d.]+) s/.exec(r.stderr);
+  return m === null ? NaN : (mb * 1048576) / 1e6 / Number(m[1]);
+}
+
+// ---------------------------------------------------------------- workloads
+
+type Sample = Record<string, number | string | null>;
+
+interface Workload {
+  name: string;
+  needsRdkafkaBench: boolean;
+  run(): Promise<Sample>;
+}
+
+/** Runs `fn` against a fresh broker, then stops it cleanly. Without `dataDir`, a temporary
+ * one is created and removed afterwards. */
+async function withBroker<T>(overrides: Record<string, string>, fn: (b: BenchBroker) => Promise<T>, dataDir?: string): Promise<{ result: T; usage: BrokerUsage; broker: BenchBroker }> {
+  const dir = dataDir ?? tempDir('data-');
+  try {
+    const b = await BenchBroker.start(dir, overrides);
+    try {
+      const result = await fn(b);
+      const usage = await b.stop();
+      return { result, usage, broker: b };
+    } catch (err) {
+      b.kill();
+      throw err;
+    }
+  } finally {
+    if (dataDir === undefined) removeTemp(dir);
+  }
+}
+
+async function ingest(partitions: number): Promise<Sample> {
+  const dataDir = tempDir('data-');
+  try {
+    let cpu = 0;
+    const { result: r, usage } = await withBroker(
+      {},
+      async (b) => {
+        await createTopic(b.bootstrap, 'perf', partitions);
+        const c0 = b.cpuSeconds();
+        const r = await rdkafka('produce', [b.bootstrap, 'perf', String(INGEST_RECORDS), String(RECORD_BYTES), ...PRODUCE_PROPS]);
+        cpu = b.cpuSeconds() - c0;
+        return r;
+      },
+      dataDir,
+    );
+    const ref = await rdkafka('produce', ['unused:1', 'perf', String(INGEST_RECORDS), String(RECORD_BYTES), ...PRODUCE_PROPS, 'test.mock.num.brokers=1', 'log_level=3']);
+    const dd = await ddFdatasyncMBps(dirname(dataDir));
+    return {
+      MBps: r.MBps,
+      recordsPerS: r.msgsps,
+      p50Ms: r.p50Ms ?? null,
+      p99Ms: r.p99Ms ?? null,
+      brokerCpuS: round(cpu, 2),
+      brokerPeakRssMB: usage.peakRssMB,
+      refMockBrokerMBps: ref.MBps,
+      ratioToMockBroker: round(r.MBps / ref.MBps, 2),
+      refDdFdatasyncMBps: round(dd),
+      ratioToDdFdatasync: round(r.MBps / dd, 2),
+    };
+  } finally {
+    removeTemp(dataDir);
+  }
+}
+
+let groupsSupported: boolean | null = null;
+
+async function fetchWorkload(): Promise<Sample> {
+  const dataDir = tempDir('data-');
+  try {
+    // Load the data with a first broker, then fetch it from a fresh one (clean restart), so the
+    // fetch broker's CPU and peak RSS are its own.
+    await withBroker(
+      {},
+      async (b) => {
+        await createTopic(b.bootstrap, 'perf', 1);
+        await rdkafka('produce', [b.bootstrap, 'perf', String(INGEST_RECORDS), String(RECORD_BYTES), ...PRODUCE_PROPS]);
+      },
+      dataDir,
+    );
+    let cpu = 0;
+    let client = '';
+    const { result, usage } = await withBroker(
+      {},
+      async (b) => {
+        if (groupsSupported === null) {
+          const keys = await advertisedApiKeys(b.bootstrap);
+          groupsSupported = [10, 11, 12, 14].every((k) => keys.has(k)); // FindCoordinator, JoinGroup, Heartbeat, SyncGroup
+        }
+        const c0 = b.cpuSeconds();
+        let r: { MBps: number; msgsps: number; seconds: number };
+        if (groupsSupported) {
+          client = 'rdkafka-bench consume (consumer group)';
+          r = await rdkafka('consume', [b.bootstrap, 'perf', String(INGEST_RECORDS), ...FETCH_PROPS]);
+        } else {
+          // No group coordinator yet: kcat's simple consumer (assign, no group), timed from
+          // spawn to exit at the end of the partition, so its start-up is included (conservative).
+          // fetch.wait.max.ms=10: after the last record librdkafka has one more fetch parked on
+          // the broker, and kcat's exit waits for it; with the default 500 ms that idle wait
+          // would be most of the measurement. Fetches that find data return at once either way.
+          client = 'kcat -C -e -X fetch.wait.max.ms=10 (no consumer group yet; wall time incl. kcat start-up)';
+          const props = [...FETCH_PROPS, 'fetch.wait.max.ms=10'];
+          const x = await exec('kcat', ['-b', b.bootstrap, '-C', '-t', 'perf', '-p', '0', '-o', 'beginning', '-e', '-q', '-f', 'x', ...props.flatMap((p) => ['-X', p])]);
+          if (x.code !== 0 || x.stdout.length !== INGEST_RECORDS) throw new Error(`kcat read ${x.stdout.length} of ${INGEST_RECORDS} records (code ${x.code}): ${x.stderr.slice(-1000)}`);
+          const bytes = INGEST_RECORDS * RECORD_BYTES;
+          r = { MBps: bytes / 1e6 / x.seconds, msgsps: INGEST_RECORDS / x.seconds, seconds: x.seconds };
+        }
+        cpu = b.cpuSeconds() - c0;
+        return r;
+      },
+      dataDir,
+    );
+    const tcp = await loopbackTcpMBps();
+    return {
+      client,
+      MBps: round(result.MBps),
+      recordsPerS: Math.round(result.msgsps),
+      brokerCpuS: round(cpu, 2),
+      brokerPeakRssMB: usage.peakRssMB,
+      refLoopbackTcpMBps: round(tcp),
+      ratioToLoopbackTcp: round(result.MBps / tcp, 3),
+    };
+  } finally {
+    removeTemp(dataDir);
+  }
+}
+
+async function latencyWorkload(): Promise<Sample> {
+  let cpu = 0;
+  const { result: r, usage } = await withBroker({}, async (b) => {
+    await createTopic(b.bootstrap, 'lat', 1);
+    const c0 = b.cpuSeconds();
+    const r = await pacedProducer(b.bootstrap, 'lat');
+    cpu = b.cpuSeconds() - c0;
+    return r;
+  });
+  const ref = await pacedProducer('unused:1', 'lat', ['test.mock.num.brokers=1']);
+  return {
+    recordsPerS: Math.round(r.rate),
+    p50Ms: round(r.p50Ms, 2),
+    p99Ms: round(r.p99Ms, 2),
+    maxMs: round(r.maxMs, 2),
+    errors: r.errors,
+    brokerCpuS: round(cpu, 2),
+    brokerPeakRssMB: usage.peakRssMB,
+    refMockBrokerP50Ms: round(ref.p50Ms, 2),
+    refMockBrokerP99Ms: round(ref.p99Ms, 2),
+    ratioP99ToMockBroker: round(r.p99Ms / ref.p99Ms, 2),
+  };
+}
+
+async function smallRecords(): Promise<Sample> {
+  let cpu = 0;
+  const { result: r, usage } = await withBroker({}, async (b) => {
+    await createTopic(b.bootstrap, 'small', 1);
+    const c0 = b.cpuSeconds();
+    const r = await rdkafka('produce', [b.bootstrap, 'small', String(SMALL_RECORDS), String(SMALL_RECORD_BYTES), ...PRODUCE_PROPS]);
+    cpu = b.cpuSeconds() - c0;
+    return r;
+  });
+  const ref = await rdkafka('produce', ['unused:1', 'small', String(SMALL_RECORDS), String(SMALL_RECORD_BYTES), ...PRODUCE_PROPS, 'test.mock.num.brokers=1', 'log_level=3']);
+  return {
+    recordsPerS: r.msgsps,
+    MBps: r.MBps,
+    brokerCpuS: round(cpu, 2),
+    brokerPeakRssMB: usage.peakRssMB,
+    refMockBrokerRecordsPerS: ref.msgsps,
+    ratioToMockBroker: round(r.msgsps / ref.msgsps, 2),
+  };
+}
+
+async function idleMemory(): Promise<Sample> {
+  let rss = 0;
+  let emptyRss = 0;
+  const { usage } = await withBroker({}, async (b) => {
+    await sleep(1000);
+    emptyRss = b.rssMB();
+    await createTopic(b.bootstrap, 'many', MANY_PARTITIONS);
+    await sleep(3000);
+    rss = b.rssMB();
+  });
+  return { partitions: MANY_PARTITIONS, idleRssMB: round(rss), brokerPeakRssMB: usage.peakRssMB, refEmptyBrokerRssMB: round(emptyRss), ratioToEmptyBroker: round(rss / emptyRss, 2) };
+}
+
+async function startup(): Promise<Sample> {
+  const dataDir = tempDir('data-');
+  try {
+    const records = Math.round((STARTUP_MB * 1e6) / RECORD_BYTES);
+    await withBroker(
+      {},
+      async (b) => {
+        await createTopic(b.bootstrap, 'many', MANY_PARTITIONS);
+        await rdkafka('produce', [b.bootstrap, 'many', String(records), String(RECORD_BYTES), ...PRODUCE_PROPS]);
+      },
+      dataDir,
+    );
+    const onDisk = Number(tryRun('du', ['-sm', dataDir])?.split('\t')[0] ?? NaN);
+    // After the clean shutdown above: spawn to the "started" line, then to a first fetched record.
+    let firstFetchMs = 0;
+    const t0 = performance.now();
+    const { broker, usage } = await withBroker(
+      {},
+      async (b) => {
+        // Any partition: the producer's sticky partitioner may leave some of the 1000 empty.
+        const x = await exec('kcat', ['-b', b.bootstrap, '-C', '-t', 'many', '-o', 'beginning', '-c', '1', '-q', '-f', 'x']);
+        if (x.stdout !== 'x') throw new Error(`no record fetched after restart: ${x.stderr.slice(-1000)}`);
+        firstFetchMs = performance.now() - t0;
+      },
+      dataDir,
+    );
+    const emptyDir = tempDir('empty-');
+    let emptyStartMs = 0;
+    try {
+      const e = await withBroker({}, async () => undefined, emptyDir);
+      emptyStartMs = e.broker.startMs;
+    } finally {
+      removeTemp(emptyDir);
+    }
+    return {
+      partitions: MANY_PARTITIONS,
+      dataMB: onDisk,
+      startToServingMs: Math.round(broker.startMs),
+      startToFirstFetchedRecordMs: Math.round(firstFetchMs),
+      brokerCpuS: round(usage.userSeconds + usage.systemSeconds, 2),
+      brokerPeakRssMB: usage.peakRssMB,
+      refEmptyBrokerStartMs: Math.round(emptyStartMs),
+      ratioToEmptyBroker: round(broker.startMs / emptyStartMs, 2),
+    };
+  } finally {
+    removeTemp(dataDir);
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+const workloads: Workload[] = [
+  { name: 'ingest-1p', needsRdkafkaBench: true, run: () => ingest(1) },
+  { name: 'ingest-8p', needsRdkafkaBench: true, run: () => ingest(8) },
+  { name: 'fetch', needsRdkafkaBench: true, run: fetchWorkload },
+  { name: 'latency-5k', needsRdkafkaBench: false, run: latencyWorkload },
+  { name: 'small-100B', needsRdkafkaBench: true, run: smallRecords },
+  { name: 'idle-1000p', needsRdkafkaBench: false, run: idleMemory },
+  { name: 'startup-1000p', needsRdkafkaBench: true, run: startup },
+];
+
+const DESCRIPTIONS: Record<string, string> = {
+  'ingest-1p': `${INGEST_RECORDS} x ${RECORD_BYTES} B random records, 1 partition, ${PRODUCE_PROPS.join(' ')} (rdkafka-bench produce)`,
+  'ingest-8p': `${INGEST_RECORDS} x ${RECORD_BYTES} B random records, 8 partitions, ${PRODUCE_PROPS.join(' ')} (rdkafka-bench produce)`,
+  fetch: `the ${INGEST_RECORDS} x ${RECORD_BYTES} B records of one partition from the start, ${FETCH_PROPS.join(' ')}, after a clean restart`,
+  'latency-5k': `${LATENCY_RATE} records/s of ${RECORD_BYTES} B for ${LATENCY_SECONDS} s, acks=1 linger.ms=0 (confluent-kafka, paced; librdkafka's produce-to-ack latency)`,
+  'small-100B': `${SMALL_RECORDS} x ${SMALL_RECORD_BYTES} B records, 1 partition, ${PRODUCE_PROPS.join(' ')} (rdkafka-bench produce)`,
+  'idle-1000p': `RSS of an idle broker 3 s after creating a topic of ${MANY_PARTITIONS} partitions`,
+  'startup-1000p': `start-up after a clean shutdown: ${MANY_PARTITIONS} partitions holding ${STARTUP_MB} MB (BENCHMARKS.md's 10 GB scaled down)`,
+};
+
+async function main(): Promise<void> {
+  buildRdkafkaBench();
+  if (rdkafkaBench === null) process.stderr.write(`bench: skipping the librdkafka workloads: ${rdkafkaBenchProblem}\n`);
+  if (!existsSync('/usr/bin/time')) process.stderr.write('bench: /usr/bin/time not found (apt-get install time); peak RSS and CPU come from /proc instead\n');
+  const commit = tryRun('git', ['-C', projectRoot, 'rev-parse', '--short', 'HEAD'])?.trim() ?? 'unknown';
+  const dirty = (tryRun('git', ['-C', projectRoot, 'status', '--porcelain', 'src'])?.trim() ?? '') !== '';
+  const build = snapshotBuild();
+  try {
+    await runWorkloads(commit, dirty);
+  } finally {
+    rmSync(build, { recursive: true, force: true });
+  }
+}
+
+async function runWorkloads(commit: string, dirty: boolean): Promise<void> {
+  for (const w of workloads) {
+    if (ONLY.length > 0 && !ONLY.includes(w.name)) continue;
+    if (w.needsRdkafkaBench && rdkafkaBench === null) {
+      console.log(JSON.stringify({ workload: w.name, skipped: `rdkafka-bench unavailable: ${rdkafkaBenchProblem}` }));
+      continue;
+    }
+    const samples: Sample[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      try {
+        samples.push(await w.run());
+      } catch (err) {
+        process.stderr.write(`bench: ${w.name} run ${i + 1} failed: ${(err as Error).message}\n`);
+      }
+    }
+    if (samples.length === 0) {
+      console.log(JSON.stringify({ workload: w.name, failed: true }));
+      continue;
+    }
+    const out: Record<string, unknown> = { workload: w.name, description: DESCRIPTIONS[w.name], commit: dirty ? `${commit}+dirty` : commit, date: new Date().toISOString(), runs: samples.length };
+    for (const key of Object.keys(samples[0]!)) {
+      const values = samples.map((s) => s[key]);
+      if (values.every((v) => typeof v === 'number')) {
+        out[key] = round(median(values as number[]), 3);
+        out[`${key}Runs`] = values;
+      } else {
+        out[key] = values[0];
+      }
+    }
+    console.log(JSON.stringify(out));
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
