@@ -514,6 +514,8 @@ export class GroupCoordinator {
     } else {
       this.initialDelayGroups.delete(group);
       this.joinTimers.set(group, this.deps.scheduler.schedule(group.rebalanceTimeoutMs(), () => this.completeJoin(group)));
+      // Completes at once when every remaining member has already rejoined (or none is left).
+      this.tryCompleteJoin(group);
     }
   }
 
