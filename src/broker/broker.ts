@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MetadataController } from '../controller/metadata-controller.js';
 import { MetadataRecordType, type MetadataImage, type MetadataRecord, type TopicImage } from '../controller/metadata-image.js';
+import { isInternalTopic } from '../controller/topic-names.js';
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
 import { loggerFor, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
@@ -224,6 +225,9 @@ export class Broker {
 
   private autoCreateTopic(name: string): TopicImage | number {
     if (!this.config.bool('auto.create.topics.enable')) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    // Internal topics are created by their coordinators, with their own partition counts and
+    // configs, never as an ordinary topic on a client's first use.
+    if (isInternalTopic(name)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     try {
       this.controller.createTopic({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }, false);
     } catch (err) {

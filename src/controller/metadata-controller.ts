@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
 import { ConfigResourceType, MetadataImage, MetadataRecordType, type MetadataRecord, type TopicImage } from './metadata-image.js';
-import type { MetadataLog } from './metadata-log.js';
+import { METADATA_TOPIC, type MetadataLog } from './metadata-log.js';
 import { collisionKey, isInternalTopic, topicNameProblem } from './topic-names.js';
 
 export interface ControllerOptions {
@@ -71,6 +71,9 @@ export class MetadataController {
   private planTopic(t: NewTopic): MetadataRecord[] {
     const problem = topicNameProblem(t.name);
     if (problem !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+    // The metadata log's own partition lives beside the topics' partitions on disk; Kafka
+    // answers an attempt to create it as an authorization failure (KAFKA-14358).
+    if (t.name === METADATA_TOPIC) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `Authorization failed: ${t.name} is the cluster metadata topic.`);
     if (this.image.topicsByName.has(t.name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
     const key = collisionKey(t.name);
     for (const existing of this.image.topicsByName.keys()) {

@@ -2,6 +2,7 @@
 // Kafka 4 no longer accepts either). Batches are validated by header and CRC and appended as
 // they arrived. acks=0 gets no response; acks=1 and acks=-1 are answered after the append
 // (a single node is its own ISR, so the write is committed once appended).
+import { isInternalTopic } from '../../controller/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/messages/ProduceRequest.js';
 import { ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
@@ -22,7 +23,14 @@ export function produceHandler(broker: BrokerContext) {
         for (const p of topic.partitionData) {
           const out = ProduceResponse.newStruct('PartitionProduceResponse');
           out.index = p.index;
-          if (acks !== 0 && acks !== 1 && acks !== -1) {
+          out.baseOffset = -1n;
+          out.logAppendTimeMs = -1n;
+          out.logStartOffset = -1n;
+          if (isInternalTopic(topic.name)) {
+            // Only the coordinators write to their internal topics, never clients.
+            out.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
+            out.errorMessage = `Cannot append to internal topic ${topic.name}`;
+          } else if (acks !== 0 && acks !== 1 && acks !== -1) {
             out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
             out.errorMessage = `Invalid required acks ${acks}: use 0, 1 or -1.`;
           } else {
