@@ -296,7 +296,7 @@ describe('PartitionLog on disk', () => {
     }
   });
 
-  test('retention by time deletes whole old segments, never the active one, and moves the log start', () => {
+  test('retention by time deletes whole old segments, rolling an expired active one first, and moves the log start', () => {
     const dir = tmpLogDir();
     try {
       const clock = new ManualClock(0);
@@ -309,7 +309,12 @@ describe('PartitionLog on disk', () => {
       assert.deepEqual(log.segmentBaseOffsets(), [4]);
       assert.equal(log.logStartOffset, 4);
       assert.throws(() => log.read(0, 100, 6, true), OffsetOutOfRangeError);
-      assert.equal(log.enforceRetention(1_000_000), 0, 'the active segment stays');
+      // Once everything has expired, the active segment is rolled and deleted too (as Kafka does):
+      // the log is empty but keeps its offsets.
+      assert.equal(log.enforceRetention(1_000_000), 1);
+      assert.deepEqual(log.segmentBaseOffsets(), [6]);
+      assert.equal(log.logStartOffset, 6);
+      assert.equal(log.logEndOffset, 6);
       assert.equal(fs.existsSync(path.join(dir, 't-0', '00000000000000000000.log')), false);
       log.close();
     } finally {

@@ -335,6 +335,10 @@ export class PartitionLog implements PartitionStore {
     if (this.cfg.cleanupPolicy.includes('delete')) {
       const retentionMs = this.cfg.retentionMs;
       if (retentionMs >= 0) {
+        // As Kafka does: when even the active segment has expired (and is fully acknowledged),
+        // roll so that it can go too; otherwise expired records could outlive retention forever.
+        const active = this.activeSegment;
+        if (active.size > 0 && this.hw === this.logEndOffset && nowMs - active.largestTimestampForRetention() > retentionMs) this.roll(nowMs);
         deleted += this.deleteSegmentsWhile((s) => nowMs - s.largestTimestampForRetention() > retentionMs);
       }
       if (this.cfg.retentionBytes >= 0) {
