@@ -89,11 +89,11 @@ interface Exec {
 function exec(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Exec> {
   return new Promise((res, rej) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
     child.once('error', (e) => {
       clearTimeout(timer);
@@ -103,7 +103,10 @@ function exec(cmd: string, args: string[], opts: { input?: string; timeoutMs?: n
       clearTimeout(timer);
       res({ code, stdout, stderr, seconds: (performance.now() - t0) / 1000 });
     });
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin !== null) {
+      child.stdin.on('error', () => undefined); // the command may exit without reading its input
+      child.stdin.end(opts.input);
+    }
   });
 }
 
@@ -165,6 +168,8 @@ class BenchBroker {
       });
     });
     b.nodePid = useTime ? findChildPid(child.pid!) : child.pid!;
+    liveBrokers.add(b);
+    child.once('exit', () => liveBrokers.delete(b));
     return b;
   }
 
@@ -208,6 +213,12 @@ class BenchBroker {
     }
   }
 }
+
+// Brokers still running; killed if the bench itself dies, so none is left behind.
+const liveBrokers = new Set<BenchBroker>();
+process.on('exit', () => {
+  for (const b of liveBrokers) b.kill();
+});
 
 /** The node process that /usr/bin/time started (its only child). */
 function findChildPid(pid: number): number {
@@ -673,6 +684,7 @@ async function runWorkloads(commit: string, dirty: boolean): Promise<void> {
         samples.push(await w.run());
       } catch (err) {
         process.stderr.write(`bench: ${w.name} run ${i + 1} failed: ${(err as Error).message}\n`);
+        if ((err as Error).message.includes('exited during start-up')) break; // the build is broken; more runs will not help
       }
     }
     if (samples.length === 0) {
