@@ -3,6 +3,7 @@
 // accepts but does not act on are listed so that a Kafka user's file still starts. Anything else
 // stops start-up with a message naming the key.
 import { readFileSync } from 'node:fs';
+import { assignorByConfigName } from './group/consumer-assignors.js';
 
 type ValueType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
 
@@ -76,6 +77,15 @@ const DEFS: Record<string, ConfigDef> = {
   'group.min.session.timeout.ms': { type: 'int', default: '6000', validate: atLeast(0) },
   'group.max.session.timeout.ms': { type: 'int', default: '1800000', validate: atLeast(0) },
   'group.max.size': { type: 'int', default: '2147483647', validate: atLeast(1) },
+  // Consumer groups (KIP-848, group.protocol=consumer).
+  'group.consumer.session.timeout.ms': { type: 'int', default: '45000', validate: atLeast(1) },
+  'group.consumer.heartbeat.interval.ms': { type: 'int', default: '5000', validate: atLeast(1) },
+  'group.consumer.max.size': { type: 'int', default: '2147483647', validate: atLeast(1) },
+  'group.consumer.assignors': {
+    type: 'list',
+    default: 'uniform,range',
+    validate: (v) => (v.split(',').every((n) => assignorByConfigName(n) !== undefined) ? null : 'assignors are uniform and range (or their Kafka class names)'),
+  },
   'transaction.state.log.num.partitions': { type: 'int', default: '50', validate: atLeast(1) },
   'transaction.state.log.replication.factor': { type: 'int', default: '3', validate: atLeast(1) },
   'transaction.state.log.min.isr': { type: 'int', default: '2', validate: atLeast(1) },

@@ -26,6 +26,16 @@ import {
   type SyncOutcome,
 } from './classic-group.js';
 import { coordinatorPartitionFor } from './coordinator-partition.js';
+import { uniformAssignor, rangeAssignor } from './consumer-assignors.js';
+import type { ConsumerGroup } from './consumer-group.js';
+import {
+  ConsumerGroupCoordinator,
+  type ConsumerGroupConfig,
+  type ConsumerGroupDescription,
+  type ConsumerHeartbeatRequest,
+  type ConsumerHeartbeatResponse,
+  type TopicMetadataView,
+} from './consumer-group-coordinator.js';
 import { decodeGroupRecords, encodeGroupBatch, groupMetadataRecord, groupTombstoneRecord, offsetCommitRecord } from './group-log.js';
 
 export interface TimerHandle {
@@ -58,6 +68,8 @@ export interface GroupLogStore {
   readAll(partition: number): Iterable<Buffer>;
   /** Whether a data topic partition exists (OffsetCommit answers UNKNOWN_TOPIC_OR_PARTITION otherwise). */
   partitionExists(topic: string, partition: number): boolean;
+  /** The data topics (consumer groups: subscriptions and assignments); none when absent. */
+  topics?: TopicMetadataView;
 }
 
 export interface GroupCoordinatorConfig {
@@ -68,7 +80,18 @@ export interface GroupCoordinatorConfig {
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
   offsetMetadataMaxBytes: number;
+  /** Consumer groups (KIP-848); Kafka's defaults when absent. */
+  consumer?: ConsumerGroupConfig;
 }
+
+const DEFAULT_CONSUMER_GROUP_CONFIG: ConsumerGroupConfig = {
+  sessionTimeoutMs: 45_000,
+  heartbeatIntervalMs: 5_000,
+  maxSize: 2_147_483_647,
+  assignors: [uniformAssignor, rangeAssignor],
+};
+
+const NO_TOPICS: TopicMetadataView = { topicByName: () => undefined, topicNameById: () => undefined, topicNames: () => [] };
 
 export interface GroupCoordinatorDeps {
   store: GroupLogStore;
@@ -150,7 +173,9 @@ export interface OffsetFetchResult {
 export interface GroupListing {
   groupId: string;
   protocolType: string;
-  state: GroupState;
+  state: string;
+  /** ListGroups v5 group type. */
+  type: 'classic' | 'consumer';
 }
 
 export interface GroupDescription {
@@ -203,8 +228,21 @@ export class GroupCoordinator {
   private readonly initialDelayGroups = new Set<ClassicGroup>();
   private retentionTimer: TimerHandle | null = null;
   private closed = false;
+  /** Consumer groups (KIP-848); group ids are one namespace with the classic groups here. */
+  readonly consumer: ConsumerGroupCoordinator;
+  /** Committed offsets of consumer groups read at load, handed to them once all partitions are read. */
+  private consumerOffsetsAtLoad = new Map<string, Map<string, CommittedOffset>>();
 
-  constructor(private readonly deps: GroupCoordinatorDeps) {}
+  constructor(private readonly deps: GroupCoordinatorDeps) {
+    this.consumer = new ConsumerGroupCoordinator({
+      config: deps.config.consumer ?? DEFAULT_CONSUMER_GROUP_CONFIG,
+      topics: deps.store.topics ?? NO_TOPICS,
+      scheduler: deps.scheduler,
+      nowMs: deps.nowMs,
+      log: deps.log,
+      append: (groupId, records) => appendErrorToGroupError(this.append(groupId, records), false),
+    });
+  }
 
   private get config(): GroupCoordinatorConfig {
     return this.deps.config;
@@ -222,16 +260,24 @@ export class GroupCoordinator {
     if (this.deps.store.topicExists()) {
       for (let p = 0; p < this.deps.store.numPartitions(); p++) this.loadPartition(p);
     }
+    this.consumer.finishLoad((groupId) => this.consumerOffsetsAtLoad.get(groupId));
+    this.consumerOffsetsAtLoad = new Map();
     this.scheduleRetentionCheck();
   }
 
   private loadPartition(partition: number): void {
     const metadata = new Map<string, GroupMetadataValueData | null>();
     const offsets = new Map<string, Map<string, { topic: string; partition: number; value: CommittedOffset }>>();
+    /** Which protocol wrote a group's latest group record (a group id changes type only while empty). */
+    const lastType = new Map<string, 'classic' | 'consumer'>();
     for (const batches of this.deps.store.readAll(partition)) {
       for (const r of decodeGroupRecords(batches)) {
         if (r.kind === 'group') {
           metadata.set(r.groupId, r.value);
+          if (r.value !== null) lastType.set(r.groupId, 'classic');
+        } else if (r.kind === 'consumer') {
+          this.consumer.replay(r.record);
+          if (r.record.type === 3 && r.record.value !== null) lastType.set(r.groupId, 'consumer');
         } else {
           let byPartition = offsets.get(r.groupId);
           if (byPartition === undefined) offsets.set(r.groupId, (byPartition = new Map()));
@@ -244,8 +290,12 @@ export class GroupCoordinator {
     const now = this.now();
     const groupIds = new Set([...metadata.keys(), ...offsets.keys()]);
     for (const groupId of groupIds) {
-      const value = metadata.get(groupId) ?? null;
       const groupOffsets = offsets.get(groupId);
+      if (this.consumer.isLoadingGroup(groupId) && (metadata.get(groupId) == null || lastType.get(groupId) === 'consumer')) {
+        this.consumerOffsetsAtLoad.set(groupId, new Map([...(groupOffsets?.values() ?? [])].map((o) => [offsetKey(o.topic, o.partition), o.value])));
+        continue;
+      }
+      const value = metadata.get(groupId) ?? null;
       if (value === null && (groupOffsets === undefined || groupOffsets.size === 0)) continue;
       const hasMembers = value !== null && value.members.length > 0;
       const group = new ClassicGroup(groupId, hasMembers ? GroupState.Stable : GroupState.Empty, now);
@@ -294,6 +344,7 @@ export class GroupCoordinator {
   /** Cancels every timer and answers parked requests with NOT_COORDINATOR. */
   shutdown(): void {
     this.closed = true;
+    this.consumer.shutdown();
     this.retentionTimer?.cancel();
     for (const t of this.sessionTimers.values()) t.cancel();
     for (const t of this.pendingMemberTimers.values()) t.cancel();
@@ -338,12 +389,26 @@ export class GroupCoordinator {
       return respond(joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
     }
     const unknownMember = req.memberId === '';
+    const consumerGroup = this.consumer.group(req.groupId);
+    let carriedOffsets: Map<string, CommittedOffset> | null = null;
+    if (consumerGroup !== undefined) {
+      // Kafka without online migration: a classic member cannot join a consumer group with
+      // members; an empty consumer group is replaced by a classic one (offsets kept).
+      if (consumerGroup.size > 0) return respond(joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      if (!unknownMember) return respond(joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+      const error = appendErrorToGroupError(this.append(req.groupId, this.consumer.groupTombstones(consumerGroup, this.now())), false);
+      if (error !== ErrorCode.NONE) return respond(joinError(req.memberId, error));
+      carriedOffsets = new Map(consumerGroup.offsets);
+      this.consumer.forget(consumerGroup);
+      this.deps.log.info({ groupId: req.groupId }, 'empty consumer group replaced by a classic group');
+    }
     let group = this.groups.get(req.groupId);
     if (group === undefined || group.is(GroupState.Dead)) {
       if (!unknownMember) return respond(joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
       group = new ClassicGroup(req.groupId, GroupState.Empty, this.now());
       this.groups.set(req.groupId, group);
     }
+    if (carriedOffsets !== null) for (const [k, v] of carriedOffsets) group.offsets.set(k, v);
     if (unknownMember) this.joinNewMember(group, req, respond);
     else this.joinKnownMember(group, req, respond);
   }
@@ -770,6 +835,13 @@ export class GroupCoordinator {
     if (this.closed) return all(ErrorCode.NOT_COORDINATOR);
     const ready = this.deps.store.ensureTopic();
     if (ready !== ErrorCode.NONE) return all(ready);
+    const consumerGroup = this.consumer.group(req.groupId);
+    if (consumerGroup !== undefined) {
+      // Consumer groups: the generation field carries the member epoch (KIP-848).
+      const validation = this.consumer.validateOffsetCommit(consumerGroup, req.memberId, req.generationId, req.apiVersion);
+      if (validation !== ErrorCode.NONE) return all(validation);
+      return this.writeOffsets(req.groupId, consumerGroup.offsets, req, all(ErrorCode.NONE));
+    }
     let group = this.groups.get(req.groupId);
     if (group === undefined || group.is(GroupState.Dead)) {
       if (req.generationId >= 0) return all(req.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
@@ -780,12 +852,15 @@ export class GroupCoordinator {
     }
     const validation = this.validateCommit(group, req);
     if (validation !== ErrorCode.NONE) return all(validation);
+    return this.writeOffsets(group.groupId, group.offsets, req, all(ErrorCode.NONE));
+  }
 
+  /** Appends the request's offsets (one batch) and applies them to `offsets`; `result` holds per-partition codes. */
+  private writeOffsets(groupId: string, offsets: Map<string, CommittedOffset>, req: OffsetCommitRequestIn, result: OffsetCommitResult): OffsetCommitResult {
     const now = this.now();
     const expireTimestampMs = req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : null;
     const records: BatchRecord[] = [];
     const accepted: { key: string; value: CommittedOffset; slot: { errorCode: number } }[] = [];
-    const result = all(ErrorCode.NONE);
     req.topics.forEach((t, ti) => {
       t.partitions.forEach((p, pi) => {
         const slot = result[ti]!.partitions[pi]!;
@@ -799,14 +874,14 @@ export class GroupCoordinator {
           return;
         }
         const value: CommittedOffset = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestampMs: now, expireTimestampMs };
-        records.push(offsetCommitRecord(group.groupId, t.name, p.partitionIndex, value, now));
+        records.push(offsetCommitRecord(groupId, t.name, p.partitionIndex, value, now));
         accepted.push({ key: offsetKey(t.name, p.partitionIndex), value, slot });
       });
     });
     if (records.length > 0) {
-      const error = appendErrorToGroupError(this.append(group.groupId, records), true);
+      const error = appendErrorToGroupError(this.append(groupId, records), true);
       for (const a of accepted) {
-        if (error === ErrorCode.NONE) group.offsets.set(a.key, a.value);
+        if (error === ErrorCode.NONE) offsets.set(a.key, a.value);
         else a.slot.errorCode = error;
       }
     }
@@ -834,10 +909,19 @@ export class GroupCoordinator {
   }
 
   /** Committed offsets of `topics` (null: every committed partition). Unknown partitions get offset -1. */
-  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): OffsetFetchResult {
+  fetchOffsets(
+    groupId: string,
+    topics: { name: string; partitionIndexes: number[] }[] | null,
+    member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 },
+  ): OffsetFetchResult {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+    const consumerGroup = this.consumer.group(groupId);
+    if (consumerGroup !== undefined) {
+      const validation = this.consumer.validateOffsetFetch(consumerGroup, member.memberId, member.memberEpoch);
+      if (validation !== ErrorCode.NONE) return { errorCode: validation, topics: [] };
+    }
     const group = this.groups.get(groupId);
-    const offsets = group === undefined || group.is(GroupState.Dead) ? new Map<string, CommittedOffset>() : group.offsets;
+    const offsets = consumerGroup?.offsets ?? (group === undefined || group.is(GroupState.Dead) ? new Map<string, CommittedOffset>() : group.offsets);
     const describe = (partitionIndex: number, o: CommittedOffset | undefined): FetchedOffset =>
       o === undefined
         ? { partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE }
@@ -862,6 +946,8 @@ export class GroupCoordinator {
   /** OffsetDelete: removes committed offsets of partitions the group does not consume. */
   deleteOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[]): { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] } {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+    const modern = this.consumer.group(groupId);
+    if (modern !== undefined) return this.deleteConsumerGroupOffsets(modern, topics);
     const group = this.groups.get(groupId);
     if (group === undefined || group.is(GroupState.Dead)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, topics: [] };
     const consumerGroup = group.protocolType === 'consumer';
@@ -889,6 +975,72 @@ export class GroupCoordinator {
     return { errorCode: ErrorCode.NONE, topics: out };
   }
 
+  private deleteConsumerGroupOffsets(
+    group: ConsumerGroup,
+    topics: { name: string; partitionIndexes: number[] }[],
+  ): { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] } {
+    const now = this.now();
+    const records: BatchRecord[] = [];
+    const deleted: string[] = [];
+    const out = topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((p) => {
+        if (group.isSubscribedToTopic(t.name)) return { partitionIndex: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC as number };
+        const key = offsetKey(t.name, p);
+        if (group.offsets.has(key)) {
+          records.push(offsetCommitRecord(group.groupId, t.name, p, null, now));
+          deleted.push(key);
+        }
+        return { partitionIndex: p, errorCode: ErrorCode.NONE as number };
+      }),
+    }));
+    if (records.length > 0) {
+      const error = appendErrorToGroupError(this.append(group.groupId, records), true);
+      if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] };
+      for (const k of deleted) group.offsets.delete(k);
+    }
+    return { errorCode: ErrorCode.NONE, topics: out };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Consumer groups (KIP-848)
+
+  /** ConsumerGroupHeartbeat: settles the group id against classic groups, then runs the consumer protocol. */
+  consumerGroupHeartbeat(req: ConsumerHeartbeatRequest): ConsumerHeartbeatResponse {
+    const fail = (errorCode: number, errorMessage: string | null): ConsumerHeartbeatResponse => ({ errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
+    if (this.closed) return fail(ErrorCode.NOT_COORDINATOR, null);
+    const ready = this.deps.store.ensureTopic();
+    if (ready !== ErrorCode.NONE) return fail(ready, null);
+    const classic = this.groups.get(req.groupId);
+    if (classic !== undefined && !classic.is(GroupState.Dead) && req.groupId !== '') {
+      // As Kafka: only a joining member may take over the id of an empty classic group (its
+      // offsets carry over); a classic group in use is not a consumer group.
+      const replaceable = req.memberEpoch === 0 && classic.is(GroupState.Empty) && classic.pendingMembers.size === 0 && !this.joinTimers.has(classic);
+      if (!replaceable) return fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${req.groupId} is not a consumer group.`);
+      const res = this.consumer.heartbeat(req, classic.offsets);
+      if (res.errorCode === ErrorCode.NONE && this.consumer.group(req.groupId) !== undefined) {
+        // The consumer group's records are written; the classic group's metadata is deleted.
+        if (this.append(req.groupId, [groupTombstoneRecord(req.groupId, this.now())]) !== ErrorCode.NONE) {
+          this.deps.log.warn({ groupId: req.groupId }, 'could not write the tombstone of the replaced classic group');
+        }
+        classic.transitionTo(GroupState.Dead, this.now());
+        this.groups.delete(req.groupId);
+        this.deps.log.info({ groupId: req.groupId }, 'empty classic group replaced by a consumer group');
+      }
+      return res;
+    }
+    return this.consumer.heartbeat(req);
+  }
+
+  /** ConsumerGroupDescribe for one group id. */
+  describeConsumerGroup(groupId: string): ConsumerGroupDescription {
+    const classic = this.groups.get(groupId);
+    if (!this.closed && classic !== undefined && !classic.is(GroupState.Dead) && this.consumer.group(groupId) === undefined) {
+      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a consumer group.`, groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [] };
+    }
+    return this.consumer.describe(groupId);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Group administration
 
@@ -898,7 +1050,11 @@ export class GroupCoordinator {
     for (const g of this.groups.values()) {
       if (g.is(GroupState.Dead)) continue;
       if (wanted.size > 0 && !wanted.has(g.state.toLowerCase())) continue;
-      out.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state });
+      out.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, type: 'classic' });
+    }
+    for (const g of this.consumer.allGroups()) {
+      if (wanted.size > 0 && !wanted.has(g.state.toLowerCase())) continue;
+      out.push({ groupId: g.groupId, protocolType: 'consumer', state: g.state, type: 'consumer' });
     }
     return out;
   }
@@ -932,6 +1088,13 @@ export class GroupCoordinator {
 
   private deleteGroup(groupId: string): number {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    const modern = this.consumer.group(groupId);
+    if (modern !== undefined) {
+      if (modern.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+      const error = this.tombstoneConsumerGroup(modern);
+      if (error === ErrorCode.NONE) this.deps.log.info({ groupId }, 'consumer group deleted');
+      return error;
+    }
     const group = this.groups.get(groupId);
     if (group === undefined || group.is(GroupState.Dead)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (!group.is(GroupState.Empty)) return ErrorCode.NON_EMPTY_GROUP;
@@ -957,6 +1120,51 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
+  /** Writes tombstones for an empty consumer group's offsets and records, then forgets it. */
+  private tombstoneConsumerGroup(group: ConsumerGroup): number {
+    const now = this.now();
+    const records: BatchRecord[] = [];
+    for (const key of group.offsets.keys()) {
+      const sep = key.lastIndexOf('\u0000');
+      records.push(offsetCommitRecord(group.groupId, key.slice(0, sep), Number(key.slice(sep + 1)), null, now));
+    }
+    records.push(...this.consumer.groupTombstones(group, now));
+    const error = appendErrorToGroupError(this.append(group.groupId, records), false);
+    if (error !== ErrorCode.NONE) return error;
+    group.offsets.clear();
+    this.consumer.forget(group);
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * Consumer groups (Kafka's rule for them): an offset expires `offsets.retention.minutes` after
+   * its commit once the group is empty or no member subscribes to its topic; an empty group
+   * left without offsets is removed.
+   */
+  private expireConsumerGroupOffsets(now: number): void {
+    for (const group of [...this.consumer.allGroups()]) {
+      const expired: string[] = [];
+      for (const [key, o] of group.offsets) {
+        const topic = key.slice(0, key.lastIndexOf('\u0000'));
+        const unused = group.size === 0 || !group.isSubscribedToTopic(topic);
+        const expires = o.expireTimestampMs !== null ? now >= o.expireTimestampMs : unused && now - o.commitTimestampMs >= this.config.offsetsRetentionMs;
+        if (expires) expired.push(key);
+      }
+      if (expired.length > 0) {
+        const records = expired.map((key) => {
+          const sep = key.lastIndexOf('\u0000');
+          return offsetCommitRecord(group.groupId, key.slice(0, sep), Number(key.slice(sep + 1)), null, now);
+        });
+        if (this.append(group.groupId, records) !== ErrorCode.NONE) continue;
+        for (const k of expired) group.offsets.delete(k);
+        this.deps.log.info({ groupId: group.groupId, partitions: expired.length }, 'expired committed offsets');
+      }
+      if (group.size === 0 && group.offsets.size === 0) {
+        if (this.tombstoneConsumerGroup(group) === ErrorCode.NONE) this.deps.log.info({ groupId: group.groupId }, 'removed empty consumer group without offsets');
+      }
+    }
+  }
+
   // -------------------------------------------------------------------------------------------
   // Offset retention (offsets.retention.minutes)
 
@@ -977,6 +1185,7 @@ export class GroupCoordinator {
   expireOffsets(): void {
     const now = this.now();
     const retention = this.config.offsetsRetentionMs;
+    this.expireConsumerGroupOffsets(now);
     for (const group of [...this.groups.values()]) {
       if (group.is(GroupState.Dead)) continue;
       const expired: string[] = [];

@@ -13,6 +13,7 @@ import { OffsetCommitValue } from '../../protocol/messages/OffsetCommitValue.js'
 import { ATTR_CONTROL } from '../../protocol/records/batch-header.js';
 import { decodeRecordBatch, encodeRecordBatch, forEachBatch, type BatchRecord } from '../../protocol/records/record-batch.js';
 import type { ClassicGroup, CommittedOffset } from './classic-group.js';
+import { decodeConsumerGroupRecord, type ConsumerGroupRecord } from './consumer-group-log.js';
 
 const OFFSET_COMMIT_KEY_VERSION = 1;
 const GROUP_METADATA_KEY_VERSION = 2;
@@ -20,7 +21,8 @@ const GROUP_METADATA_VALUE_VERSION = 3;
 
 export type GroupLogRecord =
   | { kind: 'offset'; groupId: string; topic: string; partition: number; value: CommittedOffset | null }
-  | { kind: 'group'; groupId: string; value: GroupMetadataValueData | null };
+  | { kind: 'group'; groupId: string; value: GroupMetadataValueData | null }
+  | { kind: 'consumer'; groupId: string; record: ConsumerGroupRecord };
 
 function withVersion(version: number, body: (w: Writer) => void): Buffer {
   const w = new Writer();
@@ -112,7 +114,9 @@ export function decodeGroupRecord(key: Buffer, value: Buffer | null): GroupLogRe
     const valueVersion = vr.int16();
     return { kind: 'group', groupId: k.group, value: GroupMetadataValue.decode(vr, valueVersion) };
   }
-  // Newer record types (KIP-848 consumer groups, share groups): not kept by this coordinator.
+  const consumer = decodeConsumerGroupRecord(keyVersion, kr, value);
+  if (consumer !== null) return { kind: 'consumer', groupId: consumer.groupId, record: consumer };
+  // Other record types (share and streams groups): not kept by this coordinator.
   return null;
 }
 

@@ -12,6 +12,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { LOG_OVERHEAD } from '../../protocol/records/batch-header.js';
 import type { BrokerConfig } from '../config.js';
 import type { ReplicaManager } from '../replica-manager.js';
+import { isInternalTopic } from '../../controller/topic-names.js';
+import { assignorByConfigName } from './consumer-assignors.js';
 import { CONSUMER_OFFSETS_TOPIC } from './coordinator-partition.js';
 import type { GroupCoordinatorConfig, GroupLogStore } from './group-coordinator.js';
 
@@ -95,6 +97,16 @@ export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
       const t = image().topicsByName.get(topic);
       return t !== undefined && partition >= 0 && partition < t.partitions.length;
     },
+    topics: {
+      topicByName(name: string) {
+        const t = image().topicsByName.get(name);
+        return t === undefined || isInternalTopic(name) ? undefined : { topicId: t.topicId, numPartitions: t.partitions.length };
+      },
+      topicNameById: (topicId: string) => image().topicsById.get(topicId)?.name,
+      *topicNames() {
+        for (const name of image().topicsByName.keys()) if (!isInternalTopic(name)) yield name;
+      },
+    },
   };
   return store;
 }
@@ -108,5 +120,15 @@ export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorCo
     offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
     offsetsRetentionCheckIntervalMs: config.long('offsets.retention.check.interval.ms'),
     offsetMetadataMaxBytes: OFFSET_METADATA_MAX_BYTES,
+    consumer: {
+      sessionTimeoutMs: config.int('group.consumer.session.timeout.ms'),
+      heartbeatIntervalMs: config.int('group.consumer.heartbeat.interval.ms'),
+      maxSize: config.int('group.consumer.max.size'),
+      assignors: config.list('group.consumer.assignors').map((name) => {
+        const assignor = assignorByConfigName(name);
+        if (assignor === undefined) throw new Error(`group.consumer.assignors: unknown assignor ${name}`);
+        return assignor;
+      }),
+    },
   };
 }

@@ -28,6 +28,8 @@ import { listGroupsHandler } from './list-groups.js';
 import { describeGroupsHandler } from './describe-groups.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { offsetDeleteHandler } from './offset-delete.js';
+import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
+import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -58,6 +60,9 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     describeGroupsHandler,
     deleteGroupsHandler,
     offsetDeleteHandler,
+    // Consumer groups (KIP-848).
+    consumerGroupHeartbeatHandler,
+    consumerGroupDescribeHandler,
   ]) {
     router.register(make(broker));
   }

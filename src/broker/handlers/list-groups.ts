@@ -1,5 +1,5 @@
 // ListGroups (key 16), v0-5: the groups this broker coordinates. v4+ filters by state
-// (case-insensitive), v5+ by type: every group here is a "classic" group.
+// (case-insensitive), v5+ by type: "classic", or "consumer" for KIP-848 consumer groups.
 import { ListGroupsRequest } from '../../protocol/messages/ListGroupsRequest.js';
 import { ListGroupsResponse } from '../../protocol/messages/ListGroupsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -15,12 +15,11 @@ export function listGroupsHandler(broker: BrokerContext) {
       const v = ctx.apiVersion;
       const res = ListGroupsResponse.defaults();
       const types = v >= 5 ? req.typesFilter.map((t) => t.toLowerCase()) : [];
-      if (types.length > 0 && !types.includes('classic')) return res;
-      res.groups = broker.groupCoordinator.listGroups(v >= 4 ? req.statesFilter : []).map((g) => ({
+      res.groups = broker.groupCoordinator.listGroups(v >= 4 ? req.statesFilter : []).filter((g) => types.length === 0 || types.includes(g.type)).map((g) => ({
         groupId: g.groupId,
         protocolType: g.protocolType,
         groupState: v >= 4 ? g.state : '',
-        groupType: v >= 5 ? 'classic' : '',
+        groupType: v >= 5 ? g.type : '',
       }));
       return res;
     },

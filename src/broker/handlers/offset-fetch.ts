@@ -1,4 +1,5 @@
-// OffsetFetch (key 9), v0-9: committed offsets of one group (v0-7) or several (v8+); null
+// OffsetFetch (key 9), v0-9: committed offsets of one group (v0-7) or several (v8+; v9 with the
+// member id and epoch of a consumer group member: UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH); null
 // topics (v2+) means every partition the group committed. Partitions without a commit get
 // offset -1. requireStable (v7+) would wait for pending transactional commits; there are none
 // until transactions exist, so every committed offset is stable.
@@ -19,7 +20,8 @@ export function offsetFetchHandler(broker: BrokerContext) {
       const res = OffsetFetchResponse.defaults();
       if (v >= 8) {
         res.groups = req.groups.map((g) => {
-          const r = broker.groupCoordinator.fetchOffsets(g.groupId, g.topics);
+          // v9: a consumer group member's id and epoch (KIP-848), checked against the group.
+          const r = broker.groupCoordinator.fetchOffsets(g.groupId, g.topics, v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined);
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
         });
         return res;

@@ -1,0 +1,45 @@
+// ConsumerGroupDescribe (key 69), v0: state, epochs, assignor and members (with current and
+// target assignments) of consumer groups (KIP-848). A classic group or an unknown id gets
+// GROUP_ID_NOT_FOUND with Kafka's message. Authorized operations are not computed (no ACLs).
+import { ConsumerGroupDescribeRequest } from '../../protocol/messages/ConsumerGroupDescribeRequest.js';
+import { ConsumerGroupDescribeResponse } from '../../protocol/messages/ConsumerGroupDescribeResponse.js';
+import { defineHandler } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+
+export function consumerGroupDescribeHandler(broker: BrokerContext) {
+  return defineHandler({
+    request: ConsumerGroupDescribeRequest,
+    response: ConsumerGroupDescribeResponse,
+    minVersion: 0,
+    maxVersion: 0,
+    handle(_ctx, req) {
+      const res = ConsumerGroupDescribeResponse.defaults();
+      res.groups = req.groupIds.map((groupId) => {
+        const d = broker.groupCoordinator.describeConsumerGroup(groupId);
+        return {
+          errorCode: d.errorCode,
+          errorMessage: d.errorMessage,
+          groupId,
+          groupState: d.groupState,
+          groupEpoch: d.groupEpoch,
+          assignmentEpoch: d.assignmentEpoch,
+          assignorName: d.assignorName,
+          members: d.members.map((m) => ({
+            memberId: m.memberId,
+            instanceId: m.instanceId,
+            rackId: m.rackId,
+            memberEpoch: m.memberEpoch,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            subscribedTopicNames: m.subscribedTopicNames,
+            subscribedTopicRegex: m.subscribedTopicRegex,
+            assignment: { topicPartitions: m.assignment },
+            targetAssignment: { topicPartitions: m.targetAssignment },
+          })),
+          authorizedOperations: -2147483648,
+        };
+      });
+      return res;
+    },
+  });
+}
