@@ -233,7 +233,18 @@ export class ConsumerGroupCoordinator {
         }
         isNew = true;
         const memberId = req.memberId === '' ? newMemberId() : req.memberId;
-        member = {
+        member = replacedStatic !== null
+          ? {
+              // A static member that rejoins continues from its predecessor's subscription and partitions.
+              ...replacedStatic,
+              memberId,
+              memberEpoch: 0,
+              previousMemberEpoch: -1,
+              state: MemberState.Stable,
+              assigned: copyPartitions(replacedStatic.assigned),
+              pendingRevocation: new Map(),
+            }
+          : {
           memberId,
           instanceId: req.instanceId,
           rackId: null,
@@ -246,8 +257,7 @@ export class ConsumerGroupCoordinator {
           memberEpoch: 0,
           previousMemberEpoch: -1,
           state: MemberState.Stable,
-          // A static member that rejoins continues from its predecessor's partitions.
-          assigned: replacedStatic === null ? new Map() : copyPartitions(replacedStatic.assigned),
+          assigned: new Map(),
           pendingRevocation: new Map(),
         };
       }
@@ -292,7 +302,7 @@ export class ConsumerGroupCoordinator {
     let bump = isNew || subscriptionChanged;
     if (replacedStatic !== null) {
       // The static member's place passes to the new member id without a new group epoch.
-      bump = subscriptionChanged || !sameStrings(updated.subscribedTopicNames, replacedStatic.subscribedTopicNames) || updated.subscribedTopicRegex !== replacedStatic.subscribedTopicRegex;
+      bump = subscriptionChanged;
       records.push(currentAssignmentRecord(group.groupId, replacedStatic.memberId, null, now));
       records.push(targetAssignmentMemberRecord(group.groupId, replacedStatic.memberId, null, now));
       records.push(memberMetadataRecord(group.groupId, replacedStatic.memberId, null, now));

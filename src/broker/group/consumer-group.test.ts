@@ -1,0 +1,503 @@
+// Consumer groups (KIP-848) driven directly with a manual clock and scheduler and an in-memory
+// __consumer_offsets: the assignors, the reconciliation rules, heartbeats of simulated members
+// converging without a partition owned twice, leaving, session expiry, fencing, static members,
+// offsets with member epochs, replay of the records, and the interplay with classic groups.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { ErrorCode } from '../../protocol/errors.js';
+import { rangeAssignor, uniformAssignor, type AssignorMember, type TopicPartitionSet } from './consumer-assignors.js';
+import { ConsumerGroupState, MemberState, reconcileMember, type ConsumerGroupMember } from './consumer-group.js';
+import type { ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicMetadataView } from './consumer-group-coordinator.js';
+import { GroupCoordinator, type GroupCoordinatorConfig, type GroupLogStore, type Scheduler } from './group-coordinator.js';
+
+class ManualScheduler implements Scheduler {
+  now = 1_000_000;
+  private timers: { at: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
+  private seq = 0;
+  schedule(delayMs: number, fn: () => void) {
+    const t = { at: this.now + delayMs, seq: this.seq++, fn, cancelled: false };
+    this.timers.push(t);
+    return { cancel: () => void (t.cancelled = true) };
+  }
+  advance(ms: number): void {
+    const end = this.now + ms;
+    for (;;) {
+      const due = this.timers.filter((t) => !t.cancelled && t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (due === undefined) break;
+      due.cancelled = true;
+      this.now = Math.max(this.now, due.at);
+      due.fn();
+    }
+    this.now = end;
+    this.timers = this.timers.filter((t) => !t.cancelled);
+  }
+}
+
+class MemoryStore implements GroupLogStore {
+  readonly batches = new Map<number, Buffer[]>();
+  readonly topicTable = new Map<string, { topicId: string; numPartitions: number }>();
+  ensureTopic() {
+    return ErrorCode.NONE;
+  }
+  topicExists() {
+    return true;
+  }
+  numPartitions() {
+    return 50;
+  }
+  append(partition: number, batch: Buffer) {
+    const list = this.batches.get(partition) ?? [];
+    list.push(batch);
+    this.batches.set(partition, list);
+    return ErrorCode.NONE;
+  }
+  readAll(partition: number) {
+    return this.batches.get(partition) ?? [];
+  }
+  partitionExists(topic: string, partition: number) {
+    const t = this.topicTable.get(topic);
+    return t !== undefined && partition >= 0 && partition < t.numPartitions;
+  }
+  readonly topics: TopicMetadataView = {
+    topicByName: (name) => this.topicTable.get(name),
+    topicNameById: (id) => [...this.topicTable].find(([, t]) => t.topicId === id)?.[0],
+    topicNames: () => this.topicTable.keys(),
+  };
+  addTopic(name: string, numPartitions: number): string {
+    const topicId = this.topicTable.get(name)?.topicId ?? randomBytes(16).toString('base64url');
+    this.topicTable.set(name, { topicId, numPartitions });
+    return topicId;
+  }
+}
+
+const CONFIG: GroupCoordinatorConfig = {
+  minSessionTimeoutMs: 6000,
+  maxSessionTimeoutMs: 300_000,
+  initialRebalanceDelayMs: 0,
+  maxGroupSize: 100,
+  offsetsRetentionMs: 60_000,
+  offsetsRetentionCheckIntervalMs: 3_600_000,
+  offsetMetadataMaxBytes: 4096,
+  consumer: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize: 3, assignors: [uniformAssignor, rangeAssignor] },
+};
+
+function setup(store = new MemoryStore(), scheduler = new ManualScheduler()) {
+  const coordinator = new GroupCoordinator({ store, config: CONFIG, scheduler, nowMs: () => scheduler.now, log: pino({ level: 'silent' }) });
+  coordinator.load();
+  return { coordinator, store, scheduler };
+}
+
+function set(entries: [string, number[]][]): TopicPartitionSet {
+  return new Map(entries.map(([t, ps]) => [t, new Set(ps)]));
+}
+
+function count(s: TopicPartitionSet): number {
+  let n = 0;
+  for (const ps of s.values()) n += ps.size;
+  return n;
+}
+
+/** A client of the protocol: it adopts every assignment it receives at once (revoking first). */
+class SimMember {
+  memberId = '';
+  epoch = 0;
+  owned: TopicPartitionSet = new Map();
+  constructor(
+    private readonly coordinator: GroupCoordinator,
+    readonly groupId: string,
+    private readonly topics: string[],
+    private readonly extra: Partial<ConsumerHeartbeatRequest> = {},
+  ) {}
+
+  heartbeat(over: Partial<ConsumerHeartbeatRequest> = {}): ConsumerHeartbeatResponse {
+    const joining = this.epoch === 0;
+    const res = this.coordinator.consumerGroupHeartbeat({
+      groupId: this.groupId,
+      memberId: this.memberId,
+      memberEpoch: this.epoch,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: joining ? 60_000 : -1,
+      subscribedTopicNames: joining ? this.topics : null,
+      subscribedTopicRegex: null,
+      serverAssignor: null,
+      topicPartitions: joining ? [] : [...this.owned].map(([topicId, ps]) => ({ topicId, partitions: [...ps] })),
+      clientId: 'sim',
+      clientHost: '/127.0.0.1',
+      ...this.extra,
+      ...over,
+    });
+    if (res.errorCode === ErrorCode.NONE) {
+      if (res.memberId !== null) this.memberId = res.memberId;
+      this.epoch = res.memberEpoch;
+      if (res.assignment !== null) this.owned = new Map(res.assignment.map((t) => [t.topicId, new Set(t.partitions)]));
+    }
+    return res;
+  }
+}
+
+function assertDisjoint(members: readonly SimMember[]): void {
+  const seen = new Map<string, string>();
+  for (const m of members) {
+    for (const [t, ps] of m.owned) {
+      for (const p of ps) {
+        const key = `${t}:${p}`;
+        assert.equal(seen.get(key), undefined, `partition ${key} owned by ${seen.get(key)} and ${m.memberId}`);
+        seen.set(key, m.memberId);
+      }
+    }
+  }
+}
+
+/** Heartbeats every member in turn until nothing changes; asserts disjoint ownership after every step. */
+function converge(members: readonly SimMember[], rounds = 10): void {
+  for (let r = 0; r < rounds; r++) {
+    for (const m of members) {
+      const res = m.heartbeat();
+      assert.equal(res.errorCode, ErrorCode.NONE, `heartbeat of ${m.memberId}: ${res.errorMessage}`);
+      assertDisjoint(members);
+    }
+  }
+}
+
+describe('server assignors', () => {
+  const member = (memberId: string, topics: string[], previous: TopicPartitionSet = new Map()): AssignorMember => ({ memberId, instanceId: null, subscribedTopicIds: new Set(topics), previous });
+
+  it('uniform: balances a homogeneous group to within one partition', () => {
+    const out = uniformAssignor.assign({ members: [member('a', ['t']), member('b', ['t']), member('c', ['t'])], partitionCounts: new Map([['t', 7]]) });
+    const counts = [...out.values()].map(count).sort();
+    assert.deepEqual(counts, [2, 2, 3]);
+    const all = [...out.values()].flatMap((s) => [...(s.get('t') ?? [])]).sort((a, b) => a - b);
+    assert.deepEqual(all, [0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('uniform: sticky, a new member takes partitions without moving others between old members', () => {
+    const before = uniformAssignor.assign({ members: [member('a', ['t']), member('b', ['t'])], partitionCounts: new Map([['t', 6]]) });
+    const after = uniformAssignor.assign({
+      members: [member('a', ['t'], before.get('a')), member('b', ['t'], before.get('b')), member('c', ['t'])],
+      partitionCounts: new Map([['t', 6]]),
+    });
+    for (const id of ['a', 'b']) {
+      for (const p of after.get(id)!.get('t') ?? []) assert.ok(before.get(id)!.get('t')!.has(p), `${id} gained partition ${p} it did not have`);
+    }
+    assert.deepEqual([...after.values()].map(count), [2, 2, 2]);
+  });
+
+  it('uniform: heterogeneous subscriptions give each topic only to its subscribers', () => {
+    const out = uniformAssignor.assign({ members: [member('a', ['x', 'y']), member('b', ['y'])], partitionCounts: new Map([['x', 2], ['y', 2]]) });
+    assert.equal(out.get('b')!.get('x'), undefined);
+    assert.equal(count(out.get('a')!) + count(out.get('b')!), 4);
+    assert.ok(count(out.get('b')!) >= 1);
+  });
+
+  it('range: consecutive ranges per topic, the first members one extra', () => {
+    const out = rangeAssignor.assign({ members: [member('b', ['t']), member('a', ['t'])], partitionCounts: new Map([['t', 5]]) });
+    assert.deepEqual([...out.get('a')!.get('t')!], [0, 1, 2]);
+    assert.deepEqual([...out.get('b')!.get('t')!], [3, 4]);
+  });
+});
+
+describe('reconciliation', () => {
+  const base: ConsumerGroupMember = {
+    memberId: 'm',
+    instanceId: null,
+    rackId: null,
+    clientId: 'c',
+    clientHost: 'h',
+    subscribedTopicNames: ['t'],
+    subscribedTopicRegex: null,
+    rebalanceTimeoutMs: 1000,
+    serverAssignor: null,
+    memberEpoch: 1,
+    previousMemberEpoch: 0,
+    state: MemberState.Stable,
+    assigned: set([['t', [0, 1, 2]]]),
+    pendingRevocation: new Map(),
+  };
+  const free = () => -1;
+
+  it('revokes before moving to the new epoch, and stays until the member reports the partitions gone', () => {
+    const step1 = reconcileMember(base, 2, set([['t', [0]]]), set([['t', [0, 1, 2]]]), free);
+    assert.equal(step1.state, MemberState.UnrevokedPartitions);
+    assert.equal(step1.memberEpoch, 1);
+    assert.deepEqual([...step1.assigned.get('t')!], [0]);
+    assert.deepEqual([...step1.pendingRevocation.get('t')!].sort(), [1, 2]);
+    const still = reconcileMember(step1, 2, set([['t', [0]]]), set([['t', [0, 1]]]), free);
+    assert.equal(still, step1);
+    const notReported = reconcileMember(step1, 2, set([['t', [0]]]), null, free);
+    assert.equal(notReported, step1);
+    const done = reconcileMember(step1, 2, set([['t', [0]]]), set([['t', [0]]]), free);
+    assert.equal(done.state, MemberState.Stable);
+    assert.equal(done.memberEpoch, 2);
+    assert.equal(done.previousMemberEpoch, 1);
+    assert.equal(done.pendingRevocation.size, 0);
+  });
+
+  it('does not assign a partition another member still holds (unreleased)', () => {
+    const heldByOther = (_t: string, p: number) => (p === 3 ? 1 : -1);
+    const next = reconcileMember(base, 2, set([['t', [0, 1, 2, 3, 4]]]), set([['t', [0, 1, 2]]]), heldByOther);
+    assert.equal(next.state, MemberState.UnreleasedPartitions);
+    assert.equal(next.memberEpoch, 2);
+    assert.deepEqual([...next.assigned.get('t')!].sort(), [0, 1, 2, 4]);
+    const released = reconcileMember(next, 2, set([['t', [0, 1, 2, 3, 4]]]), set([['t', [0, 1, 2, 4]]]), free);
+    assert.equal(released.state, MemberState.Stable);
+    assert.deepEqual([...released.assigned.get('t')!].sort(), [0, 1, 2, 3, 4]);
+  });
+
+  it('a stable member at the target epoch is unchanged', () => {
+    assert.equal(reconcileMember(base, 1, set([['t', [0]]]), null, free), base);
+  });
+});
+
+describe('consumer group heartbeats', () => {
+  it('three members converge to a balanced assignment with no partition owned twice at any step', () => {
+    const { coordinator, store } = setup();
+    const t = store.addTopic('orders', 8);
+    const members = [new SimMember(coordinator, 'g', ['orders']), new SimMember(coordinator, 'g', ['orders']), new SimMember(coordinator, 'g', ['orders'])];
+    const first = members[0]!.heartbeat();
+    assert.equal(first.errorCode, ErrorCode.NONE);
+    assert.ok(first.memberId !== null && first.memberId.length === 22, 'a generated member id');
+    assert.equal(first.memberEpoch, 1);
+    assert.equal(first.heartbeatIntervalMs, 5000);
+    assert.equal(count(members[0]!.owned), 8);
+    converge(members);
+    const counts = members.map((m) => m.owned.get(t)?.size ?? 0).sort();
+    assert.deepEqual(counts, [2, 3, 3]);
+    const group = coordinator.consumer.group('g')!;
+    assert.equal(group.state, ConsumerGroupState.Stable);
+    assert.equal(group.groupEpoch, 3);
+    assert.ok(members.every((m) => m.epoch === 3));
+  });
+
+  it('a leaving member (epoch -1) bumps the group epoch and its partitions move to the others', () => {
+    const { coordinator, store } = setup();
+    const t = store.addTopic('orders', 4);
+    const [a, b] = [new SimMember(coordinator, 'g', ['orders']), new SimMember(coordinator, 'g', ['orders'])];
+    converge([a, b]);
+    assert.equal(a.owned.get(t)!.size, 2);
+    const left = a.heartbeat({ memberEpoch: -1 });
+    assert.equal(left.errorCode, ErrorCode.NONE);
+    assert.equal(left.memberEpoch, -1);
+    a.owned = new Map();
+    converge([b]);
+    assert.equal(b.owned.get(t)!.size, 4);
+    assert.equal(coordinator.consumer.group('g')!.size, 1);
+  });
+
+  it('a silent member is removed after group.consumer.session.timeout.ms', () => {
+    const { coordinator, store, scheduler } = setup();
+    const t = store.addTopic('orders', 4);
+    const [a, b] = [new SimMember(coordinator, 'g', ['orders']), new SimMember(coordinator, 'g', ['orders'])];
+    converge([a, b]);
+    for (let i = 0; i < 10; i++) {
+      scheduler.advance(5_000);
+      b.heartbeat();
+    }
+    assert.equal(coordinator.consumer.group('g')!.members.has(a.memberId), false);
+    converge([b]);
+    assert.equal(b.owned.get(t)!.size, 4);
+    assert.equal(a.heartbeat().errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+
+  it('a member that does not revoke within its rebalance timeout is removed', () => {
+    const { coordinator, store, scheduler } = setup();
+    const t = store.addTopic('orders', 4);
+    const a = new SimMember(coordinator, 'g', ['orders'], {});
+    a.heartbeat();
+    const b = new SimMember(coordinator, 'g', ['orders']);
+    b.heartbeat();
+    const res = a.heartbeat({ topicPartitions: [{ topicId: t, partitions: [0, 1, 2, 3] }] });
+    assert.equal(res.errorCode, ErrorCode.NONE);
+    assert.equal(coordinator.consumer.group('g')!.members.get(a.memberId)!.state, MemberState.UnrevokedPartitions);
+    // a keeps heartbeating but never gives up its partitions.
+    for (let i = 0; i < 13; i++) {
+      scheduler.advance(5_000);
+      b.heartbeat();
+      if (coordinator.consumer.group('g')!.members.has(a.memberId)) a.heartbeat({ topicPartitions: [{ topicId: t, partitions: [0, 1, 2, 3] }] });
+    }
+    assert.equal(coordinator.consumer.group('g')!.members.has(a.memberId), false);
+  });
+
+  it('fences epochs: greater, or smaller than the previous one, get FENCED_MEMBER_EPOCH; unknown member ids UNKNOWN_MEMBER_ID', () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    const a = new SimMember(coordinator, 'g', ['orders']);
+    const b = new SimMember(coordinator, 'g', ['orders']);
+    converge([a, b]);
+    assert.equal(a.epoch, 2);
+    assert.equal(a.heartbeat({ memberEpoch: 5 }).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
+    assert.equal(a.heartbeat({ memberEpoch: 0, subscribedTopicNames: ['orders'], rebalanceTimeoutMs: 1000, topicPartitions: [] }).errorCode, ErrorCode.NONE);
+    a.epoch = 2;
+    // The previous epoch with a subset of the assignment is accepted (a lost response).
+    assert.equal(a.heartbeat({ memberEpoch: 1 }).errorCode, ErrorCode.NONE);
+    assert.equal(a.heartbeat({ memberEpoch: -3 }).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal(new SimMember(coordinator, 'g', ['orders']).heartbeat({ memberId: 'nobody', memberEpoch: 3 }).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(new SimMember(coordinator, 'nope', ['orders']).heartbeat({ memberId: 'x', memberEpoch: 3 }).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it('rejects bad requests with Kafka codes: INVALID_REQUEST, UNSUPPORTED_ASSIGNOR, GROUP_MAX_SIZE_REACHED, INVALID_REGULAR_EXPRESSION', () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    const m = new SimMember(coordinator, 'g', ['orders']);
+    assert.equal(m.heartbeat({ rebalanceTimeoutMs: -1 }).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal(m.heartbeat({ topicPartitions: null }).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal(m.heartbeat({ subscribedTopicNames: null }).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal(m.heartbeat({ serverAssignor: 'sticky' }).errorCode, ErrorCode.UNSUPPORTED_ASSIGNOR);
+    assert.equal(m.heartbeat({ subscribedTopicRegex: '(' }).errorCode, ErrorCode.INVALID_REGULAR_EXPRESSION);
+    const members = [0, 1, 2].map(() => new SimMember(coordinator, 'g', ['orders']));
+    for (const x of members) assert.equal(x.heartbeat().errorCode, ErrorCode.NONE);
+    assert.equal(new SimMember(coordinator, 'g', ['orders']).heartbeat().errorCode, ErrorCode.GROUP_MAX_SIZE_REACHED);
+  });
+
+  it('range is selectable with ServerAssignor; a regex subscription follows topics created later', () => {
+    const { coordinator, store } = setup();
+    store.addTopic('logs-a', 3);
+    const m = new SimMember(coordinator, 'g', [], { subscribedTopicNames: null, subscribedTopicRegex: 'logs-.*', serverAssignor: 'range' });
+    assert.equal(m.heartbeat().errorCode, ErrorCode.NONE);
+    assert.equal(count(m.owned), 3);
+    assert.equal(coordinator.describeConsumerGroup('g').assignorName, 'range');
+    const before = coordinator.consumer.group('g')!.groupEpoch;
+    store.addTopic('logs-b', 2);
+    store.addTopic('other', 2);
+    m.heartbeat();
+    assert.equal(coordinator.consumer.group('g')!.groupEpoch, before + 1);
+    assert.equal(count(m.owned), 5);
+  });
+
+  it('added partitions bump the group epoch and are assigned', () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    const a = new SimMember(coordinator, 'g', ['orders']);
+    converge([a]);
+    const epoch = a.epoch;
+    store.addTopic('orders', 4);
+    converge([a]);
+    assert.equal(a.epoch, epoch + 1);
+    assert.equal(count(a.owned), 4);
+  });
+
+  it('a static member leaving with epoch -2 keeps its partitions; its successor gets them; a second holder gets UNRELEASED_INSTANCE_ID', () => {
+    const { coordinator, store } = setup();
+    const t = store.addTopic('orders', 4);
+    const a = new SimMember(coordinator, 'g', ['orders'], { instanceId: 'i-a' });
+    const b = new SimMember(coordinator, 'g', ['orders']);
+    converge([a, b]);
+    const owned = [...a.owned.get(t)!].sort();
+    assert.equal(new SimMember(coordinator, 'g', ['orders'], { instanceId: 'i-a' }).heartbeat().errorCode, ErrorCode.UNRELEASED_INSTANCE_ID);
+    const left = a.heartbeat({ memberEpoch: -2 });
+    assert.equal(left.errorCode, ErrorCode.NONE);
+    assert.equal(left.memberEpoch, -2);
+    const epochBefore = coordinator.consumer.group('g')!.groupEpoch;
+    converge([b]);
+    assert.equal(b.owned.get(t)!.size, 2, 'no rebalance while the static member is away');
+    const a2 = new SimMember(coordinator, 'g', ['orders'], { instanceId: 'i-a' });
+    assert.equal(a2.heartbeat().errorCode, ErrorCode.NONE);
+    assert.deepEqual([...a2.owned.get(t)!].sort(), owned);
+    assert.equal(coordinator.consumer.group('g')!.groupEpoch, epochBefore);
+    assert.equal(coordinator.consumer.group('g')!.members.has(a.memberId), false);
+  });
+
+  it('offset commits and fetches check the member epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID, v9 only)', () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    const a = new SimMember(coordinator, 'g', ['orders']);
+    converge([a]);
+    const commit = (memberId: string, epoch: number, apiVersion = 9) =>
+      coordinator.commitOffsets({ groupId: 'g', generationId: epoch, memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 42n, committedLeaderEpoch: -1, committedMetadata: '' }] }] })[0]!.partitions[0]!.errorCode;
+    assert.equal(commit(a.memberId, a.epoch), ErrorCode.NONE);
+    assert.equal(commit(a.memberId, a.epoch - 1), ErrorCode.STALE_MEMBER_EPOCH);
+    assert.equal(commit('stranger', a.epoch), ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(commit(a.memberId, a.epoch, 8), ErrorCode.UNSUPPORTED_VERSION);
+    assert.equal(commit('', -1), ErrorCode.UNKNOWN_MEMBER_ID, 'an admin commit needs an empty group');
+    assert.equal(coordinator.fetchOffsets('g', null, { memberId: a.memberId, memberEpoch: a.epoch + 1 }).errorCode, ErrorCode.STALE_MEMBER_EPOCH);
+    const fetched = coordinator.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [0] }], { memberId: a.memberId, memberEpoch: a.epoch });
+    assert.equal(fetched.topics[0]!.partitions[0]!.committedOffset, 42n);
+    a.heartbeat({ memberEpoch: -1 });
+    assert.equal(commit('', -1), ErrorCode.NONE, 'an empty group takes admin commits');
+  });
+
+  it('state, offsets and assignments are replayed from __consumer_offsets', () => {
+    const store = new MemoryStore();
+    const t = store.addTopic('orders', 4);
+    const first = setup(store);
+    const [a, b] = [new SimMember(first.coordinator, 'g', ['orders']), new SimMember(first.coordinator, 'g', ['orders'], { instanceId: 'static-b' })];
+    converge([a, b]);
+    first.coordinator.commitOffsets({ groupId: 'g', generationId: a.epoch, memberId: a.memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion: 9, topics: [{ name: 'orders', partitions: [{ partitionIndex: 1, committedOffset: 7n, committedLeaderEpoch: -1, committedMetadata: 'm' }] }] });
+    const before = first.coordinator.describeConsumerGroup('g');
+    first.coordinator.shutdown();
+
+    const second = setup(store);
+    const after = second.coordinator.describeConsumerGroup('g');
+    assert.equal(after.errorCode, ErrorCode.NONE);
+    assert.equal(after.groupEpoch, before.groupEpoch);
+    assert.equal(after.assignmentEpoch, before.assignmentEpoch);
+    assert.equal(after.groupState, 'Stable');
+    const norm = (d: typeof before) => d.members.map((m) => [m.memberId, m.memberEpoch, m.instanceId, JSON.stringify(m.assignment), JSON.stringify(m.targetAssignment)]).sort();
+    assert.deepEqual(norm(after), norm(before));
+    assert.equal(second.coordinator.fetchOffsets('g', null).topics[0]!.partitions[0]!.committedOffset, 7n);
+    // The members carry on with their epochs after the restart.
+    a.heartbeat();
+    const a2 = Object.assign(new SimMember(second.coordinator, 'g', ['orders']), { memberId: a.memberId, epoch: a.epoch, owned: a.owned });
+    assert.equal(a2.heartbeat().errorCode, ErrorCode.NONE);
+    assert.ok(a2.owned.get(t)!.size === 2);
+    assert.equal(second.coordinator.listGroups([]).find((g) => g.groupId === 'g')?.type, 'consumer');
+  });
+
+  it('classic and consumer groups share one id space: INCONSISTENT_GROUP_PROTOCOL and GROUP_ID_NOT_FOUND', async () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    const a = new SimMember(coordinator, 'g', ['orders']);
+    a.heartbeat();
+    const join = await coordinator.join({
+      groupId: 'g',
+      memberId: '',
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      clientId: 'classic',
+      clientHost: '/127.0.0.1',
+      requireKnownMemberId: true,
+      reason: null,
+    });
+    assert.equal(join.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    assert.equal(coordinator.describeConsumerGroup('missing').errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+
+    // A classic group with a member is not a consumer group.
+    const pending = coordinator.join({
+      groupId: 'classic',
+      memberId: '',
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      clientId: 'classic',
+      clientHost: '/127.0.0.1',
+      requireKnownMemberId: false,
+      reason: null,
+    });
+    void pending;
+    const res = new SimMember(coordinator, 'classic', ['orders']).heartbeat();
+    assert.equal(res.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    assert.equal(coordinator.describeConsumerGroup('classic').errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    assert.match(coordinator.describeConsumerGroup('classic').errorMessage ?? '', /is not a consumer group/);
+  });
+
+  it('an empty consumer group can be deleted; a non-empty one cannot', () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    const a = new SimMember(coordinator, 'g', ['orders']);
+    a.heartbeat();
+    assert.deepEqual(coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
+    a.heartbeat({ memberEpoch: -1 });
+    assert.equal(coordinator.consumer.group('g')!.state, ConsumerGroupState.Empty);
+    assert.deepEqual(coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NONE }]);
+    assert.equal(coordinator.consumer.group('g'), undefined);
+    const replayed = setup(store);
+    assert.equal(replayed.coordinator.consumer.group('g'), undefined, 'the deletion survives a restart');
+  });
+});
