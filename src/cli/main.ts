@@ -1,10 +1,30 @@
 // The `tributary` command: dispatches to one tool per subcommand.
 import { runServer } from './server-command.js';
+import { runTopics } from './topics-command.js';
+import { runConsoleProducer } from './console-producer-command.js';
+import { runConsoleConsumer } from './console-consumer-command.js';
+import { runConfigs } from './configs-command.js';
+import { runGetOffsets } from './get-offsets-command.js';
+import { runDeleteRecords } from './delete-records-command.js';
+import { runProducerPerfTest } from './producer-perf-test-command.js';
+import { runConsumerPerfTest } from './consumer-perf-test-command.js';
+import { runDumpLog } from './dump-log-command.js';
+import { runConsumerGroups } from './consumer-groups-command.js';
 
 const USAGE = `Usage: tributary <command> [options]
 
 Commands:
   server [server.properties] [--override key=value ...]   start a broker
+  topics               create, list, describe, alter, delete topics
+  console-producer     produce stdin lines
+  console-consumer     print records
+  consumer-groups      list, describe, reset offsets of, delete consumer groups
+  configs              describe and alter topic and broker configs
+  get-offsets          print partition offsets (latest, earliest, by time)
+  delete-records       delete records up to offsets (--offset-json-file)
+  producer-perf-test   producer throughput and latency test
+  consumer-perf-test   consumer throughput test
+  dump-log             print the batches and records of .log segment files
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -12,6 +32,26 @@ export async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'server':
       return runServer(rest);
+    case 'topics':
+      return runTopics(rest);
+    case 'console-producer':
+      return runConsoleProducer(rest);
+    case 'console-consumer':
+      return runConsoleConsumer(rest);
+    case 'consumer-groups':
+      return runConsumerGroups(rest);
+    case 'configs':
+      return runConfigs(rest);
+    case 'get-offsets':
+      return runGetOffsets(rest);
+    case 'delete-records':
+      return runDeleteRecords(rest);
+    case 'producer-perf-test':
+      return runProducerPerfTest(rest);
+    case 'consumer-perf-test':
+      return runConsumerPerfTest(rest);
+    case 'dump-log':
+      return runDumpLog(rest);
     case undefined:
     case '-h':
     case '--help':

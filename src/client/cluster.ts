@@ -131,7 +131,21 @@ export class Cluster {
     return backoffMs(attempt, { initialMs: this.opts.retryBackoffMs ?? 100, maxMs: this.opts.retryBackoffMaxMs ?? 1000 });
   }
 
-  private connect(host: string, port: number, nodeId: number, signal?: AbortSignal): Promise<Connection> {
+  /** Every connection opened and not yet closed, so close() reaches all of them. */
+  private readonly open = new Set<Connection>();
+
+  private async connect(host: string, port: number, nodeId: number, signal?: AbortSignal): Promise<Connection> {
+    const conn = await this.openConnection(host, port, nodeId, signal);
+    if (this.closed) {
+      conn.close();
+      throw new ClientClosedError();
+    }
+    this.open.add(conn);
+    conn.once('close', () => this.open.delete(conn));
+    return conn;
+  }
+
+  private openConnection(host: string, port: number, nodeId: number, signal?: AbortSignal): Promise<Connection> {
     return Connection.connect(
       {
         host,
@@ -351,6 +365,8 @@ export class Cluster {
     if (this.bootstrapConnection !== null) all.push(this.bootstrapConnection);
     this.connections.clear();
     this.bootstrapConnection = null;
+    for (const c of [...this.open]) c.close();
+    this.open.clear();
     for (const p of all) {
       const c = await p.catch(() => null);
       c?.close();

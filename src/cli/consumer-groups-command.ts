@@ -1,0 +1,168 @@
+// `tributary consumer-groups`: kafka-consumer-groups.sh --list, --describe (Kafka's columns),
+// --reset-offsets (--to-earliest/--to-latest/--to-offset/--shift-by/--to-datetime with
+// --dry-run or --execute) and --delete.
+import { Admin, type TopicPartition } from '../client/index.js';
+import { KafkaClientError } from '../client/errors.js';
+import { ToolError, UsageError, clientOptions, flag, intArg, out, parseToolArgs, runTool, showHelp, str, strs } from './tool-support.js';
+
+const USAGE = `Usage: tributary consumer-groups --bootstrap-server HOST:PORT
+  --list
+  --describe --group G [--all-groups]
+  --reset-offsets --group G (--topic T[:P,...] | --all-topics)
+      (--to-earliest | --to-latest | --to-offset N | --shift-by N | --to-datetime YYYY-MM-DDTHH:mm:SS.sss)
+      (--dry-run | --execute)
+  --delete --group G
+`;
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]! + 1))).join(' ') + '\n').join('');
+}
+
+export async function runConsumerGroups(argv: string[]): Promise<void> {
+  await runTool('consumer-groups', USAGE, async () => {
+    const { values } = parseToolArgs(argv, {
+      list: { type: 'boolean' },
+      describe: { type: 'boolean' },
+      'reset-offsets': { type: 'boolean' },
+      delete: { type: 'boolean' },
+      group: { type: 'string', multiple: true },
+      'all-groups': { type: 'boolean' },
+      topic: { type: 'string', multiple: true },
+      'all-topics': { type: 'boolean' },
+      'to-earliest': { type: 'boolean' },
+      'to-latest': { type: 'boolean' },
+      'to-offset': { type: 'string' },
+      'shift-by': { type: 'string' },
+      'to-datetime': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      execute: { type: 'boolean' },
+      state: { type: 'string' },
+    });
+    if (showHelp(values, USAGE)) return;
+    const actions = ['list', 'describe', 'reset-offsets', 'delete'].filter((a) => flag(values, a));
+    if (actions.length !== 1) throw new UsageError('Command must include exactly one action: --list, --describe, --delete, --reset-offsets');
+    const admin = new Admin(clientOptions(values));
+    try {
+      let groups = strs(values, 'group');
+      if (actions[0] !== 'list' && flag(values, 'all-groups')) groups = (await admin.listGroups()).map((g) => g.groupId);
+      if (actions[0] !== 'list' && groups.length === 0) throw new UsageError('Option --group (or --all-groups) is required');
+      switch (actions[0]) {
+        case 'list': {
+          const listed = await admin.listGroups();
+          await out(listed.map((g) => `${g.groupId}\n`).join(''));
+          return;
+        }
+        case 'describe': {
+          for (const groupId of groups) await describe(admin, groupId);
+          return;
+        }
+        case 'delete': {
+          await admin.deleteGroups(groups);
+          await out(`Deletion of requested consumer groups (${groups.map((g) => `'${g}'`).join(', ')}) was successful.\n`);
+          return;
+        }
+        case 'reset-offsets': {
+          if (flag(values, 'dry-run') === flag(values, 'execute')) {
+            if (!flag(values, 'dry-run')) process.stderr.write('WARN: No action will be performed as the --execute option is missing. Use --execute to apply.\n');
+          }
+          for (const groupId of groups) await reset(admin, groupId, values);
+          return;
+        }
+      }
+    } catch (err) {
+      if (err instanceof KafkaClientError) throw new ToolError(`Error: Executing consumer group command failed due to ${err.message}`);
+      throw err;
+    } finally {
+      await admin.close();
+    }
+  });
+}
+
+async function describe(admin: Admin, groupId: string): Promise<void> {
+  const [desc] = await admin.describeGroups([groupId]);
+  const committed = await admin.listConsumerGroupOffsets(groupId);
+  const owner = new Map<string, { consumerId: string; host: string; clientId: string }>();
+  for (const m of desc?.members ?? []) {
+    for (const tp of m.assignment) owner.set(`${tp.topic}\0${tp.partition}`, { consumerId: m.memberId, host: m.clientHost, clientId: m.clientId });
+  }
+  const tps = new Map<string, TopicPartition>();
+  for (const c of committed) tps.set(`${c.topic}\0${c.partition}`, { topic: c.topic, partition: c.partition });
+  for (const m of desc?.members ?? []) for (const tp of m.assignment) tps.set(`${tp.topic}\0${tp.partition}`, tp);
+  if (tps.size === 0 && (desc === undefined || desc.state === 'Dead')) throw new ToolError(`Error: Consumer group '${groupId}' does not exist.`);
+  const list = [...tps.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  const ends = list.length === 0 ? [] : await admin.listOffsets(list.map((tp) => ({ ...tp, spec: 'latest' as const })));
+  const committedBy = new Map(committed.map((c) => [`${c.topic}\0${c.partition}`, c.offset]));
+  if ((desc?.members.length ?? 0) === 0) process.stdout.write(`\nConsumer group '${groupId}' has no active members.\n`);
+  const rows = [['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']];
+  list.forEach((tp, i) => {
+    const k = `${tp.topic}\0${tp.partition}`;
+    const current = committedBy.get(k);
+    const end = ends[i]!.offset;
+    const o = owner.get(k);
+    rows.push([
+      groupId,
+      tp.topic,
+      String(tp.partition),
+      current === undefined || current < 0n ? '-' : String(current),
+      String(end),
+      current === undefined || current < 0n ? '-' : String(end - current),
+      o?.consumerId ?? '-',
+      o?.host ?? '-',
+      o?.clientId ?? '-',
+    ]);
+  });
+  await out('\n' + table(rows));
+}
+
+async function reset(admin: Admin, groupId: string, values: Parameters<typeof flag>[0]): Promise<void> {
+  // Which partitions: --topic t or t:0,1, or --all-topics (those with commits).
+  const committed = await admin.listConsumerGroupOffsets(groupId);
+  let tps: TopicPartition[] = [];
+  if (flag(values, 'all-topics')) {
+    tps = committed.map((c) => ({ topic: c.topic, partition: c.partition }));
+  } else {
+    const topics = strs(values, 'topic');
+    if (topics.length === 0) throw new UsageError('One of the reset scopes should be defined: --all-topics, --topic.');
+    for (const spec of topics) {
+      const [topic, parts] = spec.split(':');
+      if (parts !== undefined && parts !== '') {
+        for (const p of parts.split(',')) tps.push({ topic: topic!, partition: Number(p) });
+      } else {
+        const [d] = await admin.describeTopics([topic!]);
+        for (const p of d?.partitions ?? []) tps.push({ topic: topic!, partition: p.partition });
+      }
+    }
+  }
+  const committedBy = new Map(committed.map((c) => [`${c.topic}\0${c.partition}`, c.offset]));
+  const earliest = await admin.listOffsets(tps.map((tp) => ({ ...tp, spec: 'earliest' as const })));
+  const latest = await admin.listOffsets(tps.map((tp) => ({ ...tp, spec: 'latest' as const })));
+  let targets: bigint[];
+  const toOffset = str(values, 'to-offset');
+  const shiftBy = intArg(values, 'shift-by');
+  const toDatetime = str(values, 'to-datetime');
+  if (flag(values, 'to-earliest')) targets = earliest.map((o) => o.offset);
+  else if (flag(values, 'to-latest')) targets = latest.map((o) => o.offset);
+  else if (toOffset !== undefined) {
+    if (!/^\d+$/.test(toOffset)) throw new UsageError(`Invalid --to-offset '${toOffset}'`);
+    targets = tps.map(() => BigInt(toOffset));
+  } else if (shiftBy !== undefined) {
+    targets = tps.map((tp, i) => (committedBy.get(`${tp.topic}\0${tp.partition}`) ?? latest[i]!.offset) + BigInt(shiftBy));
+  } else if (toDatetime !== undefined) {
+    const ms = Date.parse(toDatetime);
+    if (Number.isNaN(ms)) throw new UsageError(`Invalid --to-datetime '${toDatetime}'`);
+    const byTime = await admin.listOffsets(tps.map((tp) => ({ ...tp, spec: ms })));
+    targets = byTime.map((o, i) => (o.offset < 0n ? latest[i]!.offset : o.offset));
+  } else {
+    throw new UsageError('One of the reset specifications should be defined: --to-earliest, --to-latest, --to-offset, --shift-by, --to-datetime.');
+  }
+  // Clamp into [log start, log end] as Kafka does.
+  targets = targets.map((t, i) => (t < earliest[i]!.offset ? earliest[i]!.offset : t > latest[i]!.offset ? latest[i]!.offset : t));
+  if (flag(values, 'execute')) {
+    await admin.alterConsumerGroupOffsets(groupId, tps.map((tp, i) => ({ ...tp, offset: targets[i]! })));
+  }
+  const rows = [['GROUP', 'TOPIC', 'PARTITION', 'NEW-OFFSET']];
+  tps.forEach((tp, i) => rows.push([groupId, tp.topic, String(tp.partition), String(targets[i])]));
+  await out('\n' + table(rows));
+}
