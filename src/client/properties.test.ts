@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clientOptionsFromProperties, parseProperties } from './properties.js';
+
+test('Kafka property files map to camelCase client options', () => {
+  const props = parseProperties('# comment\nbootstrap.servers=h:1\nlinger.ms = 20\nbatch.size: 1000\ncompression.type=zstd\nacks=all\nenable.idempotence=false\ngroup.id=g\n');
+  assert.deepEqual(clientOptionsFromProperties(props), {
+    bootstrapServers: 'h:1',
+    lingerMs: 20,
+    batchSize: 1000,
+    compression: 'zstd',
+    acks: -1,
+    idempotent: false,
+    groupId: 'g',
+  });
+});
+
+test('unknown keys and bad values are refused with the key named', () => {
+  assert.throws(() => clientOptionsFromProperties(new Map([['no.such', '1']])), /no\.such/);
+  assert.throws(() => clientOptionsFromProperties(new Map([['linger.ms', 'soon']])), /linger\.ms/);
+  assert.throws(() => clientOptionsFromProperties(new Map([['security.protocol', 'SSL']])), /PLAINTEXT/);
+});
