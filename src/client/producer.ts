@@ -22,7 +22,7 @@ import { InitProducerIdRequest } from '../protocol/messages/InitProducerIdReques
 import { InitProducerIdResponse } from '../protocol/messages/InitProducerIdResponse.js';
 import { BatchBuilder, setProducerFields, type Bytes, type HeaderEntry } from './batch-builder.js';
 import { Cluster, isMetadataError, type ClientOptions, type TopicMetadata } from './cluster.js';
-import { ClientClosedError, KafkaClientError, isRetriableError } from './errors.js';
+import { AbortError, ClientClosedError, KafkaClientError, isRetriableError } from './errors.js';
 import { partitionForKey } from './murmur2.js';
 import { sleep } from './retry.js';
 
@@ -211,6 +211,13 @@ export class Producer {
       this.outstandingBatches++; // keeps flush() waiting for it
       return this.cluster
         .retry(() => this.cluster.topic(record.topic), AbortSignal.timeout(this.maxBlockMs))
+        .catch((err: unknown) => {
+          // The wait ran out: report what kept failing, as Kafka's "not present in metadata".
+          if (err instanceof AbortError) {
+            throw new KafkaClientError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `not present in metadata after ${this.maxBlockMs} ms`, { where: `topic ${record.topic}` });
+          }
+          throw err;
+        })
         .then(
           () => {
             this.outstandingBatches--;
