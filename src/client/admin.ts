@@ -408,6 +408,23 @@ export class Admin {
     requests: readonly (TopicPartition & { spec: OffsetSpec })[],
     opts: { isolation?: 'read_uncommitted' | 'read_committed' } = {},
   ): Promise<PartitionOffset[]> {
+    // A request names each partition once: asking several specs for one partition takes one
+    // round per spec.
+    const keys = requests.map((r) => `${r.topic}\0${r.partition}`);
+    if (new Set(keys).size !== keys.length) {
+      const bySpec = new Map<OffsetSpec, number[]>();
+      requests.forEach((r, i) => {
+        let list = bySpec.get(r.spec);
+        if (list === undefined) bySpec.set(r.spec, (list = []));
+        list.push(i);
+      });
+      const out: PartitionOffset[] = new Array(requests.length);
+      for (const indexes of bySpec.values()) {
+        const part = await this.listOffsets(indexes.map((i) => requests[i]!), opts);
+        indexes.forEach((idx, j) => (out[idx] = part[j]!));
+      }
+      return out;
+    }
     const isolation = opts.isolation === 'read_committed' ? 1 : 0;
     const results = new Map<string, PartitionOffset>();
     let pending = [...requests];
