@@ -214,7 +214,7 @@ export class Cluster {
         lastError = err;
       }
     }
-    const reason = lastError instanceof Error ? lastError.message : 'no broker reachable';
+    const reason = lastError instanceof KafkaClientError ? lastError.detail ?? lastError.message : lastError instanceof Error ? lastError.message : 'no broker reachable';
     throw new ConnectionError(`cannot reach any broker (${reason})`, { cause: lastError });
   }
 

@@ -1,0 +1,135 @@
+// The client tools run as child processes (`node bin/tributary.js <tool>`) against a broker
+// process, checking Kafka's output formats, exit codes and one-line errors.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startBroker, tempDir, tributaryBin, type BrokerProcess } from '../helpers/broker-process.js';
+import { kcat, run, type RunResult } from '../helpers/clients.js';
+
+describe('tributary client tools', () => {
+  let broker: BrokerProcess;
+  let bs: string;
+  const dir = tempDir('tributary-cli-');
+  const tool = (args: string[], input?: string): Promise<RunResult> =>
+    run(process.execPath, [tributaryBin, ...args], { ...(input === undefined ? {} : { input }), timeoutMs: 30_000 });
+  const ok = async (args: string[], input?: string): Promise<string> => {
+    const r = await tool(args, input);
+    assert.equal(r.code, 0, `${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  };
+  before(async () => {
+    broker = await startBroker({ overrides: { 'group.initial.rebalance.delay.ms': '0' } });
+    bs = broker.bootstrap;
+  });
+  after(async () => {
+    await broker?.destroy();
+  });
+
+  it('topics: create, list, describe in Kafka format, alter, delete, and errors as one line', async () => {
+    assert.equal(await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-t', '--partitions', '3', '--replication-factor', '1', '--config', 'retention.ms=5000']), 'Created topic cli-t.\n');
+    assert.match(await ok(['topics', '--bootstrap-server', bs, '--list']), /^cli-t$/m);
+    const describe = await ok(['topics', '--bootstrap-server', bs, '--describe', '--topic', 'cli-t']);
+    const lines = describe.trimEnd().split('\n');
+    assert.match(lines[0]!, /^Topic: cli-t\tTopicId: [A-Za-z0-9_-]{22}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: retention.ms=5000$/);
+    assert.deepEqual(lines.slice(1), [0, 1, 2].map((p) => `\tTopic: cli-t\tPartition: ${p}\tLeader: 1\tReplicas: 1\tIsr: 1`));
+    await ok(['topics', '--bootstrap-server', bs, '--alter', '--topic', 'cli-t', '--partitions', '4']);
+    assert.match(await ok(['topics', '--bootstrap-server', bs, '--describe', '--topic', 'cli-t']), /PartitionCount: 4/);
+    const dup = await tool(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-t']);
+    assert.equal(dup.code, 1);
+    assert.equal(dup.stderr.trim().split('\n').length, 1, dup.stderr);
+    assert.match(dup.stderr, /^Error while executing topic command : TOPIC_ALREADY_EXISTS/);
+    const usage = await tool(['topics', '--bootstrap-server', bs, '--bogus']);
+    assert.equal(usage.code, 2);
+    assert.doesNotMatch(usage.stderr, /\n\s+at /, 'no stack trace');
+    const unreachable = await tool(['topics', '--bootstrap-server', '127.0.0.1:1', '--list', '--command-config', writeProps('retries=0')]);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /^Error while executing topic command : NETWORK_EXCEPTION: cannot reach any broker/);
+    await ok(['topics', '--bootstrap-server', bs, '--delete', '--topic', 'cli-t']);
+    assert.doesNotMatch(await ok(['topics', '--bootstrap-server', bs, '--list']), /^cli-t$/m);
+  });
+
+  function writeProps(text: string): string {
+    const p = join(dir, `client-${Math.random().toString(36).slice(2)}.properties`);
+    writeFileSync(p, text);
+    return p;
+  }
+
+  it('console-producer and console-consumer: keys, properties, partitions, offsets, groups', async () => {
+    await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-c', '--partitions', '1']);
+    await ok(['console-producer', '--bootstrap-server', bs, '--topic', 'cli-c', '--property', 'parse.key=true', '--property', 'key.separator=:'], 'k1:v1\nk2:v2\nk3:v3\n');
+    const all = await tool(['console-consumer', '--bootstrap-server', bs, '--topic', 'cli-c', '--from-beginning', '--max-messages', '3', '--property', 'print.key=true', '--property', 'print.timestamp=true']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^CreateTime:\d+\tk1\tv1\nCreateTime:\d+\tk2\tv2\nCreateTime:\d+\tk3\tv3\n$/);
+    assert.match(all.stderr, /Processed a total of 3 messages/);
+    assert.equal(await ok(['console-consumer', '--bootstrap-server', bs, '--topic', 'cli-c', '--partition', '0', '--offset', '1', '--max-messages', '2']), 'v2\nv3\n');
+    // kcat reads what the console producer wrote.
+    const k = await kcat(['-b', bs, '-C', '-t', 'cli-c', '-o', 'beginning', '-e', '-q', '-f', '%k=%s\n']);
+    assert.equal(k.stdout, 'k1=v1\nk2=v2\nk3=v3\n');
+    // A group reads everything once, then nothing (offsets committed).
+    assert.equal(await ok(['console-consumer', '--bootstrap-server', bs, '--topic', 'cli-c', '--group', 'cli-g', '--from-beginning', '--timeout-ms', '1500']), 'v1\nv2\nv3\n');
+    assert.equal(await ok(['console-consumer', '--bootstrap-server', bs, '--topic', 'cli-c', '--group', 'cli-g', '--timeout-ms', '1000']), '');
+    const groups = await ok(['consumer-groups', '--bootstrap-server', bs, '--list']);
+    assert.match(groups, /^cli-g$/m);
+    const described = await ok(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-g']);
+    assert.match(described, /GROUP\s+TOPIC\s+PARTITION\s+CURRENT-OFFSET\s+LOG-END-OFFSET\s+LAG\s+CONSUMER-ID\s+HOST\s+CLIENT-ID/);
+    assert.match(described, /cli-g\s+cli-c\s+0\s+3\s+3\s+0\s+-\s+-\s+-/);
+    const reset = await ok(['consumer-groups', '--bootstrap-server', bs, '--reset-offsets', '--group', 'cli-g', '--topic', 'cli-c', '--to-offset', '1', '--execute']);
+    assert.match(reset, /cli-g\s+cli-c\s+0\s+1/);
+    assert.equal(await ok(['console-consumer', '--bootstrap-server', bs, '--topic', 'cli-c', '--group', 'cli-g', '--timeout-ms', '1500']), 'v2\nv3\n');
+    assert.match(await ok(['consumer-groups', '--bootstrap-server', bs, '--delete', '--group', 'cli-g']), /Deletion of requested consumer groups \('cli-g'\) was successful/);
+  });
+
+  it('configs, get-offsets and delete-records', async () => {
+    await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-o', '--partitions', '2']);
+    await ok(['console-producer', '--bootstrap-server', bs, '--topic', 'cli-o', '--property', 'parse.key=true'], 'a\t1\nb\t2\nc\t3\nd\t4\ne\t5\n');
+    const latest = await ok(['get-offsets', '--bootstrap-server', bs, '--topic', 'cli-o', '--time', '-1']);
+    const sum = latest.trim().split('\n').reduce((s, l) => s + Number(l.split(':')[2]), 0);
+    assert.equal(sum, 5);
+    assert.match(latest, /^cli-o:0:\d+\ncli-o:1:\d+\n$/);
+    assert.equal(await ok(['get-offsets', '--bootstrap-server', bs, '--topic', 'cli-o', '--time', '-2']), 'cli-o:0:0\ncli-o:1:0\n');
+
+    assert.equal(await ok(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--add-config', 'retention.ms=60000,max.message.bytes=2000']), 'Completed updating config for topic cli-o.\n');
+    const described = await ok(['configs', '--bootstrap-server', bs, '--describe', '--entity-type', 'topics', '--entity-name', 'cli-o']);
+    assert.match(described, /^Dynamic configs for topic cli-o are:\n/);
+    assert.match(described, /^  retention.ms=60000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention.ms=60000, DEFAULT_CONFIG:log.retention.ms=\d+\}$/m);
+    await ok(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--delete-config', 'retention.ms']);
+    assert.doesNotMatch(await ok(['configs', '--bootstrap-server', bs, '--describe', '--entity-type', 'topics', '--entity-name', 'cli-o']), /retention.ms/);
+    const bad = await tool(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--add-config', 'retention.ms=soon']);
+    assert.equal(bad.code, 1);
+    assert.doesNotMatch(bad.stderr, /\n\s+at /);
+
+    const p0 = Number(latest.split('\n')[0]!.split(':')[2]);
+    const json = join(dir, 'offsets.json');
+    writeFileSync(json, JSON.stringify({ partitions: [{ topic: 'cli-o', partition: 0, offset: p0 }], version: 1 }));
+    const del = await ok(['delete-records', '--bootstrap-server', bs, '--offset-json-file', json]);
+    assert.equal(del, `Executing records delete operation\nRecords delete operation completed:\npartition: cli-o-0\tlow_watermark: ${p0}\n`);
+    assert.match(await ok(['get-offsets', '--bootstrap-server', bs, '--topic', 'cli-o', '--time', '-2', '--partitions', '0']), new RegExp(`^cli-o:0:${p0}\n$`));
+  });
+
+  it('perf tests print Kafka summary lines; dump-log reads segments', async () => {
+    const perf = await ok(['producer-perf-test', '--bootstrap-server', bs, '--topic', 'cli-perf', '--num-records', '20000', '--record-size', '100', '--throughput', '-1', '--producer-props', 'linger.ms=5', '--producer-props', 'compression.type=lz4']);
+    assert.match(perf, /^20000 records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, \d+ ms 50th, \d+ ms 95th, \d+ ms 99th, \d+ ms 99.9th\.$/m);
+    const cperf = await ok(['consumer-perf-test', '--bootstrap-server', bs, '--topic', 'cli-perf', '--messages', '20000']);
+    const [header, row] = cperf.trim().split('\n');
+    assert.equal(header, 'start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec');
+    const cols = row!.split(', ');
+    assert.equal(cols.length, 10);
+    assert.match(cols[0]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d:\d{3}$/);
+    assert.equal(cols[4], '20000');
+    assert.equal(cols[2], (20000 * 100 / 1024 / 1024).toFixed(4));
+
+    await ok(['console-producer', '--bootstrap-server', bs, '--topic', 'cli-dump', '--property', 'parse.key=true', '--property', 'key.separator=:'], 'key1:hello\nkey2:world\n');
+    const segment = join(broker.dataDir, 'cli-dump-0', '00000000000000000000.log');
+    const dump = await ok(['dump-log', '--files', segment, '--print-data-log']);
+    const dl = dump.trimEnd().split('\n');
+    assert.equal(dl[0], `Dumping ${segment}`);
+    assert.equal(dl[1], 'Log starting offset: 0');
+    assert.match(dl[2]!, /^baseOffset: 0 lastOffset: 1 count: 2 baseSequence: 0 lastSequence: 1 producerId: \d+ producerEpoch: 0 partitionLeaderEpoch: \d+ isTransactional: false isControl: false deleteHorizonMs: OptionalLong.empty position: 0 CreateTime: \d+ size: \d+ magic: 2 compresscodec: none crc: \d+ isvalid: true$/);
+    assert.match(dl[3]!, /^\| offset: 0 CreateTime: \d+ keySize: 4 valueSize: 5 sequence: 0 headerKeys: \[\] key: key1 payload: hello$/);
+    assert.match(dl[4]!, /^\| offset: 1 .* key: key2 payload: world$/);
+    const missing = await tool(['dump-log', '--files', join(dir, 'nope.log')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /Cannot read .*nope.log: ENOENT/);
+  });
+});
