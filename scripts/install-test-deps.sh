@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the third-party Kafka clients the integration tests drive (kcat and confluent-kafka,
-# both on librdkafka, from Debian's packages) and the npm packages. Needs root for apt-get.
+# both on librdkafka; kafka-python with its snappy/lz4/zstd modules), from Debian's packages, and
+# the npm packages. Needs root for apt-get.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # `time` (GNU time, /usr/bin/time) is only for `npm run bench`: broker CPU seconds and peak RSS.
-if ! command -v kcat >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || [ ! -e /usr/include/librdkafka/rdkafka.h ] || [ ! -x /usr/bin/time ]; then
+if ! command -v kcat >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import kafka, snappy, lz4.frame, zstandard' >/dev/null 2>&1 || [ ! -e /usr/include/librdkafka/rdkafka.h ] || [ ! -x /usr/bin/time ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq kcat python3-confluent-kafka librdkafka-dev time >/dev/null
+  $SUDO apt-get install -y -qq kcat python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard librdkafka-dev time >/dev/null
 fi
 npm ci --no-audit --no-fund
