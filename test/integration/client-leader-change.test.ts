@@ -1,0 +1,351 @@
+// Our client across leader changes. The broker is single-node, so a proxy (LeaderSwitchProxy)
+// poses as brokers 1 and 2 in front of one in-process broker and moves the leadership of every
+// partition between them; the node that does not lead answers NOT_LEADER_OR_FOLLOWER. Records
+// are read back from the real broker directly, so the proxy cannot hide a loss or duplicate.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Broker } from '../../src/broker/broker.js';
+import { Admin, Consumer, Producer, type ConsumerRecord } from '../../src/client/index.js';
+import { Connection } from '../../src/client/connection.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { FetchRequest } from '../../src/protocol/messages/FetchRequest.js';
+import { FetchResponse } from '../../src/protocol/messages/FetchResponse.js';
+import { ListOffsetsRequest } from '../../src/protocol/messages/ListOffsetsRequest.js';
+import { ListOffsetsResponse } from '../../src/protocol/messages/ListOffsetsResponse.js';
+import { MetadataRequest } from '../../src/protocol/messages/MetadataRequest.js';
+import { MetadataResponse } from '../../src/protocol/messages/MetadataResponse.js';
+import { LeaderSwitchProxy, type NodeId } from '../helpers/leader-switch-proxy.js';
+
+const API_PRODUCE = 0;
+const API_FETCH = 1;
+const API_LIST_OFFSETS = 2;
+const API_METADATA = 3;
+const FAST_RETRIES = { retryBackoffMs: 20, retryBackoffMaxMs: 200, requestTimeoutMs: 5000 } as const;
+
+async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function until(ms: number, what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Switches the leader `times` times, `everyMs` apart; resolves after the last switch. */
+async function switchRepeatedly(proxy: LeaderSwitchProxy, times: number, everyMs: number): Promise<NodeId[]> {
+  const path: NodeId[] = [proxy.leader];
+  for (let i = 0; i < times; i++) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    proxy.switchLeader();
+    path.push(proxy.leader);
+  }
+  return path;
+}
+
+/** Like switchRepeatedly, but each switch cuts the old leader right after it wrote a Produce. */
+async function failOverRepeatedly(proxy: LeaderSwitchProxy, times: number, everyMs: number): Promise<NodeId[]> {
+  const path: NodeId[] = [proxy.leader];
+  for (let i = 0; i < times; i++) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    await within(10_000, `fail-over ${i + 1}`, proxy.switchAfterNext(API_PRODUCE));
+    path.push(proxy.leader);
+  }
+  return path;
+}
+
+/** Every record of a topic, read straight from the real broker (not through the proxy). */
+async function readAllDirect(bootstrap: string, topic: string, partitions: number, expected: number): Promise<ConsumerRecord[][]> {
+  const consumer = new Consumer({ bootstrapServers: bootstrap, autoOffsetReset: 'earliest', maxWaitMs: 100 });
+  consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+  const out: ConsumerRecord[][] = Array.from({ length: partitions }, () => []);
+  let n = 0;
+  try {
+    const deadline = Date.now() + 15_000;
+    while (n < expected && Date.now() < deadline) {
+      for (const b of await consumer.poll({ timeoutMs: 200 })) {
+        out[b.partition]!.push(...b.records);
+        n += b.records.length;
+      }
+    }
+  } finally {
+    await consumer.close();
+  }
+  return out;
+}
+
+describe('client across leader changes (two-node proxy over one broker)', () => {
+  let broker: Broker;
+  let proxy: LeaderSwitchProxy;
+  before(async () => {
+    broker = await Broker.start({ inMemory: true });
+    proxy = await LeaderSwitchProxy.start(broker.bootstrapServers);
+  });
+  after(async () => {
+    if (process.env['PROXY_STATS'] !== undefined) console.log('STATS', JSON.stringify({ md: proxy.requests(3), p1: proxy.requests(0, 1), p2: proxy.requests(0, 2), f1: proxy.requests(1, 1), f2: proxy.requests(1, 2), nl: proxy.answeredWith(6), lo: proxy.requests(2) }));
+    await proxy?.close();
+    await broker?.stop();
+  });
+
+  it('the proxy poses as two brokers: metadata names the leader and epoch, the other node refuses, stale epochs are fenced', async () => {
+    const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+    await admin.createTopics([{ topic: 'proxy-check', numPartitions: 1 }]);
+    await admin.close();
+    const follower: NodeId = proxy.leader === 1 ? 2 : 1;
+    const conns = new Map<NodeId, Connection>();
+    for (const node of [1, 2] as const) {
+      const [host, port] = proxy.addressOf(node).split(':');
+      conns.set(node, await Connection.connect({ host: host!, port: Number(port), nodeId: node }));
+    }
+    try {
+      const md = await conns.get(follower)!.request({ request: MetadataRequest, response: MetadataResponse }, () => {
+        const req = MetadataRequest.defaults();
+        req.topics = [{ topicId: MetadataRequest.newStruct('MetadataRequestTopic').topicId, name: 'proxy-check' }];
+        return req;
+      });
+      assert.deepEqual(md.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`), [`1@${proxy.addressOf(1)}`, `2@${proxy.addressOf(2)}`]);
+      const p = md.topics[0]!.partitions[0]!;
+      assert.equal(p.leaderId, proxy.leader);
+      assert.equal(p.leaderEpoch, proxy.leaderEpoch);
+
+      const listOffsets = (node: NodeId, currentLeaderEpoch: number) =>
+        conns.get(node)!.request({ request: ListOffsetsRequest, response: ListOffsetsResponse }, () => {
+          const req = ListOffsetsRequest.defaults();
+          req.topics = [{ name: 'proxy-check', partitions: [{ partitionIndex: 0, currentLeaderEpoch, timestamp: -1n, maxNumOffsets: 1 }] }];
+          return req;
+        });
+      assert.equal((await listOffsets(follower, -1)).topics[0]!.partitions[0]!.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.equal((await listOffsets(proxy.leader, -1)).topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+      // The current epoch passes (the proxy clears it before the real broker sees it).
+      assert.equal((await listOffsets(proxy.leader, proxy.leaderEpoch)).topics[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+      assert.equal((await listOffsets(proxy.leader, proxy.leaderEpoch - 1)).topics[0]!.partitions[0]!.errorCode, ErrorCode.FENCED_LEADER_EPOCH);
+      assert.equal((await listOffsets(proxy.leader, proxy.leaderEpoch + 1)).topics[0]!.partitions[0]!.errorCode, ErrorCode.UNKNOWN_LEADER_EPOCH);
+
+      const fetch = (node: NodeId) =>
+        conns.get(node)!.request({ request: FetchRequest, response: FetchResponse }, (v) => {
+          assert.ok(v >= 13, `fetch v${v}`);
+          const req = FetchRequest.defaults();
+          req.maxWaitMs = 0;
+          const t = FetchRequest.newStruct('FetchTopic');
+          t.topicId = md.topics[0]!.topicId;
+          const fp = FetchRequest.newStruct('FetchPartition');
+          fp.partition = 0;
+          fp.fetchOffset = 0n;
+          fp.partitionMaxBytes = 1 << 20;
+          t.partitions = [fp];
+          req.topics = [t];
+          return req;
+        });
+      const refused = (await fetch(follower)).responses[0]!.partitions[0]!;
+      assert.equal(refused.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+      assert.deepEqual(refused.currentLeader, { leaderId: proxy.leader, leaderEpoch: proxy.leaderEpoch });
+      assert.equal((await fetch(proxy.leader)).responses[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    } finally {
+      for (const c of conns.values()) c.close();
+    }
+  });
+
+  /** Steady sends while the leader moves; checks every send resolves and is stored once, in order. */
+  async function produceThroughSwitches(topic: string, dropConnections: boolean): Promise<void> {
+    const partitions = 3;
+    const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+    await admin.createTopics([{ topic, numPartitions: partitions }]);
+    await admin.close();
+
+    const producer = new Producer({ bootstrapServers: proxy.bootstrapServers, acks: 'all', idempotent: true, lingerMs: 2, ...FAST_RETRIES });
+    const metadataBefore = proxy.requests(API_METADATA);
+    const refusedBefore = proxy.answeredWith(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const produceOnBefore = [proxy.requests(API_PRODUCE, 1), proxy.requests(API_PRODUCE, 2)];
+    const sends: Promise<{ partition: number; offset: bigint; value: string }>[] = [];
+    let switching = true;
+    const lostBefore = proxy.lostAnswers;
+    const switches = (dropConnections ? failOverRepeatedly(proxy, 6, 150) : switchRepeatedly(proxy, 6, 250)).finally(() => (switching = false));
+    let i = 0;
+    try {
+      // Steady traffic before, during and after the switches.
+      while (switching || i < 2000) {
+        const value = String(i);
+        sends.push(producer.send({ topic, key: `k${i % 7}`, value }).then((m) => ({ partition: m.partition, offset: m.offset, value })));
+        i++;
+        if (i % 25 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+      const path = await switches;
+      assert.deepEqual(path.slice(0, 3).sort(), [1, 1, 2].sort());
+      const acked = await within(30_000, 'every send() resolves', Promise.all(sends));
+      assert.equal(acked.length, i);
+    } finally {
+      await producer.close({ force: true });
+    }
+    // The producer followed the switches: it was refused by the old leader, refreshed its
+    // metadata, and sent to both nodes.
+    assert.ok(proxy.answeredWith(ErrorCode.NOT_LEADER_OR_FOLLOWER) > refusedBefore, 'some produce was refused by a non-leader');
+    assert.ok(proxy.requests(API_METADATA) - metadataBefore >= 4, `metadata refreshed after switches (${proxy.requests(API_METADATA) - metadataBefore})`);
+    if (dropConnections) assert.ok(proxy.lostAnswers - lostBefore >= 6, `produce answers lost (${proxy.lostAnswers - lostBefore})`);
+    assert.ok(proxy.requests(API_PRODUCE, 1) > produceOnBefore[0]! && proxy.requests(API_PRODUCE, 2) > produceOnBefore[1]!, 'produced to both nodes');
+
+    const acked = await Promise.all(sends);
+    const stored = await readAllDirect(broker.bootstrapServers, topic, partitions, acked.length);
+    const total = stored.reduce((n, p) => n + p.length, 0);
+    assert.equal(total, acked.length, 'every acknowledged record stored exactly once');
+    for (let p = 0; p < partitions; p++) {
+      const records = stored[p]!;
+      // Offsets contiguous from 0, and each acknowledged offset holds the value sent.
+      assert.deepEqual(records.map((r) => r.offset), records.map((_, j) => BigInt(j)), `partition ${p} offsets contiguous`);
+      const values = records.map((r) => Number(r.value!.toString()));
+      assert.deepEqual(values, [...values].sort((a, b) => a - b), `partition ${p} in send order`);
+      const byOffset = new Map(records.map((r) => [r.offset, r.value!.toString()]));
+      for (const a of acked.filter((x) => x.partition === p)) assert.equal(byOffset.get(a.offset), a.value, `${topic}-${p}@${a.offset}`);
+    }
+  }
+
+  it('an idempotent producer sending through switches 1->2->1->... resolves every send, and every record is stored once, in order', async () => {
+    await produceThroughSwitches('leader-change-produce', false);
+  });
+
+  it('the same when each switch cuts the old leader right after it wrote a Produce (answer lost): retries are deduplicated', async () => {
+    await produceThroughSwitches('leader-change-produce-drop', true);
+  });
+
+  it('a consumer with assigned partitions reads across switches without skipping or repeating offsets', async () => {
+    const topic = 'leader-change-assign';
+    const partitions = 2;
+    const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+    await admin.createTopics([{ topic, numPartitions: partitions }]);
+    await admin.close();
+    // Written straight to the broker, so only the consumer goes through the switches.
+    const producer = new Producer({ bootstrapServers: broker.bootstrapServers, lingerMs: 1 });
+    const consumer = new Consumer({ bootstrapServers: proxy.bootstrapServers, autoOffsetReset: 'earliest', maxWaitMs: 100, ...FAST_RETRIES });
+    consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+    const seen: ConsumerRecord[] = [];
+    let consuming = true;
+    const reader = (async () => {
+      while (consuming) for (const b of await consumer.poll({ timeoutMs: 100 })) seen.push(...b.records);
+    })();
+    const fetchRefusedBefore = proxy.answeredWith(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const fetchOnBefore = [proxy.requests(API_FETCH, 1), proxy.requests(API_FETCH, 2)];
+    let total = 0;
+    try {
+      let switching = true;
+      const switches = switchRepeatedly(proxy, 5, 300).finally(() => (switching = false));
+      while (switching || total < 1500) {
+        await producer.sendBatch(Array.from({ length: 20 }, (_, j) => ({ topic, partition: (total + j) % partitions, value: String(total + j) })));
+        total += 20;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await switches;
+      await until(20_000, `consumer reads ${total} records`, () => seen.length >= total);
+      // A little longer: duplicates would arrive after the count is reached.
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      consuming = false;
+      await within(5000, 'reader stops', reader);
+      await consumer.close();
+      await producer.close();
+    }
+    assert.equal(seen.length, total, 'no duplicates');
+    for (let p = 0; p < partitions; p++) {
+      const offsets = seen.filter((r) => r.partition === p).map((r) => r.offset);
+      assert.deepEqual(offsets, offsets.map((_, j) => BigInt(j)), `partition ${p}: every offset once, in order`);
+    }
+    assert.ok(proxy.answeredWith(ErrorCode.NOT_LEADER_OR_FOLLOWER) > fetchRefusedBefore, 'some fetch was refused by a non-leader');
+    assert.ok(proxy.requests(API_FETCH, 1) > fetchOnBefore[0]! && proxy.requests(API_FETCH, 2) > fetchOnBefore[1]!, 'fetched from both nodes');
+  });
+
+  it('a group consumer reads across switches (coordinator on the other node) and commits what it read', async () => {
+    const topic = 'leader-change-group';
+    const groupId = 'leader-change-group';
+    const partitions = 2;
+    const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+    await admin.createTopics([{ topic, numPartitions: partitions }]);
+    proxy.coordinatorNode = proxy.leader === 1 ? 2 : 1;
+    const producer = new Producer({ bootstrapServers: broker.bootstrapServers, lingerMs: 1 });
+    const consumer = new Consumer({
+      bootstrapServers: proxy.bootstrapServers,
+      groupId,
+      autoOffsetReset: 'earliest',
+      autoCommit: false,
+      maxWaitMs: 100,
+      heartbeatIntervalMs: 200,
+      sessionTimeoutMs: 10_000,
+      ...FAST_RETRIES,
+    });
+    consumer.subscribe([topic]);
+    const seen: ConsumerRecord[] = [];
+    let consuming = true;
+    const reader = (async () => {
+      while (consuming) {
+        const batches = await consumer.poll({ timeoutMs: 100 });
+        for (const b of batches) seen.push(...b.records);
+        if (batches.length > 0) await consumer.commitSync();
+      }
+    })();
+    let total = 0;
+    try {
+      await within(15_000, 'assignment', consumer.waitForAssignment({ timeoutMs: 15_000 }));
+      let switching = true;
+      const switches = switchRepeatedly(proxy, 4, 300).finally(() => (switching = false));
+      while (switching || total < 800) {
+        await producer.sendBatch(Array.from({ length: 20 }, (_, j) => ({ topic, partition: (total + j) % partitions, value: String(total + j) })));
+        total += 20;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await switches;
+      await until(20_000, `group consumer reads ${total} records`, () => seen.length >= total);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      consuming = false;
+      await within(5000, 'reader stops', reader);
+      await producer.close();
+    }
+    try {
+      assert.equal(seen.length, total, 'no duplicates');
+      for (let p = 0; p < partitions; p++) {
+        const offsets = seen.filter((r) => r.partition === p).map((r) => r.offset);
+        assert.deepEqual(offsets, offsets.map((_, j) => BigInt(j)), `partition ${p}: every offset once, in order`);
+      }
+      const committed = await within(10_000, 'committed', consumer.committed(Array.from({ length: partitions }, (_, partition) => ({ topic, partition }))));
+      assert.deepEqual(committed.map((c) => c.offset), Array.from({ length: partitions }, () => BigInt(total / partitions)));
+    } finally {
+      await consumer.close();
+      await admin.close();
+      proxy.coordinatorNode = 1;
+    }
+  });
+
+  it('Admin.listOffsets follows the leader', async () => {
+    const topic = 'leader-change-offsets';
+    const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+    const producer = new Producer({ bootstrapServers: broker.bootstrapServers, lingerMs: 1 });
+    try {
+      await admin.createTopics([{ topic, numPartitions: 2 }]);
+      let written = 0;
+      for (let round = 0; round < 4; round++) {
+        await producer.sendBatch(Array.from({ length: 10 }, (_, j) => ({ topic, partition: 0, value: String(j) })));
+        written += 10;
+        // Switch after the admin has cached the old leader, so its next request goes there first.
+        proxy.switchLeader();
+        const onLeaderBefore = proxy.requests(API_LIST_OFFSETS, proxy.leader);
+        const [latest, earliest] = await within(10_000, 'listOffsets', admin.listOffsets([
+          { topic, partition: 0, spec: 'latest' },
+          { topic, partition: 1, spec: 'earliest' },
+        ]));
+        assert.equal(latest!.offset, BigInt(written));
+        assert.equal(earliest!.offset, 0n);
+        assert.ok(proxy.requests(API_LIST_OFFSETS, proxy.leader) > onLeaderBefore, `round ${round}: asked the new leader ${proxy.leader}`);
+      }
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
+  });
+});
