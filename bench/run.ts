@@ -12,6 +12,8 @@
 //   BENCH_STARTUP_MB=1024        data written before the start-up measurement (scaled-down 10 GB)
 //   BENCH_BROKER_NODE_ARGS=...   extra node flags for the broker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_KEEP=1                 keep the temporary data dirs
+//   BENCH_CLIENT_NODE=/path/node the node binary for the client comparison's clients (all three)
+//   BENCH_CLIENT_NODE_ARGS=...   extra node flags for those clients, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -635,6 +637,92 @@ async function startup(): Promise<Sample> {
   }
 }
 
+// ---------------------------------------------------------------- client comparison
+
+// Our tools against kafkajs and @platformatic/kafka (bench/client-perf.ts), one after another on
+// the same broker: each producer writes the same number of records to a topic of its own, then
+// each consumer (in a group) reads the records our producer wrote, from the beginning.
+// MB/s counts record values only, 10^6 bytes per MB, from records/s (Kafka's tools print MiB).
+const CLIENT_NODE = process.env['BENCH_CLIENT_NODE'] ?? process.execPath;
+const CLIENT_NODE_ARGS = (process.env['BENCH_CLIENT_NODE_ARGS'] ?? '').split(/\s+/).filter((s) => s.length > 0);
+const CLIENT_PRODUCE_PROPS = ['acks=1', 'linger.ms=5', 'batch.size=1000000', 'enable.idempotence=false'];
+// Largest send() that stays one Produce request under the broker's default message.max.bytes
+// (1 MiB per batch): ~880 KB of 100 B records, ~930 KB of 1 KiB records.
+const CLIENT_SEND_BATCH: Record<number, number> = { 100: 8000, 1024: 900 };
+const CLIENT_IN_FLIGHT = 5;
+const CLIENT_FETCH_PARTITION_BYTES = 1_048_576; // max.partition.fetch.bytes, Kafka's default, for all three
+const clientPerfScript = join(projectRoot, 'dist', 'bench', 'client-perf.js');
+
+interface ClientRate {
+  recordsPerS: number;
+  MBps: number;
+}
+
+function rate(records: number, recordBytes: number, seconds: number): ClientRate {
+  return { recordsPerS: Math.round(records / seconds), MBps: round((records * recordBytes) / 1e6 / seconds) };
+}
+
+async function ourProducerPerfTest(bootstrap: string, topic: string, records: number, size: number): Promise<ClientRate> {
+  const args = [tributaryBin, 'producer-perf-test', '--bootstrap-server', bootstrap, '--topic', topic, '--num-records', String(records), '--record-size', String(size), '--throughput', '-1', '--reporting-interval', '600000'];
+  for (const p of CLIENT_PRODUCE_PROPS) args.push('--producer-props', p);
+  const r = await exec(CLIENT_NODE, [...CLIENT_NODE_ARGS, ...args]);
+  // "N records sent, X records/sec (Y MB/sec), ..." (the last line)
+  const m = /^(\d+) records sent, ([\d.]+) records\/sec/m.exec(r.stdout.trim().split('\n').pop() ?? '');
+  if (r.code !== 0 || m === null || Number(m[1]) !== records) throw new Error(`producer-perf-test failed (code ${r.code}): ${r.stdout.slice(-500)} ${r.stderr.slice(-1500)}`);
+  const recordsPerS = Number(m[2]);
+  return { recordsPerS: Math.round(recordsPerS), MBps: round((recordsPerS * size) / 1e6) };
+}
+
+async function ourConsumerPerfTest(bootstrap: string, topic: string, records: number, size: number, group: string): Promise<ClientRate> {
+  const args = [tributaryBin, 'consumer-perf-test', '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(records), '--group', group, '--fetch-size', String(CLIENT_FETCH_PARTITION_BYTES), '--timeout', '30000', '--hide-header'];
+  const r = await exec(CLIENT_NODE, [...CLIENT_NODE_ARGS, ...args]);
+  // start.time, end.time, MB, MB.sec, nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+  const fields = (r.stdout.trim().split('\n').pop() ?? '').split(', ');
+  const count = Number(fields[4]);
+  const fetchMs = Number(fields[7]);
+  if (r.code !== 0 || count !== records || !(fetchMs > 0)) throw new Error(`consumer-perf-test failed (code ${r.code}): ${r.stdout.slice(-500)} ${r.stderr.slice(-1500)}`);
+  // fetch.time.ms: from the end of the group join to the last record, as client-perf.ts measures.
+  return rate(records, size, fetchMs / 1000);
+}
+
+async function otherClient(client: 'kafkajs' | 'platformatic', mode: 'produce' | 'consume', bootstrap: string, topic: string, records: number, size: number): Promise<ClientRate> {
+  const extra = mode === 'produce' ? [String(size), String(CLIENT_SEND_BATCH[size] ?? Math.floor(900_000 / (size + 12))), String(CLIENT_IN_FLIGHT)] : [String(CLIENT_FETCH_PARTITION_BYTES)];
+  const r = await exec(CLIENT_NODE, [...CLIENT_NODE_ARGS, clientPerfScript, client, mode, bootstrap, topic, String(records), ...extra]);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.code !== 0 || !line.startsWith('{')) throw new Error(`client-perf ${client} ${mode} failed (code ${r.code}): ${r.stderr.slice(-1500)}`);
+  const out = JSON.parse(line) as { records: number; seconds: number };
+  if (out.records !== records) throw new Error(`client-perf ${client} ${mode}: ${out.records} of ${records} records`);
+  return rate(records, size, out.seconds);
+}
+
+async function clientComparison(records: number, size: number): Promise<Sample> {
+  const sample: Sample = {};
+  let brokerCpu = 0;
+  const { usage } = await withBroker({}, async (b) => {
+    const c0 = b.cpuSeconds();
+    const produced: Record<string, ClientRate> = {};
+    const consumed: Record<string, ClientRate> = {};
+    for (const client of ['ours', 'kafkajs', 'platformatic'] as const) await createTopic(b.bootstrap, `cmp-${client}`, 1);
+    produced['ours'] = await ourProducerPerfTest(b.bootstrap, 'cmp-ours', records, size);
+    produced['kafkajs'] = await otherClient('kafkajs', 'produce', b.bootstrap, 'cmp-kafkajs', records, size);
+    produced['platformatic'] = await otherClient('platformatic', 'produce', b.bootstrap, 'cmp-platformatic', records, size);
+    // Every consumer reads the records our producer wrote.
+    consumed['ours'] = await ourConsumerPerfTest(b.bootstrap, 'cmp-ours', records, size, 'cmp-ours');
+    consumed['kafkajs'] = await otherClient('kafkajs', 'consume', b.bootstrap, 'cmp-ours', records, size);
+    consumed['platformatic'] = await otherClient('platformatic', 'consume', b.bootstrap, 'cmp-ours', records, size);
+    brokerCpu = b.cpuSeconds() - c0;
+    for (const [mode, rates] of [['produce', produced], ['consume', consumed]] as const) {
+      for (const client of ['ours', 'kafkajs', 'platformatic']) {
+        sample[`${mode}_${client}_recordsPerS`] = rates[client]!.recordsPerS;
+        sample[`${mode}_${client}_MBps`] = rates[client]!.MBps;
+      }
+      sample[`${mode}_ratioOursToKafkajs`] = round(rates['ours']!.recordsPerS / rates['kafkajs']!.recordsPerS, 2);
+      sample[`${mode}_ratioOursToPlatformatic`] = round(rates['ours']!.recordsPerS / rates['platformatic']!.recordsPerS, 2);
+    }
+  });
+  return { ...sample, brokerCpuS: round(brokerCpu, 2), brokerPeakRssMB: usage.peakRssMB };
+}
+
 // ---------------------------------------------------------------- main
 
 const workloads: Workload[] = [
@@ -645,6 +733,8 @@ const workloads: Workload[] = [
   { name: 'small-100B', needsRdkafkaBench: true, run: smallRecords },
   { name: 'idle-1000p', needsRdkafkaBench: false, run: idleMemory },
   { name: 'startup-1000p', needsRdkafkaBench: true, run: startup },
+  { name: 'clients-100B', needsRdkafkaBench: false, run: () => clientComparison(SMALL_RECORDS, SMALL_RECORD_BYTES) },
+  { name: 'clients-1KiB', needsRdkafkaBench: false, run: () => clientComparison(INGEST_RECORDS, RECORD_BYTES) },
 ];
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -654,6 +744,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'latency-5k': `${LATENCY_RATE} records/s of ${RECORD_BYTES} B for ${LATENCY_SECONDS} s, acks=1 linger.ms=0 (confluent-kafka, paced; librdkafka's produce-to-ack latency)`,
   'small-100B': `${SMALL_RECORDS} x ${SMALL_RECORD_BYTES} B records, 1 partition, ${PRODUCE_PROPS.join(' ')} (rdkafka-bench produce)`,
   'idle-1000p': `RSS of an idle broker 3 s after creating a topic of ${MANY_PARTITIONS} partitions`,
+  'clients-100B': `client comparison: ${SMALL_RECORDS} x ${SMALL_RECORD_BYTES} B records, 1 partition, produced by tributary producer-perf-test (${CLIENT_PRODUCE_PROPS.join(' ')}), kafkajs and @platformatic/kafka (send() of ${CLIENT_SEND_BATCH[SMALL_RECORD_BYTES]} records, ${CLIENT_IN_FLIGHT} in flight, acks=1, idempotence off), then read from the beginning by each client's group consumer (max.partition.fetch.bytes=${CLIENT_FETCH_PARTITION_BYTES})`,
+  'clients-1KiB': `client comparison: ${INGEST_RECORDS} x ${RECORD_BYTES} B records, as clients-100B (send() of ${CLIENT_SEND_BATCH[RECORD_BYTES]} records)`,
   'startup-1000p': `start-up after a clean shutdown: ${MANY_PARTITIONS} partitions holding ${STARTUP_MB} MB (BENCHMARKS.md's 10 GB scaled down)`,
 };
 
