@@ -1,7 +1,10 @@
 // The consumer: manual assignment or group subscription, with a fetch pipeline. One fetch loop
 // per leader broker keeps a Fetch in flight while the application processes what the previous
-// one returned; each partition has at most one fetched-but-unconsumed batch queued, which bounds
-// memory to about one fetch per partition. seek() bumps the partition's epoch so results of
+// ones returned; each partition has at most MAX_QUEUED_FETCHES fetched-but-unconsumed responses
+// queued, which bounds memory to about two fetches per partition. A response is only scanned
+// for its batch headers (to know where the next Fetch starts) before the next Fetch is sent;
+// records are decoded when the application takes them, so decoding overlaps the broker's work
+// on the next Fetch instead of delaying it. seek() bumps the partition's epoch so results of
 // fetches sent before it are dropped.
 //
 // Positions: `fetchOffset` is where the next Fetch starts (ahead of the application);
@@ -20,6 +23,7 @@ import { Cluster, isMetadataError, type ClientOptions } from './cluster.js';
 import { Coordinators } from './coordinator.js';
 import { AbortError, ClientClosedError, KafkaClientError } from './errors.js';
 import { GroupMembership } from './group.js';
+import { decodeBatchInto } from './record-decoder.js';
 import { sleep } from './retry.js';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
@@ -91,19 +95,30 @@ interface PartitionState {
   /** Bumped by seek/assignment changes: fetch results from an older epoch are dropped. */
   epoch: number;
   inFetch: boolean;
-  /** A fetched batch is queued and not yet consumed. */
-  queued: boolean;
+  /** Fetched responses queued and not yet consumed (at most MAX_QUEUED_FETCHES). */
+  queued: number;
   highWatermark: bigint;
   /** Reset requested explicitly by seek to earliest/latest. */
   resetTo: 'earliest' | 'latest' | null;
   committedPosition: bigint | null;
 }
 
+/** A fetched partition response, decoded when the application takes it. */
 interface QueuedBatch {
   state: PartitionState;
   epoch: number;
-  batch: ConsumerBatch;
+  /** The Fetch's start offset: records before it are skipped. */
+  fetchOffset: bigint;
+  /** The offset after the last batch of `records`. */
+  nextOffset: bigint;
+  records: Buffer;
+  abortedTransactions: FetchResponsePartitionData['abortedTransactions'];
+  highWatermark: bigint;
 }
+
+// Fetched-but-unconsumed responses per partition: two let the next Fetch go out while the
+// application decodes and processes the previous one.
+const MAX_QUEUED_FETCHES = 2;
 
 const READ_COMMITTED = 1;
 
@@ -114,6 +129,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
   private readonly partitions = new Map<string, PartitionState>();
   private readonly ready: QueuedBatch[] = [];
   private readyWaiters: (() => void)[] = [];
+  private notifyScheduled = false;
   private readonly fetchers = new Map<number, Promise<void>>();
   private fetcherWake: (() => void)[] = [];
   private resetting: Promise<void> | null = null;
@@ -172,7 +188,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
         paused: false,
         epoch: 0,
         inFetch: false,
-        queued: false,
+        queued: 0,
         highWatermark: -1n,
         resetTo: null,
         committedPosition: null,
@@ -263,7 +279,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     const s = this.partitions.get(this.key(tp.topic, tp.partition));
     if (s === undefined) throw new Error(`${tp.topic}-${tp.partition} is not assigned`);
     s.epoch++;
-    s.queued = false;
+    s.queued = 0;
     if (typeof offset === 'bigint') {
       s.fetchOffset = offset;
       s.position = offset;
@@ -446,7 +462,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
   private fetchable(node: number): PartitionState[] {
     const out: PartitionState[] = [];
     for (const s of this.partitions.values()) {
-      if (s.paused || s.inFetch || s.queued || s.fetchOffset === null) continue;
+      if (s.paused || s.inFetch || s.queued >= MAX_QUEUED_FETCHES || s.fetchOffset === null) continue;
       const leader = this.cluster.cachedTopic(s.topic)?.partitions[s.partition]?.leader ?? -1;
       if (leader === node) out.push(s);
     }
@@ -564,21 +580,47 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     }
   }
 
-  /** Decodes a partition's fetched records and queues them for the application. */
+  /** Queues a partition's fetched records for the application, after a scan of the batch
+   * headers for where the next Fetch starts; the records are decoded by take(). */
   private accept(s: PartitionState, fetchOffset: bigint, p: FetchResponsePartitionData): void {
     const records = p.records;
     if (records === null || records.length === 0) return;
-    const out: ConsumerRecord[] = [];
     let next = fetchOffset;
+    for (const { header } of iterateBatches(records)) {
+      const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
+      if (lastOffset >= fetchOffset) next = lastOffset + 1n;
+    }
+    if (next === fetchOffset) return; // only a partial batch: nothing to hand out yet
+    s.fetchOffset = next;
+    s.queued++;
+    this.ready.push({ state: s, epoch: s.epoch, fetchOffset, nextOffset: next, records, abortedTransactions: p.abortedTransactions, highWatermark: p.highWatermark });
+    this.scheduleNotifyReady();
+  }
+
+  /** Wakes pollers on the next turn of the event loop, so that the fetch loop sends its next
+   * Fetch before the application starts decoding this one. */
+  private scheduleNotifyReady(): void {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      this.notifyReady();
+    });
+  }
+
+  /** The records of a queued response the application may see (aborted and control records dropped). */
+  private decode(q: QueuedBatch): ConsumerRecord[] {
+    const { records, fetchOffset } = q;
+    const s = q.state;
+    const out: ConsumerRecord[] = [];
     // read_committed: producers whose transactions aborted, activated at their first offset.
-    const aborted = this.isolation === READ_COMMITTED ? [...(p.abortedTransactions ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : [];
+    const aborted = this.isolation === READ_COMMITTED ? [...(q.abortedTransactions ?? [])].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : [];
     const abortedActive = new Set<bigint>();
     let abortedIdx = 0;
     for (const { header, pos } of iterateBatches(records)) {
       const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
       if (lastOffset < fetchOffset) continue;
       while (abortedIdx < aborted.length && aborted[abortedIdx]!.firstOffset <= lastOffset) abortedActive.add(aborted[abortedIdx++]!.producerId);
-      next = lastOffset + 1n;
       const isControl = (header.attributes & ATTR_CONTROL) !== 0;
       const isTxn = (header.attributes & ATTR_TRANSACTIONAL) !== 0;
       if (isControl) {
@@ -590,39 +632,41 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
         continue;
       }
       if (isTxn && abortedActive.has(header.producerId)) continue;
-      const decoded = decodeRecordBatch(records, pos);
-      for (const r of decoded.records) {
-        if (r.offset < fetchOffset) continue;
-        out.push({ topic: s.topic, partition: s.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
-      }
+      decodeBatchInto(records, pos, s.topic, s.partition, fetchOffset, out);
     }
-    if (next === fetchOffset) return; // only a partial batch: nothing to hand out yet
-    s.fetchOffset = next;
-    if (out.length === 0) {
-      // Only control records or aborted data: advance the position without waking the app.
-      if (!s.queued) s.position = next;
-      return;
-    }
-    s.queued = true;
-    this.ready.push({ state: s, epoch: s.epoch, batch: { topic: s.topic, partition: s.partition, records: out, highWatermark: p.highWatermark, nextOffset: next } });
-    this.notifyReady();
+    return out;
   }
 
-  /** Takes the next queued batch that is still valid. */
+  /** Drops the partition's queued and in-flight fetch results; the next Fetch starts at `offset`. */
+  private rewind(s: PartitionState, offset: bigint): void {
+    s.epoch++;
+    s.queued = 0;
+    s.fetchOffset = offset;
+  }
+
+  /** Takes the next queued batch that is still valid, decoding it. */
   private take(): ConsumerBatch | null {
     while (this.ready.length > 0) {
       const q = this.ready.shift()!;
       const s = q.state;
       if (q.epoch !== s.epoch || this.partitions.get(this.key(s.topic, s.partition)) !== s) continue;
-      s.queued = false;
       if (s.paused) {
-        // Paused after fetching: refetch from here on resume.
-        s.fetchOffset = q.batch.records[0]!.offset;
+        // Paused after fetching: refetch from here on resume, dropping what was fetched after it.
+        this.rewind(s, q.fetchOffset);
         continue;
       }
-      s.position = q.batch.nextOffset;
+      let records: ConsumerRecord[];
+      try {
+        records = this.decode(q);
+      } catch (err) {
+        this.rewind(s, q.fetchOffset); // not skipped: fetched (and reported) again
+        throw err;
+      }
+      s.queued--;
+      s.position = q.nextOffset;
       this.kick();
-      return q.batch;
+      if (records.length === 0) continue; // only control records or aborted data
+      return { topic: s.topic, partition: s.partition, records, highWatermark: q.highWatermark, nextOffset: q.nextOffset };
     }
     return null;
   }
@@ -653,7 +697,13 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     while (b !== null) {
       out.push(b);
       if (out.length >= max) break;
-      b = this.take();
+      try {
+        b = this.take();
+      } catch (err) {
+        // A later batch failed to decode: return the ones taken; the error comes with the next poll.
+        this.pendingError ??= err instanceof Error ? err : new Error(String(err));
+        break;
+      }
     }
     if (out.length === 0 && this.pendingError !== null) {
       const e = this.pendingError;
