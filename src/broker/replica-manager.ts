@@ -14,6 +14,7 @@ import type { RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
 import { OffsetOutOfRangeError, StorageError } from '../storage/errors.js';
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
+import { ReadBufferPool } from '../storage/read-buffer-pool.js';
 
 export interface HostedPartition {
   readonly topic: string;
@@ -58,6 +59,8 @@ export class ReplicaManager {
   private readonly partitions = new Map<string, HostedPartition>();
   private readonly waiters = new Map<HostedPartition, Set<FetchWaiter>>();
   private pendingFetches = 0;
+  /** Buffers for consumer reads, given back by the fetch path once a response is sent. */
+  readonly readBuffers = new ReadBufferPool();
 
   constructor(
     private readonly logs: LogManager,
@@ -184,12 +187,16 @@ export class ReplicaManager {
     };
   }
 
-  /** Reads from one partition for a consumer. */
+  /**
+   * Reads from one partition for a consumer. The records may sit in a pooled buffer: the caller
+   * must call `result.release()` once nothing refers to them any more (after the response is
+   * written), or drop them without releasing.
+   */
   read(hosted: HostedPartition, fetchOffset: number, maxBytes: number, readCommitted: boolean, minOneMessage: boolean): PartitionRead {
     const store = hosted.store;
     const maxOffset = readCommitted ? store.lastStableOffset : store.highWatermark;
     try {
-      return { errorCode: ErrorCode.NONE, result: store.read(fetchOffset, maxBytes, maxOffset, minOneMessage) };
+      return { errorCode: ErrorCode.NONE, result: store.read(fetchOffset, maxBytes, maxOffset, minOneMessage, this.readBuffers) };
     } catch (err) {
       if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, result: null };
       if (err instanceof StorageError) {

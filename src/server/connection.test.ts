@@ -99,3 +99,78 @@ test('CloseConnection from a handler drops the connection without answering', as
   assert.equal(closed, true);
   assert.ok(frames.length <= 1);
 });
+
+/** Resolves once `cond()` holds, checking every 10 ms; rejects after `timeoutMs`. */
+async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('afterSent callbacks of a response run once each, in response order, after its bytes were written', async (t) => {
+  const ran: string[] = [];
+  const { server, port } = await serve((f) => {
+    const text = f.toString();
+    const big = Buffer.alloc(256 * 1024, text);
+    return { chunks: [Buffer.from(text), big], afterSent: [() => ran.push(`${text}-1`), () => ran.push(`${text}-2`)] };
+  });
+  t.after(() => server.close());
+  const sock = connect(port, '127.0.0.1');
+  const got = responses(sock, 3);
+  sock.write(Buffer.concat([frame('a'), frame('b'), frame('c')]));
+  const { frames } = await got;
+  await until(() => ran.length === 6, 'six callbacks');
+  sock.destroy();
+  assert.deepEqual(frames.map((s) => s.length), [1 + 256 * 1024, 1 + 256 * 1024, 1 + 256 * 1024]);
+  assert.deepEqual(ran, ['a-1', 'a-2', 'b-1', 'b-2', 'c-1', 'c-2']);
+});
+
+test('afterSent never runs for a response still queued when the connection closes (slow reader)', async (t) => {
+  let ran = 0;
+  // 48 MiB cannot all be in the kernel's loopback buffers while the client reads nothing.
+  const payload = Buffer.alloc(48 * 1024 * 1024, 1);
+  const { server, port } = await serve(() => ({ chunks: [payload], afterSent: [() => ran++] }));
+  t.after(() => server.close());
+  const sock = connect(port, '127.0.0.1');
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.pause();
+  let received = 0;
+  sock.on('data', (c: Buffer) => (received += c.length));
+  sock.write(frame('x'));
+  await until(() => server.connectionCount === 1, 'the connection');
+  // Give a wrong implementation (running callbacks on write() rather than on flush) time to run.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(ran, 0, 'ran while the response was still queued');
+  sock.destroy();
+  await until(() => server.connectionCount === 0, 'the server to see the close');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(ran, 0, 'ran although the response was never fully written');
+  assert.ok(received < payload.length);
+});
+
+test('a slow reader that resumes gets its whole response, then afterSent runs once', async (t) => {
+  let ran = 0;
+  const payload = Buffer.alloc(32 * 1024 * 1024, 7);
+  const { server, port } = await serve(() => ({ chunks: [payload], afterSent: [() => ran++] }));
+  t.after(() => server.close());
+  const sock = connect(port, '127.0.0.1');
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.pause();
+  const got = new Promise<number>((resolve) => {
+    let n = 0;
+    sock.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n === 4 + payload.length) resolve(n);
+    });
+  });
+  sock.write(frame('x'));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(ran, 0);
+  sock.resume();
+  assert.equal(await got, 4 + payload.length);
+  await until(() => ran > 0, 'the callback');
+  sock.destroy();
+  assert.equal(ran, 1);
+});

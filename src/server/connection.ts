@@ -13,6 +13,20 @@ import type { Logger } from '../logger.js';
  * null when no response is sent (Produce with acks=0). */
 export type ResponseChunks = Buffer[] | null;
 
+/** A response whose chunks hold buffers lent to it (pooled Fetch reads). */
+export interface OutgoingResponse {
+  readonly chunks: Buffer[];
+  /**
+   * Run once, after every byte of this response has been handed to the kernel (from the write
+   * callback of its last chunk), so they may recycle the chunks' buffers. Never run when the
+   * connection closes or the write fails first: the socket may still refer to the chunks, which
+   * are then left to the garbage collector.
+   */
+  readonly afterSent: readonly (() => void)[];
+}
+
+export type FrameResult = ResponseChunks | OutgoingResponse;
+
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
@@ -22,7 +36,7 @@ export interface ConnectionInfo {
 
 /** Called once per complete frame (size prefix removed). Must not throw for bad client input:
  * it should answer with an error response or throw `CloseConnection` to drop the connection. */
-export type FrameHandler = (frame: Buffer, conn: ConnectionInfo) => ResponseChunks | Promise<ResponseChunks>;
+export type FrameHandler = (frame: Buffer, conn: ConnectionInfo) => FrameResult | Promise<FrameResult>;
 
 /** Thrown by a frame handler when the frame cannot be answered and the connection must close
  * (malformed header, unknown API key or version, truncated body). */
@@ -41,7 +55,7 @@ export interface ConnectionLimits {
 
 interface PendingResponse {
   done: boolean;
-  chunks: ResponseChunks;
+  result: FrameResult;
 }
 
 export class Connection implements ConnectionInfo {
@@ -143,9 +157,9 @@ export class Connection implements ConnectionInfo {
   }
 
   private dispatch(frame: Buffer): void {
-    const slot: PendingResponse = { done: false, chunks: null };
+    const slot: PendingResponse = { done: false, result: null };
     this.pending.push(slot);
-    let result: ResponseChunks | Promise<ResponseChunks>;
+    let result: FrameResult | Promise<FrameResult>;
     try {
       result = this.handler(frame, this);
     } catch (err) {
@@ -154,7 +168,7 @@ export class Connection implements ConnectionInfo {
     }
     if (result instanceof Promise) {
       result.then(
-        (chunks) => this.complete(slot, chunks),
+        (res) => this.complete(slot, res),
         (err: unknown) => this.failRequest(err),
       );
     } else {
@@ -172,10 +186,10 @@ export class Connection implements ConnectionInfo {
     }
   }
 
-  private complete(slot: PendingResponse, chunks: ResponseChunks): void {
-    if (this.closed) return;
+  private complete(slot: PendingResponse, result: FrameResult): void {
+    if (this.closed) return; // an OutgoingResponse's afterSent never runs: its buffers go to GC
     slot.done = true;
-    slot.chunks = chunks;
+    slot.result = result;
     this.flushInOrder();
   }
 
@@ -183,17 +197,38 @@ export class Connection implements ConnectionInfo {
     if (this.pending.length === 0 || !this.pending[0]!.done) return;
     this.socket.cork();
     while (this.pending.length > 0 && this.pending[0]!.done) {
-      const { chunks } = this.pending.shift()!;
-      if (chunks === null) continue;
+      const { result } = this.pending.shift()!;
+      if (result === null) continue;
+      const chunks = Array.isArray(result) ? result : result.chunks;
+      const afterSent = Array.isArray(result) ? null : result.afterSent;
       let size = 0;
       for (const c of chunks) size += c.length;
       const prefix = Buffer.allocUnsafe(4);
       prefix.writeInt32BE(size, 0);
-      this.socket.write(prefix);
-      for (const c of chunks) this.socket.write(c);
+      // Write callbacks run in order, each after its data (and everything before it) was handed
+      // to the kernel, corked or not; an error means it may not have been, so nothing runs then.
+      // Node also calls them WITHOUT an error when the socket was destroyed with the write still
+      // pending (stream_base_commons onWriteComplete), hence the destroyed check.
+      const onLastWritten = afterSent !== null && afterSent.length > 0
+        ? (err: Error | null | undefined) => {
+            if ((err === null || err === undefined) && !this.closed && !this.socket.destroyed) this.runAfterSent(afterSent);
+          }
+        : undefined;
+      this.socket.write(prefix, chunks.length === 0 ? onLastWritten : undefined);
+      for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? onLastWritten : undefined);
     }
     this.socket.uncork();
     this.maybeResume();
+  }
+
+  private runAfterSent(callbacks: readonly (() => void)[]): void {
+    for (const fn of callbacks) {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error({ conn: this.id, err }, 'after-response callback failed');
+      }
+    }
   }
 
   private maybePause(): void {

@@ -11,7 +11,7 @@ import type { MessageCodec } from '../protocol/codec/message.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiVersionsResponse } from '../protocol/messages/ApiVersionsResponse.js';
 import type { Logger } from '../logger.js';
-import { CloseConnection, type ConnectionInfo, type FrameHandler, type ResponseChunks } from './connection.js';
+import { CloseConnection, type ConnectionInfo, type FrameHandler, type FrameResult, type ResponseChunks } from './connection.js';
 
 const API_VERSIONS_KEY = 18;
 
@@ -21,6 +21,12 @@ export interface RequestContext {
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;
+  /**
+   * Registers `fn` to run once the response has been handed to the kernel (e.g. to give pooled
+   * read buffers in the response back). It does not run if the connection closes or the write
+   * fails first, nor if the handler fails; with NO_RESPONSE it runs as soon as the handler returns.
+   */
+  afterResponseSent(fn: () => void): void;
 }
 
 /** The value a handler returns: the response, or NO_RESPONSE (Produce with acks=0). */
@@ -73,7 +79,7 @@ export class RequestRouter {
 
   readonly frameHandler: FrameHandler = (frame, conn) => this.route(frame, conn);
 
-  private route(frame: Buffer, conn: ConnectionInfo): ResponseChunks | Promise<ResponseChunks> {
+  private route(frame: Buffer, conn: ConnectionInfo): FrameResult | Promise<FrameResult> {
     // Key and version come first, before the rest of the header, whose layout depends on them:
     // an unknown key or version is refused as such rather than as a header that fails to decode.
     if (frame.length < 4) throw new CloseConnection(`malformed request header: ${frame.length} bytes`);
@@ -104,18 +110,29 @@ export class RequestRouter {
       if (err instanceof ProtocolDecodeError) throw new CloseConnection(`malformed ${handler.request.name} v${apiVersion}: ${err.message}`);
       throw err;
     }
-    const ctx: RequestContext = { connection: conn, apiKey, apiVersion, correlationId, clientId: header.clientId };
+    const afterSent: (() => void)[] = [];
+    const ctx: RequestContext = {
+      connection: conn,
+      apiKey,
+      apiVersion,
+      correlationId,
+      clientId: header.clientId,
+      afterResponseSent: (fn) => void afterSent.push(fn),
+    };
     const result = handler.handle(ctx, request);
-    if (result instanceof Promise) return result.then((res) => this.encode(handler, ctx, res));
-    return this.encode(handler, ctx, result);
+    if (result instanceof Promise) return result.then((res) => this.encode(handler, ctx, res, afterSent));
+    return this.encode(handler, ctx, result, afterSent);
   }
 
-  private encode(handler: AnyApiHandler, ctx: RequestContext, res: HandlerResult<object>): ResponseChunks {
-    if (res === NO_RESPONSE) return null;
+  private encode(handler: AnyApiHandler, ctx: RequestContext, res: HandlerResult<object>, afterSent: (() => void)[]): FrameResult {
+    if (res === NO_RESPONSE) {
+      for (const fn of afterSent) fn(); // nothing is sent, so nothing refers to what they guard
+      return null;
+    }
     const w = new Writer();
     encodeResponseHeader(w, responseHeaderVersion(ctx.apiKey, ctx.apiVersion), ctx.correlationId);
     handler.response.encode(w, ctx.apiVersion, res);
-    return w.chunks();
+    return afterSent.length === 0 ? w.chunks() : { chunks: w.chunks(), afterSent };
   }
 
   /** ApiVersions v0 answer to a version we do not serve: the error plus what we do serve. */

@@ -3,6 +3,8 @@ export * from './errors.js';
 export * from './clock.js';
 export * from './config.js';
 export type { PartitionStore, AppendOptions, AppendResult, ReadResult, TimestampAndOffset } from './partition-store.js';
+export { noRelease } from './partition-store.js';
+export { ReadBufferPool, DEFAULT_READ_BUFFER_POOL_OPTIONS, type ReadBufferPoolOptions, type ReadBufferPoolStats } from './read-buffer-pool.js';
 export { PartitionLog, type PartitionLogOptions, type LogLoadStats } from './partition-log.js';
 export { MemoryPartitionLog } from './memory-partition-log.js';
 export { LogManager, type LogManagerOptions } from './log-manager.js';

@@ -17,6 +17,7 @@ import {
 import { KafkaStorageError } from './errors.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFilePath } from './files.js';
 import { OffsetIndex } from './offset-index.js';
+import type { ReadBufferPool } from './read-buffer-pool.js';
 import { TimeIndex } from './time-index.js';
 
 export interface SegmentConfig {
@@ -51,6 +52,9 @@ export interface SegmentReadResult {
   records: Buffer;
   /** Base offset of the first batch returned (it may be below the requested offset). */
   firstBatchOffset: number;
+  /** The pool buffer `records` lies in, which the caller must give back to the pool it passed
+   *  once done with `records`; null when `records` is a plain allocation. */
+  pooledBuffer: Buffer | null;
 }
 
 const SCAN_CHUNK_BYTES = 64 * 1024;
@@ -301,14 +305,18 @@ export class LogSegment {
   /** Reads `length` bytes at `position` (one pread). The returned buffer belongs to the caller. */
   readAt(position: number, length: number): Buffer {
     const len = Math.max(0, Math.min(length, this.sizeBytes - position));
-    const buf = Buffer.allocUnsafe(len);
+    return this.readInto(Buffer.allocUnsafe(len), position, len);
+  }
+
+  /** Reads up to `len` bytes at `position` into the start of `buf`; returns the part read. */
+  private readInto(buf: Buffer, position: number, len: number): Buffer {
     let done = 0;
     while (done < len) {
       const n = fs.readSync(this.descriptor(), buf, done, len - done, position + done);
       if (n === 0) break;
       done += n;
     }
-    return done === len ? buf : buf.subarray(0, done);
+    return done === len && buf.length === len ? buf : buf.subarray(0, done);
   }
 
   /**
@@ -346,16 +354,31 @@ export class LogSegment {
   /**
    * Whole batches starting with the one that holds `startOffset`, at most `maxBytes` (or the first
    * batch whole when `minOneMessage`), none with base offset >= `maxOffset`. Null when this segment
-   * has nothing at or after `startOffset`. One pread for the data.
+   * has nothing at or after `startOffset`. One pread for the data, into a buffer from `pool` when
+   * given (see SegmentReadResult.pooledBuffer), else into a fresh one.
    */
-  read(startOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): SegmentReadResult | null {
+  read(startOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, pool?: ReadBufferPool): SegmentReadResult | null {
     const first = this.translateOffset(startOffset);
     if (first === null) return null;
-    const empty = { records: Buffer.alloc(0), firstBatchOffset: first.baseOffset };
+    const empty = { records: Buffer.alloc(0), firstBatchOffset: first.baseOffset, pooledBuffer: null };
     if (first.baseOffset >= maxOffset) return empty;
     const limit = minOneMessage ? Math.max(maxBytes, first.sizeInBytes) : maxBytes;
     if (limit < first.sizeInBytes) return empty;
-    const data = this.readAt(first.position, Math.min(limit, this.sizeBytes - first.position));
+    const len = Math.max(0, Math.min(limit, this.sizeBytes - first.position));
+    let pooledBuffer: Buffer | null = null;
+    let data: Buffer;
+    if (pool === undefined) {
+      data = this.readAt(first.position, len);
+    } else {
+      const buf = pool.acquire(len);
+      if (pool.isPooled(buf)) pooledBuffer = buf;
+      try {
+        data = this.readInto(buf, first.position, len);
+      } catch (err) {
+        if (pooledBuffer !== null) pool.release(pooledBuffer);
+        throw err;
+      }
+    }
     let end = 0;
     while (end + LOG_OVERHEAD <= data.length) {
       const base = Number(data.readBigInt64BE(end + BASE_OFFSET_OFFSET));
@@ -364,7 +387,11 @@ export class LogSegment {
       if (end + size > data.length) break;
       end += size;
     }
-    return { records: end === data.length ? data : data.subarray(0, end), firstBatchOffset: first.baseOffset };
+    if (end === 0 && pooledBuffer !== null) {
+      pool!.release(pooledBuffer); // nothing to hand out
+      return empty;
+    }
+    return { records: end === data.length ? data : data.subarray(0, end), firstBatchOffset: first.baseOffset, pooledBuffer };
   }
 
   /**

@@ -6,7 +6,8 @@ import { findRecordInBatch, parseAppendBatches, patchLogAppendTime, patchOffsetA
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
-import type { AppendOptions, AppendResult, PartitionStore, ReadResult, TimestampAndOffset } from './partition-store.js';
+import type { ReadBufferPool } from './read-buffer-pool.js';
+import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
 import { ProducerStateManager } from './producer-state.js';
 
 interface StoredBatch {
@@ -111,7 +112,8 @@ export class MemoryPartitionLog implements PartitionStore {
     return { firstOffset, lastOffset: next - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 
-  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): ReadResult {
+  /** The pool is not used: records are always a fresh copy of the stored batches. */
+  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, _pool?: ReadBufferPool): ReadResult {
     this.ensureOpen();
     if (fetchOffset < this.startOffset || fetchOffset > this.endOffset) {
       throw new OffsetOutOfRangeError(`${this.where}: offset ${fetchOffset} outside [${this.startOffset}, ${this.endOffset}]`);
@@ -123,6 +125,7 @@ export class MemoryPartitionLog implements PartitionStore {
       logEndOffset: this.endOffset,
       highWatermark: this.hw,
       lastStableOffset: this.hw,
+      release: noRelease, // records are always a fresh copy here
     };
     const first = this.batchIndexFor(fetchOffset);
     if (first < 0) return result;

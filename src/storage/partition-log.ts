@@ -30,7 +30,8 @@ import {
   partitionDirName,
 } from './files.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
-import type { AppendOptions, AppendResult, PartitionStore, ReadResult, TimestampAndOffset } from './partition-store.js';
+import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
+import type { ReadBufferPool } from './read-buffer-pool.js';
 import { ProducerStateManager } from './producer-state.js';
 import { recoverSegment, type RecoveryHooks } from './recovery.js';
 
@@ -228,7 +229,7 @@ export class PartitionLog implements PartitionStore {
 
   // ---- read
 
-  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): ReadResult {
+  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, pool?: ReadBufferPool): ReadResult {
     this.ensureOpen();
     const leo = this.logEndOffset;
     if (fetchOffset < this.startOffset || fetchOffset > leo) {
@@ -241,14 +242,25 @@ export class PartitionLog implements PartitionStore {
       logEndOffset: leo,
       highWatermark: this.hw,
       lastStableOffset: this.lastStableOffset,
+      release: noRelease,
     };
     if (fetchOffset >= leo || fetchOffset >= maxOffset) return result;
     for (let i = this.floorSegmentIndex(fetchOffset); i < this.segments.length; i++) {
-      const r = this.segments[i]!.read(fetchOffset, maxBytes, maxOffset, minOneMessage);
+      const r = this.segments[i]!.read(fetchOffset, maxBytes, maxOffset, minOneMessage, pool);
       if (r === null) continue;
       if (r.records.length > 0) {
         result.records = r.records;
         result.firstBatchOffset = r.firstBatchOffset;
+        const pooled = r.pooledBuffer;
+        if (pool !== undefined && pooled !== null) {
+          let released = false;
+          // One-shot: a second call would hand the buffer to two owners.
+          result.release = () => {
+            if (released) return;
+            released = true;
+            pool.release(pooled);
+          };
+        }
       }
       break;
     }

@@ -1,6 +1,7 @@
 // The interface the broker uses for one partition's log, implemented on disk (PartitionLog) and
 // in memory (MemoryPartitionLog, for tests and an in-memory broker).
 import type { LogConfig } from './config.js';
+import type { ReadBufferPool } from './read-buffer-pool.js';
 
 export interface AppendOptions {
   /** Written into every batch's partitionLeaderEpoch. */
@@ -23,7 +24,10 @@ export interface AppendResult {
 }
 
 export interface ReadResult {
-  /** Whole batches as stored; the caller owns the buffer. Empty when there is nothing to return. */
+  /**
+   * Whole batches as stored; the caller owns the buffer until it calls release(). Empty when
+   * there is nothing to return.
+   */
   records: Buffer;
   /** Base offset of the first batch in `records`, -1 when empty. */
   firstBatchOffset: number;
@@ -31,7 +35,17 @@ export interface ReadResult {
   logEndOffset: number;
   highWatermark: number;
   lastStableOffset: number;
+  /**
+   * Gives `records` back to the pool passed to read() (a no-op for reads without a pool or not
+   * served from it). After it, neither `records` nor any slice of it may be used or still be
+   * referenced by anything, e.g. a socket write in progress. Call at most once; never calling it
+   * is safe (the buffer is garbage-collected).
+   */
+  release(): void;
 }
+
+/** release() of a ReadResult that holds no pooled buffer. */
+export function noRelease(): void {}
 
 export interface TimestampAndOffset {
   timestamp: number;
@@ -53,7 +67,13 @@ export interface PartitionStore {
   readonly sizeInBytes: number;
 
   append(records: Buffer, opts: AppendOptions): AppendResult;
-  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean): ReadResult;
+  /**
+   * Whole batches from the one holding `fetchOffset`, at most `maxBytes` (or the first batch whole
+   * when `minOneMessage`), none with base offset >= `maxOffset`. With `pool`, the bytes may be read
+   * into a pool buffer that the caller gives back with ReadResult.release(); reads for the store's
+   * own purposes (replays, lookups) pass no pool.
+   */
+  read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, pool?: ReadBufferPool): ReadResult;
   /** First record with timestamp >= ts (and offset >= logStartOffset), or null. */
   offsetForTimestamp(timestampMs: number): TimestampAndOffset | null;
   /** The record with the largest timestamp (the first one if tied), or null for an empty log. */

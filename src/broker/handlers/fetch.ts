@@ -4,6 +4,11 @@
 // when fewer than MinBytes are available the request parks until appends bring enough or
 // MaxWaitMs passes; no polling loop. Fetch sessions (KIP-227) are declined with session id 0,
 // the documented opt-out, so every request is a full fetch.
+//
+// Buffers: the records of each partition may sit in a pooled read buffer (ReplicaManager.read).
+// Those put in the response are released after the response was handed to the kernel
+// (ctx.afterResponseSent); those of a read that is not sent (the first read of a long poll
+// that then waits) are released at once.
 import { ErrorCode } from '../../protocol/errors.js';
 import { FetchRequest, type FetchRequestData } from '../../protocol/messages/FetchRequest.js';
 import { FetchResponse, type FetchResponseData, type FetchResponsePartitionData } from '../../protocol/messages/FetchResponse.js';
@@ -58,16 +63,33 @@ export function fetchHandler(broker: BrokerContext) {
 
       let res = readAll(broker, ctx, req, resolved);
       if (res.bytes < req.minBytes && req.maxWaitMs > 0 && !res.hasError) {
+        // This response is dropped: nothing refers to its buffers once they are released.
+        releaseAll(res.releases);
         const watched = resolved.map((r) => r.hosted).filter((h): h is HostedPartition => h !== undefined);
         await broker.replicas.waitForData(watched, req.minBytes - res.bytes, req.maxWaitMs);
         res = readAll(broker, ctx, req, resolved);
       }
+      // No await between the read and this registration; the router runs these after the write.
+      const releases = res.releases;
+      if (releases.length > 0) ctx.afterResponseSent(() => releaseAll(releases));
       return res.response;
     },
   });
 }
 
-function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestData, resolved: ResolvedPartition[]): { response: FetchResponseData; bytes: number; hasError: boolean } {
+function releaseAll(releases: readonly (() => void)[]): void {
+  for (const release of releases) release();
+}
+
+interface FetchRead {
+  response: FetchResponseData;
+  bytes: number;
+  hasError: boolean;
+  /** Give back the pooled buffers the response's records lie in. */
+  releases: (() => void)[];
+}
+
+function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestData, resolved: ResolvedPartition[]): FetchRead {
   const res = FetchResponse.defaults();
   res.responses = req.topics.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: [] }));
   const readCommitted = req.isolationLevel === READ_COMMITTED;
@@ -75,6 +97,7 @@ function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestDa
   let remaining = ctx.apiVersion >= 3 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
   let bytes = 0;
   let hasError = false;
+  const releases: (() => void)[] = [];
   for (const r of resolved) {
     const out: FetchResponsePartitionData = FetchResponse.newStruct('PartitionData');
     out.partitionIndex = r.partition;
@@ -91,6 +114,7 @@ function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestDa
       out.highWatermark = BigInt(store.highWatermark);
       out.lastStableOffset = BigInt(store.lastStableOffset);
       out.logStartOffset = BigInt(store.logStartOffset);
+      if (read.result !== null) releases.push(read.result.release);
       if (read.result !== null && read.result.records.length > 0) {
         out.records = read.result.records;
         bytes += read.result.records.length;
@@ -100,5 +124,5 @@ function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestDa
     if (out.errorCode !== ErrorCode.NONE) hasError = true;
     res.responses[r.topicIndex]!.partitions.push(out);
   }
-  return { response: res, bytes, hasError };
+  return { response: res, bytes, hasError, releases };
 }
