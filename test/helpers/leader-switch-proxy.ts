@@ -203,11 +203,24 @@ export class LeaderSwitchProxy {
    * Fails the leader over at the worst moment: the next request of `apiKey` on the leader is
    * passed to the broker and answered there, then the leader switches and every connection to
    * the old leader is cut, so that answer (and any other in flight) never reaches the client.
-   * Resolves once that happened.
+   * Resolves once that happened; rejects (and disarms) if no such request came within `timeoutMs`.
    */
-  switchAfterNext(apiKey: number): Promise<void> {
-    if (this.armed !== null) throw new Error('a switch is already armed');
-    return new Promise((resolve) => (this.armed = { apiKey, fired: resolve }));
+  switchAfterNext(apiKey: number, timeoutMs: number): Promise<void> {
+    if (this.armed !== null) return Promise.reject(new Error('a switch is already armed'));
+    return new Promise((resolve, reject) => {
+      const armed = {
+        apiKey,
+        fired: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        if (this.armed === armed) this.armed = null;
+        reject(new Error(`no request of api key ${apiKey} reached leader ${this.leaderNode} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.armed = armed;
+    });
   }
 
   /** Forwarded requests whose answers never reached the client (cut connections). */
