@@ -258,6 +258,16 @@ export class ReplicaManager {
   }
 }
 
+/**
+ * The error for a request made against leader epoch `currentLeaderEpoch` (-1: no check):
+ * an older epoch is fenced, a newer one is not known here yet (KIP-320).
+ */
+export function leaderEpochError(hosted: HostedPartition, currentLeaderEpoch: number): number {
+  if (currentLeaderEpoch >= 0 && currentLeaderEpoch < hosted.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+  if (currentLeaderEpoch > hosted.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+  return ErrorCode.NONE;
+}
+
 function produceError(errorCode: number, errorMessage: string): ProduceOutcome {
   return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [] };
 }

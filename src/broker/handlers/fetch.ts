@@ -14,7 +14,7 @@ import { FetchRequest, type FetchRequestData } from '../../protocol/messages/Fet
 import { FetchResponse, type FetchResponseData, type FetchResponsePartitionData } from '../../protocol/messages/FetchResponse.js';
 import { defineHandler, type RequestContext } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
-import type { HostedPartition } from '../replica-manager.js';
+import { leaderEpochError, type HostedPartition } from '../replica-manager.js';
 
 const READ_COMMITTED = 1;
 const NO_RECORDS = Buffer.alloc(0);
@@ -54,8 +54,7 @@ export function fetchHandler(broker: BrokerContext) {
           } else {
             hosted = broker.replicas.get(topic.name, p.partition);
             if (hosted === undefined) errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-            else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < hosted.leaderEpoch) errorCode = ErrorCode.FENCED_LEADER_EPOCH;
-            else if (p.currentLeaderEpoch > hosted.leaderEpoch) errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
+            else errorCode = leaderEpochError(hosted, p.currentLeaderEpoch);
           }
           resolved.push({ topicIndex, partition: p.partition, hosted, fetchOffset: Number(p.fetchOffset), maxBytes: p.partitionMaxBytes, errorCode });
         }

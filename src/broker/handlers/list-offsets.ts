@@ -7,6 +7,7 @@ import { ListOffsetsRequest } from '../../protocol/messages/ListOffsetsRequest.j
 import { ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/ListOffsetsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { leaderEpochError } from '../replica-manager.js';
 
 const LATEST = -1n;
 const EARLIEST = -2n;
@@ -34,14 +35,8 @@ export function listOffsetsHandler(broker: BrokerContext) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
             continue;
           }
-          if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch < hosted.leaderEpoch) {
-            out.errorCode = ErrorCode.FENCED_LEADER_EPOCH;
-            continue;
-          }
-          if (p.currentLeaderEpoch > hosted.leaderEpoch) {
-            out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
-            continue;
-          }
+          out.errorCode = leaderEpochError(hosted, p.currentLeaderEpoch);
+          if (out.errorCode !== ErrorCode.NONE) continue;
           const store = hosted.store;
           if (ctx.apiVersion >= 4) out.leaderEpoch = hosted.leaderEpoch;
           switch (p.timestamp) {

@@ -11,6 +11,7 @@ import { OffsetForLeaderEpochRequest } from '../../protocol/messages/OffsetForLe
 import { OffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseEpochEndOffset } from '../../protocol/messages/OffsetForLeaderEpochResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { leaderEpochError } from '../replica-manager.js';
 
 const UNDEFINED_EPOCH = -1;
 
@@ -33,14 +34,8 @@ export function offsetForLeaderEpochHandler(broker: BrokerContext) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
             continue;
           }
-          if (p.currentLeaderEpoch !== -1 && p.currentLeaderEpoch < hosted.leaderEpoch) {
-            out.errorCode = ErrorCode.FENCED_LEADER_EPOCH;
-            continue;
-          }
-          if (p.currentLeaderEpoch > hosted.leaderEpoch) {
-            out.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
-            continue;
-          }
+          out.errorCode = leaderEpochError(hosted, p.currentLeaderEpoch);
+          if (out.errorCode !== ErrorCode.NONE) continue;
           // v0 has no leaderEpoch in the answer; it stays at its default there.
           const setEpoch = (epoch: number) => {
             if (ctx.apiVersion >= 1) out.leaderEpoch = epoch;
