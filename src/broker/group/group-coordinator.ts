@@ -1150,15 +1150,7 @@ export class GroupCoordinator {
         const expires = o.expireTimestampMs !== null ? now >= o.expireTimestampMs : unused && now - o.commitTimestampMs >= this.config.offsetsRetentionMs;
         if (expires) expired.push(key);
       }
-      if (expired.length > 0) {
-        const records = expired.map((key) => {
-          const sep = key.lastIndexOf('\u0000');
-          return offsetCommitRecord(group.groupId, key.slice(0, sep), Number(key.slice(sep + 1)), null, now);
-        });
-        if (this.append(group.groupId, records) !== ErrorCode.NONE) continue;
-        for (const k of expired) group.offsets.delete(k);
-        this.deps.log.info({ groupId: group.groupId, partitions: expired.length }, 'expired committed offsets');
-      }
+      this.expireOffsetKeys(group.groupId, group.offsets, expired, now);
       if (group.size === 0 && group.offsets.size === 0) {
         if (this.tombstoneConsumerGroup(group) === ErrorCode.NONE) this.deps.log.info({ groupId: group.groupId }, 'removed empty consumer group without offsets');
       }
@@ -1167,6 +1159,19 @@ export class GroupCoordinator {
 
   // -------------------------------------------------------------------------------------------
   // Offset retention (offsets.retention.minutes)
+
+  /** Writes tombstones for the `keys` ("topic\0partition") of `offsets`, then forgets them; on a
+   * failed append nothing is forgotten and the next check tries again. */
+  private expireOffsetKeys(groupId: string, offsets: Map<string, unknown>, keys: string[], now: number): void {
+    if (keys.length === 0) return;
+    const records = keys.map((key) => {
+      const sep = key.lastIndexOf('\u0000');
+      return offsetCommitRecord(groupId, key.slice(0, sep), Number(key.slice(sep + 1)), null, now);
+    });
+    if (this.append(groupId, records) !== ErrorCode.NONE) return;
+    for (const k of keys) offsets.delete(k);
+    this.deps.log.info({ groupId, partitions: keys.length }, 'expired committed offsets');
+  }
 
   private scheduleRetentionCheck(): void {
     if (this.closed) return;
@@ -1202,15 +1207,7 @@ export class GroupCoordinator {
         }
         if (expires) expired.push(key);
       }
-      if (expired.length > 0) {
-        const records = expired.map((key) => {
-          const sep = key.lastIndexOf('\u0000');
-          return offsetCommitRecord(group.groupId, key.slice(0, sep), Number(key.slice(sep + 1)), null, now);
-        });
-        if (this.append(group.groupId, records) !== ErrorCode.NONE) continue;
-        for (const k of expired) group.offsets.delete(k);
-        this.deps.log.info({ groupId: group.groupId, partitions: expired.length }, 'expired committed offsets');
-      }
+      this.expireOffsetKeys(group.groupId, group.offsets, expired, now);
       if (group.is(GroupState.Empty) && group.offsets.size === 0 && group.pendingMembers.size === 0 && !this.joinTimers.has(group)) {
         if (this.tombstoneGroup(group) === ErrorCode.NONE) this.deps.log.info({ groupId: group.groupId }, 'removed empty group without offsets');
       }
