@@ -3,74 +3,14 @@
 // converging without a partition owned twice, leaving, session expiry, fencing, static members,
 // offsets with member epochs, replay of the records, and the interplay with classic groups.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
 import { rangeAssignor, uniformAssignor, type AssignorMember, type TopicPartitionSet } from './consumer-assignors.js';
 import { ConsumerGroupState, MemberState, reconcileMember, type ConsumerGroupMember } from './consumer-group.js';
 import type { ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicMetadataView } from './consumer-group-coordinator.js';
-import { GroupCoordinator, type GroupCoordinatorConfig, type GroupLogStore, type Scheduler } from './group-coordinator.js';
-
-class ManualScheduler implements Scheduler {
-  now = 1_000_000;
-  private timers: { at: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
-  private seq = 0;
-  schedule(delayMs: number, fn: () => void) {
-    const t = { at: this.now + delayMs, seq: this.seq++, fn, cancelled: false };
-    this.timers.push(t);
-    return { cancel: () => void (t.cancelled = true) };
-  }
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => !t.cancelled && t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (due === undefined) break;
-      due.cancelled = true;
-      this.now = Math.max(this.now, due.at);
-      due.fn();
-    }
-    this.now = end;
-    this.timers = this.timers.filter((t) => !t.cancelled);
-  }
-}
-
-class MemoryStore implements GroupLogStore {
-  readonly batches = new Map<number, Buffer[]>();
-  readonly topicTable = new Map<string, { topicId: string; numPartitions: number }>();
-  ensureTopic() {
-    return ErrorCode.NONE;
-  }
-  topicExists() {
-    return true;
-  }
-  numPartitions() {
-    return 50;
-  }
-  append(partition: number, batch: Buffer) {
-    const list = this.batches.get(partition) ?? [];
-    list.push(batch);
-    this.batches.set(partition, list);
-    return ErrorCode.NONE;
-  }
-  readAll(partition: number) {
-    return this.batches.get(partition) ?? [];
-  }
-  partitionExists(topic: string, partition: number) {
-    const t = this.topicTable.get(topic);
-    return t !== undefined && partition >= 0 && partition < t.numPartitions;
-  }
-  readonly topics: TopicMetadataView = {
-    topicByName: (name) => this.topicTable.get(name),
-    topicNameById: (id) => [...this.topicTable].find(([, t]) => t.topicId === id)?.[0],
-    topicNames: () => this.topicTable.keys(),
-  };
-  addTopic(name: string, numPartitions: number): string {
-    const topicId = this.topicTable.get(name)?.topicId ?? randomBytes(16).toString('base64url');
-    this.topicTable.set(name, { topicId, numPartitions });
-    return topicId;
-  }
-}
+import { GroupCoordinator, type GroupCoordinatorConfig } from './group-coordinator.js';
+import { ManualScheduler, MemoryOffsetsTopic as MemoryStore } from './test-support.js';
 
 const CONFIG: GroupCoordinatorConfig = {
   minSessionTimeoutMs: 6000,

@@ -7,56 +7,13 @@ import pino from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ClassicGroup, GroupState, type JoinOutcome } from './classic-group.js';
 import { coordinatorPartitionFor, javaStringHashCode } from './coordinator-partition.js';
-import { GroupCoordinator, type GroupCoordinatorConfig, type GroupLogStore, type JoinRequest, type Scheduler } from './group-coordinator.js';
+import { GroupCoordinator, type GroupCoordinatorConfig, type JoinRequest } from './group-coordinator.js';
+import { ManualScheduler, MemoryOffsetsTopic as BaseOffsetsTopic } from './test-support.js';
 import { decodeGroupRecords } from './group-log.js';
 
-class ManualScheduler implements Scheduler {
-  now = 1_000_000;
-  private timers: { at: number; seq: number; fn: () => void; cancelled: boolean }[] = [];
-  private seq = 0;
-  schedule(delayMs: number, fn: () => void) {
-    const t = { at: this.now + delayMs, seq: this.seq++, fn, cancelled: false };
-    this.timers.push(t);
-    return { cancel: () => void (t.cancelled = true) };
-  }
-  /** Moves the clock forward, running every timer that falls due, in order. */
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => !t.cancelled && t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (due === undefined) break;
-      due.cancelled = true;
-      this.now = Math.max(this.now, due.at);
-      due.fn();
-    }
-    this.now = end;
-    this.timers = this.timers.filter((t) => !t.cancelled);
-  }
-}
-
-class MemoryOffsetsTopic implements GroupLogStore {
-  readonly batches = new Map<number, Buffer[]>();
-  failAppends = false;
-  ensureTopic() {
-    return ErrorCode.NONE;
-  }
-  topicExists() {
-    return true;
-  }
-  numPartitions() {
-    return 50;
-  }
-  append(partition: number, batch: Buffer) {
-    if (this.failAppends) return ErrorCode.NOT_ENOUGH_REPLICAS;
-    const list = this.batches.get(partition) ?? [];
-    list.push(batch);
-    this.batches.set(partition, list);
-    return ErrorCode.NONE;
-  }
-  readAll(partition: number) {
-    return this.batches.get(partition) ?? [];
-  }
-  partitionExists(topic: string, partition: number) {
+/** The partitions the offset-commit tests treat as existing: 0-2 of every topic but 'missing'. */
+class MemoryOffsetsTopic extends BaseOffsetsTopic {
+  override partitionExists(topic: string, partition: number) {
     return topic !== 'missing' && partition >= 0 && partition < 3;
   }
 }
