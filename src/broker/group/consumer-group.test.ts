@@ -8,7 +8,7 @@ import pino from 'pino';
 import { ErrorCode } from '../../protocol/errors.js';
 import { rangeAssignor, uniformAssignor, type AssignorMember, type TopicPartitionSet } from './consumer-assignors.js';
 import { ConsumerGroupState, MemberState, reconcileMember, type ConsumerGroupMember } from './consumer-group.js';
-import type { ConsumerHeartbeatRequest, ConsumerHeartbeatResponse, TopicMetadataView } from './consumer-group-coordinator.js';
+import type { ConsumerHeartbeatRequest, ConsumerHeartbeatResponse } from './consumer-group-coordinator.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from './group-coordinator.js';
 import { ManualScheduler, MemoryOffsetsTopic as MemoryStore } from './test-support.js';
 
