@@ -18,7 +18,7 @@ const REPORT_INTERVAL_MS = 5000;
 
 export async function runProducerPerfTest(argv: string[]): Promise<void> {
   await runTool('producer-perf-test', USAGE, async () => {
-    const { values } = parseToolArgs(argv, {
+    const { values, positionals } = parseToolArgs(argv, {
       topic: { type: 'string' },
       'num-records': { type: 'string' },
       'record-size': { type: 'string' },
@@ -38,8 +38,12 @@ export async function runProducerPerfTest(argv: string[]): Promise<void> {
     const recordSize = intArg(values, 'record-size');
     const payloadFile = str(values, 'payload-file');
     if ((recordSize === undefined) === (payloadFile === undefined)) throw new UsageError('Exactly one of --record-size or --payload-file must be given');
-    // Kafka's tool: --producer-props takes several k=v words after one flag; here each is a value.
-    const props = keyValues(strs(values, 'producer-props'), 'producer property', false);
+    // Kafka's tool: --producer-props takes several k=v words after one flag. The tool has no
+    // positional arguments, so loose k=v words are those; anything else is a mistake.
+    const stray = positionals.filter((p) => !p.includes('='));
+    if (stray.length > 0) throw new UsageError(`Unexpected argument '${stray[0]!}'`);
+    if (positionals.length > 0 && strs(values, 'producer-props').length === 0) throw new UsageError(`Unexpected argument '${positionals[0]!}'`);
+    const props = keyValues([...strs(values, 'producer-props'), ...positionals], 'producer property', false);
     const file = str(values, 'producer.config');
     const opts = clientOptions(values, { files: file === undefined ? [] : [file], props });
     const reportMs = intArg(values, 'reporting-interval') ?? REPORT_INTERVAL_MS;
@@ -60,7 +64,8 @@ export async function runProducerPerfTest(argv: string[]): Promise<void> {
     let acked = 0;
     let errors = 0;
     let firstError: Error | null = null;
-    let bytesAcked = 0;
+    let bytesSent = 0;
+    let produced = 0;
     const start = Date.now();
     // Window stats.
     let wStart = start;
@@ -95,9 +100,12 @@ export async function runProducerPerfTest(argv: string[]): Promise<void> {
       wLatencyMax = 0;
     }, reportMs);
     try {
-      for (let i = 0; i < numRecords; i++) {
+      // Like Kafka's tool once send() throws: stop producing after the first failed record
+      // (a delivery timeout or missing metadata), let what is buffered finish or expire, report.
+      for (let i = 0; i < numRecords && firstError === null; i++) {
         const value = payloads[i % payloads.length]!;
-        bytesAcked += value.length;
+        bytesSent += value.length;
+        produced++;
         const wait = producer.produce({ topic, value }, onDelivery);
         if (wait !== undefined) await wait;
         if (throughput > 0 && (i & 63) === 0) {
@@ -112,13 +120,18 @@ export async function runProducerPerfTest(argv: string[]): Promise<void> {
       await producer.close({ force: true });
     }
     const elapsedMs = Date.now() - start;
-    if (firstError !== null) process.stderr.write(`${errors} records failed; first error: ${(firstError as Error).message}\n`);
+    if (firstError !== null) {
+      const failure = firstError as Error;
+      // Nothing got through (broker unreachable, topic missing): one error line, no summary.
+      if (acked === 0) throw failure;
+      process.stderr.write(`Error: ${failure.message}\n${errors} records failed.\n`);
+    }
     const secs = elapsedMs / 1000;
     const sorted = latencies.subarray(0, acked).sort();
     const pct = (q: number): number => (acked === 0 ? 0 : sorted[Math.min(acked - 1, Math.floor(q * acked))]!);
     let sum = 0;
     for (let i = 0; i < acked; i++) sum += sorted[i]!;
-    const bytes = acked === numRecords ? bytesAcked : (bytesAcked / numRecords) * acked;
+    const bytes = acked === produced ? bytesSent : (bytesSent / produced) * acked;
     await out(
       `${acked} records sent, ${(acked / secs).toFixed(1)} records/sec (${(bytes / secs / 1024 / 1024).toFixed(2)} MB/sec), ` +
         `${(acked === 0 ? 0 : sum / acked).toFixed(2)} ms avg latency, ${(acked === 0 ? 0 : sorted[acked - 1]!).toFixed(2)} ms max latency, ` +

@@ -32,6 +32,17 @@ export class RequestTimeoutError extends KafkaClientError {
   }
 }
 
+/**
+ * A record was not acknowledged within the producer's delivery.timeout.ms (or its metadata did not
+ * arrive in time): Kafka's TimeoutException. The last error seen while retrying is the cause.
+ */
+export class DeliveryTimeoutError extends KafkaClientError {
+  constructor(message: string, options?: ErrorOptions & { where?: string }) {
+    super(ErrorCode.REQUEST_TIMED_OUT, message, options);
+    this.name = 'DeliveryTimeoutError';
+  }
+}
+
 /** The client (or the operation) was closed or aborted by its caller. Never retriable. */
 export class ClientClosedError extends Error {
   constructor(message = 'the client is closed') {

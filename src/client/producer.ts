@@ -22,7 +22,7 @@ import { InitProducerIdRequest } from '../protocol/messages/InitProducerIdReques
 import { InitProducerIdResponse } from '../protocol/messages/InitProducerIdResponse.js';
 import { BatchBuilder, setProducerFields, type Bytes, type HeaderEntry } from './batch-builder.js';
 import { Cluster, isMetadataError, type ClientOptions, type TopicMetadata } from './cluster.js';
-import { AbortError, ClientClosedError, KafkaClientError, isRetriableError } from './errors.js';
+import { AbortError, ClientClosedError, DeliveryTimeoutError, KafkaClientError, isRetriableError } from './errors.js';
 import { partitionForKey } from './murmur2.js';
 import { sleep } from './retry.js';
 
@@ -209,15 +209,7 @@ export class Producer {
     if (topic === undefined) {
       // Metadata needed first: the record is appended once it is known.
       this.outstandingBatches++; // keeps flush() waiting for it
-      return this.cluster
-        .retry(() => this.cluster.topic(record.topic), AbortSignal.timeout(this.maxBlockMs))
-        .catch((err: unknown) => {
-          // The wait ran out: report what kept failing, as Kafka's "not present in metadata".
-          if (err instanceof AbortError) {
-            throw new KafkaClientError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `not present in metadata after ${this.maxBlockMs} ms`, { where: `topic ${record.topic}` });
-          }
-          throw err;
-        })
+      return this.waitForTopic(record.topic)
         .then(
           () => {
             this.outstandingBatches--;
@@ -235,6 +227,36 @@ export class Producer {
     this.append(topic, record, callback);
     if (this.bufferedBytes < this.bufferMemory) return undefined;
     return new Promise((resolve) => this.memoryWaiters.push(resolve));
+  }
+
+  /**
+   * Waits for a topic's metadata, retrying every retriable failure (an unreachable broker
+   * included) until max.block.ms, or delivery.timeout.ms if shorter: a record cannot be delivered
+   * later than that anyway. Fails with what kept failing, as Kafka's "not present in metadata".
+   */
+  private async waitForTopic(topic: string): Promise<TopicMetadata> {
+    const waitMs = Math.min(this.maxBlockMs, this.deliveryTimeoutMs);
+    const signal = AbortSignal.timeout(waitMs);
+    let lastError: unknown = null;
+    try {
+      return await this.cluster.retry(
+        () =>
+          this.cluster.topic(topic, signal).catch((err: unknown) => {
+            if (!(err instanceof AbortError)) lastError = err;
+            throw err;
+          }),
+        signal,
+        Number.MAX_SAFE_INTEGER,
+      );
+    } catch (err) {
+      if (!(err instanceof AbortError)) throw err;
+      const message = `Topic ${topic} not present in metadata after ${waitMs} ms`;
+      // The broker answered that the topic does not exist: say so with its code.
+      if (lastError instanceof KafkaClientError && lastError.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+        throw new KafkaClientError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message, { cause: lastError });
+      }
+      throw new DeliveryTimeoutError(lastError === null ? message : `${message} (last error: ${errorText(lastError)})`, lastError === null ? {} : { cause: lastError });
+    }
   }
 
   /** Sends one record and resolves with its offset once acknowledged. */
@@ -376,10 +398,7 @@ export class Producer {
   }
 
   private armLinger(): void {
-    if (this.lingerMs <= 0) {
-      this.scheduleDrain();
-      return;
-    }
+    // linger.ms=0 still closes the batch on a timer: records appended in the same tick share it.
     if (this.lingerTimer !== null) return;
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = null;
@@ -470,8 +489,11 @@ export class Producer {
   /** Sends what can be sent now: one batch per partition per request, grouped by leader. */
   private drain(): void {
     if (this.fatalError !== null) return;
-    if (!this.ensureProducerId()) return;
     const now = Date.now();
+    // Expiry first: batches waiting for a producer id, a leader or a reachable broker must still
+    // fail once delivery.timeout.ms has passed.
+    this.expireQueued(now);
+    if (!this.ensureProducerId()) return;
     const byNode = new Map<number, PendingBatch[][]>();
     let needMetadata = false;
     let nextRetryMs = Infinity;
@@ -494,10 +516,6 @@ export class Producer {
         let round = 0;
         while (s.queue.length > 0 && s.inflight.length < this.maxInFlight) {
           const b = s.queue.shift()!;
-          if (now - b.createdMs > this.deliveryTimeoutMs) {
-            this.completeBatch(b, b.lastError ?? new KafkaClientError(ErrorCode.REQUEST_TIMED_OUT, `not delivered within ${this.deliveryTimeoutMs} ms`, { where: `${s.topic}-${s.partition}` }), -1n, -1);
-            continue;
-          }
           this.prepare(b);
           s.inflight.push(b);
           (rounds[round] ??= []).push(b);
@@ -529,6 +547,51 @@ export class Producer {
         this.drain();
       }, Math.max(1, nextRetryMs - now));
     }
+  }
+
+  /**
+   * Fails queued batches older than delivery.timeout.ms (in-flight ones are bounded by their
+   * request timeout and expire when they answer) and arms a timer for the next one due, so
+   * expiry does not depend on anything else happening.
+   */
+  private expireQueued(now: number): void {
+    let nextDue = Infinity;
+    for (const states of this.partitions.values()) {
+      for (const s of states) {
+        if (s === undefined || s.queue.length === 0) continue;
+        let kept = 0;
+        for (const b of s.queue) {
+          if (now - b.createdMs >= this.deliveryTimeoutMs) {
+            // A batch that was sent may have been written: its sequence is no longer known to
+            // match the broker's, so a new producer id starts the partitions afresh (as Kafka does).
+            if (this.idempotent && b.attempts > 0) this.producerId = -1n;
+            this.completeBatch(b, this.expiryError(b, now), -1n, -1);
+          } else {
+            s.queue[kept++] = b;
+            nextDue = Math.min(nextDue, b.createdMs + this.deliveryTimeoutMs);
+          }
+        }
+        s.queue.length = kept;
+      }
+    }
+    if (nextDue !== Infinity && (this.expiryTimer === null || nextDue < this.expiryDueMs)) {
+      if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+      this.expiryDueMs = nextDue;
+      this.expiryTimer = setTimeout(() => {
+        this.expiryTimer = null;
+        this.drain();
+      }, Math.max(1, nextDue - now));
+    }
+  }
+
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private expiryDueMs = 0;
+
+  /** Kafka's wording for an expired batch, with the error that kept it from being delivered. */
+  private expiryError(b: PendingBatch, now: number): DeliveryTimeoutError {
+    const last = b.lastError;
+    const message = `Expiring ${b.count} record(s) for ${b.state.topic}-${b.state.partition}:${now - b.createdMs} ms has passed since batch creation`;
+    return new DeliveryTimeoutError(last === null ? message : `${message} (last error: ${last.message})`, last === null ? {} : { cause: last });
   }
 
   private refreshing = false;
@@ -632,11 +695,17 @@ export class Producer {
     const lostState = !echo && this.idempotent && (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID || code === ErrorCode.INVALID_PRODUCER_EPOCH);
     const retriable = echo || lostState || isRetriableError(err);
     s.holding = true;
-    if (retriable && Date.now() - b.createdMs < this.deliveryTimeoutMs && !this.closedHard) {
+    const now = Date.now();
+    if (retriable && now - b.createdMs < this.deliveryTimeoutMs && !this.closedHard) {
       b.lastError = err;
       s.failed.push(b);
       if (lostState) this.producerId = -1n; // the broker forgot us: start over with a new id
       if (isMetadataError(code) || lostState) this.cluster.invalidate();
+    } else if (retriable && !this.closedHard) {
+      // Out of time: a timeout (Kafka's TimeoutException), not the last retriable error.
+      b.lastError = err;
+      if (this.idempotent) this.producerId = -1n; // the outcome of this batch is unknown
+      this.completeBatch(b, this.expiryError(b, now), -1n, -1);
     } else {
       this.completeBatch(b, err, -1n, -1);
     }
@@ -726,6 +795,7 @@ export class Producer {
       this.closedHard = true;
       if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
       if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
       this.fail(new ClientClosedError('the producer was closed'));
       await this.cluster.close();
     }
@@ -742,6 +812,10 @@ function removeInflight(b: PendingBatch): void {
   const list = b.state.inflight;
   const i = list.indexOf(b);
   if (i >= 0) list.splice(i, 1);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function normalizeHeaders(h: ProducerRecord['headers']): HeaderEntry[] | undefined {

@@ -46,7 +46,6 @@ const IGNORED = new Set([
   'max.poll.records',
   'check.crcs',
   'exclude.internal.topics',
-  'max.block.ms',
 ]);
 
 /** Maps Kafka property names to client options; throws for unknown keys and bad values. */
@@ -107,6 +106,9 @@ export function clientOptionsFromProperties(props: ReadonlyMap<string, string>):
         break;
       case 'delivery.timeout.ms':
         o.deliveryTimeoutMs = int(key, v);
+        break;
+      case 'max.block.ms':
+        o.maxBlockMs = int(key, v);
         break;
       case 'max.request.size':
         o.maxRequestSize = int(key, v);
