@@ -442,7 +442,8 @@ export class Admin {
             for (const it of items) {
               let list = byTopic.get(it.topic);
               if (list === undefined) byTopic.set(it.topic, (list = []));
-              list.push({ partitionIndex: it.partition, currentLeaderEpoch: -1, timestamp: offsetSpecTimestamp(it.spec), maxNumOffsets: 1 });
+              const currentLeaderEpoch = v >= 4 ? this.cluster.cachedLeaderEpoch(it.topic, it.partition) : -1;
+              list.push({ partitionIndex: it.partition, currentLeaderEpoch, timestamp: offsetSpecTimestamp(it.spec), maxNumOffsets: 1 });
             }
             req.topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
             return req;

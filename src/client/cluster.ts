@@ -312,6 +312,16 @@ export class Cluster {
     return t;
   }
 
+  /**
+   * The partition's leader epoch from the cache, -1 if unknown. Sent as currentLeaderEpoch
+   * (KIP-320) so a broker fences a client whose metadata is stale (FENCED_LEADER_EPOCH) or
+   * newer than its own (UNKNOWN_LEADER_EPOCH); both are retriable metadata errors here.
+   */
+  cachedLeaderEpoch(topic: string, partition: number): number {
+    const p = this.topicMap.get(topic)?.partitions[partition];
+    return p === undefined || p.partition !== partition ? -1 : p.leaderEpoch;
+  }
+
   /** Leader node of a partition; LEADER_NOT_AVAILABLE (retriable) if it has none right now. */
   async leaderFor(topic: string, partition: number, signal?: AbortSignal): Promise<number> {
     const t = await this.topic(topic, signal);

@@ -426,7 +426,8 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
           for (const it of items) {
             let list = byTopic.get(it.s.topic);
             if (list === undefined) byTopic.set(it.s.topic, (list = []));
-            list.push({ partitionIndex: it.s.partition, currentLeaderEpoch: -1, timestamp: offsetSpecTimestamp(it.spec), maxNumOffsets: 1 });
+            const currentLeaderEpoch = v >= 4 ? this.cluster.cachedLeaderEpoch(it.s.topic, it.s.partition) : -1;
+            list.push({ partitionIndex: it.s.partition, currentLeaderEpoch, timestamp: offsetSpecTimestamp(it.spec), maxNumOffsets: 1 });
           }
           req.topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
           return req;
@@ -509,6 +510,8 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     for (const s of parts) s.inFetch = true;
     const topicIds = new Map<string, string>();
     for (const s of parts) topicIds.set(s.topic, this.cluster.cachedTopic(s.topic)?.topicId ?? '');
+    // The leader epochs this Fetch was routed by (KIP-320): a stale one is fenced by the broker.
+    const leaderEpochs = parts.map((s) => this.cluster.cachedLeaderEpoch(s.topic, s.partition));
     const res = await this.cluster.send(
       node,
       { request: FetchRequest, response: FetchResponse },
@@ -533,6 +536,7 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
           const p = FetchRequest.newStruct('FetchPartition');
           p.partition = s.partition;
           p.fetchOffset = offsets[i]!;
+          if (v >= 9) p.currentLeaderEpoch = leaderEpochs[i]!;
           p.partitionMaxBytes = this.opts.maxPartitionBytes ?? 1_048_576;
           t.partitions.push(p);
         });

@@ -247,7 +247,7 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
     })();
     let readerError: unknown = null;
     reader.catch((err: unknown) => (readerError = err));
-    const fetchRefusedBefore = proxy.answeredWith(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const fetchFencedBefore = proxy.answeredWith(ErrorCode.FENCED_LEADER_EPOCH);
     const fetchOnBefore = [proxy.requests(API_FETCH, 1), proxy.requests(API_FETCH, 2)];
     let total = 0;
     try {
@@ -273,9 +273,10 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
       const offsets = seen.filter((r) => r.partition === p).map((r) => r.offset);
       assert.deepEqual(offsets, offsets.map((_, j) => BigInt(j)), `partition ${p}: every offset once, in order`);
     }
-    // With cut connections the consumer refreshes metadata before it asks again, so a refusal
-    // is not guaranteed there.
-    if (!failOver) assert.ok(proxy.answeredWith(ErrorCode.NOT_LEADER_OR_FOLLOWER) > fetchRefusedBefore, 'some fetch was refused by a non-leader');
+    // The consumer sends the leader epoch of its metadata (KIP-320), so the old leader fences it
+    // rather than answering NOT_LEADER_OR_FOLLOWER. With cut connections the consumer refreshes
+    // metadata before it asks again, so a fenced fetch is not guaranteed there.
+    if (!failOver) assert.ok(proxy.answeredWith(ErrorCode.FENCED_LEADER_EPOCH) > fetchFencedBefore, 'some fetch with a stale leader epoch was fenced');
     assert.ok(proxy.requests(API_FETCH, 1) > fetchOnBefore[0]! && proxy.requests(API_FETCH, 2) > fetchOnBefore[1]!, 'fetched from both nodes');
   }
 
@@ -354,6 +355,57 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
     await groupThroughSwitches('leader-change-group-drop', true);
   });
 
+  it("a consumer's offset lookup (ListOffsets after seek) with a stale leader epoch is fenced, refreshes and reads every offset once", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = 'leader-change-fenced-reset';
+    const partitions = 2;
+    const perPartition = 50;
+    const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+    const producer = new Producer({ bootstrapServers: broker.bootstrapServers, lingerMs: 1 });
+    const consumer = new Consumer({ bootstrapServers: proxy.bootstrapServers, autoOffsetReset: 'earliest', maxWaitMs: 100, ...FAST_RETRIES });
+    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
+    try {
+      await admin.createTopics([{ topic, numPartitions: partitions }]);
+      await producer.sendBatch(Array.from({ length: partitions * perPartition }, (_, j) => ({ topic, partition: j % partitions, value: String(j) })));
+      consumer.assign(tps);
+      const readAll = async (what: string): Promise<ConsumerRecord[]> => {
+        const seen: ConsumerRecord[] = [];
+        const deadline = Date.now() + 15_000;
+        while (seen.length < partitions * perPartition) {
+          if (Date.now() > deadline) throw new Error(`${what}: read ${seen.length} records`);
+          for (const b of await consumer.poll({ timeoutMs: 100 })) seen.push(...b.records);
+        }
+        // Duplicates would arrive after the count is reached.
+        for (const b of await consumer.poll({ timeoutMs: 300 })) seen.push(...b.records);
+        return seen;
+      };
+      const checkOnce = (seen: ConsumerRecord[], what: string): void => {
+        assert.equal(seen.length, partitions * perPartition, `${what}: no duplicates`);
+        for (let p = 0; p < partitions; p++) {
+          const offsets = seen.filter((r) => r.partition === p).map((r) => r.offset);
+          assert.deepEqual(offsets, offsets.map((_, j) => BigInt(j)), `${what}: partition ${p} every offset once, in order`);
+        }
+      };
+      checkOnce(await readAll('first read'), 'first read');
+      // No Fetch may go out between the switch and the lookup, so the lookup is the first
+      // request to meet the new epoch: pause, let the running fetch loop go idle, switch, seek.
+      consumer.pause(tps);
+      await consumer.poll({ timeoutMs: 300 });
+      const oldLeader = proxy.leader;
+      const fencedBefore = proxy.answeredWith(ErrorCode.FENCED_LEADER_EPOCH);
+      const lookupsOnOldBefore = proxy.requests(API_LIST_OFFSETS, oldLeader);
+      proxy.switchLeader();
+      for (const tp of tps) consumer.seek(tp, 'earliest');
+      consumer.resume(tps);
+      const again = await readAll('read after seek');
+      checkOnce(again, 'read after seek');
+      assert.ok(proxy.requests(API_LIST_OFFSETS, oldLeader) > lookupsOnOldBefore, 'the lookup went to the old leader first');
+      assert.ok(proxy.answeredWith(ErrorCode.FENCED_LEADER_EPOCH) > fencedBefore, 'the old leader fenced the stale epoch');
+      assert.ok(proxy.requests(API_LIST_OFFSETS, proxy.leader) > 0, 'the lookup was retried at the new leader');
+    } finally {
+      await shutDown(null, consumer, producer, admin);
+    }
+  });
+
   it('Admin.listOffsets follows the leader', { timeout: TEST_TIMEOUT_MS }, async () => {
     const topic = 'leader-change-offsets';
     const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
@@ -367,6 +419,7 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
         // Switch after the admin has cached the old leader, so its next request goes there first.
         proxy.switchLeader();
         const onLeaderBefore = proxy.requests(API_LIST_OFFSETS, proxy.leader);
+        const fencedBefore = proxy.answeredWith(ErrorCode.FENCED_LEADER_EPOCH);
         const [latest, earliest] = await within(10_000, 'listOffsets', admin.listOffsets([
           { topic, partition: 0, spec: 'latest' },
           { topic, partition: 1, spec: 'earliest' },
@@ -374,6 +427,8 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
         assert.equal(latest!.offset, BigInt(written));
         assert.equal(earliest!.offset, 0n);
         assert.ok(proxy.requests(API_LIST_OFFSETS, proxy.leader) > onLeaderBefore, `round ${round}: asked the new leader ${proxy.leader}`);
+        // From round 1 on the admin's cached epoch is the old one: the old leader fences it.
+        if (round > 0) assert.ok(proxy.answeredWith(ErrorCode.FENCED_LEADER_EPOCH) > fencedBefore, `round ${round}: stale epoch fenced`);
       }
     } finally {
       await producer.close();
