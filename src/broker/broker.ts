@@ -15,6 +15,7 @@ import { decompress } from '../protocol/records/compression.js';
 import { LogManager } from '../storage/log-manager.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import type { PartitionStore } from '../storage/partition-store.js';
+import { readWholeLog } from '../storage/read-whole-log.js';
 import { RequestRouter } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener, type ListenerSpec } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
@@ -323,27 +324,7 @@ function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
       store.highWatermark = store.logEndOffset;
       return result.firstOffset;
     },
-    *readAll(): Iterable<Buffer> {
-      let offset = store.logStartOffset;
-      const end = store.logEndOffset;
-      while (offset < end) {
-        const r = store.read(offset, METADATA_MAX_READ_BYTES, end, true);
-        if (r.records.length === 0) break;
-        yield r.records;
-        let next = offset;
-        // Continue after the last whole batch returned.
-        let pos = 0;
-        while (pos + 12 <= r.records.length) {
-          const base = Number(r.records.readBigInt64BE(pos));
-          const size = r.records.readInt32BE(pos + 8) + 12;
-          const lastDelta = r.records.readInt32BE(pos + 23);
-          next = base + lastDelta + 1;
-          pos += size;
-        }
-        if (next <= offset) break;
-        offset = next;
-      }
-    },
+    readAll: () => readWholeLog(store, METADATA_MAX_READ_BYTES),
   };
 }
 

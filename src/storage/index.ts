@@ -4,6 +4,7 @@ export * from './clock.js';
 export * from './config.js';
 export type { PartitionStore, AppendOptions, AppendResult, ReadResult, TimestampAndOffset } from './partition-store.js';
 export { noRelease } from './partition-store.js';
+export { readWholeLog } from './read-whole-log.js';
 export { ReadBufferPool, DEFAULT_READ_BUFFER_POOL_OPTIONS, type ReadBufferPoolOptions, type ReadBufferPoolStats } from './read-buffer-pool.js';
 export { PartitionLog, type PartitionLogOptions, type LogLoadStats } from './partition-log.js';
 export { MemoryPartitionLog } from './memory-partition-log.js';

@@ -9,7 +9,7 @@
 import type { MetadataController } from '../../controller/metadata-controller.js';
 import type { Logger } from '../../logger.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
-import { LOG_OVERHEAD } from '../../protocol/records/batch-header.js';
+import { readWholeLog } from '../../storage/read-whole-log.js';
 import type { BrokerConfig } from '../config.js';
 import type { ReplicaManager } from '../replica-manager.js';
 import { isInternalTopic } from '../../controller/topic-names.js';
@@ -69,29 +69,9 @@ export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
     append(partition: number, batch: Buffer): number {
       return deps.replicas.append(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, true).errorCode;
     },
-    *readAll(partition: number): Iterable<Buffer> {
+    readAll(partition: number): Iterable<Buffer> {
       const hosted = deps.replicas.get(CONSUMER_OFFSETS_TOPIC, partition);
-      if (hosted === undefined) return;
-      const log = hosted.store;
-      let offset = log.logStartOffset;
-      const end = log.logEndOffset;
-      while (offset < end) {
-        const r = log.read(offset, REPLAY_READ_BYTES, end, true);
-        if (r.records.length === 0) break;
-        yield r.records;
-        // Continue after the last whole batch returned.
-        let next = offset;
-        let pos = 0;
-        while (pos + LOG_OVERHEAD <= r.records.length) {
-          const base = Number(r.records.readBigInt64BE(pos));
-          const size = r.records.readInt32BE(pos + 8) + LOG_OVERHEAD;
-          if (pos + size > r.records.length) break;
-          next = base + r.records.readInt32BE(pos + 23) + 1;
-          pos += size;
-        }
-        if (next <= offset) break;
-        offset = next;
-      }
+      return hosted === undefined ? [] : readWholeLog(hosted.store, REPLAY_READ_BYTES);
     },
     partitionExists(topic: string, partition: number): boolean {
       const t = image().topicsByName.get(topic);
