@@ -220,6 +220,17 @@ export function encodeSubscription(data: ConsumerProtocolSubscriptionData, versi
   return w.toBuffer();
 }
 
+/** Partitions grouped under their topic, in first-seen order, as requests list them. */
+function groupByTopic<T extends TopicPartition, P>(items: readonly T[], toPartition: (item: T) => P): { name: string; partitions: P[] }[] {
+  const byTopic = new Map<string, P[]>();
+  for (const it of items) {
+    let list = byTopic.get(it.topic);
+    if (list === undefined) byTopic.set(it.topic, (list = []));
+    list.push(toPartition(it));
+  }
+  return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+}
+
 function topicError(code: number, message: string | null | undefined, where: string): KafkaClientError {
   return new KafkaClientError(code, message ?? undefined, { where });
 }
@@ -403,6 +414,44 @@ export class Admin {
     return out;
   }
 
+  /**
+   * Sends each leader one request for its share of `items` and retries, after a metadata
+   * refresh (cluster.retry), the partitions answered with a retriable error; a non-retriable
+   * error fails the call. Returns each item's value, in the order of `items`.
+   */
+  private async onLeaders<T extends TopicPartition, R>(
+    items: readonly T[],
+    what: string,
+    sendTo: (node: number, items: T[]) => Promise<{ topic: string; partition: number; errorCode: number; value: R }[]>,
+  ): Promise<R[]> {
+    const results = new Map<string, R>();
+    let pending = [...items];
+    await this.cluster.retry(async () => {
+      const groups = await this.byLeader(pending);
+      const failed: T[] = [];
+      let firstError: KafkaClientError | null = null;
+      await Promise.all(
+        [...groups].map(async ([node, group]) => {
+          for (const answer of await sendTo(node, group)) {
+            const item = group.find((i) => i.topic === answer.topic && i.partition === answer.partition);
+            if (item === undefined) continue;
+            if (answer.errorCode !== ErrorCode.NONE) {
+              const err = topicError(answer.errorCode, null, `${what} ${answer.topic}-${answer.partition}`);
+              if (!err.retriable) throw err;
+              failed.push(item);
+              firstError ??= err;
+              continue;
+            }
+            results.set(`${answer.topic}\0${answer.partition}`, answer.value);
+          }
+        }),
+      );
+      pending = failed;
+      if (firstError !== null) throw firstError;
+    });
+    return items.map((r) => results.get(`${r.topic}\0${r.partition}`)!);
+  }
+
   /** Offsets by time: 'earliest' (log start), 'latest' (high watermark / LSO), or a timestamp. */
   async listOffsets(
     requests: readonly (TopicPartition & { spec: OffsetSpec })[],
@@ -426,91 +475,50 @@ export class Admin {
       return out;
     }
     const isolation = opts.isolation === 'read_committed' ? 1 : 0;
-    const results = new Map<string, PartitionOffset>();
-    let pending = [...requests];
-    await this.cluster.retry(async () => {
-      const groups = await this.byLeader(pending);
-      const failed: typeof pending = [];
-      let firstError: KafkaClientError | null = null;
-      await Promise.all(
-        [...groups].map(async ([node, items]) => {
-          const res = await this.cluster.send(node, { request: ListOffsetsRequest, response: ListOffsetsResponse }, (v) => {
-            const req = ListOffsetsRequest.defaults();
-            req.replicaId = -1;
-            if (v >= 2) req.isolationLevel = isolation;
-            const byTopic = new Map<string, { partitionIndex: number; currentLeaderEpoch: number; timestamp: bigint; maxNumOffsets: number }[]>();
-            for (const it of items) {
-              let list = byTopic.get(it.topic);
-              if (list === undefined) byTopic.set(it.topic, (list = []));
-              const currentLeaderEpoch = v >= 4 ? this.cluster.cachedLeaderEpoch(it.topic, it.partition) : -1;
-              list.push({ partitionIndex: it.partition, currentLeaderEpoch, timestamp: offsetSpecTimestamp(it.spec), maxNumOffsets: 1 });
-            }
-            req.topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
-            return req;
-          });
-          for (const t of res.topics) {
-            for (const p of t.partitions) {
-              const item = items.find((i) => i.topic === t.name && i.partition === p.partitionIndex);
-              if (item === undefined) continue;
-              if (p.errorCode !== ErrorCode.NONE) {
-                failed.push(item);
-                firstError ??= topicError(p.errorCode, null, `ListOffsets ${t.name}-${p.partitionIndex}`);
-                continue;
-              }
-              const offset = p.oldStyleOffsets.length > 0 ? p.oldStyleOffsets[0]! : p.offset;
-              results.set(`${t.name}\0${p.partitionIndex}`, { topic: t.name, partition: p.partitionIndex, offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch });
-            }
-          }
-        }),
+    return this.onLeaders(requests, 'ListOffsets', async (node, items) => {
+      const res = await this.cluster.send(node, { request: ListOffsetsRequest, response: ListOffsetsResponse }, (v) => {
+        const req = ListOffsetsRequest.defaults();
+        req.replicaId = -1;
+        if (v >= 2) req.isolationLevel = isolation;
+        req.topics = groupByTopic(items, (it) => ({
+          partitionIndex: it.partition,
+          currentLeaderEpoch: v >= 4 ? this.cluster.cachedLeaderEpoch(it.topic, it.partition) : -1,
+          timestamp: offsetSpecTimestamp(it.spec),
+          maxNumOffsets: 1,
+        }));
+        return req;
+      });
+      return res.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          errorCode: p.errorCode,
+          value: {
+            topic: t.name,
+            partition: p.partitionIndex,
+            offset: p.oldStyleOffsets.length > 0 ? p.oldStyleOffsets[0]! : p.offset,
+            timestamp: p.timestamp,
+            leaderEpoch: p.leaderEpoch,
+          },
+        })),
       );
-      pending = failed;
-      if (firstError !== null) throw firstError;
     });
-    return requests.map((r) => results.get(`${r.topic}\0${r.partition}`)!);
   }
 
   /** Deletes records before `offset` (-1: the high watermark); returns the new low watermarks. */
   async deleteRecords(requests: readonly (TopicPartition & { offset: bigint })[], opts: { timeoutMs?: number } = {}): Promise<(TopicPartition & { lowWatermark: bigint })[]> {
-    const results = new Map<string, bigint>();
-    let pending = [...requests];
-    await this.cluster.retry(async () => {
-      const groups = await this.byLeader(pending);
-      const failed: typeof pending = [];
-      let firstError: KafkaClientError | null = null;
-      await Promise.all(
-        [...groups].map(async ([node, items]) => {
-          const res = await this.cluster.send(node, { request: DeleteRecordsRequest, response: DeleteRecordsResponse }, () => {
-            const req = DeleteRecordsRequest.defaults();
-            req.timeoutMs = opts.timeoutMs ?? 30_000;
-            const byTopic = new Map<string, { partitionIndex: number; offset: bigint }[]>();
-            for (const it of items) {
-              let list = byTopic.get(it.topic);
-              if (list === undefined) byTopic.set(it.topic, (list = []));
-              list.push({ partitionIndex: it.partition, offset: it.offset });
-            }
-            req.topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
-            return req;
-          });
-          for (const t of res.topics) {
-            for (const p of t.partitions) {
-              const item = items.find((i) => i.topic === t.name && i.partition === p.partitionIndex);
-              if (item === undefined) continue;
-              if (p.errorCode !== ErrorCode.NONE) {
-                const err = topicError(p.errorCode, null, `DeleteRecords ${t.name}-${p.partitionIndex}`);
-                if (!err.retriable) throw err;
-                failed.push(item);
-                firstError ??= err;
-                continue;
-              }
-              results.set(`${t.name}\0${p.partitionIndex}`, p.lowWatermark);
-            }
-          }
-        }),
+    const lowWatermarks = await this.onLeaders(requests, 'DeleteRecords', async (node, items) => {
+      const res = await this.cluster.send(node, { request: DeleteRecordsRequest, response: DeleteRecordsResponse }, () => {
+        const req = DeleteRecordsRequest.defaults();
+        req.timeoutMs = opts.timeoutMs ?? 30_000;
+        req.topics = groupByTopic(items, (it) => ({ partitionIndex: it.partition, offset: it.offset }));
+        return req;
+      });
+      return res.topics.flatMap((t) =>
+        t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, value: p.lowWatermark })),
       );
-      pending = failed;
-      if (firstError !== null) throw firstError;
     });
-    return requests.map((r) => ({ topic: r.topic, partition: r.partition, lowWatermark: results.get(`${r.topic}\0${r.partition}`)! }));
+    return requests.map((r, i) => ({ topic: r.topic, partition: r.partition, lowWatermark: lowWatermarks[i]! }));
   }
 
   async describeCluster(): Promise<ClusterDescription> {
@@ -716,19 +724,13 @@ export async function commitOffsets(
             req.memberId = memberId;
           }
           if (v >= 7) req.groupInstanceId = groupInstanceId;
-          const byTopic = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; commitTimestamp: bigint; committedMetadata: string | null }[]>();
-          for (const o of offsets) {
-            let list = byTopic.get(o.topic);
-            if (list === undefined) byTopic.set(o.topic, (list = []));
-            list.push({
-              partitionIndex: o.partition,
-              committedOffset: o.offset,
-              committedLeaderEpoch: v >= 6 ? o.leaderEpoch ?? -1 : -1,
-              commitTimestamp: -1n,
-              committedMetadata: o.metadata ?? '',
-            });
-          }
-          req.topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+          req.topics = groupByTopic(offsets, (o) => ({
+            partitionIndex: o.partition,
+            committedOffset: o.offset,
+            committedLeaderEpoch: v >= 6 ? o.leaderEpoch ?? -1 : -1,
+            commitTimestamp: -1n,
+            committedMetadata: o.metadata ?? '',
+          }));
           return req;
         },
         signal === undefined ? {} : { signal },
