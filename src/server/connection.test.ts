@@ -86,6 +86,22 @@ test('an oversized or negative frame size closes only that connection', async (t
   good.destroy();
 });
 
+test('a zero-length frame reaches the handler as an empty frame, whether or not more bytes follow in the read', async (t) => {
+  const { server, port } = await serve((f) => [Buffer.from(`len:${f.length}`)]);
+  t.after(() => server.close());
+  const sock = connect(port, '127.0.0.1');
+  sock.setNoDelay(true);
+  const got = responses(sock, 3);
+  const empty = Buffer.alloc(4);
+  sock.write(empty); // the size prefix alone is the whole frame: nothing left in the read
+  await new Promise((r) => setTimeout(r, 20));
+  sock.write(Buffer.concat([empty, frame('x')]));
+  const { frames, closed } = await got;
+  sock.destroy();
+  assert.equal(closed, false);
+  assert.deepEqual(frames, ['len:0', 'len:0', 'len:1']);
+});
+
 test('CloseConnection from a handler drops the connection without answering', async (t) => {
   const { server, port } = await serve((f) => {
     if (f.toString() === 'bad') throw new CloseConnection('malformed');

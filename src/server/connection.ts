@@ -53,6 +53,8 @@ export interface ConnectionLimits {
   maxQueuedResponseBytes: number;
 }
 
+const EMPTY_FRAME = Buffer.alloc(0);
+
 interface PendingResponse {
   done: boolean;
   result: FrameResult;
@@ -133,6 +135,8 @@ export class Connection implements ConnectionInfo {
 
   /** Removes and returns the next `n` inbound bytes; copies only when they span chunks. */
   private consume(n: number): Buffer {
+    // A zero-length frame leaves nothing to take, and possibly no chunk at all to take it from.
+    if (n === 0) return EMPTY_FRAME;
     const first = this.inbound[0]!;
     this.inboundBytes -= n;
     if (first.length > n) {

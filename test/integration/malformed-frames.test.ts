@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { crc32c } from '@node-rs/crc32';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import { freePort, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/clients.js';
 import { assertOk, kcatConsume, kcatProduce } from './support.js';
 
@@ -95,10 +95,14 @@ interface RawOutcome {
   received: Buffer;
 }
 
-/** Opens a connection, sends `bytes`, and collects what comes back until the broker closes it or `waitMs` passes. */
-function exchange(port: number, bytes: Buffer | Buffer[], waitMs = 3000): Promise<RawOutcome> {
+/**
+ * Opens a connection, sends `bytes`, and collects what comes back until the broker closes it or
+ * `waitMs` passes. With `gapMs`, each buffer is its own TCP write, `gapMs` after the previous one
+ * (Nagle off), so the broker reads them separately.
+ */
+function exchange(port: number, bytes: Buffer | Buffer[], waitMs = 3000, gapMs = 0): Promise<RawOutcome> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect({ host: '127.0.0.1', port });
+    const socket: Socket = connect({ host: '127.0.0.1', port, noDelay: true });
     const received: Buffer[] = [];
     let settled = false;
     const finish = (closed: boolean) => {
@@ -110,7 +114,18 @@ function exchange(port: number, bytes: Buffer | Buffer[], waitMs = 3000): Promis
     };
     const timer = setTimeout(() => finish(false), waitMs);
     socket.on('connect', () => {
-      for (const b of Array.isArray(bytes) ? bytes : [bytes]) socket.write(b);
+      const parts = Array.isArray(bytes) ? bytes : [bytes];
+      if (gapMs === 0) {
+        for (const b of parts) socket.write(b);
+        return;
+      }
+      let next = 0;
+      const writeNext = () => {
+        if (settled || next === parts.length) return;
+        socket.write(parts[next++]!);
+        setTimeout(writeNext, gapMs);
+      };
+      writeNext();
     });
     socket.on('data', (c: Buffer) => received.push(c));
     socket.on('close', () => finish(true));
@@ -140,8 +155,20 @@ describe('malformed frames', () => {
   let stopTraffic = false;
   let traffic: Promise<number> = Promise.resolve(0);
 
+  let controllerPort = 0;
+
   before(async () => {
-    broker = await startBroker({ overrides: { 'socket.request.max.bytes': String(MAX_REQUEST_BYTES), 'num.partitions': '1' } });
+    // Two listeners, as a combined broker/controller has: hostile bytes must be harmless on both.
+    const port = await freePort();
+    controllerPort = await freePort();
+    broker = await startBroker({
+      port,
+      overrides: {
+        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+        'socket.request.max.bytes': String(MAX_REQUEST_BYTES),
+        'num.partitions': '1',
+      },
+    });
     // Well-behaved traffic on other connections for the whole suite: produce one record, read it back.
     traffic = (async () => {
       let round = 0;
@@ -162,9 +189,11 @@ describe('malformed frames', () => {
   });
 
   /** Sends `bytes`, expects the broker to drop the connection without answering, and to log it. */
-  async function expectClosed(bytes: Buffer | Buffer[], logPattern: RegExp): Promise<void> {
+  async function expectClosed(bytes: Buffer | Buffer[], logPattern: RegExp, port = broker.port, gapMs = 0): Promise<void> {
     const logged = countMatches(broker.logs, logPattern);
-    const out = await exchange(broker.port, bytes);
+    const out = await exchange(port, bytes, 3000, gapMs);
+    // A broker that died closes the connection too: check it is still there.
+    assert.ok(broker.running, `the broker exited:\n${broker.logs.slice(-2000)}`);
     assert.equal(out.closed, true, 'connection left open');
     assert.equal(out.received.length, 0, `unexpected answer ${out.received.toString('hex')}`);
     // The broker's log line arrives on its stderr, possibly just after the close.
@@ -174,6 +203,21 @@ describe('malformed frames', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+
+  it('closes only the connection on a frame too short for a request header (0..7 bytes), on both listeners, whole or split', async () => {
+    for (const port of [broker.port, controllerPort]) {
+      for (let size = 0; size <= 7; size++) {
+        const bytes = Buffer.concat([int32(size), Buffer.alloc(size, 0x01)]);
+        const logged = new RegExp(`malformed request header: ${size} bytes`);
+        await expectClosed(bytes, logged, port);
+        // The size prefix split in two reads, then the rest; then every byte a read of its own.
+        await expectClosed([bytes.subarray(0, 2), bytes.subarray(2)], logged, port, 20);
+        await expectClosed([...bytes].map((b) => Buffer.from([b])), logged, port, 10);
+      }
+    }
+    // The size prefix of the next frame in the same read as a zero-length frame.
+    await expectClosed(Buffer.concat([int32(0), int32(8)]), /malformed request header: 0 bytes/);
+  });
 
   it('closes the connection on a negative frame size', async () => {
     await expectClosed(int32(-5), /request size -5 is outside/);
