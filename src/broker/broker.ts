@@ -17,7 +17,7 @@ import { PartitionLog } from '../storage/partition-log.js';
 import type { PartitionStore } from '../storage/partition-store.js';
 import { readWholeLog } from '../storage/read-whole-log.js';
 import { RequestRouter } from '../server/request-router.js';
-import { SocketServer, parseListeners, type BoundListener, type ListenerSpec } from '../server/socket-server.js';
+import { SocketServer, parseListeners, type BoundListener } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
@@ -187,16 +187,9 @@ export class Broker {
     };
     registerHandlers(router, context);
 
-    let specs: ListenerSpec[];
-    try {
-      specs = parseListeners(config.string('listeners'));
-    } catch (err) {
-      logs.close();
-      throw new ConfigError(`Invalid value for configuration 'listeners': ${(err as Error).message}`);
-    }
     let bound: BoundListener[];
     try {
-      bound = await server.listen(specs);
+      bound = await server.listen(config.listenerSpecs);
     } catch (err) {
       await server.close();
       logs.close();

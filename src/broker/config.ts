@@ -3,6 +3,7 @@
 // accepts but does not act on are listed so that a Kafka user's file still starts. Anything else
 // stops start-up with a message naming the key.
 import { readFileSync } from 'node:fs';
+import { parseListeners, type ListenerSpec } from '../server/socket-server.js';
 import { assignorByConfigName } from './group/consumer-assignors.js';
 
 type ValueType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
@@ -204,7 +205,9 @@ export class BrokerConfig {
     for (const [key, value] of props) {
       const def = DEFS[key];
       if (def === undefined) {
-        if (ACCEPTED_WITHOUT_EFFECT.has(key) || key.startsWith('listener.name.') || key.startsWith('ssl.') || key.startsWith('sasl.')) continue;
+        // TLS and SASL settings would be ignored, leaving a listener meant to be secure open.
+        if (isSecurityKey(key)) throw new ConfigError(`Unknown configuration '${key}' (Tributary does not support TLS or SASL yet)`);
+        if (ACCEPTED_WITHOUT_EFFECT.has(key) || key.startsWith('listener.name.')) continue;
         throw new ConfigError(`Unknown configuration '${key}'`);
       }
       const problem = checkType(def.type, value) ?? def.validate?.(value.trim()) ?? null;
@@ -289,13 +292,78 @@ export class BrokerConfig {
     return this.long('log.flush.scheduler.interval.ms');
   }
 
+  /** The parsed `listeners` (validated by fromProperties: each one maps to PLAINTEXT). */
+  get listenerSpecs(): ListenerSpec[] {
+    return parseListeners(this.string('listeners'));
+  }
+
+  /** Kafka's listener name -> security protocol map: `listener.security.protocol.map`, plus, when
+   * that key is not set, the controller listener names as PLAINTEXT (as in KRaft mode). */
+  private securityProtocolMap(): Map<string, string> {
+    const key = 'listener.security.protocol.map';
+    const out = new Map<string, string>();
+    for (const entry of this.list(key)) {
+      const m = /^([A-Za-z0-9_]+)\s*:\s*([A-Za-z_]+)$/.exec(entry);
+      if (m === null) throw new ConfigError(`Invalid value '${this.string(key)}' for configuration '${key}': malformed entry '${entry}', expected NAME:PROTOCOL`);
+      const name = m[1]!.toUpperCase();
+      const protocol = m[2]!.toUpperCase();
+      if (!SECURITY_PROTOCOLS.includes(protocol)) {
+        throw new ConfigError(`Invalid value '${this.string(key)}' for configuration '${key}': unknown security protocol '${m[2]}' (one of ${SECURITY_PROTOCOLS.join(', ')})`);
+      }
+      if (out.has(name)) throw new ConfigError(`Invalid value '${this.string(key)}' for configuration '${key}': listener ${name} appears more than once`);
+      out.set(name, protocol);
+    }
+    if (!this.values.has(key)) {
+      for (const name of this.list('controller.listener.names')) if (!out.has(name.toUpperCase())) out.set(name.toUpperCase(), 'PLAINTEXT');
+    }
+    return out;
+  }
+
+  /** Every listener and advertised listener must map to a security protocol, and (until TLS and
+   * SASL exist) to PLAINTEXT: a listener configured as SSL or SASL_* must not start as plaintext. */
+  private checkListenerSecurity(): void {
+    const protocols = this.securityProtocolMap();
+    for (const key of ['listeners', 'advertised.listeners']) {
+      const value = this.raw(key);
+      if (value === null || value === '') continue;
+      let specs: ListenerSpec[];
+      try {
+        specs = parseListeners(value);
+      } catch (err) {
+        throw new ConfigError(`Invalid value '${value}' for configuration '${key}': ${(err as Error).message}`);
+      }
+      for (const { name } of specs) {
+        const protocol = protocols.get(name);
+        if (protocol === undefined) {
+          throw new ConfigError(`Invalid value '${value}' for configuration '${key}': No security protocol defined for listener ${name} (see 'listener.security.protocol.map')`);
+        }
+        if (protocol !== 'PLAINTEXT') {
+          throw new ConfigError(
+            `Listener ${name} in '${key}' uses security protocol ${protocol}, which Tributary does not support yet; refusing to serve it as unauthenticated plaintext (use a listener mapped to PLAINTEXT in 'listener.security.protocol.map')`,
+          );
+        }
+      }
+    }
+  }
+
   private crossCheck(): void {
     const roles = this.roles;
     if (roles.length === 0) throw new ConfigError(`Invalid value '' for configuration 'process.roles': at least one role is required`);
     if (this.has('broker.id') && this.has('node.id') && this.int('broker.id') !== this.int('node.id')) {
       throw new ConfigError(`Configuration 'broker.id' (${this.int('broker.id')}) must equal 'node.id' (${this.int('node.id')})`);
     }
+    this.checkListenerSecurity();
   }
+}
+
+const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+
+/** `ssl.*`, `sasl.*`, and their per-listener forms (`listener.name.<name>.ssl.keystore.location`,
+ * `listener.name.<name>.<mechanism>.sasl.jaas.config`). */
+function isSecurityKey(key: string): boolean {
+  if (key.startsWith('ssl.') || key.startsWith('sasl.')) return true;
+  if (!key.startsWith('listener.name.')) return false;
+  return key.split('.').slice(3).some((part) => part === 'ssl' || part === 'sasl');
 }
 
 function minutesOrUnlimited(minutes: number): number {
