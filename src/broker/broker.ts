@@ -152,6 +152,7 @@ export class Broker {
         maxRequestBytes: config.int('socket.request.max.bytes'),
         maxInFlightRequests: config.int('queued.max.requests'),
         maxQueuedResponseBytes: 64 * 1024 * 1024,
+        queuedMaxRequestBytes: config.queuedMaxRequestBytes,
       },
       loggerFor('network'),
     );

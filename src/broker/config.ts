@@ -19,6 +19,11 @@ const atLeast = (min: number) => (v: string) => (Number(v) >= min ? null : `must
 const oneOf = (...allowed: string[]) => (v: string) =>
   allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
 
+/** 256 MiB: two and a half of the largest request (socket.request.max.bytes, 100 MiB) or 256
+ * produce requests of the clients' usual 1 MiB being read at once, a quarter of the 1 GiB heap
+ * Kafka's scripts give a broker; small enough that hostile peers cannot exhaust the machine. */
+const QUEUED_MAX_REQUEST_BYTES_DEFAULT = 256 * 1024 * 1024;
+
 const DEFS: Record<string, ConfigDef> = {
   'node.id': { type: 'int', default: '1', validate: atLeast(0) },
   'broker.id': { type: 'int', default: null, validate: atLeast(-1) },
@@ -49,6 +54,9 @@ const DEFS: Record<string, ConfigDef> = {
   'message.max.bytes': { type: 'int', default: '1048588', validate: atLeast(0) },
   'socket.request.max.bytes': { type: 'int', default: '104857600', validate: atLeast(1) },
   'queued.max.requests': { type: 'int', default: '500', validate: atLeast(1) },
+  // Kafka's default is -1 (unbounded); see queuedMaxRequestBytes for why Tributary bounds it.
+  'queued.max.request.bytes': { type: 'long', default: String(QUEUED_MAX_REQUEST_BYTES_DEFAULT), validate: atLeast(-1) },
+
   'log.segment.bytes': { type: 'int', default: String(1024 * 1024 * 1024), validate: atLeast(14) },
   'log.roll.ms': { type: 'long', default: null, validate: atLeast(1) },
   'log.roll.hours': { type: 'int', default: '168', validate: atLeast(1) },
@@ -287,6 +295,18 @@ export class BrokerConfig {
     return this.int('log.roll.hours') * 3_600_000;
   }
 
+  /**
+   * queued.max.request.bytes as a bound (Infinity: unbounded, for Kafka's -1 or 0). When not set,
+   * the default, raised to socket.request.max.bytes if that is larger, so raising only the largest
+   * request size never makes the configuration invalid.
+   */
+  get queuedMaxRequestBytes(): number {
+    const key = 'queued.max.request.bytes';
+    if (!this.has(key)) return Math.max(QUEUED_MAX_REQUEST_BYTES_DEFAULT, this.int('socket.request.max.bytes'));
+    const bytes = this.long(key);
+    return bytes <= 0 ? Number.POSITIVE_INFINITY : bytes;
+  }
+
   get flushMs(): number {
     if (this.has('log.flush.interval.ms')) return this.long('log.flush.interval.ms');
     return this.long('log.flush.scheduler.interval.ms');
@@ -353,6 +373,10 @@ export class BrokerConfig {
       throw new ConfigError(`Configuration 'broker.id' (${this.int('broker.id')}) must equal 'node.id' (${this.int('node.id')})`);
     }
     this.checkListenerSecurity();
+    const queued = this.has('queued.max.request.bytes') ? this.long('queued.max.request.bytes') : 0;
+    if (queued > 0 && queued < this.int('socket.request.max.bytes')) {
+      throw new ConfigError(`Invalid value '${queued}' for configuration 'queued.max.request.bytes': must be at least socket.request.max.bytes (${this.int('socket.request.max.bytes')}), or -1 for unbounded`);
+    }
   }
 }
 

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { rootLogger } from '../logger.js';
 import { CloseConnection, type FrameHandler } from './connection.js';
-import { SocketServer } from './socket-server.js';
+import { SocketServer, type ServerLimits } from './socket-server.js';
 
-const limits = { maxRequestBytes: 1024, maxInFlightRequests: 8, maxQueuedResponseBytes: 1 << 20 };
+const limits = { maxRequestBytes: 1024, maxInFlightRequests: 8, maxQueuedResponseBytes: 1 << 20, queuedMaxRequestBytes: Infinity };
 const quiet = rootLogger.child({}, { level: 'silent' });
 
-async function serve(handler: FrameHandler): Promise<{ server: SocketServer; port: number }> {
-  const server = new SocketServer(handler, limits, quiet);
+async function serve(handler: FrameHandler, overrides: Partial<ServerLimits> = {}): Promise<{ server: SocketServer; port: number }> {
+  const server = new SocketServer(handler, { ...limits, ...overrides }, quiet);
   const [bound] = await server.listen([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }]);
   return { server, port: bound!.boundPort };
 }
@@ -189,4 +189,114 @@ test('a slow reader that resumes gets its whole response, then afterSent runs on
   await until(() => ran > 0, 'the callback');
   sock.destroy();
   assert.equal(ran, 1);
+});
+
+/** A deterministic generator for split points (xorshift32), so a failure can be replayed. */
+function seeded(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+test('frames cut into reads at arbitrary points arrive intact and in order', async (t) => {
+  const { server, port } = await serve((f) => [f]);
+  t.after(() => server.close());
+  const random = seeded(20240611);
+  const payloads = Array.from({ length: 40 }, (_, i) => `${i}:${'x'.repeat(Math.floor(random() * 900))}`);
+  payloads.push(''); // and a zero-length frame among them
+  const all = Buffer.concat(payloads.map(frame));
+  const sock = connect(port, '127.0.0.1');
+  sock.setNoDelay(true);
+  const got = responses(sock, payloads.length);
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  for (let at = 0; at < all.length; ) {
+    const n = 1 + Math.floor(random() * 700);
+    sock.write(all.subarray(at, at + n));
+    at += n;
+    await new Promise((r) => setImmediate(r)); // let most pieces be reads of their own
+  }
+  const { frames } = await got;
+  sock.destroy();
+  assert.deepEqual(frames, payloads);
+  assert.equal(server.requestMemory.usedBytes, 0);
+});
+
+/** Opens a connection and waits for it to be connected. */
+async function open(port: number): Promise<Socket> {
+  const sock = connect(port, '127.0.0.1');
+  sock.setNoDelay(true);
+  sock.on('error', () => {});
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  return sock;
+}
+
+test('queued.max.request.bytes: a frame spanning reads waits for memory, whole frames never do, and closing gives memory back', async (t) => {
+  const { server, port } = await serve((f) => [Buffer.from(`len:${f.length}`)], { queuedMaxRequestBytes: 1000 });
+  t.after(() => server.close());
+  const pool = server.requestMemory;
+  const sizePrefix = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(n);
+    return b;
+  };
+  // a and b reserve their frames' full sizes (b overdraws: some memory was left when it asked).
+  const a = await open(port);
+  a.write(Buffer.concat([sizePrefix(800), Buffer.alloc(100)]));
+  await until(() => pool.usedBytes === 800, 'a to reserve 800 bytes');
+  const b = await open(port);
+  b.write(Buffer.concat([sizePrefix(900), Buffer.alloc(10)]));
+  await until(() => pool.usedBytes === 1700, 'b to reserve 900 bytes');
+  // c finds the pool spent: it waits, muted, and its frame is not answered even when complete.
+  const c = await open(port);
+  const cAnswer = responses(c, 1);
+  c.write(Buffer.concat([sizePrefix(500), Buffer.alloc(10)]));
+  await until(() => pool.waitingCount === 1, 'c to wait for memory');
+  c.write(Buffer.alloc(490));
+  // d's frames each arrive within one read: they hold no memory beyond that read and are answered.
+  const d = await open(port);
+  const dAnswers = responses(d, 2);
+  d.write(Buffer.concat([frame('hi'), frame('there')]));
+  assert.deepEqual((await dAnswers).frames, ['len:2', 'len:5']);
+  assert.equal(pool.waitingCount, 1);
+  // a completes: its memory goes to c, which is read on and answered.
+  const aAnswer = responses(a, 1);
+  a.write(Buffer.alloc(700));
+  assert.deepEqual((await aAnswer).frames, ['len:800']);
+  assert.deepEqual((await cAnswer).frames, ['len:500']);
+  await until(() => pool.usedBytes === 900 && pool.waitingCount === 0, 'only b to hold memory');
+  // b goes away mid-frame: its reservation is released.
+  b.destroy();
+  await until(() => pool.usedBytes === 0, 'b to release its memory');
+  for (const s of [a, c, d]) s.destroy();
+});
+
+test('a connection waiting for memory that closes leaves the queue; the next waiter is served', async (t) => {
+  const { server, port } = await serve((f) => [Buffer.from(`len:${f.length}`)], { queuedMaxRequestBytes: 1000 });
+  t.after(() => server.close());
+  const pool = server.requestMemory;
+  const sized = (n: number, sent: number) => {
+    const b = Buffer.alloc(4 + sent);
+    b.writeInt32BE(n);
+    return b;
+  };
+  const holder = await open(port);
+  holder.write(sized(1000, 1));
+  await until(() => pool.usedBytes === 1000, 'the holder to reserve');
+  const leaver = await open(port);
+  leaver.write(sized(600, 1));
+  const waiter = await open(port);
+  const answer = responses(waiter, 1);
+  waiter.write(sized(600, 599));
+  await until(() => pool.waitingCount === 2, 'two waiters');
+  waiter.write(Buffer.alloc(1)); // the frame's last byte, read only once memory is granted
+  leaver.destroy();
+  await until(() => pool.waitingCount === 1, 'the leaver to leave the queue');
+  holder.destroy();
+  assert.deepEqual((await answer).frames, ['len:600']);
+  await until(() => pool.usedBytes === 0 && pool.waitingCount === 0, 'all memory back');
+  waiter.destroy();
 });

@@ -1,7 +1,14 @@
-// TCP listeners: one net.Server per configured listener, each connection framed by Connection.
+// TCP listeners: one net.Server per configured listener, each connection framed by Connection,
+// all sharing the broker-wide request memory pool.
 import { createServer, type Server } from 'node:net';
 import type { Logger } from '../logger.js';
 import { Connection, type ConnectionLimits, type FrameHandler } from './connection.js';
+import { RequestMemoryPool } from './request-memory-pool.js';
+
+export interface ServerLimits extends ConnectionLimits {
+  /** queued.max.request.bytes; Infinity: unbounded. */
+  queuedMaxRequestBytes: number;
+}
 
 export interface ListenerSpec {
   /** Listener name as in `listeners`, e.g. PLAINTEXT or CONTROLLER. */
@@ -37,17 +44,20 @@ export class SocketServer {
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
   readonly bound: BoundListener[] = [];
+  readonly requestMemory: RequestMemoryPool;
 
   constructor(
     private readonly handler: FrameHandler,
-    private readonly limits: ConnectionLimits,
+    private readonly limits: ServerLimits,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.requestMemory = new RequestMemoryPool(limits.queuedMaxRequestBytes, log);
+  }
 
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
     for (const spec of specs) {
       const server = createServer({ noDelay: true }, (socket) => {
-        const conn = new Connection(this.nextConnectionId++, spec.name, socket, this.handler, this.limits, this.log, (c) =>
+        const conn = new Connection(this.nextConnectionId++, spec.name, socket, this.handler, this.limits, this.requestMemory, this.log, (c) =>
           this.connections.delete(c),
         );
         this.connections.add(conn);

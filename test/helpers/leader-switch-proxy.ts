@@ -33,6 +33,7 @@ import { ProduceRequest } from '../../src/protocol/messages/ProduceRequest.js';
 import { ProduceResponse, type ProduceResponseData } from '../../src/protocol/messages/ProduceResponse.js';
 import { loggerFor } from '../../src/logger.js';
 import { CloseConnection, Connection, type ConnectionInfo, type ResponseChunks } from '../../src/server/connection.js';
+import { RequestMemoryPool } from '../../src/server/request-memory-pool.js';
 
 export type NodeId = 1 | 2;
 export const PROXY_NODES: readonly NodeId[] = [1, 2];
@@ -133,6 +134,7 @@ export class LeaderSwitchProxy {
   /** Partition results answered here with an error, by error code. */
   private readonly errorCounts = new Map<number, number>();
   private readonly log = loggerFor('leader-switch-proxy');
+  private readonly requestMemory = new RequestMemoryPool(Infinity, this.log);
   private lostAnswerCount = 0;
   private armed: { apiKey: number; fired: () => void } | null = null;
 
@@ -152,7 +154,7 @@ export class LeaderSwitchProxy {
   private async listen(node: NodeId): Promise<void> {
     const server = createServer({ noDelay: true }, (socket) => {
       const id = this.nextConnectionId++;
-      const conn = new Connection(id, `NODE${node}`, socket, (frame, info) => this.onFrame(frame, info), LIMITS, this.log, () => {
+      const conn = new Connection(id, `NODE${node}`, socket, (frame, info) => this.onFrame(frame, info), LIMITS, this.requestMemory, this.log, () => {
         this.downstream.get(id)?.upstream?.close();
         this.downstream.delete(id);
       });
