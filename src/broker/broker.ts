@@ -152,6 +152,8 @@ export class Broker {
         maxRequestBytes: config.int('socket.request.max.bytes'),
         maxInFlightRequests: config.int('queued.max.requests'),
         maxQueuedResponseBytes: 64 * 1024 * 1024,
+        idleTimeoutMs: config.msOrNever('connections.max.idle.ms'),
+        requestReadTimeoutMs: config.msOrNever('socket.request.read.timeout.ms'),
         queuedMaxRequestBytes: config.queuedMaxRequestBytes,
       },
       loggerFor('network'),

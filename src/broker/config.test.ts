@@ -77,3 +77,26 @@ test('node.id and broker.id must agree; log.dirs falls back to log.dir', () => {
   assert.deepEqual(BrokerConfig.fromProperties(props({ 'log.dir': '/d' })).logDirs, ['/d']);
   assert.deepEqual(BrokerConfig.fromProperties(props({ 'log.dirs': '/a, /b' })).logDirs, ['/a', '/b']);
 });
+
+test('queued.max.request.bytes: bounded by default, at least socket.request.max.bytes, <= 0 unbounded as in Kafka', () => {
+  assert.equal(BrokerConfig.fromProperties(props({})).queuedMaxRequestBytes, 256 * 1024 * 1024);
+  // Raising only the largest request keeps a valid configuration: the default follows it.
+  assert.equal(BrokerConfig.fromProperties(props({ 'socket.request.max.bytes': String(512 * 1024 * 1024) })).queuedMaxRequestBytes, 512 * 1024 * 1024);
+  assert.equal(BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '104857600' })).queuedMaxRequestBytes, 104857600);
+  assert.equal(BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '-1' })).queuedMaxRequestBytes, Infinity);
+  assert.equal(BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '0' })).queuedMaxRequestBytes, Infinity);
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '1000' })), /'queued.max.request.bytes': must be at least socket.request.max.bytes \(104857600\)/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '-2' })), /queued.max.request.bytes/);
+});
+
+test('connections.max.idle.ms and socket.request.read.timeout.ms: defaults, -1 for never, 0 refused', () => {
+  const defaults = BrokerConfig.fromProperties(props({}));
+  assert.equal(defaults.msOrNever('connections.max.idle.ms'), 600_000);
+  assert.equal(defaults.msOrNever('socket.request.read.timeout.ms'), 30_000);
+  const never = BrokerConfig.fromProperties(props({ 'connections.max.idle.ms': '-1', 'socket.request.read.timeout.ms': '-1' }));
+  assert.equal(never.msOrNever('connections.max.idle.ms'), Infinity);
+  assert.equal(never.msOrNever('socket.request.read.timeout.ms'), Infinity);
+  for (const key of ['connections.max.idle.ms', 'socket.request.read.timeout.ms']) {
+    assert.throws(() => BrokerConfig.fromProperties(props({ [key]: '0' })), new RegExp(`'${key.replace(/\./g, '\\.')}': must be -1 \\(never\\) or at least 1`));
+  }
+});

@@ -16,6 +16,7 @@ interface ConfigDef {
 }
 
 const atLeast = (min: number) => (v: string) => (Number(v) >= min ? null : `must be at least ${min}`);
+const neverOrAtLeast = (min: number) => (v: string) => (v === '-1' || Number(v) >= min ? null : `must be -1 (never) or at least ${min}`);
 const oneOf = (...allowed: string[]) => (v: string) =>
   allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
 
@@ -56,7 +57,11 @@ const DEFS: Record<string, ConfigDef> = {
   'queued.max.requests': { type: 'int', default: '500', validate: atLeast(1) },
   // Kafka's default is -1 (unbounded); see queuedMaxRequestBytes for why Tributary bounds it.
   'queued.max.request.bytes': { type: 'long', default: String(QUEUED_MAX_REQUEST_BYTES_DEFAULT), validate: atLeast(-1) },
-
+  'connections.max.idle.ms': { type: 'long', default: '600000', validate: neverOrAtLeast(1) },
+  // Tributary's own (Kafka has no equivalent): a request must arrive completely within this time
+  // of its first byte. 30 s is the clients' default request.timeout.ms: a client has given up on
+  // a request by then anyway.
+  'socket.request.read.timeout.ms': { type: 'long', default: '30000', validate: neverOrAtLeast(1) },
   'log.segment.bytes': { type: 'int', default: String(1024 * 1024 * 1024), validate: atLeast(14) },
   'log.roll.ms': { type: 'long', default: null, validate: atLeast(1) },
   'log.roll.hours': { type: 'int', default: '168', validate: atLeast(1) },
@@ -117,7 +122,7 @@ const ACCEPTED_WITHOUT_EFFECT = new Set([
   'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'compression.type',
   'share.coordinator.state.topic.replication.factor', 'share.coordinator.state.topic.min.isr',
   'metadata.log.max.record.bytes.between.snapshots', 'metadata.max.retention.bytes',
-  'controlled.shutdown.enable', 'request.timeout.ms', 'connections.max.idle.ms', 'metric.reporters',
+  'controlled.shutdown.enable', 'request.timeout.ms', 'metric.reporters',
   'confluent.support.metrics.enable', 'replica.fetch.max.bytes', 'replica.socket.timeout.ms',
 ]);
 
@@ -293,6 +298,12 @@ export class BrokerConfig {
   get segmentMs(): number {
     if (this.has('log.roll.ms')) return this.long('log.roll.ms');
     return this.int('log.roll.hours') * 3_600_000;
+  }
+
+  /** A duration where -1 means never (connections.max.idle.ms, socket.request.read.timeout.ms). */
+  msOrNever(key: string): number {
+    const ms = this.long(key);
+    return ms < 0 ? Number.POSITIVE_INFINITY : ms;
   }
 
   /**

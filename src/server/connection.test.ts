@@ -5,11 +5,11 @@ import { rootLogger } from '../logger.js';
 import { CloseConnection, type FrameHandler } from './connection.js';
 import { SocketServer, type ServerLimits } from './socket-server.js';
 
-const limits = { maxRequestBytes: 1024, maxInFlightRequests: 8, maxQueuedResponseBytes: 1 << 20, queuedMaxRequestBytes: Infinity };
+const limits = { maxRequestBytes: 1024, maxInFlightRequests: 8, maxQueuedResponseBytes: 1 << 20, idleTimeoutMs: Infinity, requestReadTimeoutMs: Infinity, queuedMaxRequestBytes: Infinity };
 const quiet = rootLogger.child({}, { level: 'silent' });
 
-async function serve(handler: FrameHandler, overrides: Partial<ServerLimits> = {}): Promise<{ server: SocketServer; port: number }> {
-  const server = new SocketServer(handler, { ...limits, ...overrides }, quiet);
+async function serve(handler: FrameHandler, overrides: Partial<ServerLimits> = {}, nowMs?: () => number): Promise<{ server: SocketServer; port: number }> {
+  const server = new SocketServer(handler, { ...limits, ...overrides }, quiet, nowMs);
   const [bound] = await server.listen([{ name: 'PLAINTEXT', host: '127.0.0.1', port: 0 }]);
   return { server, port: bound!.boundPort };
 }
@@ -299,4 +299,46 @@ test('a connection waiting for memory that closes leaves the queue; the next wai
   assert.deepEqual((await answer).frames, ['len:600']);
   await until(() => pool.usedBytes === 0 && pool.waitingCount === 0, 'all memory back');
   waiter.destroy();
+});
+
+test('the sweep closes idle connections and requests that do not arrive within the read timeout, never early', async (t) => {
+  let now = 1_000_000;
+  const { server, port } = await serve((f) => [Buffer.from(`len:${f.length}`)], { idleTimeoutMs: 10_000, requestReadTimeoutMs: 3_000 }, () => now);
+  t.after(() => server.close());
+  // Both start at the same clock reading: one sends nothing, the other half a frame.
+  const idle = await open(port);
+  const idleClosed = responses(idle, 1);
+  const trickle = await open(port);
+  const trickleClosed = responses(trickle, 1);
+  trickle.write(Buffer.concat([Buffer.from([0, 0, 0, 8]), Buffer.from('half')]));
+  const busy = await open(port);
+  await until(() => server.connectionCount === 3 && server.requestMemory.usedBytes === 8, 'three connections, one mid-frame');
+  /** Sweeps, then gives any close it started time to reach the server's count. */
+  const sweepAndSettle = async () => {
+    server.sweep();
+    await new Promise((r) => setTimeout(r, 50));
+  };
+  server.sweep();
+  // More bytes of the same frame do not extend its deadline (the sweep's interval is 300 ms here).
+  now += 3_000;
+  trickle.write(Buffer.from('m'));
+  await sweepAndSettle();
+  assert.equal(server.connectionCount, 3, 'closed before its read timeout plus the clock slack');
+  now += 300;
+  server.sweep();
+  assert.equal((await trickleClosed).closed, true);
+  // A request resets the idle time of its connection; the silent one closes at 10 s.
+  const busyAnswer = responses(busy, 1);
+  busy.write(frame('ping!!!!'));
+  assert.deepEqual((await busyAnswer).frames, ['len:8']);
+  now += 6_000;
+  await sweepAndSettle();
+  assert.equal(server.connectionCount, 2, 'an idle connection closed early');
+  now += 1_100;
+  server.sweep();
+  assert.equal((await idleClosed).closed, true);
+  await until(() => server.connectionCount === 1, 'the server to see the close');
+  await sweepAndSettle();
+  assert.equal(server.connectionCount, 1, 'the connection that sent a request 7 s ago was closed');
+  busy.destroy();
 });

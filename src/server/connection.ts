@@ -1,5 +1,5 @@
-// One client connection: length-prefixed framing, in-order responses with pipelining, and
-// back-pressure in both directions.
+// One client connection: length-prefixed framing, in-order responses with pipelining,
+// back-pressure in both directions, and the idle and request-read timeouts.
 //
 // Kafka answers the requests of one connection in the order they were sent. We start each
 // request's handler as soon as its frame is complete (so the synchronous part of handlers, e.g.
@@ -62,6 +62,21 @@ export interface ConnectionLimits {
   maxQueuedResponseBytes: number;
 }
 
+/** The idle and request-read timeouts, checked by the server's periodic sweep. */
+export interface ConnectionTimeouts {
+  /** connections.max.idle.ms; Infinity: never. */
+  idleTimeoutMs: number;
+  /** socket.request.read.timeout.ms, from a frame's first byte to its last; Infinity: never. */
+  requestReadTimeoutMs: number;
+  /** How stale the clock's reading may be (the sweep interval): added so no close comes early. */
+  clockSlackMs: number;
+}
+
+/** A clock read on the hot path without a system call: the server's sweep advances it. */
+export interface CoarseClock {
+  readonly nowMs: number;
+}
+
 interface PendingResponse {
   done: boolean;
   result: FrameResult;
@@ -85,6 +100,10 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
   private grantPending = false;
   /** While waiting for memory: the frame's bytes read so far (a copy, so no read stays pinned). */
   private stalled: Buffer | null = null;
+  /** Clock reading when the frame now arriving began (-1 between frames), for the read timeout. */
+  private frameStartedMs = -1;
+  /** Clock reading of the last complete request or response written, for the idle timeout. */
+  private lastActivityMs: number;
   private closed = false;
   private readPaused = false;
 
@@ -95,11 +114,13 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     private readonly handler: FrameHandler,
     private readonly limits: ConnectionLimits,
     private readonly pool: RequestMemoryPool,
+    private readonly clock: CoarseClock,
     private readonly log: Logger,
     private readonly onClose: (conn: Connection) => void,
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.remotePort = socket.remotePort ?? 0;
+    this.lastActivityMs = clock.nowMs;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateReading());
@@ -108,12 +129,34 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
   }
 
   /** Ends the connection; pending handlers finish but their responses are dropped. */
-  close(reason?: string): void {
+  close(reason?: string, level: 'warn' | 'info' | 'debug' = 'warn'): void {
     if (this.closed) return;
-    if (reason !== undefined) this.log.warn({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` }, reason);
+    if (reason !== undefined) this.log[level]({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` }, reason);
     this.closed = true;
     this.releaseFrameMemory();
     this.socket.destroy();
+  }
+
+  /**
+   * Called by the server's sweep: closes the connection if its current frame has been arriving
+   * for longer than the request-read timeout, or if it has been idle (no request, nothing being
+   * answered or written) for longer than the idle timeout.
+   */
+  expireIfStale(nowMs: number, t: ConnectionTimeouts): void {
+    if (this.closed) return;
+    if (this.frameStartedMs >= 0) {
+      if (nowMs - this.frameStartedMs >= t.requestReadTimeoutMs + t.clockSlackMs) {
+        this.close(`closing connection: a request did not arrive completely within ${t.requestReadTimeoutMs} ms (socket.request.read.timeout.ms)`);
+      }
+      return;
+    }
+    if (this.pending.length > 0 || this.socket.writableLength > 0) {
+      this.lastActivityMs = nowMs; // busy answering: idle time counts from when it is done
+      return;
+    }
+    if (nowMs - this.lastActivityMs >= t.idleTimeoutMs + t.clockSlackMs) {
+      this.close(`closing idle connection: no request for ${t.idleTimeoutMs} ms (connections.max.idle.ms)`, 'debug');
+    }
   }
 
   /** MemoryWaiter: the size of the frame waiting for memory. */
@@ -152,6 +195,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     this.awaitedSize = -1;
     this.frame = null;
     this.stalled = null;
+    this.frameStartedMs = -1;
     const reserved = this.reservedBytes;
     this.reservedBytes = 0;
     if (reserved > 0) this.pool.release(reserved);
@@ -226,12 +270,17 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     if (!this.closed) this.afterRead();
   }
 
-  /** Pauses or resumes reading once a read has been framed. */
+  /** Starts the read timeout when a read ends inside a frame, and pauses or resumes reading. */
   private afterRead(): void {
+    const midFrame = this.sizeFilled > 0 || this.frame !== null || this.awaitedSize >= 0 || this.grantPending;
+    if (!midFrame) this.frameStartedMs = -1;
+    else if (this.frameStartedMs < 0) this.frameStartedMs = this.clock.nowMs;
     this.updateReading();
   }
 
   private dispatch(frame: Buffer): void {
+    this.lastActivityMs = this.clock.nowMs;
+    this.frameStartedMs = -1;
     const slot: PendingResponse = { done: false, result: null };
     this.pending.push(slot);
     let result: FrameResult | Promise<FrameResult>;
@@ -293,6 +342,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
       for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? onLastWritten : undefined);
     }
     this.socket.uncork();
+    this.lastActivityMs = this.clock.nowMs;
     this.updateReading();
   }
 

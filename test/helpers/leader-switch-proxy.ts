@@ -46,6 +46,8 @@ const API_FIND_COORDINATOR = 10;
 const API_DESCRIBE_CLUSTER = 60;
 
 const LIMITS = { maxRequestBytes: 100 * 1024 * 1024, maxInFlightRequests: 64, maxQueuedResponseBytes: 16 * 1024 * 1024 };
+// No timeouts here (nothing advances this clock) and no shared memory bound: a test helper.
+const NO_CLOCK = { nowMs: 0 };
 const HOST = '127.0.0.1';
 
 /** One upstream connection: frames out, response frames back in FIFO order. */
@@ -154,7 +156,7 @@ export class LeaderSwitchProxy {
   private async listen(node: NodeId): Promise<void> {
     const server = createServer({ noDelay: true }, (socket) => {
       const id = this.nextConnectionId++;
-      const conn = new Connection(id, `NODE${node}`, socket, (frame, info) => this.onFrame(frame, info), LIMITS, this.requestMemory, this.log, () => {
+      const conn = new Connection(id, `NODE${node}`, socket, (frame, info) => this.onFrame(frame, info), LIMITS, this.requestMemory, NO_CLOCK, this.log, () => {
         this.downstream.get(id)?.upstream?.close();
         this.downstream.delete(id);
       });

@@ -1,5 +1,7 @@
 // Connection limits on a broker process, each with kcat producing and consuming beside it on
 // other connections throughout (every round must succeed):
+// - connections.max.idle.ms closes a connection that sends no request, and only then;
+// - socket.request.read.timeout.ms drops a peer that trickles a request in (1 byte at a time);
 // - queued.max.request.bytes bounds the memory held for incomplete requests across many
 //   connections, and that memory comes back when they close.
 import assert from 'node:assert/strict';
@@ -7,13 +9,87 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/clients.js';
-import { API_VERSIONS, countMatches, int16, int32, rssKiB, sized } from './raw-frames.js';
+import { API_VERSIONS, countMatches, exchange, header, int16, int32, rssKiB, sized } from './raw-frames.js';
 import { assertOk, eventually, kcatConsume, kcatTraffic } from './support.js';
 
 /** Waits until the broker's log holds more lines matching `pattern` than `before`. */
 async function logged(broker: BrokerProcess, pattern: RegExp, before: number): Promise<void> {
   await eventually(`a log line matching ${pattern}`, () => (countMatches(broker.logs, pattern) > before ? true : undefined), 10_000, 20);
 }
+
+describe('idle and request-read timeouts', () => {
+  const IDLE_MS = 1500;
+  const READ_TIMEOUT_MS = 1500;
+  let broker: BrokerProcess;
+  let traffic: { stop(): Promise<number> } | null = null;
+
+  before(async () => {
+    broker = await startBroker({ overrides: { 'connections.max.idle.ms': String(IDLE_MS), 'socket.request.read.timeout.ms': String(READ_TIMEOUT_MS), 'num.partitions': '1' } });
+    traffic = kcatTraffic(broker.bootstrap, 'beside-timeouts');
+  });
+
+  after(async () => {
+    await traffic?.stop().catch(() => {});
+    await broker?.destroy();
+  });
+
+  const apiVersionsV0 = (correlationId: number) => sized(header(API_VERSIONS, 0, correlationId));
+
+  it('closes a connection that sends no request for connections.max.idle.ms, and not before', async () => {
+    const opened = Date.now();
+    const out = await exchange(broker.port, [], 15_000);
+    const elapsed = Date.now() - opened;
+    assert.equal(out.closed, true, 'an idle connection was left open');
+    assert.ok(elapsed >= IDLE_MS, `closed after ${elapsed} ms, before connections.max.idle.ms`);
+    assert.equal(out.received.length, 0);
+  });
+
+  it('keeps open a connection whose requests come more often than connections.max.idle.ms', async () => {
+    const socket: Socket = connect({ host: '127.0.0.1', port: broker.port, noDelay: true });
+    let closed = false;
+    let answers = 0;
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => {});
+    socket.on('data', (c: Buffer) => (answers += c.length > 0 ? 1 : 0));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    // Requests every IDLE_MS / 3 for more than twice IDLE_MS.
+    for (let i = 0; i < 7; i++) {
+      socket.write(apiVersionsV0(i));
+      await new Promise((r) => setTimeout(r, IDLE_MS / 3));
+    }
+    assert.equal(closed, false, 'a connection in use was closed as idle');
+    assert.ok(answers >= 1);
+    socket.destroy();
+  });
+
+  it('drops a peer that trickles a request in more slowly than socket.request.read.timeout.ms allows', async () => {
+    const pattern = /did not arrive completely within 1500 ms \(socket\.request\.read\.timeout\.ms\)/;
+    const before = countMatches(broker.logs, pattern);
+    const request = apiVersionsV0(42);
+    // One byte per 150 ms: the whole request would take about 3 s, twice the read timeout.
+    const bytes = [...request].map((b) => Buffer.from([b]));
+    const opened = Date.now();
+    const out = await exchange(broker.port, bytes, 15_000, 150);
+    assert.equal(out.closed, true, 'a trickling request was held open');
+    assert.equal(out.received.length, 0, 'the trickled request was answered');
+    assert.ok(Date.now() - opened >= READ_TIMEOUT_MS);
+    await logged(broker, pattern, before);
+  });
+
+  it('answers a request that arrives in pieces within socket.request.read.timeout.ms', async () => {
+    const request = apiVersionsV0(43);
+    const out = await exchange(broker.port, [request.subarray(0, 3), request.subarray(3, 9), request.subarray(9)], 1500, 200);
+    assert.ok(out.received.length >= 8, 'no answer');
+    assert.equal(out.received.readInt32BE(4), 43, 'correlation id');
+  });
+
+  it('kept serving kcat throughout', async () => {
+    const rounds = await traffic!.stop();
+    traffic = null;
+    assert.ok(rounds >= 2, `only ${rounds} kcat rounds completed`);
+    assert.ok(broker.running);
+  });
+});
 
 describe('queued.max.request.bytes', () => {
   const MiB = 1024 * 1024;
