@@ -17,7 +17,7 @@ import { PartitionLog } from '../storage/partition-log.js';
 import type { PartitionStore } from '../storage/partition-store.js';
 import { readWholeLog } from '../storage/read-whole-log.js';
 import { RequestRouter } from '../server/request-router.js';
-import { SocketServer, parseListeners, type BoundListener, type ListenerSpec } from '../server/socket-server.js';
+import { SocketServer, parseListeners, type BoundListener } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
@@ -152,6 +152,9 @@ export class Broker {
         maxRequestBytes: config.int('socket.request.max.bytes'),
         maxInFlightRequests: config.int('queued.max.requests'),
         maxQueuedResponseBytes: 64 * 1024 * 1024,
+        idleTimeoutMs: config.msOrNever('connections.max.idle.ms'),
+        requestReadTimeoutMs: config.msOrNever('socket.request.read.timeout.ms'),
+        queuedMaxRequestBytes: config.queuedMaxRequestBytes,
       },
       loggerFor('network'),
     );
@@ -187,16 +190,9 @@ export class Broker {
     };
     registerHandlers(router, context);
 
-    let specs: ListenerSpec[];
-    try {
-      specs = parseListeners(config.string('listeners'));
-    } catch (err) {
-      logs.close();
-      throw new ConfigError(`Invalid value for configuration 'listeners': ${(err as Error).message}`);
-    }
     let bound: BoundListener[];
     try {
-      bound = await server.listen(specs);
+      bound = await server.listen(config.listenerSpecs);
     } catch (err) {
       await server.close();
       logs.close();

@@ -27,8 +27,41 @@ test('an invalid value names the key and the problem', () => {
 });
 
 test('Kafka keys without effect here are accepted, so a stock server.properties starts', () => {
-  const cfg = BrokerConfig.fromProperties(props({ 'num.network.threads': '3', 'socket.send.buffer.bytes': '102400', 'ssl.keystore.location': '/x' }));
+  const cfg = BrokerConfig.fromProperties(props({ 'num.network.threads': '3', 'socket.send.buffer.bytes': '102400', 'listener.name.plaintext.max.connections': '100' }));
   assert.equal(cfg.int('num.partitions'), 1);
+});
+
+test('TLS and SASL settings are refused as unknown keys, also in their per-listener forms', () => {
+  for (const key of ['ssl.keystore.location', 'sasl.enabled.mechanisms', 'listener.name.client.ssl.keystore.location', 'listener.name.sasl_ssl.plain.sasl.jaas.config', 'listener.name.ssl.ssl.client.auth']) {
+    assert.throws(() => BrokerConfig.fromProperties(props({ [key]: 'x' })), (e: unknown) => e instanceof ConfigError && e.message.includes(`'${key}'`), key);
+  }
+});
+
+test('a listener whose security protocol is not PLAINTEXT stops start-up, naming it', () => {
+  for (const name of ['SSL', 'SASL_PLAINTEXT', 'SASL_SSL']) {
+    assert.throws(() => BrokerConfig.fromProperties(props({ listeners: `PLAINTEXT://:9092,${name}://:9093` })), new RegExp(`Listener ${name} in 'listeners' uses security protocol ${name},`));
+  }
+  // The protocol comes from listener.security.protocol.map, not from the name.
+  assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SSL' })), /Listener CLIENT in 'listeners' uses security protocol SSL/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'PLAINTEXT://:9092', 'listener.security.protocol.map': 'PLAINTEXT:SASL_SSL' })), /Listener PLAINTEXT .* SASL_SSL/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'advertised.listeners': 'SSL://h:9093' })), /Listener SSL in 'advertised.listeners'/);
+  const plain = BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092,INTERNAL://:9093', 'listener.security.protocol.map': 'client:plaintext,INTERNAL:PLAINTEXT' }));
+  assert.deepEqual(plain.listenerSpecs.map((l) => l.name), ['CLIENT', 'INTERNAL']);
+});
+
+test('a listener missing from listener.security.protocol.map is an error naming it, as in Kafka', () => {
+  assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092' })), /'listeners': No security protocol defined for listener CLIENT/);
+  // An explicit map replaces the default one, CONTROLLER included.
+  assert.throws(
+    () => BrokerConfig.fromProperties(props({ listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093', 'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT' })),
+    /No security protocol defined for listener CONTROLLER/,
+  );
+  // Without an explicit map, the controller listener names are PLAINTEXT (KRaft's default).
+  const cfg = BrokerConfig.fromProperties(props({ listeners: 'PLAINTEXT://:9092,CTL://:9093', 'controller.listener.names': 'CTL' }));
+  assert.equal(cfg.listenerSpecs.length, 2);
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'listener.security.protocol.map': 'PLAINTEXT' })), /'listener.security.protocol.map': malformed entry/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'listener.security.protocol.map': 'PLAINTEXT:TLS' })), /unknown security protocol 'TLS'/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'A://:1' })), /listener A/);
 });
 
 test('retention resolves ms over minutes over hours, as Kafka does', () => {
@@ -43,4 +76,27 @@ test('node.id and broker.id must agree; log.dirs falls back to log.dir', () => {
   assert.equal(BrokerConfig.fromProperties(props({ 'broker.id': '7' })).nodeId, 7);
   assert.deepEqual(BrokerConfig.fromProperties(props({ 'log.dir': '/d' })).logDirs, ['/d']);
   assert.deepEqual(BrokerConfig.fromProperties(props({ 'log.dirs': '/a, /b' })).logDirs, ['/a', '/b']);
+});
+
+test('queued.max.request.bytes: bounded by default, at least socket.request.max.bytes, <= 0 unbounded as in Kafka', () => {
+  assert.equal(BrokerConfig.fromProperties(props({})).queuedMaxRequestBytes, 256 * 1024 * 1024);
+  // Raising only the largest request keeps a valid configuration: the default follows it.
+  assert.equal(BrokerConfig.fromProperties(props({ 'socket.request.max.bytes': String(512 * 1024 * 1024) })).queuedMaxRequestBytes, 512 * 1024 * 1024);
+  assert.equal(BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '104857600' })).queuedMaxRequestBytes, 104857600);
+  assert.equal(BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '-1' })).queuedMaxRequestBytes, Infinity);
+  assert.equal(BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '0' })).queuedMaxRequestBytes, Infinity);
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '1000' })), /'queued.max.request.bytes': must be at least socket.request.max.bytes \(104857600\)/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'queued.max.request.bytes': '-2' })), /queued.max.request.bytes/);
+});
+
+test('connections.max.idle.ms and socket.request.read.timeout.ms: defaults, -1 for never, 0 refused', () => {
+  const defaults = BrokerConfig.fromProperties(props({}));
+  assert.equal(defaults.msOrNever('connections.max.idle.ms'), 600_000);
+  assert.equal(defaults.msOrNever('socket.request.read.timeout.ms'), 30_000);
+  const never = BrokerConfig.fromProperties(props({ 'connections.max.idle.ms': '-1', 'socket.request.read.timeout.ms': '-1' }));
+  assert.equal(never.msOrNever('connections.max.idle.ms'), Infinity);
+  assert.equal(never.msOrNever('socket.request.read.timeout.ms'), Infinity);
+  for (const key of ['connections.max.idle.ms', 'socket.request.read.timeout.ms']) {
+    assert.throws(() => BrokerConfig.fromProperties(props({ [key]: '0' })), new RegExp(`'${key.replace(/\./g, '\\.')}': must be -1 \\(never\\) or at least 1`));
+  }
 });

@@ -3,6 +3,7 @@
 // accepts but does not act on are listed so that a Kafka user's file still starts. Anything else
 // stops start-up with a message naming the key.
 import { readFileSync } from 'node:fs';
+import { parseListeners, type ListenerSpec } from '../server/socket-server.js';
 import { assignorByConfigName } from './group/consumer-assignors.js';
 
 type ValueType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
@@ -15,8 +16,14 @@ interface ConfigDef {
 }
 
 const atLeast = (min: number) => (v: string) => (Number(v) >= min ? null : `must be at least ${min}`);
+const neverOrAtLeast = (min: number) => (v: string) => (v === '-1' || Number(v) >= min ? null : `must be -1 (never) or at least ${min}`);
 const oneOf = (...allowed: string[]) => (v: string) =>
   allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
+
+/** 256 MiB: two and a half of the largest request (socket.request.max.bytes, 100 MiB) or 256
+ * produce requests of the clients' usual 1 MiB being read at once, a quarter of the 1 GiB heap
+ * Kafka's scripts give a broker; small enough that hostile peers cannot exhaust the machine. */
+const QUEUED_MAX_REQUEST_BYTES_DEFAULT = 256 * 1024 * 1024;
 
 const DEFS: Record<string, ConfigDef> = {
   'node.id': { type: 'int', default: '1', validate: atLeast(0) },
@@ -48,6 +55,13 @@ const DEFS: Record<string, ConfigDef> = {
   'message.max.bytes': { type: 'int', default: '1048588', validate: atLeast(0) },
   'socket.request.max.bytes': { type: 'int', default: '104857600', validate: atLeast(1) },
   'queued.max.requests': { type: 'int', default: '500', validate: atLeast(1) },
+  // Kafka's default is -1 (unbounded); see queuedMaxRequestBytes for why Tributary bounds it.
+  'queued.max.request.bytes': { type: 'long', default: String(QUEUED_MAX_REQUEST_BYTES_DEFAULT), validate: atLeast(-1) },
+  'connections.max.idle.ms': { type: 'long', default: '600000', validate: neverOrAtLeast(1) },
+  // Tributary's own (Kafka has no equivalent): a request must arrive completely within this time
+  // of its first byte. 30 s is the clients' default request.timeout.ms: a client has given up on
+  // a request by then anyway.
+  'socket.request.read.timeout.ms': { type: 'long', default: '30000', validate: neverOrAtLeast(1) },
   'log.segment.bytes': { type: 'int', default: String(1024 * 1024 * 1024), validate: atLeast(14) },
   'log.roll.ms': { type: 'long', default: null, validate: atLeast(1) },
   'log.roll.hours': { type: 'int', default: '168', validate: atLeast(1) },
@@ -108,7 +122,7 @@ const ACCEPTED_WITHOUT_EFFECT = new Set([
   'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'compression.type',
   'share.coordinator.state.topic.replication.factor', 'share.coordinator.state.topic.min.isr',
   'metadata.log.max.record.bytes.between.snapshots', 'metadata.max.retention.bytes',
-  'controlled.shutdown.enable', 'request.timeout.ms', 'connections.max.idle.ms', 'metric.reporters',
+  'controlled.shutdown.enable', 'request.timeout.ms', 'metric.reporters',
   'confluent.support.metrics.enable', 'replica.fetch.max.bytes', 'replica.socket.timeout.ms',
 ]);
 
@@ -204,7 +218,9 @@ export class BrokerConfig {
     for (const [key, value] of props) {
       const def = DEFS[key];
       if (def === undefined) {
-        if (ACCEPTED_WITHOUT_EFFECT.has(key) || key.startsWith('listener.name.') || key.startsWith('ssl.') || key.startsWith('sasl.')) continue;
+        // TLS and SASL settings would be ignored, leaving a listener meant to be secure open.
+        if (isSecurityKey(key)) throw new ConfigError(`Unknown configuration '${key}' (Tributary does not support TLS or SASL yet)`);
+        if (ACCEPTED_WITHOUT_EFFECT.has(key) || key.startsWith('listener.name.')) continue;
         throw new ConfigError(`Unknown configuration '${key}'`);
       }
       const problem = checkType(def.type, value) ?? def.validate?.(value.trim()) ?? null;
@@ -284,9 +300,81 @@ export class BrokerConfig {
     return this.int('log.roll.hours') * 3_600_000;
   }
 
+  /** A duration where -1 means never (connections.max.idle.ms, socket.request.read.timeout.ms). */
+  msOrNever(key: string): number {
+    const ms = this.long(key);
+    return ms < 0 ? Number.POSITIVE_INFINITY : ms;
+  }
+
+  /**
+   * queued.max.request.bytes as a bound (Infinity: unbounded, for Kafka's -1 or 0). When not set,
+   * the default, raised to socket.request.max.bytes if that is larger, so raising only the largest
+   * request size never makes the configuration invalid.
+   */
+  get queuedMaxRequestBytes(): number {
+    const key = 'queued.max.request.bytes';
+    if (!this.has(key)) return Math.max(QUEUED_MAX_REQUEST_BYTES_DEFAULT, this.int('socket.request.max.bytes'));
+    const bytes = this.long(key);
+    return bytes <= 0 ? Number.POSITIVE_INFINITY : bytes;
+  }
+
   get flushMs(): number {
     if (this.has('log.flush.interval.ms')) return this.long('log.flush.interval.ms');
     return this.long('log.flush.scheduler.interval.ms');
+  }
+
+  /** The parsed `listeners` (validated by fromProperties: each one maps to PLAINTEXT). */
+  get listenerSpecs(): ListenerSpec[] {
+    return parseListeners(this.string('listeners'));
+  }
+
+  /** Kafka's listener name -> security protocol map: `listener.security.protocol.map`, plus, when
+   * that key is not set, the controller listener names as PLAINTEXT (as in KRaft mode). */
+  private securityProtocolMap(): Map<string, string> {
+    const key = 'listener.security.protocol.map';
+    const out = new Map<string, string>();
+    for (const entry of this.list(key)) {
+      const m = /^([A-Za-z0-9_]+)\s*:\s*([A-Za-z_]+)$/.exec(entry);
+      if (m === null) throw new ConfigError(`Invalid value '${this.string(key)}' for configuration '${key}': malformed entry '${entry}', expected NAME:PROTOCOL`);
+      const name = m[1]!.toUpperCase();
+      const protocol = m[2]!.toUpperCase();
+      if (!SECURITY_PROTOCOLS.includes(protocol)) {
+        throw new ConfigError(`Invalid value '${this.string(key)}' for configuration '${key}': unknown security protocol '${m[2]}' (one of ${SECURITY_PROTOCOLS.join(', ')})`);
+      }
+      if (out.has(name)) throw new ConfigError(`Invalid value '${this.string(key)}' for configuration '${key}': listener ${name} appears more than once`);
+      out.set(name, protocol);
+    }
+    if (!this.values.has(key)) {
+      for (const name of this.list('controller.listener.names')) if (!out.has(name.toUpperCase())) out.set(name.toUpperCase(), 'PLAINTEXT');
+    }
+    return out;
+  }
+
+  /** Every listener and advertised listener must map to a security protocol, and (until TLS and
+   * SASL exist) to PLAINTEXT: a listener configured as SSL or SASL_* must not start as plaintext. */
+  private checkListenerSecurity(): void {
+    const protocols = this.securityProtocolMap();
+    for (const key of ['listeners', 'advertised.listeners']) {
+      const value = this.raw(key);
+      if (value === null || value === '') continue;
+      let specs: ListenerSpec[];
+      try {
+        specs = parseListeners(value);
+      } catch (err) {
+        throw new ConfigError(`Invalid value '${value}' for configuration '${key}': ${(err as Error).message}`);
+      }
+      for (const { name } of specs) {
+        const protocol = protocols.get(name);
+        if (protocol === undefined) {
+          throw new ConfigError(`Invalid value '${value}' for configuration '${key}': No security protocol defined for listener ${name} (see 'listener.security.protocol.map')`);
+        }
+        if (protocol !== 'PLAINTEXT') {
+          throw new ConfigError(
+            `Listener ${name} in '${key}' uses security protocol ${protocol}, which Tributary does not support yet; refusing to serve it as unauthenticated plaintext (use a listener mapped to PLAINTEXT in 'listener.security.protocol.map')`,
+          );
+        }
+      }
+    }
   }
 
   private crossCheck(): void {
@@ -295,7 +383,22 @@ export class BrokerConfig {
     if (this.has('broker.id') && this.has('node.id') && this.int('broker.id') !== this.int('node.id')) {
       throw new ConfigError(`Configuration 'broker.id' (${this.int('broker.id')}) must equal 'node.id' (${this.int('node.id')})`);
     }
+    this.checkListenerSecurity();
+    const queued = this.has('queued.max.request.bytes') ? this.long('queued.max.request.bytes') : 0;
+    if (queued > 0 && queued < this.int('socket.request.max.bytes')) {
+      throw new ConfigError(`Invalid value '${queued}' for configuration 'queued.max.request.bytes': must be at least socket.request.max.bytes (${this.int('socket.request.max.bytes')}), or -1 for unbounded`);
+    }
   }
+}
+
+const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+
+/** `ssl.*`, `sasl.*`, and their per-listener forms (`listener.name.<name>.ssl.keystore.location`,
+ * `listener.name.<name>.<mechanism>.sasl.jaas.config`). */
+function isSecurityKey(key: string): boolean {
+  if (key.startsWith('ssl.') || key.startsWith('sasl.')) return true;
+  if (!key.startsWith('listener.name.')) return false;
+  return key.split('.').slice(3).some((part) => part === 'ssl' || part === 'sasl');
 }
 
 function minutesOrUnlimited(minutes: number): number {

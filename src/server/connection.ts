@@ -1,13 +1,22 @@
-// One client connection: length-prefixed framing, in-order responses with pipelining, and
-// back-pressure in both directions.
+// One client connection: length-prefixed framing, in-order responses with pipelining,
+// back-pressure in both directions, and the idle and request-read timeouts.
 //
 // Kafka answers the requests of one connection in the order they were sent. We start each
 // request's handler as soon as its frame is complete (so the synchronous part of handlers, e.g.
 // a produce's append, runs in arrival order) but write responses strictly in request order.
-// Reading pauses when too many requests are waiting for their turn or when the socket's write
-// buffer is full, so a slow or hostile client cannot make the broker buffer without bound.
+// Reading pauses when too many requests are waiting for their turn, when the socket's write
+// buffer is full, or when a frame that spans reads cannot get memory from the broker-wide
+// request memory pool, so neither one client nor many can make the broker buffer without bound.
+//
+// Framing keeps no read buffer alive longer than its frames: a frame that arrives whole within
+// one read is handed on as a slice of it (no copy, the common case); a frame that spans reads is
+// copied, as it arrives, into a buffer of its declared size reserved from the pool; a size prefix
+// split across reads goes into a 4-byte buffer of the connection's own. (Keeping the reads
+// themselves until a frame completed let a few leftover bytes pin a whole 64 KiB read per
+// connection, outside any accounting.)
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
+import type { MemoryWaiter, RequestMemoryPool } from './request-memory-pool.js';
 
 /** What a handler returns for one request: the encoded response without its size prefix, or
  * null when no response is sent (Produce with acks=0). */
@@ -53,19 +62,48 @@ export interface ConnectionLimits {
   maxQueuedResponseBytes: number;
 }
 
+/** The idle and request-read timeouts, checked by the server's periodic sweep. */
+export interface ConnectionTimeouts {
+  /** connections.max.idle.ms; Infinity: never. */
+  idleTimeoutMs: number;
+  /** socket.request.read.timeout.ms, from a frame's first byte to its last; Infinity: never. */
+  requestReadTimeoutMs: number;
+  /** How stale the clock's reading may be (the sweep interval): added so no close comes early. */
+  clockSlackMs: number;
+}
+
+/** A clock read on the hot path without a system call: the server's sweep advances it. */
+export interface CoarseClock {
+  readonly nowMs: number;
+}
+
 interface PendingResponse {
   done: boolean;
   result: FrameResult;
 }
 
-export class Connection implements ConnectionInfo {
+export class Connection implements ConnectionInfo, MemoryWaiter {
   readonly remoteAddress: string;
   readonly remotePort: number;
   private readonly pending: PendingResponse[] = [];
-  // Bytes received but not yet framed. Chunks are kept as they came to avoid a concat per read.
-  private readonly inbound: Buffer[] = [];
-  private inboundBytes = 0;
-  private nextFrameSize = -1;
+  // Framing state. Between frames, `sizeFilled` bytes of the next size prefix are in `sizePrefix`.
+  private readonly sizePrefix = Buffer.allocUnsafe(4);
+  private sizeFilled = 0;
+  /** The frame being assembled across reads (its memory reserved), or null. */
+  private frame: Buffer | null = null;
+  private frameFilled = 0;
+  /** Bytes this connection holds reserved in the pool (for `frame`, or granted for the next one). */
+  private reservedBytes = 0;
+  /** Declared size of the frame waiting for memory (in the pool's queue), or -1. */
+  private awaitedSize = -1;
+  /** Memory was granted; the bytes read meanwhile are copied in on the next microtask. */
+  private grantPending = false;
+  /** While waiting for memory: the frame's bytes read so far (a copy, so no read stays pinned). */
+  private stalled: Buffer | null = null;
+  /** Clock reading when the frame now arriving began (-1 between frames), for the read timeout. */
+  private frameStartedMs = -1;
+  /** Clock reading of the last complete request or response written, for the idle timeout. */
+  private lastActivityMs: number;
   private closed = false;
   private readPaused = false;
 
@@ -75,88 +113,174 @@ export class Connection implements ConnectionInfo {
     private readonly socket: Socket,
     private readonly handler: FrameHandler,
     private readonly limits: ConnectionLimits,
+    private readonly pool: RequestMemoryPool,
+    private readonly clock: CoarseClock,
     private readonly log: Logger,
     private readonly onClose: (conn: Connection) => void,
   ) {
     this.remoteAddress = socket.remoteAddress ?? 'unknown';
     this.remotePort = socket.remotePort ?? 0;
+    this.lastActivityMs = clock.nowMs;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.maybeResume());
+    socket.on('drain', () => this.updateReading());
     socket.on('error', (err) => this.log.debug({ conn: this.id, err: err.message }, 'socket error'));
     socket.on('close', () => this.handleClosed());
   }
 
   /** Ends the connection; pending handlers finish but their responses are dropped. */
-  close(reason?: string): void {
+  close(reason?: string, level: 'warn' | 'info' | 'debug' = 'warn'): void {
     if (this.closed) return;
-    if (reason !== undefined) this.log.warn({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` }, reason);
+    if (reason !== undefined) this.log[level]({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` }, reason);
     this.closed = true;
+    this.releaseFrameMemory();
     this.socket.destroy();
+  }
+
+  /**
+   * Called by the server's sweep: closes the connection if its current frame has been arriving
+   * for longer than the request-read timeout, or if it has been idle (no request, nothing being
+   * answered or written) for longer than the idle timeout.
+   */
+  expireIfStale(nowMs: number, t: ConnectionTimeouts): void {
+    if (this.closed) return;
+    if (this.frameStartedMs >= 0) {
+      if (nowMs - this.frameStartedMs >= t.requestReadTimeoutMs + t.clockSlackMs) {
+        this.close(`closing connection: a request did not arrive completely within ${t.requestReadTimeoutMs} ms (socket.request.read.timeout.ms)`);
+      }
+      return;
+    }
+    if (this.pending.length > 0 || this.socket.writableLength > 0) {
+      this.lastActivityMs = nowMs; // busy answering: idle time counts from when it is done
+      return;
+    }
+    if (nowMs - this.lastActivityMs >= t.idleTimeoutMs + t.clockSlackMs) {
+      this.close(`closing idle connection: no request for ${t.idleTimeoutMs} ms (connections.max.idle.ms)`, 'debug');
+    }
+  }
+
+  /** MemoryWaiter: the size of the frame waiting for memory. */
+  get bytesWanted(): number {
+    return this.awaitedSize;
+  }
+
+  /** MemoryWaiter: the pool reserved `bytesWanted` for us. Reading resumes on the next microtask,
+   * outside the pool's release loop; until then reads keep queueing behind the stalled bytes. */
+  memoryGranted(): void {
+    this.reservedBytes = this.awaitedSize;
+    this.frame = Buffer.allocUnsafe(this.awaitedSize);
+    this.frameFilled = 0;
+    this.awaitedSize = -1;
+    this.grantPending = true;
+    queueMicrotask(() => {
+      if (this.closed) return;
+      this.grantPending = false;
+      const stalled = this.stalled;
+      this.stalled = null;
+      if (stalled !== null) this.consumeRead(stalled);
+      else this.afterRead();
+    });
   }
 
   private handleClosed(): void {
     this.closed = true;
     this.pending.length = 0;
+    this.releaseFrameMemory();
     this.onClose(this);
+  }
+
+  /** Drops the partial frame and gives its memory back (idempotent). */
+  private releaseFrameMemory(): void {
+    if (this.awaitedSize >= 0) this.pool.cancel(this);
+    this.awaitedSize = -1;
+    this.frame = null;
+    this.stalled = null;
+    this.frameStartedMs = -1;
+    const reserved = this.reservedBytes;
+    this.reservedBytes = 0;
+    if (reserved > 0) this.pool.release(reserved);
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.inbound.push(chunk);
-    this.inboundBytes += chunk.length;
-    while (!this.closed) {
-      if (this.nextFrameSize < 0) {
-        if (this.inboundBytes < 4) break;
-        const size = this.peekInt32();
-        if (size < 0 || size > this.limits.maxRequestBytes) {
-          this.close(`closing connection: request size ${size} is outside 0..${this.limits.maxRequestBytes} (socket.request.max.bytes)`);
-          return;
-        }
-        this.consume(4);
-        this.nextFrameSize = size;
+    if (this.awaitedSize >= 0 || this.grantPending) {
+      // Reading is paused, but a read already under way may still be delivered: keep it in order.
+      this.stalled = this.stalled === null ? Buffer.from(chunk) : Buffer.concat([this.stalled, chunk]);
+      return;
+    }
+    this.consumeRead(chunk);
+  }
+
+  /** Frames the bytes of one read. The common case (whole frames in one read) copies nothing. */
+  private consumeRead(chunk: Buffer): void {
+    const end = chunk.length;
+    let pos = 0;
+    while (pos < end && !this.closed) {
+      const partial = this.frame;
+      if (partial !== null) {
+        const take = Math.min(end - pos, partial.length - this.frameFilled);
+        chunk.copy(partial, this.frameFilled, pos, pos + take);
+        this.frameFilled += take;
+        pos += take;
+        if (this.frameFilled < partial.length) break;
+        this.frame = null;
+        const reserved = this.reservedBytes;
+        this.reservedBytes = 0;
+        this.dispatch(partial);
+        // After the handler's synchronous part: what it keeps of the frame (a produce's records
+        // waiting for acks) is bounded per connection by queued.max.requests, not by this pool,
+        // so a request waiting on other requests (acks=all on follower fetches) cannot starve them.
+        this.pool.release(reserved);
+        continue;
       }
-      if (this.inboundBytes < this.nextFrameSize) break;
-      const frame = this.consume(this.nextFrameSize);
-      this.nextFrameSize = -1;
-      this.dispatch(frame);
+      let size: number;
+      if (this.sizeFilled === 0 && end - pos >= 4) {
+        size = chunk.readInt32BE(pos);
+        pos += 4;
+      } else {
+        const take = Math.min(4 - this.sizeFilled, end - pos);
+        chunk.copy(this.sizePrefix, this.sizeFilled, pos, pos + take);
+        this.sizeFilled += take;
+        pos += take;
+        if (this.sizeFilled < 4) break;
+        this.sizeFilled = 0;
+        size = this.sizePrefix.readInt32BE(0);
+      }
+      if (size < 0 || size > this.limits.maxRequestBytes) {
+        this.close(`closing connection: request size ${size} is outside 0..${this.limits.maxRequestBytes} (socket.request.max.bytes)`);
+        return;
+      }
+      if (end - pos >= size) {
+        const whole = chunk.subarray(pos, pos + size);
+        pos += size;
+        this.dispatch(whole);
+        continue;
+      }
+      // The frame goes on in later reads: it needs memory for all of it before we read on.
+      if (!this.pool.tryReserve(size)) {
+        this.awaitedSize = size;
+        this.stalled = pos < end ? Buffer.from(chunk.subarray(pos)) : null;
+        this.pool.wait(this);
+        break;
+      }
+      this.reservedBytes = size;
+      this.frame = Buffer.allocUnsafe(size);
+      this.frameFilled = 0;
     }
-    this.maybePause();
+    if (!this.closed) this.afterRead();
   }
 
-  private peekInt32(): number {
-    const first = this.inbound[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.inbound, Math.min(4, this.inboundBytes)); // rare: size split across reads
-    return head.readInt32BE(0);
-  }
-
-  /** Removes and returns the next `n` inbound bytes; copies only when they span chunks. */
-  private consume(n: number): Buffer {
-    const first = this.inbound[0]!;
-    this.inboundBytes -= n;
-    if (first.length > n) {
-      this.inbound[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    if (first.length === n) {
-      this.inbound.shift();
-      return first;
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.inbound[0]!;
-      const take = Math.min(c.length, n - filled);
-      c.copy(out, filled, 0, take);
-      filled += take;
-      if (take === c.length) this.inbound.shift();
-      else this.inbound[0] = c.subarray(take);
-    }
-    return out;
+  /** Starts the read timeout when a read ends inside a frame, and pauses or resumes reading. */
+  private afterRead(): void {
+    const midFrame = this.sizeFilled > 0 || this.frame !== null || this.awaitedSize >= 0 || this.grantPending;
+    if (!midFrame) this.frameStartedMs = -1;
+    else if (this.frameStartedMs < 0) this.frameStartedMs = this.clock.nowMs;
+    this.updateReading();
   }
 
   private dispatch(frame: Buffer): void {
+    this.lastActivityMs = this.clock.nowMs;
+    this.frameStartedMs = -1;
     const slot: PendingResponse = { done: false, result: null };
     this.pending.push(slot);
     let result: FrameResult | Promise<FrameResult>;
@@ -218,7 +342,8 @@ export class Connection implements ConnectionInfo {
       for (let i = 0; i < chunks.length; i++) this.socket.write(chunks[i]!, i === chunks.length - 1 ? onLastWritten : undefined);
     }
     this.socket.uncork();
-    this.maybeResume();
+    this.lastActivityMs = this.clock.nowMs;
+    this.updateReading();
   }
 
   private runAfterSent(callbacks: readonly (() => void)[]): void {
@@ -231,19 +356,16 @@ export class Connection implements ConnectionInfo {
     }
   }
 
-  private maybePause(): void {
-    if (this.readPaused || this.closed) return;
-    if (this.pending.length >= this.limits.maxInFlightRequests || this.socket.writableLength >= this.limits.maxQueuedResponseBytes) {
-      this.readPaused = true;
-      this.socket.pause();
-    }
-  }
-
-  private maybeResume(): void {
-    if (!this.readPaused || this.closed) return;
-    if (this.pending.length < this.limits.maxInFlightRequests && this.socket.writableLength < this.limits.maxQueuedResponseBytes) {
-      this.readPaused = false;
-      this.socket.resume();
-    }
+  private updateReading(): void {
+    if (this.closed) return;
+    const pause =
+      this.awaitedSize >= 0 ||
+      this.grantPending ||
+      this.pending.length >= this.limits.maxInFlightRequests ||
+      this.socket.writableLength >= this.limits.maxQueuedResponseBytes;
+    if (pause === this.readPaused) return;
+    this.readPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
   }
 }

@@ -14,6 +14,8 @@ import type { Logger } from '../logger.js';
 import { CloseConnection, type ConnectionInfo, type FrameHandler, type FrameResult, type ResponseChunks } from './connection.js';
 
 const API_VERSIONS_KEY = 18;
+/** Request header v0: api key, api version, correlation id. Every later version is longer. */
+const MIN_REQUEST_HEADER_BYTES = 8;
 
 export interface RequestContext {
   readonly connection: ConnectionInfo;
@@ -82,7 +84,9 @@ export class RequestRouter {
   private route(frame: Buffer, conn: ConnectionInfo): FrameResult | Promise<FrameResult> {
     // Key and version come first, before the rest of the header, whose layout depends on them:
     // an unknown key or version is refused as such rather than as a header that fails to decode.
-    if (frame.length < 4) throw new CloseConnection(`malformed request header: ${frame.length} bytes`);
+    if (frame.length < MIN_REQUEST_HEADER_BYTES) {
+      throw new CloseConnection(`malformed request header: ${frame.length} bytes, shorter than any request header (${MIN_REQUEST_HEADER_BYTES})`);
+    }
     const peekedKey = frame.readInt16BE(0);
     const peekedVersion = frame.readInt16BE(2);
     const peekedHandler = this.handlers.get(peekedKey);

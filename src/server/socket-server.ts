@@ -1,7 +1,25 @@
-// TCP listeners: one net.Server per configured listener, each connection framed by Connection.
+// TCP listeners: one net.Server per configured listener, each connection framed by Connection;
+// the broker-wide request memory pool; and one periodic sweep that closes idle connections and
+// connections whose current request does not finish arriving in time (no timer per connection or
+// per request: connections stamp a coarse clock that only the sweep advances).
 import { createServer, type Server } from 'node:net';
 import type { Logger } from '../logger.js';
-import { Connection, type ConnectionLimits, type FrameHandler } from './connection.js';
+import { Connection, type ConnectionLimits, type ConnectionTimeouts, type FrameHandler } from './connection.js';
+import { RequestMemoryPool } from './request-memory-pool.js';
+
+export interface ServerLimits extends ConnectionLimits {
+  /** connections.max.idle.ms; Infinity: never close idle connections. */
+  idleTimeoutMs: number;
+  /** socket.request.read.timeout.ms; Infinity: no bound on reading one request. */
+  requestReadTimeoutMs: number;
+  /** queued.max.request.bytes; Infinity: unbounded. */
+  queuedMaxRequestBytes: number;
+}
+
+/** The sweep runs this often relative to the shortest timeout, within these bounds. */
+const SWEEP_FRACTION = 10;
+const SWEEP_MIN_MS = 10;
+const SWEEP_MAX_MS = 1000;
 
 export interface ListenerSpec {
   /** Listener name as in `listeners`, e.g. PLAINTEXT or CONTROLLER. */
@@ -37,17 +55,29 @@ export class SocketServer {
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
   readonly bound: BoundListener[] = [];
+  readonly requestMemory: RequestMemoryPool;
+  private readonly clock = { nowMs: 0 };
+  private readonly timeouts: ConnectionTimeouts;
+  private sweepTimer: NodeJS.Timeout | null = null;
 
+  /** `nowMs` is a monotonic clock in milliseconds (injectable for tests). */
   constructor(
     private readonly handler: FrameHandler,
-    private readonly limits: ConnectionLimits,
+    private readonly limits: ServerLimits,
     private readonly log: Logger,
-  ) {}
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {
+    this.requestMemory = new RequestMemoryPool(limits.queuedMaxRequestBytes, log);
+    const shortest = Math.min(limits.idleTimeoutMs, limits.requestReadTimeoutMs);
+    const sweepMs = Number.isFinite(shortest) ? Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, Math.floor(shortest / SWEEP_FRACTION))) : Infinity;
+    this.timeouts = { idleTimeoutMs: limits.idleTimeoutMs, requestReadTimeoutMs: limits.requestReadTimeoutMs, clockSlackMs: Number.isFinite(sweepMs) ? sweepMs : 0 };
+    this.clock.nowMs = nowMs();
+  }
 
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
     for (const spec of specs) {
       const server = createServer({ noDelay: true }, (socket) => {
-        const conn = new Connection(this.nextConnectionId++, spec.name, socket, this.handler, this.limits, this.log, (c) =>
+        const conn = new Connection(this.nextConnectionId++, spec.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) =>
           this.connections.delete(c),
         );
         this.connections.add(conn);
@@ -66,6 +96,10 @@ export class SocketServer {
       this.bound.push({ ...spec, boundPort });
       this.log.info({ listener: spec.name, host: spec.host, port: boundPort }, 'listening');
     }
+    if (this.sweepTimer === null && this.timeouts.clockSlackMs > 0) {
+      this.sweepTimer = setInterval(() => this.sweep(), this.timeouts.clockSlackMs);
+      this.sweepTimer.unref();
+    }
     return this.bound;
   }
 
@@ -73,8 +107,17 @@ export class SocketServer {
     return this.connections.size;
   }
 
+  /** Advances the coarse clock and closes stale connections (run by the timer; public for tests). */
+  sweep(): void {
+    const now = this.nowMs();
+    this.clock.nowMs = now;
+    for (const conn of this.connections) conn.expireIfStale(now, this.timeouts);
+  }
+
   /** Stops accepting, then closes every open connection. */
   async close(): Promise<void> {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     for (const c of this.connections) c.close();
     this.connections.clear();

@@ -54,6 +54,12 @@ export class BrokerProcess {
     return this.child?.pid ?? null;
   }
 
+  /** True while the broker process has not exited. */
+  get running(): boolean {
+    const child = this.child;
+    return child !== null && child.exitCode === null && child.signalCode === null;
+  }
+
   /** Everything the broker wrote to stdout and stderr so far (for assertion messages). */
   get logs(): string {
     return this.output;

@@ -33,6 +33,7 @@ import { ProduceRequest } from '../../src/protocol/messages/ProduceRequest.js';
 import { ProduceResponse, type ProduceResponseData } from '../../src/protocol/messages/ProduceResponse.js';
 import { loggerFor } from '../../src/logger.js';
 import { CloseConnection, Connection, type ConnectionInfo, type ResponseChunks } from '../../src/server/connection.js';
+import { RequestMemoryPool } from '../../src/server/request-memory-pool.js';
 
 export type NodeId = 1 | 2;
 export const PROXY_NODES: readonly NodeId[] = [1, 2];
@@ -45,6 +46,8 @@ const API_FIND_COORDINATOR = 10;
 const API_DESCRIBE_CLUSTER = 60;
 
 const LIMITS = { maxRequestBytes: 100 * 1024 * 1024, maxInFlightRequests: 64, maxQueuedResponseBytes: 16 * 1024 * 1024 };
+// No timeouts here (nothing advances this clock) and no shared memory bound: a test helper.
+const NO_CLOCK = { nowMs: 0 };
 const HOST = '127.0.0.1';
 
 /** One upstream connection: frames out, response frames back in FIFO order. */
@@ -133,6 +136,7 @@ export class LeaderSwitchProxy {
   /** Partition results answered here with an error, by error code. */
   private readonly errorCounts = new Map<number, number>();
   private readonly log = loggerFor('leader-switch-proxy');
+  private readonly requestMemory = new RequestMemoryPool(Infinity, this.log);
   private lostAnswerCount = 0;
   private armed: { apiKey: number; fired: () => void } | null = null;
 
@@ -152,7 +156,7 @@ export class LeaderSwitchProxy {
   private async listen(node: NodeId): Promise<void> {
     const server = createServer({ noDelay: true }, (socket) => {
       const id = this.nextConnectionId++;
-      const conn = new Connection(id, `NODE${node}`, socket, (frame, info) => this.onFrame(frame, info), LIMITS, this.log, () => {
+      const conn = new Connection(id, `NODE${node}`, socket, (frame, info) => this.onFrame(frame, info), LIMITS, this.requestMemory, NO_CLOCK, this.log, () => {
         this.downstream.get(id)?.upstream?.close();
         this.downstream.delete(id);
       });

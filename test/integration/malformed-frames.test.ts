@@ -4,50 +4,15 @@
 // Frames are assembled by hand here, not with the project's codecs, so a bug mirrored in our
 // encoder and decoder cannot hide.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { crc32c } from '@node-rs/crc32';
-import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
+import { freePort, startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/clients.js';
-import { assertOk, kcatConsume, kcatProduce } from './support.js';
+import { API_METADATA, API_PRODUCE, API_VERSIONS, countMatches, exchange, header, int16, int32, rssKiB, sized, str16 } from './raw-frames.js';
+import { assertOk, kcatProduce, kcatTraffic } from './support.js';
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
-const API_PRODUCE = 0;
-const API_METADATA = 3;
-const API_VERSIONS = 18;
-
-/** A request header v1 (non-flexible): api key, version, correlation id, client id. */
-function header(apiKey: number, apiVersion: number, correlationId: number): Buffer {
-  const clientId = Buffer.from('hostile');
-  const h = Buffer.alloc(10);
-  h.writeInt16BE(apiKey, 0);
-  h.writeInt16BE(apiVersion, 2);
-  h.writeInt32BE(correlationId, 4);
-  h.writeInt16BE(clientId.length, 8);
-  return Buffer.concat([h, clientId]);
-}
-
-function sized(body: Buffer): Buffer {
-  const size = Buffer.alloc(4);
-  size.writeInt32BE(body.length, 0);
-  return Buffer.concat([size, body]);
-}
-
-function int16(v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(v, 0);
-  return b;
-}
-function int32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v, 0);
-  return b;
-}
-function str16(s: string): Buffer {
-  return Buffer.concat([int16(Buffer.byteLength(s)), Buffer.from(s)]);
-}
 
 /** Produce v3 body for one partition with `records` as its record set. */
 function produceV3Body(topic: string, partition: number, records: Buffer, acks = 1): Buffer {
@@ -90,81 +55,38 @@ async function gzipOfZeros(totalBytes: number): Promise<Buffer> {
   return Buffer.concat(out);
 }
 
-interface RawOutcome {
-  closed: boolean;
-  received: Buffer;
-}
-
-/** Opens a connection, sends `bytes`, and collects what comes back until the broker closes it or `waitMs` passes. */
-function exchange(port: number, bytes: Buffer | Buffer[], waitMs = 3000): Promise<RawOutcome> {
-  return new Promise((resolve, reject) => {
-    const socket: Socket = connect({ host: '127.0.0.1', port });
-    const received: Buffer[] = [];
-    let settled = false;
-    const finish = (closed: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ closed, received: Buffer.concat(received) });
-    };
-    const timer = setTimeout(() => finish(false), waitMs);
-    socket.on('connect', () => {
-      for (const b of Array.isArray(bytes) ? bytes : [bytes]) socket.write(b);
-    });
-    socket.on('data', (c: Buffer) => received.push(c));
-    socket.on('close', () => finish(true));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      // A reset by the broker while we are still writing counts as closed.
-      if (err.code === 'ECONNRESET' || err.code === 'EPIPE') finish(true);
-      else if (!settled) {
-        settled = true;
-        reject(err);
-      }
-    });
-  });
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(m !== null);
-  return Number(m[1]);
-}
-
-function countMatches(text: string, re: RegExp): number {
-  return (text.match(new RegExp(re.source, 'g')) ?? []).length;
-}
-
 describe('malformed frames', () => {
   let broker: BrokerProcess;
-  let stopTraffic = false;
-  let traffic: Promise<number> = Promise.resolve(0);
+  let traffic: { stop(): Promise<number> } | null = null;
+  let controllerPort = 0;
 
   before(async () => {
-    broker = await startBroker({ overrides: { 'socket.request.max.bytes': String(MAX_REQUEST_BYTES), 'num.partitions': '1' } });
-    // Well-behaved traffic on other connections for the whole suite: produce one record, read it back.
-    traffic = (async () => {
-      let round = 0;
-      while (!stopTraffic) {
-        await kcatProduce(broker.bootstrap, 'well-behaved', [`k:${round}`], ['-p', '0']);
-        const got = await kcatConsume(broker.bootstrap, 'well-behaved', String(round), ['-p', '0']);
-        assert.deepEqual(got.map((r) => r.value), [String(round)], `round ${round}`);
-        round++;
-      }
-      return round;
-    })();
+    // Two listeners, as a combined broker/controller has: hostile bytes must be harmless on both.
+    const port = await freePort();
+    controllerPort = await freePort();
+    broker = await startBroker({
+      port,
+      overrides: {
+        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+        'socket.request.max.bytes': String(MAX_REQUEST_BYTES),
+        'num.partitions': '1',
+      },
+    });
+    // Well-behaved traffic on other connections for the whole suite.
+    traffic = kcatTraffic(broker.bootstrap, 'well-behaved');
   });
 
   after(async () => {
-    stopTraffic = true;
-    await traffic.catch(() => {});
+    await traffic?.stop().catch(() => {});
     await broker?.destroy();
   });
 
   /** Sends `bytes`, expects the broker to drop the connection without answering, and to log it. */
-  async function expectClosed(bytes: Buffer | Buffer[], logPattern: RegExp): Promise<void> {
+  async function expectClosed(bytes: Buffer | Buffer[], logPattern: RegExp, port = broker.port, gapMs = 0): Promise<void> {
     const logged = countMatches(broker.logs, logPattern);
-    const out = await exchange(broker.port, bytes);
+    const out = await exchange(port, bytes, 3000, gapMs);
+    // A broker that died closes the connection too: check it is still there.
+    assert.ok(broker.running, `the broker exited:\n${broker.logs.slice(-2000)}`);
     assert.equal(out.closed, true, 'connection left open');
     assert.equal(out.received.length, 0, `unexpected answer ${out.received.toString('hex')}`);
     // The broker's log line arrives on its stderr, possibly just after the close.
@@ -174,6 +96,21 @@ describe('malformed frames', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+
+  it('closes only the connection on a frame too short for a request header (0..7 bytes), on both listeners, whole or split', async () => {
+    for (const port of [broker.port, controllerPort]) {
+      for (let size = 0; size <= 7; size++) {
+        const bytes = Buffer.concat([int32(size), Buffer.alloc(size, 0x01)]);
+        const logged = new RegExp(`malformed request header: ${size} bytes`);
+        await expectClosed(bytes, logged, port);
+        // The size prefix split in two reads, then the rest; then every byte a read of its own.
+        await expectClosed([bytes.subarray(0, 2), bytes.subarray(2)], logged, port, 20);
+        await expectClosed([...bytes].map((b) => Buffer.from([b])), logged, port, 10);
+      }
+    }
+    // The size prefix of the next frame in the same read as a zero-length frame.
+    await expectClosed(Buffer.concat([int32(0), int32(8)]), /malformed request header: 0 bytes/);
+  });
 
   it('closes the connection on a negative frame size', async () => {
     await expectClosed(int32(-5), /request size -5 is outside/);
@@ -261,11 +198,9 @@ describe('malformed frames', () => {
   });
 
   it('kept serving well-behaved clients throughout, with bounded memory', async () => {
-    stopTraffic = true;
-    const rounds = await traffic;
+    const rounds = await traffic!.stop();
+    traffic = null;
     assert.ok(rounds >= 3, `only ${rounds} produce/consume rounds completed`);
-    const got = await kcatConsume(broker.bootstrap, 'well-behaved', 'beginning', ['-p', '0']);
-    assert.deepEqual(got.map((r) => r.value), Array.from({ length: rounds }, (_, i) => String(i)));
     assert.ok(rssKiB(broker.pid!) < 512 * 1024, `broker RSS ${rssKiB(broker.pid!)} KiB`);
   });
 });

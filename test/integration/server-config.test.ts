@@ -49,6 +49,57 @@ describe('tributary server configuration', () => {
     assert.match(r.stderr, /not\.a\.kafka\.setting/);
   });
 
+  /** Asserts the server refused to start with exactly one line on stderr/stdout matching `pattern`. */
+  function assertRefusedWithOneLine(r: { code: number | null; stderr: string }, pattern: RegExp): void {
+    assert.notEqual(r.code, null, 'the server kept running');
+    assert.notEqual(r.code, 0);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+    assert.match(lines[0]!, pattern);
+  }
+
+  it('refuses an SSL or SASL listener instead of serving it as plaintext, naming it', async () => {
+    for (const protocol of ['SSL', 'SASL_PLAINTEXT', 'SASL_SSL']) {
+      const port = await freePort();
+      const r = await server(['--override', `listeners=${protocol}://127.0.0.1:${port}`, '--override', `advertised.listeners=${protocol}://127.0.0.1:${port}`]);
+      assertRefusedWithOneLine(r, new RegExp(`Listener ${protocol} in 'listeners' uses security protocol ${protocol}\\b.*not support`));
+    }
+    // The protocol is the one listener.security.protocol.map gives the name.
+    const port = await freePort();
+    const mapped = await server(['--override', `listeners=PLAINTEXT://127.0.0.1:${await freePort()},CLIENT://127.0.0.1:${port}`, '--override', 'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CLIENT:SSL']);
+    assertRefusedWithOneLine(mapped, /Listener CLIENT in 'listeners' uses security protocol SSL\b/);
+  });
+
+  it('refuses a listener missing from listener.security.protocol.map, naming it', async () => {
+    const r = await server(['--override', `listeners=CLIENT://127.0.0.1:${await freePort()}`]);
+    assertRefusedWithOneLine(r, /'listeners': No security protocol defined for listener CLIENT\b/);
+  });
+
+  it('refuses ssl.* and sasl.* settings, also per listener, naming the key', async () => {
+    for (const key of ['ssl.keystore.location', 'sasl.enabled.mechanisms', 'listener.name.plaintext.ssl.truststore.location', 'listener.name.sasl_ssl.plain.sasl.jaas.config']) {
+      const r = await server(['--override', `${key}=/etc/kafka/x`]);
+      assertRefusedWithOneLine(r, new RegExp(`Unknown configuration '${key.replace(/\./g, '\\.')}'`));
+    }
+  });
+
+  it('serves a listener of any name mapped to PLAINTEXT', async () => {
+    const port = await freePort();
+    const broker = new BrokerProcess({
+      port,
+      overrides: { listeners: `CLIENT://127.0.0.1:${port}`, 'advertised.listeners': `CLIENT://127.0.0.1:${port}`, 'listener.security.protocol.map': 'CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT' },
+    });
+    try {
+      await broker.start();
+      const p = await kcat(['-P', '-b', broker.bootstrap, '-t', 'cfg-client-listener', '-p', '0'], { input: 'one\n' });
+      assertOk(p, 'kcat -P');
+      const c = await kcat(['-C', '-b', broker.bootstrap, '-t', 'cfg-client-listener', '-p', '0', '-o', 'beginning', '-e', '-q']);
+      assertOk(c, 'kcat -C');
+      assert.equal(c.stdout.trim(), 'one');
+    } finally {
+      await broker.destroy();
+    }
+  });
+
   it('exits 0 on SIGTERM after serving, and keeps the data for the next start', async () => {
     const broker = new BrokerProcess();
     try {

@@ -101,3 +101,33 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export async function clockPast(ms: number): Promise<void> {
   while (Date.now() <= ms) await new Promise((r) => setTimeout(r, 2));
 }
+
+/**
+ * Well-behaved kcat traffic beside a test: round after round, one record produced to partition 0
+ * of `topic`, then read back, each round asserted. `stop()` ends it after the current round,
+ * rethrows the first failure, checks that every record of every round is in the topic in order,
+ * and returns how many rounds completed.
+ */
+export function kcatTraffic(bootstrap: string, topic: string): { stop(): Promise<number> } {
+  let stopping = false;
+  const rounds = (async () => {
+    let round = 0;
+    while (!stopping) {
+      await kcatProduce(bootstrap, topic, [`k:${round}`], ['-p', '0']);
+      const got = await kcatConsume(bootstrap, topic, String(round), ['-p', '0']);
+      assert.deepEqual(got.map((r) => r.value), [String(round)], `round ${round}`);
+      round++;
+    }
+    return round;
+  })();
+  rounds.catch(() => {}); // reported by stop()
+  return {
+    async stop(): Promise<number> {
+      stopping = true;
+      const count = await rounds;
+      const all = await kcatConsume(bootstrap, topic, 'beginning', ['-p', '0']);
+      assert.deepEqual(all.map((r) => r.value), Array.from({ length: count }, (_, i) => String(i)));
+      return count;
+    },
+  };
+}
