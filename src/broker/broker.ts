@@ -318,6 +318,9 @@ function newClusterId(): string {
 
 function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
   return {
+    get maxBatchBytes() {
+      return Math.min(store.config.maxMessageBytes, store.config.segmentBytes);
+    },
     append(batch: Buffer): number {
       const result = store.append(batch, { leaderEpoch: 0, assignOffsets: true });
       store.flush();

@@ -6,6 +6,7 @@ import { MetadataLog, type MetadataLogStore } from './metadata-log.js';
 
 class MemoryStore implements MetadataLogStore {
   readonly batches: Buffer[] = [];
+  constructor(readonly maxBatchBytes = 1024 * 1024) {}
   append(batch: Buffer): number {
     this.batches.push(Buffer.from(batch));
     return this.batches.length - 1;

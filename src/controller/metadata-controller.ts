@@ -51,9 +51,11 @@ export class MetadataController {
     private readonly opts: ControllerOptions,
   ) {}
 
-  /** Replays the whole metadata log into the image (start-up). */
-  load(): void {
-    for (const record of this.log.replay()) this.image.replay(record);
+  /** Replays the whole metadata log into the image (start-up). A transaction left unfinished
+   * at the log's end (a crash mid-write) is not applied. */
+  load(): { unfinishedTransaction: boolean } {
+    const end = this.log.replay((record) => this.image.replay(record));
+    return { unfinishedTransaction: end.unfinishedTransaction };
   }
 
   onCommit(listener: MetadataListener): void {
