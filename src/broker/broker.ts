@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MetadataController } from '../controller/metadata-controller.js';
+import { MAX_RECORDS_PER_USER_OP, MetadataController } from '../controller/metadata-controller.js';
 import { MetadataRecordType, type MetadataImage, type MetadataRecord, type TopicImage } from '../controller/metadata-image.js';
 import { isInternalTopic } from '../controller/topic-names.js';
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
@@ -23,6 +23,7 @@ import { BrokerConfig, ConfigError } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
 import { registerHandlers } from './handlers/index.js';
+import { ControllerMutationQuota } from './controller-mutation-quota.js';
 import { ReplicaManager } from './replica-manager.js';
 import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue } from './topic-config.js';
 
@@ -42,6 +43,9 @@ export interface BrokerStartOptions {
 }
 
 const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
+/** Records one auto-creation commit writes at most: a few milliseconds of work, then the event
+ * loop gets a turn before the next commit of the same request. */
+const AUTO_CREATE_CHUNK_RECORDS = 100;
 const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 export class Broker {
@@ -56,6 +60,7 @@ export class Broker {
     private readonly server: SocketServer,
     readonly clusterId: string,
     private readonly log: Logger,
+    private readonly mutationQuota: ControllerMutationQuota,
   ) {}
 
   static async start(opts: BrokerStartOptions = {}): Promise<Broker> {
@@ -155,7 +160,15 @@ export class Broker {
       },
       loggerFor('network'),
     );
-    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log);
+    const mutationQuota = new ControllerMutationQuota(
+      {
+        ratePerSecond: config.double('controller.quota.mutation.rate'),
+        windowNum: config.int('controller.quota.window.num'),
+        windowSizeSeconds: config.int('controller.quota.window.size.seconds'),
+      },
+      () => Date.now(),
+    );
+    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log, mutationQuota);
     // Groups and committed offsets, replayed from __consumer_offsets before any request.
     const groupCoordinator = new GroupCoordinator({
       store: offsetsTopicStore({ config: () => effectiveConfig, controller, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
@@ -182,7 +195,9 @@ export class Broker {
         return ep === undefined ? [] : [{ nodeId, host: ep.host, port: ep.port, rack: null }];
       },
       supportedVersions: () => router.supportedVersions(),
-      autoCreateTopic: (name: string) => broker.autoCreateTopic(name),
+      autoCreateTopics: (names: readonly string[]) => broker.autoCreateTopics(names),
+      mutationQuota: (strict: boolean) => mutationQuota.forRequest(strict),
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
       nowMs: () => Date.now(),
     };
     registerHandlers(router, context);
@@ -224,22 +239,56 @@ export class Broker {
     return `${b.host === '' || b.host === '0.0.0.0' ? '127.0.0.1' : b.host}:${b.boundPort}`;
   }
 
-  private autoCreateTopic(name: string): TopicImage | number {
-    if (!this.config.bool('auto.create.topics.enable')) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  /**
+   * Auto-creation for a Metadata request (see BrokerContext.autoCreateTopics). Bounds: at most
+   * MAX_RECORDS_PER_USER_OP records per request (as one Kafka CreateTopics), the controller
+   * mutation quota (strict, as Kafka's controller applies it to auto-creation), and commits of
+   * at most AUTO_CREATE_CHUNK_RECORDS records, each atomic, with the event loop free between two.
+   */
+  private async autoCreateTopics(names: readonly string[]): Promise<Map<string, number>> {
+    const outcomes = new Map<string, number>();
+    const candidates: string[] = [];
+    const enabled = this.config.bool('auto.create.topics.enable');
     // Internal topics are created by their coordinators, with their own partition counts and
     // configs, never as an ordinary topic on a client's first use.
-    if (isInternalTopic(name)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    try {
-      this.controller.createTopic({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }, false);
-    } catch (err) {
-      if (err instanceof KafkaError) {
-        if (err.code === ErrorCode.TOPIC_ALREADY_EXISTS) return this.controller.image.topicsByName.get(name) ?? err.code;
-        return err.code === ErrorCode.INVALID_TOPIC_EXCEPTION ? err.code : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      }
-      throw err;
+    for (const name of names) {
+      if (!enabled || isInternalTopic(name)) outcomes.set(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      else candidates.push(name);
     }
-    this.log.info({ topic: name }, 'auto-created topic');
-    return this.controller.image.topicsByName.get(name)!;
+    const recordsPerTopic = 1 + this.config.int('num.partitions');
+    const topicsPerChunk = Math.max(1, Math.floor(AUTO_CREATE_CHUNK_RECORDS / recordsPerTopic));
+    const quota = this.mutationQuota.forRequest(true);
+    let recordsLeft = MAX_RECORDS_PER_USER_OP;
+    let created = 0;
+    let next = 0;
+    while (next < candidates.length && recordsLeft >= recordsPerTopic) {
+      if (next > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const chunk = candidates.slice(next, next + Math.min(topicsPerChunk, Math.floor(recordsLeft / recordsPerTopic)));
+      next += chunk.length;
+      // Check and commit of one chunk with no await between (the controller's rule).
+      const results = this.controller.createTopics(
+        chunk.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
+        false,
+        quota,
+      );
+      let throttled = false;
+      for (const r of results) {
+        if (r.errorCode === ErrorCode.NONE) {
+          created++;
+          recordsLeft -= recordsPerTopic;
+        }
+        outcomes.set(r.name, autoCreateOutcome(r.errorCode));
+        if (r.errorCode === ErrorCode.THROTTLING_QUOTA_EXCEEDED) throttled = true;
+      }
+      if (throttled) break;
+    }
+    // Left for a later request: the quota or the per-request bound stopped here.
+    for (const name of candidates) if (!outcomes.has(name)) outcomes.set(name, ErrorCode.LEADER_NOT_AVAILABLE);
+    if (created > 0) {
+      const sample = candidates.filter((n) => outcomes.get(n) === ErrorCode.NONE).slice(0, 5);
+      this.log.info({ topics: sample, created, requested: names.length }, created === 1 ? 'auto-created topic' : 'auto-created topics');
+    }
+    return outcomes;
   }
 
   /** Clean shutdown: stop accepting, answer parked fetches, close logs and write checkpoints. */
@@ -248,6 +297,21 @@ export class Broker {
     this.replicas.wakeAll();
     await this.server.close();
     this.logs.close();
+  }
+}
+
+/** A Metadata answer for a name the controller did not create. */
+function autoCreateOutcome(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.NONE:
+    case ErrorCode.INVALID_TOPIC_EXCEPTION:
+      return errorCode;
+    // Someone else created it meanwhile, or the quota says later: the client asks again.
+    case ErrorCode.TOPIC_ALREADY_EXISTS:
+    case ErrorCode.THROTTLING_QUOTA_EXCEEDED:
+      return ErrorCode.LEADER_NOT_AVAILABLE;
+    default:
+      return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   }
 }
 

@@ -4,6 +4,12 @@
 //
 // Every public change method is synchronous: validation, append and replay happen without an
 // `await` in between, so two requests can never both pass a check that only one may pass.
+//
+// Bounds, as Kafka's QuorumController: one change writes at most MAX_RECORDS_PER_USER_OP records
+// (a CreateTopics with 20,000 partitions is refused with POLICY_VIOLATION, not half-written), and
+// partition creations and deletions are charged to a controller mutation quota (KIP-599) that
+// the caller passes in; a topic refused by it gets THROTTLING_QUOTA_EXCEEDED. The records of one
+// change are committed with one append (one fsync), however many topics it touches.
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
@@ -34,6 +40,63 @@ export interface NewTopic {
 }
 
 export type ConfigChange = { name: string; value: string | null };
+
+/** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the most records one change may write. */
+export const MAX_RECORDS_PER_USER_OP = 10_000;
+const EXCESSIVELY_LARGE_OPERATION = 'Unable to perform excessively large batch operation.';
+const THROTTLED = 'The throttling quota has been exceeded.';
+
+/**
+ * KIP-599's controller mutation quota as the controller sees it: asked once per topic, with the
+ * number of partitions the topic creates or deletes, before its records are written.
+ */
+export interface PartitionMutationQuota {
+  /** Records `partitions` mutations; false (nothing recorded) when the request must be refused. */
+  tryRecord(partitions: number): boolean;
+}
+
+/** No quota: internal topics created by the coordinators, and tests. */
+export const UNLIMITED_MUTATIONS: PartitionMutationQuota = { tryRecord: () => true };
+
+export interface CreatedTopic {
+  topicId: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: Map<string, string>;
+}
+
+/** The outcome for one topic of a multi-topic change: errorCode NONE, or Kafka's code and message. */
+export interface TopicResult<T = null> {
+  name: string;
+  errorCode: number;
+  errorMessage: string | null;
+  /** Set when errorCode is NONE. */
+  value: T | null;
+}
+
+export interface PartitionIncrease {
+  topic: TopicImage;
+  count: number;
+  /** Replica broker ids of each new partition; null for automatic assignment. */
+  assignments: number[][] | null;
+}
+
+/** One topic alone would exceed MAX_RECORDS_PER_USER_OP: the whole change is refused, as Kafka's
+ * bounded record list fails the whole operation. */
+class OperationTooLarge extends KafkaError {
+  constructor() {
+    super(ErrorCode.POLICY_VIOLATION, EXCESSIVELY_LARGE_OPERATION);
+  }
+}
+
+function failure<T>(name: string, err: KafkaError): TopicResult<T> {
+  return { name, errorCode: err.code, errorMessage: err.detail, value: null };
+}
+
+/** Every topic of an over-large change gets Kafka's POLICY_VIOLATION. */
+function tooLarge<T>(names: readonly string[]): TopicResult<T>[] {
+  return names.map((name) => ({ name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: EXCESSIVELY_LARGE_OPERATION, value: null }));
+}
 
 /** Called after records are committed and replayed, in commit order. */
 export type MetadataListener = (records: readonly MetadataRecord[], image: MetadataImage) => void;
@@ -69,20 +132,19 @@ export class MetadataController {
     for (const l of this.listeners) l(records, this.image);
   }
 
-  /** Validates a topic creation; returns the records that would create it. Throws KafkaError. */
-  private planTopic(t: NewTopic): MetadataRecord[] {
+  /**
+   * Validates a topic creation; returns the records that would create it. Throws KafkaError.
+   * `planned` maps the collision keys of the topics planned earlier in the same change.
+   */
+  private planTopic(t: NewTopic, planned: ReadonlyMap<string, string>): MetadataRecord[] {
     const problem = topicNameProblem(t.name);
     if (problem !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
     // The metadata log's own partition lives beside the topics' partitions on disk; Kafka
     // answers an attempt to create it as an authorization failure (KAFKA-14358).
     if (t.name === METADATA_TOPIC) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `Authorization failed: ${t.name} is the cluster metadata topic.`);
     if (this.image.topicsByName.has(t.name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
-    const key = collisionKey(t.name);
-    for (const existing of this.image.topicsByName.keys()) {
-      if (collisionKey(existing) === key) {
-        throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${t.name}' collides with existing topic: ${existing}`);
-      }
-    }
+    const colliding = this.image.topicCollidingWith(t.name) ?? planned.get(collisionKey(t.name));
+    if (colliding !== undefined) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${t.name}' collides with existing topic: ${colliding}`);
     const brokers = this.opts.brokerIds();
     let replicaSets: number[][];
     if (t.assignments.length > 0) {
@@ -106,6 +168,8 @@ export class MetadataController {
       const partitions = t.numPartitions === -1 ? this.opts.defaultNumPartitions() : t.numPartitions;
       const rf = t.replicationFactor === -1 ? this.opts.defaultReplicationFactor() : t.replicationFactor;
       if (partitions <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
+      // More partitions than one change may write: refused before any record is built.
+      if (partitions >= MAX_RECORDS_PER_USER_OP) throw new OperationTooLarge();
       if (rf <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
       if (rf > brokers.length) {
         throw new KafkaError(
@@ -135,39 +199,133 @@ export class MetadataController {
     return records;
   }
 
-  /** Creates a topic (or only validates it). Throws KafkaError with Kafka's code and message. */
-  createTopic(t: NewTopic, validateOnly: boolean): { topicId: string; partitions: number; replicationFactor: number; configs: Map<string, string> } {
-    const records = this.planTopic(t);
-    const topicRecord = records[0]!.data as { topicId: string };
-    const partitionRecords = records.filter((r) => r.type === MetadataRecordType.PartitionRecord);
-    const configs = new Map(
-      records.filter((r) => r.type === MetadataRecordType.ConfigRecord).map((r) => [(r.data as { name: string }).name, (r.data as { value: string }).value]),
-    );
+  /**
+   * Creates topics (or only validates them), in one append. Each topic gets its own result with
+   * Kafka's code and message; a change of more than MAX_RECORDS_PER_USER_OP records is refused
+   * as a whole (POLICY_VIOLATION), before the quota is charged. validateOnly charges nothing.
+   */
+  createTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult<CreatedTopic>[] {
+    const planned = new Map<string, string>();
+    const plans: ({ records: MetadataRecord[]; partitions: number } | KafkaError)[] = [];
+    let total = 0;
+    for (const t of topics) {
+      try {
+        const records = this.planTopic(t, planned);
+        planned.set(collisionKey(t.name), t.name);
+        const partitions = records.reduce((n, r) => (r.type === MetadataRecordType.PartitionRecord ? n + 1 : n), 0);
+        plans.push({ records, partitions });
+        total += records.length;
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        plans.push(err);
+        if (err instanceof OperationTooLarge) total = Number.POSITIVE_INFINITY;
+      }
+      if (total > MAX_RECORDS_PER_USER_OP) return tooLarge(topics.map((t) => t.name));
+    }
+    const results: TopicResult<CreatedTopic>[] = [];
+    const records: MetadataRecord[] = [];
+    topics.forEach((t, i) => {
+      const plan = plans[i]!;
+      if (plan instanceof KafkaError) {
+        results.push(failure(t.name, plan));
+        return;
+      }
+      if (!validateOnly && !quota.tryRecord(plan.partitions)) {
+        results.push({ name: t.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null });
+        return;
+      }
+      const topicRecord = plan.records[0]!.data as { topicId: string };
+      const partitionRecords = plan.records.filter((r) => r.type === MetadataRecordType.PartitionRecord);
+      const configs = new Map(
+        plan.records.filter((r) => r.type === MetadataRecordType.ConfigRecord).map((r) => [(r.data as { name: string }).name, (r.data as { value: string }).value]),
+      );
+      results.push({
+        name: t.name,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        value: {
+          topicId: validateOnly ? ZERO_UUID : topicRecord.topicId,
+          partitions: partitionRecords.length,
+          replicationFactor: (partitionRecords[0]?.data as { replicas: number[] } | undefined)?.replicas.length ?? 0,
+          configs,
+        },
+      });
+      for (const r of plan.records) records.push(r);
+    });
     if (!validateOnly) this.commit(records);
-    return {
-      topicId: validateOnly ? ZERO_UUID : topicRecord.topicId,
-      partitions: partitionRecords.length,
-      replicationFactor: (partitionRecords[0]?.data as { replicas: number[] } | undefined)?.replicas.length ?? 0,
-      configs,
-    };
+    return results;
+  }
+
+  /** Creates one topic (or only validates it). Throws KafkaError with Kafka's code and message. */
+  createTopic(t: NewTopic, validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): CreatedTopic {
+    const [result] = this.createTopics([t], validateOnly, quota);
+    if (result!.errorCode !== ErrorCode.NONE) throw new KafkaError(result!.errorCode, result!.errorMessage ?? undefined);
+    return result!.value!;
+  }
+
+  /** Deletes topics in one append; internal topics are refused, each topic is charged its
+   * partitions to the quota. */
+  deleteTopics(topics: readonly TopicImage[], quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
+    if (topics.length > MAX_RECORDS_PER_USER_OP) return tooLarge(topics.map((t) => t.name));
+    const records: MetadataRecord[] = [];
+    const results = topics.map((topic): TopicResult => {
+      if (isInternalTopic(topic.name)) {
+        return failure(topic.name, new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is an internal topic and cannot be deleted.`));
+      }
+      if (!quota.tryRecord(topic.partitions.length)) return { name: topic.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null };
+      records.push({ type: MetadataRecordType.RemoveTopicRecord, version: 0, data: { topicId: topic.topicId } });
+      return { name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, value: null };
+    });
+    this.commit(records);
+    return results;
   }
 
   deleteTopic(topic: TopicImage): void {
-    if (isInternalTopic(topic.name)) {
-      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is an internal topic and cannot be deleted.`);
-    }
-    this.commit([{ type: MetadataRecordType.RemoveTopicRecord, version: 0, data: { topicId: topic.topicId } }]);
+    const [result] = this.deleteTopics([topic]);
+    if (result!.errorCode !== ErrorCode.NONE) throw new KafkaError(result!.errorCode, result!.errorMessage ?? undefined);
   }
 
-  /** Grows a topic to `count` partitions, with optional manual assignments for the new ones.
-   * Checks and messages follow Kafka's controller. */
-  createPartitions(topic: TopicImage, count: number, assignments: number[][] | null, validateOnly: boolean): void {
+  /**
+   * Grows topics, each to its `count` partitions, with optional manual assignments for the new
+   * ones, in one append. Checks and messages follow Kafka's controller; limits and quota as in
+   * createTopics.
+   */
+  createPartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
+    const plans: (MetadataRecord[] | KafkaError)[] = [];
+    let total = 0;
+    for (const inc of increases) {
+      try {
+        const planned = this.planPartitions(inc.topic, inc.count, inc.assignments);
+        plans.push(planned);
+        total += planned.length;
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        plans.push(err);
+        if (err instanceof OperationTooLarge) total = Number.POSITIVE_INFINITY;
+      }
+      if (total > MAX_RECORDS_PER_USER_OP) return tooLarge(increases.map((inc) => inc.topic.name));
+    }
+    const records: MetadataRecord[] = [];
+    const results = increases.map((inc, i): TopicResult => {
+      const plan = plans[i]!;
+      if (plan instanceof KafkaError) return failure(inc.topic.name, plan);
+      if (!validateOnly && !quota.tryRecord(plan.length)) return { name: inc.topic.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null };
+      for (const r of plan) records.push(r);
+      return { name: inc.topic.name, errorCode: ErrorCode.NONE, errorMessage: null, value: null };
+    });
+    if (!validateOnly) this.commit(records);
+    return results;
+  }
+
+  /** The PartitionRecords that grow `topic` to `count` partitions. Throws KafkaError. */
+  private planPartitions(topic: TopicImage, count: number, assignments: number[][] | null): MetadataRecord[] {
     const current = topic.partitions.length;
     if (count === current) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
     if (count < current) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `The topic ${topic.name} currently has ${current} partition(s); ${count} would not be an increase.`);
     }
     const additional = count - current;
+    if (additional > MAX_RECORDS_PER_USER_OP) throw new OperationTooLarge();
     if (assignments !== null && assignments.length !== additional) {
       throw new KafkaError(
         ErrorCode.INVALID_REPLICA_ASSIGNMENT,
@@ -204,7 +362,7 @@ export class MetadataController {
       }
       records.push(partitionRecord(topic.topicId, p, replicas));
     }
-    if (!validateOnly) this.commit(records);
+    return records;
   }
 
   /** Sets (value) or removes (null) topic config overrides, after validating all of them. */
