@@ -24,8 +24,9 @@ import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
 import { registerHandlers } from './handlers/index.js';
 import { ControllerMutationQuota } from './controller-mutation-quota.js';
-import { ReplicaManager } from './replica-manager.js';
-import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue } from './topic-config.js';
+import { LOG_WORK_SLICE_MS, ReplicaManager } from './replica-manager.js';
+import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue, type RecordRules } from './topic-config.js';
+import type { LogConfig } from '../storage/config.js';
 
 export interface BrokerStartOptions {
   /** A full configuration (server.properties); the other options are shorthands for tests. */
@@ -46,6 +47,8 @@ const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
 /** Records one auto-creation commit writes at most: a few milliseconds of work, then the event
  * loop gets a turn before the next commit of the same request. */
 const AUTO_CREATE_CHUNK_RECORDS = 100;
+/** Partition logs a metadata change may create (or delete) before its commit returns. */
+const SYNC_LOG_WORK_MAX = 16;
 const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 export class Broker {
@@ -102,18 +105,32 @@ export class Broker {
 
     const replicas = new ReplicaManager(logs, loggerFor('replica-manager'));
     const topicIdToName = new Map<string, string>();
+    // New partitions get their logs from the replica manager's work queue (internal topics at
+    // once: their coordinators use them right away); hosted ones take new settings at once.
+    // Topics without overrides (all auto-created ones) share one computation of their settings.
+    type TopicSettings = { config: LogConfig; minInsyncReplicas: number; recordRules: RecordRules | null };
+    const settingsFor = (configs: ReadonlyMap<string, string>): TopicSettings => ({
+      config: logConfigFor(effectiveConfig, configs),
+      minInsyncReplicas: Number(topicConfigValue(effectiveConfig, configs, 'min.insync.replicas')),
+      recordRules: recordRulesFor(effectiveConfig, configs),
+    });
+    let defaultSettings: { of: BrokerConfig; settings: TopicSettings } | null = null;
     const hostTopic = (topic: TopicImage) => {
       topicIdToName.set(topic.topicId, topic.name);
-      const logConfig = logConfigFor(effectiveConfig, topic.configs);
-      const minIsr = Number(topicConfigValue(effectiveConfig, topic.configs, 'min.insync.replicas'));
-      const rules = recordRulesFor(effectiveConfig, topic.configs);
+      let settings: TopicSettings;
+      if (topic.configs.size > 0) settings = settingsFor(topic.configs);
+      else {
+        if (defaultSettings === null || defaultSettings.of !== effectiveConfig) defaultSettings = { of: effectiveConfig, settings: settingsFor(topic.configs) };
+        settings = defaultSettings.settings;
+      }
+      const now = isInternalTopic(topic.name);
       for (const p of topic.partitions) {
         if (p.leader !== nodeId) continue;
-        replicas.host(topic.name, topic.topicId, p.partitionId, p.leaderEpoch, logConfig, minIsr, p.isr.length, rules);
+        replicas.assign({ topic: topic.name, topicId: topic.topicId, partition: p.partitionId, leaderEpoch: p.leaderEpoch, isrSize: p.isr.length, ...settings }, { now });
       }
-      logs.updateConfig(topic.name, logConfig);
     };
     for (const topic of controller.image.topicsByName.values()) hostTopic(topic);
+    replicas.runAllLogWork();
     // Partitions left on disk by a topic deleted just before a crash.
     for (const { topic, partition } of [...logs.all()]) {
       if (topic !== METADATA_TOPIC && replicas.get(topic, partition) === undefined) {
@@ -128,8 +145,7 @@ export class Broker {
         if (r.type === MetadataRecordType.RemoveTopicRecord) {
           const name = topicIdToName.get(r.data.topicId);
           topicIdToName.delete(r.data.topicId);
-          if (name === undefined) continue;
-          for (const p of [...replicas.allPartitions()].filter((h) => h.topic === name)) replicas.remove(name, p.partition);
+          if (name !== undefined) replicas.unassignTopic(name);
         } else if (r.type === MetadataRecordType.PartitionRecord || r.type === MetadataRecordType.PartitionChangeRecord) {
           const name = image.topicsById.get(r.data.topicId)?.name;
           if (name !== undefined) touched.add(name);
@@ -148,6 +164,9 @@ export class Broker {
         const topic = image.topicsByName.get(name);
         if (topic !== undefined) hostTopic(topic);
       }
+      // A small change (a new topic on a client's first produce) is served at once; larger
+      // ones, or any behind a backlog, are left to the work queue's background slices.
+      if (replicas.pendingLogWork <= SYNC_LOG_WORK_MAX) replicas.runLogWork(LOG_WORK_SLICE_MS);
     });
 
     const router = new RequestRouter(loggerFor('requests'));
@@ -296,6 +315,7 @@ export class Broker {
     this.groupCoordinator?.shutdown();
     this.replicas.wakeAll();
     await this.server.close();
+    this.replicas.close();
     this.logs.close();
   }
 }
