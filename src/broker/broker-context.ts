@@ -39,6 +39,8 @@ export interface BrokerContext {
   mutationQuota(strict: boolean): RequestMutationQuota;
   /** Resolves after `ms` milliseconds (holding back a throttled response). */
   sleep(ms: number): Promise<void>;
+  /** Resolves once pending I/O has had a turn (between slices of a large metadata change). */
+  yieldToEventLoop(): Promise<void>;
   /** Effective topic config overrides merged with broker defaults, for DescribeConfigs. */
   nowMs(): number;
 }

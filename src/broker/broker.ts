@@ -217,6 +217,7 @@ export class Broker {
       autoCreateTopics: (names: readonly string[]) => broker.autoCreateTopics(names),
       mutationQuota: (strict: boolean) => mutationQuota.forRequest(strict),
       sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      yieldToEventLoop,
       nowMs: () => Date.now(),
     };
     registerHandlers(router, context);
@@ -281,7 +282,7 @@ export class Broker {
     let created = 0;
     let next = 0;
     while (next < candidates.length && recordsLeft >= recordsPerTopic) {
-      if (next > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (next > 0) await yieldToEventLoop();
       const chunk = candidates.slice(next, next + Math.min(topicsPerChunk, Math.floor(recordsLeft / recordsPerTopic)));
       next += chunk.length;
       // Check and commit of one chunk with no await between (the controller's rule).
@@ -318,6 +319,10 @@ export class Broker {
     this.replicas.close();
     this.logs.close();
   }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** A Metadata answer for a name the controller did not create. */
@@ -405,11 +410,10 @@ function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
     get maxBatchBytes() {
       return Math.min(store.config.maxMessageBytes, store.config.segmentBytes);
     },
-    append(batch: Buffer): number {
-      const result = store.append(batch, { leaderEpoch: 0, assignOffsets: true });
+    append(batches: readonly Buffer[]): void {
+      for (const batch of batches) store.append(batch, { leaderEpoch: 0, assignOffsets: true });
       store.flush();
       store.highWatermark = store.logEndOffset;
-      return result.firstOffset;
     },
     readAll: () => readWholeLog(store, METADATA_MAX_READ_BYTES),
   };

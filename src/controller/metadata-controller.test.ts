@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { MetadataController, type ControllerOptions } from './metadata-controller.js';
+import { MetadataController, UNLIMITED_MUTATIONS, type ControllerOptions } from './metadata-controller.js';
 import { MetadataLog, type MetadataLogStore } from './metadata-log.js';
 
 class MemoryStore implements MetadataLogStore {
   readonly batches: Buffer[] = [];
   constructor(readonly maxBatchBytes = 1024 * 1024) {}
-  append(batch: Buffer): number {
-    this.batches.push(Buffer.from(batch));
-    return this.batches.length - 1;
+  append(batches: readonly Buffer[]): void {
+    for (const batch of batches) this.batches.push(Buffer.from(batch));
   }
   readAll(): Iterable<Buffer> {
     return this.batches;
@@ -152,4 +151,26 @@ test('a transaction left unfinished by a crash is not in the image after a resta
   assert.deepEqual([...restarted.image.topicsByName.keys()], ['kept']);
   restarted.createTopic(topic('later'), false);
   assert.deepEqual([...controllerOn(store).image.topicsByName.keys()], ['kept', 'later']);
+});
+
+test('a large change encoded in slices is planned again when another change took its name meanwhile', async () => {
+  const store = new MemoryStore();
+  const c = controllerOn(store);
+  let pauses = 0;
+  let raced = false;
+  const pause = async () => {
+    pauses++;
+    // While the big topic is being encoded, another request creates the same name.
+    if (!raced) {
+      raced = true;
+      c.createTopic(topic('contested', { numPartitions: 1 }), false);
+    }
+  };
+  const [result] = await c.createTopicsInSlices([topic('contested', { numPartitions: 5000 })], false, UNLIMITED_MUTATIONS, pause);
+  assert.ok(pauses > 0);
+  assert.equal(result!.errorCode, ErrorCode.TOPIC_ALREADY_EXISTS);
+  assert.equal(controllerOn(store).image.topicsByName.get('contested')!.partitions.length, 1, 'the first creation stands, alone');
+  const [grown] = await c.createTopicsInSlices([topic('uncontested', { numPartitions: 5000 })], false, UNLIMITED_MUTATIONS, async () => {});
+  assert.equal(grown!.errorCode, ErrorCode.NONE);
+  assert.equal(controllerOn(store).image.topicsByName.get('uncontested')!.partitions.length, 5000);
 });

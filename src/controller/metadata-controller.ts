@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
 import { ConfigResourceType, MetadataImage, MetadataRecordType, type MetadataRecord, type TopicImage } from './metadata-image.js';
-import { METADATA_TOPIC, type MetadataLog } from './metadata-log.js';
+import { METADATA_TOPIC, type MetadataLog, type PreparedAppend } from './metadata-log.js';
 import { collisionKey, isInternalTopic, topicNameProblem } from './topic-names.js';
 
 export interface ControllerOptions {
@@ -45,6 +45,8 @@ export type ConfigChange = { name: string; value: string | null };
 export const MAX_RECORDS_PER_USER_OP = 10_000;
 const EXCESSIVELY_LARGE_OPERATION = 'Unable to perform excessively large batch operation.';
 const THROTTLED = 'The throttling quota has been exceeded.';
+/** Changes of fewer records are encoded and committed in one go (a few milliseconds at most). */
+const SLICED_COMMIT_MIN_RECORDS = 1000;
 
 /**
  * KIP-599's controller mutation quota as the controller sees it: asked once per topic, with the
@@ -125,9 +127,11 @@ export class MetadataController {
     this.listeners.push(listener);
   }
 
-  private commit(records: MetadataRecord[]): void {
+  /** Appends (the records, or what the log prepared from them), then replays and publishes. */
+  private commit(records: MetadataRecord[], prepared?: PreparedAppend): void {
     if (records.length === 0) return;
-    this.log.append(records, this.opts.nowMs());
+    if (prepared === undefined) this.log.append(records, this.opts.nowMs());
+    else this.log.appendPrepared(prepared);
     for (const r of records) this.image.replay(r);
     for (const l of this.listeners) l(records, this.image);
   }
@@ -205,6 +209,61 @@ export class MetadataController {
    * as a whole (POLICY_VIOLATION), before the quota is charged. validateOnly charges nothing.
    */
   createTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult<CreatedTopic>[] {
+    const { results, records } = this.planCreateTopics(topics, validateOnly, quota);
+    if (!validateOnly) this.commit(records);
+    return results;
+  }
+
+  /**
+   * createTopics for a request that may write thousands of records: planned (and charged to the
+   * quota) at once, its records encoded into metadata-log batches in slices with `pause` between
+   * them, then checked again and committed with no await between that check and the write. If
+   * another change took one of the names meanwhile, the request is planned again and committed at
+   * once (without charging the quota twice).
+   */
+  async createTopicsInSlices(
+    topics: readonly NewTopic[],
+    validateOnly: boolean,
+    quota: PartitionMutationQuota,
+    pause: () => Promise<void>,
+  ): Promise<TopicResult<CreatedTopic>[]> {
+    const plan = this.planCreateTopics(topics, validateOnly, quota);
+    if (validateOnly) return plan.results;
+    return this.commitInSlices(
+      plan,
+      pause,
+      () => plan.results.every((r) => r.errorCode !== ErrorCode.NONE || (!this.image.topicsByName.has(r.name) && this.image.topicCollidingWith(r.name) === undefined)),
+      () => {
+        const again = this.planCreateTopics(topics, false, UNLIMITED_MUTATIONS);
+        this.commit(again.records);
+        return again.results;
+      },
+    );
+  }
+
+  /**
+   * Commits a planned change: at once when small; else its records are encoded in slices, then,
+   * with no await between the check and the write, committed if `stillValid` (nothing it relied
+   * on changed meanwhile), or `replanAndCommit` runs instead.
+   */
+  private async commitInSlices<R>(
+    plan: { results: R[]; records: MetadataRecord[] },
+    pause: () => Promise<void>,
+    stillValid: () => boolean,
+    replanAndCommit: () => R[],
+  ): Promise<R[]> {
+    if (plan.records.length < SLICED_COMMIT_MIN_RECORDS) {
+      this.commit(plan.records);
+      return plan.results;
+    }
+    const prepared = await this.log.prepare(plan.records, this.opts.nowMs(), pause);
+    // No await from here to the commit.
+    if (!stillValid()) return replanAndCommit();
+    this.commit(plan.records, prepared);
+    return plan.results;
+  }
+
+  private planCreateTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota): { results: TopicResult<CreatedTopic>[]; records: MetadataRecord[] } {
     const planned = new Map<string, string>();
     const plans: ({ records: MetadataRecord[]; partitions: number } | KafkaError)[] = [];
     let total = 0;
@@ -220,7 +279,7 @@ export class MetadataController {
         plans.push(err);
         if (err instanceof OperationTooLarge) total = Number.POSITIVE_INFINITY;
       }
-      if (total > MAX_RECORDS_PER_USER_OP) return tooLarge(topics.map((t) => t.name));
+      if (total > MAX_RECORDS_PER_USER_OP) return { results: tooLarge(topics.map((t) => t.name)), records: [] };
     }
     const results: TopicResult<CreatedTopic>[] = [];
     const records: MetadataRecord[] = [];
@@ -252,8 +311,7 @@ export class MetadataController {
       });
       for (const r of plan.records) records.push(r);
     });
-    if (!validateOnly) this.commit(records);
-    return results;
+    return { results, records };
   }
 
   /** Creates one topic (or only validates it). Throws KafkaError with Kafka's code and message. */
@@ -291,6 +349,41 @@ export class MetadataController {
    * createTopics.
    */
   createPartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
+    const { results, records } = this.planCreatePartitions(increases, validateOnly, quota);
+    if (!validateOnly) this.commit(records);
+    return results;
+  }
+
+  /** createPartitions encoded in slices, as createTopicsInSlices; planned again if another change
+   * grew or replaced one of the topics meanwhile. */
+  async createPartitionsInSlices(
+    increases: readonly PartitionIncrease[],
+    validateOnly: boolean,
+    quota: PartitionMutationQuota,
+    pause: () => Promise<void>,
+  ): Promise<TopicResult[]> {
+    // Topic images change in place on replay: what the plan saw is captured here.
+    const seen = increases.map((inc) => ({ topicId: inc.topic.topicId, partitions: inc.topic.partitions.length }));
+    const plan = this.planCreatePartitions(increases, validateOnly, quota);
+    if (validateOnly) return plan.results;
+    return this.commitInSlices(
+      plan,
+      pause,
+      () => seen.every((s) => this.image.topicsById.get(s.topicId)?.partitions.length === s.partitions),
+      () => {
+        const current = increases.flatMap((inc) => {
+          const topic = this.image.topicsById.get(inc.topic.topicId);
+          return topic === undefined ? [] : [{ ...inc, topic }];
+        });
+        const again = this.planCreatePartitions(current, false, UNLIMITED_MUTATIONS);
+        this.commit(again.records);
+        const byName = new Map(again.results.map((r) => [r.name, r]));
+        return increases.map((inc) => byName.get(inc.topic.name) ?? { name: inc.topic.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, value: null });
+      },
+    );
+  }
+
+  private planCreatePartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota): { results: TopicResult[]; records: MetadataRecord[] } {
     const plans: (MetadataRecord[] | KafkaError)[] = [];
     let total = 0;
     for (const inc of increases) {
@@ -303,7 +396,7 @@ export class MetadataController {
         plans.push(err);
         if (err instanceof OperationTooLarge) total = Number.POSITIVE_INFINITY;
       }
-      if (total > MAX_RECORDS_PER_USER_OP) return tooLarge(increases.map((inc) => inc.topic.name));
+      if (total > MAX_RECORDS_PER_USER_OP) return { results: tooLarge(increases.map((inc) => inc.topic.name)), records: [] };
     }
     const records: MetadataRecord[] = [];
     const results = increases.map((inc, i): TopicResult => {
@@ -313,8 +406,7 @@ export class MetadataController {
       for (const r of plan) records.push(r);
       return { name: inc.topic.name, errorCode: ErrorCode.NONE, errorMessage: null, value: null };
     });
-    if (!validateOnly) this.commit(records);
-    return results;
+    return { results, records };
   }
 
   /** The PartitionRecords that grow `topic` to `count` partitions. Throws KafkaError. */

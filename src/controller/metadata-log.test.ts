@@ -33,12 +33,13 @@ function diskStore(log: PartitionLog, maxBatchBytes: number, failAfterAppends = 
   const store = {
     appends: 0,
     maxBatchBytes,
-    append(batch: Buffer): number {
-      if (store.appends >= failAfterAppends) throw new Error('simulated crash');
-      store.appends++;
-      const r = log.append(batch, { leaderEpoch: 0, assignOffsets: true });
-      log.flush();
-      return r.firstOffset;
+    append(batches: readonly Buffer[]): void {
+      for (const batch of batches) {
+        if (store.appends >= failAfterAppends) throw new Error('simulated crash');
+        store.appends++;
+        log.append(batch, { leaderEpoch: 0, assignOffsets: true });
+        log.flush();
+      }
     },
     readAll: () => readWholeLog(log, 1 << 20),
   };
@@ -124,6 +125,47 @@ test('a record too large for any batch is refused before anything is written', (
       (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.POLICY_VIOLATION,
     );
     assert.equal(store.appends, 0);
+    plog.close();
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('an append that fails in the store leaves a log that replays, whatever the store had written', () => {
+  const dir = tmpLogDir();
+  try {
+    const plog = open(dir);
+    for (const failAfter of [0, 1]) {
+      // The store fails before the change's first batch (0) or after it (1).
+      const failing = diskStore(plog, 8 * 1024, failAfter);
+      const log = new MetadataLog(failing);
+      assert.throws(() => log.append(topicRecords(`failed-${failAfter}`, 'AAAAAAAAAAAAAAAAAAAAAg', 1000), 1), /simulated crash/);
+      (failing as { appends: number }).appends = Number.NEGATIVE_INFINITY; // the store works again
+      log.append(topicRecords(`next-${failAfter}`, 'AAAAAAAAAAAAAAAAAAAAAw', 1), 2);
+    }
+    const replayed = replayAll(new MetadataLog(diskStore(plog, 8 * 1024)));
+    assert.equal(replayed.unfinishedTransaction, false);
+    assert.deepEqual(replayed.records.filter((r) => r.type === MetadataRecordType.TopicRecord).map((r) => (r.data as { name: string }).name), ['next-0', 'next-1']);
+    plog.close();
+  } finally {
+    cleanup(dir);
+  }
+});
+
+test('a change encoded in slices (prepare) is the same change once appended', async () => {
+  const dir = tmpLogDir();
+  try {
+    const plog = open(dir);
+    const store = diskStore(plog, 64 * 1024);
+    const log = new MetadataLog(store);
+    let pauses = 0;
+    const records = topicRecords('sliced', ID, 5000);
+    const prepared = await log.prepare(records, 1, async () => void pauses++);
+    assert.ok(pauses >= 5, `encoded in several slices (${pauses})`);
+    assert.equal(store.appends, 0, 'prepare writes nothing');
+    log.appendPrepared(prepared);
+    const replayed = replayAll(new MetadataLog(store));
+    assert.deepEqual(replayed.records, records);
     plog.close();
   } finally {
     cleanup(dir);

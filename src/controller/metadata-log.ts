@@ -28,14 +28,27 @@ export const MAX_RECORDS_PER_BATCH = 10_000;
 const RECORD_OVERHEAD_BYTES = 16;
 /** Room kept in a transaction's first and last batch for its marker (a short name at most). */
 const MARKER_BYTES = RECORD_OVERHEAD_BYTES + 64;
+/** Records encoded per step of MetadataLog.prepare, and per batch it builds (one batch a step). */
+const ENCODE_SLICE_RECORDS = 1000;
+const SLICED_BATCH_RECORDS = 2000;
+
+/** A change encoded into batches by MetadataLog.prepare, for appendPrepared. */
+export interface PreparedAppend {
+  readonly batches: readonly Buffer[];
+  readonly timestamp: bigint;
+}
+
+function encodeBatch(values: readonly Buffer[], timestamp: bigint): Buffer {
+  return encodeRecordBatch({ records: values.map((value) => ({ key: null, value, timestamp })) });
+}
 
 /** KIP-868 metadata transaction markers (record types). */
 export const TransactionRecordType = { Begin: 23, End: 24, Abort: 25 } as const;
 
 /** Where the metadata log's batches live; appends must be durable when they return. */
 export interface MetadataLogStore {
-  /** Appends one batch and returns the offset of its first record. */
-  append(batch: Buffer): number;
+  /** Appends batches in order (a crash may leave any prefix of them; one flush at the end). */
+  append(batches: readonly Buffer[]): void;
   /** Every stored batch from the start, in order. */
   readAll(): Iterable<Buffer>;
   /** The largest batch (header included) append accepts, in bytes. */
@@ -107,37 +120,68 @@ export class MetadataLog {
    */
   append(records: readonly MetadataRecord[], timestampMs: number): void {
     if (records.length === 0) return;
-    const values = records.map(encodeMetadataRecord);
+    const steps = this.encodeSteps(records, timestampMs, MAX_RECORDS_PER_BATCH);
+    let step = steps.next();
+    while (step.done !== true) step = steps.next();
+    this.appendPrepared(step.value);
+  }
+
+  /**
+   * Encodes records into batches for appendPrepared, in steps of at most ENCODE_SLICE_RECORDS
+   * records or one SLICED_BATCH_RECORDS batch, awaiting `pause` between two: the encoding of a
+   * large change does not hold up the event loop. Nothing is written; the same error as append.
+   */
+  async prepare(records: readonly MetadataRecord[], timestampMs: number, pause: () => Promise<void>): Promise<PreparedAppend> {
+    const steps = this.encodeSteps(records, timestampMs, SLICED_BATCH_RECORDS);
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+      await pause();
+    }
+  }
+
+  /** Writes what prepare encoded, atomically (see append). */
+  appendPrepared(prepared: PreparedAppend): void {
+    if (prepared.batches.length === 0) return;
+    const batches = [...prepared.batches];
+    if (this.transactionOpen) batches.unshift(encodeBatch([encodeFrame(TransactionRecordType.Abort, 0, { reason: 'unfinished transaction (interrupted write)' })], prepared.timestamp));
+    for (const batch of batches) {
+      if (batch.length > this.store.maxBatchBytes) throw new Error(`metadata log: split produced a batch of ${batch.length} bytes, above ${this.store.maxBatchBytes}`);
+    }
+    // From the first batch of a transaction on, a failure leaves it open: the next append aborts it.
+    this.transactionOpen = this.transactionOpen || prepared.batches.length > 1;
+    this.store.append(batches);
+    this.transactionOpen = false;
+  }
+
+  /** Encodes `records` into batches, yielding after each slice of work. */
+  private *encodeSteps(records: readonly MetadataRecord[], timestampMs: number, maxBatchRecords: number): Generator<void, PreparedAppend> {
     const timestamp = BigInt(timestampMs);
     const maxBatchBytes = this.store.maxBatchBytes;
-    for (const v of values) {
+    const values: Buffer[] = [];
+    for (const r of records) {
+      const v = encodeMetadataRecord(r);
       if (RECORD_BATCH_OVERHEAD + 2 * MARKER_BYTES + RECORD_OVERHEAD_BYTES + v.length > maxBatchBytes) {
         throw new KafkaError(
           ErrorCode.POLICY_VIOLATION,
           `A metadata record of ${v.length} bytes does not fit in a metadata log batch of at most ${maxBatchBytes} bytes.`,
         );
       }
+      values.push(v);
+      if (values.length % ENCODE_SLICE_RECORDS === 0) yield;
     }
-    if (this.transactionOpen) this.writeBatch([encodeFrame(TransactionRecordType.Abort, 0, { reason: 'unfinished transaction (interrupted write)' })], timestamp);
-    this.transactionOpen = false;
-    const batches = splitIntoBatches(values, maxBatchBytes, false);
-    if (batches.length === 1) {
-      this.writeBatch(batches[0]!, timestamp);
-      return;
+    let groups = splitIntoBatches(values, maxBatchBytes, false, maxBatchRecords);
+    if (groups.length > 1) {
+      groups = splitIntoBatches(values, maxBatchBytes, true, maxBatchRecords);
+      groups[0]!.unshift(encodeFrame(TransactionRecordType.Begin, 0, { name: `${records.length} records in ${groups.length} batches` }));
+      groups[groups.length - 1]!.push(encodeFrame(TransactionRecordType.End, 0, {}));
     }
-    const transactional = splitIntoBatches(values, maxBatchBytes, true);
-    transactional[0]!.unshift(encodeFrame(TransactionRecordType.Begin, 0, { name: `${records.length} records in ${transactional.length} batches` }));
-    transactional[transactional.length - 1]!.push(encodeFrame(TransactionRecordType.End, 0, {}));
-    // From the first batch on, a failure leaves the transaction open: the next append aborts it.
-    this.transactionOpen = true;
-    for (const batch of transactional) this.writeBatch(batch, timestamp);
-    this.transactionOpen = false;
-  }
-
-  private writeBatch(values: readonly Buffer[], timestamp: bigint): void {
-    const batch = encodeRecordBatch({ records: values.map((value) => ({ key: null, value, timestamp })) });
-    if (batch.length > this.store.maxBatchBytes) throw new Error(`metadata log: split produced a batch of ${batch.length} bytes, above ${this.store.maxBatchBytes}`);
-    this.store.append(batch);
+    const batches: Buffer[] = [];
+    for (const group of groups) {
+      batches.push(encodeBatch(group, timestamp));
+      yield;
+    }
+    return { batches, timestamp };
   }
 
   /** Calls `apply` with every committed record, in order; see the file comment for transactions. */
@@ -160,8 +204,10 @@ export class MetadataLog {
           if (frame.type === TransactionRecordType.Begin) {
             if (pending !== null) throw new Error(`metadata log: BeginTransactionRecord at offset ${rec.offset} inside a transaction`);
             pending = [];
+          } else if (pending === null && frame.type === TransactionRecordType.Abort) {
+            // Written after a failed append whose transaction may not have begun: nothing to abort.
           } else if (pending === null) {
-            throw new Error(`metadata log: ${frame.type === TransactionRecordType.End ? 'End' : 'Abort'}TransactionRecord at offset ${rec.offset} outside a transaction`);
+            throw new Error(`metadata log: EndTransactionRecord at offset ${rec.offset} outside a transaction`);
           } else {
             if (frame.type === TransactionRecordType.End) {
               for (const r of pending) apply(r);
@@ -178,12 +224,12 @@ export class MetadataLog {
 }
 
 /**
- * Groups encoded records into batches within `maxBatchBytes` and MAX_RECORDS_PER_BATCH; with
+ * Groups encoded records into batches within `maxBatchBytes` and `maxBatchRecords`; with
  * `roomForMarkers`, room is left for a transaction marker in the first and the last batch.
  */
-function splitIntoBatches(values: readonly Buffer[], maxBatchBytes: number, roomForMarkers: boolean): Buffer[][] {
+function splitIntoBatches(values: readonly Buffer[], maxBatchBytes: number, roomForMarkers: boolean, maxBatchRecords: number): Buffer[][] {
   const markerBytes = roomForMarkers ? MARKER_BYTES : 0;
-  const maxRecords = roomForMarkers ? MAX_RECORDS_PER_BATCH - 2 : MAX_RECORDS_PER_BATCH;
+  const maxRecords = roomForMarkers ? maxBatchRecords - 2 : maxBatchRecords;
   const batches: Buffer[][] = [];
   let current: Buffer[] = [];
   let bytes = RECORD_BATCH_OVERHEAD + 2 * markerBytes;

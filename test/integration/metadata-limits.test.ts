@@ -105,6 +105,12 @@ describe('metadata work limits', () => {
     );
     const md = await metadataFor(client, ['small']);
     assert.equal(md.topics[0]!.errorCode, ErrorCode.NONE, 'same connection, next request: answered (and auto-created)');
+    // The largest topic one request may create: 10,000 records, encoded in slices and committed
+    // as one transaction, its 9,999 partition logs created in the background.
+    const { probe, result: largest } = await probeWhile(b.bootstrap, 2000, () => createTopics(client, [newTopic('largest', 9999)]));
+    assert.equal(largest.topics[0]!.errorCode, ErrorCode.NONE, largest.topics[0]!.errorMessage ?? '');
+    assert.equal(largest.topics[0]!.numPartitions, 9999);
+    assert.ok(probe.maxRttMs < 1000, `another client waited ${probe.maxRttMs.toFixed(1)} ms`);
     assert.ok(!b.logs.includes(HANDLER_FAILURE), b.logs.slice(-2000));
   });
 

@@ -1,5 +1,6 @@
 // CreatePartitions (key 37), v0-3: grows topics through the controller (automatic or manual
-// replica assignments), or only validates with validateOnly, all topics in one metadata change.
+// replica assignments), or only validates with validateOnly, all topics in one metadata change
+// (encoded in slices when large).
 // As Kafka's controller: names that appear twice are answered first with INVALID_REQUEST, then
 // the others in request order; an unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a
 // message; more than 10,000 new partitions in one request -> POLICY_VIOLATION. The controller
@@ -21,7 +22,7 @@ export function createPartitionsHandler(broker: BrokerContext) {
     response: CreatePartitionsResponse,
     minVersion: 0,
     maxVersion: 3,
-    handle(ctx, req) {
+    async handle(ctx, req) {
       const res = CreatePartitionsResponse.defaults();
       const quota = broker.mutationQuota(ctx.apiVersion >= STRICT_QUOTA_SINCE);
       const result = (name: string, errorCode: number, errorMessage: string | null): CreatePartitionsResponseCreatePartitionsTopicResult => ({ name, errorCode, errorMessage });
@@ -41,7 +42,7 @@ export function createPartitionsHandler(broker: BrokerContext) {
         increases.push({ topic, count: t.count, assignments: t.assignments?.map((a) => a.brokerIds) ?? null });
         increaseSlots.push(slot);
       }
-      broker.controller.createPartitions(increases, req.validateOnly, quota).forEach((r, i) => {
+      (await broker.controller.createPartitionsInSlices(increases, req.validateOnly, quota, broker.yieldToEventLoop)).forEach((r, i) => {
         increaseSlots[i]!.errorCode = r.errorCode;
         increaseSlots[i]!.errorMessage = r.errorMessage;
       });
