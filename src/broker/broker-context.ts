@@ -1,10 +1,10 @@
 // What request handlers may use: narrow views of the broker's parts, passed to every handler
 // factory. Handlers are thin translators between requests and these.
 import type { MetadataController } from '../controller/metadata-controller.js';
-import type { TopicImage } from '../controller/metadata-image.js';
 import type { Logger } from '../logger.js';
 import type { SupportedVersions } from '../server/request-router.js';
 import type { BrokerConfig } from './config.js';
+import type { RequestMutationQuota } from './controller-mutation-quota.js';
 import type { GroupCoordinator } from './group/group-coordinator.js';
 import type { ReplicaManager } from './replica-manager.js';
 
@@ -29,10 +29,18 @@ export interface BrokerContext {
   /** The API versions this broker serves (for ApiVersions). */
   supportedVersions(): SupportedVersions[];
   /**
-   * Creates `name` with the broker defaults if auto.create.topics.enable allows it and the name
-   * is valid; returns the topic, or an error code when it cannot exist.
+   * Creates topics a client named (Metadata) with the broker defaults, as far as
+   * auto.create.topics.enable, the controller mutation quota and the per-request bound allow.
+   * Returns each name's outcome: NONE (created), LEADER_NOT_AVAILABLE (not now: ask again),
+   * INVALID_TOPIC_EXCEPTION, or UNKNOWN_TOPIC_OR_PARTITION (cannot be auto-created).
    */
-  autoCreateTopic(name: string): TopicImage | number;
+  autoCreateTopics(names: readonly string[]): Promise<Map<string, number>>;
+  /** A per-request recorder of the controller mutation quota (KIP-599); see controller-mutation-quota.ts. */
+  mutationQuota(strict: boolean): RequestMutationQuota;
+  /** Resolves after `ms` milliseconds (holding back a throttled response). */
+  sleep(ms: number): Promise<void>;
+  /** Resolves once pending I/O has had a turn (between slices of a large metadata change). */
+  yieldToEventLoop(): Promise<void>;
   /** Effective topic config overrides merged with broker defaults, for DescribeConfigs. */
   nowMs(): number;
 }

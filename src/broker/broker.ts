@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MetadataController } from '../controller/metadata-controller.js';
+import { MAX_RECORDS_PER_USER_OP, MetadataController } from '../controller/metadata-controller.js';
 import { MetadataRecordType, type MetadataImage, type MetadataRecord, type TopicImage } from '../controller/metadata-image.js';
 import { isInternalTopic } from '../controller/topic-names.js';
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
@@ -23,8 +23,10 @@ import { BrokerConfig, ConfigError } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
 import { registerHandlers } from './handlers/index.js';
-import { ReplicaManager } from './replica-manager.js';
-import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue } from './topic-config.js';
+import { ControllerMutationQuota } from './controller-mutation-quota.js';
+import { LOG_WORK_SLICE_MS, ReplicaManager } from './replica-manager.js';
+import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue, type RecordRules } from './topic-config.js';
+import type { LogConfig } from '../storage/config.js';
 
 export interface BrokerStartOptions {
   /** A full configuration (server.properties); the other options are shorthands for tests. */
@@ -42,6 +44,11 @@ export interface BrokerStartOptions {
 }
 
 const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
+/** Records one auto-creation commit writes at most: a few milliseconds of work, then the event
+ * loop gets a turn before the next commit of the same request. */
+const AUTO_CREATE_CHUNK_RECORDS = 100;
+/** Partition logs a metadata change may create (or delete) before its commit returns. */
+const SYNC_LOG_WORK_MAX = 16;
 const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 export class Broker {
@@ -56,6 +63,7 @@ export class Broker {
     private readonly server: SocketServer,
     readonly clusterId: string,
     private readonly log: Logger,
+    private readonly mutationQuota: ControllerMutationQuota,
   ) {}
 
   static async start(opts: BrokerStartOptions = {}): Promise<Broker> {
@@ -97,18 +105,32 @@ export class Broker {
 
     const replicas = new ReplicaManager(logs, loggerFor('replica-manager'));
     const topicIdToName = new Map<string, string>();
+    // New partitions get their logs from the replica manager's work queue (internal topics at
+    // once: their coordinators use them right away); hosted ones take new settings at once.
+    // Topics without overrides (all auto-created ones) share one computation of their settings.
+    type TopicSettings = { config: LogConfig; minInsyncReplicas: number; recordRules: RecordRules | null };
+    const settingsFor = (configs: ReadonlyMap<string, string>): TopicSettings => ({
+      config: logConfigFor(effectiveConfig, configs),
+      minInsyncReplicas: Number(topicConfigValue(effectiveConfig, configs, 'min.insync.replicas')),
+      recordRules: recordRulesFor(effectiveConfig, configs),
+    });
+    let defaultSettings: { of: BrokerConfig; settings: TopicSettings } | null = null;
     const hostTopic = (topic: TopicImage) => {
       topicIdToName.set(topic.topicId, topic.name);
-      const logConfig = logConfigFor(effectiveConfig, topic.configs);
-      const minIsr = Number(topicConfigValue(effectiveConfig, topic.configs, 'min.insync.replicas'));
-      const rules = recordRulesFor(effectiveConfig, topic.configs);
+      let settings: TopicSettings;
+      if (topic.configs.size > 0) settings = settingsFor(topic.configs);
+      else {
+        if (defaultSettings === null || defaultSettings.of !== effectiveConfig) defaultSettings = { of: effectiveConfig, settings: settingsFor(topic.configs) };
+        settings = defaultSettings.settings;
+      }
+      const now = isInternalTopic(topic.name);
       for (const p of topic.partitions) {
         if (p.leader !== nodeId) continue;
-        replicas.host(topic.name, topic.topicId, p.partitionId, p.leaderEpoch, logConfig, minIsr, p.isr.length, rules);
+        replicas.assign({ topic: topic.name, topicId: topic.topicId, partition: p.partitionId, leaderEpoch: p.leaderEpoch, isrSize: p.isr.length, ...settings }, { now });
       }
-      logs.updateConfig(topic.name, logConfig);
     };
     for (const topic of controller.image.topicsByName.values()) hostTopic(topic);
+    replicas.runAllLogWork();
     // Partitions left on disk by a topic deleted just before a crash.
     for (const { topic, partition } of [...logs.all()]) {
       if (topic !== METADATA_TOPIC && replicas.get(topic, partition) === undefined) {
@@ -123,8 +145,7 @@ export class Broker {
         if (r.type === MetadataRecordType.RemoveTopicRecord) {
           const name = topicIdToName.get(r.data.topicId);
           topicIdToName.delete(r.data.topicId);
-          if (name === undefined) continue;
-          for (const p of [...replicas.allPartitions()].filter((h) => h.topic === name)) replicas.remove(name, p.partition);
+          if (name !== undefined) replicas.unassignTopic(name);
         } else if (r.type === MetadataRecordType.PartitionRecord || r.type === MetadataRecordType.PartitionChangeRecord) {
           const name = image.topicsById.get(r.data.topicId)?.name;
           if (name !== undefined) touched.add(name);
@@ -143,6 +164,9 @@ export class Broker {
         const topic = image.topicsByName.get(name);
         if (topic !== undefined) hostTopic(topic);
       }
+      // A small change (a new topic on a client's first produce) is served at once; larger
+      // ones, or any behind a backlog, are left to the work queue's background slices.
+      if (replicas.pendingLogWork <= SYNC_LOG_WORK_MAX) replicas.runLogWork(LOG_WORK_SLICE_MS);
     });
 
     const router = new RequestRouter(loggerFor('requests'));
@@ -158,7 +182,15 @@ export class Broker {
       },
       loggerFor('network'),
     );
-    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log);
+    const mutationQuota = new ControllerMutationQuota(
+      {
+        ratePerSecond: config.double('controller.quota.mutation.rate'),
+        windowNum: config.int('controller.quota.window.num'),
+        windowSizeSeconds: config.int('controller.quota.window.size.seconds'),
+      },
+      () => Date.now(),
+    );
+    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log, mutationQuota);
     // Groups and committed offsets, replayed from __consumer_offsets before any request.
     const groupCoordinator = new GroupCoordinator({
       store: offsetsTopicStore({ config: () => effectiveConfig, controller, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
@@ -185,7 +217,10 @@ export class Broker {
         return ep === undefined ? [] : [{ nodeId, host: ep.host, port: ep.port, rack: null }];
       },
       supportedVersions: () => router.supportedVersions(),
-      autoCreateTopic: (name: string) => broker.autoCreateTopic(name),
+      autoCreateTopics: (names: readonly string[]) => broker.autoCreateTopics(names),
+      mutationQuota: (strict: boolean) => mutationQuota.forRequest(strict),
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+      yieldToEventLoop,
       nowMs: () => Date.now(),
     };
     registerHandlers(router, context);
@@ -220,22 +255,56 @@ export class Broker {
     return `${b.host === '' || b.host === '0.0.0.0' ? '127.0.0.1' : b.host}:${b.boundPort}`;
   }
 
-  private autoCreateTopic(name: string): TopicImage | number {
-    if (!this.config.bool('auto.create.topics.enable')) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  /**
+   * Auto-creation for a Metadata request (see BrokerContext.autoCreateTopics). Bounds: at most
+   * MAX_RECORDS_PER_USER_OP records per request (as one Kafka CreateTopics), the controller
+   * mutation quota (strict, as Kafka's controller applies it to auto-creation), and commits of
+   * at most AUTO_CREATE_CHUNK_RECORDS records, each atomic, with the event loop free between two.
+   */
+  private async autoCreateTopics(names: readonly string[]): Promise<Map<string, number>> {
+    const outcomes = new Map<string, number>();
+    const candidates: string[] = [];
+    const enabled = this.config.bool('auto.create.topics.enable');
     // Internal topics are created by their coordinators, with their own partition counts and
     // configs, never as an ordinary topic on a client's first use.
-    if (isInternalTopic(name)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    try {
-      this.controller.createTopic({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] }, false);
-    } catch (err) {
-      if (err instanceof KafkaError) {
-        if (err.code === ErrorCode.TOPIC_ALREADY_EXISTS) return this.controller.image.topicsByName.get(name) ?? err.code;
-        return err.code === ErrorCode.INVALID_TOPIC_EXCEPTION ? err.code : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      }
-      throw err;
+    for (const name of names) {
+      if (!enabled || isInternalTopic(name)) outcomes.set(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      else candidates.push(name);
     }
-    this.log.info({ topic: name }, 'auto-created topic');
-    return this.controller.image.topicsByName.get(name)!;
+    const recordsPerTopic = 1 + this.config.int('num.partitions');
+    const topicsPerChunk = Math.max(1, Math.floor(AUTO_CREATE_CHUNK_RECORDS / recordsPerTopic));
+    const quota = this.mutationQuota.forRequest(true);
+    let recordsLeft = MAX_RECORDS_PER_USER_OP;
+    let created = 0;
+    let next = 0;
+    while (next < candidates.length && recordsLeft >= recordsPerTopic) {
+      if (next > 0) await yieldToEventLoop();
+      const chunk = candidates.slice(next, next + Math.min(topicsPerChunk, Math.floor(recordsLeft / recordsPerTopic)));
+      next += chunk.length;
+      // Check and commit of one chunk with no await between (the controller's rule).
+      const results = this.controller.createTopics(
+        chunk.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
+        false,
+        quota,
+      );
+      let throttled = false;
+      for (const r of results) {
+        if (r.errorCode === ErrorCode.NONE) {
+          created++;
+          recordsLeft -= recordsPerTopic;
+        }
+        outcomes.set(r.name, autoCreateOutcome(r.errorCode));
+        if (r.errorCode === ErrorCode.THROTTLING_QUOTA_EXCEEDED) throttled = true;
+      }
+      if (throttled) break;
+    }
+    // Left for a later request: the quota or the per-request bound stopped here.
+    for (const name of candidates) if (!outcomes.has(name)) outcomes.set(name, ErrorCode.LEADER_NOT_AVAILABLE);
+    if (created > 0) {
+      const sample = candidates.filter((n) => outcomes.get(n) === ErrorCode.NONE).slice(0, 5);
+      this.log.info({ topics: sample, created, requested: names.length }, created === 1 ? 'auto-created topic' : 'auto-created topics');
+    }
+    return outcomes;
   }
 
   /** Clean shutdown: stop accepting, answer parked fetches, close logs and write checkpoints. */
@@ -243,7 +312,27 @@ export class Broker {
     this.groupCoordinator?.shutdown();
     this.replicas.wakeAll();
     await this.server.close();
+    this.replicas.close();
     this.logs.close();
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** A Metadata answer for a name the controller did not create. */
+function autoCreateOutcome(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.NONE:
+    case ErrorCode.INVALID_TOPIC_EXCEPTION:
+      return errorCode;
+    // Someone else created it meanwhile, or the quota says later: the client asks again.
+    case ErrorCode.TOPIC_ALREADY_EXISTS:
+    case ErrorCode.THROTTLING_QUOTA_EXCEEDED:
+      return ErrorCode.LEADER_NOT_AVAILABLE;
+    default:
+      return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   }
 }
 
@@ -314,11 +403,13 @@ function newClusterId(): string {
 
 function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
   return {
-    append(batch: Buffer): number {
-      const result = store.append(batch, { leaderEpoch: 0, assignOffsets: true });
+    get maxBatchBytes() {
+      return Math.min(store.config.maxMessageBytes, store.config.segmentBytes);
+    },
+    append(batches: readonly Buffer[]): void {
+      for (const batch of batches) store.append(batch, { leaderEpoch: 0, assignOffsets: true });
       store.flush();
       store.highWatermark = store.logEndOffset;
-      return result.firstOffset;
     },
     readAll: () => readWholeLog(store, METADATA_MAX_READ_BYTES),
   };

@@ -109,6 +109,12 @@ const DEFS: Record<string, ConfigDef> = {
   'fetch.max.bytes': { type: 'int', default: String(55 * 1024 * 1024), validate: atLeast(1024) },
   'max.incremental.fetch.session.cache.slots': { type: 'int', default: '1000', validate: atLeast(0) },
   'replica.lag.time.max.ms': { type: 'long', default: '30000', validate: atLeast(0) },
+  // Controller mutation quota (KIP-599): Kafka's window keys, and a Tributary broker-wide rate
+  // standing in for the controller_mutation_rate client quota (partitions created or deleted per
+  // second; the bucket holds rate * window.num * window.size.seconds).
+  'controller.quota.window.num': { type: 'int', default: '11', validate: atLeast(1) },
+  'controller.quota.window.size.seconds': { type: 'int', default: '1', validate: atLeast(1) },
+  'controller.quota.mutation.rate': { type: 'double', default: '1000', validate: (v) => (Number(v) > 0 ? null : 'must be positive') },
 };
 
 // Kafka broker keys that a Kafka user's server.properties commonly carries and that Tributary
@@ -264,6 +270,10 @@ export class BrokerConfig {
   long(key: string): number {
     const v = this.string(key);
     return v === '9223372036854775807' ? Number.POSITIVE_INFINITY : Number(v);
+  }
+
+  double(key: string): number {
+    return Number(this.string(key));
   }
 
   bool(key: string): boolean {

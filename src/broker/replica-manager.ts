@@ -4,6 +4,16 @@
 //
 // Produce: batches are validated by header and CRC only (records are never decoded here) and
 // appended as they arrived, with offsets patched by the log. Fetch reads raw byte ranges.
+//
+// Partition lifecycle: the metadata says which partitions this broker leads (assign) and which
+// topics are gone (unassignTopic). Creating a partition's log (a directory and its files) and
+// deleting one are disk work of a few hundred microseconds each, so they are queued and done in
+// slices of at most LOG_WORK_SLICE_MS, yielding to the event loop between slices: a change that
+// creates or deletes thousands of partitions never stalls other clients. Until its log exists a
+// partition is not hosted (requests get UNKNOWN_TOPIC_OR_PARTITION and retry). A partition
+// whose topic is deleted stops being hosted at once (marked removed, so a fetch parked on it
+// answers UNKNOWN_TOPIC_OR_PARTITION); its data is deleted by the queue, always before a log
+// of the same name is created again.
 import type { Logger } from '../logger.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { CorruptRecordError, UnsupportedMagicError } from '../protocol/records/errors.js';
@@ -12,7 +22,7 @@ import type { LogManager } from '../storage/log-manager.js';
 import { validateRecords } from './record-validation.js';
 import type { RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
-import { OffsetOutOfRangeError, StorageError } from '../storage/errors.js';
+import { LogClosedError, OffsetOutOfRangeError, StorageError } from '../storage/errors.js';
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
 import { ReadBufferPool } from '../storage/read-buffer-pool.js';
 
@@ -27,6 +37,42 @@ export interface HostedPartition {
   isrSize: number;
   /** Record-level checks the topic's config asks for; null (the usual case) skips decoding. */
   recordRules: RecordRules | null;
+  /** Set once the partition stops being hosted (topic deleted); its store may be closed. */
+  removed: boolean;
+}
+
+/** What the metadata says about a partition this broker leads. */
+export interface PartitionAssignment {
+  topic: string;
+  topicId: string;
+  partition: number;
+  leaderEpoch: number;
+  config: LogConfig;
+  minInsyncReplicas: number;
+  isrSize: number;
+  recordRules: RecordRules | null;
+}
+
+/** Time and deferral for the log work queue (injected; tests drive it by hand). */
+export interface LogWorkScheduler {
+  /** Monotonic milliseconds, for slice budgets. */
+  nowMs(): number;
+  /** Runs `fn` after pending I/O callbacks (setImmediate). */
+  defer(fn: () => void): void;
+}
+
+export const realLogWorkScheduler: LogWorkScheduler = {
+  nowMs: () => performance.now(),
+  defer: (fn) => void setImmediate(fn),
+};
+
+/** Longest stretch of queued log creation/deletion before the event loop gets a turn. */
+export const LOG_WORK_SLICE_MS = 5;
+
+interface LogJob {
+  kind: 'host' | 'delete';
+  topic: string;
+  partition: number;
 }
 
 export interface ProduceOutcome {
@@ -57,6 +103,17 @@ function partitionKey(topic: string, partition: number): string {
 
 export class ReplicaManager {
   private readonly partitions = new Map<string, HostedPartition>();
+  /** Assigned partitions whose log is not created yet, by partitionKey. */
+  private readonly pendingHost = new Map<string, PartitionAssignment>();
+  /** Partitions of deleted topics whose data is not deleted yet, by partitionKey. */
+  private readonly pendingDelete = new Set<string>();
+  /** Partition numbers per topic name, hosted or pending, for unassignTopic. */
+  private readonly topicPartitions = new Map<string, Set<number>>();
+  /** FIFO of log work; entries before `jobsHead` are done. */
+  private jobs: LogJob[] = [];
+  private jobsHead = 0;
+  private drainScheduled = false;
+  private closed = false;
   private readonly waiters = new Map<HostedPartition, Set<FetchWaiter>>();
   private pendingFetches = 0;
   /** Buffers for consumer reads, given back by the fetch path once a response is sent. */
@@ -67,57 +124,144 @@ export class ReplicaManager {
     private readonly log: Logger,
     /** Upper bound on parked fetch requests; past it, fetches are answered at once. */
     private readonly maxPendingFetches = 10_000,
+    private readonly scheduler: LogWorkScheduler = realLogWorkScheduler,
   ) {}
 
   get(topic: string, partition: number): HostedPartition | undefined {
     return this.partitions.get(partitionKey(topic, partition));
   }
 
-  /** Starts hosting a partition (creating its log if needed) as leader at `leaderEpoch`. */
-  host(
-    topic: string,
-    topicId: string,
-    partition: number,
-    leaderEpoch: number,
-    config: LogConfig,
-    minInsyncReplicas: number,
-    isrSize: number,
-    recordRules: RecordRules | null,
-  ): HostedPartition {
-    const key = partitionKey(topic, partition);
+  /**
+   * Records that this broker leads a partition (at `leaderEpoch`, with these settings). A hosted
+   * partition takes the new settings at once; a new one gets its log from the work queue, or at
+   * once with `now` (internal topics, whose coordinators need them immediately).
+   */
+  assign(a: PartitionAssignment, opts: { now?: boolean } = {}): void {
+    const key = partitionKey(a.topic, a.partition);
     const existing = this.partitions.get(key);
     if (existing !== undefined) {
-      existing.leaderEpoch = leaderEpoch;
-      existing.minInsyncReplicas = minInsyncReplicas;
-      existing.isrSize = isrSize;
-      existing.recordRules = recordRules;
-      return existing;
+      existing.leaderEpoch = a.leaderEpoch;
+      existing.minInsyncReplicas = a.minInsyncReplicas;
+      existing.isrSize = a.isrSize;
+      existing.recordRules = a.recordRules;
+      existing.store.updateConfig(a.config);
+      return;
     }
-    const store = this.logs.getOrCreate(topic, partition, config);
+    let partitions = this.topicPartitions.get(a.topic);
+    if (partitions === undefined) this.topicPartitions.set(a.topic, (partitions = new Set()));
+    partitions.add(a.partition);
+    const queued = this.pendingHost.has(key);
+    this.pendingHost.set(key, a);
+    if (opts.now === true) this.hostPending(key);
+    else if (!queued) this.enqueue({ kind: 'host', topic: a.topic, partition: a.partition });
+  }
+
+  /** The topic is gone: its partitions stop being hosted now, their data is deleted by the queue. */
+  unassignTopic(topic: string): void {
+    const partitions = this.topicPartitions.get(topic);
+    if (partitions === undefined) return;
+    this.topicPartitions.delete(topic);
+    for (const partition of partitions) {
+      const key = partitionKey(topic, partition);
+      this.pendingHost.delete(key);
+      const hosted = this.partitions.get(key);
+      if (hosted === undefined) continue;
+      this.partitions.delete(key);
+      hosted.removed = true;
+      const waiters = this.waiters.get(hosted);
+      this.waiters.delete(hosted);
+      if (waiters !== undefined) for (const w of [...waiters]) w.wake();
+      this.pendingDelete.add(key);
+      this.enqueue({ kind: 'delete', topic, partition });
+    }
+  }
+
+  /** Partition logs still to be created or deleted by the queue. */
+  get pendingLogWork(): number {
+    return this.pendingHost.size + this.pendingDelete.size;
+  }
+
+  /** Does queued log work for up to `budgetMs` (at least one job); returns the work left. */
+  runLogWork(budgetMs: number): number {
+    const start = this.scheduler.nowMs();
+    while (this.jobsHead < this.jobs.length && !this.closed) {
+      const job = this.jobs[this.jobsHead++]!;
+      const key = partitionKey(job.topic, job.partition);
+      if (job.kind === 'host') this.hostPending(key);
+      else this.deletePending(key, job.topic, job.partition);
+      if (this.scheduler.nowMs() - start >= budgetMs) break;
+    }
+    if (this.jobsHead >= this.jobs.length) {
+      this.jobs = [];
+      this.jobsHead = 0;
+    } else if (this.jobsHead > 1024 && this.jobsHead * 2 > this.jobs.length) {
+      this.jobs = this.jobs.slice(this.jobsHead);
+      this.jobsHead = 0;
+    }
+    return this.jobs.length - this.jobsHead;
+  }
+
+  /** Does all queued log work now (start-up, before any request is served). */
+  runAllLogWork(): void {
+    while (this.runLogWork(Number.POSITIVE_INFINITY) > 0);
+  }
+
+  /** Stops the work queue (shutdown); what is left is redone from the metadata at start-up. */
+  close(): void {
+    this.closed = true;
+    this.jobs = [];
+    this.jobsHead = 0;
+  }
+
+  private enqueue(job: LogJob): void {
+    this.jobs.push(job);
+    this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.closed) return;
+    this.drainScheduled = true;
+    this.scheduler.defer(() => {
+      this.drainScheduled = false;
+      if (this.runLogWork(LOG_WORK_SLICE_MS) > 0) this.scheduleDrain();
+    });
+  }
+
+  private hostPending(key: string): void {
+    const a = this.pendingHost.get(key);
+    if (a === undefined) return; // unassigned meanwhile, or already hosted by an earlier job
+    this.pendingHost.delete(key);
+    // The data of a deleted topic of the same name goes first, so it is never served again.
+    this.deletePending(key, a.topic, a.partition);
+    let store: PartitionStore;
+    try {
+      store = this.logs.getOrCreate(a.topic, a.partition, a.config);
+    } catch (err) {
+      this.log.error({ err, topic: a.topic, partition: a.partition }, 'could not create the partition log; the partition is not hosted');
+      return;
+    }
+    store.updateConfig(a.config);
     store.highWatermark = store.logEndOffset;
-    const hosted: HostedPartition = { topic, topicId, partition, store, leaderEpoch, minInsyncReplicas, isrSize, recordRules };
-    this.partitions.set(key, hosted);
-    return hosted;
+    this.partitions.set(key, {
+      topic: a.topic,
+      topicId: a.topicId,
+      partition: a.partition,
+      store,
+      leaderEpoch: a.leaderEpoch,
+      minInsyncReplicas: a.minInsyncReplicas,
+      isrSize: a.isrSize,
+      recordRules: a.recordRules,
+      removed: false,
+    });
   }
 
-  /** Stops hosting and deletes the partition's data (topic deletion). */
-  remove(topic: string, partition: number): void {
-    const key = partitionKey(topic, partition);
-    const hosted = this.partitions.get(key);
-    if (hosted === undefined) return;
-    this.partitions.delete(key);
-    const waiters = this.waiters.get(hosted);
-    this.waiters.delete(hosted);
-    if (waiters !== undefined) for (const w of waiters) w.wake();
-    this.logs.deletePartition(topic, partition);
-  }
-
-  updateConfig(topic: string, config: LogConfig, minInsyncReplicas: number): void {
-    for (const p of this.partitions.values()) {
-      if (p.topic !== topic) continue;
-      p.minInsyncReplicas = minInsyncReplicas;
+  private deletePending(key: string, topic: string, partition: number): void {
+    if (!this.pendingDelete.delete(key)) return;
+    try {
+      this.logs.deletePartition(topic, partition);
+    } catch (err) {
+      this.log.error({ err, topic, partition }, 'could not delete the data of a deleted partition; start-up retries');
     }
-    this.logs.updateConfig(topic, config);
   }
 
   /**
@@ -193,12 +337,15 @@ export class ReplicaManager {
    * written), or drop them without releasing.
    */
   read(hosted: HostedPartition, fetchOffset: number, maxBytes: number, readCommitted: boolean, minOneMessage: boolean): PartitionRead {
+    // A fetch that resolved the partition before parking may wake after its topic was deleted.
+    if (hosted.removed) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, result: null };
     const store = hosted.store;
     const maxOffset = readCommitted ? store.lastStableOffset : store.highWatermark;
     try {
       return { errorCode: ErrorCode.NONE, result: store.read(fetchOffset, maxBytes, maxOffset, minOneMessage, this.readBuffers) };
     } catch (err) {
       if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, result: null };
+      if (err instanceof LogClosedError) return { errorCode: err.errorCode, result: null };
       if (err instanceof StorageError) {
         this.log.error({ err, topic: hosted.topic, partition: hosted.partition }, 'read failed');
         return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null };
@@ -213,7 +360,7 @@ export class ReplicaManager {
    * are already parked.
    */
   waitForData(partitions: readonly HostedPartition[], minBytes: number, maxWaitMs: number): Promise<void> {
-    if (this.pendingFetches >= this.maxPendingFetches || partitions.length === 0) return Promise.resolve();
+    if (this.pendingFetches >= this.maxPendingFetches || partitions.length === 0 || partitions.some((p) => p.removed)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.pendingFetches++;
       let done = false;

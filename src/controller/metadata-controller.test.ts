@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { MetadataController, type ControllerOptions } from './metadata-controller.js';
+import { MetadataController, UNLIMITED_MUTATIONS, type ControllerOptions } from './metadata-controller.js';
 import { MetadataLog, type MetadataLogStore } from './metadata-log.js';
 
 class MemoryStore implements MetadataLogStore {
   readonly batches: Buffer[] = [];
-  append(batch: Buffer): number {
-    this.batches.push(Buffer.from(batch));
-    return this.batches.length - 1;
+  constructor(readonly maxBatchBytes = 1024 * 1024) {}
+  append(batches: readonly Buffer[]): void {
+    for (const batch of batches) this.batches.push(Buffer.from(batch));
   }
   readAll(): Iterable<Buffer> {
     return this.batches;
@@ -87,8 +87,8 @@ test('deleted topics stay deleted after replay; partitions only grow', () => {
   c.createTopic(topic('grows', { numPartitions: 1 }), false);
   c.deleteTopic(c.image.topicsByName.get('gone')!);
   const grows = c.image.topicsByName.get('grows')!;
-  assert.equal(codeOf(() => c.createPartitions(grows, 1, null, false)), ErrorCode.INVALID_PARTITIONS);
-  c.createPartitions(grows, 4, null, false);
+  assert.equal(c.createPartitions([{ topic: grows, count: 1, assignments: null }], false)[0]!.errorCode, ErrorCode.INVALID_PARTITIONS);
+  assert.equal(c.createPartitions([{ topic: grows, count: 4, assignments: null }], false)[0]!.errorCode, ErrorCode.NONE);
   const replayed = controllerOn(store);
   assert.equal(replayed.image.topicsByName.has('gone'), false);
   assert.equal(replayed.image.topicsByName.get('grows')!.partitions.length, 4);
@@ -103,4 +103,74 @@ test('producer ids are never handed out twice, across restarts', () => {
   const second = controllerOn(store);
   const c = second.allocateProducerId();
   assert.ok(c > b, `${c} should be above ${b}`);
+});
+
+test('many topics in one request are one append; more than 10,000 records are refused whole', () => {
+  const store = new MemoryStore();
+  const c = controllerOn(store);
+  const results = c.createTopics([topic('m1'), topic('m2'), topic('m.3'), topic('m_3')], false);
+  assert.deepEqual(results.map((r) => r.errorCode), [ErrorCode.NONE, ErrorCode.NONE, ErrorCode.NONE, ErrorCode.INVALID_TOPIC_EXCEPTION], 'names colliding within one request are refused too');
+  assert.equal(store.batches.length, 1);
+  const huge = c.createTopics([topic('ok'), topic('huge', { numPartitions: 20_000 })], false);
+  assert.deepEqual(huge.map((r) => [r.errorCode, r.errorMessage]), [
+    [ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.'],
+    [ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.'],
+  ]);
+  const split = c.createTopics(Array.from({ length: 2_600 }, (_, i) => topic(`s${i}`)), false);
+  assert.ok(split.every((r) => r.errorCode === ErrorCode.POLICY_VIOLATION), '2,600 topics of 3 partitions are 10,400 records');
+  assert.equal(c.image.topicsByName.has('ok'), false);
+  assert.equal(store.batches.length, 1, 'nothing written for refused requests');
+  const grows = c.image.topicsByName.get('m1')!;
+  assert.equal(c.createPartitions([{ topic: grows, count: 10_004, assignments: null }], false)[0]!.errorCode, ErrorCode.POLICY_VIOLATION);
+});
+
+test('the mutation quota refuses topics once it says no, charging each topic its partitions', () => {
+  const c = controllerOn(new MemoryStore());
+  const asked: number[] = [];
+  let budget = 3;
+  const quota = { tryRecord: (n: number) => { asked.push(n); if (budget < 0) return false; budget -= n; return true; } };
+  const results = c.createTopics([topic('q1'), topic('q2', { numPartitions: 1 }), topic('q3')], false, quota);
+  assert.deepEqual(results.map((r) => r.errorCode), [ErrorCode.NONE, ErrorCode.NONE, ErrorCode.THROTTLING_QUOTA_EXCEEDED]);
+  assert.equal(results[2]!.errorMessage, 'The throttling quota has been exceeded.');
+  assert.deepEqual(asked, [3, 1, 3]);
+  assert.equal(c.image.topicsByName.has('q3'), false);
+  assert.deepEqual(c.deleteTopics([c.image.topicsByName.get('q1')!], quota).map((r) => r.errorCode), [ErrorCode.THROTTLING_QUOTA_EXCEEDED]);
+  assert.equal(c.image.topicsByName.has('q1'), true);
+  c.createTopics([topic('dry')], true, { tryRecord: () => assert.fail('validateOnly charges nothing') });
+});
+
+test('a transaction left unfinished by a crash is not in the image after a restart', () => {
+  const store = new MemoryStore(16 * 1024);
+  const c = controllerOn(store);
+  c.createTopic(topic('kept'), false);
+  c.createTopic(topic('big', { numPartitions: 2_000 }), false);
+  const batches = store.batches.length;
+  assert.ok(batches > 3, `2,000 partitions in 16 KiB batches are a multi-batch transaction (${batches} batches)`);
+  store.batches.splice(batches - 1); // the crash lost the last batch, with the EndTransactionRecord
+  const restarted = controllerOn(store);
+  assert.deepEqual([...restarted.image.topicsByName.keys()], ['kept']);
+  restarted.createTopic(topic('later'), false);
+  assert.deepEqual([...controllerOn(store).image.topicsByName.keys()], ['kept', 'later']);
+});
+
+test('a large change encoded in slices is planned again when another change took its name meanwhile', async () => {
+  const store = new MemoryStore();
+  const c = controllerOn(store);
+  let pauses = 0;
+  let raced = false;
+  const pause = async () => {
+    pauses++;
+    // While the big topic is being encoded, another request creates the same name.
+    if (!raced) {
+      raced = true;
+      c.createTopic(topic('contested', { numPartitions: 1 }), false);
+    }
+  };
+  const [result] = await c.createTopicsInSlices([topic('contested', { numPartitions: 5000 })], false, UNLIMITED_MUTATIONS, pause);
+  assert.ok(pauses > 0);
+  assert.equal(result!.errorCode, ErrorCode.TOPIC_ALREADY_EXISTS);
+  assert.equal(controllerOn(store).image.topicsByName.get('contested')!.partitions.length, 1, 'the first creation stands, alone');
+  const [grown] = await c.createTopicsInSlices([topic('uncontested', { numPartitions: 5000 })], false, UNLIMITED_MUTATIONS, async () => {});
+  assert.equal(grown!.errorCode, ErrorCode.NONE);
+  assert.equal(controllerOn(store).image.topicsByName.get('uncontested')!.partitions.length, 5000);
 });

@@ -4,11 +4,17 @@
 //
 // Every public change method is synchronous: validation, append and replay happen without an
 // `await` in between, so two requests can never both pass a check that only one may pass.
+//
+// Bounds, as Kafka's QuorumController: one change writes at most MAX_RECORDS_PER_USER_OP records
+// (a CreateTopics with 20,000 partitions is refused with POLICY_VIOLATION, not half-written), and
+// partition creations and deletions are charged to a controller mutation quota (KIP-599) that
+// the caller passes in; a topic refused by it gets THROTTLING_QUOTA_EXCEEDED. The records of one
+// change are committed with one append (one fsync), however many topics it touches.
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
 import { ConfigResourceType, MetadataImage, MetadataRecordType, type MetadataRecord, type TopicImage } from './metadata-image.js';
-import { METADATA_TOPIC, type MetadataLog } from './metadata-log.js';
+import { METADATA_TOPIC, type MetadataLog, type PreparedAppend } from './metadata-log.js';
 import { collisionKey, isInternalTopic, topicNameProblem } from './topic-names.js';
 
 export interface ControllerOptions {
@@ -35,6 +41,65 @@ export interface NewTopic {
 
 export type ConfigChange = { name: string; value: string | null };
 
+/** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the most records one change may write. */
+export const MAX_RECORDS_PER_USER_OP = 10_000;
+const EXCESSIVELY_LARGE_OPERATION = 'Unable to perform excessively large batch operation.';
+const THROTTLED = 'The throttling quota has been exceeded.';
+/** Changes of fewer records are encoded and committed in one go (a few milliseconds at most). */
+const SLICED_COMMIT_MIN_RECORDS = 1000;
+
+/**
+ * KIP-599's controller mutation quota as the controller sees it: asked once per topic, with the
+ * number of partitions the topic creates or deletes, before its records are written.
+ */
+export interface PartitionMutationQuota {
+  /** Records `partitions` mutations; false (nothing recorded) when the request must be refused. */
+  tryRecord(partitions: number): boolean;
+}
+
+/** No quota: internal topics created by the coordinators, and tests. */
+export const UNLIMITED_MUTATIONS: PartitionMutationQuota = { tryRecord: () => true };
+
+export interface CreatedTopic {
+  topicId: string;
+  partitions: number;
+  replicationFactor: number;
+  configs: Map<string, string>;
+}
+
+/** The outcome for one topic of a multi-topic change: errorCode NONE, or Kafka's code and message. */
+export interface TopicResult<T = null> {
+  name: string;
+  errorCode: number;
+  errorMessage: string | null;
+  /** Set when errorCode is NONE. */
+  value: T | null;
+}
+
+export interface PartitionIncrease {
+  topic: TopicImage;
+  count: number;
+  /** Replica broker ids of each new partition; null for automatic assignment. */
+  assignments: number[][] | null;
+}
+
+/** One topic alone would exceed MAX_RECORDS_PER_USER_OP: the whole change is refused, as Kafka's
+ * bounded record list fails the whole operation. */
+class OperationTooLarge extends KafkaError {
+  constructor() {
+    super(ErrorCode.POLICY_VIOLATION, EXCESSIVELY_LARGE_OPERATION);
+  }
+}
+
+function failure<T>(name: string, err: KafkaError): TopicResult<T> {
+  return { name, errorCode: err.code, errorMessage: err.detail, value: null };
+}
+
+/** Every topic of an over-large change gets Kafka's POLICY_VIOLATION. */
+function tooLarge<T>(names: readonly string[]): TopicResult<T>[] {
+  return names.map((name) => ({ name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: EXCESSIVELY_LARGE_OPERATION, value: null }));
+}
+
 /** Called after records are committed and replayed, in commit order. */
 export type MetadataListener = (records: readonly MetadataRecord[], image: MetadataImage) => void;
 
@@ -51,36 +116,39 @@ export class MetadataController {
     private readonly opts: ControllerOptions,
   ) {}
 
-  /** Replays the whole metadata log into the image (start-up). */
-  load(): void {
-    for (const record of this.log.replay()) this.image.replay(record);
+  /** Replays the whole metadata log into the image (start-up). A transaction left unfinished
+   * at the log's end (a crash mid-write) is not applied. */
+  load(): { unfinishedTransaction: boolean } {
+    const end = this.log.replay((record) => this.image.replay(record));
+    return { unfinishedTransaction: end.unfinishedTransaction };
   }
 
   onCommit(listener: MetadataListener): void {
     this.listeners.push(listener);
   }
 
-  private commit(records: MetadataRecord[]): void {
+  /** Appends (the records, or what the log prepared from them), then replays and publishes. */
+  private commit(records: MetadataRecord[], prepared?: PreparedAppend): void {
     if (records.length === 0) return;
-    this.log.append(records, this.opts.nowMs());
+    if (prepared === undefined) this.log.append(records, this.opts.nowMs());
+    else this.log.appendPrepared(prepared);
     for (const r of records) this.image.replay(r);
     for (const l of this.listeners) l(records, this.image);
   }
 
-  /** Validates a topic creation; returns the records that would create it. Throws KafkaError. */
-  private planTopic(t: NewTopic): MetadataRecord[] {
+  /**
+   * Validates a topic creation; returns the records that would create it. Throws KafkaError.
+   * `planned` maps the collision keys of the topics planned earlier in the same change.
+   */
+  private planTopic(t: NewTopic, planned: ReadonlyMap<string, string>): MetadataRecord[] {
     const problem = topicNameProblem(t.name);
     if (problem !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
     // The metadata log's own partition lives beside the topics' partitions on disk; Kafka
     // answers an attempt to create it as an authorization failure (KAFKA-14358).
     if (t.name === METADATA_TOPIC) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `Authorization failed: ${t.name} is the cluster metadata topic.`);
     if (this.image.topicsByName.has(t.name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
-    const key = collisionKey(t.name);
-    for (const existing of this.image.topicsByName.keys()) {
-      if (collisionKey(existing) === key) {
-        throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${t.name}' collides with existing topic: ${existing}`);
-      }
-    }
+    const colliding = this.image.topicCollidingWith(t.name) ?? planned.get(collisionKey(t.name));
+    if (colliding !== undefined) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${t.name}' collides with existing topic: ${colliding}`);
     const brokers = this.opts.brokerIds();
     let replicaSets: number[][];
     if (t.assignments.length > 0) {
@@ -104,6 +172,8 @@ export class MetadataController {
       const partitions = t.numPartitions === -1 ? this.opts.defaultNumPartitions() : t.numPartitions;
       const rf = t.replicationFactor === -1 ? this.opts.defaultReplicationFactor() : t.replicationFactor;
       if (partitions <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
+      // More partitions than one change may write: refused before any record is built.
+      if (partitions >= MAX_RECORDS_PER_USER_OP) throw new OperationTooLarge();
       if (rf <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
       if (rf > brokers.length) {
         throw new KafkaError(
@@ -133,39 +203,221 @@ export class MetadataController {
     return records;
   }
 
-  /** Creates a topic (or only validates it). Throws KafkaError with Kafka's code and message. */
-  createTopic(t: NewTopic, validateOnly: boolean): { topicId: string; partitions: number; replicationFactor: number; configs: Map<string, string> } {
-    const records = this.planTopic(t);
-    const topicRecord = records[0]!.data as { topicId: string };
-    const partitionRecords = records.filter((r) => r.type === MetadataRecordType.PartitionRecord);
-    const configs = new Map(
-      records.filter((r) => r.type === MetadataRecordType.ConfigRecord).map((r) => [(r.data as { name: string }).name, (r.data as { value: string }).value]),
-    );
+  /**
+   * Creates topics (or only validates them), in one append. Each topic gets its own result with
+   * Kafka's code and message; a change of more than MAX_RECORDS_PER_USER_OP records is refused
+   * as a whole (POLICY_VIOLATION), before the quota is charged. validateOnly charges nothing.
+   */
+  createTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult<CreatedTopic>[] {
+    const { results, records } = this.planCreateTopics(topics, validateOnly, quota);
     if (!validateOnly) this.commit(records);
-    return {
-      topicId: validateOnly ? ZERO_UUID : topicRecord.topicId,
-      partitions: partitionRecords.length,
-      replicationFactor: (partitionRecords[0]?.data as { replicas: number[] } | undefined)?.replicas.length ?? 0,
-      configs,
-    };
+    return results;
+  }
+
+  /**
+   * createTopics for a request that may write thousands of records: planned (and charged to the
+   * quota) at once, its records encoded into metadata-log batches in slices with `pause` between
+   * them, then checked again and committed with no await between that check and the write. If
+   * another change took one of the names meanwhile, the request is planned again and committed at
+   * once (without charging the quota twice).
+   */
+  async createTopicsInSlices(
+    topics: readonly NewTopic[],
+    validateOnly: boolean,
+    quota: PartitionMutationQuota,
+    pause: () => Promise<void>,
+  ): Promise<TopicResult<CreatedTopic>[]> {
+    const plan = this.planCreateTopics(topics, validateOnly, quota);
+    if (validateOnly) return plan.results;
+    return this.commitInSlices(
+      plan,
+      pause,
+      () => plan.results.every((r) => r.errorCode !== ErrorCode.NONE || (!this.image.topicsByName.has(r.name) && this.image.topicCollidingWith(r.name) === undefined)),
+      () => {
+        const again = this.planCreateTopics(topics, false, UNLIMITED_MUTATIONS);
+        this.commit(again.records);
+        return again.results;
+      },
+    );
+  }
+
+  /**
+   * Commits a planned change: at once when small; else its records are encoded in slices, then,
+   * with no await between the check and the write, committed if `stillValid` (nothing it relied
+   * on changed meanwhile), or `replanAndCommit` runs instead.
+   */
+  private async commitInSlices<R>(
+    plan: { results: R[]; records: MetadataRecord[] },
+    pause: () => Promise<void>,
+    stillValid: () => boolean,
+    replanAndCommit: () => R[],
+  ): Promise<R[]> {
+    if (plan.records.length < SLICED_COMMIT_MIN_RECORDS) {
+      this.commit(plan.records);
+      return plan.results;
+    }
+    const prepared = await this.log.prepare(plan.records, this.opts.nowMs(), pause);
+    // No await from here to the commit.
+    if (!stillValid()) return replanAndCommit();
+    this.commit(plan.records, prepared);
+    return plan.results;
+  }
+
+  private planCreateTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota): { results: TopicResult<CreatedTopic>[]; records: MetadataRecord[] } {
+    const planned = new Map<string, string>();
+    const plans: ({ records: MetadataRecord[]; partitions: number } | KafkaError)[] = [];
+    let total = 0;
+    for (const t of topics) {
+      try {
+        const records = this.planTopic(t, planned);
+        planned.set(collisionKey(t.name), t.name);
+        const partitions = records.reduce((n, r) => (r.type === MetadataRecordType.PartitionRecord ? n + 1 : n), 0);
+        plans.push({ records, partitions });
+        total += records.length;
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        plans.push(err);
+        if (err instanceof OperationTooLarge) total = Number.POSITIVE_INFINITY;
+      }
+      if (total > MAX_RECORDS_PER_USER_OP) return { results: tooLarge(topics.map((t) => t.name)), records: [] };
+    }
+    const results: TopicResult<CreatedTopic>[] = [];
+    const records: MetadataRecord[] = [];
+    topics.forEach((t, i) => {
+      const plan = plans[i]!;
+      if (plan instanceof KafkaError) {
+        results.push(failure(t.name, plan));
+        return;
+      }
+      if (!validateOnly && !quota.tryRecord(plan.partitions)) {
+        results.push({ name: t.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null });
+        return;
+      }
+      const topicRecord = plan.records[0]!.data as { topicId: string };
+      const partitionRecords = plan.records.filter((r) => r.type === MetadataRecordType.PartitionRecord);
+      const configs = new Map(
+        plan.records.filter((r) => r.type === MetadataRecordType.ConfigRecord).map((r) => [(r.data as { name: string }).name, (r.data as { value: string }).value]),
+      );
+      results.push({
+        name: t.name,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        value: {
+          topicId: validateOnly ? ZERO_UUID : topicRecord.topicId,
+          partitions: partitionRecords.length,
+          replicationFactor: (partitionRecords[0]?.data as { replicas: number[] } | undefined)?.replicas.length ?? 0,
+          configs,
+        },
+      });
+      for (const r of plan.records) records.push(r);
+    });
+    return { results, records };
+  }
+
+  /** Creates one topic (or only validates it). Throws KafkaError with Kafka's code and message. */
+  createTopic(t: NewTopic, validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): CreatedTopic {
+    const [result] = this.createTopics([t], validateOnly, quota);
+    if (result!.errorCode !== ErrorCode.NONE) throw new KafkaError(result!.errorCode, result!.errorMessage ?? undefined);
+    return result!.value!;
+  }
+
+  /** Deletes topics in one append; internal topics are refused, each topic is charged its
+   * partitions to the quota. */
+  deleteTopics(topics: readonly TopicImage[], quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
+    if (topics.length > MAX_RECORDS_PER_USER_OP) return tooLarge(topics.map((t) => t.name));
+    const records: MetadataRecord[] = [];
+    const results = topics.map((topic): TopicResult => {
+      if (isInternalTopic(topic.name)) {
+        return failure(topic.name, new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is an internal topic and cannot be deleted.`));
+      }
+      if (!quota.tryRecord(topic.partitions.length)) return { name: topic.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null };
+      records.push({ type: MetadataRecordType.RemoveTopicRecord, version: 0, data: { topicId: topic.topicId } });
+      return { name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, value: null };
+    });
+    this.commit(records);
+    return results;
   }
 
   deleteTopic(topic: TopicImage): void {
-    if (isInternalTopic(topic.name)) {
-      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is an internal topic and cannot be deleted.`);
-    }
-    this.commit([{ type: MetadataRecordType.RemoveTopicRecord, version: 0, data: { topicId: topic.topicId } }]);
+    const [result] = this.deleteTopics([topic]);
+    if (result!.errorCode !== ErrorCode.NONE) throw new KafkaError(result!.errorCode, result!.errorMessage ?? undefined);
   }
 
-  /** Grows a topic to `count` partitions, with optional manual assignments for the new ones.
-   * Checks and messages follow Kafka's controller. */
-  createPartitions(topic: TopicImage, count: number, assignments: number[][] | null, validateOnly: boolean): void {
+  /**
+   * Grows topics, each to its `count` partitions, with optional manual assignments for the new
+   * ones, in one append. Checks and messages follow Kafka's controller; limits and quota as in
+   * createTopics.
+   */
+  createPartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
+    const { results, records } = this.planCreatePartitions(increases, validateOnly, quota);
+    if (!validateOnly) this.commit(records);
+    return results;
+  }
+
+  /** createPartitions encoded in slices, as createTopicsInSlices; planned again if another change
+   * grew or replaced one of the topics meanwhile. */
+  async createPartitionsInSlices(
+    increases: readonly PartitionIncrease[],
+    validateOnly: boolean,
+    quota: PartitionMutationQuota,
+    pause: () => Promise<void>,
+  ): Promise<TopicResult[]> {
+    // Topic images change in place on replay: what the plan saw is captured here.
+    const seen = increases.map((inc) => ({ topicId: inc.topic.topicId, partitions: inc.topic.partitions.length }));
+    const plan = this.planCreatePartitions(increases, validateOnly, quota);
+    if (validateOnly) return plan.results;
+    return this.commitInSlices(
+      plan,
+      pause,
+      () => seen.every((s) => this.image.topicsById.get(s.topicId)?.partitions.length === s.partitions),
+      () => {
+        const current = increases.flatMap((inc) => {
+          const topic = this.image.topicsById.get(inc.topic.topicId);
+          return topic === undefined ? [] : [{ ...inc, topic }];
+        });
+        const again = this.planCreatePartitions(current, false, UNLIMITED_MUTATIONS);
+        this.commit(again.records);
+        const byName = new Map(again.results.map((r) => [r.name, r]));
+        return increases.map((inc) => byName.get(inc.topic.name) ?? { name: inc.topic.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, value: null });
+      },
+    );
+  }
+
+  private planCreatePartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota): { results: TopicResult[]; records: MetadataRecord[] } {
+    const plans: (MetadataRecord[] | KafkaError)[] = [];
+    let total = 0;
+    for (const inc of increases) {
+      try {
+        const planned = this.planPartitions(inc.topic, inc.count, inc.assignments);
+        plans.push(planned);
+        total += planned.length;
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        plans.push(err);
+        if (err instanceof OperationTooLarge) total = Number.POSITIVE_INFINITY;
+      }
+      if (total > MAX_RECORDS_PER_USER_OP) return { results: tooLarge(increases.map((inc) => inc.topic.name)), records: [] };
+    }
+    const records: MetadataRecord[] = [];
+    const results = increases.map((inc, i): TopicResult => {
+      const plan = plans[i]!;
+      if (plan instanceof KafkaError) return failure(inc.topic.name, plan);
+      if (!validateOnly && !quota.tryRecord(plan.length)) return { name: inc.topic.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null };
+      for (const r of plan) records.push(r);
+      return { name: inc.topic.name, errorCode: ErrorCode.NONE, errorMessage: null, value: null };
+    });
+    return { results, records };
+  }
+
+  /** The PartitionRecords that grow `topic` to `count` partitions. Throws KafkaError. */
+  private planPartitions(topic: TopicImage, count: number, assignments: number[][] | null): MetadataRecord[] {
     const current = topic.partitions.length;
     if (count === current) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
     if (count < current) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `The topic ${topic.name} currently has ${current} partition(s); ${count} would not be an increase.`);
     }
     const additional = count - current;
+    if (additional > MAX_RECORDS_PER_USER_OP) throw new OperationTooLarge();
     if (assignments !== null && assignments.length !== additional) {
       throw new KafkaError(
         ErrorCode.INVALID_REPLICA_ASSIGNMENT,
@@ -202,7 +454,7 @@ export class MetadataController {
       }
       records.push(partitionRecord(topic.topicId, p, replicas));
     }
-    if (!validateOnly) this.commit(records);
+    return records;
   }
 
   /** Sets (value) or removes (null) topic config overrides, after validating all of them. */

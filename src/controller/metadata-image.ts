@@ -7,6 +7,7 @@ import type { PartitionRecordData } from '../protocol/messages/PartitionRecord.j
 import type { ProducerIdsRecordData } from '../protocol/messages/ProducerIdsRecord.js';
 import type { RemoveTopicRecordData } from '../protocol/messages/RemoveTopicRecord.js';
 import type { TopicRecordData } from '../protocol/messages/TopicRecord.js';
+import { collisionKey } from './topic-names.js';
 
 /** Record types of the metadata log, as Kafka numbers them. */
 export const MetadataRecordType = {
@@ -50,6 +51,8 @@ export interface TopicImage {
 export class MetadataImage {
   readonly topicsByName = new Map<string, TopicImage>();
   readonly topicsById = new Map<string, TopicImage>();
+  /** Topic names by collisionKey(name), so a new name's collision check is one lookup. */
+  private readonly namesByCollisionKey = new Map<string, string>();
   /** Broker config overrides by resource name ('' = cluster-wide default, else the node id). */
   readonly brokerConfigs = new Map<string, Map<string, string>>();
   /** First producer id not yet handed out. */
@@ -65,6 +68,7 @@ export class MetadataImage {
         const topic: TopicImage = { name: record.data.name, topicId: record.data.topicId, partitions: [], configs };
         this.topicsByName.set(topic.name, topic);
         this.topicsById.set(topic.topicId, topic);
+        this.namesByCollisionKey.set(collisionKey(topic.name), topic.name);
         return;
       }
       case MetadataRecordType.PartitionRecord: {
@@ -115,12 +119,19 @@ export class MetadataImage {
         if (topic === undefined) return;
         this.topicsById.delete(topic.topicId);
         this.topicsByName.delete(topic.name);
+        const key = collisionKey(topic.name);
+        if (this.namesByCollisionKey.get(key) === topic.name) this.namesByCollisionKey.delete(key);
         return;
       }
       case MetadataRecordType.ProducerIdsRecord:
         this.nextProducerId = record.data.nextProducerId;
         return;
     }
+  }
+
+  /** An existing topic whose name collides with `name` ('.' versus '_'), or undefined. */
+  topicCollidingWith(name: string): string | undefined {
+    return this.namesByCollisionKey.get(collisionKey(name));
   }
 
   private pendingTopicConfigsFor(name: string): Map<string, string> {

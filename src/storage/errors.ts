@@ -47,6 +47,13 @@ export class InvalidProducerEpochError extends StorageError {
   readonly retriable = false;
 }
 
+/** NOT_LEADER_OR_FOLLOWER (6): the log was closed or deleted (shutdown, topic deletion) while a
+ * caller still held it; whoever hosts it decides whether the partition is gone for good. */
+export class LogClosedError extends StorageError {
+  readonly errorCode = 6;
+  readonly retriable = true;
+}
+
 /** KAFKA_STORAGE_ERROR (56): the disk failed under us (write/fsync error). */
 export class KafkaStorageError extends StorageError {
   readonly errorCode = 56;

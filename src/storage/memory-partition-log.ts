@@ -5,7 +5,7 @@ import { readBatchHeader } from '../protocol/records/batch-header.js';
 import { findRecordInBatch, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, type RecordsDecompressor } from './batches.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
-import { OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
+import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
 import { ProducerStateManager } from './producer-state.js';
@@ -241,6 +241,6 @@ export class MemoryPartitionLog implements PartitionStore {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new Error(`${this.where}: log is closed`);
+    if (this.closed) throw new LogClosedError(`${this.where}: log is closed`);
   }
 }

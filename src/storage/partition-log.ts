@@ -16,7 +16,7 @@ import {
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
-import { OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
+import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
@@ -569,6 +569,6 @@ export class PartitionLog implements PartitionStore {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new Error(`${this.where}: log is closed`);
+    if (this.closed) throw new LogClosedError(`${this.where}: log is closed`);
   }
 }

@@ -8,9 +8,13 @@ import type { MessageCodec } from '../../src/protocol/codec/message.js';
 export class WireClient {
   private buffered = Buffer.alloc(0);
   private waiting: ((frame: Buffer) => void) | null = null;
+  private failWaiting: ((err: Error) => void) | null = null;
   private correlationId = 0;
 
   private constructor(private readonly socket: Socket) {
+    // One listener for the socket's life (not one per request): fails the request in flight.
+    socket.on('close', () => this.failWaiting?.(new Error('connection closed')));
+    socket.on('error', () => {}); // 'close' follows and fails the request in flight
     socket.on('data', (chunk: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
       if (this.buffered.length >= 4) {
@@ -20,6 +24,7 @@ export class WireClient {
           this.buffered = this.buffered.subarray(4 + size);
           const w = this.waiting;
           this.waiting = null;
+          this.failWaiting = null;
           w(frame);
         }
       }
@@ -43,8 +48,9 @@ export class WireClient {
     const size = Buffer.alloc(4);
     size.writeInt32BE(payload.length);
     const frame = await new Promise<Buffer>((resolve, reject) => {
+      if (this.socket.destroyed) return reject(new Error('connection closed'));
       this.waiting = resolve;
-      this.socket.once('close', () => reject(new Error('connection closed')));
+      this.failWaiting = reject;
       this.socket.write(Buffer.concat([size, payload]));
     });
     const r = new Reader(frame);

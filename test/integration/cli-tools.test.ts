@@ -80,6 +80,33 @@ describe('tributary client tools', () => {
     assert.match(await ok(['consumer-groups', '--bootstrap-server', bs, '--delete', '--group', 'cli-g']), /Deletion of requested consumer groups \('cli-g'\) was successful/);
   });
 
+  it('consumer-groups --describe on an empty group lists every committed partition', async () => {
+    await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-e1', '--partitions', '3']);
+    await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-e2', '--partitions', '2']);
+    for (const [topic, partitions] of [['cli-e1', 3], ['cli-e2', 2]] as const) {
+      for (let p = 0; p < partitions; p++) {
+        const r = await kcat(['-P', '-b', bs, '-t', topic, '-p', String(p)], { input: Array.from({ length: p + 1 }, (_, i) => `m${i}\n`).join('') });
+        assert.equal(r.code, 0, r.stderr);
+      }
+    }
+    // A librdkafka group member reads everything, commits and leaves: the group is empty.
+    const read = await kcat(['-b', bs, '-G', 'cli-empty', '-X', 'auto.offset.reset=earliest', '-e', '-q', 'cli-e1', 'cli-e2'], { timeoutMs: 60_000 });
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(read.stdout.trim().split('\n').length, 1 + 2 + 3 + 1 + 2);
+    // And one partition is moved back by the tool itself.
+    await ok(['consumer-groups', '--bootstrap-server', bs, '--reset-offsets', '--group', 'cli-empty', '--topic', 'cli-e2:1', '--to-offset', '0', '--execute']);
+    const described = await ok(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-empty']);
+    assert.match(described, /^\nConsumer group 'cli-empty' has no active members\.\n/);
+    const rows = described.trim().split('\n').filter((l) => l.startsWith('cli-empty')).map((l) => l.split(/\s+/).slice(0, 6).join(' '));
+    assert.deepEqual(rows, [
+      'cli-empty cli-e1 0 1 1 0',
+      'cli-empty cli-e1 1 2 2 0',
+      'cli-empty cli-e1 2 3 3 0',
+      'cli-empty cli-e2 0 1 1 0',
+      'cli-empty cli-e2 1 0 2 2',
+    ]);
+  });
+
   it('configs, get-offsets and delete-records', async () => {
     await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-o', '--partitions', '2']);
     await ok(['console-producer', '--bootstrap-server', bs, '--topic', 'cli-o', '--property', 'parse.key=true'], 'a\t1\nb\t2\nc\t3\nd\t4\ne\t5\n');

@@ -1,12 +1,20 @@
 // CreatePartitions (key 37), v0-3: grows topics through the controller (automatic or manual
-// replica assignments), or only validates with validateOnly. As Kafka's controller: names that
-// appear twice are answered first with INVALID_REQUEST, then the others in request order; an
-// unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a message.
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+// replica assignments), or only validates with validateOnly, all topics in one metadata change
+// (encoded in slices when large).
+// As Kafka's controller: names that appear twice are answered first with INVALID_REQUEST, then
+// the others in request order; an unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a
+// message; more than 10,000 new partitions in one request -> POLICY_VIOLATION. The controller
+// mutation quota (KIP-599) refuses topics with THROTTLING_QUOTA_EXCEEDED from v3 and throttles
+// older versions by holding the response back.
+import { ErrorCode } from '../../protocol/errors.js';
 import { CreatePartitionsRequest } from '../../protocol/messages/CreatePartitionsRequest.js';
 import { CreatePartitionsResponse, type CreatePartitionsResponseCreatePartitionsTopicResult } from '../../protocol/messages/CreatePartitionsResponse.js';
+import type { PartitionIncrease } from '../../controller/metadata-controller.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { throttledResponse } from '../controller-mutation-quota.js';
+
+const STRICT_QUOTA_SINCE = 3;
 
 export function createPartitionsHandler(broker: BrokerContext) {
   return defineHandler({
@@ -14,28 +22,32 @@ export function createPartitionsHandler(broker: BrokerContext) {
     response: CreatePartitionsResponse,
     minVersion: 0,
     maxVersion: 3,
-    handle(_ctx, req) {
+    async handle(ctx, req) {
       const res = CreatePartitionsResponse.defaults();
+      const quota = broker.mutationQuota(ctx.apiVersion >= STRICT_QUOTA_SINCE);
       const result = (name: string, errorCode: number, errorMessage: string | null): CreatePartitionsResponseCreatePartitionsTopicResult => ({ name, errorCode, errorMessage });
       const counts = new Map<string, number>();
       for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
       for (const [name, n] of counts) if (n > 1) res.results.push(result(name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'));
+      // One slot per remaining topic, in request order; the known ones are filled by the controller.
+      const slots: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
+      const increases: PartitionIncrease[] = [];
+      const increaseSlots: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
       for (const t of req.topics) {
         if (counts.get(t.name)! > 1) continue;
         const topic = broker.controller.image.topicsByName.get(t.name);
-        if (topic === undefined) {
-          res.results.push(result(t.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null));
-          continue;
-        }
-        try {
-          broker.controller.createPartitions(topic, t.count, t.assignments?.map((a) => a.brokerIds) ?? null, req.validateOnly);
-          res.results.push(result(t.name, ErrorCode.NONE, null));
-        } catch (err) {
-          if (!(err instanceof KafkaError)) throw err;
-          res.results.push(result(t.name, err.code, err.detail));
-        }
+        const slot = result(t.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+        slots.push(slot);
+        if (topic === undefined) continue;
+        increases.push({ topic, count: t.count, assignments: t.assignments?.map((a) => a.brokerIds) ?? null });
+        increaseSlots.push(slot);
       }
-      return res;
+      (await broker.controller.createPartitionsInSlices(increases, req.validateOnly, quota, broker.yieldToEventLoop)).forEach((r, i) => {
+        increaseSlots[i]!.errorCode = r.errorCode;
+        increaseSlots[i]!.errorMessage = r.errorMessage;
+      });
+      for (const slot of slots) res.results.push(slot);
+      return throttledResponse(broker, true, ctx.apiVersion >= STRICT_QUOTA_SINCE, quota, res);
     },
   });
 }

@@ -1,12 +1,19 @@
 // CreateTopics (key 19), v0-7: validation and creation through the controller, with Kafka's
-// error codes and messages; validateOnly checks without creating. v5+ responses describe the
-// partitions, replication factor and configs of the created topic.
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+// error codes and messages, all topics of a request in one metadata change (encoded in slices
+// when large, so other clients are served meanwhile); validateOnly checks without creating. v5+ responses describe the partitions, replication factor and configs of the
+// created topic. Limits as Kafka's controller: more than 10,000 records in one request ->
+// POLICY_VIOLATION for every topic; the controller mutation quota (KIP-599) refuses topics with
+// THROTTLING_QUOTA_EXCEEDED from v6 and throttles older versions by holding the response back.
+import { ErrorCode } from '../../protocol/errors.js';
 import { CreateTopicsRequest } from '../../protocol/messages/CreateTopicsRequest.js';
 import { CreateTopicsResponse, type CreateTopicsResponseCreatableTopicResult } from '../../protocol/messages/CreateTopicsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { describeTopicConfigs } from '../topic-config.js';
+import { throttledResponse } from '../controller-mutation-quota.js';
+
+/** First version that answers a quota violation with THROTTLING_QUOTA_EXCEEDED (KIP-599). */
+const STRICT_QUOTA_SINCE = 6;
 
 export function createTopicsHandler(broker: BrokerContext) {
   return defineHandler({
@@ -14,10 +21,19 @@ export function createTopicsHandler(broker: BrokerContext) {
     response: CreateTopicsResponse,
     minVersion: 0,
     maxVersion: 7,
-    handle(ctx, req) {
+    async handle(ctx, req) {
       const res = CreateTopicsResponse.defaults();
+      const quota = broker.mutationQuota(ctx.apiVersion >= STRICT_QUOTA_SINCE);
       const seen = new Map<string, number>();
       for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+      const unique = req.topics.filter((t) => seen.get(t.name) === 1);
+      const results = await broker.controller.createTopicsInSlices(
+        unique.map((t) => ({ name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, assignments: t.assignments, configs: t.configs })),
+        req.validateOnly,
+        quota,
+        broker.yieldToEventLoop,
+      );
+      const byName = new Map(results.map((r) => [r.name, r]));
       for (const t of req.topics) {
         const out: CreateTopicsResponseCreatableTopicResult = CreateTopicsResponse.newStruct('CreatableTopicResult');
         out.name = t.name;
@@ -25,35 +41,30 @@ export function createTopicsHandler(broker: BrokerContext) {
         out.replicationFactor = -1;
         out.configs = null;
         res.topics.push(out);
-        if (seen.get(t.name)! > 1) {
+        const result = byName.get(t.name);
+        if (result === undefined) {
           out.errorCode = ErrorCode.INVALID_REQUEST;
           out.errorMessage = `Create topics request from client contains duplicate topic name ${t.name}`;
           continue;
         }
-        try {
-          const created = broker.controller.createTopic(
-            { name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, assignments: t.assignments, configs: t.configs },
-            req.validateOnly,
-          );
-          out.topicId = created.topicId;
-          if (ctx.apiVersion >= 5) {
-            out.numPartitions = created.partitions;
-            out.replicationFactor = created.replicationFactor;
-            out.configs = describeTopicConfigs(broker.config, created.configs).map((e) => ({
-              name: e.name,
-              value: e.value,
-              readOnly: false,
-              configSource: e.source,
-              isSensitive: false,
-            }));
-          }
-        } catch (err) {
-          if (!(err instanceof KafkaError)) throw err;
-          out.errorCode = err.code;
-          out.errorMessage = err.detail;
+        out.errorCode = result.errorCode;
+        out.errorMessage = result.errorMessage;
+        const created = result.value;
+        if (created === null) continue;
+        out.topicId = created.topicId;
+        if (ctx.apiVersion >= 5) {
+          out.numPartitions = created.partitions;
+          out.replicationFactor = created.replicationFactor;
+          out.configs = describeTopicConfigs(broker.config, created.configs).map((e) => ({
+            name: e.name,
+            value: e.value,
+            readOnly: false,
+            configSource: e.source,
+            isSensitive: false,
+          }));
         }
       }
-      return res;
+      return throttledResponse(broker, ctx.apiVersion >= 2, ctx.apiVersion >= STRICT_QUOTA_SINCE, quota, res);
     },
   });
 }

@@ -1,11 +1,17 @@
-// DeleteTopics (key 20), v0-6: by name, or by topic id (v6+). Deleting removes the topic from
-// the metadata log and the partition data from disk.
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+// DeleteTopics (key 20), v0-6: by name, or by topic id (v6+). All topics of a request are removed
+// in one metadata change; their partitions stop being served at once and their data is deleted
+// from disk in the background. The controller mutation quota (KIP-599) refuses topics with
+// THROTTLING_QUOTA_EXCEEDED from v5 and throttles older versions by holding the response back.
+import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { DeleteTopicsRequest } from '../../protocol/messages/DeleteTopicsRequest.js';
 import { DeleteTopicsResponse, type DeleteTopicsResponseDeletableTopicResult } from '../../protocol/messages/DeleteTopicsResponse.js';
+import type { TopicImage } from '../../controller/metadata-image.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { throttledResponse } from '../controller-mutation-quota.js';
+
+const STRICT_QUOTA_SINCE = 5;
 
 export function deleteTopicsHandler(broker: BrokerContext) {
   return defineHandler({
@@ -15,13 +21,15 @@ export function deleteTopicsHandler(broker: BrokerContext) {
     maxVersion: 6,
     handle(ctx, req) {
       const res = DeleteTopicsResponse.defaults();
+      const quota = broker.mutationQuota(ctx.apiVersion >= STRICT_QUOTA_SINCE);
       const targets = ctx.apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+      const image = broker.controller.image;
+      const toDelete: { out: DeleteTopicsResponseDeletableTopicResult; topic: TopicImage }[] = [];
       for (const target of targets) {
         const out: DeleteTopicsResponseDeletableTopicResult = DeleteTopicsResponse.newStruct('DeletableTopicResult');
         out.name = target.name;
         out.topicId = target.topicId;
         res.responses.push(out);
-        const image = broker.controller.image;
         const byName = target.name !== null && target.name !== '';
         const topic = byName ? image.topicsByName.get(target.name!) : image.topicsById.get(target.topicId);
         if (!broker.config.bool('delete.topic.enable')) {
@@ -36,15 +44,18 @@ export function deleteTopicsHandler(broker: BrokerContext) {
         }
         out.name = topic.name;
         if (ctx.apiVersion >= 6) out.topicId = topic.topicId;
-        try {
-          broker.controller.deleteTopic(topic);
-        } catch (err) {
-          if (!(err instanceof KafkaError)) throw err;
-          out.errorCode = err.code;
-          out.errorMessage = err.detail;
-        }
+        toDelete.push({ out, topic });
       }
-      return res;
+      const results = broker.controller.deleteTopics(
+        toDelete.map((d) => d.topic),
+        quota,
+      );
+      results.forEach((r, i) => {
+        const out = toDelete[i]!.out;
+        out.errorCode = r.errorCode;
+        out.errorMessage = r.errorMessage;
+      });
+      return throttledResponse(broker, ctx.apiVersion >= 1, ctx.apiVersion >= STRICT_QUOTA_SINCE, quota, res);
     },
   });
 }

@@ -7,6 +7,7 @@ import { ListOffsetsRequest } from '../../protocol/messages/ListOffsetsRequest.j
 import { ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/ListOffsetsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { StorageError } from '../../storage/errors.js';
 import { leaderEpochError } from '../replica-manager.js';
 
 const LATEST = -1n;
@@ -39,36 +40,42 @@ export function listOffsetsHandler(broker: BrokerContext) {
           if (out.errorCode !== ErrorCode.NONE) continue;
           const store = hosted.store;
           if (ctx.apiVersion >= 4) out.leaderEpoch = hosted.leaderEpoch;
-          switch (p.timestamp) {
-            case LATEST:
-              out.offset = BigInt(readCommitted ? store.lastStableOffset : store.highWatermark);
-              break;
-            case EARLIEST:
-            case EARLIEST_LOCAL:
-              out.offset = BigInt(store.logStartOffset);
-              break;
-            case LATEST_TIERED:
-              break;
-            case MAX_TIMESTAMP: {
-              const found = store.maxTimestampAndOffset();
-              if (found !== null) {
-                out.offset = BigInt(found.offset);
-                out.timestamp = BigInt(found.timestamp);
-              }
-              break;
-            }
-            default: {
-              if (p.timestamp < 0n) {
-                out.errorCode = ErrorCode.INVALID_REQUEST;
+          try {
+            switch (p.timestamp) {
+              case LATEST:
+                out.offset = BigInt(readCommitted ? store.lastStableOffset : store.highWatermark);
+                break;
+              case EARLIEST:
+              case EARLIEST_LOCAL:
+                out.offset = BigInt(store.logStartOffset);
+                break;
+              case LATEST_TIERED:
+                break;
+              case MAX_TIMESTAMP: {
+                const found = store.maxTimestampAndOffset();
+                if (found !== null) {
+                  out.offset = BigInt(found.offset);
+                  out.timestamp = BigInt(found.timestamp);
+                }
                 break;
               }
-              const found = store.offsetForTimestamp(Number(p.timestamp));
-              const limit = readCommitted ? store.lastStableOffset : store.highWatermark;
-              if (found !== null && found.offset < limit) {
-                out.offset = BigInt(found.offset);
-                out.timestamp = BigInt(found.timestamp);
+              default: {
+                if (p.timestamp < 0n) {
+                  out.errorCode = ErrorCode.INVALID_REQUEST;
+                  break;
+                }
+                const found = store.offsetForTimestamp(Number(p.timestamp));
+                const limit = readCommitted ? store.lastStableOffset : store.highWatermark;
+                if (found !== null && found.offset < limit) {
+                  out.offset = BigInt(found.offset);
+                  out.timestamp = BigInt(found.timestamp);
+                }
               }
             }
+          } catch (err) {
+            // A store error is this partition's answer (e.g. a log closed under a shutdown).
+            if (!(err instanceof StorageError)) throw err;
+            out.errorCode = err.errorCode;
           }
         }
         res.topics.push({ name: t.name, partitions });

@@ -1,10 +1,14 @@
 // Metadata (key 3), v0-12: brokers on the request's listener, topics with partitions, leaders
 // and ISRs, topic ids (v10+). Unknown topics are auto-created when the request allows it (v4+;
-// always before) and auto.create.topics.enable is set.
+// always before) and auto.create.topics.enable is set, within the bounds of
+// BrokerContext.autoCreateTopics (per request, and the controller mutation quota); a name left
+// uncreated by those bounds is answered LEADER_NOT_AVAILABLE, so the client asks again, as
+// Kafka answers while a topic's creation is in progress. The answer is built from the image
+// after the creations, so it is one consistent view.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
-import { MetadataRequest } from '../../protocol/messages/MetadataRequest.js';
-import { MetadataResponse, type MetadataResponseMetadataResponseTopic } from '../../protocol/messages/MetadataResponse.js';
+import { MetadataRequest, type MetadataRequestData } from '../../protocol/messages/MetadataRequest.js';
+import { MetadataResponse, type MetadataResponseData, type MetadataResponseMetadataResponseTopic } from '../../protocol/messages/MetadataResponse.js';
 import type { TopicImage } from '../../controller/metadata-image.js';
 import { isInternalTopic } from '../../controller/topic-names.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -17,61 +21,73 @@ export function metadataHandler(broker: BrokerContext) {
     minVersion: 0,
     maxVersion: 12,
     handle(ctx, req) {
+      const listener = ctx.connection.listenerName;
       const v = ctx.apiVersion;
-      const res = MetadataResponse.defaults();
-      res.brokers = broker.brokersFor(ctx.connection.listenerName);
-      res.clusterId = broker.clusterId;
-      res.controllerId = broker.nodeId;
-      if (v < 8 || v > 10) res.clusterAuthorizedOperations = -2147483648;
-      const image = broker.controller.image;
-      const describe = (topic: TopicImage): MetadataResponseMetadataResponseTopic => ({
-        errorCode: ErrorCode.NONE,
-        name: topic.name,
-        topicId: topic.topicId,
-        isInternal: isInternalTopic(topic.name),
-        partitions: topic.partitions.map((p) => ({
-          errorCode: ErrorCode.NONE,
-          partitionIndex: p.partitionId,
-          leaderId: p.leader,
-          leaderEpoch: p.leaderEpoch,
-          replicaNodes: p.replicas,
-          isrNodes: p.isr,
-          offlineReplicas: [],
-        })),
-        topicAuthorizedOperations: -2147483648,
-      });
-      const missing = (name: string | null, topicId: string, errorCode: number): MetadataResponseMetadataResponseTopic => ({
-        errorCode,
-        name,
-        topicId,
-        isInternal: false,
-        partitions: [],
-        topicAuthorizedOperations: -2147483648,
-      });
-      // v0: an empty list means all topics; v1+: null means all, empty means none.
-      const all = req.topics === null || (v === 0 && req.topics.length === 0);
-      if (all) {
-        res.topics = [...image.topicsByName.values()].map(describe);
-        return res;
+      const allowAutoCreate = req.topics !== null && (v < 4 || req.allowAutoTopicCreation);
+      const missing = new Set<string>();
+      if (allowAutoCreate) {
+        const image = broker.controller.image;
+        for (const t of req.topics ?? []) if (t.name !== null && t.name !== '' && !image.topicsByName.has(t.name)) missing.add(t.name);
       }
-      const allowAutoCreate = v < 4 || req.allowAutoTopicCreation;
-      for (const t of req.topics ?? []) {
-        if (t.name === null || t.name === '') {
-          const byId = image.topicsById.get(t.topicId);
-          res.topics.push(byId !== undefined ? describe(byId) : missing(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
-          continue;
-        }
-        const existing = image.topicsByName.get(t.name);
-        if (existing !== undefined) {
-          res.topics.push(describe(existing));
-        } else if (allowAutoCreate) {
-          const created = broker.autoCreateTopic(t.name);
-          res.topics.push(typeof created === 'number' ? missing(t.name, ZERO_UUID, created) : describe(created));
-        } else {
-          res.topics.push(missing(t.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
-        }
-      }
-      return res;
+      if (missing.size === 0) return answer(v, listener, req, new Map());
+      return broker.autoCreateTopics([...missing]).then((outcomes) => answer(v, listener, req, outcomes));
     },
   });
+
+  /** The response, from the image as it is now; `autoCreated` has the outcome of each name this
+   * request tried to auto-create (NONE: created). */
+  function answer(v: number, listenerName: string, req: MetadataRequestData, autoCreated: ReadonlyMap<string, number>): MetadataResponseData {
+    const res = MetadataResponse.defaults();
+    res.brokers = broker.brokersFor(listenerName);
+    res.clusterId = broker.clusterId;
+    res.controllerId = broker.nodeId;
+    if (v < 8 || v > 10) res.clusterAuthorizedOperations = -2147483648;
+    const image = broker.controller.image;
+    const describe = (topic: TopicImage): MetadataResponseMetadataResponseTopic => ({
+      errorCode: ErrorCode.NONE,
+      name: topic.name,
+      topicId: topic.topicId,
+      isInternal: isInternalTopic(topic.name),
+      partitions: topic.partitions.map((p) => ({
+        errorCode: ErrorCode.NONE,
+        partitionIndex: p.partitionId,
+        leaderId: p.leader,
+        leaderEpoch: p.leaderEpoch,
+        replicaNodes: p.replicas,
+        isrNodes: p.isr,
+        offlineReplicas: [],
+      })),
+      topicAuthorizedOperations: -2147483648,
+    });
+    const missing = (name: string | null, topicId: string, errorCode: number): MetadataResponseMetadataResponseTopic => ({
+      errorCode,
+      name,
+      topicId,
+      isInternal: false,
+      partitions: [],
+      topicAuthorizedOperations: -2147483648,
+    });
+    // v0: an empty list means all topics; v1+: null means all, empty means none.
+    const all = req.topics === null || (v === 0 && req.topics.length === 0);
+    if (all) {
+      res.topics = [...image.topicsByName.values()].map(describe);
+      return res;
+    }
+    for (const t of req.topics ?? []) {
+      if (t.name === null || t.name === '') {
+        const byId = image.topicsById.get(t.topicId);
+        res.topics.push(byId !== undefined ? describe(byId) : missing(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+        continue;
+      }
+      const existing = image.topicsByName.get(t.name);
+      if (existing !== undefined) {
+        res.topics.push(describe(existing));
+        continue;
+      }
+      // Not created, or created for this request and deleted again before the answer.
+      const outcome = autoCreated.get(t.name);
+      res.topics.push(missing(t.name, ZERO_UUID, outcome === undefined || outcome === ErrorCode.NONE ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : outcome));
+    }
+    return res;
+  }
 }

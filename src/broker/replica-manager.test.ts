@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loggerFor } from '../logger.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { defaultLogConfig } from '../storage/config.js';
+import { LogManager } from '../storage/log-manager.js';
+import { makeBatch } from '../storage/test-helpers.js';
+import { ReplicaManager, type LogWorkScheduler, type PartitionAssignment } from './replica-manager.js';
+
+/** A scheduler driven by the test: deferred work runs only when asked; each job costs 1 ms. */
+function manualScheduler(): LogWorkScheduler & { runDeferred(): number; clock: number } {
+  const deferred: (() => void)[] = [];
+  const s = {
+    clock: 0,
+    nowMs: () => (s.clock += 1),
+    defer: (fn: () => void) => void deferred.push(fn),
+    runDeferred(): number {
+      const fns = deferred.splice(0);
+      for (const fn of fns) fn();
+      return fns.length;
+    },
+  };
+  return s;
+}
+
+function setup() {
+  const logs = LogManager.open({ logDirs: [], inMemory: true, defaultConfig: defaultLogConfig() });
+  const scheduler = manualScheduler();
+  const replicas = new ReplicaManager(logs, loggerFor('test'), 100, scheduler);
+  const assignment = (topic: string, partition: number): PartitionAssignment => ({
+    topic, topicId: `${topic}-id`, partition, leaderEpoch: 0, config: defaultLogConfig(), minInsyncReplicas: 1, isrSize: 1, recordRules: null,
+  });
+  return { logs, scheduler, replicas, assignment };
+}
+
+test('thousands of new partitions get their logs in bounded slices, not in one go', () => {
+  const { scheduler, replicas, assignment } = setup();
+  for (let p = 0; p < 1000; p++) replicas.assign(assignment('many', p));
+  assert.equal(replicas.get('many', 0), undefined, 'nothing is created inside the change itself');
+  assert.equal(replicas.pendingLogWork, 1000);
+  let slices = 0;
+  while (scheduler.runDeferred() > 0) slices++;
+  assert.ok(slices >= 100, `a 5 ms budget at 1 ms a job takes many slices (${slices})`);
+  assert.equal(replicas.pendingLogWork, 0);
+  assert.notEqual(replicas.get('many', 999), undefined);
+});
+
+test('a deleted topic stops being served at once; its data never comes back under the same name', async () => {
+  const { logs, scheduler, replicas, assignment } = setup();
+  replicas.assign(assignment('t', 0), { now: true });
+  const hosted = replicas.get('t', 0)!;
+  assert.equal(replicas.append('t', 0, makeBatch(), 1, true).errorCode, ErrorCode.NONE);
+  let woken = false;
+  const parked = replicas.waitForData([hosted], 1_000_000, 60_000).then(() => (woken = true));
+  replicas.unassignTopic('t');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(woken, true, 'a fetch parked on the partition is woken by the deletion, not by its 60 s timer');
+  await parked;
+  assert.equal(replicas.read(hosted, 0, 1 << 20, false, true).errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  assert.equal(replicas.get('t', 0), undefined);
+  assert.notEqual(logs.get('t', 0), undefined, 'the data is deleted by the queue, later');
+  // Created again before the queue ran: the old data goes first.
+  replicas.assign({ ...assignment('t', 0), topicId: 'new-id' }, { now: true });
+  const again = replicas.get('t', 0)!;
+  assert.equal(again.store.logEndOffset, 0);
+  assert.equal(replicas.read(again, 0, 1 << 20, false, true).result!.records.length, 0);
+  while (scheduler.runDeferred() > 0);
+  assert.equal(replicas.get('t', 0), again, 'the queued deletion did not touch the new log');
+});
+
+test('a log closed under a reader answers a retriable error instead of throwing', () => {
+  const { logs, replicas, assignment } = setup();
+  replicas.assign(assignment('c', 0), { now: true });
+  const hosted = replicas.get('c', 0)!;
+  logs.close();
+  assert.equal(replicas.read(hosted, 0, 1 << 20, false, true).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+});
