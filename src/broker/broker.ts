@@ -12,6 +12,7 @@ import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controlle
 import { loggerFor, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { decompress } from '../protocol/records/compression.js';
+import { lockLogDirs, type LogDirLock } from '../storage/dir-lock.js';
 import { LogManager } from '../storage/log-manager.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import type { PartitionStore } from '../storage/partition-store.js';
@@ -47,6 +48,7 @@ const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 export class Broker {
   /** Set once during start(); null only while start() runs. */
   private groupCoordinator: GroupCoordinator | null = null;
+  private stopping: Promise<void> | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -56,12 +58,25 @@ export class Broker {
     private readonly server: SocketServer,
     readonly clusterId: string,
     private readonly log: Logger,
+    /** One per data directory, held from before the first read until stop() has closed the logs. */
+    private readonly dirLocks: readonly LogDirLock[],
   ) {}
 
   static async start(opts: BrokerStartOptions = {}): Promise<Broker> {
     const config = opts.config ?? configFromOptions(opts);
-    const log = loggerFor('broker');
     const inMemory = opts.inMemory === true;
+    // Before anything is read: a second broker on the same directories stops here.
+    const dirLocks = inMemory ? [] : lockLogDirs(dataDirs(config));
+    try {
+      return await Broker.startLocked(config, inMemory, dirLocks);
+    } catch (err) {
+      for (const l of dirLocks) l.release();
+      throw err;
+    }
+  }
+
+  private static async startLocked(config: BrokerConfig, inMemory: boolean, dirLocks: readonly LogDirLock[]): Promise<Broker> {
+    const log = loggerFor('broker');
     const nodeId = config.nodeId;
     const logDirs = config.logDirs;
     const clusterId = inMemory ? config.raw('cluster.id') ?? newClusterId() : readOrWriteMetaProperties(logDirs, nodeId, config.raw('cluster.id'));
@@ -155,7 +170,7 @@ export class Broker {
       },
       loggerFor('network'),
     );
-    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log);
+    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log, dirLocks);
     // Groups and committed offsets, replayed from __consumer_offsets before any request.
     const groupCoordinator = new GroupCoordinator({
       store: offsetsTopicStore({ config: () => effectiveConfig, controller, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
@@ -242,12 +257,30 @@ export class Broker {
     return this.controller.image.topicsByName.get(name)!;
   }
 
-  /** Clean shutdown: stop accepting, answer parked fetches, close logs and write checkpoints. */
-  async stop(): Promise<void> {
+  /**
+   * Clean shutdown: answer parked fetches, drop every connection, close the logs (checkpoints and
+   * the clean-shutdown marker written), and only then give up the ports and the directory locks.
+   * Closing the logs takes a few fsyncs per partition (seconds for thousands of partitions); a
+   * port released before that let a restart script that waits for the port start a second broker
+   * on data this one was still writing.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     this.groupCoordinator?.shutdown();
     this.replicas.wakeAll();
-    await this.server.close();
-    this.logs.close();
+    this.server.disconnectAll();
+    // Let the handlers of woken fetches run (their answers go nowhere) before the logs close.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      this.logs.close();
+    } finally {
+      await this.server.close();
+      for (const l of this.dirLocks) l.release();
+    }
   }
 }
 
@@ -259,6 +292,12 @@ function configFromOptions(opts: BrokerStartOptions): BrokerConfig {
   else if (opts.inMemory !== true) throw new ConfigError("Broker.start needs 'dataDir' (or inMemory: true)");
   for (const [k, v] of Object.entries(opts.overrides ?? {})) props.set(k, v);
   return BrokerConfig.fromProperties(props);
+}
+
+/** The directories this broker writes: log.dirs, and metadata.log.dir when it is set apart. */
+function dataDirs(config: BrokerConfig): string[] {
+  const metadataDir = config.raw('metadata.log.dir');
+  return metadataDir === null || metadataDir === '' ? config.logDirs : [...config.logDirs, metadataDir];
 }
 
 /** advertised.listeners, or the bound listeners (with the machine's name for a wildcard host). */

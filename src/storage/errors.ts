@@ -59,6 +59,22 @@ export class InvalidRecordError extends StorageError {
   readonly retriable = false;
 }
 
+/**
+ * What is on disk cannot be used as it is (a locked, damaged or inconsistent file): start-up stops
+ * with a message that names the file and what is wrong with it, rather than guess and lose data.
+ * Not a Kafka error: no request ever sees it.
+ */
+export class StorageStartupError extends Error {
+  constructor(
+    message: string,
+    /** The file or directory at fault. */
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'StorageStartupError';
+  }
+}
+
 /** Throws (a programmer error, not a Kafka error) when an invariant is broken. */
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`storage invariant violated: ${message}`);
