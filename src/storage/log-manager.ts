@@ -15,6 +15,8 @@ import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionLog } from './partition-log.js';
 import type { PartitionStore } from './partition-store.js';
 import type { RecoveryHooks } from './recovery.js';
+import { loggerFor } from '../logger.js';
+import { StorageStartupError } from './errors.js';
 
 export interface LogManagerOptions {
   /** log.dirs; ignored when inMemory. */
@@ -34,6 +36,8 @@ export interface LogManagerOptions {
   checkpointIntervalMs?: number;
   recoveryHooks?: RecoveryHooks;
   decompress?: RecordsDecompressor;
+  /** Topics whose logs recover strictly (PartitionLogOptions.strictRecovery): the metadata log. */
+  strictRecoveryTopics?: readonly string[];
 }
 
 interface HostedLog {
@@ -85,6 +89,7 @@ export class LogManager {
         managed: true,
         recoveryHooks: this.options.recoveryHooks,
         decompress: this.options.decompress,
+        strictRecovery: this.options.strictRecoveryTopics?.includes(topic) === true,
       });
       hosted = { store, logDir };
     }
@@ -174,8 +179,8 @@ export class LogManager {
     fs.mkdirSync(dir, { recursive: true });
     const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
     const hadCleanShutdown = fs.existsSync(marker);
-    const recoveryPoints = readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE));
-    const startOffsets = readOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    const recoveryPoints = readRecoveryPoints(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE));
+    const startOffsets = readLogStartOffsets(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
     if (hadCleanShutdown) {
       fs.rmSync(marker);
       fsyncDir(dir);
@@ -195,6 +200,7 @@ export class LogManager {
         managed: true,
         recoveryHooks: this.options.recoveryHooks,
         decompress: this.options.decompress,
+        strictRecovery: this.options.strictRecoveryTopics?.includes(parsed.topic) === true,
       });
       this.logs.set(key, { store, logDir: dir });
       partitions++;
@@ -217,5 +223,31 @@ export class LogManager {
 
   private ensureOpen(): void {
     if (this.closed) throw new Error('LogManager is closed');
+  }
+}
+
+/**
+ * The recovery points are an optimisation: a damaged file is reported and replaced by none, so
+ * every partition of the dir is validated from its first segment (slow, but nothing is lost).
+ */
+function readRecoveryPoints(file: string): OffsetCheckpoint {
+  try {
+    return readOffsetCheckpoint(file);
+  } catch (err) {
+    loggerFor('storage').warn({ file, problem: (err as Error).message }, 'recovery-point checkpoint is damaged; validating every partition of its log dir');
+    return new Map();
+  }
+}
+
+/** The log start offsets say which records were deleted (DeleteRecords, retention): no guessing. */
+function readLogStartOffsets(file: string): OffsetCheckpoint {
+  try {
+    return readOffsetCheckpoint(file);
+  } catch (err) {
+    throw new StorageStartupError(
+      `${file} is damaged (${(err as Error).message}). It holds the log start offset of each partition, below which records were deleted; ` +
+        'without it they could reappear. Refusing to start: restore the file, or remove it to start each log at its first segment.',
+      file,
+    );
   }
 }

@@ -16,6 +16,7 @@
 // lastOffset i64, timestamp i64.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loggerFor } from '../logger.js';
 import { crc32c } from '../protocol/records/crc32c.js';
 import { InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError } from './errors.js';
 import { SNAPSHOT_SUFFIX, TMP_SUFFIX, offsetFileStem, offsetFromFileName } from './files.js';
@@ -268,7 +269,10 @@ export class ProducerStateManager {
       }
       const decoded = this.decodeSnapshot(fs.readFileSync(path.join(this.dir!, offsetFileStem(offset) + SNAPSHOT_SUFFIX)));
       if (decoded === null) {
-        this.deleteSnapshot(offset); // torn or corrupt: fall back to an older one
+        // Damaged: producer state is derived from the log, so fall back to an older snapshot (or
+        // the log start) and replay the batch headers after it.
+        loggerFor('storage').warn({ partition: this.where, snapshot: path.join(this.dir!, offsetFileStem(offset) + SNAPSHOT_SUFFIX) }, 'producer state snapshot is damaged; rebuilding it from the log');
+        this.deleteSnapshot(offset);
         continue;
       }
       this.producers = decoded;
