@@ -93,7 +93,7 @@ export class ReplicaManager {
       existing.recordRules = recordRules;
       return existing;
     }
-    const store = this.logs.getOrCreate(topic, partition, config);
+    const store = this.logs.getOrCreate(topic, partition, config, topicId);
     store.highWatermark = store.logEndOffset;
     const hosted: HostedPartition = { topic, topicId, partition, store, leaderEpoch, minInsyncReplicas, isrSize, recordRules };
     this.partitions.set(key, hosted);

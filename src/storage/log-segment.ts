@@ -370,7 +370,7 @@ export class LogSegment {
 
   private retryWithRebuiltIndexes(offset: number, startingPosition: number, entry: { offset: number; position: number }): BatchLocation | null {
     if (this.indexesRebuilt) return null;
-    this.rebuildIndexes(`offset index entry (offset ${entry.offset}, position ${entry.position}) does not point at the batch ending at that offset`);
+    this.rebuildIndexes(`the entry (offset ${entry.offset}, position ${entry.position}) of ${this.offsetIndex.path} does not point at the batch ending at that offset`);
     return this.translateOffset(offset, startingPosition);
   }
 
@@ -462,7 +462,17 @@ export class LogSegment {
     const below = this.timeIndex.lookupBelow(timestamp);
     const fromOffset = Math.max(below === null ? this.baseOffset : below.offset, startingOffset);
     const fromPosition = this.offsetIndex.lookup(fromOffset).position;
+    let checked = below === null || fromOffset !== below.offset;
     for (const b of this.scanBatches(fromPosition)) {
+      if (!checked && b.lastOffset >= below!.offset) {
+        // The entry (T, O) says the batch ending at O holds the largest timestamp so far, T. One
+        // that does not is damaged: a search from it could skip the answer.
+        checked = true;
+        if ((b.lastOffset !== below!.offset || Number(b.header.maxTimestamp) !== below!.timestamp) && !this.indexesRebuilt) {
+          this.rebuildIndexes(`the entry (timestamp ${below!.timestamp}, offset ${below!.offset}) of ${this.timeIndex.path} does not match the batch ending at that offset`);
+          return this.findBatchByTimestamp(timestamp, startingOffset);
+        }
+      }
       if (b.lastOffset < startingOffset) continue;
       if (Number(b.header.maxTimestamp) >= timestamp) {
         const location = { position: b.position, baseOffset: Number(b.header.baseOffset), lastOffset: b.lastOffset, sizeInBytes: b.header.sizeInBytes };

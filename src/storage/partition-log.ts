@@ -296,6 +296,18 @@ export class PartitionLog implements PartitionStore {
     return result;
   }
 
+  /**
+   * The segment file that holds (or should hold) `offset` and the position of its batch, or of
+   * the end of the readable batches before it when none holds it; for messages about damage.
+   */
+  locate(offset: number): { file: string; position: number | null } {
+    const segment = this.segments[this.floorSegmentIndex(offset)]!;
+    const loc = segment.translateOffset(offset);
+    if (loc !== null && loc.baseOffset <= offset) return { file: segment.logPath, position: loc.position };
+    const before = offset > segment.baseOffset ? segment.translateOffset(offset - 1) : null;
+    return { file: segment.logPath, position: before !== null ? before.position + before.sizeInBytes : offset === segment.baseOffset ? 0 : null };
+  }
+
   offsetForTimestamp(timestampMs: number): TimestampAndOffset | null {
     this.ensureOpen();
     for (const s of this.segments) {
