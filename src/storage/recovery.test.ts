@@ -394,3 +394,55 @@ describe('start-up after a clean shutdown checks what it can cheaply', () => {
     }
   });
 });
+
+describe('strict recovery (the metadata log)', () => {
+  const strict = (dir: string, recoveryPointOffset: number, hadCleanShutdown = false) =>
+    PartitionLog.open(dir, 't', 0, defaultLogConfig(), new ManualClock(0), { strictRecovery: true, recoveryPointOffset, hadCleanShutdown });
+
+  test('a torn last batch above the recovery point after a crash is cut', () => {
+    const dir = tmpLogDir();
+    try {
+      const sizes = crashAfterAppends(dir, 3);
+      fs.truncateSync(segmentPath(dir), sizes[0]! + sizes[1]! + 20);
+      const log = strict(dir, 4);
+      assert.equal(log.logEndOffset, 4);
+      assert.equal(log.loadStats.truncations.length, 1);
+      log.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('a last batch whose pages never reached the disk (zeros) above the recovery point is cut', () => {
+    const dir = tmpLogDir();
+    try {
+      const sizes = crashAfterAppends(dir, 3);
+      const third = sizes[0]! + sizes[1]!;
+      const fd = fs.openSync(segmentPath(dir), 'r+');
+      fs.writeSync(fd, Buffer.alloc(sizes[2]! - 61), 0, sizes[2]! - 61, third + 61); // header written, records not
+      fs.closeSync(fd);
+      const log = strict(dir, 4);
+      assert.equal(log.logEndOffset, 4);
+      log.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('damage below the recovery point, after a clean shutdown, or garbage that is no torn write refuses to open and cuts nothing', () => {
+    const dir = tmpLogDir();
+    try {
+      const sizes = crashAfterAppends(dir, 3);
+      const third = sizes[0]! + sizes[1]!;
+      fs.truncateSync(segmentPath(dir), third + 20);
+      const size = fs.statSync(segmentPath(dir)).size;
+      assert.throws(() => strict(dir, 6), /\(offset 4 on\).*it lies below the recovery point 6, in data that was flushed/);
+      assert.throws(() => strict(dir, 6, true), /after a clean shutdown nothing in it can be torn/);
+      fs.appendFileSync(segmentPath(dir), Buffer.alloc(200, 0x41)); // not a batch, not zeros
+      assert.throws(() => strict(dir, 4), /it does not look like a write cut short by a crash/);
+      assert.equal(fs.statSync(segmentPath(dir)).size, size + 200, 'nothing may be cut');
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
