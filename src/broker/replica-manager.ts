@@ -12,9 +12,10 @@ import type { LogManager } from '../storage/log-manager.js';
 import { validateRecords } from './record-validation.js';
 import type { RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
-import { OffsetOutOfRangeError, StorageError } from '../storage/errors.js';
+import { OffsetOutOfRangeError, StorageError, asStorageError } from '../storage/errors.js';
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
 import { ReadBufferPool } from '../storage/read-buffer-pool.js';
+import { StorageErrorLog } from './storage-error-log.js';
 
 export interface HostedPartition {
   readonly topic: string;
@@ -61,13 +62,17 @@ export class ReplicaManager {
   private pendingFetches = 0;
   /** Buffers for consumer reads, given back by the fetch path once a response is sent. */
   readonly readBuffers = new ReadBufferPool();
+  private readonly storageErrors: StorageErrorLog;
 
   constructor(
     private readonly logs: LogManager,
     private readonly log: Logger,
     /** Upper bound on parked fetch requests; past it, fetches are answered at once. */
     private readonly maxPendingFetches = 10_000,
-  ) {}
+    nowMs: () => number = Date.now,
+  ) {
+    this.storageErrors = new StorageErrorLog(log, nowMs);
+  }
 
   get(topic: string, partition: number): HostedPartition | undefined {
     return this.partitions.get(partitionKey(topic, partition));
@@ -173,7 +178,9 @@ export class ReplicaManager {
     try {
       result = hosted.store.append(records, { leaderEpoch: hosted.leaderEpoch, assignOffsets: true });
     } catch (err) {
-      return produceError(storageErrorCode(err), (err as Error).message);
+      const code = storageErrorCode(err);
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.storageErrors.report('append', topic, partition, err as StorageError);
+      return produceError(code, (err as Error).message);
     }
     hosted.store.highWatermark = hosted.store.logEndOffset;
     if (!result.duplicate) this.notifyAppend(hosted, records.length);
@@ -199,11 +206,10 @@ export class ReplicaManager {
       return { errorCode: ErrorCode.NONE, result: store.read(fetchOffset, maxBytes, maxOffset, minOneMessage, this.readBuffers) };
     } catch (err) {
       if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, result: null };
-      if (err instanceof StorageError) {
-        this.log.error({ err, topic: hosted.topic, partition: hosted.partition }, 'read failed');
-        return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null };
-      }
-      throw err;
+      // A failed read system call (EIO) too; anything else is a bug and is rethrown.
+      const storageError = asStorageError(err, `${hosted.topic}-${hosted.partition}: read at offset ${fetchOffset}`);
+      this.storageErrors.report('read', hosted.topic, hosted.partition, storageError);
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null };
     }
   }
 

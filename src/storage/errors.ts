@@ -51,6 +51,24 @@ export class InvalidProducerEpochError extends StorageError {
 export class KafkaStorageError extends StorageError {
   readonly errorCode = 56;
   readonly retriable = true;
+  constructor(
+    message: string,
+    /** The operating system's error code (ENOSPC, EROFS, EIO, ...), or null when there was none. */
+    readonly osCode: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `err` as a KafkaStorageError when it is a failed system call (it carries an errno code), with
+ * `context` saying where; other storage errors as they are; anything else (a bug) is rethrown.
+ */
+export function asStorageError(err: unknown, context: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (err instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return new KafkaStorageError(`${context}: ${err.message}`, code);
+  throw err;
 }
 
 /** INVALID_RECORD (87): e.g. several idempotent batches in one append. */

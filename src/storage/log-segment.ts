@@ -200,7 +200,7 @@ export class LogSegment {
       } catch {
         /* the disk is failing; recovery truncates at restart */
       }
-      throw new KafkaStorageError(`write to ${this.logPath} at ${start} failed: ${(err as Error).message}`);
+      throw new KafkaStorageError(`write to ${this.logPath} at ${start} failed: ${(err as Error).message}`, (err as NodeJS.ErrnoException).code ?? null);
     }
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;

@@ -17,7 +17,7 @@ import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './che
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { loggerFor } from '../logger.js';
-import { OffsetOutOfRangeError, RecordBatchTooLargeError, StorageStartupError } from './errors.js';
+import { OffsetOutOfRangeError, RecordBatchTooLargeError, StorageStartupError, asStorageError } from './errors.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
@@ -224,12 +224,23 @@ export class PartitionLog implements PartitionStore {
       base += b.header.lastOffsetDelta + 1;
     }
     const lastOffset = next - 1;
-    this.maybeRoll(records.length, maxTimestamp, lastOffset, nowMs);
-    this.activeSegment.append(records, infos);
+    try {
+      this.maybeRoll(records.length, maxTimestamp, lastOffset, nowMs);
+      this.activeSegment.append(records, infos);
+    } catch (err) {
+      // A failed system call (disk full, read-only file system, I/O error) is KAFKA_STORAGE_ERROR.
+      throw asStorageError(err, `${this.where}: append at offset ${firstOffset}`);
+    }
     producerAppend.commit(next);
     this.hw = this.logEndOffset; // single node: the HW follows the log end; a replica manager may override
     this.unflushedMessages += next - firstOffset;
-    if (this.unflushedMessages >= this.cfg.flushMessages) this.flush();
+    if (this.unflushedMessages >= this.cfg.flushMessages) {
+      try {
+        this.flush();
+      } catch (err) {
+        throw asStorageError(err, `${this.where}: flush after offset ${lastOffset}`);
+      }
+    }
     return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 
@@ -245,9 +256,11 @@ export class PartitionLog implements PartitionStore {
   roll(nowMs: number = this.clock.nowMs()): void {
     const old = this.activeSegment;
     const base = old.nextOffset;
+    // The new files first: when they cannot be created (disk full, read-only) the old segment
+    // stays active and the log is as it was.
+    const segment = LogSegment.create(this.dir, base, this.segmentConfig, nowMs);
     old.flush();
     old.deactivate();
-    const segment = LogSegment.create(this.dir, base, this.segmentConfig, nowMs);
     segment.activate();
     this.segments.push(segment);
     this.recoveryPoint = base;
