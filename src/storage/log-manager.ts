@@ -45,6 +45,8 @@ interface HostedLog {
   store: PartitionStore;
   /** The log dir holding it; null in memory. */
   logDir: string | null;
+  /** partition.metadata as last read or written; read at most once per process. */
+  partitionMetadata?: PartitionMetadata;
 }
 
 export class LogManager {
@@ -119,7 +121,8 @@ export class LogManager {
   topicIdOnDisk(topic: string, partition: number): PartitionMetadata {
     const hosted = this.logs.get(partitionKey(topic, partition));
     if (hosted === undefined || hosted.logDir === null) return { state: 'missing' };
-    return readPartitionMetadata(path.join(hosted.logDir, partitionDirName(topic, partition)));
+    hosted.partitionMetadata ??= readPartitionMetadata(path.join(hosted.logDir, partitionDirName(topic, partition)));
+    return hosted.partitionMetadata;
   }
 
   /** The partition's directory, or null in memory / when not hosted. */
@@ -140,7 +143,7 @@ export class LogManager {
   private tieToTopicId(hosted: HostedLog, topic: string, partition: number, topicId: string): void {
     if (hosted.logDir === null) return;
     const dir = path.join(hosted.logDir, partitionDirName(topic, partition));
-    const found = readPartitionMetadata(dir);
+    const found = (hosted.partitionMetadata ??= readPartitionMetadata(dir));
     if (found.state === 'present') {
       invariant(found.topicId === topicId, `${dir} belongs to topic id ${found.topicId}, not ${topicId}`);
       return;
@@ -149,6 +152,7 @@ export class LogManager {
       loggerFor('storage').warn({ file: path.join(dir, PARTITION_METADATA_FILE), problem: found.problem, topicId }, 'partition.metadata is damaged; rewriting it from the metadata log');
     }
     writePartitionMetadata(dir, topicId);
+    hosted.partitionMetadata = { state: 'present', topicId };
   }
 
   /** A directory this manager does not host (detach()ed at start-up) gets out of the way. */

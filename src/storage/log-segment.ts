@@ -72,6 +72,8 @@ export class LogSegment {
   private active = false;
   /** What loadTail found wrong in the file or its indexes, or null; see consistencyProblem(). */
   private tailProblem: string | null = null;
+  /** The batch ending at the time index's last offset, when loadTail's scan passed it. */
+  private timeEntryBatch: { lastOffset: number; maxTimestamp: number } | null = null;
   /** Indexes are rebuilt from the log at most once per process when found inconsistent. */
   private indexesRebuilt = false;
 
@@ -236,6 +238,7 @@ export class LogSegment {
     this.firstBatchTimestamp = null;
     this.next = this.baseOffset;
     this.tailLoaded = true;
+    this.timeEntryBatch = null;
   }
 
   /** Cuts the file at `position` (a batch boundary). Indexes must already be consistent. */
@@ -510,6 +513,7 @@ export class LogSegment {
   private loadTail(repair = !this.active): void {
     if (this.tailLoaded) return;
     this.tailLoaded = true;
+    this.timeEntryBatch = null;
     const lastTime = this.timeIndex.lastEntry();
     if (lastTime !== null) {
       this.maxTimestampSoFar = lastTime.timestamp;
@@ -531,6 +535,7 @@ export class LogSegment {
       }
       next = b.lastOffset + 1;
       const ts = Number(b.header.maxTimestamp);
+      if (lastTime !== null && b.lastOffset === lastTime.offset) this.timeEntryBatch = { lastOffset: b.lastOffset, maxTimestamp: ts };
       if (ts > this.maxTimestampSoFar) {
         this.maxTimestampSoFar = ts;
         this.offsetOfMaxTimestampSoFar = b.lastOffset;
@@ -560,9 +565,15 @@ export class LogSegment {
   /** The time index's last entry must be the max timestamp of the batch ending at its offset. */
   private timeIndexProblem(): string | null {
     const last = this.timeIndex.lastEntry();
-    if (last === null) return null;
+    // Older versions wrote (-1, base offset) into the time index of an empty segment: harmless.
+    if (last === null || last.timestamp < 0) return null;
     const where = `the last entry of ${this.timeIndex.path} (timestamp ${last.timestamp}, offset ${last.offset})`;
     if (last.offset < this.baseOffset || last.offset >= this.next) return `${where} lies outside the segment's offsets ${this.baseOffset}..${this.next - 1}`;
+    // Usually the largest timestamp is in the last batches, which loadTail has just read.
+    const seen = this.timeEntryBatch;
+    if (seen !== null && seen.lastOffset === last.offset) {
+      return seen.maxTimestamp === last.timestamp ? null : `${where} does not match the batch holding that offset (max timestamp ${seen.maxTimestamp})`;
+    }
     for (const b of this.scanBatches(this.offsetIndex.lookup(last.offset).position)) {
       if (b.lastOffset < last.offset) continue;
       if (b.lastOffset !== last.offset || Number(b.header.maxTimestamp) !== last.timestamp) {
