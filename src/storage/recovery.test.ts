@@ -446,3 +446,42 @@ describe('strict recovery (the metadata log)', () => {
     }
   });
 });
+
+describe('clean shutdown writes only what changed', () => {
+  test('an empty partition reopens without recovery, and its time index stays empty', () => {
+    const dir = tmpLogDir();
+    try {
+      const first = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      first.getOrCreate('t', 0);
+      first.close();
+      assert.equal(fs.statSync(path.join(dir, 't-0', '00000000000000000000.timeindex')).size, 0);
+      const second = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      assert.equal((second.get('t', 0) as PartitionLog).loadStats.startupCheckFailure, null);
+      second.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('a producer snapshot identical to the one on disk is not rewritten at close', () => {
+    const dir = tmpLogDir();
+    try {
+      const first = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      first.getOrCreate('t', 0).append(makeBatch({ producerId: 7n, producerEpoch: 0, baseSequence: 0 }), opts);
+      first.close();
+      const snapshot = path.join(dir, 't-0', '00000000000000000001.snapshot');
+      const written = fs.statSync(snapshot);
+      fs.utimesSync(snapshot, new Date(1_000_000), new Date(1_000_000));
+      const second = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      second.close();
+      assert.equal(fs.statSync(snapshot).mtimeMs, 1_000_000, 'rewritten without a change');
+      assert.equal(fs.statSync(snapshot).ino, written.ino);
+      const third = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
+      third.get('t', 0)!.append(makeBatch({ producerId: 7n, producerEpoch: 0, baseSequence: 1 }), opts);
+      third.close();
+      assert.ok(fs.existsSync(path.join(dir, 't-0', '00000000000000000002.snapshot')), 'a changed state is written');
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
