@@ -20,9 +20,9 @@ import { SocketServer, parseListeners, type BoundListener, type ListenerSpec } f
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
-import { newClusterId, readOrWriteMetaProperties } from './meta-properties.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
 import { registerHandlers } from './handlers/index.js';
+import { newClusterId, readOrWriteMetaProperties } from './meta-properties.js';
 import { ReplicaManager } from './replica-manager.js';
 import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue } from './topic-config.js';
 
