@@ -1,8 +1,6 @@
 // A Tributary node: storage, the metadata controller (single voter), the replica manager and
 // the request handlers behind the socket server. Also the library entry point:
 // `await Broker.start({ dataDir })` or `Broker.start({ inMemory: true })` on a free port.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MAX_RECORDS_PER_USER_OP, MetadataController } from '../controller/metadata-controller.js';
@@ -12,6 +10,8 @@ import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controlle
 import { loggerFor, type Logger } from '../logger.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { decompress } from '../protocol/records/compression.js';
+import { lockLogDirs, type LogDirLock } from '../storage/dir-lock.js';
+import { StorageStartupError } from '../storage/errors.js';
 import { LogManager } from '../storage/log-manager.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import type { PartitionStore } from '../storage/partition-store.js';
@@ -24,6 +24,7 @@ import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
 import { registerHandlers } from './handlers/index.js';
 import { ControllerMutationQuota } from './controller-mutation-quota.js';
+import { newClusterId, readOrWriteMetaProperties } from './meta-properties.js';
 import { LOG_WORK_SLICE_MS, ReplicaManager } from './replica-manager.js';
 import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue, type RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
@@ -54,6 +55,7 @@ const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 export class Broker {
   /** Set once during start(); null only while start() runs. */
   private groupCoordinator: GroupCoordinator | null = null;
+  private stopping: Promise<void> | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -64,32 +66,52 @@ export class Broker {
     readonly clusterId: string,
     private readonly log: Logger,
     private readonly mutationQuota: ControllerMutationQuota,
+    /** One per data directory, held from before the first read until stop() has closed the logs. */
+    private readonly dirLocks: readonly LogDirLock[],
   ) {}
 
   static async start(opts: BrokerStartOptions = {}): Promise<Broker> {
     const config = opts.config ?? configFromOptions(opts);
-    const log = loggerFor('broker');
     const inMemory = opts.inMemory === true;
+    // Before anything is read: a second broker on the same directories stops here.
+    const dirLocks = inMemory ? [] : lockLogDirs(dataDirs(config));
+    try {
+      return await Broker.startLocked(config, inMemory, dirLocks);
+    } catch (err) {
+      for (const l of dirLocks) l.release();
+      throw err;
+    }
+  }
+
+  private static async startLocked(config: BrokerConfig, inMemory: boolean, dirLocks: readonly LogDirLock[]): Promise<Broker> {
+    const log = loggerFor('broker');
     const nodeId = config.nodeId;
     const logDirs = config.logDirs;
     const clusterId = inMemory ? config.raw('cluster.id') ?? newClusterId() : readOrWriteMetaProperties(logDirs, nodeId, config.raw('cluster.id'));
+    const logs = openLogs(config, inMemory);
+    try {
+      return await Broker.startWithLogs(config, logs, clusterId, dirLocks, log);
+    } catch (err) {
+      // Descriptors go; the clean-shutdown marker is not written (the next start checks again).
+      logs.abandon();
+      throw err;
+    }
+  }
 
+  private static async startWithLogs(config: BrokerConfig, logs: LogManager, clusterId: string, dirLocks: readonly LogDirLock[], log: Logger): Promise<Broker> {
+    const nodeId = config.nodeId;
     const brokerDefaults = logConfigFor(config, new Map());
-    const logs = LogManager.open({
-      logDirs,
-      inMemory,
-      defaultConfig: brokerDefaults,
-      retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
-      // Timestamp lookups inside compressed batches. Bounded well below what a hostile batch could
-      // ask for: produce stores batches without decompressing them, so this is where a bomb lands.
-      decompress: (type: number, data: Buffer) => decompress(type, data, TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES),
-    });
     logStartupRecovery(logs, log);
 
     // The metadata log is a partition like any other; it is flushed on every append because
     // a committed metadata change must survive power loss, not only a process crash.
     const metadataStore = logs.getOrCreate(METADATA_TOPIC, 0, { ...brokerDefaults, retentionMs: -1, retentionBytes: -1, segmentBytes: 64 * 1024 * 1024 });
-    const controller = new MetadataController(new MetadataLog(partitionMetadataStore(metadataStore)), {
+    // Topic ids removed by committed records: the only reason start-up deletes a partition dir.
+    const removedTopicIds = new Set<string>();
+    const metadataLog = new MetadataLog(partitionMetadataStore(metadataStore), (r) => {
+      if (r.type === MetadataRecordType.RemoveTopicRecord) removedTopicIds.add(r.data.topicId);
+    });
+    const controller = new MetadataController(metadataLog, {
       nodeId,
       brokerIds: () => [nodeId],
       defaultNumPartitions: () => config.int('num.partitions'),
@@ -129,15 +151,9 @@ export class Broker {
         replicas.assign({ topic: topic.name, topicId: topic.topicId, partition: p.partitionId, leaderEpoch: p.leaderEpoch, isrSize: p.isr.length, ...settings }, { now });
       }
     };
+    reconcilePartitionDirs(logs, controller.image, removedTopicIds, nodeId, log);
     for (const topic of controller.image.topicsByName.values()) hostTopic(topic);
     replicas.runAllLogWork();
-    // Partitions left on disk by a topic deleted just before a crash.
-    for (const { topic, partition } of [...logs.all()]) {
-      if (topic !== METADATA_TOPIC && replicas.get(topic, partition) === undefined) {
-        log.info({ topic, partition }, 'deleting partition of a deleted topic');
-        logs.deletePartition(topic, partition);
-      }
-    }
     controller.onCommit((records: readonly MetadataRecord[], image: MetadataImage) => {
       const touched = new Set<string>();
       let brokerConfigsChanged = false;
@@ -190,7 +206,7 @@ export class Broker {
       },
       () => Date.now(),
     );
-    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log, mutationQuota);
+    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log, mutationQuota, dirLocks);
     // Groups and committed offsets, replayed from __consumer_offsets before any request.
     const groupCoordinator = new GroupCoordinator({
       store: offsetsTopicStore({ config: () => effectiveConfig, controller, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
@@ -307,13 +323,31 @@ export class Broker {
     return outcomes;
   }
 
-  /** Clean shutdown: stop accepting, answer parked fetches, close logs and write checkpoints. */
-  async stop(): Promise<void> {
+  /**
+   * Clean shutdown: answer parked fetches, drop every connection, close the logs (checkpoints and
+   * the clean-shutdown marker written), and only then give up the ports and the directory locks.
+   * Closing the logs takes a few fsyncs per partition (seconds for thousands of partitions); a
+   * port released before that let a restart script that waits for the port start a second broker
+   * on data this one was still writing.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     this.groupCoordinator?.shutdown();
     this.replicas.wakeAll();
-    await this.server.close();
-    this.replicas.close();
-    this.logs.close();
+    this.server.disconnectAll();
+    // Let the handlers of woken fetches run (their answers go nowhere) before the logs close.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      this.replicas.close();
+      this.logs.close();
+    } finally {
+      await this.server.close();
+      for (const l of this.dirLocks) l.release();
+    }
   }
 }
 
@@ -346,6 +380,12 @@ function configFromOptions(opts: BrokerStartOptions): BrokerConfig {
   return BrokerConfig.fromProperties(props);
 }
 
+/** The directories this broker writes: log.dirs, and metadata.log.dir when it is set apart. */
+function dataDirs(config: BrokerConfig): string[] {
+  const metadataDir = config.raw('metadata.log.dir');
+  return metadataDir === null || metadataDir === '' ? config.logDirs : [...config.logDirs, metadataDir];
+}
+
 /** advertised.listeners, or the bound listeners (with the machine's name for a wildcard host). */
 function advertisedEndpoints(config: BrokerConfig, bound: BoundListener[]): Map<string, { host: string; port: number }> {
   const out = new Map<string, { host: string; port: number }>();
@@ -364,41 +404,54 @@ function advertisedEndpoints(config: BrokerConfig, bound: BoundListener[]): Map<
   return out;
 }
 
-/** Kafka's meta.properties: the cluster id and node id a log dir belongs to. */
-function readOrWriteMetaProperties(logDirs: string[], nodeId: number, configured: string | null): string {
-  let clusterId: string | null = configured;
-  for (const dir of logDirs) {
-    const file = join(dir, 'meta.properties');
-    if (!existsSync(file)) continue;
-    const props = new Map(
-      readFileSync(file, 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('=') && !l.startsWith('#'))
-        .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()] as const),
-    );
-    const found = props.get('cluster.id');
-    const foundNode = props.get('node.id');
-    if (foundNode !== undefined && Number(foundNode) !== nodeId) {
-      throw new ConfigError(`Configuration 'node.id' (${nodeId}) does not match node.id=${foundNode} in ${file}`);
-    }
-    if (found !== undefined) {
-      if (clusterId !== null && clusterId !== found) throw new ConfigError(`Configuration 'cluster.id' (${clusterId}) does not match cluster.id=${found} in ${file}`);
-      clusterId = found;
-    }
-  }
-  clusterId ??= newClusterId();
-  for (const dir of logDirs) {
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, 'meta.properties');
-    if (!existsSync(file)) {
-      writeFileSync(file, `#\n#Written by Tributary\nnode.id=${nodeId}\nversion=1\ncluster.id=${clusterId}\ndirectory.id=${newClusterId()}\n`);
-    }
-  }
-  return clusterId;
+function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
+  return LogManager.open({
+    logDirs: config.logDirs,
+    inMemory,
+    defaultConfig: logConfigFor(config, new Map()),
+    retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
+    // Timestamp lookups inside compressed batches. Bounded well below what a hostile batch could
+    // ask for: produce stores batches without decompressing them, so this is where a bomb lands.
+    decompress: (type: number, data: Buffer) => decompress(type, data, TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES),
+    // Every metadata batch was fsynced before it was acknowledged: only a torn last batch may go.
+    strictRecoveryTopics: [METADATA_TOPIC],
+  });
 }
 
-function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * Partition directories at start-up against the replayed metadata. A directory is deleted only
+ * when its partition.metadata names a topic id that a committed RemoveTopicRecord removed (a topic
+ * deleted just before a crash). One the metadata log does not account for (no topic of that name
+ * and partition, no partition.metadata, or an id never removed) is kept where it is, closed and
+ * not served, with a WARN naming it: missing metadata is never a reason to delete data. A
+ * directory of a live topic's name that holds another, never removed topic id stops start-up.
+ */
+function reconcilePartitionDirs(logs: LogManager, image: MetadataImage, removedTopicIds: ReadonlySet<string>, nodeId: number, log: Logger): void {
+  for (const { topic, partition } of [...logs.all()]) {
+    if (topic === METADATA_TOPIC) continue;
+    const onDisk = logs.topicIdOnDisk(topic, partition);
+    const dir = logs.partitionDir(topic, partition);
+    const current = image.topicsByName.get(topic);
+    const hostedHere = current?.partitions.some((p) => p.partitionId === partition && p.leader === nodeId) === true;
+    if (onDisk.state === 'present' && removedTopicIds.has(onDisk.topicId) && current?.topicId !== onDisk.topicId) {
+      log.info({ topic, partition, topicId: onDisk.topicId, dir }, 'deleting partition of a deleted topic');
+      logs.deletePartition(topic, partition);
+      continue;
+    }
+    if (hostedHere) {
+      if (onDisk.state !== 'present' || onDisk.topicId === current!.topicId) continue; // ours (partition.metadata is written when hosted)
+      throw new StorageStartupError(
+        `${dir} holds topic id ${onDisk.topicId}, but the metadata log's topic ${topic} has id ${current!.topicId} and no committed record removed ${onDisk.topicId}. ` +
+          'Refusing to start rather than serve one topic\'s data as another\'s: move the directory away.',
+        dir ?? topic,
+      );
+    }
+    log.warn(
+      { topic, partition, dir, topicId: onDisk.state === 'present' ? onDisk.topicId : null, partitionMetadata: onDisk.state },
+      'keeping a partition directory that the metadata log does not account for (not deleted: no committed record removed its topic); it is not served',
+    );
+    logs.detach(topic, partition);
+  }
 }
 
 function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
@@ -412,6 +465,13 @@ function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
       store.highWatermark = store.logEndOffset;
     },
     readAll: () => readWholeLog(store, METADATA_MAX_READ_BYTES),
+    get startOffset() {
+      return store.logStartOffset;
+    },
+    get endOffset() {
+      return store.logEndOffset;
+    },
+    locate: (offset: number) => (store instanceof PartitionLog ? store.locate(offset) : null),
   };
 }
 

@@ -22,9 +22,10 @@ import type { LogManager } from '../storage/log-manager.js';
 import { validateRecords } from './record-validation.js';
 import type { RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
-import { LogClosedError, OffsetOutOfRangeError, StorageError } from '../storage/errors.js';
+import { LogClosedError, OffsetOutOfRangeError, StorageError, asStorageError } from '../storage/errors.js';
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
 import { ReadBufferPool } from '../storage/read-buffer-pool.js';
+import { StorageErrorLog } from './storage-error-log.js';
 
 export interface HostedPartition {
   readonly topic: string;
@@ -118,6 +119,7 @@ export class ReplicaManager {
   private pendingFetches = 0;
   /** Buffers for consumer reads, given back by the fetch path once a response is sent. */
   readonly readBuffers = new ReadBufferPool();
+  private readonly storageErrors: StorageErrorLog;
 
   constructor(
     private readonly logs: LogManager,
@@ -125,7 +127,10 @@ export class ReplicaManager {
     /** Upper bound on parked fetch requests; past it, fetches are answered at once. */
     private readonly maxPendingFetches = 10_000,
     private readonly scheduler: LogWorkScheduler = realLogWorkScheduler,
-  ) {}
+    nowMs: () => number = Date.now,
+  ) {
+    this.storageErrors = new StorageErrorLog(log, nowMs);
+  }
 
   get(topic: string, partition: number): HostedPartition | undefined {
     return this.partitions.get(partitionKey(topic, partition));
@@ -235,7 +240,7 @@ export class ReplicaManager {
     this.deletePending(key, a.topic, a.partition);
     let store: PartitionStore;
     try {
-      store = this.logs.getOrCreate(a.topic, a.partition, a.config);
+      store = this.logs.getOrCreate(a.topic, a.partition, a.config, a.topicId);
     } catch (err) {
       this.log.error({ err, topic: a.topic, partition: a.partition }, 'could not create the partition log; the partition is not hosted');
       return;
@@ -317,7 +322,9 @@ export class ReplicaManager {
     try {
       result = hosted.store.append(records, { leaderEpoch: hosted.leaderEpoch, assignOffsets: true });
     } catch (err) {
-      return produceError(storageErrorCode(err), (err as Error).message);
+      const code = storageErrorCode(err);
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.storageErrors.report('append', topic, partition, err as StorageError);
+      return produceError(code, (err as Error).message);
     }
     hosted.store.highWatermark = hosted.store.logEndOffset;
     if (!result.duplicate) this.notifyAppend(hosted, records.length);
@@ -346,11 +353,10 @@ export class ReplicaManager {
     } catch (err) {
       if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, result: null };
       if (err instanceof LogClosedError) return { errorCode: err.errorCode, result: null };
-      if (err instanceof StorageError) {
-        this.log.error({ err, topic: hosted.topic, partition: hosted.partition }, 'read failed');
-        return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null };
-      }
-      throw err;
+      // A failed read system call (EIO) too; anything else is a bug and is rethrown.
+      const storageError = asStorageError(err, `${hosted.topic}-${hosted.partition}: read at offset ${fetchOffset}`);
+      this.storageErrors.report('read', hosted.topic, hosted.partition, storageError);
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null };
     }
   }
 

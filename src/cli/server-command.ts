@@ -3,6 +3,7 @@
 import { Broker } from '../broker/broker.js';
 import { BrokerConfig, ConfigError } from '../broker/config.js';
 import { loggerFor } from '../logger.js';
+import { StorageStartupError } from '../storage/errors.js';
 
 export async function runServer(args: string[]): Promise<void> {
   let file: string | null = null;
@@ -37,7 +38,8 @@ export async function runServer(args: string[]): Promise<void> {
   try {
     broker = await Broker.start({ config });
   } catch (err) {
-    if (err instanceof ConfigError) return fail(err.message);
+    // A locked, damaged or inconsistent data directory: one line naming the file, exit code 1.
+    if (err instanceof ConfigError || err instanceof StorageStartupError) return fail(err.message);
     throw err;
   }
   log.info({ nodeId: config.nodeId, listeners: broker.listeners }, 'started');

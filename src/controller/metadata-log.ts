@@ -14,8 +14,9 @@ import { Reader, Writer } from '../protocol/codec/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { metadataRecordByType } from '../protocol/messages/index.js';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/records/batch-header.js';
-import { decodeRecordBatches, encodeRecordBatch } from '../protocol/records/record-batch.js';
+import { decodeRecordBatch, encodeRecordBatch, type DecodedBatch } from '../protocol/records/record-batch.js';
 import { readUnsignedVarint } from '../protocol/varint.js';
+import { StorageStartupError } from '../storage/errors.js';
 import type { MetadataRecord } from './metadata-image.js';
 
 export const METADATA_TOPIC = '__cluster_metadata';
@@ -53,6 +54,12 @@ export interface MetadataLogStore {
   readAll(): Iterable<Buffer>;
   /** The largest batch (header included) append accepts, in bytes. */
   readonly maxBatchBytes: number;
+  /** The first offset readAll() returns and one past the last: when known, a replay must cover
+   *  them all. */
+  readonly startOffset?: number;
+  readonly endOffset?: number;
+  /** Where `offset` is stored (file and byte position), for a message about damage there. */
+  locate?(offset: number): { file: string; position: number | null } | null;
 }
 
 /** A decoded frame: a metadata record, or one of the transaction markers. */
@@ -112,7 +119,11 @@ export class MetadataLog {
   /** A BeginTransactionRecord was written (or replayed) whose End or Abort is not in the log. */
   private transactionOpen = false;
 
-  constructor(private readonly store: MetadataLogStore) {}
+  constructor(
+    private readonly store: MetadataLogStore,
+    /** Sees every committed record replay() applies; the broker learns from it which topic ids were removed. */
+    private readonly onReplayed: (record: MetadataRecord) => void = () => {},
+  ) {}
 
   /**
    * Appends records atomically: all or none are replayed after a crash. Throws a KafkaError
@@ -188,39 +199,67 @@ export class MetadataLog {
   replay(apply: (record: MetadataRecord) => void): MetadataReplayEnd {
     let applied = 0;
     let pending: MetadataRecord[] | null = null;
+    const commit = (r: MetadataRecord) => {
+      this.onReplayed(r);
+      apply(r);
+      applied++;
+    };
+    let next = this.store.startOffset ?? 0;
     for (const chunk of this.store.readAll()) {
-      for (const batch of decodeRecordBatches(chunk)) {
+      let pos = 0;
+      while (pos < chunk.length) {
+        let batch: DecodedBatch;
+        try {
+          batch = decodeRecordBatch(chunk, pos);
+        } catch (err) {
+          throw this.damaged(next, `the record batch does not decode: ${(err as Error).message}`);
+        }
         for (const rec of batch.records) {
           if (rec.value === null) continue;
-          const frame = decodeFrame(rec.value);
+          let frame: Frame;
+          try {
+            frame = decodeFrame(rec.value);
+          } catch (err) {
+            throw this.damaged(Number(rec.offset), `the metadata record does not decode: ${(err as Error).message}`);
+          }
           if (!isTransactionMarker(frame)) {
             if (pending !== null) pending.push(frame);
-            else {
-              apply(frame);
-              applied++;
-            }
+            else commit(frame);
             continue;
           }
           if (frame.type === TransactionRecordType.Begin) {
-            if (pending !== null) throw new Error(`metadata log: BeginTransactionRecord at offset ${rec.offset} inside a transaction`);
+            if (pending !== null) throw this.damaged(Number(rec.offset), 'a BeginTransactionRecord inside a transaction');
             pending = [];
           } else if (pending === null && frame.type === TransactionRecordType.Abort) {
             // Written after a failed append whose transaction may not have begun: nothing to abort.
           } else if (pending === null) {
-            throw new Error(`metadata log: EndTransactionRecord at offset ${rec.offset} outside a transaction`);
+            throw this.damaged(Number(rec.offset), 'an EndTransactionRecord outside a transaction');
           } else {
-            if (frame.type === TransactionRecordType.End) {
-              for (const r of pending) apply(r);
-              applied += pending.length;
-            }
+            if (frame.type === TransactionRecordType.End) for (const r of pending) commit(r);
             pending = null;
           }
         }
+        pos += batch.header.sizeInBytes;
+        next = Number(batch.header.baseOffset) + batch.header.lastOffsetDelta + 1;
       }
+    }
+    if (this.store.endOffset !== undefined && next < this.store.endOffset) {
+      throw this.damaged(next, `no readable record batch holds offset ${next}, below the log end offset ${this.store.endOffset}`);
     }
     this.transactionOpen = pending !== null;
     return { applied, unfinishedTransaction: pending !== null };
   }
+
+  private damaged(offset: number, reason: string): StorageStartupError {
+    const at = this.store.locate?.(offset) ?? null;
+    const where = at === null ? `offset ${offset}` : `${at.file}${at.position === null ? '' : ` at position ${at.position}`} (offset ${offset})`;
+    return new StorageStartupError(
+      `The metadata log is damaged: ${where}: ${reason}. Refusing to start: the metadata log says which topics exist, ` +
+        'and a broker that replayed only part of it would serve the wrong ones.',
+      at?.file ?? '',
+    );
+  }
+
 }
 
 /**

@@ -54,6 +54,8 @@ export class SocketServer {
   private readonly servers: Server[] = [];
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
+  /** Set by disconnectAll(): the listeners stay bound, but new connections are dropped at once. */
+  private refusing = false;
   readonly bound: BoundListener[] = [];
   readonly requestMemory: RequestMemoryPool;
   private readonly clock = { nowMs: 0 };
@@ -77,6 +79,10 @@ export class SocketServer {
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
     for (const spec of specs) {
       const server = createServer({ noDelay: true }, (socket) => {
+        if (this.refusing) {
+          socket.destroy();
+          return;
+        }
         const conn = new Connection(this.nextConnectionId++, spec.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) =>
           this.connections.delete(c),
         );
@@ -112,6 +118,17 @@ export class SocketServer {
     const now = this.nowMs();
     this.clock.nowMs = now;
     for (const conn of this.connections) conn.expireIfStale(now, this.timeouts);
+  }
+
+  /**
+   * Closes every connection and drops new ones as they arrive, but keeps the ports bound: a
+   * shutting-down broker holds its port until it is done with its data (see Broker.stop), so a
+   * restart that waits for the port cannot start on the same data too early.
+   */
+  disconnectAll(): void {
+    this.refusing = true;
+    for (const c of this.connections) c.close();
+    this.connections.clear();
   }
 
   /** Stops accepting, then closes every open connection. */

@@ -37,7 +37,7 @@ export function readOffsetCheckpoint(file: string): OffsetCheckpoint {
     const [topic, partitionText, offsetText] = parts as [string, string, string];
     const partition = Number(partitionText);
     const offset = Number(offsetText);
-    if (!Number.isInteger(partition) || !Number.isInteger(offset)) throw new Error(`checkpoint ${file}: malformed line '${line}'`);
+    if (!/^\d+$/.test(partitionText) || !/^\d+$/.test(offsetText) || !Number.isSafeInteger(offset)) throw new Error(`checkpoint ${file}: malformed line '${line}'`);
     out.set(partitionKey(topic, partition), offset);
   }
   return out;

@@ -58,12 +58,46 @@ export class LogClosedError extends StorageError {
 export class KafkaStorageError extends StorageError {
   readonly errorCode = 56;
   readonly retriable = true;
+  constructor(
+    message: string,
+    /** The operating system's error code (ENOSPC, EROFS, EIO, ...), or null when there was none. */
+    readonly osCode: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `err` as a KafkaStorageError when it is a failed system call (it carries an errno code), with
+ * `context` saying where; other storage errors as they are; anything else (a bug) is rethrown.
+ */
+export function asStorageError(err: unknown, context: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (err instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return new KafkaStorageError(`${context}: ${err.message}`, code);
+  throw err;
 }
 
 /** INVALID_RECORD (87): e.g. several idempotent batches in one append. */
 export class InvalidRecordError extends StorageError {
   readonly errorCode = 87;
   readonly retriable = false;
+}
+
+/**
+ * What is on disk cannot be used as it is (a locked, damaged or inconsistent file): start-up stops
+ * with a message that names the file and what is wrong with it, rather than guess and lose data.
+ * Not a Kafka error: no request ever sees it.
+ */
+export class StorageStartupError extends Error {
+  constructor(
+    message: string,
+    /** The file or directory at fault. */
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'StorageStartupError';
+  }
 }
 
 /** Throws (a programmer error, not a Kafka error) when an invariant is broken. */

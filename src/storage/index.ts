@@ -9,6 +9,7 @@ export { ReadBufferPool, DEFAULT_READ_BUFFER_POOL_OPTIONS, type ReadBufferPoolOp
 export { PartitionLog, type PartitionLogOptions, type LogLoadStats } from './partition-log.js';
 export { MemoryPartitionLog } from './memory-partition-log.js';
 export { LogManager, type LogManagerOptions } from './log-manager.js';
+export { LogDirLock, lockLogDirs, LOCK_FILE } from './dir-lock.js';
 export { LogSegment } from './log-segment.js';
 export { OffsetIndex } from './offset-index.js';
 export { TimeIndex } from './time-index.js';

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { readOffsetCheckpoint, partitionKey } from './checkpoint.js';
 import { ManualClock } from './clock.js';
 import { defaultLogConfig } from './config.js';
+import { StorageStartupError } from './errors.js';
 import { CLEAN_SHUTDOWN_FILE } from './files.js';
 import { LogManager } from './log-manager.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
@@ -141,6 +142,34 @@ describe('LogManager', () => {
       assert.ok(manager.getOrCreate('t', 0) instanceof PartitionLog);
       manager.startTimers();
       manager.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('a damaged recovery-point checkpoint makes every partition of the dir be validated; a damaged log-start checkpoint refuses to open', () => {
+    const dir = tmpLogDir();
+    try {
+      const config = defaultLogConfig();
+      const first = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) });
+      for (let p = 0; p < 3; p++) first.getOrCreate('t', p).append(makeBatch({ timestamps: [p, p + 1] }), opts);
+      first.deletePartition('t', 2);
+      first.getOrCreate('t', 0).deleteRecordsBefore(1);
+      first.close();
+      const recoveryPoints = path.join(dir, 'recovery-point-offset-checkpoint');
+      fs.writeFileSync(recoveryPoints, '0\n2\nt 0 2\nt 1 \u0000\u0007\n');
+      let validated = 0;
+      const second = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0), recoveryHooks: { onBatchValidated: () => validated++ } });
+      assert.equal(validated, 2, 'both partitions validated');
+      assert.equal(second.get('t', 0)!.logStartOffset, 1, 'log start offsets still apply');
+      second.close();
+
+      const startOffsets = path.join(dir, 'log-start-offset-checkpoint');
+      fs.writeFileSync(startOffsets, '0\n2\nt 0 1\n');
+      assert.throws(
+        () => LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) }),
+        (err: unknown) => err instanceof StorageStartupError && err.path === startOffsets && err.message.startsWith(`${startOffsets} is damaged (checkpoint ${startOffsets}: expected 2 entries, found 1)`),
+      );
     } finally {
       cleanup(dir);
     }

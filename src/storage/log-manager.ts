@@ -10,11 +10,14 @@ import type { RecordsDecompressor } from './batches.js';
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint, fsyncDir, type OffsetCheckpoint } from './checkpoint.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
-import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, parsePartitionDirName } from './files.js';
+import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, parsePartitionDirName, partitionDirName } from './files.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionLog } from './partition-log.js';
+import { PARTITION_METADATA_FILE, readPartitionMetadata, writePartitionMetadata, type PartitionMetadata } from './partition-metadata.js';
 import type { PartitionStore } from './partition-store.js';
 import type { RecoveryHooks } from './recovery.js';
+import { loggerFor } from '../logger.js';
+import { StorageStartupError, invariant } from './errors.js';
 
 export interface LogManagerOptions {
   /** log.dirs; ignored when inMemory. */
@@ -34,12 +37,16 @@ export interface LogManagerOptions {
   checkpointIntervalMs?: number;
   recoveryHooks?: RecoveryHooks;
   decompress?: RecordsDecompressor;
+  /** Topics whose logs recover strictly (PartitionLogOptions.strictRecovery): the metadata log. */
+  strictRecoveryTopics?: readonly string[];
 }
 
 interface HostedLog {
   store: PartitionStore;
   /** The log dir holding it; null in memory. */
   logDir: string | null;
+  /** partition.metadata as last read or written; read at most once per process. */
+  partitionMetadata?: PartitionMetadata;
 }
 
 export class LogManager {
@@ -57,7 +64,12 @@ export class LogManager {
   /** Opens every partition in every log dir. Timers start with startTimers(). */
   static open(options: LogManagerOptions): LogManager {
     const manager = new LogManager(options);
-    if (!options.inMemory) for (const dir of options.logDirs) manager.loadDir(dir);
+    try {
+      if (!options.inMemory) for (const dir of options.logDirs) manager.loadDir(dir);
+    } catch (err) {
+      manager.abandon();
+      throw err;
+    }
     return manager;
   }
 
@@ -69,15 +81,26 @@ export class LogManager {
     return this.logs.get(partitionKey(topic, partition))?.store;
   }
 
-  getOrCreate(topic: string, partition: number, config: LogConfig = this.configFor(topic)): PartitionStore {
+  /**
+   * The partition's log, opened at start-up or created now. With `topicId`, the directory is
+   * tied to that topic id (partition.metadata, written when missing or damaged); a directory on
+   * disk that this manager does not host (left by detach()) is moved aside first, so the data of
+   * some other topic is never taken into this one.
+   */
+  getOrCreate(topic: string, partition: number, config: LogConfig = this.configFor(topic), topicId?: string): PartitionStore {
     this.ensureOpen();
-    const existing = this.get(topic, partition);
-    if (existing !== undefined) return existing;
+    const key = partitionKey(topic, partition);
+    const existing = this.logs.get(key);
+    if (existing !== undefined) {
+      if (topicId !== undefined) this.tieToTopicId(existing, topic, partition, topicId);
+      return existing.store;
+    }
     let hosted: HostedLog;
     if (this.inMemory) {
       hosted = { store: new MemoryPartitionLog(topic, partition, config, this.clock, this.options.decompress), logDir: null };
     } else {
       const logDir = this.leastLoadedDir();
+      if (topicId !== undefined) for (const dir of this.options.logDirs) this.moveAsideIfPresent(dir, topic, partition);
       const store = PartitionLog.open(logDir, topic, partition, config, this.clock, {
         // A new partition has nothing to recover; if a directory was left behind, validate it.
         hadCleanShutdown: false,
@@ -85,11 +108,62 @@ export class LogManager {
         managed: true,
         recoveryHooks: this.options.recoveryHooks,
         decompress: this.options.decompress,
+        strictRecovery: this.options.strictRecoveryTopics?.includes(topic) === true,
       });
       hosted = { store, logDir };
+      if (topicId !== undefined) this.tieToTopicId(hosted, topic, partition, topicId);
     }
-    this.logs.set(partitionKey(topic, partition), hosted);
+    this.logs.set(key, hosted);
     return hosted.store;
+  }
+
+  /** What the partition's directory says about the topic it belongs to (in memory: missing). */
+  topicIdOnDisk(topic: string, partition: number): PartitionMetadata {
+    const hosted = this.logs.get(partitionKey(topic, partition));
+    if (hosted === undefined || hosted.logDir === null) return { state: 'missing' };
+    hosted.partitionMetadata ??= readPartitionMetadata(path.join(hosted.logDir, partitionDirName(topic, partition)));
+    return hosted.partitionMetadata;
+  }
+
+  /** The partition's directory, or null in memory / when not hosted. */
+  partitionDir(topic: string, partition: number): string | null {
+    const hosted = this.logs.get(partitionKey(topic, partition));
+    return hosted === undefined || hosted.logDir === null ? null : path.join(hosted.logDir, partitionDirName(topic, partition));
+  }
+
+  /** Closes a partition and forgets it, leaving its files where they are (not served, no retention). */
+  detach(topic: string, partition: number): void {
+    const key = partitionKey(topic, partition);
+    const hosted = this.logs.get(key);
+    if (hosted === undefined) return;
+    this.logs.delete(key);
+    hosted.store.close();
+  }
+
+  private tieToTopicId(hosted: HostedLog, topic: string, partition: number, topicId: string): void {
+    if (hosted.logDir === null) return;
+    const dir = path.join(hosted.logDir, partitionDirName(topic, partition));
+    const found = (hosted.partitionMetadata ??= readPartitionMetadata(dir));
+    if (found.state === 'present') {
+      invariant(found.topicId === topicId, `${dir} belongs to topic id ${found.topicId}, not ${topicId}`);
+      return;
+    }
+    if (found.state === 'damaged') {
+      loggerFor('storage').warn({ file: path.join(dir, PARTITION_METADATA_FILE), problem: found.problem, topicId }, 'partition.metadata is damaged; rewriting it from the metadata log');
+    }
+    writePartitionMetadata(dir, topicId);
+    hosted.partitionMetadata = { state: 'present', topicId };
+  }
+
+  /** A directory this manager does not host (detach()ed at start-up) gets out of the way. */
+  private moveAsideIfPresent(logDir: string, topic: string, partition: number): void {
+    const dir = path.join(logDir, partitionDirName(topic, partition));
+    if (!fs.existsSync(dir)) return;
+    // Kafka's name for a log that belongs to no known topic; not a partition name, so start-up skips it.
+    const aside = `${dir}.${this.clock.nowMs()}-stray`;
+    fs.renameSync(dir, aside);
+    fsyncDir(logDir);
+    loggerFor('storage').warn({ dir, movedTo: aside }, 'moved a partition directory of an unknown topic aside to create a new partition of that name');
   }
 
   /** Every hosted partition. */
@@ -170,12 +244,25 @@ export class LogManager {
     this.closed = true;
   }
 
+  /**
+   * Start-up failed: closes every log (their descriptors go) but writes neither checkpoints nor
+   * the clean-shutdown marker, so the next start-up checks everything again.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    for (const { store } of this.logs.values()) store.close();
+    this.logs.clear();
+  }
+
   private loadDir(dir: string): void {
     fs.mkdirSync(dir, { recursive: true });
     const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
     const hadCleanShutdown = fs.existsSync(marker);
-    const recoveryPoints = readOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE));
-    const startOffsets = readOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    const recoveryPoints = readRecoveryPoints(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE));
+    const startOffsets = readLogStartOffsets(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
     if (hadCleanShutdown) {
       fs.rmSync(marker);
       fsyncDir(dir);
@@ -195,6 +282,7 @@ export class LogManager {
         managed: true,
         recoveryHooks: this.options.recoveryHooks,
         decompress: this.options.decompress,
+        strictRecovery: this.options.strictRecoveryTopics?.includes(parsed.topic) === true,
       });
       this.logs.set(key, { store, logDir: dir });
       partitions++;
@@ -217,5 +305,31 @@ export class LogManager {
 
   private ensureOpen(): void {
     if (this.closed) throw new Error('LogManager is closed');
+  }
+}
+
+/**
+ * The recovery points are an optimisation: a damaged file is reported and replaced by none, so
+ * every partition of the dir is validated from its first segment (slow, but nothing is lost).
+ */
+function readRecoveryPoints(file: string): OffsetCheckpoint {
+  try {
+    return readOffsetCheckpoint(file);
+  } catch (err) {
+    loggerFor('storage').warn({ file, problem: (err as Error).message }, 'recovery-point checkpoint is damaged; validating every partition of its log dir');
+    return new Map();
+  }
+}
+
+/** The log start offsets say which records were deleted (DeleteRecords, retention): no guessing. */
+function readLogStartOffsets(file: string): OffsetCheckpoint {
+  try {
+    return readOffsetCheckpoint(file);
+  } catch (err) {
+    throw new StorageStartupError(
+      `${file} is damaged (${(err as Error).message}). It holds the log start offset of each partition, below which records were deleted; ` +
+        'without it they could reappear. Refusing to start: restore the file, or remove it to start each log at its first segment.',
+      file,
+    );
   }
 }

@@ -14,6 +14,7 @@ import {
   readBatchHeader,
   type BatchHeader,
 } from '../protocol/records/batch-header.js';
+import { loggerFor } from '../logger.js';
 import { KafkaStorageError } from './errors.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFilePath } from './files.js';
 import { OffsetIndex } from './offset-index.js';
@@ -69,6 +70,12 @@ export class LogSegment {
   private offsetOfMaxTimestampSoFar: number;
   private firstBatchTimestamp: number | null = null;
   private active = false;
+  /** What loadTail found wrong in the file or its indexes, or null; see consistencyProblem(). */
+  private tailProblem: string | null = null;
+  /** The batch ending at the time index's last offset, when loadTail's scan passed it. */
+  private timeEntryBatch: { lastOffset: number; maxTimestamp: number } | null = null;
+  /** Indexes are rebuilt from the log at most once per process when found inconsistent. */
+  private indexesRebuilt = false;
 
   private constructor(
     readonly dir: string,
@@ -195,7 +202,7 @@ export class LogSegment {
       } catch {
         /* the disk is failing; recovery truncates at restart */
       }
-      throw new KafkaStorageError(`write to ${this.logPath} at ${start} failed: ${(err as Error).message}`);
+      throw new KafkaStorageError(`write to ${this.logPath} at ${start} failed: ${(err as Error).message}`, (err as NodeJS.ErrnoException).code ?? null);
     }
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;
@@ -231,6 +238,7 @@ export class LogSegment {
     this.firstBatchTimestamp = null;
     this.next = this.baseOffset;
     this.tailLoaded = true;
+    this.timeEntryBatch = null;
   }
 
   /** Cuts the file at `position` (a batch boundary). Indexes must already be consistent. */
@@ -321,12 +329,14 @@ export class LogSegment {
 
   /**
    * Walks batch headers from `fromPosition` to the end of the file in 64 KiB reads. Stops at the
-   * first header that is not whole or claims more bytes than the file has (recovery judges those).
+   * first header that is not whole, claims more bytes than the file has, is not magic 2 or does
+   * not follow the previous batch's offsets (recovery judges those; CRCs are not checked here).
    */
   *scanBatches(fromPosition = 0, endPosition = this.sizeBytes): Generator<ScannedBatch> {
     let chunk: Buffer = Buffer.alloc(0);
     let chunkStart = fromPosition;
     let pos = fromPosition;
+    let previousLastOffset = this.baseOffset - 1;
     while (pos + RECORD_BATCH_OVERHEAD <= endPosition) {
       if (pos + RECORD_BATCH_OVERHEAD > chunkStart + chunk.length) {
         chunkStart = pos;
@@ -334,21 +344,74 @@ export class LogSegment {
         if (chunk.length < RECORD_BATCH_OVERHEAD) return;
       }
       const header = readBatchHeader(chunk, pos - chunkStart);
-      if (header.sizeInBytes < RECORD_BATCH_OVERHEAD || pos + header.sizeInBytes > endPosition) return;
-      yield { position: pos, header, lastOffset: Number(header.baseOffset) + header.lastOffsetDelta };
+      if (header.sizeInBytes < RECORD_BATCH_OVERHEAD || pos + header.sizeInBytes > endPosition || header.magic !== 2) return;
+      const lastOffset = Number(header.baseOffset) + header.lastOffsetDelta;
+      if (Number(header.baseOffset) <= previousLastOffset || header.lastOffsetDelta < 0) return;
+      yield { position: pos, header, lastOffset };
+      previousLastOffset = lastOffset;
       pos += header.sizeInBytes;
     }
   }
 
   /** The first batch whose last offset is >= offset, found by index lookup then a header scan. */
   translateOffset(offset: number, startingPosition = 0): BatchLocation | null {
-    const fromIndex = this.offsetIndex.lookup(offset).position;
-    for (const b of this.scanBatches(Math.max(fromIndex, startingPosition))) {
+    const entry = this.offsetIndex.lookup(offset);
+    const from = Math.max(entry.position, startingPosition);
+    let first = true;
+    for (const b of this.scanBatches(from)) {
+      // An index entry names the last offset of the batch that starts at its position; one that
+      // does not is damaged (or stale): rebuild the indexes from the log and look again.
+      if (first && from === entry.position && entry.position > 0 && b.lastOffset !== entry.offset) return this.retryWithRebuiltIndexes(offset, startingPosition, entry);
+      first = false;
       if (b.lastOffset >= offset) {
         return { position: b.position, baseOffset: Number(b.header.baseOffset), lastOffset: b.lastOffset, sizeInBytes: b.header.sizeInBytes };
       }
     }
+    if (first && from === entry.position && entry.position > 0) return this.retryWithRebuiltIndexes(offset, startingPosition, entry);
     return null;
+  }
+
+  private retryWithRebuiltIndexes(offset: number, startingPosition: number, entry: { offset: number; position: number }): BatchLocation | null {
+    if (this.indexesRebuilt) return null;
+    this.rebuildIndexes(`the entry (offset ${entry.offset}, position ${entry.position}) of ${this.offsetIndex.path} does not point at the batch ending at that offset`);
+    return this.translateOffset(offset, startingPosition);
+  }
+
+  /**
+   * Rebuilds both indexes from the batch headers in the log (no CRC checks: the data itself is
+   * not in question, only its indexes). The indexes are derived data; nothing is lost.
+   */
+  rebuildIndexes(why: string): void {
+    this.indexesRebuilt = true;
+    loggerFor('storage').warn({ segment: this.logPath, reason: why }, 'rebuilding the indexes of a segment from its log');
+    const wasActive = this.active;
+    this.resetForRebuild();
+    this.offsetIndex.openForAppend();
+    this.timeIndex.openForAppend();
+    let end = 0;
+    for (const b of this.scanBatches(0)) {
+      this.indexBatch(b.position, b.lastOffset, Number(b.header.maxTimestamp), b.header.sizeInBytes);
+      end = b.position + b.header.sizeInBytes;
+    }
+    this.tailProblem = end === this.sizeBytes ? null : this.trailingBytesProblem(end);
+    if (!wasActive) {
+      this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar, true);
+      this.offsetIndex.closeForAppend();
+      this.timeIndex.closeForAppend();
+    }
+  }
+
+  /**
+   * What is wrong with the end of the file or with the last entries of its indexes, as far as a
+   * few small reads can tell (start-up after a clean shutdown trusts the files otherwise): the
+   * last offset index entry must name the batch at its position, the batches after it must end
+   * exactly at the end of the file, and the last time index entry must match the batch it names.
+   * Null when nothing is wrong.
+   */
+  consistencyProblem(): string | null {
+    this.loadTail(false);
+    if (this.tailProblem !== null) return this.tailProblem;
+    return this.timeIndexProblem();
   }
 
   /**
@@ -402,7 +465,17 @@ export class LogSegment {
     const below = this.timeIndex.lookupBelow(timestamp);
     const fromOffset = Math.max(below === null ? this.baseOffset : below.offset, startingOffset);
     const fromPosition = this.offsetIndex.lookup(fromOffset).position;
+    let checked = below === null || fromOffset !== below.offset;
     for (const b of this.scanBatches(fromPosition)) {
+      if (!checked && b.lastOffset >= below!.offset) {
+        // The entry (T, O) says the batch ending at O holds the largest timestamp so far, T. One
+        // that does not is damaged: a search from it could skip the answer.
+        checked = true;
+        if ((b.lastOffset !== below!.offset || Number(b.header.maxTimestamp) !== below!.timestamp) && !this.indexesRebuilt) {
+          this.rebuildIndexes(`the entry (timestamp ${below!.timestamp}, offset ${below!.offset}) of ${this.timeIndex.path} does not match the batch ending at that offset`);
+          return this.findBatchByTimestamp(timestamp, startingOffset);
+        }
+      }
       if (b.lastOffset < startingOffset) continue;
       if (Number(b.header.maxTimestamp) >= timestamp) {
         const location = { position: b.position, baseOffset: Number(b.header.baseOffset), lastOffset: b.lastOffset, sizeInBytes: b.header.sizeInBytes };
@@ -433,11 +506,14 @@ export class LogSegment {
   /**
    * Next offset and max timestamp without reading the whole file: the time index's last entry
    * holds the max timestamp up to its offset, and only batches after the last offset index entry
-   * are scanned (at most index.interval.bytes plus one batch).
+   * are scanned (at most index.interval.bytes plus one batch). Notes what does not add up in
+   * `tailProblem`; a segment that is not (yet) active gets its indexes rebuilt when they are at
+   * fault (`repair`), the active one is left to PartitionLog's recovery.
    */
-  private loadTail(): void {
+  private loadTail(repair = !this.active): void {
     if (this.tailLoaded) return;
     this.tailLoaded = true;
+    this.timeEntryBatch = null;
     const lastTime = this.timeIndex.lastEntry();
     if (lastTime !== null) {
       this.maxTimestampSoFar = lastTime.timestamp;
@@ -447,16 +523,64 @@ export class LogSegment {
     const from = lastIndexed === null ? 0 : lastIndexed.position;
     let next = this.baseOffset;
     let bytesSince = 0;
-    for (const b of this.scanBatches(from)) {
+    let end = from;
+    let indexProblem: string | null = null;
+    if (lastIndexed !== null && lastIndexed.position >= this.sizeBytes) {
+      indexProblem = `the last entry of ${this.offsetIndex.path} points at position ${lastIndexed.position}, past the end of ${this.logPath} (${this.sizeBytes} bytes)`;
+    }
+    for (const b of indexProblem === null ? this.scanBatches(from) : []) {
+      if (lastIndexed !== null && b.position === from && b.lastOffset !== lastIndexed.offset) {
+        indexProblem = `the last entry of ${this.offsetIndex.path} names offset ${lastIndexed.offset} at position ${from}, where a batch ending at offset ${b.lastOffset} starts`;
+        break;
+      }
       next = b.lastOffset + 1;
       const ts = Number(b.header.maxTimestamp);
+      if (lastTime !== null && b.lastOffset === lastTime.offset) this.timeEntryBatch = { lastOffset: b.lastOffset, maxTimestamp: ts };
       if (ts > this.maxTimestampSoFar) {
         this.maxTimestampSoFar = ts;
         this.offsetOfMaxTimestampSoFar = b.lastOffset;
       }
       bytesSince += b.header.sizeInBytes;
+      end = b.position + b.header.sizeInBytes;
+    }
+    if (indexProblem === null && lastIndexed !== null && end === from && this.sizeBytes > from) {
+      indexProblem = `the last entry of ${this.offsetIndex.path} names offset ${lastIndexed.offset} at position ${from}, where no batch starts`;
     }
     this.next = next;
     this.bytesSinceLastIndexEntry = bytesSince;
+    this.tailProblem = indexProblem ?? (end === this.sizeBytes ? null : this.trailingBytesProblem(end));
+    if (repair && this.indexesRebuilt === false && (indexProblem !== null || (this.tailProblem === null && this.timeIndexProblem() !== null))) {
+      this.rebuildIndexes(indexProblem ?? this.timeIndexProblem()!);
+    }
+    if (this.tailProblem !== null && repair) {
+      // Damage inside the log of an older segment: nothing here can mend it; reads stop short of it.
+      loggerFor('storage').warn({ segment: this.logPath, problem: this.tailProblem }, 'segment does not end with a whole batch');
+    }
+  }
+
+  private trailingBytesProblem(end: number): string {
+    return `the ${this.sizeBytes - end} bytes at position ${end} of ${this.logPath} (${this.sizeBytes} bytes) are not whole batches following offset ${this.next - 1}`;
+  }
+
+  /** The time index's last entry must be the max timestamp of the batch ending at its offset. */
+  private timeIndexProblem(): string | null {
+    const last = this.timeIndex.lastEntry();
+    // Older versions wrote (-1, base offset) into the time index of an empty segment: harmless.
+    if (last === null || last.timestamp < 0) return null;
+    const where = `the last entry of ${this.timeIndex.path} (timestamp ${last.timestamp}, offset ${last.offset})`;
+    if (last.offset < this.baseOffset || last.offset >= this.next) return `${where} lies outside the segment's offsets ${this.baseOffset}..${this.next - 1}`;
+    // Usually the largest timestamp is in the last batches, which loadTail has just read.
+    const seen = this.timeEntryBatch;
+    if (seen !== null && seen.lastOffset === last.offset) {
+      return seen.maxTimestamp === last.timestamp ? null : `${where} does not match the batch holding that offset (max timestamp ${seen.maxTimestamp})`;
+    }
+    for (const b of this.scanBatches(this.offsetIndex.lookup(last.offset).position)) {
+      if (b.lastOffset < last.offset) continue;
+      if (b.lastOffset !== last.offset || Number(b.header.maxTimestamp) !== last.timestamp) {
+        return `${where} does not match the batch holding that offset (last offset ${b.lastOffset}, max timestamp ${b.header.maxTimestamp})`;
+      }
+      return null;
+    }
+    return `${where} names an offset no batch holds`;
   }
 }

@@ -16,7 +16,8 @@ import {
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
-import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
+import { loggerFor } from '../logger.js';
+import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError, StorageStartupError, asStorageError } from './errors.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
@@ -33,7 +34,7 @@ import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-se
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { ProducerStateManager } from './producer-state.js';
-import { recoverSegment, type RecoveryHooks } from './recovery.js';
+import { findValidBatch, looksLikeTornWrite, validateSegment, type RecoveryHooks } from './recovery.js';
 
 export interface PartitionLogOptions {
   /** Offset below which data is known flushed. Default: the log dir's checkpoint file, else 0. */
@@ -47,6 +48,24 @@ export interface PartitionLogOptions {
   recoveryHooks?: RecoveryHooks;
   /** Lets offsetForTimestamp look inside compressed batches (see findRecordInBatch). */
   decompress?: RecordsDecompressor;
+  /**
+   * For a log whose every batch was fsynced before it was acknowledged (the metadata log): only
+   * the batch being written when the process died can be torn, so recovery cuts nothing but a
+   * torn write above the recovery point after an unclean stop; any other damage refuses to open.
+   */
+  strictRecovery?: boolean;
+}
+
+/** A cut that recovery made, for the log line and for tests. */
+export interface RecoveryTruncation {
+  file: string;
+  position: number;
+  bytes: number;
+  /** The first offset that is gone (the new log end offset). */
+  firstOffset: number;
+  /** The log end offset the checkpoint of a clean shutdown recorded, when there was one. */
+  previousLogEndOffset: number | null;
+  reason: string;
 }
 
 /** What open() did, for logs and tests. */
@@ -55,6 +74,9 @@ export interface LogLoadStats {
   validatedBatches: number;
   truncatedBytes: number;
   replayedProducerBatches: number;
+  /** Why start-up after a clean shutdown did not trust the files and recovered; null when it did. */
+  startupCheckFailure: string | null;
+  truncations: RecoveryTruncation[];
 }
 
 export class PartitionLog implements PartitionStore {
@@ -68,7 +90,14 @@ export class PartitionLog implements PartitionStore {
   private cfg: LogConfig;
   private readonly segmentConfig: SegmentConfig;
   readonly producerState: ProducerStateManager;
-  readonly loadStats: LogLoadStats = { recoveredSegments: 0, validatedBatches: 0, truncatedBytes: 0, replayedProducerBatches: 0 };
+  readonly loadStats: LogLoadStats = {
+    recoveredSegments: 0,
+    validatedBatches: 0,
+    truncatedBytes: 0,
+    replayedProducerBatches: 0,
+    startupCheckFailure: null,
+    truncations: [],
+  };
 
   private constructor(
     readonly logDir: string,
@@ -195,12 +224,23 @@ export class PartitionLog implements PartitionStore {
       base += b.header.lastOffsetDelta + 1;
     }
     const lastOffset = next - 1;
-    this.maybeRoll(records.length, maxTimestamp, lastOffset, nowMs);
-    this.activeSegment.append(records, infos);
+    try {
+      this.maybeRoll(records.length, maxTimestamp, lastOffset, nowMs);
+      this.activeSegment.append(records, infos);
+    } catch (err) {
+      // A failed system call (disk full, read-only file system, I/O error) is KAFKA_STORAGE_ERROR.
+      throw asStorageError(err, `${this.where}: append at offset ${firstOffset}`);
+    }
     producerAppend.commit(next);
     this.hw = this.logEndOffset; // single node: the HW follows the log end; a replica manager may override
     this.unflushedMessages += next - firstOffset;
-    if (this.unflushedMessages >= this.cfg.flushMessages) this.flush();
+    if (this.unflushedMessages >= this.cfg.flushMessages) {
+      try {
+        this.flush();
+      } catch (err) {
+        throw asStorageError(err, `${this.where}: flush after offset ${lastOffset}`);
+      }
+    }
     return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 
@@ -216,9 +256,11 @@ export class PartitionLog implements PartitionStore {
   roll(nowMs: number = this.clock.nowMs()): void {
     const old = this.activeSegment;
     const base = old.nextOffset;
+    // The new files first: when they cannot be created (disk full, read-only) the old segment
+    // stays active and the log is as it was.
+    const segment = LogSegment.create(this.dir, base, this.segmentConfig, nowMs);
     old.flush();
     old.deactivate();
-    const segment = LogSegment.create(this.dir, base, this.segmentConfig, nowMs);
     segment.activate();
     this.segments.push(segment);
     this.recoveryPoint = base;
@@ -265,6 +307,18 @@ export class PartitionLog implements PartitionStore {
       break;
     }
     return result;
+  }
+
+  /**
+   * The segment file that holds (or should hold) `offset` and the position of its batch, or of
+   * the end of the readable batches before it when none holds it; for messages about damage.
+   */
+  locate(offset: number): { file: string; position: number | null } {
+    const segment = this.segments[this.floorSegmentIndex(offset)]!;
+    const loc = segment.translateOffset(offset);
+    if (loc !== null && loc.baseOffset <= offset) return { file: segment.logPath, position: loc.position };
+    const before = offset > segment.baseOffset ? segment.translateOffset(offset - 1) : null;
+    return { file: segment.logPath, position: before !== null ? before.position + before.sizeInBytes : offset === segment.baseOffset ? 0 : null };
   }
 
   offsetForTimestamp(timestampMs: number): TimestampAndOffset | null {
@@ -475,11 +529,21 @@ export class PartitionLog implements PartitionStore {
     } else {
       this.segments = bases.map((b) => LogSegment.open(this.dir, b, this.segmentConfig, nowMs));
     }
-    if (!cleanShutdown) this.recover(recoveryPoint);
+    let recoverFrom: number | null = cleanShutdown ? null : recoveryPoint;
+    if (cleanShutdown) {
+      const problem = this.problemAfterCleanShutdown(recoveryPoint, logStartOffset);
+      if (problem !== null) {
+        // The marker says "all is well", the files say otherwise: believe the files.
+        this.loadStats.startupCheckFailure = problem.reason;
+        loggerFor('storage').warn({ topic: this.topic, partition: this.partition, problem: problem.reason }, 'log does not match its clean-shutdown checkpoint; recovering it');
+        recoverFrom = problem.recoverFrom;
+      }
+    }
+    if (recoverFrom !== null) this.recover(recoverFrom, cleanShutdown, recoveryPoint);
     this.activeSegment.activate();
     const leo = this.logEndOffset;
     this.startOffset = Math.min(Math.max(logStartOffset ?? 0, this.segments[0]!.baseOffset), leo);
-    this.recoveryPoint = cleanShutdown ? Math.min(recoveryPoint, leo) : leo;
+    this.recoveryPoint = recoverFrom === null ? Math.min(recoveryPoint, leo) : leo;
     this.hw = leo; // single node: everything in the log was acknowledged; a replica manager may lower it
     this.rebuildProducerState();
   }
@@ -495,31 +559,119 @@ export class PartitionLog implements PartitionStore {
     return { recoveryPoint, logStartOffset, cleanShutdown };
   }
 
-  /** Validates segments from the one holding the recovery point; drops everything after a cut. */
-  private recover(recoveryPoint: number): void {
-    const first = this.floorSegmentIndex(recoveryPoint);
+  /**
+   * After a clean shutdown the recovery point is the log end offset at close. Checks what a few
+   * small reads can (no segment is read whole, so start-up stays fast): no segment starts beyond
+   * that offset, no older segment is empty, the active segment ends with a whole batch exactly
+   * at that offset, and the last entries of its indexes match its batches. Returns what is wrong
+   * and the offset recovery should start from, or null.
+   */
+  private problemAfterCleanShutdown(recoveryPoint: number, logStartOffset: number | undefined): { reason: string; recoverFrom: number } | null {
+    for (let i = 0; i < this.segments.length; i++) {
+      const s = this.segments[i]!;
+      const last = i === this.segments.length - 1;
+      if (s.baseOffset > recoveryPoint || (s.baseOffset === recoveryPoint && !s.isEmpty())) {
+        return { reason: `segment ${s.logPath} (${s.size} bytes) starts at offset ${s.baseOffset}, at or past the log end offset ${recoveryPoint} recorded at shutdown`, recoverFrom: Math.min(recoveryPoint, s.baseOffset) };
+      }
+      if (!last && s.isEmpty()) return { reason: `segment ${s.logPath} is empty but is not the last one`, recoverFrom: s.baseOffset };
+    }
+    const active = this.activeSegment;
+    const problem = active.consistencyProblem();
+    if (problem !== null) return { reason: problem, recoverFrom: Math.min(recoveryPoint, active.baseOffset) };
+    if (active.nextOffset !== recoveryPoint && !(active.isEmpty() && active.baseOffset === recoveryPoint)) {
+      return {
+        reason: `${active.logPath} (${active.size} bytes) ends at offset ${active.nextOffset - 1}, but the log end offset recorded at shutdown is ${recoveryPoint}`,
+        recoverFrom: Math.min(recoveryPoint, active.baseOffset),
+      };
+    }
+    if (logStartOffset !== undefined && logStartOffset > recoveryPoint) {
+      return { reason: `the log start offset ${logStartOffset} is past the log end offset ${recoveryPoint} recorded at shutdown`, recoverFrom: Math.min(recoveryPoint, active.baseOffset) };
+    }
+    return null;
+  }
+
+  /**
+   * Validates segments from the one holding `fromOffset`. At the first bad batch, the log is cut
+   * there (with a WARN) only when nothing valid lies behind it: a torn tail. Damage with valid
+   * batches behind it is not a crash's doing and cutting would delete readable data, so opening
+   * fails instead, naming the file and position; so does any damage in a strict log (see
+   * PartitionLogOptions.strictRecovery) that is not a torn write above the recovery point after
+   * an unclean stop. Nothing is cut before the decision; indexes (derived data) are rebuilt.
+   */
+  private recover(fromOffset: number, cleanShutdown: boolean, recoveryPoint: number): void {
+    const first = this.floorSegmentIndex(fromOffset);
     const hooks = this.options.recoveryHooks ?? {};
     for (let i = first; i < this.segments.length; i++) {
       const segment = this.segments[i]!;
-      const result = recoverSegment(segment, hooks);
+      const result = validateSegment(segment, hooks);
       this.loadStats.recoveredSegments++;
       this.loadStats.validatedBatches += result.validBatches;
-      this.loadStats.truncatedBytes += result.truncatedBytes;
-      segment.flush();
       if (result.reason !== null) {
-        // Nothing after a corrupt batch can be trusted to follow it: drop the later segments.
-        for (const later of this.segments.splice(i + 1)) {
-          this.loadStats.truncatedBytes += later.size;
-          later.delete();
-        }
+        this.cutTornTail(i, result.validEnd, result.nextOffset, result.reason, cleanShutdown, recoveryPoint);
+        hooks.onTruncated?.(segment.baseOffset, result.validEnd, result.reason);
       }
+      segment.flush();
       if (i < this.segments.length - 1) segment.deactivate();
     }
-    // A cut can leave empty segments at the end; keep the first, drop the others.
-    while (this.segments.length > 1 && this.activeSegment.isEmpty() && this.segments[this.segments.length - 2]!.nextOffset >= this.activeSegment.baseOffset) {
+    // A cut can leave empty segments at the end, and a stray file named after an offset past the
+    // log's end is empty once cut: keep the first segment, drop empty ones after it.
+    while (this.segments.length > 1 && this.activeSegment.isEmpty()) {
       const empty = this.segments.pop()!;
       empty.delete();
     }
+  }
+
+  /** Cuts segment `index` at `position` and drops every later segment, or refuses (see recover). */
+  private cutTornTail(index: number, position: number, firstCutOffset: number, reason: string, cleanShutdown: boolean, recoveryPoint: number): void {
+    const segment = this.segments[index]!;
+    const where = `${segment.logPath}: the bytes at position ${position} (offset ${firstCutOffset} on) are not a valid record batch (${reason})`;
+    let behind: string | null = null;
+    const inSegment = findValidBatch(segment, position + 1, firstCutOffset);
+    if (inSegment !== null) behind = `a valid batch follows at position ${inSegment}`;
+    for (let j = index + 1; behind === null && j < this.segments.length; j++) {
+      const later = this.segments[j]!;
+      const at = later.isEmpty() ? null : findValidBatch(later, 0, firstCutOffset);
+      if (at !== null) behind = `valid batches follow in ${later.logPath}`;
+    }
+    if (behind !== null) {
+      throw new StorageStartupError(
+        `${where}, but ${behind}. Refusing to start rather than delete data that may be readable: move ${this.dir} away, ` +
+          `or cut ${segment.logPath} to ${position} bytes and remove the later segments to give up offset ${firstCutOffset} and everything after it.`,
+        segment.logPath,
+      );
+    }
+    if (this.options.strictRecovery === true) {
+      const torn = !cleanShutdown && firstCutOffset >= recoveryPoint && looksLikeTornWrite(segment, position);
+      if (!torn) {
+        const why = cleanShutdown
+          ? 'after a clean shutdown nothing in it can be torn'
+          : firstCutOffset < recoveryPoint
+            ? `it lies below the recovery point ${recoveryPoint}, in data that was flushed`
+            : 'it does not look like a write cut short by a crash';
+        throw new StorageStartupError(`${where}; ${why}. Refusing to start: this log must be read whole.`, segment.logPath);
+      }
+    }
+    const bytes = segment.size - position;
+    segment.truncateToPosition(position);
+    let laterBytes = 0;
+    for (const later of this.segments.splice(index + 1)) {
+      laterBytes += later.size;
+      later.delete();
+    }
+    const truncation: RecoveryTruncation = {
+      file: segment.logPath,
+      position,
+      bytes: bytes + laterBytes,
+      firstOffset: firstCutOffset,
+      previousLogEndOffset: cleanShutdown ? recoveryPoint : null,
+      reason,
+    };
+    this.loadStats.truncatedBytes += truncation.bytes;
+    this.loadStats.truncations.push(truncation);
+    loggerFor('storage').warn(
+      { topic: this.topic, partition: this.partition, ...truncation, lastOffsetCut: cleanShutdown && recoveryPoint > firstCutOffset ? recoveryPoint - 1 : null },
+      'recovery truncated the log',
+    );
   }
 
   /** Producer state = newest snapshot at or below the log end + replay of batches after it. */

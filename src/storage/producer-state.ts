@@ -16,6 +16,7 @@
 // lastOffset i64, timestamp i64.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loggerFor } from '../logger.js';
 import { crc32c } from '../protocol/records/crc32c.js';
 import { InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError } from './errors.js';
 import { SNAPSHOT_SUFFIX, TMP_SUFFIX, offsetFileStem, offsetFromFileName } from './files.js';
@@ -143,6 +144,9 @@ export class ProducerStateManager {
   private producers = new Map<bigint, ProducerEntry>();
   /** State reflects every batch below this offset. */
   private mapEnd = 0;
+  /** The snapshot last read or written (its offset and bytes): takeSnapshot() skips rewriting an
+   *  identical one, so a shutdown without new data does no fsync per partition for it. */
+  private lastSnapshot: { offset: number; bytes: Buffer } | null = null;
 
   /** `dir` null: state lives in memory only (MemoryPartitionLog); snapshots are no-ops. */
   constructor(readonly dir: string | null, private readonly where: string) {}
@@ -232,15 +236,18 @@ export class ProducerStateManager {
   takeSnapshot(): void {
     if (this.dir === null) return;
     const file = path.join(this.dir, offsetFileStem(this.mapEnd) + SNAPSHOT_SUFFIX);
+    const bytes = this.encodeSnapshot();
+    if (this.lastSnapshot !== null && this.lastSnapshot.offset === this.mapEnd && this.lastSnapshot.bytes.equals(bytes) && fs.existsSync(file)) return;
     const tmp = file + TMP_SUFFIX;
     const fd = fs.openSync(tmp, 'w');
     try {
-      fs.writeSync(fd, this.encodeSnapshot());
+      fs.writeSync(fd, bytes);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
+    this.lastSnapshot = { offset: this.mapEnd, bytes };
     const offsets = this.snapshotOffsets();
     for (const o of offsets.slice(0, Math.max(0, offsets.length - SNAPSHOTS_KEPT))) this.deleteSnapshot(o);
   }
@@ -266,13 +273,18 @@ export class ProducerStateManager {
         this.deleteSnapshot(offset);
         continue;
       }
-      const decoded = this.decodeSnapshot(fs.readFileSync(path.join(this.dir!, offsetFileStem(offset) + SNAPSHOT_SUFFIX)));
+      const bytes = fs.readFileSync(path.join(this.dir!, offsetFileStem(offset) + SNAPSHOT_SUFFIX));
+      const decoded = this.decodeSnapshot(bytes);
       if (decoded === null) {
-        this.deleteSnapshot(offset); // torn or corrupt: fall back to an older one
+        // Damaged: producer state is derived from the log, so fall back to an older snapshot (or
+        // the log start) and replay the batch headers after it.
+        loggerFor('storage').warn({ partition: this.where, snapshot: path.join(this.dir!, offsetFileStem(offset) + SNAPSHOT_SUFFIX) }, 'producer state snapshot is damaged; rebuilding it from the log');
+        this.deleteSnapshot(offset);
         continue;
       }
       this.producers = decoded;
       this.mapEnd = Math.max(offset, logStartOffset);
+      this.lastSnapshot = { offset, bytes };
       return this.mapEnd;
     }
     return this.mapEnd;

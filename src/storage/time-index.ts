@@ -44,6 +44,7 @@ export class TimeIndex extends FixedEntryIndex {
    * slot isFull() keeps in reserve, so the last entry always holds the segment's max timestamp.
    */
   maybeAppend(timestamp: number, offset: number, final = false): void {
+    if (timestamp < 0) return; // no timestamp (an empty segment): nothing to index, as Kafka
     const last = this.lastEntry();
     if (last !== null && (timestamp <= last.timestamp || offset < last.offset)) return;
     if (final ? this.entries >= this.maxEntries : this.isFull()) return;

@@ -66,6 +66,16 @@ export class BrokerProcess {
   }
 
   async start(): Promise<this> {
+    const outcome = await this.startOrExit();
+    if (!outcome.started) throw new Error(`broker exited during start-up (code ${outcome.code}, signal ${outcome.signal}):\n${this.output}`);
+    return this;
+  }
+
+  /**
+   * Starts the broker and resolves once it has started, or once it has exited during start-up
+   * (for tests of start-up refusals: the exit code and this run's output).
+   */
+  async startOrExit(): Promise<{ started: true } | { started: false; code: number | null; signal: string | null; output: string }> {
     if (this.port === 0) this.port = this.opts.port ?? (await freePort());
     const overrides: Record<string, string> = {
       listeners: `PLAINTEXT://127.0.0.1:${this.port}`,
@@ -82,24 +92,32 @@ export class BrokerProcess {
     this.child = child;
     // Output accumulates across restarts; only this run's output says whether it has started.
     const runStart = this.output.length;
-    await new Promise<void>((resolveStart, reject) => {
+    return new Promise((resolveStart, reject) => {
       const timer = setTimeout(() => reject(new Error(`broker did not start within 20 s:\n${this.output}`)), 20_000);
       const onData = (chunk: Buffer) => {
         this.output += chunk.toString();
         // The server prints this line once every listener is bound and start-up is complete.
         if (this.output.includes('"msg":"started"', runStart)) {
           clearTimeout(timer);
-          resolveStart();
+          resolveStart({ started: true });
         }
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`broker exited during start-up (code ${code}, signal ${signal}):\n${this.output}`));
+        if (this.child === child) this.child = null;
+        // Streams may still hold the last lines: wait for them before reporting.
+        let open = 2;
+        const done = () => {
+          if (--open === 0) resolveStart({ started: false, code, signal, output: this.output.slice(runStart) });
+        };
+        if (child.stdout!.readableEnded) done();
+        else child.stdout!.once('end', done);
+        if (child.stderr!.readableEnded) done();
+        else child.stderr!.once('end', done);
       });
     });
-    return this;
   }
 
   /** SIGTERM and wait for a clean exit; returns the exit code. */
