@@ -34,6 +34,7 @@ import {
 import { compress, type CompressOptions, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { CorruptRecordError, UnsupportedMagicError } from './errors.js';
+import type { RecordWalker } from './record-walker.js';
 import {
   readVarint,
   readVarlong,
@@ -347,6 +348,22 @@ function hasWholeBatch(buf: Buffer, pos: number): boolean {
   const size = buf.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
   if (size < RECORD_BATCH_OVERHEAD) return true;
   return size <= available;
+}
+
+/**
+ * Starts `walker` on the records of the batch at `pos` in `buf`, whose framing (and CRC, where it
+ * matters) the caller has checked: in place for an uncompressed batch, else over its records
+ * section decompressed within `maxUncompressedBytes` (one allocation per batch; the batch's own
+ * bytes are not touched). Throws CorruptRecordError when the section does not decompress within
+ * the bound.
+ */
+export function walkBatchRecords(walker: RecordWalker, buf: Buffer, pos: number, header: BatchHeader, maxUncompressedBytes: number): RecordWalker {
+  const start = pos + RECORD_BATCH_OVERHEAD;
+  const end = pos + header.sizeInBytes;
+  const compression = (header.attributes & ATTR_COMPRESSION_MASK) as CompressionType;
+  if (compression === CompressionType.None) return walker.reset(buf, start, end, header.recordsCount);
+  const section = decompress(compression, buf.subarray(start, end), maxUncompressedBytes);
+  return walker.reset(section, 0, section.length, header.recordsCount);
 }
 
 // ---------------------------------------------------------------------------------------------
