@@ -125,6 +125,8 @@ export class RecordWalker {
   recordStart = 0;
   /** Position just after the current record. */
   recordEnd = 0;
+  /** The record's attributes byte, as int8 (unused in v2, kept for decoders). */
+  attributes = 0;
   timestampDelta = 0;
   offsetDelta = 0;
   /** Position of the timestampDelta varlong, for callers that want its exact 64-bit value. */
@@ -136,6 +138,8 @@ export class RecordWalker {
   valueLength = -1;
   valueStart = 0;
   headerCount = 0;
+  /** Position of the first header (just after the header count varint). */
+  headersStart = 0;
 
   private buf: Buffer = Buffer.alloc(0);
   private start = 0;
@@ -216,7 +220,7 @@ export class RecordWalker {
     this.recordEnd = recordEnd;
 
     if (pos >= recordEnd) return this.fail(Failure.Attributes, pos);
-    pos++; // attributes: unused in v2
+    this.attributes = (buf[pos++]! << 24) >> 24;
     this.timestampDeltaPos = pos;
     this.timestampDelta = varlongAt(buf, pos, recordEnd);
     if (nextPos < 0) return this.fail(Failure.TimestampDelta, pos);
@@ -246,6 +250,7 @@ export class RecordWalker {
     if (headerCount < 0 || headerCount > recordEnd - nextPos) return this.fail(Failure.HeaderCountRange, pos);
     pos = nextPos;
     this.headerCount = headerCount;
+    this.headersStart = pos;
     for (let h = 0; h < headerCount; h++) {
       const headerKeyLength = varintAt(buf, pos, recordEnd);
       if (nextPos < 0) return this.fail(Failure.HeaderKeyLength, pos);
