@@ -31,7 +31,7 @@ import {
   readBatchHeader,
   RECORD_BATCH_OVERHEAD,
 } from './batch-header.js';
-import { compress, type CompressOptions, decompress } from './compression.js';
+import { compress, type CompressOptions, decompress, decompressTransient } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { CorruptRecordError, UnsupportedMagicError } from './errors.js';
 import { RecordWalker } from './record-walker.js';
@@ -353,16 +353,17 @@ function hasWholeBatch(buf: Buffer, pos: number): boolean {
 /**
  * Starts `walker` on the records of the batch at `pos` in `buf`, whose framing (and CRC, where it
  * matters) the caller has checked: in place for an uncompressed batch, else over its records
- * section decompressed within `maxUncompressedBytes` (one allocation per batch; the batch's own
- * bytes are not touched). Throws CorruptRecordError when the section does not decompress within
- * the bound.
+ * section decompressed within `maxUncompressedBytes` (the batch's own bytes are not touched).
+ * The decompressed section may be a scratch buffer reused by the next walk: read the walker's
+ * fields before starting another, and keep no slice of walker.buffer. Throws CorruptRecordError
+ * when the section does not decompress within the bound.
  */
 export function walkBatchRecords(walker: RecordWalker, buf: Buffer, pos: number, header: BatchHeader, maxUncompressedBytes: number): RecordWalker {
   const start = pos + RECORD_BATCH_OVERHEAD;
   const end = pos + header.sizeInBytes;
   const compression = (header.attributes & ATTR_COMPRESSION_MASK) as CompressionType;
   if (compression === CompressionType.None) return walker.reset(buf, start, end, header.recordsCount);
-  const section = decompress(compression, buf.subarray(start, end), maxUncompressedBytes);
+  const section = decompressTransient(compression, buf.subarray(start, end), maxUncompressedBytes);
   return walker.reset(section, 0, section.length, header.recordsCount);
 }
 
