@@ -7,7 +7,7 @@ import { compressSync as rawSnappy } from 'snappy';
 import { compress as zstdCompress } from 'zstd-napi';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
 import { CompressionType } from './batch-header.js';
-import { compress, decompress, decompressAsync, decompressTransient } from './compression.js';
+import { compress, decompress, decompressAsync, decompressTransient, lz4BlockOutputSize } from './compression.js';
 import { CorruptRecordError } from './errors.js';
 
 const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof ZstdBinding;
@@ -139,6 +139,26 @@ test('lz4 decodes a frame of 64 KiB independent blocks built by hand (as the Jav
   const damaged = Buffer.from(frame);
   damaged.fill(0xff, 20, 60);
   assertCorrupt(() => decompress(CompressionType.Lz4, damaged, MB));
+});
+
+test('lz4BlockOutputSize counts what a block inflates to from its sequences; a cut block does not count', () => {
+  const repetitive = Buffer.concat(Array.from({ length: 1000 }, () => pseudoRandomBytes(1024, 5)));
+  for (const input of [Buffer.alloc(0), Buffer.from('x'), mixedBytes(70_000), pseudoRandomBytes(5000), repetitive, Buffer.alloc(3 * MB)]) {
+    const block = lz4Block(input).subarray(4);
+    assert.equal(lz4BlockOutputSize(block), input.length, `${input.length} bytes`);
+    for (const cut of [1, 2, Math.floor(block.length / 2)]) {
+      if (cut <= 0 || cut >= block.length) continue;
+      const size = lz4BlockOutputSize(block.subarray(0, block.length - cut));
+      assert.ok(size === -1 || size < input.length, `cut by ${cut}: ${size}`);
+    }
+  }
+});
+
+test('lz4 inflates blocks far more compressible than usual (the exact size is counted first)', () => {
+  const input = Buffer.alloc(3 * MB, 7); // about 250 output bytes per input byte
+  const frame = compressFrameSync(input);
+  assert.ok(input.length / frame.length > 100);
+  assert.ok(decompress(CompressionType.Lz4, frame, input.length).equals(input));
 });
 
 test('lz4 frames with block and content checksums, and several 4 MiB blocks, round-trip', () => {

@@ -204,6 +204,8 @@ function snappyDecompressBounded(data: Buffer, maxOutputBytes: number): Buffer {
 const LZ4_FRAME_MAGIC = 0x184d2204;
 const LZ4_SKIPPABLE_MAGIC_MASK = 0xfffffff0;
 const LZ4_SKIPPABLE_MAGIC_BASE = 0x184d2a50;
+/** What ordinary data inflates to per compressed byte, at most: the first guess at a block's size. */
+const LZ4_USUAL_EXPANSION = 16;
 const LZ4_BLOCK_MAX_BYTES: Record<number, number> = { 4: 64 * 1024, 5: 256 * 1024, 6: 1024 * 1024, 7: 4 * 1024 * 1024 };
 
 interface Lz4FrameInfo {
@@ -269,20 +271,81 @@ function walkLz4Frame(data: Buffer, start: number): Lz4FrameInfo {
   return { end: pos, blocksStart, independentBlocks, hasBlockChecksum, contentSize, blockMaxBytes, boundBytes };
 }
 
+/**
+ * One LZ4 block. lz4-napi's block decoder takes the output size first (4 bytes LE) and allocates
+ * and clears that much, so the size given is what the call costs (4 MiB for every block of a
+ * 4 MiB-block frame, however small its output). First a guess that covers ordinary data (LZ4
+ * rarely inflates more than 16 times); when that is too small, the exact size counted from the
+ * block's sequences, which is cheap exactly then: few input bytes for much output.
+ */
+function inflateLz4Block(block: Buffer, blockMaxBytes: number): Buffer {
+  const input = Buffer.allocUnsafe(4 + block.length);
+  block.copy(input, 4);
+  const guess = LZ4_USUAL_EXPANSION * block.length + 1024;
+  if (guess < blockMaxBytes) {
+    input.writeUInt32LE(guess, 0);
+    try {
+      return lz4UncompressBlockSync(input);
+    } catch {
+      // did not fit, or is corrupt: the count below tells which
+    }
+  }
+  const size = lz4BlockOutputSize(block);
+  if (size < 0) throw new CorruptRecordError('corrupt lz4 data: malformed block');
+  if (size > blockMaxBytes) throw new CorruptRecordError(`corrupt lz4 data: block inflates to ${size} bytes, more than the frame's maximum`);
+  input.writeUInt32LE(size, 0);
+  return lz4UncompressBlockSync(input);
+}
+
+/**
+ * The output size of an LZ4 block, summed from its sequences (token, literal run, offset, match
+ * length) without copying anything; -1 when they do not parse. Reads each input byte at most once.
+ */
+export function lz4BlockOutputSize(block: Buffer): number {
+  const n = block.length;
+  let pos = 0;
+  let out = 0;
+  while (pos < n) {
+    const token = block[pos++]!;
+    let literals = token >>> 4;
+    if (literals === 15) {
+      let b = 255;
+      while (b === 255) {
+        if (pos >= n) return -1;
+        b = block[pos++]!;
+        literals += b;
+      }
+    }
+    pos += literals;
+    out += literals;
+    if (pos === n) return out; // the last sequence is literals only
+    if (pos + 2 > n) return -1; // literals past the end, or no room for the match offset
+    pos += 2;
+    let match = token & 15;
+    if (match === 15) {
+      let b = 255;
+      while (b === 255) {
+        if (pos >= n) return -1;
+        b = block[pos++]!;
+        match += b;
+      }
+    }
+    out += match + 4; // a match is at least 4 bytes
+  }
+  return -1; // a block ends with literals, not a match
+}
+
 /** Inflates the blocks of a frame of independent blocks (walkLz4Frame checked their framing). */
 function inflateLz4Blocks(data: Buffer, frame: Lz4FrameInfo, outputs: Buffer[]): number {
   let total = 0;
   let pos = frame.blocksStart;
-  // lz4-napi's block decoder wants the output size first (4 bytes LE); it accepts an upper bound.
-  const sizePrefix = Buffer.allocUnsafe(4);
-  sizePrefix.writeUInt32LE(frame.blockMaxBytes, 0);
   for (;;) {
     const word = data.readUInt32LE(pos);
     pos += 4;
     if (word === 0) break;
     const size = word & 0x7fffffff;
     const block = data.subarray(pos, pos + size);
-    const out = (word & 0x80000000) !== 0 ? block : lz4UncompressBlockSync(Buffer.concat([sizePrefix, block], 4 + size));
+    const out = (word & 0x80000000) !== 0 ? block : inflateLz4Block(block, frame.blockMaxBytes);
     outputs.push(out);
     total += out.length;
     pos += size + (frame.hasBlockChecksum ? 4 : 0);
