@@ -2,8 +2,9 @@
 // produce and fetch paths through them. Single-node for now: this broker leads every partition
 // and is the whole ISR, so the high watermark follows the log end offset after each append.
 //
-// Produce: batches are validated by header and CRC only (records are never decoded here) and
-// appended as they arrived, with offsets patched by the log. Fetch reads raw byte ranges.
+// Produce: batches are validated by header and CRC, then their records are walked once (framing,
+// offsets, the topic's record rules; no per-record objects), and appended as they arrived, with
+// offsets patched by the log. Fetch reads raw byte ranges.
 //
 // Partition lifecycle: the metadata says which partitions this broker leads (assign) and which
 // topics are gone (unassignTopic). Creating a partition's log (a directory and its files) and
@@ -19,7 +20,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { CorruptRecordError, UnsupportedMagicError } from '../protocol/records/errors.js';
 import { validateBatch } from '../protocol/records/record-batch.js';
 import type { LogManager } from '../storage/log-manager.js';
-import { validateRecords } from './record-validation.js';
+import { MAX_UNCOMPRESSED_BYTES_PER_MESSAGE_BYTE, validateBatchRecords } from './record-validation.js';
 import type { RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
 import { LogClosedError, OffsetOutOfRangeError, StorageError, asStorageError } from '../storage/errors.js';
@@ -36,7 +37,7 @@ export interface HostedPartition {
   /** min.insync.replicas for acks=all. */
   minInsyncReplicas: number;
   isrSize: number;
-  /** Record-level checks the topic's config asks for; null (the usual case) skips decoding. */
+  /** Record rules the topic's config asks for; null (the usual case): framing and offsets only. */
   recordRules: RecordRules | null;
   /** Set once the partition stops being hosted (topic deleted); its store may be closed. */
   removed: boolean;
@@ -278,6 +279,9 @@ export class ReplicaManager {
     if (hosted === undefined) return produceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
     if (records === null || records.length === 0) return produceError(ErrorCode.CORRUPT_MESSAGE, 'Produce request carries no record batch.');
     const maxBatchBytes = hosted.store.config.maxMessageBytes;
+    const maxUncompressedBytes = maxBatchBytes * MAX_UNCOMPRESSED_BYTES_PER_MESSAGE_BYTE;
+    const where = `${topic}-${partition}`;
+    const nowMs = Date.now();
     let pos = 0;
     let batches = 0;
     try {
@@ -286,9 +290,11 @@ export class ReplicaManager {
         if (header.sizeInBytes > maxBatchBytes) {
           return produceError(
             ErrorCode.MESSAGE_TOO_LARGE,
-            `The record batch of ${header.sizeInBytes} bytes is larger than max.message.bytes (${maxBatchBytes}) of ${topic}-${partition}.`,
+            `The record batch of ${header.sizeInBytes} bytes is larger than max.message.bytes (${maxBatchBytes}) of ${where}.`,
           );
         }
+        const failure = validateBatchRecords(records, pos, header, hosted.recordRules, nowMs, where, maxUncompressedBytes);
+        if (failure !== null) return { ...produceError(failure.errorCode, failure.errorMessage), recordErrors: failure.recordErrors };
         pos += header.sizeInBytes;
         batches++;
       }
@@ -296,21 +302,11 @@ export class ReplicaManager {
       if (err instanceof UnsupportedMagicError) {
         return produceError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `Record batches of magic ${err.magic} are not supported; use magic 2.`);
       }
-      if (err instanceof CorruptRecordError) return produceError(ErrorCode.CORRUPT_MESSAGE, `${topic}-${partition}: ${err.message}`);
+      if (err instanceof CorruptRecordError) return produceError(ErrorCode.CORRUPT_MESSAGE, `${where}: ${err.message}`);
       throw err;
     }
     if (requireSingleBatch && batches !== 1) {
       return produceError(ErrorCode.INVALID_RECORD, `Produce requests of version 3 and later must contain exactly one record batch per partition, got ${batches}.`);
-    }
-    if (hosted.recordRules !== null) {
-      let failure;
-      try {
-        failure = validateRecords(records, hosted.recordRules, Date.now(), `${topic}-${partition}`, maxBatchBytes * 64);
-      } catch (err) {
-        if (err instanceof CorruptRecordError) return produceError(ErrorCode.CORRUPT_MESSAGE, `${topic}-${partition}: ${err.message}`);
-        throw err;
-      }
-      if (failure !== null) return { ...produceError(failure.errorCode, failure.errorMessage), recordErrors: failure.recordErrors };
     }
     if (acks === -1 && hosted.isrSize < hosted.minInsyncReplicas) {
       return produceError(

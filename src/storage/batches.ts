@@ -1,6 +1,7 @@
 // Header-level work on a buffer of concatenated v2 batches, shared by PartitionLog and
 // MemoryPartitionLog: splitting an append into batches, patching offsets/epoch/timestamps in place,
-// and (only for ListOffsets by timestamp) walking the records of one batch.
+// and (only for ListOffsets by timestamp) walking the records of one batch with the protocol's
+// record walker (framing only; no codecs here).
 import {
   ATTRIBUTES_OFFSET,
   ATTR_COMPRESSION_MASK,
@@ -16,7 +17,7 @@ import {
   type BatchHeader,
 } from '../protocol/records/batch-header.js';
 import { crc32c } from '../protocol/records/crc32c.js';
-import { readVarint, readVarlong } from '../protocol/varint.js';
+import { RecordWalker } from '../protocol/records/record-walker.js';
 import { CorruptRecordError, InvalidRecordError, RecordTooLargeError } from './errors.js';
 import type { ProducerBatch } from './producer-state.js';
 
@@ -79,6 +80,9 @@ export function patchLogAppendTime(records: Buffer, position: number, sizeInByte
   records.writeUInt32BE(crc32c(records.subarray(position + ATTRIBUTES_OFFSET, position + sizeInBytes)), position + CRC_OFFSET);
 }
 
+/** Reused by every lookup: findRecordInBatch is synchronous, so one walk never overlaps another. */
+const lookupWalker = new RecordWalker();
+
 /** Decompresses the records section of a batch; supplied by the broker (storage has no codecs). */
 export type RecordsDecompressor = (compression: number, compressed: Buffer) => Buffer;
 
@@ -112,28 +116,20 @@ export function findRecordInBatch(
     try {
       body = decompress!(compression, body);
     } catch {
-      // Stored bytes that do not decompress within the bound (corrupt, or a decompression bomb a
-      // producer sent: produce never decompresses) are answered at batch level, like a batch
-      // without a decompressor, rather than failing the lookup.
+      // Stored bytes that do not decompress within the bound (corrupt on disk, or a bomb stored
+      // before produce validated records) are answered at batch level, like a batch without a
+      // decompressor, rather than failing the lookup.
       const offset = Math.max(baseOffset, minOffset);
       return offset <= baseOffset + header.lastOffsetDelta && accept(maxTimestamp) ? { offset, timestamp: maxTimestamp } : null;
     }
   }
-  const baseTimestamp = header.baseTimestamp;
-  let pos = 0;
-  for (let i = 0; i < header.recordsCount; i++) {
-    const length = readVarint(body, pos);
-    if (length === null) return null;
-    const start = length.next;
-    // attributes int8, then timestampDelta varlong, offsetDelta varint
-    const tsDelta = readVarlong(body, start + 1);
-    if (tsDelta === null) return null;
-    const offsetDelta = readVarint(body, tsDelta.next);
-    if (offsetDelta === null) return null;
-    const offset = baseOffset + offsetDelta.value;
-    const timestamp = Number(baseTimestamp + tsDelta.value);
+  // Stored batches were checked on produce; a walk that fails all the same finds nothing further.
+  const baseTimestamp = Number(header.baseTimestamp);
+  const walker = lookupWalker.reset(body, 0, body.length, header.recordsCount);
+  while (walker.next()) {
+    const offset = baseOffset + walker.offsetDelta;
+    const timestamp = baseTimestamp + walker.timestampDelta;
     if (offset >= minOffset && accept(timestamp)) return { offset, timestamp };
-    pos = start + length.value;
   }
   return null;
 }

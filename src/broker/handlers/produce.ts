@@ -1,6 +1,6 @@
 // Produce (key 0), v3-11 (record batch v2 only; v0-2 carry the old message formats, which
-// Kafka 4 no longer accepts either). Batches are validated by header and CRC and appended as
-// they arrived. acks=0 gets no response; acks=1 and acks=-1 are answered after the append
+// Kafka 4 no longer accepts either). Batches are validated by header and CRC, their records walked
+// once (framing, offsets, topic rules; see record-validation.ts), and appended as they arrived. acks=0 gets no response; acks=1 and acks=-1 are answered after the append
 // (a single node is its own ISR, so the write is committed once appended).
 import { isInternalTopic } from '../../controller/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';

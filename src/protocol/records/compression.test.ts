@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
-import { compressFrameSync } from 'lz4-napi';
+import { compressFrameSync, compressSync as lz4Block } from 'lz4-napi';
 import { compressSync as rawSnappy } from 'snappy';
 import { compress as zstdCompress } from 'zstd-napi';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
 import { CompressionType } from './batch-header.js';
-import { compress, decompress, decompressAsync } from './compression.js';
+import { compress, decompress, decompressAsync, decompressTransient, lz4BlockOutputSize } from './compression.js';
 import { CorruptRecordError } from './errors.js';
 
 const zstdBinding = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof ZstdBinding;
@@ -79,6 +79,94 @@ test('decompressAsync gives the same result as decompress', async () => {
   const input = mixedBytes(10_000);
   const out = await decompressAsync(CompressionType.Zstd, compress(CompressionType.Zstd, input), MB);
   assert.ok(out.equals(input));
+});
+
+test('decompressTransient gives what decompress gives, for every codec, across growing and shrinking outputs', () => {
+  for (const [name, type] of CODECS) {
+    for (const size of [10, 300_000, 3 * MB, 1000, 12 * MB, 5]) {
+      const input = mixedBytes(size);
+      const out = decompressTransient(type, compress(type, input), size);
+      assert.ok(out.equals(input), `${name}, ${size} bytes`);
+    }
+    assertCorrupt(() => decompressTransient(type, compress(type, mixedBytes(5000)), 4999), /limit/);
+  }
+});
+
+test('decompressTransient reuses its zstd output buffer: the previous result is overwritten', () => {
+  const first = decompressTransient(CompressionType.Zstd, compress(CompressionType.Zstd, Buffer.alloc(1000, 1)), MB);
+  assert.equal(first[0], 1);
+  decompressTransient(CompressionType.Zstd, compress(CompressionType.Zstd, Buffer.alloc(1000, 2)), MB);
+  assert.equal(first[0], 2, 'the second call wrote into the first result');
+});
+
+// --- lz4 frames ----------------------------------------------------------------------------
+
+/** xxHash32 (seed 0) of a short input, for the header checksum of hand-built lz4 frames. */
+function xxh32(input: Buffer): number {
+  const P1 = 2654435761, P2 = 2246822519, P3 = 3266489917, P4 = 668265263, P5 = 374761393;
+  const rotl = (x: number, r: number) => ((x << r) | (x >>> (32 - r))) >>> 0;
+  assert.ok(input.length < 16);
+  let h = (P5 + input.length) >>> 0;
+  let i = 0;
+  for (; i + 4 <= input.length; i += 4) h = Math.imul(rotl((h + Math.imul(input.readUInt32LE(i), P3)) >>> 0, 17), P4) >>> 0;
+  for (; i < input.length; i++) h = Math.imul(rotl((h + Math.imul(input[i]!, P5)) >>> 0, 11), P1) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), P2) >>> 0;
+  h = Math.imul(h ^ (h >>> 13), P3) >>> 0;
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+test('lz4 decodes a frame of 64 KiB independent blocks built by hand (as the Java client writes them), stored blocks included', () => {
+  const input = mixedBytes(200_000);
+  const descriptor = Buffer.from([0x60, 0x40]); // version 1, independent blocks; 64 KiB maximum
+  const parts: Buffer[] = [Buffer.from([0x04, 0x22, 0x4d, 0x18]), descriptor, Buffer.from([(xxh32(descriptor) >>> 8) & 0xff])];
+  for (let pos = 0, n = 0; pos < input.length; pos += 64 * 1024, n++) {
+    const chunk = input.subarray(pos, pos + 64 * 1024);
+    // Blocks that do not shrink are stored uncompressed (the high bit of the size), as encoders do.
+    const packed = lz4Block(chunk).subarray(4); // lz4-napi prefixes the size
+    const stored = packed.length >= chunk.length;
+    if (n === 0) assert.equal(stored, false);
+    if (n === 3) assert.equal(stored, true);
+    const block = stored ? chunk : packed;
+    const size = Buffer.alloc(4);
+    size.writeUInt32LE((block.length | (stored ? 0x80000000 : 0)) >>> 0);
+    parts.push(size, block);
+  }
+  parts.push(Buffer.alloc(4)); // end mark
+  const frame = Buffer.concat(parts);
+  assert.ok(decompress(CompressionType.Lz4, frame, input.length).equals(input));
+  assertCorrupt(() => decompress(CompressionType.Lz4, frame, input.length - 1), /limit/);
+  // A compressed block cut short inside (its size word kept) does not decode.
+  const damaged = Buffer.from(frame);
+  damaged.fill(0xff, 20, 60);
+  assertCorrupt(() => decompress(CompressionType.Lz4, damaged, MB));
+});
+
+test('lz4BlockOutputSize counts what a block inflates to from its sequences; a cut block does not count', () => {
+  const repetitive = Buffer.concat(Array.from({ length: 1000 }, () => pseudoRandomBytes(1024, 5)));
+  for (const input of [Buffer.alloc(0), Buffer.from('x'), mixedBytes(70_000), pseudoRandomBytes(5000), repetitive, Buffer.alloc(3 * MB)]) {
+    const block = lz4Block(input).subarray(4);
+    assert.equal(lz4BlockOutputSize(block), input.length, `${input.length} bytes`);
+    for (const cut of [1, 2, Math.floor(block.length / 2)]) {
+      if (cut <= 0 || cut >= block.length) continue;
+      const size = lz4BlockOutputSize(block.subarray(0, block.length - cut));
+      assert.ok(size === -1 || size < input.length, `cut by ${cut}: ${size}`);
+    }
+  }
+});
+
+test('lz4 inflates blocks far more compressible than usual (the exact size is counted first)', () => {
+  const input = Buffer.alloc(3 * MB, 7); // about 250 output bytes per input byte
+  const frame = compressFrameSync(input);
+  assert.ok(input.length / frame.length > 100);
+  assert.ok(decompress(CompressionType.Lz4, frame, input.length).equals(input));
+});
+
+test('lz4 frames with block and content checksums, and several 4 MiB blocks, round-trip', () => {
+  const input = mixedBytes(9 * MB);
+  for (const options of [{}, { blockChecksums: true }, { contentChecksum: true }, { blockChecksums: true, contentChecksum: true }]) {
+    const frame = compressFrameSync(input, options);
+    assert.ok(decompress(CompressionType.Lz4, frame, input.length).equals(input), JSON.stringify(options));
+  }
 });
 
 // --- snappy framings -----------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { compressFrameSync, decompressFrameSync, uncompressSync as lz4UncompressBlockSync } from 'lz4-napi';
 import { compressSync as snappyCompressSync, uncompressSync as snappyUncompressSync } from 'snappy';
 import { compress as zstdCompress } from 'zstd-napi';
 import type * as ZstdBinding from 'zstd-napi/binding.js';
@@ -194,14 +194,26 @@ function snappyDecompressBounded(data: Buffer, maxOutputBytes: number): Buffer {
 // checked against it; otherwise the block headers bound the output (each block inflates to at most
 // the frame's block maximum size). Standard encoders fill every block but the last, so a bound over
 // maxOutputBytes + one block means the real output is over the limit too.
+//
+// Frames of independent blocks (what Kafka's Java client, kafkajs' codecs and lz4-napi write) are
+// inflated block by block with lz4-napi's block decoder, several times faster than its frame
+// decoder; frames of linked blocks, whose blocks refer back into earlier output, go through the
+// frame decoder. Block and content checksums are not verified on the block path: the batch's
+// CRC32C already covers these bytes.
 
 const LZ4_FRAME_MAGIC = 0x184d2204;
 const LZ4_SKIPPABLE_MAGIC_MASK = 0xfffffff0;
 const LZ4_SKIPPABLE_MAGIC_BASE = 0x184d2a50;
+/** What ordinary data inflates to per compressed byte, at most: the first guess at a block's size. */
+const LZ4_USUAL_EXPANSION = 16;
 const LZ4_BLOCK_MAX_BYTES: Record<number, number> = { 4: 64 * 1024, 5: 256 * 1024, 6: 1024 * 1024, 7: 4 * 1024 * 1024 };
 
 interface Lz4FrameInfo {
   end: number;
+  /** Position of the first block header. */
+  blocksStart: number;
+  independentBlocks: boolean;
+  hasBlockChecksum: boolean;
   contentSize: number | null;
   blockMaxBytes: number;
   /** Upper bound on the inflated size from the block headers. */
@@ -218,6 +230,7 @@ function walkLz4Frame(data: Buffer, start: number): Lz4FrameInfo {
   const flags = data[pos++]!;
   const blockDescriptor = data[pos++]!;
   if (flags >> 6 !== 1) throw new CorruptRecordError(`corrupt lz4 data: frame version ${flags >> 6}`);
+  const independentBlocks = (flags & 0x20) !== 0;
   const hasBlockChecksum = (flags & 0x10) !== 0;
   const hasContentSize = (flags & 0x08) !== 0;
   const hasContentChecksum = (flags & 0x04) !== 0;
@@ -237,6 +250,7 @@ function walkLz4Frame(data: Buffer, start: number): Lz4FrameInfo {
   }
   need(1, 'header checksum');
   pos += 1;
+  const blocksStart = pos;
   let boundBytes = 0;
   for (;;) {
     need(4, 'block size');
@@ -254,7 +268,89 @@ function walkLz4Frame(data: Buffer, start: number): Lz4FrameInfo {
     need(4, 'content checksum');
     pos += 4;
   }
-  return { end: pos, contentSize, blockMaxBytes, boundBytes };
+  return { end: pos, blocksStart, independentBlocks, hasBlockChecksum, contentSize, blockMaxBytes, boundBytes };
+}
+
+/**
+ * One LZ4 block. lz4-napi's block decoder takes the output size first (4 bytes LE) and allocates
+ * and clears that much, so the size given is what the call costs (4 MiB for every block of a
+ * 4 MiB-block frame, however small its output). First a guess that covers ordinary data (LZ4
+ * rarely inflates more than 16 times); when that is too small, the exact size counted from the
+ * block's sequences, which is cheap exactly then: few input bytes for much output.
+ */
+function inflateLz4Block(block: Buffer, blockMaxBytes: number): Buffer {
+  const input = Buffer.allocUnsafe(4 + block.length);
+  block.copy(input, 4);
+  const guess = LZ4_USUAL_EXPANSION * block.length + 1024;
+  if (guess < blockMaxBytes) {
+    input.writeUInt32LE(guess, 0);
+    try {
+      return lz4UncompressBlockSync(input);
+    } catch {
+      // did not fit, or is corrupt: the count below tells which
+    }
+  }
+  const size = lz4BlockOutputSize(block);
+  if (size < 0) throw new CorruptRecordError('corrupt lz4 data: malformed block');
+  if (size > blockMaxBytes) throw new CorruptRecordError(`corrupt lz4 data: block inflates to ${size} bytes, more than the frame's maximum`);
+  input.writeUInt32LE(size, 0);
+  return lz4UncompressBlockSync(input);
+}
+
+/**
+ * The output size of an LZ4 block, summed from its sequences (token, literal run, offset, match
+ * length) without copying anything; -1 when they do not parse. Reads each input byte at most once.
+ */
+export function lz4BlockOutputSize(block: Buffer): number {
+  const n = block.length;
+  let pos = 0;
+  let out = 0;
+  while (pos < n) {
+    const token = block[pos++]!;
+    let literals = token >>> 4;
+    if (literals === 15) {
+      let b = 255;
+      while (b === 255) {
+        if (pos >= n) return -1;
+        b = block[pos++]!;
+        literals += b;
+      }
+    }
+    pos += literals;
+    out += literals;
+    if (pos === n) return out; // the last sequence is literals only
+    if (pos + 2 > n) return -1; // literals past the end, or no room for the match offset
+    pos += 2;
+    let match = token & 15;
+    if (match === 15) {
+      let b = 255;
+      while (b === 255) {
+        if (pos >= n) return -1;
+        b = block[pos++]!;
+        match += b;
+      }
+    }
+    out += match + 4; // a match is at least 4 bytes
+  }
+  return -1; // a block ends with literals, not a match
+}
+
+/** Inflates the blocks of a frame of independent blocks (walkLz4Frame checked their framing). */
+function inflateLz4Blocks(data: Buffer, frame: Lz4FrameInfo, outputs: Buffer[]): number {
+  let total = 0;
+  let pos = frame.blocksStart;
+  for (;;) {
+    const word = data.readUInt32LE(pos);
+    pos += 4;
+    if (word === 0) break;
+    const size = word & 0x7fffffff;
+    const block = data.subarray(pos, pos + size);
+    const out = (word & 0x80000000) !== 0 ? block : inflateLz4Block(block, frame.blockMaxBytes);
+    outputs.push(out);
+    total += out.length;
+    pos += size + (frame.hasBlockChecksum ? 4 : 0);
+  }
+  return total;
 }
 
 function lz4DecompressBounded(data: Buffer, maxOutputBytes: number): Buffer {
@@ -282,13 +378,19 @@ function lz4DecompressBounded(data: Buffer, maxOutputBytes: number): Buffer {
       if (frame.contentSize === null && frame.boundBytes > remaining + frame.blockMaxBytes) {
         throw tooLarge('lz4', `about ${total + frame.boundBytes}`, maxOutputBytes);
       }
-      const out = decompressFrameSync(data.subarray(pos, frame.end));
-      if (frame.contentSize !== null && out.length !== frame.contentSize) {
-        throw new CorruptRecordError(`corrupt lz4 data: frame declares ${frame.contentSize} bytes but holds ${out.length}`);
+      let inflated: number;
+      if (frame.independentBlocks) {
+        inflated = inflateLz4Blocks(data, frame, outputs);
+      } else {
+        const out = decompressFrameSync(data.subarray(pos, frame.end));
+        outputs.push(out);
+        inflated = out.length;
       }
-      total += out.length;
+      if (frame.contentSize !== null && inflated !== frame.contentSize) {
+        throw new CorruptRecordError(`corrupt lz4 data: frame declares ${frame.contentSize} bytes but holds ${inflated}`);
+      }
+      total += inflated;
       if (total > maxOutputBytes) throw tooLarge('lz4', total, maxOutputBytes);
-      outputs.push(out);
       pos = frame.end;
     }
     return outputs.length === 1 ? outputs[0]! : Buffer.concat(outputs, total);
@@ -306,6 +408,17 @@ const ZSTD_OUT_CHUNK_BYTES = 128 * 1024;
 let zstdDecoder: ZstdBinding.DCtx | undefined;
 
 function zstdDecompressBounded(data: Buffer, maxOutputBytes: number): Buffer {
+  // A fresh buffer that grows as needed: the result is the caller's to keep.
+  const r = zstdDecompressInto(data, maxOutputBytes, Buffer.allocUnsafe(Math.min(ZSTD_OUT_CHUNK_BYTES, maxOutputBytes + 1)));
+  return r.buffer.subarray(0, r.length);
+}
+
+/**
+ * Inflates every zstd frame of `data` into `out` (replaced by a larger copy when it fills up),
+ * never writing more than maxOutputBytes + 1 bytes, so the limit holds whether or not sizes are
+ * declared. Returns the buffer holding the output (`out` or its replacement) and the output's length.
+ */
+function zstdDecompressInto(data: Buffer, maxOutputBytes: number, out: Buffer): { buffer: Buffer; length: number } {
   try {
     if (data.length === 0) throw new CorruptRecordError('corrupt zstd data: empty input');
     const declared = zstdBinding.getFrameContentSize(data);
@@ -314,17 +427,21 @@ function zstdDecompressBounded(data: Buffer, maxOutputBytes: number): Buffer {
     const dctx = zstdDecoder;
     // A previous call may have failed mid-frame; start from a clean session.
     dctx.reset(zstdBinding.ResetDirective.sessionOnly);
-    const chunks: Buffer[] = [];
+    const limit = maxOutputBytes + 1; // one byte past the limit shows the output is over it
     let total = 0;
     let src = data;
     for (;;) {
-      const room = Math.min(ZSTD_OUT_CHUNK_BYTES, maxOutputBytes - total + 1);
-      const dst = Buffer.allocUnsafe(room);
-      const [hint, produced, consumed] = dctx.decompressStream(dst, src);
+      if (total === out.length) {
+        if (total >= limit) throw tooLarge('zstd', `more than ${maxOutputBytes}`, maxOutputBytes);
+        const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(2 * out.length, ZSTD_OUT_CHUNK_BYTES)));
+        out.copy(grown, 0, 0, total);
+        out = grown;
+      }
+      const room = Math.min(out.length, limit) - total;
+      const [hint, produced, consumed] = dctx.decompressStream(out.subarray(total, total + room), src);
       src = src.subarray(consumed);
       total += produced;
       if (total > maxOutputBytes) throw tooLarge('zstd', `more than ${maxOutputBytes}`, maxOutputBytes);
-      if (produced > 0) chunks.push(dst.subarray(0, produced));
       if (src.length === 0) {
         if (hint === 0) break; // every frame complete
         // Output full: more may be buffered inside the decoder; otherwise the input is cut short.
@@ -333,8 +450,30 @@ function zstdDecompressBounded(data: Buffer, maxOutputBytes: number): Buffer {
         throw new CorruptRecordError('corrupt zstd data: decoder made no progress');
       }
     }
-    return Buffer.concat(chunks, total);
+    return { buffer: out, length: total };
   } catch (err) {
     throw corrupt('zstd', err);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transient output for readers that look once and let go (the produce-side record walk).
+
+/** Largest scratch buffer kept between calls; bigger outputs get a buffer of their own. */
+const SCRATCH_KEPT_BYTES = 8 * 1024 * 1024;
+let scratch: Buffer | null = null;
+
+/**
+ * As decompress, except that the result may be a view of a buffer this function reuses: it is
+ * valid only until the next call, so the caller must read it synchronously and keep no reference
+ * (no slice of it may escape). Saves an allocation, a copy and the garbage per batch where the
+ * codec writes into a caller's buffer (zstd); other codecs return a buffer of their own.
+ */
+export function decompressTransient(type: CompressionType, data: Buffer, maxOutputBytes: number): Buffer {
+  if (type !== CompressionType.Zstd) return decompress(type, data, maxOutputBytes);
+  scratch ??= Buffer.allocUnsafe(ZSTD_OUT_CHUNK_BYTES);
+  const r = zstdDecompressInto(data, maxOutputBytes, scratch);
+  // Keep a grown buffer for the next batch, unless it is bigger than worth holding on to.
+  if (r.buffer !== scratch && r.buffer.length <= SCRATCH_KEPT_BYTES) scratch = r.buffer;
+  return r.buffer.subarray(0, r.length);
 }

@@ -4,3 +4,4 @@ export * from './compression.js';
 export * from './crc32c.js';
 export * from './errors.js';
 export * from './record-batch.js';
+export * from './record-walker.js';

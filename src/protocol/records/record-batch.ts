@@ -31,9 +31,10 @@ import {
   readBatchHeader,
   RECORD_BATCH_OVERHEAD,
 } from './batch-header.js';
-import { compress, type CompressOptions, decompress } from './compression.js';
+import { compress, type CompressOptions, decompress, decompressTransient } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { CorruptRecordError, UnsupportedMagicError } from './errors.js';
+import { RecordWalker } from './record-walker.js';
 import {
   readVarint,
   readVarlong,
@@ -349,121 +350,62 @@ function hasWholeBatch(buf: Buffer, pos: number): boolean {
   return size <= available;
 }
 
+/**
+ * Starts `walker` on the records of the batch at `pos` in `buf`, whose framing (and CRC, where it
+ * matters) the caller has checked: in place for an uncompressed batch, else over its records
+ * section decompressed within `maxUncompressedBytes` (the batch's own bytes are not touched).
+ * The decompressed section may be a scratch buffer reused by the next walk: read the walker's
+ * fields before starting another, and keep no slice of walker.buffer. Throws CorruptRecordError
+ * when the section does not decompress within the bound.
+ */
+export function walkBatchRecords(walker: RecordWalker, buf: Buffer, pos: number, header: BatchHeader, maxUncompressedBytes: number): RecordWalker {
+  const start = pos + RECORD_BATCH_OVERHEAD;
+  const end = pos + header.sizeInBytes;
+  const compression = (header.attributes & ATTR_COMPRESSION_MASK) as CompressionType;
+  if (compression === CompressionType.None) return walker.reset(buf, start, end, header.recordsCount);
+  const section = decompressTransient(compression, buf.subarray(start, end), maxUncompressedBytes);
+  return walker.reset(section, 0, section.length, header.recordsCount);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-/**
- * Sticky-error reader over one records section: after the first failure every read returns a
- * default and `failure` holds the reason, so the loop checks once per record, not per field.
- */
-class RecordReader {
-  failure: string | null = null;
+/** Reused by every decode: decoding is synchronous, so one walk never overlaps another. */
+const decodeWalker = new RecordWalker();
 
-  constructor(
-    readonly buf: Buffer,
-    public pos: number,
-    readonly end: number,
-  ) {}
-
-  private fail(reason: string): void {
-    this.failure ??= `${reason} at byte ${this.pos}`;
-    this.pos = this.end;
-  }
-
-  int8(): number {
-    if (this.pos + 1 > this.end) {
-      this.fail('truncated int8');
-      return 0;
-    }
-    return this.buf.readInt8(this.pos++);
-  }
-
-  varint(): number {
-    const r = readVarint(this.buf, this.pos, this.end);
-    if (r === null) {
-      this.fail('truncated or overlong varint');
-      return 0;
-    }
-    this.pos = r.next;
-    return r.value;
-  }
-
-  varlong(): bigint {
-    const r = readVarlong(this.buf, this.pos, this.end);
-    if (r === null) {
-      this.fail('truncated or overlong varlong');
-      return 0n;
-    }
-    this.pos = r.next;
-    return r.value;
-  }
-
-  /** Length-prefixed bytes; -1 is null, other negatives and over-long lengths are corrupt. */
-  bytes(what: string): Buffer | null {
-    const length = this.varint();
-    if (this.failure !== null) return null;
-    if (length === -1) return null;
-    if (length < 0 || length > this.end - this.pos) {
-      this.fail(`${what} length ${length} out of range`);
-      return null;
-    }
-    const b = this.buf.subarray(this.pos, this.pos + length);
-    this.pos += length;
-    return b;
-  }
-}
-
+/** The records of one section, framing checked by the shared walker, as objects (views, not copies). */
 function decodeRecords(section: Buffer, start: number, end: number, header: BatchHeader, where: string): DecodedRecord[] {
+  // Bounds the array allocated below by the bytes present.
   if (header.recordsCount < 0 || header.recordsCount > (end - start) / MIN_RECORD_BYTES) {
     throw new CorruptRecordError(`${where}: recordsCount ${header.recordsCount} does not fit in ${end - start} bytes`);
   }
   const logAppendTime = (header.attributes & ATTR_TIMESTAMP_TYPE_LOG_APPEND) !== 0;
   const records: DecodedRecord[] = new Array(header.recordsCount);
-  const r = new RecordReader(section, start, end);
-  for (let i = 0; i < header.recordsCount; i++) {
-    const bodySize = r.varint();
-    const bodyStart = r.pos;
-    if (r.failure === null && (bodySize < 0 || bodySize > end - bodyStart)) {
-      throw new CorruptRecordError(`${where}: record ${i} length ${bodySize} out of range`);
-    }
-    // Reads below are confined to this record's declared body.
-    const body = new RecordReader(section, bodyStart, bodyStart + bodySize);
-    const attributes = body.int8();
-    const timestampDelta = body.varlong();
-    const offsetDelta = body.varint();
-    const key = body.bytes('key');
-    const value = body.bytes('value');
-    const headerCount = body.varint();
-    if (body.failure === null && (headerCount < 0 || headerCount * 2 > body.end - body.pos)) {
-      throw new CorruptRecordError(`${where}: record ${i} header count ${headerCount} out of range`);
-    }
+  const walker = decodeWalker.reset(section, start, end, header.recordsCount);
+  while (walker.next()) {
+    // The walker has checked every length below against the record's bounds.
+    const timestampDelta = readVarlong(section, walker.timestampDeltaPos)!.value;
     const headers: RecordHeader[] = [];
-    for (let h = 0; h < headerCount && body.failure === null; h++) {
-      const headerKey = body.bytes('header key');
-      if (headerKey === null && body.failure === null) {
-        throw new CorruptRecordError(`${where}: record ${i} has a null header key`);
-      }
-      const headerValue = body.bytes('header value');
-      headers.push({ key: headerKey === null ? '' : headerKey.toString('utf8'), value: headerValue });
+    let p = walker.headersStart;
+    for (let h = 0; h < walker.headerCount; h++) {
+      const keyLength = readVarint(section, p)!;
+      const headerKey = section.toString('utf8', keyLength.next, keyLength.next + keyLength.value);
+      const valueLength = readVarint(section, keyLength.next + keyLength.value)!;
+      p = valueLength.next + Math.max(0, valueLength.value);
+      headers.push({ key: headerKey, value: valueLength.value < 0 ? null : section.subarray(valueLength.next, p) });
     }
-    const failure = r.failure ?? body.failure;
-    if (failure !== null) throw new CorruptRecordError(`${where}: record ${i}: ${failure}`);
-    if (body.pos !== body.end) {
-      throw new CorruptRecordError(`${where}: record ${i} declares ${bodySize} bytes but uses ${body.pos - bodyStart}`);
-    }
-    r.pos = body.end;
-    records[i] = {
-      offset: header.baseOffset + BigInt(offsetDelta),
+    records[walker.index] = {
+      offset: header.baseOffset + BigInt(walker.offsetDelta),
       timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
-      offsetDelta,
+      offsetDelta: walker.offsetDelta,
       timestampDelta,
-      attributes,
-      key,
-      value,
+      attributes: walker.attributes,
+      key: walker.keyLength < 0 ? null : section.subarray(walker.keyStart, walker.keyStart + walker.keyLength),
+      value: walker.valueLength < 0 ? null : section.subarray(walker.valueStart, walker.valueStart + walker.valueLength),
       headers,
     };
   }
-  if (r.pos !== end) throw new CorruptRecordError(`${where}: ${end - r.pos} bytes left after the last record`);
+  if (!walker.ok) throw new CorruptRecordError(`${where}: ${walker.failureMessage()}`);
   return records;
 }
 
