@@ -221,14 +221,14 @@ export function encodeSubscription(data: ConsumerProtocolSubscriptionData, versi
 }
 
 /** Partitions grouped under their topic, in first-seen order, as requests list them. */
-function groupByTopic<T extends TopicPartition, P>(items: readonly T[], toPartition: (item: T) => P): { name: string; partitions: P[] }[] {
+function groupByTopic<T extends TopicPartition, P>(items: readonly T[], toPartition: (item: T) => P): { name: string; topicId: string; partitions: P[] }[] {
   const byTopic = new Map<string, P[]>();
   for (const it of items) {
     let list = byTopic.get(it.topic);
     if (list === undefined) byTopic.set(it.topic, (list = []));
     list.push(toPartition(it));
   }
-  return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+  return [...byTopic].map(([name, partitions]) => ({ name, topicId: ZERO_UUID, partitions }));
 }
 
 function topicError(code: number, message: string | null | undefined, where: string): KafkaClientError {
@@ -664,7 +664,7 @@ export async function fetchCommittedOffsets(
         { request: OffsetFetchRequest, response: OffsetFetchResponse },
         (v) => {
           const req = OffsetFetchRequest.defaults();
-          const topics = partitions === null ? null : [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+          const topics = partitions === null ? null : [...byTopic].map(([name, partitionIndexes]) => ({ name, topicId: ZERO_UUID, partitionIndexes }));
           if (v >= 8) {
             req.groups = [{ groupId, memberId: null, memberEpoch: -1, topics }];
           } else {

@@ -4,6 +4,7 @@
 // own connection: members converge with no partition owned twice at any step, a leaving member's
 // partitions move, a silent member expires, offsets need the current member epoch, the group
 // and its offsets survive a restart, and describe/list show consumer groups.
+import { ZERO_UUID } from '../../src/protocol/codec/reader.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -186,7 +187,7 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
         groupId: 'g-c',
         generationIdOrMemberEpoch: epoch,
         memberId,
-        topics: [{ name: 'kip848-c', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: 'meta' }] }],
+        topics: [{ name: 'kip848-c', topicId: ZERO_UUID, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: 'meta' }] }],
       });
       return res.topics[0]!.partitions[0]!.errorCode;
     };
@@ -221,7 +222,7 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     const w2 = await wire();
     const fetched = await w2.send(OffsetFetchRequest, OffsetFetchResponse, 9, {
       ...OffsetFetchRequest.defaults(),
-      groups: [{ groupId: 'g-c', memberId: again.memberId, memberEpoch: again.epoch, topics: [{ name: 'kip848-c', partitionIndexes: [0] }] }],
+      groups: [{ groupId: 'g-c', memberId: again.memberId, memberEpoch: again.epoch, topics: [{ name: 'kip848-c', topicId: ZERO_UUID, partitionIndexes: [0] }] }],
     });
     assert.equal(fetched.groups[0]!.errorCode, ErrorCode.NONE);
     assert.equal(fetched.groups[0]!.topics[0]!.partitions[0]!.committedOffset, 5n);

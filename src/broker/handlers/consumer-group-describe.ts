@@ -35,6 +35,7 @@ export function consumerGroupDescribeHandler(broker: BrokerContext) {
             subscribedTopicRegex: m.subscribedTopicRegex,
             assignment: { topicPartitions: m.assignment },
             targetAssignment: { topicPartitions: m.targetAssignment },
+            memberType: -1,
           })),
           authorizedOperations: -2147483648,
         };

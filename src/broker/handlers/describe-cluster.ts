@@ -36,7 +36,7 @@ export function describeClusterHandler(broker: BrokerContext) {
         return res;
       }
       res.clusterId = broker.clusterId;
-      res.brokers = broker.brokersFor(ctx.connection.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+      res.brokers = broker.brokersFor(ctx.connection.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack, isFenced: false }));
       res.controllerId = res.brokers.some((b) => b.brokerId === broker.nodeId) ? broker.nodeId : -1;
       if (req.includeClusterAuthorizedOperations) res.clusterAuthorizedOperations = CLUSTER_OPERATIONS;
       return res;

@@ -19,6 +19,7 @@ export function describeGroupsHandler(broker: BrokerContext) {
         const d = broker.groupCoordinator.describeGroup(groupId);
         return {
           errorCode: d.errorCode,
+          errorMessage: null,
           groupId,
           groupState: d.state,
           protocolType: d.protocolType,

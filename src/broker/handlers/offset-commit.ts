@@ -2,6 +2,7 @@
 // from v6) as records in __consumer_offsets. Commits from members are checked against the
 // group's generation and member ids; generation -1 with no member id commits for a group
 // without members (a "simple" consumer). v2-4 carry a retention time.
+import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { OffsetCommitRequest } from '../../protocol/messages/OffsetCommitRequest.js';
 import { OffsetCommitResponse } from '../../protocol/messages/OffsetCommitResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -33,7 +34,7 @@ export function offsetCommitHandler(broker: BrokerContext) {
         })),
       });
       const res = OffsetCommitResponse.defaults();
-      res.topics = result;
+      res.topics = result.map((t) => ({ ...t, topicId: ZERO_UUID }));
       return res;
     },
   });

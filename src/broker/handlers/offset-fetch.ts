@@ -4,6 +4,7 @@
 // offset -1. requireStable (v7+) would wait for pending transactional commits; there are none
 // until transactions exist, so every committed offset is stable.
 import { ErrorCode } from '../../protocol/errors.js';
+import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { OffsetFetchRequest } from '../../protocol/messages/OffsetFetchRequest.js';
 import { OffsetFetchResponse } from '../../protocol/messages/OffsetFetchResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -22,7 +23,7 @@ export function offsetFetchHandler(broker: BrokerContext) {
         res.groups = req.groups.map((g) => {
           // v9: a consumer group member's id and epoch (KIP-848), checked against the group.
           const r = broker.groupCoordinator.fetchOffsets(g.groupId, g.topics, v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined);
-          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
+          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics.map((t) => ({ ...t, topicId: ZERO_UUID })) };
         });
         return res;
       }

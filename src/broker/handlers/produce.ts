@@ -45,7 +45,7 @@ export function produceHandler(broker: BrokerContext) {
           }
           partitionResponses.push(out);
         }
-        res.responses.push({ name: topic.name, partitionResponses });
+        res.responses.push({ name: topic.name, topicId: topic.topicId, partitionResponses });
       }
       return acks === 0 ? NO_RESPONSE : res;
     },
