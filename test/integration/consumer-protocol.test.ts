@@ -115,9 +115,9 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     assert.equal(res.topics[0]!.errorCode, ErrorCode.NONE, res.topics[0]!.errorMessage ?? '');
     return res.topics[0]!.topicId;
   };
-  const describeGroup = async (groupId: string) => {
+  const describeGroup = async (groupId: string, version = 0) => {
     const w = await wire();
-    const res = await w.send(ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, 0, { groupIds: [groupId], includeAuthorizedOperations: false });
+    const res = await w.send(ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, version, { groupIds: [groupId], includeAuthorizedOperations: false });
     return res.groups[0]!;
   };
 
@@ -148,6 +148,9 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     assert.equal(described.assignorName, 'uniform');
     assert.equal(described.members.length, 3);
     assert.ok(described.members.every((m) => m.assignment.topicPartitions.every((t) => t.topicName === 'kip848-a')));
+    assert.deepEqual(described.members.map((m) => m.memberType), [-1, -1, -1], 'v0 has no member type');
+    const v1 = await describeGroup('g-a', 1);
+    assert.deepEqual(v1.members.map((m) => m.memberType), [1, 1, 1], 'v1 (KIP-1099): every member is a consumer member');
 
     const leaving = members[2]!;
     const left = await leaving.heartbeat({ memberEpoch: -1 });
@@ -206,6 +209,9 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     assert.equal(classicOnly.groups.find((g) => g.groupId === 'g-c'), undefined);
     const old = await w.send(DescribeGroupsRequest, DescribeGroupsResponse, 5, { ...DescribeGroupsRequest.defaults(), groups: ['g-c'] });
     assert.equal(old.groups[0]!.groupState, 'Dead', 'DescribeGroups (classic) does not describe consumer groups, as Kafka up to v5');
+    assert.equal(old.groups[0]!.errorCode, ErrorCode.NONE);
+    const v6 = await w.send(DescribeGroupsRequest, DescribeGroupsResponse, 6, { ...DescribeGroupsRequest.defaults(), groups: ['g-c'] });
+    assert.deepEqual([v6.groups[0]!.errorCode, v6.groups[0]!.errorMessage], [ErrorCode.GROUP_ID_NOT_FOUND, 'Group g-c is not a classic group.'], 'v6 (KIP-1043)');
 
     const before = await describeGroup('g-c');
     await broker.stop();

@@ -1,6 +1,8 @@
-// Metadata (key 3), v0-12: brokers on the request's listener, topics with partitions, leaders
+// Metadata (key 3), v0-13: brokers on the request's listener, topics with partitions, leaders
 // and ISRs, topic ids (v10+). Unknown topics are auto-created when the request allows it (v4+;
-// always before) and auto.create.topics.enable is set.
+// always before) and auto.create.topics.enable is set. v13's top-level error (KIP-1102) is
+// REBOOTSTRAP_REQUIRED when a broker wants clients to start over; a single node never does,
+// so it stays 0.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { MetadataRequest } from '../../protocol/messages/MetadataRequest.js';
@@ -15,7 +17,7 @@ export function metadataHandler(broker: BrokerContext) {
     request: MetadataRequest,
     response: MetadataResponse,
     minVersion: 0,
-    maxVersion: 12,
+    maxVersion: 13,
     handle(ctx, req) {
       const v = ctx.apiVersion;
       const res = MetadataResponse.defaults();
