@@ -50,20 +50,21 @@ export function decodeMetadataRecord(value: Buffer): MetadataRecord {
 export class MetadataLog {
   constructor(private readonly store: MetadataLogStore) {}
 
-  /** Appends records as one batch (atomically: all or none are replayed after a crash). */
-  append(records: readonly MetadataRecord[], timestampMs: number): void {
+  /** Appends records as one batch (atomically: all or none are replayed after a crash); returns
+   * the offset of the last one. */
+  append(records: readonly MetadataRecord[], timestampMs: number): bigint {
     const batch = encodeRecordBatch({
       records: records.map((r) => ({ key: null, value: encodeMetadataRecord(r), timestamp: BigInt(timestampMs) })),
     });
-    this.store.append(batch);
+    return BigInt(this.store.append(batch) + records.length - 1);
   }
 
-  /** Every committed record, in order. */
-  *replay(): Iterable<MetadataRecord> {
+  /** Every committed record, in order, with its offset in the log. */
+  *replay(): Iterable<{ record: MetadataRecord; offset: bigint }> {
     for (const chunk of this.store.readAll()) {
       for (const batch of decodeRecordBatches(chunk)) {
         for (const rec of batch.records) {
-          if (rec.value !== null) yield decodeMetadataRecord(rec.value);
+          if (rec.value !== null) yield { record: decodeMetadataRecord(rec.value), offset: rec.offset };
         }
       }
     }

@@ -30,6 +30,7 @@ import { deleteGroupsHandler } from './delete-groups.js';
 import { offsetDeleteHandler } from './offset-delete.js';
 import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
 import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
+import { updateFeaturesHandler } from './update-features.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -48,6 +49,7 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     deleteRecordsHandler,
     describeClusterHandler,
     offsetForLeaderEpochHandler,
+    updateFeaturesHandler,
     // Group coordinator (classic protocol).
     findCoordinatorHandler,
     joinGroupHandler,
