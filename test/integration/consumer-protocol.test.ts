@@ -27,7 +27,7 @@ import { OffsetCommitResponse } from '../../src/protocol/messages/OffsetCommitRe
 import { OffsetFetchRequest } from '../../src/protocol/messages/OffsetFetchRequest.js';
 import { OffsetFetchResponse } from '../../src/protocol/messages/OffsetFetchResponse.js';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
-import { WireClient } from './admin-wire.js';
+import { WireClient, wirePool } from './admin-wire.js';
 
 const SESSION_TIMEOUT_MS = 3000;
 
@@ -99,12 +99,8 @@ async function converge(members: readonly Member[], totalPartitions: number): Pr
 
 describe('consumer group protocol (KIP-848) over the wire', () => {
   let broker: BrokerProcess;
-  const wires: WireClient[] = [];
-  const wire = async () => {
-    const w = await WireClient.open(broker.bootstrap);
-    wires.push(w);
-    return w;
-  };
+  const wires = wirePool(() => broker.bootstrap);
+  const wire = () => wires.open();
   const createTopic = async (name: string, numPartitions: number): Promise<string> => {
     const w = await wire();
     const res = await w.send(CreateTopicsRequest, CreateTopicsResponse, 7, {
@@ -128,7 +124,7 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     assert.equal(found.coordinators[0]!.errorCode, ErrorCode.NONE);
   });
   after(async () => {
-    for (const w of wires) w.close();
+    wires.closeAll();
     await broker.destroy();
   });
 
