@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MetadataController } from '../controller/metadata-controller.js';
+import { MetadataController, newTopicId } from '../controller/metadata-controller.js';
 import { MetadataRecordType, type MetadataImage, type MetadataRecord, type TopicImage } from '../controller/metadata-image.js';
 import { isInternalTopic } from '../controller/topic-names.js';
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
@@ -19,6 +19,7 @@ import { readWholeLog } from '../storage/read-whole-log.js';
 import { RequestRouter } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener, type ListenerSpec } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
+import { ClientTelemetry } from './client-telemetry.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
@@ -176,6 +177,8 @@ export class Broker {
       controller,
       replicas,
       groupCoordinator,
+      // Client instance ids take Kafka's random uuid form, as topic ids do.
+      telemetry: new ClientTelemetry({ nowMs: () => Date.now(), newInstanceId: newTopicId, maxBytes: () => effectiveConfig.int('telemetry.max.bytes') }),
       log: loggerFor('handlers'),
       brokersFor: (listenerName: string): BrokerEndpoint[] => {
         const ep = advertised.get(listenerName) ?? advertised.values().next().value;

@@ -48,6 +48,8 @@ const DEFS: Record<string, ConfigDef> = {
   'message.max.bytes': { type: 'int', default: '1048588', validate: atLeast(0) },
   'socket.request.max.bytes': { type: 'int', default: '104857600', validate: atLeast(1) },
   'queued.max.requests': { type: 'int', default: '500', validate: atLeast(1) },
+  'max.request.partition.size.limit': { type: 'int', default: '2000', validate: atLeast(1) },
+  'telemetry.max.bytes': { type: 'int', default: '1048576', validate: atLeast(1) },
   'log.segment.bytes': { type: 'int', default: String(1024 * 1024 * 1024), validate: atLeast(14) },
   'log.roll.ms': { type: 'long', default: null, validate: atLeast(1) },
   'log.roll.hours': { type: 'int', default: '168', validate: atLeast(1) },

@@ -31,11 +31,16 @@ import { offsetDeleteHandler } from './offset-delete.js';
 import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
 import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
 import { updateFeaturesHandler } from './update-features.js';
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
+import { getTelemetrySubscriptionsHandler } from './get-telemetry-subscriptions.js';
+import { pushTelemetryHandler } from './push-telemetry.js';
+import { listConfigResourcesHandler } from './list-config-resources.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
     apiVersionsHandler,
     metadataHandler,
+    describeTopicPartitionsHandler,
     produceHandler,
     fetchHandler,
     listOffsetsHandler,
@@ -46,6 +51,7 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     describeConfigsHandler,
     alterConfigsHandler,
     incrementalAlterConfigsHandler,
+    listConfigResourcesHandler,
     deleteRecordsHandler,
     describeClusterHandler,
     offsetForLeaderEpochHandler,
@@ -62,6 +68,9 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     describeGroupsHandler,
     deleteGroupsHandler,
     offsetDeleteHandler,
+    // Client telemetry (KIP-714).
+    getTelemetrySubscriptionsHandler,
+    pushTelemetryHandler,
     // Consumer groups (KIP-848).
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,
