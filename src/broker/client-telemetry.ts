@@ -9,6 +9,8 @@
 import { crc32c } from '../protocol/records/crc32c.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
 import { ErrorCode } from '../protocol/errors.js';
+import type { GetTelemetrySubscriptionsResponseData } from '../protocol/messages/GetTelemetrySubscriptionsResponse.js';
+import type { PushTelemetryRequestData } from '../protocol/messages/PushTelemetryRequest.js';
 
 /** Kafka's ClientMetricsConfigs interval.ms default, used when no subscription matches. */
 export const DEFAULT_PUSH_INTERVAL_MS = 5 * 60 * 1000;
@@ -25,23 +27,8 @@ interface ClientInstance {
   terminated: boolean;
 }
 
-export interface TelemetrySubscription {
-  clientInstanceId: string;
-  subscriptionId: number;
-  acceptedCompressionTypes: number[];
-  pushIntervalMs: number;
-  telemetryMaxBytes: number;
-  deltaTemporality: boolean;
-  requestedMetrics: string[];
-}
-
-export interface TelemetryPush {
-  clientInstanceId: string;
-  subscriptionId: number;
-  terminating: boolean;
-  compressionType: number;
-  metrics: Buffer;
-}
+/** The GetTelemetrySubscriptions answer, less the throttle time and error code. */
+export type TelemetrySubscription = Omit<GetTelemetrySubscriptionsResponseData, 'throttleTimeMs' | 'errorCode'>;
 
 export class ClientTelemetry {
   private readonly instances = new Map<string, ClientInstance>();
@@ -74,7 +61,7 @@ export class ClientTelemetry {
   }
 
   /** PushTelemetry: Kafka's error code for the push (NONE when accepted). */
-  push(p: TelemetryPush): number {
+  push(p: PushTelemetryRequestData): number {
     if (p.clientInstanceId === ZERO_UUID) return ErrorCode.INVALID_REQUEST;
     const now = this.opts.nowMs();
     const instance = this.live(p.clientInstanceId, now);
