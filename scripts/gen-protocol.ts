@@ -2,14 +2,18 @@
 // with the data interfaces, the schema as data, and the codec object; plus index.ts with the
 // tables of api keys, metadata records and group coordinator records.
 //
-//   node dist/scripts/gen-protocol.js <specDir>...            write the files
-//   node dist/scripts/gen-protocol.js --check <specDir>...    exit 1 if the committed files differ
+//   node dist/scripts/gen-protocol.js [<specDir>...]          write the files
+//   node dist/scripts/gen-protocol.js --check [<specDir>...]  exit 1 if the committed files differ
 //   --out <dir>                                               write somewhere else (tests)
+//
+// Without spec folders it reads the specs vendored in the repository: protocol-specs/messages,
+// protocol-specs/metadata and protocol-specs/group-coordinator. A folder that is missing or
+// unreadable, or a spec that does not parse, is reported on one line (exit 2), not as a trace.
 //
 // Output is deterministic: specs are read in sorted order and nothing depends on time or the
 // machine, so CI can regenerate and compare. The specs' "about" texts are not copied.
 
-import { readdirSync, readFileSync, writeFileSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, existsSync, mkdirSync, unlinkSync, statSync } from 'node:fs';
 import { join, resolve, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -529,21 +533,50 @@ function isGenerated(path: string): boolean {
   return readFileSync(path, 'utf8').startsWith(HEADER);
 }
 
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The vendored specs, in the order the generator reads them. */
+export const DEFAULT_SPEC_DIRS: readonly string[] = ['messages', 'metadata', 'group-coordinator'].map((d) => join(REPO_ROOT, 'protocol-specs', d));
+
+/** Why a spec folder cannot be read, or null. */
+function specDirProblem(dir: string): string | null {
+  try {
+    if (!statSync(dir).isDirectory()) return `spec folder ${dir} is not a directory`;
+    readdirSync(dir);
+    return null;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `spec folder ${dir} does not exist` : `spec folder ${dir} cannot be read (${code ?? (e as Error).message})`;
+  }
+}
+
 function main(argv: string[]): number {
   let check = false;
-  let outDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/protocol/messages');
+  let outDir = join(REPO_ROOT, 'src/protocol/messages');
   const dirs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--check') check = true;
     else if (a === '--out') outDir = resolve(argv[++i] ?? '');
-    else dirs.push(a);
+    else if (a.startsWith('--')) {
+      console.error(`gen-protocol: unknown option ${a}; usage: gen-protocol [--check] [--out dir] [specDir...]`);
+      return 2;
+    } else dirs.push(a);
   }
-  if (dirs.length === 0) {
-    console.error('usage: gen-protocol [--check] [--out dir] <specDir>...');
+  if (dirs.length === 0) dirs.push(...DEFAULT_SPEC_DIRS);
+  for (const dir of dirs) {
+    const problem = specDirProblem(dir);
+    if (problem !== null) {
+      console.error(`gen-protocol: ${problem}`);
+      return 2;
+    }
+  }
+  let files: Map<string, string>;
+  try {
+    files = generateAll(dirs);
+  } catch (e) {
+    console.error(`gen-protocol: ${(e as Error).message}`);
     return 2;
   }
-  const files = generateAll(dirs);
   const existing = existsSync(outDir) ? readdirSync(outDir).filter((f) => f.endsWith('.ts') && isGenerated(join(outDir, f))) : [];
   const stale = existing.filter((f) => !files.has(f));
   if (check) {

@@ -3,6 +3,7 @@
 import type { MetadataController } from '../controller/metadata-controller.js';
 import type { Logger } from '../logger.js';
 import type { SupportedVersions } from '../server/request-router.js';
+import type { ClientTelemetry } from './client-telemetry.js';
 import type { BrokerConfig } from './config.js';
 import type { RequestMutationQuota } from './controller-mutation-quota.js';
 import type { GroupCoordinator } from './group/group-coordinator.js';
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly replicas: ReplicaManager;
   /** Consumer groups and committed offsets (classic protocol). */
   readonly groupCoordinator: GroupCoordinator;
+  /** Client instances of KIP-714 telemetry. */
+  readonly telemetry: ClientTelemetry;
   readonly log: Logger;
   /** Brokers reachable through the listener a request came in on. */
   brokersFor(listenerName: string): BrokerEndpoint[];

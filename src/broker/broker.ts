@@ -3,7 +3,7 @@
 // `await Broker.start({ dataDir })` or `Broker.start({ inMemory: true })` on a free port.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MAX_RECORDS_PER_USER_OP, MetadataController } from '../controller/metadata-controller.js';
+import { MAX_RECORDS_PER_USER_OP, MetadataController, newTopicId } from '../controller/metadata-controller.js';
 import { MetadataRecordType, type MetadataImage, type MetadataRecord, type TopicImage } from '../controller/metadata-image.js';
 import { isInternalTopic } from '../controller/topic-names.js';
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
@@ -19,6 +19,7 @@ import { readWholeLog } from '../storage/read-whole-log.js';
 import { RequestRouter } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
+import { ClientTelemetry } from './client-telemetry.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
@@ -227,6 +228,8 @@ export class Broker {
       controller,
       replicas,
       groupCoordinator,
+      // Client instance ids take Kafka's random uuid form, as topic ids do.
+      telemetry: new ClientTelemetry({ nowMs: () => Date.now(), newInstanceId: newTopicId, maxBytes: () => effectiveConfig.int('telemetry.max.bytes') }),
       log: loggerFor('handlers'),
       brokersFor: (listenerName: string): BrokerEndpoint[] => {
         const ep = advertised.get(listenerName) ?? advertised.values().next().value;
@@ -459,10 +462,11 @@ function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
     get maxBatchBytes() {
       return Math.min(store.config.maxMessageBytes, store.config.segmentBytes);
     },
-    append(batches: readonly Buffer[]): void {
+    append(batches: readonly Buffer[]): number {
       for (const batch of batches) store.append(batch, { leaderEpoch: 0, assignOffsets: true });
       store.flush();
       store.highWatermark = store.logEndOffset;
+      return store.logEndOffset;
     },
     readAll: () => readWholeLog(store, METADATA_MAX_READ_BYTES),
     get startOffset() {

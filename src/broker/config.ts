@@ -62,6 +62,8 @@ const DEFS: Record<string, ConfigDef> = {
   // of its first byte. 30 s is the clients' default request.timeout.ms: a client has given up on
   // a request by then anyway.
   'socket.request.read.timeout.ms': { type: 'long', default: '30000', validate: neverOrAtLeast(1) },
+  'max.request.partition.size.limit': { type: 'int', default: '2000', validate: atLeast(1) },
+  'telemetry.max.bytes': { type: 'int', default: '1048576', validate: atLeast(1) },
   'log.segment.bytes': { type: 'int', default: String(1024 * 1024 * 1024), validate: atLeast(14) },
   'log.roll.ms': { type: 'long', default: null, validate: atLeast(1) },
   'log.roll.hours': { type: 'int', default: '168', validate: atLeast(1) },

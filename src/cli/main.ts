@@ -10,6 +10,7 @@ import { runProducerPerfTest } from './producer-perf-test-command.js';
 import { runConsumerPerfTest } from './consumer-perf-test-command.js';
 import { runDumpLog } from './dump-log-command.js';
 import { runConsumerGroups } from './consumer-groups-command.js';
+import { runFeatures } from './features-command.js';
 
 const USAGE = `Usage: tributary <command> [options]
 
@@ -25,6 +26,7 @@ Commands:
   producer-perf-test   producer throughput and latency test
   consumer-perf-test   consumer throughput test
   dump-log             print the batches and records of .log segment files
+  features             describe, upgrade, downgrade, disable feature flags (metadata.version, ...)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -52,6 +54,8 @@ export async function main(argv: string[]): Promise<void> {
       return runConsumerPerfTest(rest);
     case 'dump-log':
       return runDumpLog(rest);
+    case 'features':
+      return runFeatures(rest);
     case undefined:
     case '-h':
     case '--help':

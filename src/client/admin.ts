@@ -7,6 +7,8 @@ import { Reader } from '../protocol/codec/reader.js';
 import { Writer } from '../protocol/codec/writer.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { AlterConfigsRequest } from '../protocol/messages/AlterConfigsRequest.js';
+import { ApiVersionsRequest } from '../protocol/messages/ApiVersionsRequest.js';
+import { ApiVersionsResponse } from '../protocol/messages/ApiVersionsResponse.js';
 import { AlterConfigsResponse } from '../protocol/messages/AlterConfigsResponse.js';
 import { ConsumerProtocolAssignment, type ConsumerProtocolAssignmentData } from '../protocol/messages/ConsumerProtocolAssignment.js';
 import { ConsumerProtocolSubscription, type ConsumerProtocolSubscriptionData } from '../protocol/messages/ConsumerProtocolSubscription.js';
@@ -36,6 +38,8 @@ import { OffsetCommitRequest } from '../protocol/messages/OffsetCommitRequest.js
 import { OffsetCommitResponse } from '../protocol/messages/OffsetCommitResponse.js';
 import { OffsetFetchRequest } from '../protocol/messages/OffsetFetchRequest.js';
 import { OffsetFetchResponse } from '../protocol/messages/OffsetFetchResponse.js';
+import { UpdateFeaturesRequest } from '../protocol/messages/UpdateFeaturesRequest.js';
+import { UpdateFeaturesResponse } from '../protocol/messages/UpdateFeaturesResponse.js';
 import { Cluster, type BrokerInfo, type ClientOptions, type PartitionMetadata } from './cluster.js';
 import { Coordinators } from './coordinator.js';
 import { KafkaClientError } from './errors.js';
@@ -221,15 +225,35 @@ export function encodeSubscription(data: ConsumerProtocolSubscriptionData, versi
 }
 
 /** Partitions grouped under their topic, in first-seen order, as requests list them. */
-function groupByTopic<T extends TopicPartition, P>(items: readonly T[], toPartition: (item: T) => P): { name: string; partitions: P[] }[] {
+function groupByTopic<T extends TopicPartition, P>(items: readonly T[], toPartition: (item: T) => P): { name: string; topicId: string; partitions: P[] }[] {
   const byTopic = new Map<string, P[]>();
   for (const it of items) {
     let list = byTopic.get(it.topic);
     if (list === undefined) byTopic.set(it.topic, (list = []));
     list.push(toPartition(it));
   }
-  return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+  return [...byTopic].map(([name, partitions]) => ({ name, topicId: ZERO_UUID, partitions }));
 }
+
+/** Feature flags as a broker reports them in ApiVersions (Kafka's FeatureMetadata). */
+export interface FeatureMetadata {
+  /** Cluster-wide finalized levels; a feature that is not finalized (level 0) is absent. */
+  finalizedFeatures: Map<string, { minVersionLevel: number; maxVersionLevel: number }>;
+  /** Changes whenever the finalized levels may have; null when the broker reports none. */
+  finalizedFeaturesEpoch: bigint | null;
+  /** The levels the broker supports. */
+  supportedFeatures: Map<string, { minVersion: number; maxVersion: number }>;
+}
+
+/** How UpdateFeatures may move a level (Kafka's FeatureUpdate.UpgradeType). */
+export type FeatureUpgradeType = 'upgrade' | 'safe-downgrade' | 'unsafe-downgrade';
+
+export interface FeatureUpdate {
+  maxVersionLevel: number;
+  upgradeType: FeatureUpgradeType;
+}
+
+const UPGRADE_TYPE_CODES: Readonly<Record<FeatureUpgradeType, number>> = { upgrade: 1, 'safe-downgrade': 2, 'unsafe-downgrade': 3 };
 
 function topicError(code: number, message: string | null | undefined, where: string): KafkaClientError {
   return new KafkaClientError(code, message ?? undefined, { where });
@@ -540,6 +564,63 @@ export class Admin {
     };
   }
 
+  // --- feature flags ------------------------------------------------------------------------
+
+  /** Supported and finalized feature levels, from an ApiVersions request (v3+) to any broker. */
+  async describeFeatures(): Promise<FeatureMetadata> {
+    const res = await this.cluster.retry(() =>
+      this.cluster.sendAny({ request: ApiVersionsRequest, response: ApiVersionsResponse }, (v) => {
+        if (v < 3) throw new KafkaClientError(ErrorCode.UNSUPPORTED_VERSION, 'the broker reports no feature flags (ApiVersions v3+ needed)', { where: 'describeFeatures' });
+        return { clientSoftwareName: 'tributary-admin', clientSoftwareVersion: '0.1.0' };
+      }),
+    );
+    if (res.errorCode !== ErrorCode.NONE) throw topicError(res.errorCode, null, 'ApiVersions');
+    return {
+      finalizedFeatures: new Map(res.finalizedFeatures.map((f) => [f.name, { minVersionLevel: f.minVersionLevel, maxVersionLevel: f.maxVersionLevel }])),
+      finalizedFeaturesEpoch: res.finalizedFeaturesEpoch < 0n ? null : res.finalizedFeaturesEpoch,
+      supportedFeatures: new Map(res.supportedFeatures.map((f) => [f.name, { minVersion: f.minVersion, maxVersion: f.maxVersion }])),
+    };
+  }
+
+  /**
+   * Changes finalized feature levels. Returns each feature's outcome: null when it was (or, with
+   * validateOnly, would be) applied, else the error. Brokers apply a request whole or not at all.
+   */
+  async updateFeatures(updates: Readonly<Record<string, FeatureUpdate>>, opts: { validateOnly?: boolean; timeoutMs?: number } = {}): Promise<Map<string, KafkaClientError | null>> {
+    const names = Object.keys(updates);
+    if (names.length === 0) throw new KafkaClientError(ErrorCode.INVALID_REQUEST, 'no feature updates given', { where: 'updateFeatures' });
+    const res = await this.cluster.retry(() =>
+      this.cluster.sendAny({ request: UpdateFeaturesRequest, response: UpdateFeaturesResponse }, (v) => {
+        if (v === 0 && (opts.validateOnly === true || names.some((n) => updates[n]!.upgradeType === 'unsafe-downgrade'))) {
+          throw new KafkaClientError(ErrorCode.UNSUPPORTED_VERSION, 'validateOnly and unsafe downgrades need UpdateFeatures v1+', { where: 'updateFeatures' });
+        }
+        const req = UpdateFeaturesRequest.defaults();
+        req.timeoutMs = opts.timeoutMs ?? 60_000;
+        if (v >= 1) req.validateOnly = opts.validateOnly === true;
+        req.featureUpdates = names.map((feature) => {
+          const u = updates[feature]!;
+          return {
+            feature,
+            maxVersionLevel: u.maxVersionLevel,
+            allowDowngrade: v === 0 && u.upgradeType !== 'upgrade',
+            upgradeType: v >= 1 ? UPGRADE_TYPE_CODES[u.upgradeType] : 1,
+          };
+        });
+        return req;
+      }),
+    );
+    const out = new Map<string, KafkaClientError | null>();
+    for (const feature of names) {
+      // v2 answers with the top-level error only; v0-1 also per feature.
+      const r = res.results.find((x) => x.feature === feature);
+      const code = res.errorCode !== ErrorCode.NONE ? res.errorCode : r?.errorCode ?? ErrorCode.NONE;
+      const message = res.errorCode !== ErrorCode.NONE ? res.errorMessage : r?.errorMessage ?? null;
+      // The map names the feature, so the error carries the broker's message alone.
+      out.set(feature, code === ErrorCode.NONE ? null : new KafkaClientError(code, message ?? undefined));
+    }
+    return out;
+  }
+
   // --- consumer groups ----------------------------------------------------------------------
 
   /** Runs a request against a group's coordinator, re-finding it when it moved. */
@@ -664,7 +745,7 @@ export async function fetchCommittedOffsets(
         { request: OffsetFetchRequest, response: OffsetFetchResponse },
         (v) => {
           const req = OffsetFetchRequest.defaults();
-          const topics = partitions === null ? null : [...byTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+          const topics = partitions === null ? null : [...byTopic].map(([name, partitionIndexes]) => ({ name, topicId: ZERO_UUID, partitionIndexes }));
           if (v >= 8) {
             req.groups = [{ groupId, memberId: null, memberEpoch: -1, topics }];
           } else {

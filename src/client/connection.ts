@@ -75,6 +75,21 @@ interface Pending {
   abandoned: boolean;
 }
 
+/**
+ * Highest versions this client implements where the specs go further: each newer version changes
+ * what the client must send or handle (as Kafka's request builders cap theirs).
+ * Produce v13, OffsetCommit v10 and OffsetFetch v10 name topics by id; DescribeGroups v6 answers
+ * an unknown group with GROUP_ID_NOT_FOUND; Metadata v13 has a top-level error
+ * (REBOOTSTRAP_REQUIRED) that the client does not act on yet.
+ */
+const CLIENT_MAX_VERSIONS: ReadonlyMap<number, number> = new Map([
+  [0, 12], // Produce
+  [3, 12], // Metadata
+  [8, 9], // OffsetCommit
+  [9, 9], // OffsetFetch
+  [15, 5], // DescribeGroups
+]);
+
 const CLIENT_SOFTWARE_NAME = 'tributary-client';
 const CLIENT_SOFTWARE_VERSION = '0.1.0';
 const MAX_FRAME_BYTES = 512 * 1024 * 1024;
@@ -197,7 +212,7 @@ export class Connection extends EventEmitter {
   /** Highest version both sides support; throws UNSUPPORTED_VERSION when there is none. */
   versionFor(codec: RequestCodec<unknown>): number {
     const broker = this.brokerVersions.get(codec.apiKey);
-    const cap = this.maxVersions.get(codec.apiKey) ?? codec.maxVersion;
+    const cap = Math.min(this.maxVersions.get(codec.apiKey) ?? codec.maxVersion, CLIENT_MAX_VERSIONS.get(codec.apiKey) ?? codec.maxVersion);
     const max = Math.min(cap, codec.maxVersion, broker?.maxVersion ?? -1);
     const min = Math.max(codec.minVersion, broker?.minVersion ?? 0);
     if (broker === undefined || max < min) {

@@ -22,6 +22,9 @@ export {
   type GroupDescription,
   type GroupMemberDescription,
   type CommittedOffset,
+  type FeatureMetadata,
+  type FeatureUpdate,
+  type FeatureUpgradeType,
 } from './admin.js';
 export { Cluster, type ClientOptions, type BrokerInfo, type TopicMetadata, type PartitionMetadata } from './cluster.js';
 export { Connection, type ConnectionOptions, type RequestOptions, type Api } from './connection.js';

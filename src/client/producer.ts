@@ -14,6 +14,7 @@
 //
 // Hot path: `produce()` allocates nothing per record besides the encoded bytes (no promise, no
 // closure) unless a callback is passed; `send()` is the promise-per-call convenience.
+import { ZERO_UUID } from '../protocol/codec/reader.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { CompressionType } from '../protocol/records/batch-header.js';
 import { ProduceRequest, type ProduceRequestData, type ProduceRequestTopicProduceData } from '../protocol/messages/ProduceRequest.js';
@@ -632,7 +633,7 @@ export class Producer {
     const byTopic = new Map<string, ProduceRequestTopicProduceData>();
     for (const b of batches) {
       let t = byTopic.get(b.state.topic);
-      if (t === undefined) byTopic.set(b.state.topic, (t = { name: b.state.topic, partitionData: [] }));
+      if (t === undefined) byTopic.set(b.state.topic, (t = { name: b.state.topic, topicId: ZERO_UUID, partitionData: [] }));
       t.partitionData.push({ index: b.state.partition, records: b.bytes });
     }
     const build = (): ProduceRequestData => ({

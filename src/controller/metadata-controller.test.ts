@@ -2,13 +2,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { MetadataController, UNLIMITED_MUTATIONS, type ControllerOptions } from './metadata-controller.js';
+import { readBatchHeader } from '../protocol/records/batch-header.js';
 import { MetadataLog, type MetadataLogStore } from './metadata-log.js';
+import { LATEST_METADATA_VERSION, UpgradeType } from './features.js';
+import { MetadataRecordType, type MetadataRecord } from './metadata-image.js';
 
+/** Batches in memory, with offsets assigned as a partition log assigns them. */
 class MemoryStore implements MetadataLogStore {
   readonly batches: Buffer[] = [];
   constructor(readonly maxBatchBytes = 1024 * 1024) {}
-  append(batches: readonly Buffer[]): void {
-    for (const batch of batches) this.batches.push(Buffer.from(batch));
+  private nextOffset = 0;
+  append(batches: readonly Buffer[]): number {
+    for (const batch of batches) {
+      const copy = Buffer.from(batch);
+      copy.writeBigInt64BE(BigInt(this.nextOffset), 0); // the base offset, outside the CRC
+      this.nextOffset += readBatchHeader(copy, 0).lastOffsetDelta + 1;
+      this.batches.push(copy);
+    }
+    return this.nextOffset;
   }
   readAll(): Iterable<Buffer> {
     return this.batches;
@@ -60,9 +71,10 @@ test('a created topic survives replay of the metadata log with its id, partition
 test('validateOnly creates nothing and writes nothing', () => {
   const store = new MemoryStore();
   const c = controllerOn(store);
+  const written = store.batches.length;
   c.createTopic(topic('dry'), true);
   assert.equal(c.image.topicsByName.size, 0);
-  assert.equal(store.batches.length, 0);
+  assert.equal(store.batches.length, written);
 });
 
 test('creation errors use Kafka codes', () => {
@@ -173,4 +185,76 @@ test('a large change encoded in slices is planned again when another change took
   const [grown] = await c.createTopicsInSlices([topic('uncontested', { numPartitions: 5000 })], false, UNLIMITED_MUTATIONS, async () => {});
   assert.equal(grown!.errorCode, ErrorCode.NONE);
   assert.equal(controllerOn(store).image.topicsByName.get('uncontested')!.partitions.length, 5000);
+});
+
+const features = (c: MetadataController) => Object.fromEntries(c.image.finalizedFeatures);
+const update = (feature: string, level: number, upgradeType: number = UpgradeType.UPGRADE) => ({ feature, level, upgradeType });
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof KafkaError) return `${e.code} ${e.detail}`;
+    throw e;
+  }
+  return 'none';
+}
+
+test('a new metadata log starts with metadata.version 4.2-IV1 and group.version 1 as FeatureLevelRecords; the epoch is the last offset', () => {
+  const store = new MemoryStore();
+  const c = controllerOn(store);
+  assert.deepEqual(features(c), { 'metadata.version': LATEST_METADATA_VERSION, 'group.version': 1 });
+  assert.equal(LATEST_METADATA_VERSION, 29);
+  assert.equal(c.finalizedFeaturesEpoch, 1n, 'two records at offsets 0 and 1');
+  const records: { record: MetadataRecord; offset: bigint }[] = [];
+  new MetadataLog(store).replay((record, offset) => records.push({ record, offset }));
+  assert.deepEqual(records.map((r) => [r.record.type, r.offset]), [[MetadataRecordType.FeatureLevelRecord, 0n], [MetadataRecordType.FeatureLevelRecord, 1n]]);
+  c.createTopic(topic('t'), false);
+  assert.equal(c.finalizedFeaturesEpoch, 5n, 'topic record and three partitions');
+  const again = controllerOn(store);
+  assert.deepEqual(features(again), features(c));
+  assert.equal(again.finalizedFeaturesEpoch, 5n);
+  assert.equal(store.batches.length, 2, 'a log that has the levels is not bootstrapped again');
+});
+
+test('a log from before feature levels gets the bootstrap levels on load, keeping its records', () => {
+  const store = new MemoryStore();
+  new MetadataLog(store).append([{ type: MetadataRecordType.TopicRecord, version: 0, data: { name: 'old', topicId: 'AAAAAAAAAAAAAAAAAAAAAQ' } }], 0);
+  const c = controllerOn(store);
+  assert.ok(c.image.topicsByName.has('old'));
+  assert.deepEqual(features(c), { 'metadata.version': 29, 'group.version': 1 });
+  assert.equal(c.finalizedFeaturesEpoch, 2n);
+});
+
+test('feature updates within the supported range are recorded and survive replay; level 0 removes the feature', () => {
+  const store = new MemoryStore();
+  const c = controllerOn(store);
+  c.updateFeatures([update('group.version', 0, UpgradeType.SAFE_DOWNGRADE), update('metadata.version', 25, UpgradeType.SAFE_DOWNGRADE)], false);
+  assert.deepEqual(features(c), { 'metadata.version': 25 });
+  assert.deepEqual(features(controllerOn(store)), { 'metadata.version': 25 });
+  c.updateFeatures([update('group.version', 1), update('metadata.version', 29)], false);
+  assert.deepEqual(features(controllerOn(store)), { 'metadata.version': 29, 'group.version': 1 });
+  const written = store.batches.length;
+  c.updateFeatures([update('group.version', 0, UpgradeType.SAFE_DOWNGRADE)], true);
+  assert.equal(store.batches.length, written, 'validateOnly writes nothing');
+  assert.deepEqual(features(c), { 'metadata.version': 29, 'group.version': 1 });
+});
+
+test('feature updates outside the rules are refused whole, with Kafka\'s INVALID_UPDATE_VERSION messages', () => {
+  const store = new MemoryStore();
+  const c = controllerOn(store);
+  const written = store.batches.length;
+  const E = ErrorCode.INVALID_UPDATE_VERSION;
+  assert.equal(messageOf(() => c.updateFeatures([update('transaction.version', 2)], false)), `${E} Invalid update version 2 for feature transaction.version. Local controller 1 does not support this feature.`);
+  assert.equal(messageOf(() => c.updateFeatures([update('share.version', 1)], false)), `${E} Invalid update version 1 for feature share.version. Local controller 1 does not support this feature.`);
+  assert.equal(messageOf(() => c.updateFeatures([update('no.such.feature', 1)], false)), `${E} Invalid update version 1 for feature no.such.feature. Local controller 1 does not support this feature.`);
+  assert.equal(messageOf(() => c.updateFeatures([update('metadata.version', 30)], false)), `${E} Invalid update version 30 for feature metadata.version. Local controller 1 only supports versions 7-29.`);
+  assert.equal(messageOf(() => c.updateFeatures([update('group.version', 0)], false)), `${E} Invalid update version 0 for feature group.version. Can't downgrade the version of this feature without setting the upgrade type to either safe or unsafe downgrade.`);
+  assert.equal(messageOf(() => c.updateFeatures([update('group.version', 2, UpgradeType.SAFE_DOWNGRADE)], false)), `${E} Invalid update version 2 for feature group.version. Local controller 1 only supports versions 0-1.`);
+  assert.equal(messageOf(() => c.updateFeatures([update('metadata.version', 21, UpgradeType.SAFE_DOWNGRADE)], false)), `${E} Invalid update version 21 for feature metadata.version. Refusing to perform the requested downgrade because it might delete metadata information.`);
+  assert.equal(messageOf(() => c.updateFeatures([update('metadata.version', 21, UpgradeType.UNSAFE_DOWNGRADE)], false)), `${E} Invalid update version 21 for feature metadata.version. Unsafe metadata downgrade is not supported in this version.`);
+  assert.equal(messageOf(() => c.updateFeatures([update('group.version', 1, 7)], false)), `${E} Invalid update version 1 for feature group.version. The controller does not support the given upgrade type.`);
+  // All or nothing: the valid first update is not applied when the second fails.
+  assert.equal(codeOf(() => c.updateFeatures([update('group.version', 0, UpgradeType.SAFE_DOWNGRADE), update('kraft.version', 1)], false)), E);
+  assert.deepEqual(features(c), { 'metadata.version': 29, 'group.version': 1 });
+  assert.equal(store.batches.length, written);
 });

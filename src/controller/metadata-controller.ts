@@ -1,6 +1,7 @@
 // The controller of a single-voter metadata quorum: validates metadata changes (topics,
-// partitions, configs, producer id blocks), turns each into metadata records, makes them durable
-// in the metadata log, then replays them into the image and tells the broker side.
+// partitions, configs, producer id blocks, feature levels), turns each into metadata records,
+// makes them durable in the metadata log, then replays them into the image and tells the broker
+// side.
 //
 // Every public change method is synchronous: validation, append and replay happen without an
 // `await` in between, so two requests can never both pass a check that only one may pass.
@@ -14,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
 import { ConfigResourceType, MetadataImage, MetadataRecordType, type MetadataRecord, type TopicImage } from './metadata-image.js';
+import { BOOTSTRAP_FEATURES, METADATA_VERSION, planFeatureUpdates, type FeatureUpdate } from './features.js';
 import { METADATA_TOPIC, type MetadataLog, type PreparedAppend } from './metadata-log.js';
 import { collisionKey, isInternalTopic, topicNameProblem } from './topic-names.js';
 
@@ -110,17 +112,32 @@ export class MetadataController {
   private readonly listeners: MetadataListener[] = [];
   private producerIdBlockEnd = 0n;
   private nextProducerIdInBlock = 0n;
+  /** Offset of the last committed record, -1 for an empty log: Kafka's FinalizedFeaturesEpoch. */
+  private lastOffset = -1n;
 
   constructor(
     private readonly log: MetadataLog,
     private readonly opts: ControllerOptions,
   ) {}
 
-  /** Replays the whole metadata log into the image (start-up). A transaction left unfinished
-   * at the log's end (a crash mid-write) is not applied. */
+  /**
+   * Replays the whole metadata log into the image (start-up). A transaction left unfinished at
+   * the log's end (a crash mid-write) is not applied. A log without a metadata.version (a new
+   * node, or one from before feature levels were recorded) gets the bootstrap levels first, as
+   * `kafka-storage format` writes them for a new Kafka cluster.
+   */
   load(): { unfinishedTransaction: boolean } {
     const end = this.log.replay((record) => this.image.replay(record));
+    this.lastOffset = end.lastOffset;
+    if (!this.image.finalizedFeatures.has(METADATA_VERSION)) {
+      this.commit([...BOOTSTRAP_FEATURES].filter(([name]) => !this.image.finalizedFeatures.has(name)).map(([name, level]) => featureLevelRecord(name, level)));
+    }
     return { unfinishedTransaction: end.unfinishedTransaction };
+  }
+
+  /** The epoch of the finalized feature levels: the offset of the last committed metadata record. */
+  get finalizedFeaturesEpoch(): bigint {
+    return this.lastOffset;
   }
 
   onCommit(listener: MetadataListener): void {
@@ -130,8 +147,7 @@ export class MetadataController {
   /** Appends (the records, or what the log prepared from them), then replays and publishes. */
   private commit(records: MetadataRecord[], prepared?: PreparedAppend): void {
     if (records.length === 0) return;
-    if (prepared === undefined) this.log.append(records, this.opts.nowMs());
-    else this.log.appendPrepared(prepared);
+    this.lastOffset = prepared === undefined ? this.log.append(records, this.opts.nowMs()) : this.log.appendPrepared(prepared);
     for (const r of records) this.image.replay(r);
     for (const l of this.listeners) l(records, this.image);
   }
@@ -486,6 +502,16 @@ export class MetadataController {
     );
   }
 
+  /**
+   * UpdateFeatures: checks every update (features.ts has the rules) and records the new levels
+   * together, or none of them. Throws KafkaError(INVALID_UPDATE_VERSION) for the first update
+   * that is not allowed.
+   */
+  updateFeatures(updates: readonly FeatureUpdate[], validateOnly: boolean): void {
+    const planned = planFeatureUpdates(updates, this.image.finalizedFeatures, this.opts.nodeId);
+    if (!validateOnly) this.commit(planned.map((u) => featureLevelRecord(u.feature, u.level)));
+  }
+
   /** A producer id no one has had before, surviving restarts (ids are reserved in blocks). */
   allocateProducerId(): bigint {
     if (this.nextProducerIdInBlock >= this.producerIdBlockEnd) {
@@ -502,6 +528,10 @@ export class MetadataController {
     }
     return this.nextProducerIdInBlock++;
   }
+}
+
+function featureLevelRecord(name: string, featureLevel: number): MetadataRecord {
+  return { type: MetadataRecordType.FeatureLevelRecord, version: 0, data: { name, featureLevel } };
 }
 
 function partitionRecord(topicId: string, partitionId: number, replicas: number[]): MetadataRecord {

@@ -1,7 +1,9 @@
 // The cluster metadata as the replay of the metadata log: topics (by name and by id), their
-// partitions, topic and broker config overrides, and the producer id high-water mark.
+// partitions, topic and broker config overrides, the producer id high-water mark and the
+// finalized feature levels.
 // Replaying the same records always yields the same image; nothing here does I/O.
 import type { ConfigRecordData } from '../protocol/messages/ConfigRecord.js';
+import type { FeatureLevelRecordData } from '../protocol/messages/FeatureLevelRecord.js';
 import type { PartitionChangeRecordData } from '../protocol/messages/PartitionChangeRecord.js';
 import type { PartitionRecordData } from '../protocol/messages/PartitionRecord.js';
 import type { ProducerIdsRecordData } from '../protocol/messages/ProducerIdsRecord.js';
@@ -29,6 +31,7 @@ export type MetadataRecord =
   | { type: 4; version: number; data: ConfigRecordData }
   | { type: 5; version: number; data: PartitionChangeRecordData }
   | { type: 9; version: number; data: RemoveTopicRecordData }
+  | { type: 12; version: number; data: FeatureLevelRecordData }
   | { type: 15; version: number; data: ProducerIdsRecordData };
 
 export interface PartitionImage {
@@ -57,6 +60,8 @@ export class MetadataImage {
   readonly brokerConfigs = new Map<string, Map<string, string>>();
   /** First producer id not yet handed out. */
   nextProducerId = 0n;
+  /** Finalized feature levels, metadata.version included; a feature at level 0 is absent. */
+  readonly finalizedFeatures = new Map<string, number>();
   /** Configs recorded before their topic (never written that way by us, kept for robustness). */
   private readonly pendingTopicConfigs = new Map<string, Map<string, string>>();
 
@@ -125,6 +130,10 @@ export class MetadataImage {
       }
       case MetadataRecordType.ProducerIdsRecord:
         this.nextProducerId = record.data.nextProducerId;
+        return;
+      case MetadataRecordType.FeatureLevelRecord:
+        if (record.data.featureLevel === 0) this.finalizedFeatures.delete(record.data.name);
+        else this.finalizedFeatures.set(record.data.name, record.data.featureLevel);
         return;
     }
   }

@@ -33,13 +33,14 @@ function diskStore(log: PartitionLog, maxBatchBytes: number, failAfterAppends = 
   const store = {
     appends: 0,
     maxBatchBytes,
-    append(batches: readonly Buffer[]): void {
+    append(batches: readonly Buffer[]): number {
       for (const batch of batches) {
         if (store.appends >= failAfterAppends) throw new Error('simulated crash');
         store.appends++;
         log.append(batch, { leaderEpoch: 0, assignOffsets: true });
         log.flush();
       }
+      return log.logEndOffset;
     },
     readAll: () => readWholeLog(log, 1 << 20),
   };

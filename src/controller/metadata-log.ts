@@ -48,8 +48,9 @@ export const TransactionRecordType = { Begin: 23, End: 24, Abort: 25 } as const;
 
 /** Where the metadata log's batches live; appends must be durable when they return. */
 export interface MetadataLogStore {
-  /** Appends batches in order (a crash may leave any prefix of them; one flush at the end). */
-  append(batches: readonly Buffer[]): void;
+  /** Appends batches in order (a crash may leave any prefix of them; one flush at the end);
+   * returns the log end offset after them. */
+  append(batches: readonly Buffer[]): number;
   /** Every stored batch from the start, in order. */
   readAll(): Iterable<Buffer>;
   /** The largest batch (header included) append accepts, in bytes. */
@@ -113,6 +114,8 @@ export interface MetadataReplayEnd {
   applied: number;
   /** A transaction was begun and neither ended nor aborted before the log's end. */
   unfinishedTransaction: boolean;
+  /** Offset of the last record in the log (-1 when empty): the epoch of the replayed image. */
+  lastOffset: bigint;
 }
 
 export class MetadataLog {
@@ -129,12 +132,12 @@ export class MetadataLog {
    * Appends records atomically: all or none are replayed after a crash. Throws a KafkaError
    * (POLICY_VIOLATION) before writing anything when one record alone cannot fit in a batch.
    */
-  append(records: readonly MetadataRecord[], timestampMs: number): void {
-    if (records.length === 0) return;
+  append(records: readonly MetadataRecord[], timestampMs: number): bigint {
+    if (records.length === 0) throw new Error('metadata log: an append needs at least one record');
     const steps = this.encodeSteps(records, timestampMs, MAX_RECORDS_PER_BATCH);
     let step = steps.next();
     while (step.done !== true) step = steps.next();
-    this.appendPrepared(step.value);
+    return this.appendPrepared(step.value);
   }
 
   /**
@@ -152,8 +155,8 @@ export class MetadataLog {
   }
 
   /** Writes what prepare encoded, atomically (see append). */
-  appendPrepared(prepared: PreparedAppend): void {
-    if (prepared.batches.length === 0) return;
+  appendPrepared(prepared: PreparedAppend): bigint {
+    if (prepared.batches.length === 0) throw new Error('metadata log: an append needs at least one batch');
     const batches = [...prepared.batches];
     if (this.transactionOpen) batches.unshift(encodeBatch([encodeFrame(TransactionRecordType.Abort, 0, { reason: 'unfinished transaction (interrupted write)' })], prepared.timestamp));
     for (const batch of batches) {
@@ -161,8 +164,9 @@ export class MetadataLog {
     }
     // From the first batch of a transaction on, a failure leaves it open: the next append aborts it.
     this.transactionOpen = this.transactionOpen || prepared.batches.length > 1;
-    this.store.append(batches);
+    const end = this.store.append(batches);
     this.transactionOpen = false;
+    return BigInt(end - 1);
   }
 
   /** Encodes `records` into batches, yielding after each slice of work. */
@@ -196,12 +200,12 @@ export class MetadataLog {
   }
 
   /** Calls `apply` with every committed record, in order; see the file comment for transactions. */
-  replay(apply: (record: MetadataRecord) => void): MetadataReplayEnd {
+  replay(apply: (record: MetadataRecord, offset: bigint) => void): MetadataReplayEnd {
     let applied = 0;
-    let pending: MetadataRecord[] | null = null;
-    const commit = (r: MetadataRecord) => {
+    let pending: { record: MetadataRecord; offset: bigint }[] | null = null;
+    const commit = (r: MetadataRecord, offset: bigint) => {
       this.onReplayed(r);
-      apply(r);
+      apply(r, offset);
       applied++;
     };
     let next = this.store.startOffset ?? 0;
@@ -223,8 +227,8 @@ export class MetadataLog {
             throw this.damaged(Number(rec.offset), `the metadata record does not decode: ${(err as Error).message}`);
           }
           if (!isTransactionMarker(frame)) {
-            if (pending !== null) pending.push(frame);
-            else commit(frame);
+            if (pending !== null) pending.push({ record: frame, offset: rec.offset });
+            else commit(frame, rec.offset);
             continue;
           }
           if (frame.type === TransactionRecordType.Begin) {
@@ -235,7 +239,7 @@ export class MetadataLog {
           } else if (pending === null) {
             throw this.damaged(Number(rec.offset), 'an EndTransactionRecord outside a transaction');
           } else {
-            if (frame.type === TransactionRecordType.End) for (const r of pending) commit(r);
+            if (frame.type === TransactionRecordType.End) for (const r of pending) commit(r.record, r.offset);
             pending = null;
           }
         }
@@ -247,7 +251,7 @@ export class MetadataLog {
       throw this.damaged(next, `no readable record batch holds offset ${next}, below the log end offset ${this.store.endOffset}`);
     }
     this.transactionOpen = pending !== null;
-    return { applied, unfinishedTransaction: pending !== null };
+    return { applied, unfinishedTransaction: pending !== null, lastOffset: BigInt(next - 1) };
   }
 
   private damaged(offset: number, reason: string): StorageStartupError {

@@ -308,7 +308,7 @@ export class LeaderSwitchProxy {
       case API_DESCRIBE_CLUSTER:
         return this.rewrite(d, frame, header, DescribeClusterResponse, (res) => {
           res.controllerId = 1;
-          res.brokers = PROXY_NODES.map((brokerId) => ({ brokerId, host: HOST, port: this.ports.get(brokerId)!, rack: null }));
+          res.brokers = PROXY_NODES.map((brokerId) => ({ brokerId, host: HOST, port: this.ports.get(brokerId)!, rack: null, isFenced: false }));
         });
       default:
         return this.forwardRaw(d, [frame], header.correlationId, true);

@@ -144,7 +144,7 @@ print(json.dumps(out))
 
   it('DescribeCluster v1: endpoint types, authorized operations', async () => {
     const ask = (endpointType: number, includeClusterAuthorizedOperations = false) =>
-      wire.send(DescribeClusterRequest, DescribeClusterResponse, 1, { includeClusterAuthorizedOperations, endpointType });
+      wire.send(DescribeClusterRequest, DescribeClusterResponse, 1, { includeClusterAuthorizedOperations, endpointType, includeFencedBrokers: false });
     const brokers = await ask(1, true);
     assert.equal(brokers.errorCode, 0);
     assert.equal(brokers.endpointType, 1);
@@ -154,7 +154,7 @@ print(json.dumps(out))
     assert.deepEqual([controllers.errorCode, controllers.errorMessage], [ErrorCode.MISMATCHED_ENDPOINT_TYPE, 'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER']);
     const unknown = await ask(7);
     assert.deepEqual([unknown.errorCode, unknown.errorMessage], [ErrorCode.UNSUPPORTED_ENDPOINT_TYPE, 'Unsupported endpoint type 7']);
-    const v0 = await wire.send(DescribeClusterRequest, DescribeClusterResponse, 0, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+    const v0 = await wire.send(DescribeClusterRequest, DescribeClusterResponse, 0, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers: false });
     assert.equal(v0.clusterAuthorizedOperations, -2147483648);
     assert.equal(v0.brokers[0]!.port, broker.port);
   });

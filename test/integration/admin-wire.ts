@@ -48,6 +48,7 @@ export class WireClient {
     const size = Buffer.alloc(4);
     size.writeInt32BE(payload.length);
     const frame = await new Promise<Buffer>((resolve, reject) => {
+      // A connection that already closed (the broker restarted) would never answer.
       if (this.socket.destroyed) return reject(new Error('connection closed'));
       this.waiting = resolve;
       this.failWaiting = reject;
@@ -62,4 +63,20 @@ export class WireClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** Opens wire clients to `bootstrap()` (read at each open, so it follows a restarted broker) and
+ * closes them all at the end of a suite. */
+export function wirePool(bootstrap: () => string): { open(): Promise<WireClient>; closeAll(): void } {
+  const open: WireClient[] = [];
+  return {
+    async open() {
+      const w = await WireClient.open(bootstrap());
+      open.push(w);
+      return w;
+    },
+    closeAll() {
+      for (const w of open.splice(0)) w.close();
+    },
+  };
 }

@@ -4,6 +4,7 @@
 // own connection: members converge with no partition owned twice at any step, a leaving member's
 // partitions move, a silent member expires, offsets need the current member epoch, the group
 // and its offsets survive a restart, and describe/list show consumer groups.
+import { ZERO_UUID } from '../../src/protocol/codec/reader.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -26,7 +27,7 @@ import { OffsetCommitResponse } from '../../src/protocol/messages/OffsetCommitRe
 import { OffsetFetchRequest } from '../../src/protocol/messages/OffsetFetchRequest.js';
 import { OffsetFetchResponse } from '../../src/protocol/messages/OffsetFetchResponse.js';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
-import { WireClient } from './admin-wire.js';
+import { WireClient, wirePool } from './admin-wire.js';
 
 const SESSION_TIMEOUT_MS = 3000;
 
@@ -98,12 +99,8 @@ async function converge(members: readonly Member[], totalPartitions: number): Pr
 
 describe('consumer group protocol (KIP-848) over the wire', () => {
   let broker: BrokerProcess;
-  const wires: WireClient[] = [];
-  const wire = async () => {
-    const w = await WireClient.open(broker.bootstrap);
-    wires.push(w);
-    return w;
-  };
+  const wires = wirePool(() => broker.bootstrap);
+  const wire = () => wires.open();
   const createTopic = async (name: string, numPartitions: number): Promise<string> => {
     const w = await wire();
     const res = await w.send(CreateTopicsRequest, CreateTopicsResponse, 7, {
@@ -114,9 +111,9 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     assert.equal(res.topics[0]!.errorCode, ErrorCode.NONE, res.topics[0]!.errorMessage ?? '');
     return res.topics[0]!.topicId;
   };
-  const describeGroup = async (groupId: string) => {
+  const describeGroup = async (groupId: string, version = 0) => {
     const w = await wire();
-    const res = await w.send(ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, 0, { groupIds: [groupId], includeAuthorizedOperations: false });
+    const res = await w.send(ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, version, { groupIds: [groupId], includeAuthorizedOperations: false });
     return res.groups[0]!;
   };
 
@@ -127,7 +124,7 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     assert.equal(found.coordinators[0]!.errorCode, ErrorCode.NONE);
   });
   after(async () => {
-    for (const w of wires) w.close();
+    wires.closeAll();
     await broker.destroy();
   });
 
@@ -147,6 +144,9 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     assert.equal(described.assignorName, 'uniform');
     assert.equal(described.members.length, 3);
     assert.ok(described.members.every((m) => m.assignment.topicPartitions.every((t) => t.topicName === 'kip848-a')));
+    assert.deepEqual(described.members.map((m) => m.memberType), [-1, -1, -1], 'v0 has no member type');
+    const v1 = await describeGroup('g-a', 1);
+    assert.deepEqual(v1.members.map((m) => m.memberType), [1, 1, 1], 'v1 (KIP-1099): every member is a consumer member');
 
     const leaving = members[2]!;
     const left = await leaving.heartbeat({ memberEpoch: -1 });
@@ -186,7 +186,7 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
         groupId: 'g-c',
         generationIdOrMemberEpoch: epoch,
         memberId,
-        topics: [{ name: 'kip848-c', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: 'meta' }] }],
+        topics: [{ name: 'kip848-c', topicId: ZERO_UUID, partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: 'meta' }] }],
       });
       return res.topics[0]!.partitions[0]!.errorCode;
     };
@@ -205,6 +205,9 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     assert.equal(classicOnly.groups.find((g) => g.groupId === 'g-c'), undefined);
     const old = await w.send(DescribeGroupsRequest, DescribeGroupsResponse, 5, { ...DescribeGroupsRequest.defaults(), groups: ['g-c'] });
     assert.equal(old.groups[0]!.groupState, 'Dead', 'DescribeGroups (classic) does not describe consumer groups, as Kafka up to v5');
+    assert.equal(old.groups[0]!.errorCode, ErrorCode.NONE);
+    const v6 = await w.send(DescribeGroupsRequest, DescribeGroupsResponse, 6, { ...DescribeGroupsRequest.defaults(), groups: ['g-c'] });
+    assert.deepEqual([v6.groups[0]!.errorCode, v6.groups[0]!.errorMessage], [ErrorCode.GROUP_ID_NOT_FOUND, 'Group g-c is not a classic group.'], 'v6 (KIP-1043)');
 
     const before = await describeGroup('g-c');
     await broker.stop();
@@ -221,7 +224,7 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
     const w2 = await wire();
     const fetched = await w2.send(OffsetFetchRequest, OffsetFetchResponse, 9, {
       ...OffsetFetchRequest.defaults(),
-      groups: [{ groupId: 'g-c', memberId: again.memberId, memberEpoch: again.epoch, topics: [{ name: 'kip848-c', partitionIndexes: [0] }] }],
+      groups: [{ groupId: 'g-c', memberId: again.memberId, memberEpoch: again.epoch, topics: [{ name: 'kip848-c', topicId: ZERO_UUID, partitionIndexes: [0] }] }],
     });
     assert.equal(fetched.groups[0]!.errorCode, ErrorCode.NONE);
     assert.equal(fetched.groups[0]!.topics[0]!.partitions[0]!.committedOffset, 5n);

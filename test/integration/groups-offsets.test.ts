@@ -3,6 +3,7 @@
 // groups, stale member ids, fenced static members, bad session timeouts) get Kafka's error codes
 // while the real group keeps working. Group APIs that librdkafka 2.0.2 does not expose are sent
 // with the generated codecs over a socket.
+import { ZERO_UUID } from '../../src/protocol/codec/reader.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -90,7 +91,7 @@ describe('committed offsets and group errors', () => {
       ...OffsetFetchRequest.defaults(),
       groups: [
         { groupId: 'g-durable', memberId: null, memberEpoch: -1, topics: null },
-        { groupId: 'no-such-group', memberId: null, memberEpoch: -1, topics: [{ name: topic, partitionIndexes: [0] }] },
+        { groupId: 'no-such-group', memberId: null, memberEpoch: -1, topics: [{ name: topic, topicId: ZERO_UUID, partitionIndexes: [0] }] },
       ],
     });
     const committed = fetched.groups[0]!.topics.find((t) => t.name === topic)!.partitions.reduce((sum, p) => sum + Number(p.committedOffset), 0);

@@ -185,6 +185,8 @@ export interface GroupDescription {
   protocolType: string;
   protocolData: string;
   members: { memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }[];
+  /** Why there is no classic group to describe (Kafka's GROUP_ID_NOT_FOUND message), or null. */
+  notFound: string | null;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -1061,8 +1063,11 @@ export class GroupCoordinator {
 
   describeGroup(groupId: string): GroupDescription {
     const group = this.groups.get(groupId);
-    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, groupId, state: '', protocolType: '', protocolData: '', members: [] };
-    if (group === undefined) return { errorCode: ErrorCode.NONE, groupId, state: GroupState.Dead, protocolType: '', protocolData: '', members: [] };
+    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, groupId, state: '', protocolType: '', protocolData: '', members: [], notFound: null };
+    if (group === undefined || group.is(GroupState.Dead)) {
+      const notFound = this.consumer.group(groupId) !== undefined ? `Group ${groupId} is not a classic group.` : `Group ${groupId} not found.`;
+      return { errorCode: ErrorCode.NONE, groupId, state: GroupState.Dead, protocolType: '', protocolData: '', members: [], notFound };
+    }
     const stable = group.is(GroupState.Stable);
     return {
       errorCode: ErrorCode.NONE,
@@ -1079,6 +1084,7 @@ export class GroupCoordinator {
         metadata: stable ? group.metadataFor(m, group.protocolName) : EMPTY,
         assignment: stable ? m.assignment : EMPTY,
       })),
+      notFound: null,
     };
   }
 

@@ -1,18 +1,23 @@
-// ConsumerGroupDescribe (key 69), v0: state, epochs, assignor and members (with current and
+// ConsumerGroupDescribe (key 69), v0-1: state, epochs, assignor and members (with current and
 // target assignments) of consumer groups (KIP-848). A classic group or an unknown id gets
 // GROUP_ID_NOT_FOUND with Kafka's message. Authorized operations are not computed (no ACLs).
+// v1 adds each member's type (KIP-1099): always 1 (consumer) here, since classic members never
+// join a consumer group in Tributary.
 import { ConsumerGroupDescribeRequest } from '../../protocol/messages/ConsumerGroupDescribeRequest.js';
 import { ConsumerGroupDescribeResponse } from '../../protocol/messages/ConsumerGroupDescribeResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+
+const MEMBER_TYPE_UNKNOWN = -1;
+const MEMBER_TYPE_CONSUMER = 1;
 
 export function consumerGroupDescribeHandler(broker: BrokerContext) {
   return defineHandler({
     request: ConsumerGroupDescribeRequest,
     response: ConsumerGroupDescribeResponse,
     minVersion: 0,
-    maxVersion: 0,
-    handle(_ctx, req) {
+    maxVersion: 1,
+    handle(ctx, req) {
       const res = ConsumerGroupDescribeResponse.defaults();
       res.groups = req.groupIds.map((groupId) => {
         const d = broker.groupCoordinator.describeConsumerGroup(groupId);
@@ -35,6 +40,7 @@ export function consumerGroupDescribeHandler(broker: BrokerContext) {
             subscribedTopicRegex: m.subscribedTopicRegex,
             assignment: { topicPartitions: m.assignment },
             targetAssignment: { topicPartitions: m.targetAssignment },
+            memberType: ctx.apiVersion >= 1 ? MEMBER_TYPE_CONSUMER : MEMBER_TYPE_UNKNOWN,
           })),
           authorizedOperations: -2147483648,
         };

@@ -1,7 +1,8 @@
-// DescribeCluster (key 60), v0-1: the brokers reachable through the listener the request came
+// DescribeCluster (key 60), v0-2: the brokers reachable through the listener the request came
 // in on, the cluster id and the controller id (as Kafka's brokers answer: a live broker, here
 // this node). v1 endpointType: brokers (1) are described here; controllers (2) ->
 // MISMATCHED_ENDPOINT_TYPE, anything else -> UNSUPPORTED_ENDPOINT_TYPE (INVALID_REQUEST on v0).
+// v2 (KIP-1073) lists fenced brokers too when asked, with IsFenced; a serving node is never fenced.
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeClusterRequest } from '../../protocol/messages/DescribeClusterRequest.js';
 import { DescribeClusterResponse } from '../../protocol/messages/DescribeClusterResponse.js';
@@ -21,7 +22,7 @@ export function describeClusterHandler(broker: BrokerContext) {
     request: DescribeClusterRequest,
     response: DescribeClusterResponse,
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     handle(ctx, req) {
       const res = DescribeClusterResponse.defaults();
       const wanted = req.endpointType;
@@ -36,7 +37,7 @@ export function describeClusterHandler(broker: BrokerContext) {
         return res;
       }
       res.clusterId = broker.clusterId;
-      res.brokers = broker.brokersFor(ctx.connection.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+      res.brokers = broker.brokersFor(ctx.connection.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack, isFenced: false }));
       res.controllerId = res.brokers.some((b) => b.brokerId === broker.nodeId) ? broker.nodeId : -1;
       if (req.includeClusterAuthorizedOperations) res.clusterAuthorizedOperations = CLUSTER_OPERATIONS;
       return res;

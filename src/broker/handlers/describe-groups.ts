@@ -1,6 +1,8 @@
-// DescribeGroups (key 15), v0-5: state, protocol and members of each group. An unknown group is
-// described as Dead with no error (as Kafka does up to v5). Member subscriptions and
-// assignments are shown only when the group is Stable.
+// DescribeGroups (key 15), v0-6: state, protocol and members of each classic group. Member
+// subscriptions and assignments are shown only when the group is Stable. A group that does not
+// exist (or is a consumer group, KIP-848) is described as Dead with no error up to v5; v6 answers
+// GROUP_ID_NOT_FOUND with Kafka's message instead (KIP-1043).
+import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeGroupsRequest } from '../../protocol/messages/DescribeGroupsRequest.js';
 import { DescribeGroupsResponse } from '../../protocol/messages/DescribeGroupsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -11,14 +13,16 @@ export function describeGroupsHandler(broker: BrokerContext) {
     request: DescribeGroupsRequest,
     response: DescribeGroupsResponse,
     minVersion: 0,
-    maxVersion: 5,
+    maxVersion: 6,
     handle(ctx, req) {
       const v = ctx.apiVersion;
       const res = DescribeGroupsResponse.defaults();
       res.groups = req.groups.map((groupId) => {
         const d = broker.groupCoordinator.describeGroup(groupId);
+        const notFound = v >= 6 && d.notFound !== null;
         return {
-          errorCode: d.errorCode,
+          errorCode: notFound ? ErrorCode.GROUP_ID_NOT_FOUND : d.errorCode,
+          errorMessage: notFound ? d.notFound : null,
           groupId,
           groupState: d.state,
           protocolType: d.protocolType,

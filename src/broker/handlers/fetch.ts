@@ -1,9 +1,10 @@
-// Fetch (key 1), v4-17 for consumers: raw stored batches per partition, bounded by the high
+// Fetch (key 1), v4-18 for consumers: raw stored batches per partition, bounded by the high
 // watermark (or the last stable offset for read_committed), by partition and request MaxBytes,
 // with at least one whole batch from the first partition that has data (KIP-74). Long polling:
 // when fewer than MinBytes are available the request parks until appends bring enough or
 // MaxWaitMs passes; no polling loop. Fetch sessions (KIP-227) are declined with session id 0,
-// the documented opt-out, so every request is a full fetch.
+// the documented opt-out, so every request is a full fetch. v18 adds a follower's high watermark
+// (KIP-1166, tagged), which only brokers send; it is ignored here.
 //
 // Buffers: the records of each partition may sit in a pooled read buffer (ReplicaManager.read).
 // Those put in the response are released after the response was handed to the kernel
@@ -33,7 +34,7 @@ export function fetchHandler(broker: BrokerContext) {
     request: FetchRequest,
     response: FetchResponse,
     minVersion: 4,
-    maxVersion: 17,
+    maxVersion: 18,
     async handle(ctx, req) {
       const useIds = ctx.apiVersion >= 13;
       if (req.sessionId !== 0 || req.sessionEpoch > 0) {

@@ -30,11 +30,17 @@ import { deleteGroupsHandler } from './delete-groups.js';
 import { offsetDeleteHandler } from './offset-delete.js';
 import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
 import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
+import { updateFeaturesHandler } from './update-features.js';
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
+import { getTelemetrySubscriptionsHandler } from './get-telemetry-subscriptions.js';
+import { pushTelemetryHandler } from './push-telemetry.js';
+import { listConfigResourcesHandler } from './list-config-resources.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
     apiVersionsHandler,
     metadataHandler,
+    describeTopicPartitionsHandler,
     produceHandler,
     fetchHandler,
     listOffsetsHandler,
@@ -45,9 +51,11 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     describeConfigsHandler,
     alterConfigsHandler,
     incrementalAlterConfigsHandler,
+    listConfigResourcesHandler,
     deleteRecordsHandler,
     describeClusterHandler,
     offsetForLeaderEpochHandler,
+    updateFeaturesHandler,
     // Group coordinator (classic protocol).
     findCoordinatorHandler,
     joinGroupHandler,
@@ -60,6 +68,9 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     describeGroupsHandler,
     deleteGroupsHandler,
     offsetDeleteHandler,
+    // Client telemetry (KIP-714).
+    getTelemetrySubscriptionsHandler,
+    pushTelemetryHandler,
     // Consumer groups (KIP-848).
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,

@@ -1,7 +1,9 @@
-// ListOffsets (key 2), v1-10: offsets by timestamp, plus the special timestamps -1 (latest:
+// ListOffsets (key 2), v1-11: offsets by timestamp, plus the special timestamps -1 (latest:
 // the high watermark, or the last stable offset for read_committed), -2 (earliest), -3 (the
-// record with the largest timestamp, v7+), -4 (earliest local, v8+) and -5 (latest tiered, v9+,
-// which without tiered storage has no offset).
+// record with the largest timestamp, v7+), -4 (earliest local, v8+), -5 (latest tiered, v9+)
+// and -6 (earliest pending upload to tiered storage, v11+, KIP-1023). Without tiered storage
+// -5 and -6 have no offset: offset and timestamp -1, no error. v10's TimeoutMs bounds a remote
+// lookup, which never happens here.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsetsRequest } from '../../protocol/messages/ListOffsetsRequest.js';
 import { ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/ListOffsetsResponse.js';
@@ -15,13 +17,14 @@ const EARLIEST = -2n;
 const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
 const LATEST_TIERED = -5n;
+const EARLIEST_PENDING_UPLOAD = -6n;
 
 export function listOffsetsHandler(broker: BrokerContext) {
   return defineHandler({
     request: ListOffsetsRequest,
     response: ListOffsetsResponse,
     minVersion: 1,
-    maxVersion: 10,
+    maxVersion: 11,
     handle(ctx, req) {
       const res = ListOffsetsResponse.defaults();
       const readCommitted = req.isolationLevel === 1;
@@ -50,6 +53,7 @@ export function listOffsetsHandler(broker: BrokerContext) {
                 out.offset = BigInt(store.logStartOffset);
                 break;
               case LATEST_TIERED:
+              case EARLIEST_PENDING_UPLOAD:
                 break;
               case MAX_TIMESTAMP: {
                 const found = store.maxTimestampAndOffset();

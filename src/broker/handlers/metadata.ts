@@ -1,10 +1,12 @@
-// Metadata (key 3), v0-12: brokers on the request's listener, topics with partitions, leaders
+// Metadata (key 3), v0-13: brokers on the request's listener, topics with partitions, leaders
 // and ISRs, topic ids (v10+). Unknown topics are auto-created when the request allows it (v4+;
 // always before) and auto.create.topics.enable is set, within the bounds of
 // BrokerContext.autoCreateTopics (per request, and the controller mutation quota); a name left
 // uncreated by those bounds is answered LEADER_NOT_AVAILABLE, so the client asks again, as
 // Kafka answers while a topic's creation is in progress. The answer is built from the image
 // after the creations, so it is one consistent view.
+// v13's top-level error (KIP-1102) is REBOOTSTRAP_REQUIRED when a broker wants clients to start
+// over; a single node never does, so it stays 0.
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { MetadataRequest, type MetadataRequestData } from '../../protocol/messages/MetadataRequest.js';
@@ -19,7 +21,7 @@ export function metadataHandler(broker: BrokerContext) {
     request: MetadataRequest,
     response: MetadataResponse,
     minVersion: 0,
-    maxVersion: 12,
+    maxVersion: 13,
     handle(ctx, req) {
       const listener = ctx.connection.listenerName;
       const v = ctx.apiVersion;

@@ -1,9 +1,12 @@
-// OffsetCommit (key 8), v0-9: stores committed offsets (with metadata, and the leader epoch
+// OffsetCommit (key 8), v0-10: stores committed offsets (with metadata, and the leader epoch
 // from v6) as records in __consumer_offsets. Commits from members are checked against the
 // group's generation and member ids; generation -1 with no member id commits for a group
-// without members (a "simple" consumer). v2-4 carry a retention time.
+// without members (a "simple" consumer). v2-4 carry a retention time. v10 names topics by id
+// (KIP-848): ids are resolved to names here; the partitions of an unknown id get UNKNOWN_TOPIC_ID
+// and the rest of the request is committed.
+import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetCommitRequest } from '../../protocol/messages/OffsetCommitRequest.js';
-import { OffsetCommitResponse } from '../../protocol/messages/OffsetCommitResponse.js';
+import { OffsetCommitResponse, type OffsetCommitResponseOffsetCommitResponseTopic } from '../../protocol/messages/OffsetCommitResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 
@@ -12,9 +15,12 @@ export function offsetCommitHandler(broker: BrokerContext) {
     request: OffsetCommitRequest,
     response: OffsetCommitResponse,
     minVersion: 0,
-    maxVersion: 9,
+    maxVersion: 10,
     handle(ctx, req) {
       const v = ctx.apiVersion;
+      const image = broker.controller.image;
+      const nameOf = (t: { name: string; topicId: string }): string | undefined => (v >= 10 ? image.topicsById.get(t.topicId)?.name : t.name);
+      const known = req.topics.filter((t) => nameOf(t) !== undefined);
       const result = broker.groupCoordinator.commitOffsets({
         groupId: req.groupId,
         generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
@@ -22,8 +28,8 @@ export function offsetCommitHandler(broker: BrokerContext) {
         groupInstanceId: v >= 7 ? req.groupInstanceId : null,
         retentionTimeMs: v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1,
         apiVersion: v,
-        topics: req.topics.map((t) => ({
-          name: t.name,
+        topics: known.map((t) => ({
+          name: nameOf(t)!,
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partitionIndex,
             committedOffset: p.committedOffset,
@@ -32,8 +38,17 @@ export function offsetCommitHandler(broker: BrokerContext) {
           })),
         })),
       });
+      // The coordinator answers the known topics in request order; the unknown ones slot back in.
+      let next = 0;
       const res = OffsetCommitResponse.defaults();
-      res.topics = result;
+      res.topics = req.topics.map((t): OffsetCommitResponseOffsetCommitResponseTopic => {
+        if (nameOf(t) === undefined) {
+          return { name: t.name, topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID })) };
+        }
+        const r = result[next++]!;
+        // Each version carries only one of the two (the other decoded as its default).
+        return { name: t.name, topicId: t.topicId, partitions: r.partitions };
+      });
       return res;
     },
   });

@@ -1,11 +1,14 @@
-// OffsetFetch (key 9), v0-9: committed offsets of one group (v0-7) or several (v8+; v9 with the
+// OffsetFetch (key 9), v0-10: committed offsets of one group (v0-7) or several (v8+; v9 with the
 // member id and epoch of a consumer group member: UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH); null
 // topics (v2+) means every partition the group committed. Partitions without a commit get
 // offset -1. requireStable (v7+) would wait for pending transactional commits; there are none
-// until transactions exist, so every committed offset is stable.
+// until transactions exist, so every committed offset is stable. v10 names topics by id
+// (KIP-848): an unknown id gets UNKNOWN_TOPIC_ID on its partitions; asked for everything, a v10
+// answer leaves out committed offsets of topics that no longer exist (they have no id to name).
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetFetchRequest } from '../../protocol/messages/OffsetFetchRequest.js';
-import { OffsetFetchResponse } from '../../protocol/messages/OffsetFetchResponse.js';
+import { OffsetFetchResponse, type OffsetFetchResponseOffsetFetchResponseTopics } from '../../protocol/messages/OffsetFetchResponse.js';
+import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 
@@ -14,15 +17,43 @@ export function offsetFetchHandler(broker: BrokerContext) {
     request: OffsetFetchRequest,
     response: OffsetFetchResponse,
     minVersion: 0,
-    maxVersion: 9,
+    maxVersion: 10,
     handle(ctx, req) {
       const v = ctx.apiVersion;
       const res = OffsetFetchResponse.defaults();
       if (v >= 8) {
+        const image = broker.controller.image;
         res.groups = req.groups.map((g) => {
           // v9: a consumer group member's id and epoch (KIP-848), checked against the group.
-          const r = broker.groupCoordinator.fetchOffsets(g.groupId, g.topics, v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined);
-          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
+          const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
+          if (v < 10) {
+            const r = broker.groupCoordinator.fetchOffsets(g.groupId, g.topics, member);
+            return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics.map((t) => ({ ...t, topicId: ZERO_UUID })) };
+          }
+          const wanted = g.topics?.map((t) => ({ topicId: t.topicId, name: image.topicsById.get(t.topicId)?.name, partitionIndexes: t.partitionIndexes })) ?? null;
+          const known = wanted?.filter((t) => t.name !== undefined).map((t) => ({ name: t.name!, partitionIndexes: t.partitionIndexes })) ?? null;
+          const r = broker.groupCoordinator.fetchOffsets(g.groupId, known, member);
+          if (r.errorCode !== ErrorCode.NONE) return { groupId: g.groupId, errorCode: r.errorCode, topics: [] };
+          let topics: OffsetFetchResponseOffsetFetchResponseTopics[];
+          if (wanted === null) {
+            topics = r.topics.flatMap((t) => {
+              const topicId = image.topicsByName.get(t.name)?.topicId;
+              return topicId === undefined ? [] : [{ name: '', topicId, partitions: t.partitions }];
+            });
+          } else {
+            // Known topics come back in request order; unknown ids slot back in between.
+            let next = 0;
+            topics = wanted.map((t) =>
+              t.name === undefined
+                ? {
+                    name: '',
+                    topicId: t.topicId,
+                    partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNKNOWN_TOPIC_ID })),
+                  }
+                : { name: '', topicId: t.topicId, partitions: r.topics[next++]!.partitions },
+            );
+          }
+          return { groupId: g.groupId, errorCode: ErrorCode.NONE, topics };
         });
         return res;
       }

@@ -63,7 +63,7 @@ test('values that do not fit the wire type are errors', () => {
   assert.throws(() => MetadataRequest.toBuffer(12, v), /not a uuid/);
   v.topics = [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAB', name: 'a' }]; // last character carries bits a uuid has not
   assert.throws(() => MetadataRequest.toBuffer(12, v), /not a uuid/);
-  assert.throws(() => ProduceRequest.toBuffer(12, produce(null)), /unsupported version 12/);
+  assert.throws(() => ProduceRequest.toBuffer(14, produce(null)), /unsupported version 14/);
   assert.throws(() => ProduceRequest.toBuffer(3, { ...produce(null), acks: 40000 }), RangeError);
 });
 

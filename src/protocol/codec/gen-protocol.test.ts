@@ -97,3 +97,30 @@ test('--check passes on fresh output and fails once a generated file differs', (
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('without spec folders it checks the vendored protocol-specs/, and the committed codecs are up to date', () => {
+  // What CI runs: a plain clone has everything the check needs.
+  const r = spawnSync(process.execPath, [SCRIPT, '--check'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /generated files are up to date/);
+});
+
+test('a missing or unreadable spec folder, or a broken spec, is one error line, not a stack trace', () => {
+  const root = fixtureDir();
+  try {
+    const run = (...args: string[]) => spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8' });
+    const missing = run('--check', '--out', join(root, 'out'), join(root, 'nope'));
+    assert.equal(missing.status, 2);
+    assert.equal(missing.stderr, `gen-protocol: spec folder ${join(root, 'nope')} does not exist\n`);
+    const notDir = run('--out', join(root, 'out'), join(root, 'messages', 'WidgetRequest.json'));
+    assert.equal(notDir.status, 2);
+    assert.match(notDir.stderr, /^gen-protocol: spec folder .*WidgetRequest\.json is not a directory\n$/);
+    writeFileSync(join(root, 'messages', 'WidgetResponse.json'), '{ "name": ');
+    const broken = run('--out', join(root, 'out'), join(root, 'messages'));
+    assert.equal(broken.status, 2);
+    assert.match(broken.stderr, /^gen-protocol: .*WidgetResponse\.json: .*\n$/);
+    assert.doesNotMatch(broken.stderr, /\n\s+at /);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { Reader } from './reader.js';
+import { Reader, ZERO_UUID } from './reader.js';
 import { Writer } from './writer.js';
 import { decodeRequestHeader, encodeRequestHeader, encodeResponseHeader, requestHeaderVersion } from './headers.js';
 import { ApiVersionsRequest } from '../messages/ApiVersionsRequest.js';
@@ -182,7 +182,7 @@ test('MetadataResponse v5 as we encode it is what kafkajs decodes', async () => 
 
 test('records stay raw bytes: decode returns a view of the input and encode does not copy large batches', () => {
   const batch = Buffer.alloc(10_000, 7);
-  const value = { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 't', partitionData: [{ index: 0, records: batch }] }] };
+  const value = { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 't', topicId: ZERO_UUID, partitionData: [{ index: 0, records: batch }] }] };
   const w = new Writer();
   ProduceRequest.encode(w, 9, value);
   assert.ok(w.chunks().includes(batch), 'the batch is its own chunk');

@@ -9,17 +9,33 @@ import { Rng, loadAllCodecs, randomObject, versionsOf, defaultObject } from './t
 import { Reader } from './reader.js';
 import { Writer } from './writer.js';
 import type { FieldSchema } from './schema.js';
+import { API_KEYS } from '../messages/index.js';
 
 const codecs = await loadAllCodecs();
 const ROUNDS_PER_VERSION = 25;
 
 test('every spec produced a codec', () => {
-  // 241 specs in the Kafka 3.9 message folders this project generates from.
-  assert.equal(codecs.length, 241);
+  // 241 specs in Kafka 3.9's message folders, plus the 10 of API keys 88-92 (protocol-specs/README.md).
+  assert.equal(codecs.length, 251);
   const names = new Set(codecs.map((c) => c.name));
-  for (const n of ['ProduceRequest', 'FetchResponse', 'RequestHeader', 'TopicRecord', 'OffsetCommitValue', 'LeaderChangeMessage']) {
+  for (const n of ['ProduceRequest', 'FetchResponse', 'RequestHeader', 'TopicRecord', 'OffsetCommitValue', 'LeaderChangeMessage', 'ListConfigResourcesRequest', 'StreamsGroupHeartbeatResponse']) {
     assert.ok(names.has(n), n);
   }
+});
+
+test('the specs reach the versions Kafka 4.x clients send (franz-go adb3a18 max versions), keeping the old ones', () => {
+  // Api key -> [lowest version kept, highest version] where the specs were extended.
+  const expected: Record<number, [number, number]> = {
+    0: [0, 13], 1: [0, 18], 2: [0, 11], 3: [0, 13], 8: [0, 10], 9: [0, 10], 15: [0, 6], 27: [0, 2], 28: [0, 5], 45: [0, 1], 52: [0, 2],
+    60: [0, 2], 66: [0, 2], 68: [0, 1], 69: [0, 1], 74: [0, 1], 76: [0, 1], 77: [0, 1], 78: [0, 2], 79: [0, 2], 80: [0, 1], 85: [0, 1],
+    87: [0, 1], 88: [0, 0], 89: [0, 0], 90: [0, 1], 91: [0, 0], 92: [0, 0],
+  };
+  for (const [key, [min, max]] of Object.entries(expected)) {
+    const api = API_KEYS.find((a) => a.apiKey === Number(key));
+    assert.ok(api !== undefined, `api key ${key}`);
+    assert.deepEqual([api.minVersion, api.maxVersion], [min, max], api.name);
+  }
+  assert.equal(API_KEYS.find((a) => a.apiKey === 68)!.latestVersionUnstable, false, 'ConsumerGroupHeartbeat v1 is stable');
 });
 
 test('random values round-trip at every version of every message', () => {

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// AddRaftVoterRequest: request, apiKey 80, versions 0, flexible 0+.
+// AddRaftVoterRequest: request, apiKey 80, versions 0-1, flexible 0+.
 
 export interface AddRaftVoterRequestData {
   /** versions 0+, nullable 0+ */
@@ -16,6 +16,8 @@ export interface AddRaftVoterRequestData {
   voterDirectoryId: string;
   /** versions 0+ */
   listeners: AddRaftVoterRequestListener[];
+  /** versions 1+, default true */
+  ackWhenCommitted: boolean;
 }
 
 export interface AddRaftVoterRequestListener {
@@ -36,7 +38,7 @@ export const AddRaftVoterRequestSchema: MessageSchema = {
   name: 'AddRaftVoterRequest',
   type: 'request',
   apiKey: 80,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   listeners: ['controller', 'broker'],
   fields: [
@@ -52,6 +54,7 @@ export const AddRaftVoterRequestSchema: MessageSchema = {
         { name: 'port', type: 'uint16', versions: '0+' },
       ],
     },
+    { name: 'ackWhenCommitted', type: 'bool', versions: '1+', default: true },
   ],
 };
 

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// AddRaftVoterResponse: response, apiKey 80, versions 0, flexible 0+.
+// AddRaftVoterResponse: response, apiKey 80, versions 0-1, flexible 0+.
 
 export interface AddRaftVoterResponseData {
   /** versions 0+ */
@@ -22,7 +22,7 @@ export const AddRaftVoterResponseSchema: MessageSchema = {
   name: 'AddRaftVoterResponse',
   type: 'response',
   apiKey: 80,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },

@@ -3,11 +3,13 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// AlterPartitionReassignmentsRequest: request, apiKey 45, versions 0, flexible 0+.
+// AlterPartitionReassignmentsRequest: request, apiKey 45, versions 0-1, flexible 0+.
 
 export interface AlterPartitionReassignmentsRequestData {
   /** versions 0+, default 60000 */
   timeoutMs: number;
+  /** versions 1+, default true */
+  allowReplicationFactorChange: boolean;
   /** versions 0+ */
   topics: AlterPartitionReassignmentsRequestReassignableTopic[];
 }
@@ -36,11 +38,12 @@ export const AlterPartitionReassignmentsRequestSchema: MessageSchema = {
   name: 'AlterPartitionReassignmentsRequest',
   type: 'request',
   apiKey: 45,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   listeners: ['broker', 'controller', 'zkBroker'],
   fields: [
     { name: 'timeoutMs', type: 'int32', versions: '0+', default: 60000 },
+    { name: 'allowReplicationFactorChange', type: 'bool', versions: '1+', default: true },
     {
       name: 'topics', type: '[]ReassignableTopic', versions: '0+',
       fields: [

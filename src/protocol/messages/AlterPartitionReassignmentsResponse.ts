@@ -3,11 +3,13 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// AlterPartitionReassignmentsResponse: response, apiKey 45, versions 0, flexible 0+.
+// AlterPartitionReassignmentsResponse: response, apiKey 45, versions 0-1, flexible 0+.
 
 export interface AlterPartitionReassignmentsResponseData {
   /** versions 0+ */
   throttleTimeMs: number;
+  /** versions 1+, default true */
+  allowReplicationFactorChange: boolean;
   /** versions 0+ */
   errorCode: number;
   /** versions 0+, nullable 0+ */
@@ -42,10 +44,11 @@ export const AlterPartitionReassignmentsResponseSchema: MessageSchema = {
   name: 'AlterPartitionReassignmentsResponse',
   type: 'response',
   apiKey: 45,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'allowReplicationFactorChange', type: 'bool', versions: '1+', default: true },
     { name: 'errorCode', type: 'int16', versions: '0+' },
     { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+' },
     {

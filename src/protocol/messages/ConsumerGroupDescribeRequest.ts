@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ConsumerGroupDescribeRequest: request, apiKey 69, versions 0, flexible 0+.
+// ConsumerGroupDescribeRequest: request, apiKey 69, versions 0-1, flexible 0+.
 
 export interface ConsumerGroupDescribeRequestData {
   /** versions 0+, entity groupId */
@@ -20,7 +20,7 @@ export const ConsumerGroupDescribeRequestSchema: MessageSchema = {
   name: 'ConsumerGroupDescribeRequest',
   type: 'request',
   apiKey: 69,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   listeners: ['zkBroker', 'broker'],
   fields: [

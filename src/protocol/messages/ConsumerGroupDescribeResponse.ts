@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { FieldSchema, MessageSchema } from '../codec/schema.js';
 
-// ConsumerGroupDescribeResponse: response, apiKey 69, versions 0, flexible 0+.
+// ConsumerGroupDescribeResponse: response, apiKey 69, versions 0-1, flexible 0+.
 
 export interface ConsumerGroupDescribeResponseData {
   /** versions 0+ */
@@ -54,6 +54,8 @@ export interface ConsumerGroupDescribeResponseMember {
   assignment: ConsumerGroupDescribeResponseAssignment;
   /** versions 0+ */
   targetAssignment: ConsumerGroupDescribeResponseAssignment;
+  /** versions 1+, default -1 */
+  memberType: number;
 }
 
 export interface ConsumerGroupDescribeResponseAssignment {
@@ -92,7 +94,7 @@ export const ConsumerGroupDescribeResponseSchema: MessageSchema = {
   name: 'ConsumerGroupDescribeResponse',
   type: 'response',
   apiKey: 69,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
@@ -119,6 +121,7 @@ export const ConsumerGroupDescribeResponseSchema: MessageSchema = {
             { name: 'subscribedTopicRegex', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
             { name: 'assignment', type: 'Assignment', versions: '0+', fields: ConsumerGroupDescribeResponseAssignmentFields },
             { name: 'targetAssignment', type: 'Assignment', versions: '0+', fields: ConsumerGroupDescribeResponseAssignmentFields },
+            { name: 'memberType', type: 'int8', versions: '1+', default: -1 },
           ],
         },
         { name: 'authorizedOperations', type: 'int32', versions: '0+', default: -2147483648 },

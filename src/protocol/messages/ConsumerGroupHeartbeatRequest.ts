@@ -46,7 +46,6 @@ export const ConsumerGroupHeartbeatRequestSchema: MessageSchema = {
   apiKey: 68,
   validVersions: '0-1',
   flexibleVersions: '0+',
-  latestVersionUnstable: true,
   listeners: ['zkBroker', 'broker'],
   fields: [
     { name: 'groupId', type: 'string', versions: '0+' },

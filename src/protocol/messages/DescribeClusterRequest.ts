@@ -3,13 +3,15 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// DescribeClusterRequest: request, apiKey 60, versions 0-1, flexible 0+.
+// DescribeClusterRequest: request, apiKey 60, versions 0-2, flexible 0+.
 
 export interface DescribeClusterRequestData {
   /** versions 0+ */
   includeClusterAuthorizedOperations: boolean;
   /** versions 1+, default 1 */
   endpointType: number;
+  /** versions 2+, default false */
+  includeFencedBrokers: boolean;
 }
 
 /** Nested structs of DescribeClusterRequest by spec name, for `DescribeClusterRequest.newStruct(name)`. */
@@ -20,12 +22,13 @@ export const DescribeClusterRequestSchema: MessageSchema = {
   name: 'DescribeClusterRequest',
   type: 'request',
   apiKey: 60,
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   listeners: ['zkBroker', 'broker', 'controller'],
   fields: [
     { name: 'includeClusterAuthorizedOperations', type: 'bool', versions: '0+' },
     { name: 'endpointType', type: 'int8', versions: '1+', default: 1 },
+    { name: 'includeFencedBrokers', type: 'bool', versions: '2+', default: false },
   ],
 };
 

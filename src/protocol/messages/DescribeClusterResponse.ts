@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// DescribeClusterResponse: response, apiKey 60, versions 0-1, flexible 0+.
+// DescribeClusterResponse: response, apiKey 60, versions 0-2, flexible 0+.
 
 export interface DescribeClusterResponseData {
   /** versions 0+ */
@@ -33,6 +33,8 @@ export interface DescribeClusterResponseDescribeClusterBroker {
   port: number;
   /** versions 0+, nullable 0+, default null */
   rack: string | null;
+  /** versions 2+, default false */
+  isFenced: boolean;
 }
 
 /** Nested structs of DescribeClusterResponse by spec name, for `DescribeClusterResponse.newStruct(name)`. */
@@ -44,7 +46,7 @@ export const DescribeClusterResponseSchema: MessageSchema = {
   name: 'DescribeClusterResponse',
   type: 'response',
   apiKey: 60,
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
@@ -60,6 +62,7 @@ export const DescribeClusterResponseSchema: MessageSchema = {
         { name: 'host', type: 'string', versions: '0+' },
         { name: 'port', type: 'int32', versions: '0+' },
         { name: 'rack', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+        { name: 'isFenced', type: 'bool', versions: '2+', default: false },
       ],
     },
     { name: 'clusterAuthorizedOperations', type: 'int32', versions: '0+', default: -2147483648 },

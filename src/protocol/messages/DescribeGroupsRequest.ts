@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// DescribeGroupsRequest: request, apiKey 15, versions 0-5, flexible 5+.
+// DescribeGroupsRequest: request, apiKey 15, versions 0-6, flexible 5+.
 
 export interface DescribeGroupsRequestData {
   /** versions 0+, entity groupId */
@@ -20,7 +20,7 @@ export const DescribeGroupsRequestSchema: MessageSchema = {
   name: 'DescribeGroupsRequest',
   type: 'request',
   apiKey: 15,
-  validVersions: '0-5',
+  validVersions: '0-6',
   flexibleVersions: '5+',
   listeners: ['zkBroker', 'broker'],
   fields: [

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// DescribeGroupsResponse: response, apiKey 15, versions 0-5, flexible 5+.
+// DescribeGroupsResponse: response, apiKey 15, versions 0-6, flexible 5+.
 
 export interface DescribeGroupsResponseData {
   /** versions 1+, ignorable */
@@ -15,6 +15,8 @@ export interface DescribeGroupsResponseData {
 export interface DescribeGroupsResponseDescribedGroup {
   /** versions 0+ */
   errorCode: number;
+  /** versions 6+, nullable 6+, default null */
+  errorMessage: string | null;
   /** versions 0+, entity groupId */
   groupId: string;
   /** versions 0+ */
@@ -54,7 +56,7 @@ export const DescribeGroupsResponseSchema: MessageSchema = {
   name: 'DescribeGroupsResponse',
   type: 'response',
   apiKey: 15,
-  validVersions: '0-5',
+  validVersions: '0-6',
   flexibleVersions: '5+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '1+', ignorable: true },
@@ -62,6 +64,7 @@ export const DescribeGroupsResponseSchema: MessageSchema = {
       name: 'groups', type: '[]DescribedGroup', versions: '0+',
       fields: [
         { name: 'errorCode', type: 'int16', versions: '0+' },
+        { name: 'errorMessage', type: 'string', versions: '6+', nullableVersions: '6+', default: null },
         { name: 'groupId', type: 'string', versions: '0+' },
         { name: 'groupState', type: 'string', versions: '0+' },
         { name: 'protocolType', type: 'string', versions: '0+' },

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// FetchRequest: request, apiKey 1, versions 0-17, flexible 12+, deprecated 0-3.
+// FetchRequest: request, apiKey 1, versions 0-18, flexible 12+, deprecated 0-3.
 
 export interface FetchRequestData {
   /** versions 12+, nullable 12+, tag 0 in 12+, default null, ignorable */
@@ -63,6 +63,8 @@ export interface FetchRequestFetchPartition {
   partitionMaxBytes: number;
   /** versions 17+, tag 0 in 17+, ignorable */
   replicaDirectoryId: string;
+  /** versions 18+, tag 1 in 18+, default 9223372036854775807, ignorable */
+  highWatermark: bigint;
 }
 
 export interface FetchRequestForgottenTopic {
@@ -86,7 +88,7 @@ export const FetchRequestSchema: MessageSchema = {
   name: 'FetchRequest',
   type: 'request',
   apiKey: 1,
-  validVersions: '0-17',
+  validVersions: '0-18',
   flexibleVersions: '12+',
   listeners: ['zkBroker', 'broker', 'controller'],
   fields: [
@@ -120,6 +122,7 @@ export const FetchRequestSchema: MessageSchema = {
             { name: 'logStartOffset', type: 'int64', versions: '5+', default: -1n, ignorable: true },
             { name: 'partitionMaxBytes', type: 'int32', versions: '0+' },
             { name: 'replicaDirectoryId', type: 'uuid', versions: '17+', taggedVersions: '17+', tag: 0, ignorable: true },
+            { name: 'highWatermark', type: 'int64', versions: '18+', taggedVersions: '18+', tag: 1, default: 9223372036854775807n, ignorable: true },
           ],
         },
       ],

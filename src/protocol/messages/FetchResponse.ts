@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// FetchResponse: response, apiKey 1, versions 0-17, flexible 12+.
+// FetchResponse: response, apiKey 1, versions 0-18, flexible 12+.
 
 export interface FetchResponseData {
   /** versions 1+, ignorable */
@@ -106,7 +106,7 @@ export const FetchResponseSchema: MessageSchema = {
   name: 'FetchResponse',
   type: 'response',
   apiKey: 1,
-  validVersions: '0-17',
+  validVersions: '0-18',
   flexibleVersions: '12+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '1+', ignorable: true },

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ListOffsetsRequest: request, apiKey 2, versions 0-10, flexible 6+, deprecated 0.
+// ListOffsetsRequest: request, apiKey 2, versions 0-11, flexible 6+, deprecated 0.
 
 export interface ListOffsetsRequestData {
   /** versions 0+, entity brokerId */
@@ -44,7 +44,7 @@ export const ListOffsetsRequestSchema: MessageSchema = {
   name: 'ListOffsetsRequest',
   type: 'request',
   apiKey: 2,
-  validVersions: '0-10',
+  validVersions: '0-11',
   flexibleVersions: '6+',
   listeners: ['zkBroker', 'broker'],
   fields: [

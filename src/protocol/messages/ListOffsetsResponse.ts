@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ListOffsetsResponse: response, apiKey 2, versions 0-10, flexible 6+.
+// ListOffsetsResponse: response, apiKey 2, versions 0-11, flexible 6+.
 
 export interface ListOffsetsResponseData {
   /** versions 2+, ignorable */
@@ -44,7 +44,7 @@ export const ListOffsetsResponseSchema: MessageSchema = {
   name: 'ListOffsetsResponse',
   type: 'response',
   apiKey: 2,
-  validVersions: '0-10',
+  validVersions: '0-11',
   flexibleVersions: '6+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '2+', ignorable: true },

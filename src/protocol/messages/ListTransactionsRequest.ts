@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ListTransactionsRequest: request, apiKey 66, versions 0-1, flexible 0+.
+// ListTransactionsRequest: request, apiKey 66, versions 0-2, flexible 0+.
 
 export interface ListTransactionsRequestData {
   /** versions 0+ */
@@ -12,6 +12,8 @@ export interface ListTransactionsRequestData {
   producerIdFilters: bigint[];
   /** versions 1+, default -1 */
   durationFilter: bigint;
+  /** versions 2+, nullable 2+, default null */
+  transactionalIdPattern: string | null;
 }
 
 /** Nested structs of ListTransactionsRequest by spec name, for `ListTransactionsRequest.newStruct(name)`. */
@@ -22,13 +24,14 @@ export const ListTransactionsRequestSchema: MessageSchema = {
   name: 'ListTransactionsRequest',
   type: 'request',
   apiKey: 66,
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   listeners: ['zkBroker', 'broker'],
   fields: [
     { name: 'stateFilters', type: '[]string', versions: '0+' },
     { name: 'producerIdFilters', type: '[]int64', versions: '0+' },
     { name: 'durationFilter', type: 'int64', versions: '1+', default: -1n },
+    { name: 'transactionalIdPattern', type: 'string', versions: '2+', nullableVersions: '2+', default: null },
   ],
 };
 

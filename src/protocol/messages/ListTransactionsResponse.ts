@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ListTransactionsResponse: response, apiKey 66, versions 0-1, flexible 0+.
+// ListTransactionsResponse: response, apiKey 66, versions 0-2, flexible 0+.
 
 export interface ListTransactionsResponseData {
   /** versions 0+ */
@@ -34,7 +34,7 @@ export const ListTransactionsResponseSchema: MessageSchema = {
   name: 'ListTransactionsResponse',
   type: 'response',
   apiKey: 66,
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },

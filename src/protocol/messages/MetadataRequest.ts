@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// MetadataRequest: request, apiKey 3, versions 0-12, flexible 9+, deprecated 0-3.
+// MetadataRequest: request, apiKey 3, versions 0-13, flexible 9+, deprecated 0-3.
 
 export interface MetadataRequestData {
   /** versions 0+, nullable 1+ */
@@ -32,7 +32,7 @@ export const MetadataRequestSchema: MessageSchema = {
   name: 'MetadataRequest',
   type: 'request',
   apiKey: 3,
-  validVersions: '0-12',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   listeners: ['zkBroker', 'broker'],
   fields: [

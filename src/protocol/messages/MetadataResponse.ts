@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// MetadataResponse: response, apiKey 3, versions 0-12, flexible 9+.
+// MetadataResponse: response, apiKey 3, versions 0-13, flexible 9+.
 
 export interface MetadataResponseData {
   /** versions 3+, ignorable */
@@ -16,6 +16,8 @@ export interface MetadataResponseData {
   controllerId: number;
   /** versions 0+ */
   topics: MetadataResponseMetadataResponseTopic[];
+  /** versions 13+ */
+  errorCode: number;
   /** versions 8-10, default -2147483648 */
   clusterAuthorizedOperations: number;
 }
@@ -74,7 +76,7 @@ export const MetadataResponseSchema: MessageSchema = {
   name: 'MetadataResponse',
   type: 'response',
   apiKey: 3,
-  validVersions: '0-12',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '3+', ignorable: true },
@@ -111,6 +113,7 @@ export const MetadataResponseSchema: MessageSchema = {
         { name: 'topicAuthorizedOperations', type: 'int32', versions: '8+', default: -2147483648 },
       ],
     },
+    { name: 'errorCode', type: 'int16', versions: '13+' },
     { name: 'clusterAuthorizedOperations', type: 'int32', versions: '8-10', default: -2147483648 },
   ],
 };

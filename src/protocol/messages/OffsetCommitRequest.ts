@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// OffsetCommitRequest: request, apiKey 8, versions 0-9, flexible 8+, deprecated 0-1.
+// OffsetCommitRequest: request, apiKey 8, versions 0-10, flexible 8+, deprecated 0-1.
 
 export interface OffsetCommitRequestData {
   /** versions 0+, entity groupId */
@@ -21,7 +21,9 @@ export interface OffsetCommitRequestData {
 }
 
 export interface OffsetCommitRequestOffsetCommitRequestTopic {
-  /** versions 0+, entity topicName */
+  /** versions 10+ */
+  topicId: string;
+  /** versions 0-9, entity topicName */
   name: string;
   /** versions 0+ */
   partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
@@ -50,7 +52,7 @@ export const OffsetCommitRequestSchema: MessageSchema = {
   name: 'OffsetCommitRequest',
   type: 'request',
   apiKey: 8,
-  validVersions: '0-9',
+  validVersions: '0-10',
   flexibleVersions: '8+',
   listeners: ['zkBroker', 'broker'],
   fields: [
@@ -62,7 +64,8 @@ export const OffsetCommitRequestSchema: MessageSchema = {
     {
       name: 'topics', type: '[]OffsetCommitRequestTopic', versions: '0+',
       fields: [
-        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'topicId', type: 'uuid', versions: '10+' },
+        { name: 'name', type: 'string', versions: '0-9' },
         {
           name: 'partitions', type: '[]OffsetCommitRequestPartition', versions: '0+',
           fields: [

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// OffsetCommitResponse: response, apiKey 8, versions 0-9, flexible 8+.
+// OffsetCommitResponse: response, apiKey 8, versions 0-10, flexible 8+.
 
 export interface OffsetCommitResponseData {
   /** versions 3+, ignorable */
@@ -13,7 +13,9 @@ export interface OffsetCommitResponseData {
 }
 
 export interface OffsetCommitResponseOffsetCommitResponseTopic {
-  /** versions 0+, entity topicName */
+  /** versions 10+ */
+  topicId: string;
+  /** versions 0-9, entity topicName */
   name: string;
   /** versions 0+ */
   partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
@@ -36,14 +38,15 @@ export const OffsetCommitResponseSchema: MessageSchema = {
   name: 'OffsetCommitResponse',
   type: 'response',
   apiKey: 8,
-  validVersions: '0-9',
+  validVersions: '0-10',
   flexibleVersions: '8+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '3+', ignorable: true },
     {
       name: 'topics', type: '[]OffsetCommitResponseTopic', versions: '0+',
       fields: [
-        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'topicId', type: 'uuid', versions: '10+' },
+        { name: 'name', type: 'string', versions: '0-9' },
         {
           name: 'partitions', type: '[]OffsetCommitResponsePartition', versions: '0+',
           fields: [

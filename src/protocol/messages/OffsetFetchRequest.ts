@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// OffsetFetchRequest: request, apiKey 9, versions 0-9, flexible 6+, deprecated 0.
+// OffsetFetchRequest: request, apiKey 9, versions 0-10, flexible 6+, deprecated 0.
 
 export interface OffsetFetchRequestData {
   /** versions 0-7, entity groupId */
@@ -35,7 +35,9 @@ export interface OffsetFetchRequestOffsetFetchRequestGroup {
 }
 
 export interface OffsetFetchRequestOffsetFetchRequestTopics {
-  /** versions 8+, entity topicName */
+  /** versions 10+ */
+  topicId: string;
+  /** versions 8-9, entity topicName */
   name: string;
   /** versions 8+ */
   partitionIndexes: number[];
@@ -52,7 +54,7 @@ export const OffsetFetchRequestSchema: MessageSchema = {
   name: 'OffsetFetchRequest',
   type: 'request',
   apiKey: 9,
-  validVersions: '0-9',
+  validVersions: '0-10',
   flexibleVersions: '6+',
   listeners: ['zkBroker', 'broker'],
   fields: [
@@ -73,7 +75,8 @@ export const OffsetFetchRequestSchema: MessageSchema = {
         {
           name: 'topics', type: '[]OffsetFetchRequestTopics', versions: '8+', nullableVersions: '8+',
           fields: [
-            { name: 'name', type: 'string', versions: '8+' },
+            { name: 'topicId', type: 'uuid', versions: '10+' },
+            { name: 'name', type: 'string', versions: '8-9' },
             { name: 'partitionIndexes', type: '[]int32', versions: '8+' },
           ],
         },

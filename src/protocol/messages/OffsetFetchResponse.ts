@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// OffsetFetchResponse: response, apiKey 9, versions 0-9, flexible 6+.
+// OffsetFetchResponse: response, apiKey 9, versions 0-10, flexible 6+.
 
 export interface OffsetFetchResponseData {
   /** versions 3+, ignorable */
@@ -46,7 +46,9 @@ export interface OffsetFetchResponseOffsetFetchResponseGroup {
 }
 
 export interface OffsetFetchResponseOffsetFetchResponseTopics {
-  /** versions 8+, entity topicName */
+  /** versions 10+ */
+  topicId: string;
+  /** versions 8-9, entity topicName */
   name: string;
   /** versions 8+ */
   partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
@@ -78,7 +80,7 @@ export const OffsetFetchResponseSchema: MessageSchema = {
   name: 'OffsetFetchResponse',
   type: 'response',
   apiKey: 9,
-  validVersions: '0-9',
+  validVersions: '0-10',
   flexibleVersions: '6+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '3+', ignorable: true },
@@ -106,7 +108,8 @@ export const OffsetFetchResponseSchema: MessageSchema = {
         {
           name: 'topics', type: '[]OffsetFetchResponseTopics', versions: '8+',
           fields: [
-            { name: 'name', type: 'string', versions: '8+' },
+            { name: 'topicId', type: 'uuid', versions: '10+' },
+            { name: 'name', type: 'string', versions: '8-9' },
             {
               name: 'partitions', type: '[]OffsetFetchResponsePartitions', versions: '8+',
               fields: [

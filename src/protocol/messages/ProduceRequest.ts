@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ProduceRequest: request, apiKey 0, versions 0-11, flexible 9+, deprecated 0-6.
+// ProduceRequest: request, apiKey 0, versions 0-13, flexible 9+, deprecated 0-6.
 
 export interface ProduceRequestData {
   /** versions 3+, nullable 3+, default null, entity transactionalId */
@@ -17,8 +17,10 @@ export interface ProduceRequestData {
 }
 
 export interface ProduceRequestTopicProduceData {
-  /** versions 0+, entity topicName */
+  /** versions 0-12, entity topicName */
   name: string;
+  /** versions 13+ */
+  topicId: string;
   /** versions 0+ */
   partitionData: ProduceRequestPartitionProduceData[];
 }
@@ -40,7 +42,7 @@ export const ProduceRequestSchema: MessageSchema = {
   name: 'ProduceRequest',
   type: 'request',
   apiKey: 0,
-  validVersions: '0-11',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   listeners: ['zkBroker', 'broker'],
   fields: [
@@ -50,7 +52,8 @@ export const ProduceRequestSchema: MessageSchema = {
     {
       name: 'topicData', type: '[]TopicProduceData', versions: '0+',
       fields: [
-        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'name', type: 'string', versions: '0-12' },
+        { name: 'topicId', type: 'uuid', versions: '13+' },
         {
           name: 'partitionData', type: '[]PartitionProduceData', versions: '0+',
           fields: [

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ProduceResponse: response, apiKey 0, versions 0-11, flexible 9+.
+// ProduceResponse: response, apiKey 0, versions 0-13, flexible 9+.
 
 export interface ProduceResponseData {
   /** versions 0+ */
@@ -15,8 +15,10 @@ export interface ProduceResponseData {
 }
 
 export interface ProduceResponseTopicProduceResponse {
-  /** versions 0+, entity topicName */
+  /** versions 0-12, entity topicName */
   name: string;
+  /** versions 13+ */
+  topicId: string;
   /** versions 0+ */
   partitionResponses: ProduceResponsePartitionProduceResponse[];
 }
@@ -78,13 +80,14 @@ export const ProduceResponseSchema: MessageSchema = {
   name: 'ProduceResponse',
   type: 'response',
   apiKey: 0,
-  validVersions: '0-11',
+  validVersions: '0-13',
   flexibleVersions: '9+',
   fields: [
     {
       name: 'responses', type: '[]TopicProduceResponse', versions: '0+',
       fields: [
-        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'name', type: 'string', versions: '0-12' },
+        { name: 'topicId', type: 'uuid', versions: '13+' },
         {
           name: 'partitionResponses', type: '[]PartitionProduceResponse', versions: '0+',
           fields: [

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ReadShareGroupStateSummaryRequest: request, apiKey 87, versions 0, flexible 0+.
+// ReadShareGroupStateSummaryRequest: request, apiKey 87, versions 0-1, flexible 0+.
 
 export interface ReadShareGroupStateSummaryRequestData {
   /** versions 0+ */
@@ -36,7 +36,7 @@ export const ReadShareGroupStateSummaryRequestSchema: MessageSchema = {
   name: 'ReadShareGroupStateSummaryRequest',
   type: 'request',
   apiKey: 87,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   latestVersionUnstable: true,
   listeners: ['broker'],

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ReadShareGroupStateSummaryResponse: response, apiKey 87, versions 0, flexible 0+.
+// ReadShareGroupStateSummaryResponse: response, apiKey 87, versions 0-1, flexible 0+.
 
 export interface ReadShareGroupStateSummaryResponseData {
   /** versions 0+ */
@@ -27,7 +27,11 @@ export interface ReadShareGroupStateSummaryResponsePartitionResult {
   /** versions 0+ */
   stateEpoch: number;
   /** versions 0+ */
+  leaderEpoch: number;
+  /** versions 0+ */
   startOffset: bigint;
+  /** versions 1+, default -1 */
+  deliveryCompleteCount: number;
 }
 
 /** Nested structs of ReadShareGroupStateSummaryResponse by spec name, for `ReadShareGroupStateSummaryResponse.newStruct(name)`. */
@@ -40,7 +44,7 @@ export const ReadShareGroupStateSummaryResponseSchema: MessageSchema = {
   name: 'ReadShareGroupStateSummaryResponse',
   type: 'response',
   apiKey: 87,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     {
@@ -54,7 +58,9 @@ export const ReadShareGroupStateSummaryResponseSchema: MessageSchema = {
             { name: 'errorCode', type: 'int16', versions: '0+' },
             { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
             { name: 'stateEpoch', type: 'int32', versions: '0+' },
+            { name: 'leaderEpoch', type: 'int32', versions: '0+' },
             { name: 'startOffset', type: 'int64', versions: '0+' },
+            { name: 'deliveryCompleteCount', type: 'int32', versions: '1+', default: -1 },
           ],
         },
       ],

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ShareAcknowledgeRequest: request, apiKey 79, versions 0, flexible 0+.
+// ShareAcknowledgeRequest: request, apiKey 79, versions 0-2, flexible 0+.
 
 export interface ShareAcknowledgeRequestData {
   /** versions 0+, nullable 0+, default null, entity groupId */
@@ -12,6 +12,8 @@ export interface ShareAcknowledgeRequestData {
   memberId: string | null;
   /** versions 0+ */
   shareSessionEpoch: number;
+  /** versions 2+ */
+  isRenewAck: boolean;
   /** versions 0+ */
   topics: ShareAcknowledgeRequestAcknowledgeTopic[];
 }
@@ -50,14 +52,14 @@ export const ShareAcknowledgeRequestSchema: MessageSchema = {
   name: 'ShareAcknowledgeRequest',
   type: 'request',
   apiKey: 79,
-  validVersions: '0',
+  validVersions: '0-2',
   flexibleVersions: '0+',
-  latestVersionUnstable: true,
   listeners: ['broker'],
   fields: [
     { name: 'groupId', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
     { name: 'memberId', type: 'string', versions: '0+', nullableVersions: '0+' },
     { name: 'shareSessionEpoch', type: 'int32', versions: '0+' },
+    { name: 'isRenewAck', type: 'bool', versions: '2+' },
     {
       name: 'topics', type: '[]AcknowledgeTopic', versions: '0+',
       fields: [

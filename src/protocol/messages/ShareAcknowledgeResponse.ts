@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ShareAcknowledgeResponse: response, apiKey 79, versions 0, flexible 0+.
+// ShareAcknowledgeResponse: response, apiKey 79, versions 0-2, flexible 0+.
 
 export interface ShareAcknowledgeResponseData {
   /** versions 0+, ignorable */
@@ -12,6 +12,8 @@ export interface ShareAcknowledgeResponseData {
   errorCode: number;
   /** versions 0+, nullable 0+, default null */
   errorMessage: string | null;
+  /** versions 2+ */
+  acquisitionLockTimeoutMs: number;
   /** versions 0+ */
   responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[];
   /** versions 0+ */
@@ -66,12 +68,13 @@ export const ShareAcknowledgeResponseSchema: MessageSchema = {
   name: 'ShareAcknowledgeResponse',
   type: 'response',
   apiKey: 79,
-  validVersions: '0',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+', ignorable: true },
     { name: 'errorCode', type: 'int16', versions: '0+', ignorable: true },
     { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+    { name: 'acquisitionLockTimeoutMs', type: 'int32', versions: '2+' },
     {
       name: 'responses', type: '[]ShareAcknowledgeTopicResponse', versions: '0+',
       fields: [

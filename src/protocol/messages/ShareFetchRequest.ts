@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ShareFetchRequest: request, apiKey 78, versions 0, flexible 0+.
+// ShareFetchRequest: request, apiKey 78, versions 0-2, flexible 0+.
 
 export interface ShareFetchRequestData {
   /** versions 0+, nullable 0+, default null, entity groupId */
@@ -18,6 +18,14 @@ export interface ShareFetchRequestData {
   minBytes: number;
   /** versions 0+, default 0x7fffffff */
   maxBytes: number;
+  /** versions 1+ */
+  maxRecords: number;
+  /** versions 1+ */
+  batchSize: number;
+  /** versions 2+ */
+  shareAcquireMode: number;
+  /** versions 2+ */
+  isRenewAck: boolean;
   /** versions 0+ */
   topics: ShareFetchRequestFetchTopic[];
   /** versions 0+ */
@@ -34,7 +42,7 @@ export interface ShareFetchRequestFetchTopic {
 export interface ShareFetchRequestFetchPartition {
   /** versions 0+ */
   partitionIndex: number;
-  /** versions 0+ */
+  /** versions 0 */
   partitionMaxBytes: number;
   /** versions 0+ */
   acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[];
@@ -68,9 +76,8 @@ export const ShareFetchRequestSchema: MessageSchema = {
   name: 'ShareFetchRequest',
   type: 'request',
   apiKey: 78,
-  validVersions: '0',
+  validVersions: '0-2',
   flexibleVersions: '0+',
-  latestVersionUnstable: true,
   listeners: ['broker'],
   fields: [
     { name: 'groupId', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
@@ -79,6 +86,10 @@ export const ShareFetchRequestSchema: MessageSchema = {
     { name: 'maxWaitMs', type: 'int32', versions: '0+' },
     { name: 'minBytes', type: 'int32', versions: '0+' },
     { name: 'maxBytes', type: 'int32', versions: '0+', default: 2147483647 },
+    { name: 'maxRecords', type: 'int32', versions: '1+' },
+    { name: 'batchSize', type: 'int32', versions: '1+' },
+    { name: 'shareAcquireMode', type: 'int8', versions: '2+' },
+    { name: 'isRenewAck', type: 'bool', versions: '2+' },
     {
       name: 'topics', type: '[]FetchTopic', versions: '0+',
       fields: [
@@ -87,7 +98,7 @@ export const ShareFetchRequestSchema: MessageSchema = {
           name: 'partitions', type: '[]FetchPartition', versions: '0+',
           fields: [
             { name: 'partitionIndex', type: 'int32', versions: '0+' },
-            { name: 'partitionMaxBytes', type: 'int32', versions: '0+' },
+            { name: 'partitionMaxBytes', type: 'int32', versions: '0' },
             {
               name: 'acknowledgementBatches', type: '[]AcknowledgementBatch', versions: '0+',
               fields: [

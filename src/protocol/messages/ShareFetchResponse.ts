@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ShareFetchResponse: response, apiKey 78, versions 0, flexible 0+.
+// ShareFetchResponse: response, apiKey 78, versions 0-2, flexible 0+.
 
 export interface ShareFetchResponseData {
   /** versions 0+ */
@@ -12,6 +12,8 @@ export interface ShareFetchResponseData {
   errorCode: number;
   /** versions 0+, nullable 0+, default null */
   errorMessage: string | null;
+  /** versions 1+ */
+  acquisitionLockTimeoutMs: number;
   /** versions 0+ */
   responses: ShareFetchResponseShareFetchableTopicResponse[];
   /** versions 0+ */
@@ -84,12 +86,13 @@ export const ShareFetchResponseSchema: MessageSchema = {
   name: 'ShareFetchResponse',
   type: 'response',
   apiKey: 78,
-  validVersions: '0',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
     { name: 'errorCode', type: 'int16', versions: '0+' },
     { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+    { name: 'acquisitionLockTimeoutMs', type: 'int32', versions: '1+' },
     {
       name: 'responses', type: '[]ShareFetchableTopicResponse', versions: '0+',
       fields: [

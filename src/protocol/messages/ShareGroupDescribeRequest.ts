@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ShareGroupDescribeRequest: request, apiKey 77, versions 0, flexible 0+.
+// ShareGroupDescribeRequest: request, apiKey 77, versions 0-1, flexible 0+.
 
 export interface ShareGroupDescribeRequestData {
   /** versions 0+, entity groupId */
@@ -20,9 +20,8 @@ export const ShareGroupDescribeRequestSchema: MessageSchema = {
   name: 'ShareGroupDescribeRequest',
   type: 'request',
   apiKey: 77,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
-  latestVersionUnstable: true,
   listeners: ['broker'],
   fields: [
     { name: 'groupIds', type: '[]string', versions: '0+' },

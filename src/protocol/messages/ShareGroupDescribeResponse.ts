@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { FieldSchema, MessageSchema } from '../codec/schema.js';
 
-// ShareGroupDescribeResponse: response, apiKey 77, versions 0, flexible 0+.
+// ShareGroupDescribeResponse: response, apiKey 77, versions 0-1, flexible 0+.
 
 export interface ShareGroupDescribeResponseData {
   /** versions 0+ */
@@ -86,7 +86,7 @@ export const ShareGroupDescribeResponseSchema: MessageSchema = {
   name: 'ShareGroupDescribeResponse',
   type: 'response',
   apiKey: 77,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },

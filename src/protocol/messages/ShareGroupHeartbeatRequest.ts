@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// ShareGroupHeartbeatRequest: request, apiKey 76, versions 0, flexible 0+.
+// ShareGroupHeartbeatRequest: request, apiKey 76, versions 0-1, flexible 0+.
 
 export interface ShareGroupHeartbeatRequestData {
   /** versions 0+, entity groupId */
@@ -26,9 +26,8 @@ export const ShareGroupHeartbeatRequestSchema: MessageSchema = {
   name: 'ShareGroupHeartbeatRequest',
   type: 'request',
   apiKey: 76,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
-  latestVersionUnstable: true,
   listeners: ['broker'],
   fields: [
     { name: 'groupId', type: 'string', versions: '0+' },

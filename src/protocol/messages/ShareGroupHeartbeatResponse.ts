@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { FieldSchema, MessageSchema } from '../codec/schema.js';
 
-// ShareGroupHeartbeatResponse: response, apiKey 76, versions 0, flexible 0+.
+// ShareGroupHeartbeatResponse: response, apiKey 76, versions 0-1, flexible 0+.
 
 export interface ShareGroupHeartbeatResponseData {
   /** versions 0+ */
@@ -49,7 +49,7 @@ export const ShareGroupHeartbeatResponseSchema: MessageSchema = {
   name: 'ShareGroupHeartbeatResponse',
   type: 'response',
   apiKey: 76,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },

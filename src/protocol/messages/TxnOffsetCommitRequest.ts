@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// TxnOffsetCommitRequest: request, apiKey 28, versions 0-4, flexible 3+.
+// TxnOffsetCommitRequest: request, apiKey 28, versions 0-5, flexible 3+.
 
 export interface TxnOffsetCommitRequestData {
   /** versions 0+, entity transactionalId */
@@ -52,7 +52,7 @@ export const TxnOffsetCommitRequestSchema: MessageSchema = {
   name: 'TxnOffsetCommitRequest',
   type: 'request',
   apiKey: 28,
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '3+',
   listeners: ['zkBroker', 'broker'],
   fields: [

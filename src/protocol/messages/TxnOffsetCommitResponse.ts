@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// TxnOffsetCommitResponse: response, apiKey 28, versions 0-4, flexible 3+.
+// TxnOffsetCommitResponse: response, apiKey 28, versions 0-5, flexible 3+.
 
 export interface TxnOffsetCommitResponseData {
   /** versions 0+ */
@@ -36,7 +36,7 @@ export const TxnOffsetCommitResponseSchema: MessageSchema = {
   name: 'TxnOffsetCommitResponse',
   type: 'response',
   apiKey: 28,
-  validVersions: '0-4',
+  validVersions: '0-5',
   flexibleVersions: '3+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// VoteRequest: request, apiKey 52, versions 0-1, flexible 0+.
+// VoteRequest: request, apiKey 52, versions 0-2, flexible 0+.
 
 export interface VoteRequestData {
   /** versions 0+, nullable 0+, default null */
@@ -36,6 +36,8 @@ export interface VoteRequestPartitionData {
   lastOffsetEpoch: number;
   /** versions 0+ */
   lastOffset: bigint;
+  /** versions 2+ */
+  preVote: boolean;
 }
 
 /** Nested structs of VoteRequest by spec name, for `VoteRequest.newStruct(name)`. */
@@ -48,7 +50,7 @@ export const VoteRequestSchema: MessageSchema = {
   name: 'VoteRequest',
   type: 'request',
   apiKey: 52,
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   listeners: ['controller'],
   fields: [
@@ -68,6 +70,7 @@ export const VoteRequestSchema: MessageSchema = {
             { name: 'voterDirectoryId', type: 'uuid', versions: '1+', ignorable: true },
             { name: 'lastOffsetEpoch', type: 'int32', versions: '0+' },
             { name: 'lastOffset', type: 'int64', versions: '0+' },
+            { name: 'preVote', type: 'bool', versions: '2+' },
           ],
         },
       ],

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// VoteResponse: response, apiKey 52, versions 0-1, flexible 0+.
+// VoteResponse: response, apiKey 52, versions 0-2, flexible 0+.
 
 export interface VoteResponseData {
   /** versions 0+ */
@@ -54,7 +54,7 @@ export const VoteResponseSchema: MessageSchema = {
   name: 'VoteResponse',
   type: 'response',
   apiKey: 52,
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '0+',
   fields: [
     { name: 'errorCode', type: 'int16', versions: '0+' },

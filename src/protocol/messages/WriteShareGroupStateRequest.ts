@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// WriteShareGroupStateRequest: request, apiKey 85, versions 0, flexible 0+.
+// WriteShareGroupStateRequest: request, apiKey 85, versions 0-1, flexible 0+.
 
 export interface WriteShareGroupStateRequestData {
   /** versions 0+ */
@@ -28,6 +28,8 @@ export interface WriteShareGroupStateRequestPartitionData {
   leaderEpoch: number;
   /** versions 0+ */
   startOffset: bigint;
+  /** versions 1+, default -1 */
+  deliveryCompleteCount: number;
   /** versions 0+ */
   stateBatches: WriteShareGroupStateRequestStateBatch[];
 }
@@ -54,7 +56,7 @@ export const WriteShareGroupStateRequestSchema: MessageSchema = {
   name: 'WriteShareGroupStateRequest',
   type: 'request',
   apiKey: 85,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   latestVersionUnstable: true,
   listeners: ['broker'],
@@ -71,6 +73,7 @@ export const WriteShareGroupStateRequestSchema: MessageSchema = {
             { name: 'stateEpoch', type: 'int32', versions: '0+' },
             { name: 'leaderEpoch', type: 'int32', versions: '0+' },
             { name: 'startOffset', type: 'int64', versions: '0+' },
+            { name: 'deliveryCompleteCount', type: 'int32', versions: '1+', default: -1 },
             {
               name: 'stateBatches', type: '[]StateBatch', versions: '0+',
               fields: [

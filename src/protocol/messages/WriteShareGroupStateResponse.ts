@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// WriteShareGroupStateResponse: response, apiKey 85, versions 0, flexible 0+.
+// WriteShareGroupStateResponse: response, apiKey 85, versions 0-1, flexible 0+.
 
 export interface WriteShareGroupStateResponseData {
   /** versions 0+ */
@@ -36,7 +36,7 @@ export const WriteShareGroupStateResponseSchema: MessageSchema = {
   name: 'WriteShareGroupStateResponse',
   type: 'response',
   apiKey: 85,
-  validVersions: '0',
+  validVersions: '0-1',
   flexibleVersions: '0+',
   fields: [
     {

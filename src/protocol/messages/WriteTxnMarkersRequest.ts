@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// WriteTxnMarkersRequest: request, apiKey 27, versions 0-1, flexible 1+.
+// WriteTxnMarkersRequest: request, apiKey 27, versions 0-2, flexible 1+.
 
 export interface WriteTxnMarkersRequestData {
   /** versions 0+ */
@@ -21,6 +21,8 @@ export interface WriteTxnMarkersRequestWritableTxnMarker {
   topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[];
   /** versions 0+ */
   coordinatorEpoch: number;
+  /** versions 2+ */
+  transactionVersion: number;
 }
 
 export interface WriteTxnMarkersRequestWritableTxnMarkerTopic {
@@ -40,7 +42,7 @@ export const WriteTxnMarkersRequestSchema: MessageSchema = {
   name: 'WriteTxnMarkersRequest',
   type: 'request',
   apiKey: 27,
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '1+',
   listeners: ['zkBroker', 'broker'],
   fields: [
@@ -58,6 +60,7 @@ export const WriteTxnMarkersRequestSchema: MessageSchema = {
           ],
         },
         { name: 'coordinatorEpoch', type: 'int32', versions: '0+' },
+        { name: 'transactionVersion', type: 'int8', versions: '2+' },
       ],
     },
   ],

@@ -3,7 +3,7 @@
 import { defineMessage } from '../codec/message.js';
 import type { MessageSchema } from '../codec/schema.js';
 
-// WriteTxnMarkersResponse: response, apiKey 27, versions 0-1, flexible 1+.
+// WriteTxnMarkersResponse: response, apiKey 27, versions 0-2, flexible 1+.
 
 export interface WriteTxnMarkersResponseData {
   /** versions 0+ */
@@ -42,7 +42,7 @@ export const WriteTxnMarkersResponseSchema: MessageSchema = {
   name: 'WriteTxnMarkersResponse',
   type: 'response',
   apiKey: 27,
-  validVersions: '0-1',
+  validVersions: '0-2',
   flexibleVersions: '1+',
   fields: [
     {

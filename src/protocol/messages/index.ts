@@ -22,6 +22,8 @@ import { AlterPartitionRequest } from './AlterPartitionRequest.js';
 import { AlterPartitionResponse } from './AlterPartitionResponse.js';
 import { AlterReplicaLogDirsRequest } from './AlterReplicaLogDirsRequest.js';
 import { AlterReplicaLogDirsResponse } from './AlterReplicaLogDirsResponse.js';
+import { AlterShareGroupOffsetsRequest } from './AlterShareGroupOffsetsRequest.js';
+import { AlterShareGroupOffsetsResponse } from './AlterShareGroupOffsetsResponse.js';
 import { AlterUserScramCredentialsRequest } from './AlterUserScramCredentialsRequest.js';
 import { AlterUserScramCredentialsResponse } from './AlterUserScramCredentialsResponse.js';
 import { ApiVersionsRequest } from './ApiVersionsRequest.js';
@@ -73,6 +75,8 @@ import { DeleteGroupsRequest } from './DeleteGroupsRequest.js';
 import { DeleteGroupsResponse } from './DeleteGroupsResponse.js';
 import { DeleteRecordsRequest } from './DeleteRecordsRequest.js';
 import { DeleteRecordsResponse } from './DeleteRecordsResponse.js';
+import { DeleteShareGroupOffsetsRequest } from './DeleteShareGroupOffsetsRequest.js';
+import { DeleteShareGroupOffsetsResponse } from './DeleteShareGroupOffsetsResponse.js';
 import { DeleteShareGroupStateRequest } from './DeleteShareGroupStateRequest.js';
 import { DeleteShareGroupStateResponse } from './DeleteShareGroupStateResponse.js';
 import { DeleteTopicsRequest } from './DeleteTopicsRequest.js';
@@ -95,6 +99,8 @@ import { DescribeProducersRequest } from './DescribeProducersRequest.js';
 import { DescribeProducersResponse } from './DescribeProducersResponse.js';
 import { DescribeQuorumRequest } from './DescribeQuorumRequest.js';
 import { DescribeQuorumResponse } from './DescribeQuorumResponse.js';
+import { DescribeShareGroupOffsetsRequest } from './DescribeShareGroupOffsetsRequest.js';
+import { DescribeShareGroupOffsetsResponse } from './DescribeShareGroupOffsetsResponse.js';
 import { DescribeTopicPartitionsRequest } from './DescribeTopicPartitionsRequest.js';
 import { DescribeTopicPartitionsResponse } from './DescribeTopicPartitionsResponse.js';
 import { DescribeTransactionsRequest } from './DescribeTransactionsRequest.js';
@@ -138,8 +144,8 @@ import { LeaderAndIsrRequest } from './LeaderAndIsrRequest.js';
 import { LeaderAndIsrResponse } from './LeaderAndIsrResponse.js';
 import { LeaveGroupRequest } from './LeaveGroupRequest.js';
 import { LeaveGroupResponse } from './LeaveGroupResponse.js';
-import { ListClientMetricsResourcesRequest } from './ListClientMetricsResourcesRequest.js';
-import { ListClientMetricsResourcesResponse } from './ListClientMetricsResourcesResponse.js';
+import { ListConfigResourcesRequest } from './ListConfigResourcesRequest.js';
+import { ListConfigResourcesResponse } from './ListConfigResourcesResponse.js';
 import { ListGroupsRequest } from './ListGroupsRequest.js';
 import { ListGroupsResponse } from './ListGroupsResponse.js';
 import { ListOffsetsRequest } from './ListOffsetsRequest.js';
@@ -210,6 +216,10 @@ import { ShareGroupTargetAssignmentMetadataKey } from './ShareGroupTargetAssignm
 import { ShareGroupTargetAssignmentMetadataValue } from './ShareGroupTargetAssignmentMetadataValue.js';
 import { StopReplicaRequest } from './StopReplicaRequest.js';
 import { StopReplicaResponse } from './StopReplicaResponse.js';
+import { StreamsGroupDescribeRequest } from './StreamsGroupDescribeRequest.js';
+import { StreamsGroupDescribeResponse } from './StreamsGroupDescribeResponse.js';
+import { StreamsGroupHeartbeatRequest } from './StreamsGroupHeartbeatRequest.js';
+import { StreamsGroupHeartbeatResponse } from './StreamsGroupHeartbeatResponse.js';
 import { SyncGroupRequest } from './SyncGroupRequest.js';
 import { SyncGroupResponse } from './SyncGroupResponse.js';
 import { TopicRecord } from './TopicRecord.js';
@@ -257,7 +267,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ProduceRequest,
     response: ProduceResponse,
     minVersion: 0,
-    maxVersion: 11,
+    maxVersion: 13,
     flexibleVersions: VersionRange.parse('9+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -268,7 +278,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: FetchRequest,
     response: FetchResponse,
     minVersion: 0,
-    maxVersion: 17,
+    maxVersion: 18,
     flexibleVersions: VersionRange.parse('12+'),
     listeners: ['zkBroker', 'broker', 'controller'],
     latestVersionUnstable: false,
@@ -279,7 +289,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ListOffsetsRequest,
     response: ListOffsetsResponse,
     minVersion: 0,
-    maxVersion: 10,
+    maxVersion: 11,
     flexibleVersions: VersionRange.parse('6+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -290,7 +300,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: MetadataRequest,
     response: MetadataResponse,
     minVersion: 0,
-    maxVersion: 12,
+    maxVersion: 13,
     flexibleVersions: VersionRange.parse('9+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -345,7 +355,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: OffsetCommitRequest,
     response: OffsetCommitResponse,
     minVersion: 0,
-    maxVersion: 9,
+    maxVersion: 10,
     flexibleVersions: VersionRange.parse('8+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -356,7 +366,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: OffsetFetchRequest,
     response: OffsetFetchResponse,
     minVersion: 0,
-    maxVersion: 9,
+    maxVersion: 10,
     flexibleVersions: VersionRange.parse('6+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -422,7 +432,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: DescribeGroupsRequest,
     response: DescribeGroupsResponse,
     minVersion: 0,
-    maxVersion: 5,
+    maxVersion: 6,
     flexibleVersions: VersionRange.parse('5+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -554,7 +564,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: WriteTxnMarkersRequest,
     response: WriteTxnMarkersResponse,
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     flexibleVersions: VersionRange.parse('1+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -565,7 +575,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: TxnOffsetCommitRequest,
     response: TxnOffsetCommitResponse,
     minVersion: 0,
-    maxVersion: 4,
+    maxVersion: 5,
     flexibleVersions: VersionRange.parse('3+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -752,7 +762,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: AlterPartitionReassignmentsRequest,
     response: AlterPartitionReassignmentsResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['broker', 'controller', 'zkBroker'],
     latestVersionUnstable: false,
@@ -829,7 +839,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: VoteRequest,
     response: VoteResponse,
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['controller'],
     latestVersionUnstable: false,
@@ -917,7 +927,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: DescribeClusterRequest,
     response: DescribeClusterResponse,
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['zkBroker', 'broker', 'controller'],
     latestVersionUnstable: false,
@@ -983,7 +993,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ListTransactionsRequest,
     response: ListTransactionsResponse,
     minVersion: 0,
-    maxVersion: 1,
+    maxVersion: 2,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -1008,7 +1018,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['zkBroker', 'broker'],
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
   },
   {
     name: 'ConsumerGroupDescribe',
@@ -1016,7 +1026,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ConsumerGroupDescribeRequest,
     response: ConsumerGroupDescribeResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['zkBroker', 'broker'],
     latestVersionUnstable: false,
@@ -1066,12 +1076,12 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     latestVersionUnstable: false,
   },
   {
-    name: 'ListClientMetricsResources',
+    name: 'ListConfigResources',
     apiKey: 74,
-    request: ListClientMetricsResourcesRequest,
-    response: ListClientMetricsResourcesResponse,
+    request: ListConfigResourcesRequest,
+    response: ListConfigResourcesResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['broker'],
     latestVersionUnstable: false,
@@ -1093,10 +1103,10 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ShareGroupHeartbeatRequest,
     response: ShareGroupHeartbeatResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['broker'],
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
   },
   {
     name: 'ShareGroupDescribe',
@@ -1104,10 +1114,10 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ShareGroupDescribeRequest,
     response: ShareGroupDescribeResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['broker'],
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
   },
   {
     name: 'ShareFetch',
@@ -1115,10 +1125,10 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ShareFetchRequest,
     response: ShareFetchResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 2,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['broker'],
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
   },
   {
     name: 'ShareAcknowledge',
@@ -1126,10 +1136,10 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ShareAcknowledgeRequest,
     response: ShareAcknowledgeResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 2,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['broker'],
-    latestVersionUnstable: true,
+    latestVersionUnstable: false,
   },
   {
     name: 'AddRaftVoter',
@@ -1137,7 +1147,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: AddRaftVoterRequest,
     response: AddRaftVoterResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['controller', 'broker'],
     latestVersionUnstable: false,
@@ -1192,7 +1202,7 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: WriteShareGroupStateRequest,
     response: WriteShareGroupStateResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['broker'],
     latestVersionUnstable: true,
@@ -1214,10 +1224,65 @@ export const API_KEYS: readonly ApiDescriptor[] = [
     request: ReadShareGroupStateSummaryRequest,
     response: ReadShareGroupStateSummaryResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     flexibleVersions: VersionRange.parse('0+'),
     listeners: ['broker'],
     latestVersionUnstable: true,
+  },
+  {
+    name: 'StreamsGroupHeartbeat',
+    apiKey: 88,
+    request: StreamsGroupHeartbeatRequest,
+    response: StreamsGroupHeartbeatResponse,
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleVersions: VersionRange.parse('0+'),
+    listeners: ['broker'],
+    latestVersionUnstable: false,
+  },
+  {
+    name: 'StreamsGroupDescribe',
+    apiKey: 89,
+    request: StreamsGroupDescribeRequest,
+    response: StreamsGroupDescribeResponse,
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleVersions: VersionRange.parse('0+'),
+    listeners: ['broker'],
+    latestVersionUnstable: false,
+  },
+  {
+    name: 'DescribeShareGroupOffsets',
+    apiKey: 90,
+    request: DescribeShareGroupOffsetsRequest,
+    response: DescribeShareGroupOffsetsResponse,
+    minVersion: 0,
+    maxVersion: 1,
+    flexibleVersions: VersionRange.parse('0+'),
+    listeners: ['broker'],
+    latestVersionUnstable: false,
+  },
+  {
+    name: 'AlterShareGroupOffsets',
+    apiKey: 91,
+    request: AlterShareGroupOffsetsRequest,
+    response: AlterShareGroupOffsetsResponse,
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleVersions: VersionRange.parse('0+'),
+    listeners: ['broker'],
+    latestVersionUnstable: false,
+  },
+  {
+    name: 'DeleteShareGroupOffsets',
+    apiKey: 92,
+    request: DeleteShareGroupOffsetsRequest,
+    response: DeleteShareGroupOffsetsResponse,
+    minVersion: 0,
+    maxVersion: 0,
+    flexibleVersions: VersionRange.parse('0+'),
+    listeners: ['broker'],
+    latestVersionUnstable: false,
   },
 ];
 

@@ -1,0 +1,45 @@
+// UpdateFeatures (key 57), v0-2: changes finalized feature levels (KIP-584) through the
+// controller, which records them as FeatureLevelRecords; ApiVersions shows the result at once.
+// Upgrades and downgrades stay within what this node supports (controller/features.ts), a
+// downgrade needs its upgrade type (v0: AllowDowngrade), and a metadata.version downgrade across
+// a metadata format change is refused. The request is applied whole or not at all: as Kafka's
+// controller answers, one error goes on the response and (v0-1) on every feature's result.
+// ValidateOnly (v1+) checks without recording. An empty request changes nothing.
+import { UpgradeType } from '../../controller/features.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { UpdateFeaturesRequest } from '../../protocol/messages/UpdateFeaturesRequest.js';
+import { UpdateFeaturesResponse } from '../../protocol/messages/UpdateFeaturesResponse.js';
+import { defineHandler } from '../../server/request-router.js';
+import type { BrokerContext } from '../broker-context.js';
+
+export function updateFeaturesHandler(broker: BrokerContext) {
+  return defineHandler({
+    request: UpdateFeaturesRequest,
+    response: UpdateFeaturesResponse,
+    minVersion: 0,
+    maxVersion: 2,
+    handle(ctx, req) {
+      const v = ctx.apiVersion;
+      const updates = req.featureUpdates.map((u) => ({
+        feature: u.feature,
+        level: u.maxVersionLevel,
+        upgradeType: v === 0 ? (u.allowDowngrade ? UpgradeType.SAFE_DOWNGRADE : UpgradeType.UPGRADE) : u.upgradeType,
+      }));
+      let errorCode: number = ErrorCode.NONE;
+      let errorMessage: string | null = null;
+      try {
+        broker.controller.updateFeatures(updates, v >= 1 && req.validateOnly);
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        errorCode = err.code;
+        errorMessage = err.detail;
+        broker.log.info({ error: err.message }, 'feature update refused');
+      }
+      const res = UpdateFeaturesResponse.defaults();
+      res.errorCode = errorCode;
+      res.errorMessage = errorMessage;
+      if (v <= 1) res.results = updates.map((u) => ({ feature: u.feature, errorCode, errorMessage }));
+      return res;
+    },
+  });
+}
