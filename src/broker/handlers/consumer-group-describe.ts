@@ -7,6 +7,7 @@ import { ConsumerGroupDescribeRequest } from '../../protocol/messages/ConsumerGr
 import { ConsumerGroupDescribeResponse } from '../../protocol/messages/ConsumerGroupDescribeResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { GROUP_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
 
 const MEMBER_TYPE_UNKNOWN = -1;
 const MEMBER_TYPE_CONSUMER = 1;
@@ -42,7 +43,7 @@ export function consumerGroupDescribeHandler(broker: BrokerContext) {
             targetAssignment: { topicPartitions: m.targetAssignment },
             memberType: ctx.apiVersion >= 1 ? MEMBER_TYPE_CONSUMER : MEMBER_TYPE_UNKNOWN,
           })),
-          authorizedOperations: -2147483648,
+          authorizedOperations: authorizedOperations(req.includeAuthorizedOperations, GROUP_OPERATIONS),
         };
       });
       return res;

@@ -8,14 +8,11 @@ import { DescribeClusterRequest } from '../../protocol/messages/DescribeClusterR
 import { DescribeClusterResponse } from '../../protocol/messages/DescribeClusterResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { CLUSTER_OPERATIONS } from '../authorized-operations.js';
 
 const ENDPOINT_BROKER = 1;
 const ENDPOINT_CONTROLLER = 2;
 const ENDPOINT_NAMES: Record<number, string> = { [ENDPOINT_BROKER]: 'BROKER', [ENDPOINT_CONTROLLER]: 'CONTROLLER' };
-
-/** Kafka's cluster operations (CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS,
- * ALTER_CONFIGS, IDEMPOTENT_WRITE) as a bit field: all allowed, as without an authorizer. */
-const CLUSTER_OPERATIONS = [5, 7, 8, 9, 10, 11, 12].reduce((bits, op) => bits | (1 << op), 0);
 
 export function describeClusterHandler(broker: BrokerContext) {
   return defineHandler({

@@ -7,6 +7,7 @@ import { DescribeGroupsRequest } from '../../protocol/messages/DescribeGroupsReq
 import { DescribeGroupsResponse } from '../../protocol/messages/DescribeGroupsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { GROUP_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
 
 export function describeGroupsHandler(broker: BrokerContext) {
   return defineHandler({
@@ -35,7 +36,7 @@ export function describeGroupsHandler(broker: BrokerContext) {
             memberMetadata: m.metadata,
             memberAssignment: m.assignment,
           })),
-          authorizedOperations: -2147483648,
+          authorizedOperations: authorizedOperations(v >= 3 && req.includeAuthorizedOperations && !notFound, GROUP_OPERATIONS),
         };
       });
       return res;

@@ -15,6 +15,7 @@ import type { TopicImage } from '../../controller/metadata-image.js';
 import { isInternalTopic } from '../../controller/topic-names.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
 
 export function metadataHandler(broker: BrokerContext) {
   return defineHandler({
@@ -43,7 +44,8 @@ export function metadataHandler(broker: BrokerContext) {
     res.brokers = broker.brokersFor(listenerName);
     res.clusterId = broker.clusterId;
     res.controllerId = broker.nodeId;
-    if (v < 8 || v > 10) res.clusterAuthorizedOperations = -2147483648;
+    res.clusterAuthorizedOperations = authorizedOperations(v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS);
+    const topicOperations = authorizedOperations(v >= 8 && req.includeTopicAuthorizedOperations, TOPIC_OPERATIONS);
     const image = broker.controller.image;
     const describe = (topic: TopicImage): MetadataResponseMetadataResponseTopic => ({
       errorCode: ErrorCode.NONE,
@@ -59,7 +61,7 @@ export function metadataHandler(broker: BrokerContext) {
         isrNodes: p.isr,
         offlineReplicas: [],
       })),
-      topicAuthorizedOperations: -2147483648,
+      topicAuthorizedOperations: topicOperations,
     });
     const missing = (name: string | null, topicId: string, errorCode: number): MetadataResponseMetadataResponseTopic => ({
       errorCode,
@@ -67,7 +69,7 @@ export function metadataHandler(broker: BrokerContext) {
       topicId,
       isInternal: false,
       partitions: [],
-      topicAuthorizedOperations: -2147483648,
+      topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
     });
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     const all = req.topics === null || (v === 0 && req.topics.length === 0);

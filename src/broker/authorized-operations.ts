@@ -1,0 +1,37 @@
+// The `AuthorizedOperations` bit fields of Metadata, DescribeCluster, DescribeGroups,
+// ConsumerGroupDescribe and DescribeTopicPartitions: bit N set when AclOperation N is allowed.
+// There is no authorizer yet, so every operation a resource type supports is allowed, as Kafka
+// answers without one; not asked for, the field is Kafka's "omitted" value, INT32_MIN.
+
+/** Kafka's AclOperation codes. */
+const AclOperation = {
+  READ: 3,
+  WRITE: 4,
+  CREATE: 5,
+  DELETE: 6,
+  ALTER: 7,
+  DESCRIBE: 8,
+  CLUSTER_ACTION: 9,
+  DESCRIBE_CONFIGS: 10,
+  ALTER_CONFIGS: 11,
+  IDEMPOTENT_WRITE: 12,
+} as const;
+
+const bits = (...ops: number[]): number => ops.reduce((field, op) => field | (1 << op), 0);
+
+/** The field's value when the request did not ask for authorized operations. */
+export const OPERATIONS_NOT_REQUESTED = -2147483648;
+
+const { READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE } = AclOperation;
+
+/** Every operation a topic supports (Kafka's TOPIC resource type). */
+export const TOPIC_OPERATIONS = bits(READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS);
+/** Every operation the cluster supports (Kafka's CLUSTER resource type). */
+export const CLUSTER_OPERATIONS = bits(CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE);
+/** Every operation a group supports (Kafka's GROUP resource type; configs since KIP-848). */
+export const GROUP_OPERATIONS = bits(READ, DESCRIBE, DELETE, DESCRIBE_CONFIGS, ALTER_CONFIGS);
+
+/** The field for a resource: all its operations when asked for, else the omitted value. */
+export function authorizedOperations(requested: boolean, all: number): number {
+  return requested ? all : OPERATIONS_NOT_REQUESTED;
+}
