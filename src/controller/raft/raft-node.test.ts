@@ -364,6 +364,8 @@ test('DescribeQuorum reports every voter\'s log end offset and the high watermar
   assert.equal(d.leaderId, 1);
   assert.equal(d.highWatermark, 2);
   assert.deepEqual(d.currentVoters.map((v) => [v.replicaId, v.logEndOffset]), [[1, 2], [2, 2], [3, 2]]);
+  assert.deepEqual(d.currentVoters.map((v) => v.lastFetchTimestamp > 1000), [false, true, true], 'the leader reports -1, followers their last fetch');
+  assert.equal(d.currentVoters[0]!.lastFetchTimestamp, -1);
   assert.deepEqual(c.node(2).raft.describeQuorum(c.now), { notLeader: { leaderId: 1, epoch: 1 } });
 });
 

@@ -552,7 +552,7 @@ export class RaftNode {
    * fetch of another voter, plus the check-quorum timeout. */
   private checkQuorumDeadlineMs(role: LeaderRole): number | undefined {
     if (this.majority === 1) return undefined;
-    const recent = [...role.voterProgress.values()].map((p) => p.lastFetchMs).sort((a, b) => b - a);
+    const recent = [...role.voterProgress.values()].map((p) => p.heardMs).sort((a, b) => b - a);
     return recent[this.majority - 2]! + this.checkQuorumTimeoutMs();
   }
 
@@ -633,7 +633,7 @@ export class RaftNode {
     for (const v of this.voters) {
       if (v === this.nodeId) continue;
       // Every voter counts as heard at the start, so check quorum gives them a full timeout.
-      role.voterProgress.set(v, { endOffset: -1, lastFetchMs: this.nowMs, lastCaughtUpMs: -1 });
+      role.voterProgress.set(v, { endOffset: -1, lastFetchMs: -1, heardMs: this.nowMs, lastCaughtUpMs: -1 });
       this.sendBeginQuorumEpoch(role, v);
     }
     // The control record that commits this epoch: the high watermark must pass it.
@@ -859,6 +859,7 @@ export class RaftNode {
     }
     const progress = this.progressOf(role, req.replicaId);
     progress.lastFetchMs = this.nowMs;
+    progress.heardMs = this.nowMs;
     role.unackedBegin.delete(req.replicaId);
     const previous = role.parked.get(req.replicaId);
     if (previous !== undefined) {
@@ -894,7 +895,7 @@ export class RaftNode {
         for (const [id, o] of role.observerProgress) if (o.lastFetchMs < oldestMs) [oldest, oldestMs] = [id, o.lastFetchMs];
         role.observerProgress.delete(oldest!);
       }
-      p = { endOffset: -1, lastFetchMs: this.nowMs, lastCaughtUpMs: -1 };
+      p = { endOffset: -1, lastFetchMs: this.nowMs, heardMs: this.nowMs, lastCaughtUpMs: -1 };
       role.observerProgress.set(replicaId, p);
     }
     return p;
@@ -1123,7 +1124,9 @@ export class RaftNode {
     if (req.currentLeaderEpoch !== this.election.epoch) {
       return reply(req.currentLeaderEpoch < this.election.epoch ? RaftError.FENCED_LEADER_EPOCH : RaftError.UNKNOWN_LEADER_EPOCH);
     }
-    this.progressOf(role, req.replicaId).lastFetchMs = this.nowMs;
+    const progress = this.progressOf(role, req.replicaId);
+    progress.lastFetchMs = this.nowMs;
+    progress.heardMs = this.nowMs;
     role.unackedBegin.delete(req.replicaId);
     if (req.position < 0) return reply(RaftError.POSITION_OUT_OF_RANGE);
     const chunk = this.view.readSnapshot(req.snapshotId, req.position, Math.max(1, Math.min(req.maxBytes, this.cfg.fetchMaxBytes)));

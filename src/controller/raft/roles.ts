@@ -132,7 +132,10 @@ export class CandidateRole {
 export interface ReplicaProgress {
   /** The largest fetch offset this replica sent that matched the leader's log (-1: unknown). */
   endOffset: number;
+  /** The last Fetch or FetchSnapshot from it (-1: none yet). */
   lastFetchMs: number;
+  /** For check quorum: its last fetch, or when this leadership began. */
+  heardMs: number;
   lastCaughtUpMs: number;
 }
 
