@@ -15,9 +15,17 @@ const single = process.env.RAFT_SIM_SEED;
 const trace = process.env.RAFT_SIM_TRACE === '1';
 const count = Number(process.env.RAFT_SIM_SCHEDULES ?? 1000);
 const first = Number(process.env.RAFT_SIM_FIRST_SEED ?? 1);
+/**
+ * Seeds beyond the default range that once found something, run every time: 1115 (a crash
+ * that loses an unsynced re-election), 2307 (a leader following a newer leader directly), 2347
+ * (a divergence truncation inside a batch), 3721 (finds a high watermark that does not wait
+ * for an entry of the leader's own epoch).
+ */
+const REGRESSION_SEEDS = [1115, 2307, 2347, 3721];
 
 test('seeded fault schedules keep one leader per epoch, matching logs, committed entries and equal images, and heal', () => {
-  const seeds = single !== undefined ? [Number(single)] : Array.from({ length: count }, (_, i) => first + i);
+  const range = Array.from({ length: count }, (_, i) => first + i);
+  const seeds = single !== undefined ? [Number(single)] : [...range, ...REGRESSION_SEEDS.filter((s) => !range.includes(s))];
   const totals = { events: 0, elections: 0, crashes: 0, snapshotsInstalled: 0, committed: 0 };
   const byVoters = new Map<number, number>();
   for (const seed of seeds) {
