@@ -130,6 +130,10 @@ const ACCEPTED_WITHOUT_EFFECT = new Set([
   'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'compression.type',
   'share.coordinator.state.topic.replication.factor', 'share.coordinator.state.topic.min.isr',
   'metadata.log.max.record.bytes.between.snapshots', 'metadata.max.retention.bytes',
+  // KRaft quorum tuning: read by the Raft core (src/controller/raft/quorum-config.ts) once the
+  // controller runs on it; a single voter has no elections to tune.
+  'controller.quorum.election.timeout.ms', 'controller.quorum.fetch.timeout.ms', 'controller.quorum.election.backoff.max.ms',
+  'controller.quorum.request.timeout.ms', 'controller.quorum.retry.backoff.ms', 'metadata.log.max.snapshot.interval.ms',
   'controlled.shutdown.enable', 'request.timeout.ms', 'metric.reporters',
   'confluent.support.metrics.enable', 'replica.fetch.max.bytes', 'replica.socket.timeout.ms',
 ]);
