@@ -15,13 +15,13 @@ import { DescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponseDe
 import { isInternalTopic } from '../../controller/topic-names.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { OPERATIONS_NOT_REQUESTED } from '../authorized-operations.js';
+import { partitionState } from './partition-state.js';
 
 type ResponseTopic = DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic;
 
-const NO_OPERATIONS = -2147483648;
-
 function missingTopic(name: string, errorCode: number): ResponseTopic {
-  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPERATIONS };
+  return { errorCode, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED };
 }
 
 export function describeTopicPartitionsHandler(broker: BrokerContext) {
@@ -68,18 +68,8 @@ export function describeTopicPartitionsHandler(broker: BrokerContext) {
           name,
           topicId: topic.topicId,
           isInternal: isInternalTopic(name),
-          partitions: partitions.map((p) => ({
-            errorCode: ErrorCode.NONE,
-            partitionIndex: p.partitionId,
-            leaderId: p.leader,
-            leaderEpoch: p.leaderEpoch,
-            replicaNodes: p.replicas,
-            isrNodes: p.isr,
-            eligibleLeaderReplicas: [],
-            lastKnownElr: [],
-            offlineReplicas: [],
-          })),
-          topicAuthorizedOperations: NO_OPERATIONS,
+          partitions: partitions.map((p) => ({ ...partitionState(p), eligibleLeaderReplicas: [], lastKnownElr: [] })),
+          topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
         });
         if (first + partitions.length < topic.partitions.length) {
           res.nextCursor = { topicName: name, partitionIndex: first + partitions.length };

@@ -16,6 +16,7 @@ import { isInternalTopic } from '../../controller/topic-names.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
+import { partitionState } from './partition-state.js';
 
 export function metadataHandler(broker: BrokerContext) {
   return defineHandler({
@@ -52,15 +53,7 @@ export function metadataHandler(broker: BrokerContext) {
       name: topic.name,
       topicId: topic.topicId,
       isInternal: isInternalTopic(topic.name),
-      partitions: topic.partitions.map((p) => ({
-        errorCode: ErrorCode.NONE,
-        partitionIndex: p.partitionId,
-        leaderId: p.leader,
-        leaderEpoch: p.leaderEpoch,
-        replicaNodes: p.replicas,
-        isrNodes: p.isr,
-        offlineReplicas: [],
-      })),
+      partitions: topic.partitions.map(partitionState),
       topicAuthorizedOperations: topicOperations,
     });
     const missing = (name: string | null, topicId: string, errorCode: number): MetadataResponseMetadataResponseTopic => ({
