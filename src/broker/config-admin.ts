@@ -4,17 +4,16 @@
 //     one resource -> INVALID_REQUEST; null values where a value is needed -> INVALID_REQUEST;
 //   - TOPIC: '' -> INVALID_REQUEST, illegal name -> INVALID_TOPIC_EXCEPTION, unknown key or bad
 //     value -> INVALID_CONFIG, then existence -> UNKNOWN_TOPIC_OR_PARTITION;
-//   - BROKER: '' is the cluster-wide default, else the name must be this node's id; keys Kafka
-//     cannot change at run time -> INVALID_REQUEST "Cannot update these configs dynamically".
+//   - BROKER: '' is the cluster-wide default, else the name must be this node's id; Kafka's
+//     rules for which keys may change and where (dynamic-broker-config.ts) -> INVALID_REQUEST.
 // Topic changes go through the controller (metadata log); the broker's commit listener applies
-// them to the partition logs. Only the broker-level synonyms of topic configs (log.retention.ms,
-// log.segment.bytes, ...) are dynamic here: they are the dynamic broker configs Kafka has that
-// Tributary can apply.
+// them to the partition logs; broker changes are applied from the image the same way.
 import { ConfigResourceType } from '../controller/metadata-image.js';
 import { topicNameProblem } from '../controller/topic-names.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerContext } from './broker-context.js';
 import { BrokerConfig } from './config.js';
+import { baseConfigName, dynamicBrokerConfigProblem, dynamicConfigType, isKnownBrokerConfig } from './dynamic-broker-config.js';
 import { TOPIC_CONFIGS, topicConfigProblem } from './topic-config.js';
 
 /** IncrementalAlterConfigs operation codes. */
@@ -27,13 +26,6 @@ export interface ResourceOutcome {
 }
 
 const OK: ResourceOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
-
-/** The broker keys that may be set dynamically (the broker synonyms of topic configs). */
-export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set(
-  Object.values(TOPIC_CONFIGS)
-    .map((d) => d.synonyms[0]?.key)
-    .filter((k): k is string => k !== undefined && BrokerConfig.typeOf(k) !== undefined),
-);
 
 interface ResourceRef {
   resourceType: number;
@@ -119,22 +111,16 @@ function checkBrokerName(broker: BrokerContext, name: string): void {
   if (Number(name) !== broker.nodeId) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId}, but received ${name}`);
 }
 
-/** Scala's Set rendering, which Kafka's messages carry. */
-function scalaSet(names: string[]): string {
-  return `${names.length > 4 ? 'HashSet' : 'Set'}(${names.join(', ')})`;
-}
-
 /** Applies `edit` to the dynamic configs of broker resource `name` ('' = cluster default). */
 export function alterBrokerConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): ResourceOutcome {
   try {
     checkBrokerName(broker, name);
     const current = broker.controller.image.brokerConfigs.get(name) ?? new Map<string, string>();
     const next = edit(current);
-    const fixed = [...next.keys()].filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k));
-    if (fixed.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: ${scalaSet(fixed)}`);
-    for (const [key, value] of next) {
-      const why = BrokerConfig.valueProblem(key, value);
-      if (why !== null) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Invalid value ${value} for configuration ${key}: ${why}`);
+    const problem = dynamicBrokerConfigProblem(next, name !== '');
+    if (problem !== null) {
+      broker.log.info({ resource: name === '' ? '<default>' : name, keys: [...next.keys()], reason: problem }, 'broker config change refused');
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, problem);
     }
     // As Kafka, broker records are written even for unchanged values (brokers reload on them).
     const changes: { name: string; value: string | null }[] = [...next].map(([key, value]) => ({ name: key, value }));
@@ -157,8 +143,8 @@ function listInfo(resourceType: number, key: string): { isList: boolean; default
     const def = TOPIC_CONFIGS[key];
     return { isList: def?.type === 'LIST', defaultValue: def?.default ?? null, known: def !== undefined };
   }
-  const type = BrokerConfig.typeOf(key);
-  return { isList: type === 'list', defaultValue: BrokerConfig.defaultOf(key), known: type !== undefined };
+  const base = baseConfigName(key);
+  return { isList: dynamicConfigType(key) === 'list', defaultValue: BrokerConfig.defaultOf(base), known: isKnownBrokerConfig(base) };
 }
 
 /**

@@ -221,6 +221,11 @@ export class BrokerConfig {
     return out;
   }
 
+  /** The dynamic configs of this broker (resource name = its node id). */
+  get dynamicPerBroker(): ReadonlyMap<string, string> {
+    return this.dynamicBroker;
+  }
+
   /** The cluster-wide dynamic defaults (resource name ''). */
   get dynamicDefaults(): ReadonlyMap<string, string> {
     return this.dynamicDefault;

@@ -275,6 +275,47 @@ print(json.dumps(out))
     }
   });
 
+  it("dynamic broker configs: Kafka's per-broker listener, SSL and SASL keys (librdkafka 0081), and where they may be set", async () => {
+    // librdkafka's own AlterConfigs test sets a SASL key on a broker; Kafka stores such keys per
+    // broker, describes them back with their dynamic source, and hides passwords.
+    const script = `
+import json, sys
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource
+a = AdminClient({'bootstrap.servers': sys.argv[1]})
+out = {}
+def alter(name, configs):
+    try:
+        for r, fut in a.alter_configs([ConfigResource('broker', name, set_config=configs)]).items(): fut.result(timeout=10)
+        return None
+    except KafkaException as e:
+        return [e.args[0].code(), e.args[0].str()]
+out['ok'] = alter('1', {'sasl.kerberos.min.time.before.relogin': '58000', 'listener.name.plaintext.ssl.keystore.password': 'secret', 'num.io.threads': '4'})
+out['unprefixed_ssl'] = alter('1', {'ssl.keystore.location': '/tmp/ks.jks'})
+out['bad_type'] = alter('1', {'sasl.kerberos.min.time.before.relogin': 'soon'})
+out['fixed'] = alter('1', {'node.id': '5'})
+for r, fut in a.describe_configs([ConfigResource('broker', '1')]).items():
+    e = fut.result(timeout=10)
+    out['relogin'] = [e['sasl.kerberos.min.time.before.relogin'].value, e['sasl.kerberos.min.time.before.relogin'].source, e['sasl.kerberos.min.time.before.relogin'].is_read_only]
+    pw = e['listener.name.plaintext.ssl.keystore.password']
+    out['password'] = [pw.value, pw.is_sensitive, pw.source]
+    out['io_threads'] = [e['num.io.threads'].value, e['num.io.threads'].source]
+print(json.dumps(out))
+`;
+    type Outcome = [number, string] | null;
+    const out = await python<{ ok: Outcome; unprefixed_ssl: Outcome; bad_type: Outcome; fixed: Outcome; relogin: [string, number, boolean]; password: [string | null, boolean, number]; io_threads: [string, number] }>(script, [broker.bootstrapServers]);
+    assert.equal(out.ok, null);
+    // (confluent-kafka 1.7 refuses an empty resource name: the cluster default goes over the wire.)
+    const atDefault = await incremental([{ resourceType: BROKER, resourceName: '', configs: [{ name: 'listener.name.plaintext.sasl.kerberos.min.time.before.relogin', configOperation: SET, value: '58000' }, { name: 'max.connections', configOperation: SET, value: '1000' }] }]);
+    assert.deepEqual(atDefault.map((x) => [x.errorCode, x.errorMessage]), [[ErrorCode.INVALID_REQUEST, 'Cannot update these configs at default cluster level, broker id must be specified: Set(listener.name.plaintext.sasl.kerberos.min.time.before.relogin)']]);
+    assert.deepEqual(out.unprefixed_ssl, [ErrorCode.INVALID_REQUEST, 'These security configs can be dynamically updated only per-listener using the listener prefix: Set(ssl.keystore.location)']);
+    assert.deepEqual(out.bad_type, [ErrorCode.INVALID_REQUEST, 'Invalid value soon for configuration sasl.kerberos.min.time.before.relogin: Not a number of type LONG']);
+    assert.deepEqual(out.fixed, [ErrorCode.INVALID_REQUEST, 'Cannot update these configs dynamically: Set(node.id)']);
+    assert.deepEqual(out.relogin, ['58000', 2, false]); // DYNAMIC_BROKER_CONFIG, changeable
+    assert.deepEqual(out.password, [null, true, 2]);
+    assert.deepEqual(out.io_threads, ['4', 2]);
+  });
+
   it('segment.bytes and retention.bytes set with AlterConfigs take effect on the partition log', async () => {
     await admin.createTopics({ topics: [{ topic: 'cfg-retention', numPartitions: 1 }] });
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg-retention', configEntries: [{ name: 'segment.bytes', value: '16384' }] }] });
@@ -316,5 +357,10 @@ print(json.dumps(out))
     assert.deepEqual([retention.configValue, retention.configSource], ['5400000', 3]);
     assert.equal(broker.replicas.get('cfg-a', 0)!.store.config.segmentBytes, 1048576);
     assert.equal(broker.replicas.get('cfg-inc', 0)!.store.config.retentionMs, 5400000);
+    const res = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: ['sasl.kerberos.min.time.before.relogin', 'listener.name.plaintext.ssl.keystore.password'] }] });
+    assert.deepEqual(
+      res.resources[0]!.configEntries.map((e) => [e.configName, e.configValue, e.isSensitive]),
+      [['listener.name.plaintext.ssl.keystore.password', null, true], ['sasl.kerberos.min.time.before.relogin', '58000', false]],
+    );
   });
 });

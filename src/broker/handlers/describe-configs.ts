@@ -3,8 +3,9 @@
 //     broker config, dynamic cluster default, server.properties, default); synonyms (v1+) when
 //     asked; configType (v3+); documentation is null; nothing is read-only or sensitive. An
 //     unknown topic is UNKNOWN_TOPIC_OR_PARTITION, an illegal name INVALID_TOPIC_EXCEPTION.
-//   - BROKER with this node's id: every broker config Tributary declares, with the value in
-//     force, its source and synonyms; read-only unless it can be changed dynamically.
+//   - BROKER with this node's id: every broker config Tributary declares, and every other key
+//     set dynamically, with the value in force, its source and synonyms; read-only unless it can
+//     be changed dynamically; passwords sensitive (value null).
 //   - BROKER '': only the dynamic cluster-wide defaults (Kafka lists nothing else there).
 //   - configurationKeys filters the entries (null or empty: all).
 import { ConfigResourceType } from '../../controller/metadata-image.js';
@@ -19,8 +20,8 @@ import {
 } from '../../protocol/messages/DescribeConfigsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
-import { DYNAMIC_BROKER_CONFIGS } from '../config-admin.js';
 import { BrokerConfig, ConfigLayer, type BrokerConfigValueType } from '../config.js';
+import { dynamicConfigType, isDynamicBrokerConfig, isSensitiveBrokerConfig } from '../dynamic-broker-config.js';
 import { CONFIG_TYPE_CODE, ConfigSource, describeTopicConfigs } from '../topic-config.js';
 
 const BROKER_TYPE_CODE: Record<BrokerConfigValueType, number> = {
@@ -73,8 +74,8 @@ function topicEntries(broker: BrokerContext, name: string): Entry[] {
 }
 
 function brokerEntry(config: BrokerConfig, key: string, value: string | null, perBroker: boolean): Entry {
-  const type = BrokerConfig.typeOf(key) ?? 'string';
-  const sensitive = type === 'password';
+  const type = dynamicConfigType(key);
+  const sensitive = isSensitiveBrokerConfig(key);
   const synonyms: DescribeConfigsResponseDescribeConfigsSynonym[] = [];
   for (const layer of [ConfigLayer.DYNAMIC_BROKER_CONFIG, ConfigLayer.DYNAMIC_DEFAULT_BROKER_CONFIG, ConfigLayer.STATIC_BROKER_CONFIG, ConfigLayer.DEFAULT_CONFIG]) {
     for (const name of brokerSynonymNames(key)) {
@@ -90,7 +91,7 @@ function brokerEntry(config: BrokerConfig, key: string, value: string | null, pe
     name: key,
     value: sensitive ? null : value,
     source: kept[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
-    readOnly: !DYNAMIC_BROKER_CONFIGS.has(key),
+    readOnly: !isDynamicBrokerConfig(key),
     isSensitive: sensitive,
     configType: BROKER_TYPE_CODE[type],
     synonyms: kept,
@@ -104,7 +105,12 @@ function brokerEntries(broker: BrokerContext, name: string): Entry[] {
   if (Number(name) !== broker.nodeId) {
     throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${name}`);
   }
-  return BrokerConfig.declaredKeys().map((key) => brokerEntry(config, key, config.raw(key), true));
+  // Declared keys, then dynamic keys Tributary does not declare (listener-prefixed, SSL/SASL,
+  // custom) that are set on this broker or cluster-wide.
+  const declared = BrokerConfig.declaredKeys();
+  const known = new Set(declared);
+  const stored = [...new Set([...config.dynamicPerBroker.keys(), ...config.dynamicDefaults.keys()])].filter((k) => !known.has(k)).sort();
+  return [...declared, ...stored].map((key) => brokerEntry(config, key, config.raw(key), true));
 }
 
 export function describeConfigsHandler(broker: BrokerContext) {
