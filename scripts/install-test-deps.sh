@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the third-party Kafka clients the integration tests drive (kcat and confluent-kafka,
-# both on librdkafka; kafka-python with its snappy/lz4/zstd modules), from Debian's packages, and
+# both on librdkafka; kafka-python with its snappy/lz4/zstd modules; kafka-go 0.2 with Go, an old
+# client of message format v1), from Debian's packages, and
 # the npm packages. Needs root for apt-get.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # `time` (GNU time, /usr/bin/time) is only for `npm run bench`: broker CPU seconds and peak RSS.
-if ! command -v kcat >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import kafka, snappy, lz4.frame, zstandard' >/dev/null 2>&1 || [ ! -e /usr/include/librdkafka/rdkafka.h ] || [ ! -x /usr/bin/time ]; then
+if ! command -v kcat >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import kafka, snappy, lz4.frame, zstandard' >/dev/null 2>&1 || [ ! -e /usr/include/librdkafka/rdkafka.h ] || [ ! -x /usr/bin/time ] || ! command -v go >/dev/null 2>&1 || [ ! -d /usr/share/gocode/src/github.com/segmentio/kafka-go ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq kcat python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard librdkafka-dev time >/dev/null
+  $SUDO apt-get install -y -qq kcat python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard librdkafka-dev time golang-go golang-github-segmentio-kafka-go-dev >/dev/null
 fi
 npm ci --no-audit --no-fund

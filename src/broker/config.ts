@@ -80,6 +80,9 @@ const DEFS: Record<string, ConfigDef> = {
   'log.message.timestamp.before.max.ms': { type: 'long', default: '9223372036854775807', validate: atLeast(0) },
   'log.message.timestamp.after.max.ms': { type: 'long', default: '9223372036854775807', validate: atLeast(0) },
   'log.message.timestamp.type': { type: 'string', default: 'CreateTime', validate: oneOf('CreateTime', 'LogAppendTime') },
+  // Kafka 3.x's switch for Fetch v0-3 (message formats v0/v1 converted from stored batches);
+  // Kafka 4 removed both the key and those versions.
+  'log.message.downconversion.enable': { type: 'boolean', default: 'true' },
   'log.cleanup.policy': { type: 'list', default: 'delete' },
   'log.segment.delete.delay.ms': { type: 'long', default: '60000', validate: atLeast(0) },
   'min.insync.replicas': { type: 'int', default: '1', validate: atLeast(1) },

@@ -41,12 +41,6 @@ export interface ApiHandler<Req extends object, Res extends object> {
   /** Lowest and highest versions served; must lie within the specs' validVersions. */
   readonly minVersion: number;
   readonly maxVersion: number;
-  /**
-   * A lower minimum for ApiVersions to advertise than the handler serves, where clients depend on
-   * it (Kafka 4 lists Produce from v0 though it rejects v0-2: librdkafka derives features from
-   * Produce v0-2 being listed, KAFKA-18659). Requests below minVersion still close the connection.
-   */
-  readonly advertisedMinVersion?: number;
   handle(ctx: RequestContext, request: Req): HandlerResult<Res> | Promise<HandlerResult<Res>>;
 }
 
@@ -75,17 +69,13 @@ export class RequestRouter {
     if (!handler.request.validVersions.contains(handler.minVersion) || !handler.request.validVersions.contains(handler.maxVersion)) {
       throw new Error(`${handler.request.name}: versions ${handler.minVersion}-${handler.maxVersion} outside the spec`);
     }
-    const advertised = handler.advertisedMinVersion;
-    if (advertised !== undefined && (advertised > handler.minVersion || !handler.request.validVersions.contains(advertised))) {
-      throw new Error(`${handler.request.name}: advertised minimum ${advertised} must be a spec version at or below ${handler.minVersion}`);
-    }
     this.handlers.set(key, handler);
   }
 
   /** The ranges ApiVersions advertises, sorted by api key. */
   supportedVersions(): SupportedVersions[] {
     return [...this.handlers.values()]
-      .map((h) => ({ apiKey: h.request.apiKey, minVersion: h.advertisedMinVersion ?? h.minVersion, maxVersion: h.maxVersion }))
+      .map((h) => ({ apiKey: h.request.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
       .sort((a, b) => a.apiKey - b.apiKey);
   }
 

@@ -1,6 +1,6 @@
 // The request versions Kafka 4.x clients send, against a broker process, with raw requests built
 // from the generated codecs (our client caps itself below some of them): what ApiVersions lists,
-// Produce v0-2 listed but refused (KAFKA-18659), Produce v12 and v13 (topic ids), Fetch v18,
+// Produce v0-2 refusing record batches v2 (they carry message sets: old-clients.test.ts), Produce v12 and v13 (topic ids), Fetch v18,
 // ListOffsets v11, Metadata v13, OffsetCommit/OffsetFetch v10 (topic ids), DescribeGroups v6
 // and DescribeCluster v2.
 import assert from 'node:assert/strict';
@@ -75,8 +75,8 @@ describe('Kafka 4.x request versions', () => {
       return k === undefined ? undefined : [k.minVersion, k.maxVersion];
     };
     assert.deepEqual(range(0), [0, 13], 'Produce');
-    assert.deepEqual(range(1), [4, 18], 'Fetch');
-    assert.deepEqual(range(2), [1, 11], 'ListOffsets');
+    assert.deepEqual(range(1), [0, 18], 'Fetch');
+    assert.deepEqual(range(2), [0, 11], 'ListOffsets');
     assert.deepEqual(range(3), [0, 13], 'Metadata');
     assert.deepEqual(range(8), [0, 10], 'OffsetCommit');
     assert.deepEqual(range(9), [0, 10], 'OffsetFetch');
@@ -86,14 +86,10 @@ describe('Kafka 4.x request versions', () => {
     assert.deepEqual(range(68), [0, 0], 'ConsumerGroupHeartbeat stays at v0 until KIP-848 v1 lands');
   });
 
-  it('Produce v2 is listed but refused: the connection closes, others carry on', async () => {
-    const old = await WireClient.open(broker.bootstrap);
-    wires.push(old);
-    await assert.rejects(
-      old.send(ProduceRequest, ProduceResponse, 2, { ...ProduceRequest.defaults(), acks: 1, timeoutMs: 1000, topicData: [{ name: 'kafka4', topicId: ZERO_UUID, partitionData: [{ index: 0, records: batch('v2') }] }] }),
-      /connection closed/,
-    );
-    assert.match(broker.logs, /unsupported version 2 of ProduceRequest \(supported 3-13\)/);
+  it('Produce v2 with a record batch v2 is INVALID_RECORD and stores nothing (v0-2 carry message sets)', async () => {
+    const res = await w.send(ProduceRequest, ProduceResponse, 2, { ...ProduceRequest.defaults(), acks: 1, timeoutMs: 1000, topicData: [{ name: 'kafka4', topicId: ZERO_UUID, partitionData: [{ index: 0, records: batch('v2') }] }] });
+    const p = res.responses[0]!.partitionResponses[0]!;
+    assert.deepEqual([p.errorCode, p.baseOffset], [ErrorCode.INVALID_RECORD, -1n]);
   });
 
   it('Produce v12 (names) and v13 (topic ids) append; an unknown id is UNKNOWN_TOPIC_ID; Fetch v18 reads both', async () => {

@@ -1,10 +1,14 @@
-// Fetch (key 1), v4-18 for consumers: raw stored batches per partition, bounded by the high
+// Fetch (key 1), v0-18 for consumers: raw stored batches per partition, bounded by the high
 // watermark (or the last stable offset for read_committed), by partition and request MaxBytes,
 // with at least one whole batch from the first partition that has data (KIP-74). Long polling:
 // when fewer than MinBytes are available the request parks until appends bring enough or
 // MaxWaitMs passes; no polling loop. Fetch sessions (KIP-227) are declined with session id 0,
 // the documented opt-out, so every request is a full fetch. v18 adds a follower's high watermark
 // (KIP-1166, tagged), which only brokers send; it is ignored here.
+// v0-3 predate record batches: their clients get the stored batches converted down to message
+// format v0 (Fetch v0-1) or v1 (v2-3), uncompressed, within the partition's limit
+// (legacy-messages.ts), unless `log.message.downconversion.enable` is false (then
+// UNSUPPORTED_VERSION per partition, as Kafka 3.x). This is the only fetch that builds bytes.
 //
 // Buffers: the records of each partition may sit in a pooled read buffer (ReplicaManager.read).
 // Those put in the response are released after the response was handed to the kernel
@@ -13,9 +17,15 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { FetchRequest, type FetchRequestData } from '../../protocol/messages/FetchRequest.js';
 import { FetchResponse, type FetchResponseData, type FetchResponsePartitionData } from '../../protocol/messages/FetchResponse.js';
+import { CorruptRecordError } from '../../protocol/records/errors.js';
+import { downConvertBatches } from '../../protocol/records/legacy-messages.js';
 import { defineHandler, type RequestContext } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { MAX_UNCOMPRESSED_BYTES_PER_MESSAGE_BYTE } from '../record-validation.js';
 import { leaderEpochError, type HostedPartition } from '../replica-manager.js';
+
+/** First Fetch version whose clients read record batches v2. */
+const FIRST_BATCH_FETCH_VERSION = 4;
 
 const READ_COMMITTED = 1;
 const NO_RECORDS = Buffer.alloc(0);
@@ -33,7 +43,7 @@ export function fetchHandler(broker: BrokerContext) {
   return defineHandler({
     request: FetchRequest,
     response: FetchResponse,
-    minVersion: 4,
+    minVersion: 0,
     maxVersion: 18,
     async handle(ctx, req) {
       const useIds = ctx.apiVersion >= 13;
@@ -115,10 +125,27 @@ function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestDa
       out.lastStableOffset = BigInt(store.lastStableOffset);
       out.logStartOffset = BigInt(store.logStartOffset);
       if (read.result !== null) releases.push(read.result.release);
-      if (read.result !== null && read.result.records.length > 0) {
-        out.records = read.result.records;
-        bytes += read.result.records.length;
-        remaining = Math.max(0, remaining - read.result.records.length);
+      let records = read.result?.records ?? NO_RECORDS;
+      if (ctx.apiVersion < FIRST_BATCH_FETCH_VERSION && records.length > 0 && out.errorCode === ErrorCode.NONE) {
+        if (broker.config.bool('log.message.downconversion.enable')) {
+          const limits = { maxMessages: Number.MAX_SAFE_INTEGER, maxUncompressedBytes: store.config.maxMessageBytes * MAX_UNCOMPRESSED_BYTES_PER_MESSAGE_BYTE };
+          try {
+            records = downConvertBatches(records, ctx.apiVersion <= 1 ? 0 : 1, BigInt(r.fetchOffset), Math.min(r.maxBytes, remaining), limits);
+          } catch (err) {
+            if (!(err instanceof CorruptRecordError)) throw err;
+            broker.log.warn({ partition: r.partition, fetchOffset: r.fetchOffset, error: err.message }, 'stored batch does not convert down for an old fetch');
+            out.errorCode = ErrorCode.CORRUPT_MESSAGE;
+            records = NO_RECORDS;
+          }
+        } else {
+          out.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+          records = NO_RECORDS;
+        }
+      }
+      if (records.length > 0) {
+        out.records = records;
+        bytes += records.length;
+        remaining = Math.max(0, remaining - records.length);
       }
     }
     if (out.errorCode !== ErrorCode.NONE) hasError = true;

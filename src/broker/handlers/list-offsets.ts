@@ -1,9 +1,11 @@
-// ListOffsets (key 2), v1-11: offsets by timestamp, plus the special timestamps -1 (latest:
+// ListOffsets (key 2), v0-11: offsets by timestamp, plus the special timestamps -1 (latest:
 // the high watermark, or the last stable offset for read_committed), -2 (earliest), -3 (the
 // record with the largest timestamp, v7+), -4 (earliest local, v8+), -5 (latest tiered, v9+)
 // and -6 (earliest pending upload to tiered storage, v11+, KIP-1023). Without tiered storage
 // -5 and -6 have no offset: offset and timestamp -1, no error. v10's TimeoutMs bounds a remote
-// lookup, which never happens here.
+// lookup, which never happens here. v0 (old clients) answers a list (OldStyleOffsets) instead of
+// one offset: the offset v1 would answer, alone, when MaxNumOffsets allows one and there is one
+// (Kafka's v0 also listed segment base offsets after it; clients read the first).
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsetsRequest } from '../../protocol/messages/ListOffsetsRequest.js';
 import { ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/ListOffsetsResponse.js';
@@ -23,7 +25,7 @@ export function listOffsetsHandler(broker: BrokerContext) {
   return defineHandler({
     request: ListOffsetsRequest,
     response: ListOffsetsResponse,
-    minVersion: 1,
+    minVersion: 0,
     maxVersion: 11,
     handle(ctx, req) {
       const res = ListOffsetsResponse.defaults();
@@ -80,6 +82,12 @@ export function listOffsetsHandler(broker: BrokerContext) {
             // A store error is this partition's answer (e.g. a log closed under a shutdown).
             if (!(err instanceof StorageError)) throw err;
             out.errorCode = err.errorCode;
+          }
+          if (ctx.apiVersion === 0) {
+            out.oldStyleOffsets = out.offset >= 0n && p.maxNumOffsets > 0 ? [out.offset] : [];
+            // v0 has no single offset or timestamp: back to their defaults for the encoder.
+            out.offset = -1n;
+            out.timestamp = -1n;
           }
         }
         res.topics.push({ name: t.name, partitions });

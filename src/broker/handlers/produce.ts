@@ -1,10 +1,11 @@
-// Produce (key 0), v3-13 (record batch v2 only; v0-2 carry the old message formats, which
-// Kafka 4 no longer accepts either). Like Kafka 4, ApiVersions lists Produce from v0 all the
-// same (librdkafka derives its message-format features from v0-2 being listed, KAFKA-18659);
-// a v0-2 request closes the connection. Batches are validated by header and CRC, their records
-// walked once (framing, offsets, topic rules; see record-validation.ts), and appended as they
-// arrived. acks=0 gets no response; acks=1 and acks=-1 are answered after the append
-// (a single node is its own ISR, so the write is committed once appended).
+// Produce (key 0), v0-13. v3+ carry record batches v2, validated by header and CRC, their
+// records walked once (framing, offsets, topic rules; see record-validation.ts), and appended as
+// they arrived. v0-2 carry the old message formats (v0/v1 message sets), which Kafka 4 dropped
+// but old clients still send: each partition's set is converted to one v2 batch first
+// (legacy-messages.ts), then goes the same way; a v2 batch in a v0-2 request, or a v0/v1 set in
+// a v3+ request, is INVALID_RECORD as in Kafka. acks=0 gets no response; acks=1 and acks=-1 are
+// answered after the append (a single node is its own ISR, so the write is committed once
+// appended).
 // v12 is v11 for everything Tributary accepts: it differs only for transactional batches under
 // transactions v2 (KIP-890), which clients send only when transaction.version >= 2 is
 // finalized, and Tributary finalizes 0. v13 names topics by id (KIP-516): an unknown id gets
@@ -13,16 +14,37 @@ import { isInternalTopic } from '../../controller/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/messages/ProduceRequest.js';
 import { ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
+import { CorruptRecordError } from '../../protocol/records/errors.js';
+import { InvalidLegacyMessageError, isLegacyMessageSet, upConvertMessageSet } from '../../protocol/records/legacy-messages.js';
 import { NO_RESPONSE, defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { MAX_UNCOMPRESSED_BYTES_PER_MESSAGE_BYTE } from '../record-validation.js';
+
+/** Messages one converted v0/v1 set may hold (each is at least 26 bytes, so bytes bound it first). */
+const MAX_LEGACY_MESSAGES = 1 << 20;
+
+/**
+ * The v2 batch for a v0-2 request's message set, or the Kafka error that refuses it. The set's
+ * compressed wrappers are decompressed within the same bound as v2 batches'.
+ */
+function upConvert(broker: BrokerContext, name: string, partition: number, records: Buffer | null): Buffer | { errorCode: number; errorMessage: string } | null {
+  if (records === null || records.length === 0) return records;
+  if (!isLegacyMessageSet(records)) return { errorCode: ErrorCode.INVALID_RECORD, errorMessage: 'Produce requests before v3 carry message format v0 or v1, not record batches v2.' };
+  const maxMessageBytes = broker.replicas.get(name, partition)?.store.config.maxMessageBytes ?? broker.config.int('message.max.bytes');
+  try {
+    return upConvertMessageSet(records, { maxMessages: MAX_LEGACY_MESSAGES, maxUncompressedBytes: maxMessageBytes * MAX_UNCOMPRESSED_BYTES_PER_MESSAGE_BYTE });
+  } catch (err) {
+    if (err instanceof CorruptRecordError || err instanceof InvalidLegacyMessageError) return { errorCode: err.errorCode, errorMessage: err.message };
+    throw err;
+  }
+}
 
 export function produceHandler(broker: BrokerContext) {
   return defineHandler({
     request: ProduceRequest,
     response: ProduceResponse,
-    minVersion: 3,
+    minVersion: 0,
     maxVersion: 13,
-    advertisedMinVersion: 0,
     handle(ctx, req) {
       const acks = req.acks;
       const byId = ctx.apiVersion >= 13;
@@ -46,7 +68,15 @@ export function produceHandler(broker: BrokerContext) {
             out.errorCode = ErrorCode.INVALID_REQUIRED_ACKS;
             out.errorMessage = `Invalid required acks ${acks}: use 0, 1 or -1.`;
           } else {
-            const r = broker.replicas.append(name, p.index, p.records, acks, true);
+            const records = ctx.apiVersion < 3 ? upConvert(broker, name, p.index, p.records) : p.records;
+            if (records !== null && !Buffer.isBuffer(records)) {
+              out.errorCode = records.errorCode;
+              out.errorMessage = records.errorMessage;
+              broker.log.debug({ topic: name, partition: p.index, error: records.errorMessage }, 'produce rejected');
+              partitionResponses.push(out);
+              continue;
+            }
+            const r = broker.replicas.append(name, p.index, records, acks, true);
             out.errorCode = r.errorCode;
             out.errorMessage = r.errorMessage;
             out.baseOffset = BigInt(r.baseOffset);
