@@ -75,3 +75,38 @@ test('a log closed under a reader answers a retriable error instead of throwing'
   logs.close();
   assert.equal(replicas.read(hosted, 0, 1 << 20, false, true).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
 });
+
+test('the replica manager moves the high watermark after the append; acks=all on a single node is committed at once', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('h', 0), { now: true });
+  const hosted = replicas.get('h', 0)!;
+  const moves: number[] = [];
+  replicas.watchHighWatermark('h', (p, hwm) => {
+    assert.equal(p, hosted);
+    moves.push(hwm);
+  });
+  const batch = makeBatch();
+  const r = replicas.append('h', 0, batch, -1, true);
+  assert.equal(r.errorCode, ErrorCode.NONE);
+  assert.equal(r.commitOffset, hosted.store.logEndOffset);
+  assert.equal(hosted.store.highWatermark, hosted.store.logEndOffset);
+  assert.deepEqual(moves, [hosted.store.logEndOffset]);
+  assert.equal(replicas.isCommitted(r), true);
+  assert.deepEqual(await replicas.awaitCommitted([r], 1_000), [ErrorCode.NONE]);
+  assert.equal(replicas.delayedProduceCount, 0);
+});
+
+test('a parked fetch wakes when the high watermark passes enough bytes', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('w', 0), { now: true });
+  const hosted = replicas.get('w', 0)!;
+  const batch = makeBatch();
+  let woken = false;
+  const parked = replicas.waitForData([hosted], batch.length * 2, 60_000).then(() => (woken = true));
+  replicas.append('w', 0, makeBatch(), 1, true);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(woken, false, 'one batch is fewer than MinBytes');
+  replicas.append('w', 0, makeBatch(), 1, true);
+  await parked;
+  assert.equal(woken, true);
+});

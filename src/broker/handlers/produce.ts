@@ -3,8 +3,10 @@
 // same (librdkafka derives its message-format features from v0-2 being listed, KAFKA-18659);
 // a v0-2 request closes the connection. Batches are validated by header and CRC, their records
 // walked once (framing, offsets, topic rules; see record-validation.ts), and appended as they
-// arrived. acks=0 gets no response; acks=1 and acks=-1 are answered after the append
-// (a single node is its own ISR, so the write is committed once appended).
+// arrived. acks=0 gets no response; acks=1 is answered after the leader append; acks=-1 once
+// the high watermark has passed every partition's batch (ReplicaManager.awaitCommitted: on a
+// single node, at once), or with REQUEST_TIMED_OUT for the partitions still short when the
+// request's timeout runs out.
 // v12 is v11 for everything Tributary accepts: it differs only for transactional batches under
 // transactions v2 (KIP-890), which clients send only when transaction.version >= 2 is
 // finalized, and Tributary finalizes 0. v13 names topics by id (KIP-516): an unknown id gets
@@ -12,9 +14,10 @@
 import { isInternalTopic } from '../../controller/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/messages/ProduceRequest.js';
-import { ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
+import { ProduceResponse, type ProduceResponseData, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
 import { NO_RESPONSE, defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import type { ProduceOutcome } from '../replica-manager.js';
 
 export function produceHandler(broker: BrokerContext) {
   return defineHandler({
@@ -27,6 +30,8 @@ export function produceHandler(broker: BrokerContext) {
       const acks = req.acks;
       const byId = ctx.apiVersion >= 13;
       const res = ProduceResponse.defaults();
+      /** acks=-1 appends whose batches are not committed yet, with the response slot of each. */
+      let uncommitted: { outcome: ProduceOutcome; out: ProduceResponsePartitionProduceResponse }[] | null = null;
       for (const topic of req.topicData) {
         const name = byId ? broker.controller.image.topicsById.get(topic.topicId)?.name : topic.name;
         const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
@@ -54,13 +59,38 @@ export function produceHandler(broker: BrokerContext) {
             out.logStartOffset = BigInt(r.logStartOffset);
             out.recordErrors = r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
             if (r.errorCode !== ErrorCode.NONE) broker.log.debug({ topic: name, partition: p.index, error: r.errorMessage }, 'produce rejected');
+            else if (acks === -1 && !broker.replicas.isCommitted(r)) (uncommitted ??= []).push({ outcome: r, out });
           }
           partitionResponses.push(out);
         }
         // Each version carries only one of name and id (the other decoded as its default).
         res.responses.push({ name: topic.name, topicId: topic.topicId, partitionResponses });
       }
-      return acks === 0 ? NO_RESPONSE : res;
+      if (acks === 0) return NO_RESPONSE;
+      if (uncommitted === null) return res;
+      return awaitCommit(broker, res, uncommitted, req.timeoutMs);
     },
   });
+}
+
+async function awaitCommit(
+  broker: BrokerContext,
+  res: ProduceResponseData,
+  uncommitted: readonly { outcome: ProduceOutcome; out: ProduceResponsePartitionProduceResponse }[],
+  timeoutMs: number,
+): Promise<ProduceResponseData> {
+  const codes = await broker.replicas.awaitCommitted(
+    uncommitted.map((u) => u.outcome),
+    timeoutMs,
+  );
+  uncommitted.forEach(({ out }, i) => {
+    const code = codes[i]!;
+    if (code === ErrorCode.NONE) return;
+    out.errorCode = code;
+    out.errorMessage = code === ErrorCode.REQUEST_TIMED_OUT ? `The high watermark did not reach the batch within the request timeout (${timeoutMs} ms).` : 'This server is no longer the leader of the partition.';
+    out.baseOffset = -1n;
+    out.logAppendTimeMs = -1n;
+    out.logStartOffset = -1n;
+  });
+  return res;
 }
