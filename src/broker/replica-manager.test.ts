@@ -81,10 +81,16 @@ test('the replica manager moves the high watermark after the append; acks=all on
   replicas.assign(assignment('h', 0), { now: true });
   const hosted = replicas.get('h', 0)!;
   const moves: number[] = [];
-  replicas.watchHighWatermark('h', (p, hwm) => {
-    assert.equal(p, hosted);
-    moves.push(hwm);
+  const leaders: number[] = [];
+  replicas.watchTopic('h', {
+    becameLeader: (p) => leaders.push(p.partition),
+    resigned: () => assert.fail('not resigned'),
+    highWatermark: (p, hwm) => {
+      assert.equal(p, hosted);
+      moves.push(hwm);
+    },
   });
+  assert.deepEqual(leaders, [0], 'a partition hosted before the watch is announced');
   const batch = makeBatch();
   const r = replicas.append('h', 0, batch, -1, true);
   assert.equal(r.errorCode, ErrorCode.NONE);

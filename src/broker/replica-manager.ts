@@ -101,8 +101,15 @@ export interface ProduceOutcome {
   hosted: HostedPartition | null;
 }
 
-/** Called when the high watermark of a partition of a watched topic moves (coordinators). */
-export type HighWatermarkListener = (hosted: HostedPartition, highWatermark: number) => void;
+/** What a coordinator hears of the partitions of its internal topic. */
+export interface PartitionListener {
+  /** This broker leads the partition now (newly hosted, or at a new leader epoch). */
+  becameLeader(hosted: HostedPartition): void;
+  /** This broker no longer leads it (topic deleted; in a cluster, leadership moved). */
+  resigned(hosted: HostedPartition): void;
+  /** Its high watermark moved to `highWatermark`. */
+  highWatermark(hosted: HostedPartition, highWatermark: number): void;
+}
 
 export interface PartitionRead {
   errorCode: number;
@@ -141,8 +148,8 @@ export class ReplicaManager {
   private readonly storageErrors: StorageErrorLog;
   /** acks=all responses waiting for the high watermark. */
   private readonly delayedProduce: DelayedProducePurgatory<HostedPartition>;
-  /** By topic name: who hears of high watermark moves (internal topics only). */
-  private readonly hwmListeners = new Map<string, HighWatermarkListener>();
+  /** By topic name: who hears of leadership and high watermark moves (internal topics only). */
+  private readonly listeners = new Map<string, PartitionListener>();
 
   constructor(
     private readonly logs: LogManager,
@@ -172,11 +179,13 @@ export class ReplicaManager {
     const key = partitionKey(a.topic, a.partition);
     const existing = this.partitions.get(key);
     if (existing !== undefined) {
+      const newEpoch = existing.leaderEpoch !== a.leaderEpoch;
       existing.leaderEpoch = a.leaderEpoch;
       existing.minInsyncReplicas = a.minInsyncReplicas;
       existing.isrSize = a.isrSize;
       existing.recordRules = a.recordRules;
       existing.store.updateConfig(a.config);
+      if (newEpoch) this.listeners.get(a.topic)?.becameLeader(existing);
       return;
     }
     let partitions = this.topicPartitions.get(a.topic);
@@ -201,6 +210,7 @@ export class ReplicaManager {
       this.partitions.delete(key);
       hosted.removed = true;
       this.delayedProduce.onPartitionLost(hosted);
+      this.listeners.get(topic)?.resigned(hosted);
       const waiters = this.waiters.get(hosted);
       this.waiters.delete(hosted);
       if (waiters !== undefined) for (const w of [...waiters]) w.wake();
@@ -289,6 +299,7 @@ export class ReplicaManager {
     };
     this.partitions.set(key, hosted);
     this.updateHighWatermark(hosted);
+    this.listeners.get(a.topic)?.becameLeader(hosted);
   }
 
   /**
@@ -308,13 +319,17 @@ export class ReplicaManager {
     hosted.bytesAboveHighWatermark = 0;
     if (this.delayedProduce.hasWaiters(hosted)) this.delayedProduce.onHighWatermark(hosted, hwm);
     if (bytes > 0) this.notifyCommitted(hosted, bytes);
-    if (this.hwmListeners.size > 0) this.hwmListeners.get(hosted.topic)?.(hosted, hwm);
+    if (this.listeners.size > 0) this.listeners.get(hosted.topic)?.highWatermark(hosted, hwm);
   }
 
-  /** Hears of every high watermark move of `topic`'s partitions (one listener per topic). */
-  watchHighWatermark(topic: string, listener: HighWatermarkListener): void {
-    if (this.hwmListeners.has(topic)) throw new Error(`${topic} already has a high watermark listener`);
-    this.hwmListeners.set(topic, listener);
+  /**
+   * Tells `listener` of leadership and high watermark moves of `topic`'s partitions (one
+   * listener per topic), starting with becameLeader for each partition hosted already.
+   */
+  watchTopic(topic: string, listener: PartitionListener): void {
+    if (this.listeners.has(topic)) throw new Error(`${topic} already has a partition listener`);
+    this.listeners.set(topic, listener);
+    for (const hosted of this.partitions.values()) if (hosted.topic === topic) listener.becameLeader(hosted);
   }
 
   /** Whether the append of `outcome` is below the high watermark (an error counts as done). */
