@@ -688,6 +688,16 @@ export class ConsumerGroupCoordinator {
     this.groups.delete(group.groupId);
   }
 
+  /** Drops the groups `owned` selects (their coordinator partition was unloaded) with their timers. */
+  unload(owned: (groupId: string) => boolean): void {
+    for (const groupId of [...this.groups.keys()]) {
+      if (!owned(groupId)) continue;
+      const group = this.groups.get(groupId)!;
+      for (const memberId of group.members.keys()) this.cancelTimers(groupId, memberId);
+      this.groups.delete(groupId);
+    }
+  }
+
   /** Cancels every timer; requests from now on get NOT_COORDINATOR. */
   shutdown(): void {
     this.closed = true;

@@ -4,8 +4,20 @@
 // ClassicGroup (see the transition table there); this class drives it with timers and stores
 // group metadata and offsets as records in __consumer_offsets through `GroupLogStore`.
 //
-// Every method runs to completion without an `await`: a check and the change that relies on it
-// (membership, generation, the append of the record) happen in one turn of the event loop.
+// It runs on the coordinator runtime (../coordinator/runtime.ts), one shard per partition of
+// __consumer_offsets led here: a partition's groups are loaded when it is led here (requests for
+// them get COORDINATOR_LOAD_IN_PROGRESS meanwhile), dropped when it is not (NOT_COORDINATOR).
+// Requests that write run as events on their partition's serial queue; an append returns a
+// CommitTicket, and the answer that depends on it is given once the record is committed (the
+// partition's high watermark passed it), never because the append returned:
+//  - committed offsets (OffsetCommit, OffsetDelete) are applied at commit, so OffsetFetch reads
+//    only committed offsets;
+//  - membership steps (a SyncGroup's assignment, a static member's rejoin) are answered at
+//    commit; the group stays in its state until then;
+//  - removals (group deletion, expiry, KIP-848 group state) are applied when appended (later
+//    requests of the partition must see them) and their answer is held until commit. Records
+//    that never commit can only fail by losing the partition, which unloads all its groups:
+//    the optimistic state goes, and a later load rebuilds it from the log.
 // JoinGroup and SyncGroup return promises that stay parked until the rebalance step they wait
 // for completes. Time and timers are injected (`GroupCoordinatorDeps`), so tests drive them.
 import { randomUUID } from 'node:crypto';
@@ -36,7 +48,9 @@ import {
   type ConsumerHeartbeatResponse,
   type TopicMetadataView,
 } from './consumer-group-coordinator.js';
+import type { ConsumerGroupRecord } from './consumer-group-log.js';
 import { decodeGroupRecords, encodeGroupBatch, groupMetadataRecord, groupTombstoneRecord, offsetCommitRecord } from './group-log.js';
+import { CoordinatorRuntime, type CommitTicket } from '../coordinator/runtime.js';
 
 export interface TimerHandle {
   cancel(): void;
@@ -55,17 +69,29 @@ export const realScheduler: Scheduler = {
   },
 };
 
+/** What the coordinator hears of the partitions of __consumer_offsets. */
+export interface OffsetsPartitionListener {
+  becameLeader(partition: number, leaderEpoch: number): void;
+  resigned(partition: number): void;
+  highWatermark(partition: number, highWatermark: number): void;
+}
+
 /** The coordinator's view of __consumer_offsets. */
 export interface GroupLogStore {
-  /** Creates the topic if needed; NONE when its partitions are hosted here, else an error code. */
+  /** Creates the topic if needed; NONE once it exists, else an error code. */
   ensureTopic(): number;
   /** Whether the topic exists already (without creating it). */
   topicExists(): boolean;
   numPartitions(): number;
-  /** Appends one batch to a partition of the topic; returns the produce error code. */
-  append(partition: number, batch: Buffer): number;
-  /** The partition's batches from its log start, in order (start-up replay). */
+  /** Appends one batch (acks=all); the produce error code and the high watermark that commits it. */
+  append(partition: number, batch: Buffer): { errorCode: number; commitOffset: number };
+  highWatermark(partition: number): number;
+  /** Whether the partition holds no batch. */
+  isEmpty(partition: number): boolean;
+  /** The partition's batches from its log start, in order (replay on load). */
   readAll(partition: number): Iterable<Buffer>;
+  /** Tells `listener` of the partitions led here now (becameLeader) and of every later change. */
+  watch(listener: OffsetsPartitionListener): void;
   /** Whether a data topic partition exists (OffsetCommit answers UNKNOWN_TOPIC_OR_PARTITION otherwise). */
   partitionExists(topic: string, partition: number): boolean;
   /** The data topics (consumer groups: subscriptions and assignments); none when absent. */
@@ -154,6 +180,12 @@ export interface OffsetCommitRequestIn {
   topics: { name: string; partitions: OffsetCommitPartitionRequest[] }[];
 }
 
+/** OffsetDelete's answer: a group error, or per-partition codes. */
+export interface OffsetDeleteResult {
+  errorCode: number;
+  topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
+}
+
 /** Per-topic, per-partition error codes, in request order. */
 export type OffsetCommitResult = { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
 
@@ -191,6 +223,20 @@ export interface GroupDescription {
 
 const EMPTY = Buffer.alloc(0);
 
+/** What the replay of one __consumer_offsets partition has read so far. */
+interface PartitionLoad {
+  metadata: Map<string, GroupMetadataValueData | null>;
+  offsets: Map<string, Map<string, { topic: string; partition: number; value: CommittedOffset }>>;
+  /** Which protocol wrote a group's latest group record (a group id changes type only while empty). */
+  lastType: Map<string, 'classic' | 'consumer'>;
+  /** KIP-848 records, handed to the consumer coordinator when the partition is complete. */
+  consumerRecords: ConsumerGroupRecord[];
+}
+
+function newPartitionLoad(): PartitionLoad {
+  return { metadata: new Map(), offsets: new Map(), lastType: new Map(), consumerRecords: [] };
+}
+
 function joinError(memberId: string, errorCode: number): JoinOutcome {
   return { errorCode, generationId: -1, protocolType: null, protocolName: null, leaderId: '', memberId, skipAssignment: false, members: [] };
 }
@@ -211,7 +257,11 @@ function appendErrorToGroupError(code: number, forOffsets: boolean): number {
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     case ErrorCode.NOT_LEADER_OR_FOLLOWER:
     case ErrorCode.KAFKA_STORAGE_ERROR:
+    case ErrorCode.NOT_COORDINATOR:
       return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      return code;
     case ErrorCode.MESSAGE_TOO_LARGE:
     case ErrorCode.RECORD_LIST_TOO_LARGE:
     case ErrorCode.INVALID_FETCH_SIZE:
@@ -232,17 +282,87 @@ export class GroupCoordinator {
   private closed = false;
   /** Consumer groups (KIP-848); group ids are one namespace with the classic groups here. */
   readonly consumer: ConsumerGroupCoordinator;
-  /** Committed offsets of consumer groups read at load, handed to them once all partitions are read. */
-  private consumerOffsetsAtLoad = new Map<string, Map<string, CommittedOffset>>();
+  /** The shards of __consumer_offsets: load, unload, serial events, commits. */
+  private readonly runtime: CoordinatorRuntime;
+  /** Replays in progress, by partition. */
+  private readonly loads = new Map<number, PartitionLoad>();
+  /** While an operation runs under heldUntilCommitted: the tickets of its appends. */
+  private collecting: CommitTicket[] | null = null;
 
   constructor(private readonly deps: GroupCoordinatorDeps) {
+    const store = deps.store;
+    this.runtime = new CoordinatorRuntime(
+      store,
+      {
+        replay: (partition, batches) => this.replayChunk(partition, batches),
+        loaded: (partition) => this.finishLoad(partition),
+        unload: (partition) => this.unloadPartition(partition),
+      },
+      { defer: (fn) => void deps.scheduler.schedule(0, fn) },
+    );
     this.consumer = new ConsumerGroupCoordinator({
       config: deps.config.consumer ?? DEFAULT_CONSUMER_GROUP_CONFIG,
       topics: deps.store.topics ?? NO_TOPICS,
       scheduler: deps.scheduler,
       nowMs: deps.nowMs,
       log: deps.log,
-      append: (groupId, records) => appendErrorToGroupError(this.append(groupId, records), false),
+      append: (groupId, records) => appendErrorToGroupError(this.append(groupId, records).appendError, false),
+    });
+  }
+
+  private partitionOf(groupId: string): number {
+    return coordinatorPartitionFor(groupId, this.deps.store.numPartitions());
+  }
+
+  /** NONE when the group's partition is loaded here, else NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. */
+  private gate(groupId: string): number {
+    return this.runtime.errorFor(this.partitionOf(groupId));
+  }
+
+  /**
+   * Runs `op` as an event on the group's partition queue; `fail` answers when the partition
+   * cannot take it. The result is a promise: `op` may run after the events queued before it.
+   */
+  private inQueue<T>(groupId: string, fail: (errorCode: number) => T, op: () => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve) => {
+      const error = this.runtime.submit(this.partitionOf(groupId), () => resolve(op()));
+      if (error !== ErrorCode.NONE) resolve(fail(error));
+    });
+  }
+
+  /** Runs `fn` with the outcome of `ticket` as a later event of the partition (at once if it is gone). */
+  private afterCommit(groupId: string, ticket: CommitTicket, fn: (errorCode: number) => void): void {
+    ticket.onSettled((code) => {
+      const outcome = code === ErrorCode.NONE ? code : appendErrorToGroupError(code, false);
+      if (this.runtime.submit(this.partitionOf(groupId), () => fn(outcome)) !== ErrorCode.NONE) fn(outcome === ErrorCode.NONE ? ErrorCode.NOT_COORDINATOR : outcome);
+    });
+  }
+
+  /**
+   * Runs `op` now and holds its result until every record it appended is committed; if one
+   * fails (the partition was lost), answers `failed(error)` instead.
+   */
+  private heldUntilCommitted<T>(groupId: string, op: () => T, failed: (errorCode: number) => T): Promise<T> {
+    const outer = this.collecting;
+    const tickets: CommitTicket[] = [];
+    this.collecting = tickets;
+    let result: T;
+    try {
+      result = op();
+    } finally {
+      this.collecting = outer;
+    }
+    const appended = tickets.filter((t) => t.appendError === ErrorCode.NONE);
+    if (appended.length === 0) return Promise.resolve(result);
+    return new Promise<T>((resolve) => {
+      let left = appended.length;
+      let error: number = ErrorCode.NONE;
+      for (const t of appended) {
+        this.afterCommit(groupId, t, (code) => {
+          if (code !== ErrorCode.NONE && error === ErrorCode.NONE) error = code;
+          if (--left === 0) resolve(error === ErrorCode.NONE ? result : failed(error));
+        });
+      }
     });
   }
 
@@ -257,44 +377,54 @@ export class GroupCoordinator {
   // -------------------------------------------------------------------------------------------
   // Start-up and shutdown
 
-  /** Replays __consumer_offsets (if it exists) into groups and offsets, then starts the expiry timer. */
+  /**
+   * Starts following __consumer_offsets: the partitions led here now are loaded before this
+   * returns (start-up, before requests are served), later ones as they come. Then starts the
+   * expiry timer.
+   */
   load(): void {
-    if (this.deps.store.topicExists()) {
-      for (let p = 0; p < this.deps.store.numPartitions(); p++) this.loadPartition(p);
-    }
-    this.consumer.finishLoad((groupId) => this.consumerOffsetsAtLoad.get(groupId));
-    this.consumerOffsetsAtLoad = new Map();
+    this.deps.store.watch({
+      becameLeader: (partition, leaderEpoch) => this.runtime.becomeLeader(partition, leaderEpoch),
+      resigned: (partition) => this.runtime.resign(partition),
+      highWatermark: (partition, hwm) => this.runtime.onHighWatermark(partition, hwm),
+    });
+    this.runtime.loadAllNow();
     this.scheduleRetentionCheck();
   }
 
-  private loadPartition(partition: number): void {
-    const metadata = new Map<string, GroupMetadataValueData | null>();
-    const offsets = new Map<string, Map<string, { topic: string; partition: number; value: CommittedOffset }>>();
-    /** Which protocol wrote a group's latest group record (a group id changes type only while empty). */
-    const lastType = new Map<string, 'classic' | 'consumer'>();
-    for (const batches of this.deps.store.readAll(partition)) {
-      for (const r of decodeGroupRecords(batches)) {
-        if (r.kind === 'group') {
-          metadata.set(r.groupId, r.value);
-          if (r.value !== null) lastType.set(r.groupId, 'classic');
-        } else if (r.kind === 'consumer') {
-          this.consumer.replay(r.record);
-          if (r.record.type === 3 && r.record.value !== null) lastType.set(r.groupId, 'consumer');
-        } else {
-          let byPartition = offsets.get(r.groupId);
-          if (byPartition === undefined) offsets.set(r.groupId, (byPartition = new Map()));
-          const key = offsetKey(r.topic, r.partition);
-          if (r.value === null) byPartition.delete(key);
-          else byPartition.set(key, { topic: r.topic, partition: r.partition, value: r.value });
-        }
+  private replayChunk(partition: number, batches: Buffer): void {
+    let load = this.loads.get(partition);
+    if (load === undefined) this.loads.set(partition, (load = newPartitionLoad()));
+    for (const r of decodeGroupRecords(batches)) {
+      if (r.kind === 'group') {
+        load.metadata.set(r.groupId, r.value);
+        if (r.value !== null) load.lastType.set(r.groupId, 'classic');
+      } else if (r.kind === 'consumer') {
+        load.consumerRecords.push(r.record);
+        if (r.record.type === 3 && r.record.value !== null) load.lastType.set(r.groupId, 'consumer');
+      } else {
+        let byPartition = load.offsets.get(r.groupId);
+        if (byPartition === undefined) load.offsets.set(r.groupId, (byPartition = new Map()));
+        const key = offsetKey(r.topic, r.partition);
+        if (r.value === null) byPartition.delete(key);
+        else byPartition.set(key, { topic: r.topic, partition: r.partition, value: r.value });
       }
     }
+  }
+
+  /** The partition's records are all replayed: builds its classic and consumer groups. */
+  private finishLoad(partition: number): void {
+    const load = this.loads.get(partition) ?? newPartitionLoad();
+    this.loads.delete(partition);
+    const { metadata, offsets, lastType } = load;
+    for (const record of load.consumerRecords) this.consumer.replay(record);
+    const consumerOffsetsAtLoad = new Map<string, Map<string, CommittedOffset>>();
     const now = this.now();
     const groupIds = new Set([...metadata.keys(), ...offsets.keys()]);
     for (const groupId of groupIds) {
       const groupOffsets = offsets.get(groupId);
       if (this.consumer.isLoadingGroup(groupId) && (metadata.get(groupId) == null || lastType.get(groupId) === 'consumer')) {
-        this.consumerOffsetsAtLoad.set(groupId, new Map([...(groupOffsets?.values() ?? [])].map((o) => [offsetKey(o.topic, o.partition), o.value])));
+        consumerOffsetsAtLoad.set(groupId, new Map([...(groupOffsets?.values() ?? [])].map((o) => [offsetKey(o.topic, o.partition), o.value])));
         continue;
       }
       const value = metadata.get(groupId) ?? null;
@@ -340,7 +470,36 @@ export class GroupCoordinator {
       // Members must heartbeat again within their session timeout, as after a coordinator move.
       for (const m of group.members.values()) this.scheduleSessionExpiry(group, m);
     }
+    this.consumer.finishLoad((groupId) => consumerOffsetsAtLoad.get(groupId));
     if (groupIds.size > 0) this.deps.log.info({ partition, groups: groupIds.size }, 'loaded groups from __consumer_offsets');
+  }
+
+  /** The partition is no longer led here: its groups go; their parked requests get NOT_COORDINATOR. */
+  private unloadPartition(partition: number): void {
+    this.loads.delete(partition);
+    const owned = (groupId: string) => this.partitionOf(groupId) === partition;
+    let unloaded = 0;
+    for (const group of [...this.groups.values()]) {
+      if (!owned(group.groupId)) continue;
+      unloaded++;
+      this.joinTimers.get(group)?.cancel();
+      this.joinTimers.delete(group);
+      this.initialDelayGroups.delete(group);
+      for (const memberId of group.pendingMembers) {
+        const key = `${group.groupId}\u0000${memberId}`;
+        this.pendingMemberTimers.get(key)?.cancel();
+        this.pendingMemberTimers.delete(key);
+      }
+      for (const m of group.members.values()) {
+        this.sessionTimers.get(m)?.cancel();
+        this.sessionTimers.delete(m);
+        this.answerJoin(m, joinError(m.memberId, ErrorCode.NOT_COORDINATOR));
+        this.answerSync(m, syncError(ErrorCode.NOT_COORDINATOR));
+      }
+      this.groups.delete(group.groupId);
+    }
+    this.consumer.unload(owned);
+    if (unloaded > 0 && !this.closed) this.deps.log.info({ partition, groups: unloaded }, 'unloaded the classic groups of a __consumer_offsets partition');
   }
 
   /** Cancels every timer and answers parked requests with NOT_COORDINATOR. */
@@ -360,6 +519,7 @@ export class GroupCoordinator {
         this.answerSync(m, syncError(ErrorCode.NOT_COORDINATOR));
       }
     }
+    this.runtime.close();
   }
 
   /** The state of every group (tests and tools). */
@@ -370,23 +530,32 @@ export class GroupCoordinator {
   // -------------------------------------------------------------------------------------------
   // FindCoordinator
 
-  /** NONE when this broker coordinates `groupId` (creating __consumer_offsets on first use). */
-  coordinatorFor(_groupId: string): number {
-    return this.deps.store.ensureTopic();
+  /**
+   * NONE when this broker coordinates `groupId` (creating __consumer_offsets on first use): it
+   * leads the group's partition, loaded or still loading, as Kafka answers from leadership.
+   * With no leader here (and no other broker yet), COORDINATOR_NOT_AVAILABLE.
+   */
+  coordinatorFor(groupId: string): number {
+    const ready = this.deps.store.ensureTopic();
+    if (ready !== ErrorCode.NONE) return ready;
+    return this.runtime.isLeader(this.partitionOf(groupId)) ? ErrorCode.NONE : ErrorCode.COORDINATOR_NOT_AVAILABLE;
   }
 
   // -------------------------------------------------------------------------------------------
   // JoinGroup
 
   join(req: JoinRequest): Promise<JoinOutcome> {
-    return new Promise((resolve) => this.doJoin(req, resolve));
+    if (this.closed) return Promise.resolve(joinError(req.memberId, ErrorCode.NOT_COORDINATOR));
+    if (req.groupId === '') return Promise.resolve(joinError(req.memberId, ErrorCode.INVALID_GROUP_ID));
+    const ready = this.deps.store.ensureTopic();
+    if (ready !== ErrorCode.NONE) return Promise.resolve(joinError(req.memberId, ready));
+    return new Promise((resolve) => {
+      const error = this.runtime.submit(this.partitionOf(req.groupId), () => this.doJoin(req, resolve));
+      if (error !== ErrorCode.NONE) resolve(joinError(req.memberId, error));
+    });
   }
 
   private doJoin(req: JoinRequest, respond: (o: JoinOutcome) => void): void {
-    if (this.closed) return respond(joinError(req.memberId, ErrorCode.NOT_COORDINATOR));
-    if (req.groupId === '') return respond(joinError(req.memberId, ErrorCode.INVALID_GROUP_ID));
-    const ready = this.deps.store.ensureTopic();
-    if (ready !== ErrorCode.NONE) return respond(joinError(req.memberId, ready));
     if (req.sessionTimeoutMs < this.config.minSessionTimeoutMs || req.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return respond(joinError(req.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
     }
@@ -398,7 +567,7 @@ export class GroupCoordinator {
       // members; an empty consumer group is replaced by a classic one (offsets kept).
       if (consumerGroup.size > 0) return respond(joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
       if (!unknownMember) return respond(joinError(req.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-      const error = appendErrorToGroupError(this.append(req.groupId, this.consumer.groupTombstones(consumerGroup, this.now())), false);
+      const error = appendErrorToGroupError(this.append(req.groupId, this.consumer.groupTombstones(consumerGroup, this.now())).appendError, false);
       if (error !== ErrorCode.NONE) return respond(joinError(req.memberId, error));
       carriedOffsets = new Map(consumerGroup.offsets);
       this.consumer.forget(consumerGroup);
@@ -496,21 +665,32 @@ export class GroupCoordinator {
         if (group.selectProtocol() === group.protocolName && sameProtocols(oldProtocols, req.protocols)) {
           // Same subscription: no rebalance. The old leader id is returned so that the new
           // member id never believes it leads (its assignment would not be propagated).
-          const error = this.storeGroup(group);
-          if (error !== ErrorCode.NONE) {
+          const revert = () => {
             group.replaceStaticMember(req.groupInstanceId!, newMemberId, oldMemberId);
             member.protocols = oldProtocols;
+          };
+          const ticket = this.storeGroupTicket(group);
+          const error = appendErrorToGroupError(ticket.appendError, false);
+          if (error !== ErrorCode.NONE) {
+            revert();
             return respond(joinError('', error));
           }
-          return respond({
-            errorCode: ErrorCode.NONE,
-            generationId: group.generationId,
-            protocolType: group.protocolType,
-            protocolName: group.protocolName,
-            leaderId: previousLeader ?? '',
-            memberId: newMemberId,
-            skipAssignment: false,
-            members: [],
+          // The new member id is answered once the group record naming it is committed.
+          return this.afterCommit(group.groupId, ticket, (code) => {
+            if (code !== ErrorCode.NONE) {
+              if (this.groups.get(group.groupId) === group && group.members.get(newMemberId) === member) revert();
+              return respond(joinError('', code));
+            }
+            respond({
+              errorCode: ErrorCode.NONE,
+              generationId: group.generationId,
+              protocolType: group.protocolType,
+              protocolName: group.protocolName,
+              leaderId: previousLeader ?? '',
+              memberId: newMemberId,
+              skipAssignment: false,
+              members: [],
+            });
           });
         }
         member.joinWaiter = respond;
@@ -666,12 +846,15 @@ export class GroupCoordinator {
   // SyncGroup
 
   sync(req: SyncRequest): Promise<SyncOutcome> {
-    return new Promise((resolve) => this.doSync(req, resolve));
+    if (this.closed) return Promise.resolve(syncError(ErrorCode.NOT_COORDINATOR));
+    if (req.groupId === '') return Promise.resolve(syncError(ErrorCode.INVALID_GROUP_ID));
+    return new Promise((resolve) => {
+      const error = this.runtime.submit(this.partitionOf(req.groupId), () => this.doSync(req, resolve));
+      if (error !== ErrorCode.NONE) resolve(syncError(error));
+    });
   }
 
   private doSync(req: SyncRequest, respond: (o: SyncOutcome) => void): void {
-    if (this.closed) return respond(syncError(ErrorCode.NOT_COORDINATOR));
-    if (req.groupId === '') return respond(syncError(ErrorCode.INVALID_GROUP_ID));
     const group = this.groups.get(req.groupId);
     if (group === undefined) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     if (group.is(GroupState.Dead)) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
@@ -694,15 +877,23 @@ export class GroupCoordinator {
         if (!group.isLeader(member.memberId)) return;
         const assigned = new Map(req.assignments.map((a) => [a.memberId, a.assignment]));
         for (const m of group.members.values()) m.assignment = assigned.get(m.memberId) ?? EMPTY;
-        const error = this.storeGroup(group);
-        if (error !== ErrorCode.NONE) {
+        const ticket = this.storeGroupTicket(group);
+        const failed = (error: number) => {
           this.resetAndPropagateAssignmentError(group, error);
           this.maybePrepareRebalance(group, 'could not store the group assignment');
-          return;
-        }
-        for (const m of group.members.values()) this.answerSync(m, this.syncOutcomeFor(group, m));
-        group.transitionTo(GroupState.Stable, this.now());
-        this.deps.log.info({ groupId: group.groupId, generationId: group.generationId }, 'group stable');
+        };
+        const error = appendErrorToGroupError(ticket.appendError, false);
+        if (error !== ErrorCode.NONE) return failed(error);
+        // The assignment is handed out, and the group becomes Stable, once its record is committed.
+        const generation = group.generationId;
+        this.afterCommit(group.groupId, ticket, (code) => {
+          // A later step (a member left, a new rebalance, an unload) has answered the members already.
+          if (this.groups.get(group.groupId) !== group || !group.is(GroupState.CompletingRebalance) || group.generationId !== generation) return;
+          if (code !== ErrorCode.NONE) return failed(code);
+          for (const m of group.members.values()) this.answerSync(m, this.syncOutcomeFor(group, m));
+          group.transitionTo(GroupState.Stable, this.now());
+          this.deps.log.info({ groupId: group.groupId, generationId: group.generationId }, 'group stable');
+        });
         return;
       }
       case GroupState.Stable:
@@ -730,6 +921,8 @@ export class GroupCoordinator {
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    const gate = this.gate(groupId);
+    if (gate !== ErrorCode.NONE) return gate;
     const group = this.groups.get(groupId);
     if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -795,6 +988,8 @@ export class GroupCoordinator {
   leave(groupId: string, leaving: LeavingMember[]): LeaveResult {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    const gate = this.gate(groupId);
+    if (gate !== ErrorCode.NONE) return { errorCode: gate, members: [] };
     const group = this.groups.get(groupId);
     const results = leaving.map((l) => ({ memberId: l.memberId, groupInstanceId: l.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID as number }));
     if (group === undefined) return { errorCode: ErrorCode.NONE, members: results };
@@ -831,12 +1026,17 @@ export class GroupCoordinator {
   // -------------------------------------------------------------------------------------------
   // Offsets
 
-  commitOffsets(req: OffsetCommitRequestIn): OffsetCommitResult {
+  /** OffsetCommit: answered once the offsets' records are committed; only then does OffsetFetch see them. */
+  commitOffsets(req: OffsetCommitRequestIn): Promise<OffsetCommitResult> {
     const all = (code: number): OffsetCommitResult =>
       req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) }));
-    if (this.closed) return all(ErrorCode.NOT_COORDINATOR);
+    if (this.closed) return Promise.resolve(all(ErrorCode.NOT_COORDINATOR));
     const ready = this.deps.store.ensureTopic();
-    if (ready !== ErrorCode.NONE) return all(ready);
+    if (ready !== ErrorCode.NONE) return Promise.resolve(all(ready));
+    return this.inQueue(req.groupId, all, () => this.doCommitOffsets(req, all));
+  }
+
+  private doCommitOffsets(req: OffsetCommitRequestIn, all: (code: number) => OffsetCommitResult): OffsetCommitResult | Promise<OffsetCommitResult> {
     const consumerGroup = this.consumer.group(req.groupId);
     if (consumerGroup !== undefined) {
       // Consumer groups: the generation field carries the member epoch (KIP-848).
@@ -857,8 +1057,11 @@ export class GroupCoordinator {
     return this.writeOffsets(group.groupId, group.offsets, req, all(ErrorCode.NONE));
   }
 
-  /** Appends the request's offsets (one batch) and applies them to `offsets`; `result` holds per-partition codes. */
-  private writeOffsets(groupId: string, offsets: Map<string, CommittedOffset>, req: OffsetCommitRequestIn, result: OffsetCommitResult): OffsetCommitResult {
+  /**
+   * Appends the request's offsets (one batch) and applies them to `offsets` once committed;
+   * resolves to `result` (per-partition codes) then.
+   */
+  private writeOffsets(groupId: string, offsets: Map<string, CommittedOffset>, req: OffsetCommitRequestIn, result: OffsetCommitResult): OffsetCommitResult | Promise<OffsetCommitResult> {
     const now = this.now();
     const expireTimestampMs = req.retentionTimeMs >= 0 ? now + req.retentionTimeMs : null;
     const records: BatchRecord[] = [];
@@ -880,14 +1083,21 @@ export class GroupCoordinator {
         accepted.push({ key: offsetKey(t.name, p.partitionIndex), value, slot });
       });
     });
-    if (records.length > 0) {
-      const error = appendErrorToGroupError(this.append(groupId, records), true);
-      for (const a of accepted) {
-        if (error === ErrorCode.NONE) offsets.set(a.key, a.value);
-        else a.slot.errorCode = error;
-      }
-    }
-    return result;
+    if (records.length === 0) return result;
+    const ticket = this.append(groupId, records);
+    const fail = (error: number) => {
+      for (const a of accepted) a.slot.errorCode = error;
+      return result;
+    };
+    const appendError = appendErrorToGroupError(ticket.appendError, true);
+    if (appendError !== ErrorCode.NONE) return fail(appendError);
+    return new Promise((resolve) => {
+      this.afterCommit(groupId, ticket, (code) => {
+        if (code !== ErrorCode.NONE) return resolve(fail(code));
+        for (const a of accepted) offsets.set(a.key, a.value);
+        resolve(result);
+      });
+    });
   }
 
   private validateCommit(group: ClassicGroup, req: OffsetCommitRequestIn): number {
@@ -917,6 +1127,8 @@ export class GroupCoordinator {
     member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 },
   ): OffsetFetchResult {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+    const gate = this.gate(groupId);
+    if (gate !== ErrorCode.NONE) return { errorCode: gate, topics: [] };
     const consumerGroup = this.consumer.group(groupId);
     if (consumerGroup !== undefined) {
       const validation = this.consumer.validateOffsetFetch(consumerGroup, member.memberId, member.memberEpoch);
@@ -946,8 +1158,12 @@ export class GroupCoordinator {
   }
 
   /** OffsetDelete: removes committed offsets of partitions the group does not consume. */
-  deleteOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[]): { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] } {
-    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+  deleteOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[]): Promise<OffsetDeleteResult> {
+    if (this.closed) return Promise.resolve({ errorCode: ErrorCode.NOT_COORDINATOR, topics: [] });
+    return this.inQueue(groupId, (errorCode) => ({ errorCode, topics: [] }), () => this.doDeleteOffsets(groupId, topics));
+  }
+
+  private doDeleteOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[]): OffsetDeleteResult | Promise<OffsetDeleteResult> {
     const modern = this.consumer.group(groupId);
     if (modern !== undefined) return this.deleteConsumerGroupOffsets(modern, topics);
     const group = this.groups.get(groupId);
@@ -969,18 +1185,31 @@ export class GroupCoordinator {
         return { partitionIndex: p, errorCode: ErrorCode.NONE };
       }),
     }));
-    if (records.length > 0) {
-      const error = appendErrorToGroupError(this.append(group.groupId, records), true);
-      if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] };
-      for (const k of deleted) group.offsets.delete(k);
-    }
-    return { errorCode: ErrorCode.NONE, topics: out };
+    return this.removeOffsetsAtCommit(group.groupId, group.offsets, records, deleted, out);
   }
 
-  private deleteConsumerGroupOffsets(
-    group: ConsumerGroup,
-    topics: { name: string; partitionIndexes: number[] }[],
-  ): { errorCode: number; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] } {
+  /** Writes the tombstones of `deleted` offset keys; they leave `offsets` once committed. */
+  private removeOffsetsAtCommit(
+    groupId: string,
+    offsets: Map<string, CommittedOffset>,
+    records: BatchRecord[],
+    deleted: string[],
+    out: OffsetDeleteResult['topics'],
+  ): OffsetDeleteResult | Promise<OffsetDeleteResult> {
+    if (records.length === 0) return { errorCode: ErrorCode.NONE, topics: out };
+    const ticket = this.append(groupId, records);
+    const error = appendErrorToGroupError(ticket.appendError, true);
+    if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] };
+    return new Promise((resolve) => {
+      this.afterCommit(groupId, ticket, (code) => {
+        if (code !== ErrorCode.NONE) return resolve({ errorCode: code, topics: [] });
+        for (const k of deleted) offsets.delete(k);
+        resolve({ errorCode: ErrorCode.NONE, topics: out });
+      });
+    });
+  }
+
+  private deleteConsumerGroupOffsets(group: ConsumerGroup, topics: { name: string; partitionIndexes: number[] }[]): OffsetDeleteResult | Promise<OffsetDeleteResult> {
     const now = this.now();
     const records: BatchRecord[] = [];
     const deleted: string[] = [];
@@ -996,23 +1225,23 @@ export class GroupCoordinator {
         return { partitionIndex: p, errorCode: ErrorCode.NONE as number };
       }),
     }));
-    if (records.length > 0) {
-      const error = appendErrorToGroupError(this.append(group.groupId, records), true);
-      if (error !== ErrorCode.NONE) return { errorCode: error, topics: [] };
-      for (const k of deleted) group.offsets.delete(k);
-    }
-    return { errorCode: ErrorCode.NONE, topics: out };
+    return this.removeOffsetsAtCommit(group.groupId, group.offsets, records, deleted, out);
   }
 
   // -------------------------------------------------------------------------------------------
   // Consumer groups (KIP-848)
 
   /** ConsumerGroupHeartbeat: settles the group id against classic groups, then runs the consumer protocol. */
-  consumerGroupHeartbeat(req: ConsumerHeartbeatRequest): ConsumerHeartbeatResponse {
-    const fail = (errorCode: number, errorMessage: string | null): ConsumerHeartbeatResponse => ({ errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
-    if (this.closed) return fail(ErrorCode.NOT_COORDINATOR, null);
+  /** Answered once the records it wrote are committed. */
+  consumerGroupHeartbeat(req: ConsumerHeartbeatRequest): Promise<ConsumerHeartbeatResponse> {
+    const fail = (errorCode: number, errorMessage: string | null = null): ConsumerHeartbeatResponse => ({ errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
+    if (this.closed) return Promise.resolve(fail(ErrorCode.NOT_COORDINATOR));
     const ready = this.deps.store.ensureTopic();
-    if (ready !== ErrorCode.NONE) return fail(ready, null);
+    if (ready !== ErrorCode.NONE) return Promise.resolve(fail(ready));
+    return this.inQueue(req.groupId, fail, () => this.heldUntilCommitted(req.groupId, () => this.doConsumerGroupHeartbeat(req, fail), fail));
+  }
+
+  private doConsumerGroupHeartbeat(req: ConsumerHeartbeatRequest, fail: (errorCode: number, errorMessage: string | null) => ConsumerHeartbeatResponse): ConsumerHeartbeatResponse {
     const classic = this.groups.get(req.groupId);
     if (classic !== undefined && !classic.is(GroupState.Dead) && req.groupId !== '') {
       // As Kafka: only a joining member may take over the id of an empty classic group (its
@@ -1022,7 +1251,7 @@ export class GroupCoordinator {
       const res = this.consumer.heartbeat(req, classic.offsets);
       if (res.errorCode === ErrorCode.NONE && this.consumer.group(req.groupId) !== undefined) {
         // The consumer group's records are written; the classic group's metadata is deleted.
-        if (this.append(req.groupId, [groupTombstoneRecord(req.groupId, this.now())]) !== ErrorCode.NONE) {
+        if (this.append(req.groupId, [groupTombstoneRecord(req.groupId, this.now())]).appendError !== ErrorCode.NONE) {
           this.deps.log.warn({ groupId: req.groupId }, 'could not write the tombstone of the replaced classic group');
         }
         classic.transitionTo(GroupState.Dead, this.now());
@@ -1036,6 +1265,8 @@ export class GroupCoordinator {
 
   /** ConsumerGroupDescribe for one group id. */
   describeConsumerGroup(groupId: string): ConsumerGroupDescription {
+    const gate = this.closed ? ErrorCode.NONE : this.gate(groupId);
+    if (gate !== ErrorCode.NONE) return { errorCode: gate, errorMessage: null, groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [] };
     const classic = this.groups.get(groupId);
     if (!this.closed && classic !== undefined && !classic.is(GroupState.Dead) && this.consumer.group(groupId) === undefined) {
       return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a consumer group.`, groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [] };
@@ -1063,7 +1294,8 @@ export class GroupCoordinator {
 
   describeGroup(groupId: string): GroupDescription {
     const group = this.groups.get(groupId);
-    if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, groupId, state: '', protocolType: '', protocolData: '', members: [], notFound: null };
+    const gate = this.closed ? ErrorCode.NOT_COORDINATOR : this.gate(groupId);
+    if (gate !== ErrorCode.NONE) return { errorCode: gate, groupId, state: '', protocolType: '', protocolData: '', members: [], notFound: null };
     if (group === undefined || group.is(GroupState.Dead)) {
       const notFound = this.consumer.group(groupId) !== undefined ? `Group ${groupId} is not a classic group.` : `Group ${groupId} not found.`;
       return { errorCode: ErrorCode.NONE, groupId, state: GroupState.Dead, protocolType: '', protocolData: '', members: [], notFound };
@@ -1088,12 +1320,18 @@ export class GroupCoordinator {
     };
   }
 
-  deleteGroups(groupIds: readonly string[]): { groupId: string; errorCode: number }[] {
-    return groupIds.map((groupId) => ({ groupId, errorCode: this.deleteGroup(groupId) }));
+  /** DeleteGroups: each group's answer is held until its tombstones are committed. */
+  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
+    return Promise.all(
+      groupIds.map(async (groupId) => {
+        if (this.closed) return { groupId, errorCode: ErrorCode.NOT_COORDINATOR as number };
+        const errorCode = await this.inQueue(groupId, (code) => code, () => this.heldUntilCommitted(groupId, () => this.deleteGroup(groupId), (code) => code));
+        return { groupId, errorCode };
+      }),
+    );
   }
 
   private deleteGroup(groupId: string): number {
-    if (this.closed) return ErrorCode.NOT_COORDINATOR;
     const modern = this.consumer.group(groupId);
     if (modern !== undefined) {
       if (modern.size > 0) return ErrorCode.NON_EMPTY_GROUP;
@@ -1118,7 +1356,7 @@ export class GroupCoordinator {
       records.push(offsetCommitRecord(group.groupId, key.slice(0, sep), Number(key.slice(sep + 1)), null, now));
     }
     records.push(groupTombstoneRecord(group.groupId, now));
-    const error = appendErrorToGroupError(this.append(group.groupId, records), false);
+    const error = appendErrorToGroupError(this.append(group.groupId, records).appendError, false);
     if (error !== ErrorCode.NONE) return error;
     group.offsets.clear();
     group.transitionTo(GroupState.Dead, now);
@@ -1135,7 +1373,7 @@ export class GroupCoordinator {
       records.push(offsetCommitRecord(group.groupId, key.slice(0, sep), Number(key.slice(sep + 1)), null, now));
     }
     records.push(...this.consumer.groupTombstones(group, now));
-    const error = appendErrorToGroupError(this.append(group.groupId, records), false);
+    const error = appendErrorToGroupError(this.append(group.groupId, records).appendError, false);
     if (error !== ErrorCode.NONE) return error;
     group.offsets.clear();
     this.consumer.forget(group);
@@ -1174,7 +1412,7 @@ export class GroupCoordinator {
       const sep = key.lastIndexOf('\u0000');
       return offsetCommitRecord(groupId, key.slice(0, sep), Number(key.slice(sep + 1)), null, now);
     });
-    if (this.append(groupId, records) !== ErrorCode.NONE) return;
+    if (this.append(groupId, records).appendError !== ErrorCode.NONE) return;
     for (const k of keys) offsets.delete(k);
     this.deps.log.info({ groupId, partitions: keys.length }, 'expired committed offsets');
   }
@@ -1223,16 +1461,22 @@ export class GroupCoordinator {
   // -------------------------------------------------------------------------------------------
   // Persistence
 
-  /** Writes the group's metadata record (members, generation, assignments). */
+  /** Writes the group's metadata record (members, generation, assignments); the append's error. */
   private storeGroup(group: ClassicGroup): number {
-    return appendErrorToGroupError(this.append(group.groupId, [groupMetadataRecord(group, this.now())]), false);
+    return appendErrorToGroupError(this.storeGroupTicket(group).appendError, false);
   }
 
-  private append(groupId: string, records: BatchRecord[]): number {
-    const partition = coordinatorPartitionFor(groupId, this.deps.store.numPartitions());
-    const code = this.deps.store.append(partition, encodeGroupBatch(records));
-    if (code !== ErrorCode.NONE) this.deps.log.warn({ groupId, partition, errorCode: code }, 'append to __consumer_offsets failed');
-    return code;
+  private storeGroupTicket(group: ClassicGroup): CommitTicket {
+    return this.append(group.groupId, [groupMetadataRecord(group, this.now())]);
+  }
+
+  /** Appends one batch to the group's partition: a ticket that settles when it is committed. */
+  private append(groupId: string, records: BatchRecord[]): CommitTicket {
+    const partition = this.partitionOf(groupId);
+    const ticket = this.runtime.write(partition, encodeGroupBatch(records));
+    if (ticket.appendError !== ErrorCode.NONE) this.deps.log.warn({ groupId, partition, errorCode: ticket.appendError }, 'append to __consumer_offsets failed');
+    this.collecting?.push(ticket);
+    return ticket;
   }
 
   private answerJoin(member: GroupMember, outcome: JoinOutcome): void {
