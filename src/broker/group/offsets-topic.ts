@@ -17,7 +17,7 @@ import type { ReplicaManager } from '../replica-manager.js';
 import { isInternalTopic } from '../../controller/topic-names.js';
 import { assignorByConfigName } from './consumer-assignors.js';
 import { CONSUMER_OFFSETS_TOPIC } from './coordinator-partition.js';
-import type { GroupCoordinatorConfig, GroupLogStore, OffsetsPartitionListener } from './group-coordinator.js';
+import type { GroupCoordinatorConfig, GroupLogStore, OffsetsPartitionListener } from './group-api.js';
 
 const REPLAY_READ_BYTES = 8 * 1024 * 1024;
 /** Kafka's offset.metadata.max.bytes default (the key is not configurable here yet). */
