@@ -9,8 +9,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { BatchRecord } from '../../protocol/records/record-batch.js';
-import type { CommitTicket } from '../coordinator/runtime.js';
 import { ClassicGroup, GroupState, type CommittedOffset, type GroupMember, type JoinOutcome, type JoinProtocol, type SyncOutcome } from './classic-group.js';
 import {
   EMPTY,
@@ -18,6 +16,7 @@ import {
   joinError,
   syncError,
   type GroupCoordinatorConfig,
+  type GroupRecordWriter,
   type JoinRequest,
   type LeaveResult,
   type LeavingMember,
@@ -26,17 +25,14 @@ import {
   type SyncRequest,
   type TimerHandle,
 } from './group-api.js';
+import type { CommitTicket } from '../coordinator/runtime.js';
 import { groupMetadataRecord } from './group-log.js';
 
-export interface ClassicGroupDriverDeps {
+export interface ClassicGroupDriverDeps extends GroupRecordWriter {
   config: GroupCoordinatorConfig;
   scheduler: Scheduler;
   nowMs: () => number;
   log: Logger;
-  /** Appends one batch of the group's records; the ticket settles when they are committed. */
-  append(groupId: string, records: BatchRecord[]): CommitTicket;
-  /** Runs `fn` with the ticket's outcome (a group API error code) as a later event of the group's partition. */
-  afterCommit(groupId: string, ticket: CommitTicket, fn: (errorCode: number) => void): void;
   /**
    * A JoinGroup for a group id that may belong to a KIP-848 group: null when it does not, the
    * offsets to carry over when that group was empty and has been replaced, else the error.

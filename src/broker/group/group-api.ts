@@ -2,6 +2,8 @@
 // its config) and the requests and answers of the group APIs, plus the error helpers its parts
 // share (group-coordinator.ts, classic-group-driver.ts, offset-manager.ts).
 import type { Logger } from '../../logger.js';
+import type { BatchRecord } from '../../protocol/records/record-batch.js';
+import type { CommitTicket } from '../coordinator/runtime.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { JoinOutcome, JoinProtocol, SyncOutcome } from './classic-group.js';
 import { uniformAssignor, rangeAssignor } from './consumer-assignors.js';
@@ -210,4 +212,12 @@ export function appendErrorToGroupError(code: number, forOffsets: boolean): numb
     default:
       return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
+}
+
+/** How the coordinator's parts write group records to __consumer_offsets. */
+export interface GroupRecordWriter {
+  /** Appends one batch of the group's records; the ticket settles when they are committed. */
+  append(groupId: string, records: BatchRecord[]): CommitTicket;
+  /** Runs `fn` with the ticket's outcome (a group API error code) as a later event of the group's partition. */
+  afterCommit(groupId: string, ticket: CommitTicket, fn: (errorCode: number) => void): void;
 }

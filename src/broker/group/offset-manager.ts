@@ -7,23 +7,18 @@
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { BatchRecord } from '../../protocol/records/record-batch.js';
-import type { CommitTicket } from '../coordinator/runtime.js';
 import { GroupState, offsetKey, type ClassicGroup, type CommittedOffset } from './classic-group.js';
 import type { ConsumerGroup } from './consumer-group.js';
-import { appendErrorToGroupError, type FetchedOffset, type OffsetCommitRequestIn, type OffsetCommitResult, type OffsetDeleteResult } from './group-api.js';
+import { appendErrorToGroupError, type FetchedOffset, type GroupRecordWriter, type OffsetCommitRequestIn, type OffsetCommitResult, type OffsetDeleteResult } from './group-api.js';
 import { offsetCommitRecord } from './group-log.js';
 
-export interface OffsetManagerDeps {
+export interface OffsetManagerDeps extends GroupRecordWriter {
   /** Whether a data topic partition exists (OffsetCommit answers UNKNOWN_TOPIC_OR_PARTITION otherwise). */
   partitionExists(topic: string, partition: number): boolean;
   offsetMetadataMaxBytes: number;
   offsetsRetentionMs: number;
   nowMs: () => number;
   log: Logger;
-  /** Appends one batch of the group's records; the ticket settles when they are committed. */
-  append(groupId: string, records: BatchRecord[]): CommitTicket;
-  /** Runs `fn` with the ticket's outcome (a group API error code) as a later event of the group's partition. */
-  afterCommit(groupId: string, ticket: CommitTicket, fn: (errorCode: number) => void): void;
 }
 
 type OffsetTopics = { name: string; partitionIndexes: number[] }[];
