@@ -2,7 +2,7 @@
 // produce and fetch paths through them.
 //
 // High watermark: owned here, never moved by storage. After a leader append the replica manager
-// recomputes it (updateHighWatermark): the smallest log end offset over the ISR. Single-node for
+// recomputes it (updateHighWatermark): the smallest log end offset over the ISR (isrMinimumLogEnd). Single-node for
 // now, this broker is the whole ISR, so it is the local log end once the append has returned
 // (written, and fsynced when flush.messages asks for it); followers' positions will enter there.
 // Everything that waits for committed data waits on the high watermark, not on the append:
@@ -306,12 +306,13 @@ export class ReplicaManager {
    * The seam for replication: the high watermark is the smallest log end offset of the ISR.
    * Alone in the ISR (a single node), that is the local log end: every caller has finished its
    * append (written, and fsynced when the flush policy asks), so it is committed. Followers'
-   * fetch positions will be folded in here. Moving it completes acks=all waits, wakes parked
-   * fetches and tells the topic's listener.
+   * fetch positions will be folded in here (isrMinimumLogEnd), and a follower's fetch will call
+   * this again. Moving it completes acks=all waits, wakes parked fetches and tells the topic's
+   * listener.
    */
-  private updateHighWatermark(hosted: HostedPartition): void {
+  updateHighWatermark(hosted: HostedPartition): void {
     const store = hosted.store;
-    const isrMinimumLogEnd = store.logEndOffset;
+    const isrMinimumLogEnd = this.isrMinimumLogEnd(hosted);
     if (isrMinimumLogEnd <= store.highWatermark) return;
     store.highWatermark = isrMinimumLogEnd;
     const hwm = store.highWatermark;
@@ -320,6 +321,11 @@ export class ReplicaManager {
     if (this.delayedProduce.hasWaiters(hosted)) this.delayedProduce.onHighWatermark(hosted, hwm);
     if (bytes > 0) this.notifyCommitted(hosted, bytes);
     if (this.listeners.size > 0) this.listeners.get(hosted.topic)?.highWatermark(hosted, hwm);
+  }
+
+  /** The smallest log end offset over the partition's ISR: this broker's own, while it is the whole ISR. */
+  protected isrMinimumLogEnd(hosted: HostedPartition): number {
+    return hosted.store.logEndOffset;
   }
 
   /**
