@@ -139,7 +139,11 @@ function setupWithFollower() {
   };
   const advance = (ms: number) => {
     now += ms;
-    for (const t of timers) if (!t.cancelled && t.at <= now) t.fn();
+    for (const t of timers) {
+      if (t.cancelled || t.at > now) continue;
+      t.cancelled = true;
+      t.fn();
+    }
   };
   const replicas = new WithFollower(logs, loggerFor('test'), 100, manualScheduler(), Date.now, 100, delayScheduler);
   replicas.assign({ topic: 'r', topicId: 'r-id', partition: 0, leaderEpoch: 0, config: defaultLogConfig(), minInsyncReplicas: 1, isrSize: 2, recordRules: null }, { now: true });

@@ -391,6 +391,20 @@ describe('answers wait for their records to commit (coordinator runtime)', () =>
     assert.equal(coordinator.group('g')!.state, GroupState.Stable);
   });
 
+  it('a static member\'s JoinGroup that needs no rebalance is answered once the group record naming its new id commits', async () => {
+    const { coordinator, store, scheduler } = setup();
+    const old = await stableGroupOfOne(coordinator, scheduler, { groupInstanceId: 'i1' });
+    store.holdCommits = true;
+    let rejoined: JoinOutcome | null = null;
+    void coordinator.join(joinRequest({ groupInstanceId: 'i1' })).then((o) => (rejoined = o));
+    await tick();
+    assert.equal(rejoined, null);
+    store.commitAll();
+    await tick();
+    assert.equal(rejoined!.errorCode, ErrorCode.NONE);
+    assert.notEqual(rejoined!.memberId, old.memberId);
+  });
+
   it('losing the partition before the commit answers NOT_COORDINATOR; unload and reload give the same state', async () => {
     const { coordinator, store, scheduler } = setup();
     const m = await stableGroupOfOne(coordinator, scheduler);
