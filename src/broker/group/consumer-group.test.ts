@@ -440,4 +440,22 @@ describe('consumer group heartbeats', () => {
     const replayed = setup(store);
     assert.equal(replayed.coordinator.consumer.group('g'), undefined, 'the deletion survives a restart');
   });
+
+  it('a heartbeat that writes records is answered once they commit', async () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    store.holdCommits = true;
+    const a = new SimMember(coordinator, 'g', ['orders']);
+    let answered = false;
+    const joined = a.heartbeat().then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(answered, false, 'the member\'s records are appended, not committed');
+    store.commitAll();
+    const res = await joined;
+    assert.equal(res.errorCode, ErrorCode.NONE);
+    assert.ok(res.memberEpoch > 0);
+  });
 });
