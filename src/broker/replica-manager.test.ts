@@ -5,7 +5,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { defaultLogConfig } from '../storage/config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { makeBatch } from '../storage/test-helpers.js';
-import { ReplicaManager, type LogWorkScheduler, type PartitionAssignment } from './replica-manager.js';
+import { ReplicaManager, type HostedPartition, type LogWorkScheduler, type PartitionAssignment } from './replica-manager.js';
 
 /** A scheduler driven by the test: deferred work runs only when asked; each job costs 1 ms. */
 function manualScheduler(): LogWorkScheduler & { runDeferred(): number; clock: number } {
@@ -74,4 +74,124 @@ test('a log closed under a reader answers a retriable error instead of throwing'
   const hosted = replicas.get('c', 0)!;
   logs.close();
   assert.equal(replicas.read(hosted, 0, 1 << 20, false, true).errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+});
+
+test('the replica manager moves the high watermark after the append; acks=all on a single node is committed at once', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('h', 0), { now: true });
+  const hosted = replicas.get('h', 0)!;
+  const moves: number[] = [];
+  const leaders: number[] = [];
+  replicas.watchTopic('h', {
+    becameLeader: (p) => leaders.push(p.partition),
+    resigned: () => assert.fail('not resigned'),
+    highWatermark: (p, hwm) => {
+      assert.equal(p, hosted);
+      moves.push(hwm);
+    },
+  });
+  assert.deepEqual(leaders, [0], 'a partition hosted before the watch is announced');
+  const batch = makeBatch();
+  const r = replicas.append('h', 0, batch, -1, true);
+  assert.equal(r.errorCode, ErrorCode.NONE);
+  assert.equal(r.commitOffset, hosted.store.logEndOffset);
+  assert.equal(hosted.store.highWatermark, hosted.store.logEndOffset);
+  assert.deepEqual(moves, [hosted.store.logEndOffset]);
+  assert.equal(replicas.isCommitted(r), true);
+  assert.deepEqual(await replicas.awaitCommitted([r], 1_000), [ErrorCode.NONE]);
+  assert.equal(replicas.delayedProduceCount, 0);
+});
+
+test('a parked fetch wakes when the high watermark passes enough bytes', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('w', 0), { now: true });
+  const hosted = replicas.get('w', 0)!;
+  const batch = makeBatch();
+  let woken = false;
+  const parked = replicas.waitForData([hosted], batch.length * 2, 60_000).then(() => (woken = true));
+  replicas.append('w', 0, makeBatch(), 1, true);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(woken, false, 'one batch is fewer than MinBytes');
+  replicas.append('w', 0, makeBatch(), 1, true);
+  await parked;
+  assert.equal(woken, true);
+});
+
+/** A replica manager whose ISR has a follower that the test moves (the replication seam). */
+class WithFollower extends ReplicaManager {
+  followerLogEnd = 0;
+  protected override isrMinimumLogEnd(hosted: HostedPartition): number {
+    return Math.min(hosted.store.logEndOffset, this.followerLogEnd);
+  }
+}
+
+function setupWithFollower() {
+  const logs = LogManager.open({ logDirs: [], inMemory: true, defaultConfig: defaultLogConfig() });
+  let now = 0;
+  const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  const delayScheduler = {
+    nowMs: () => now,
+    setTimer(delayMs: number, fn: () => void) {
+      const t = { at: now + delayMs, fn, cancelled: false };
+      timers.push(t);
+      return { cancel: () => void (t.cancelled = true) };
+    },
+  };
+  const advance = (ms: number) => {
+    now += ms;
+    for (const t of timers) {
+      if (t.cancelled || t.at > now) continue;
+      t.cancelled = true;
+      t.fn();
+    }
+  };
+  const replicas = new WithFollower(logs, loggerFor('test'), 100, manualScheduler(), Date.now, 100, delayScheduler);
+  replicas.assign({ topic: 'r', topicId: 'r-id', partition: 0, leaderEpoch: 0, config: defaultLogConfig(), minInsyncReplicas: 1, isrSize: 2, recordRules: null }, { now: true });
+  return { replicas, hosted: replicas.get('r', 0)!, advance };
+}
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+test('with a lagging follower, acks=all waits for the high watermark; acks=1 does not', async () => {
+  const { replicas, hosted } = setupWithFollower();
+  const one = replicas.append('r', 0, makeBatch(), 1, true);
+  assert.equal(one.errorCode, ErrorCode.NONE, 'acks=1 is answered after the leader append');
+  assert.equal(hosted.store.highWatermark, 0, 'the follower has nothing yet');
+  const all = replicas.append('r', 0, makeBatch(), -1, true);
+  assert.equal(replicas.isCommitted(all), false);
+  let codes: number[] | null = null;
+  void replicas.awaitCommitted([all], 30_000).then((c) => (codes = c));
+  await turn();
+  assert.equal(codes, null);
+  assert.equal(replicas.delayedProduceCount, 1);
+  replicas.followerLogEnd = one.commitOffset;
+  replicas.updateHighWatermark(hosted);
+  await turn();
+  assert.equal(codes, null, 'the follower has the first batch only');
+  replicas.followerLogEnd = all.commitOffset;
+  replicas.updateHighWatermark(hosted);
+  await turn();
+  assert.deepEqual(codes, [ErrorCode.NONE]);
+  assert.equal(replicas.delayedProduceCount, 0);
+});
+
+test('with a lagging follower, acks=all times out with REQUEST_TIMED_OUT', async () => {
+  const { replicas, advance } = setupWithFollower();
+  const all = replicas.append('r', 0, makeBatch(), -1, true);
+  const parked = replicas.awaitCommitted([all], 1_000);
+  advance(1_000);
+  assert.deepEqual(await parked, [ErrorCode.REQUEST_TIMED_OUT]);
+});
+
+test('a parked fetch is not woken by an append the high watermark has not reached', async () => {
+  const { replicas, hosted } = setupWithFollower();
+  let woken = false;
+  const parked = replicas.waitForData([hosted], 1, 60_000).then(() => (woken = true));
+  const r = replicas.append('r', 0, makeBatch(), 1, true);
+  await turn();
+  assert.equal(woken, false, 'appended, not committed: nothing a consumer may read yet');
+  replicas.followerLogEnd = r.commitOffset;
+  replicas.updateHighWatermark(hosted);
+  await parked;
+  assert.equal(woken, true);
 });

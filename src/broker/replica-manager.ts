@@ -1,6 +1,14 @@
 // The partitions this broker hosts: their logs, leader epochs and high watermarks, and the
-// produce and fetch paths through them. Single-node for now: this broker leads every partition
-// and is the whole ISR, so the high watermark follows the log end offset after each append.
+// produce and fetch paths through them.
+//
+// High watermark: owned here, never moved by storage. After a leader append the replica manager
+// recomputes it (updateHighWatermark): the smallest log end offset over the ISR (isrMinimumLogEnd). Single-node for
+// now, this broker is the whole ISR, so it is the local log end once the append has returned
+// (written, and fsynced when flush.messages asks for it); followers' positions will enter there.
+// Everything that waits for committed data waits on the high watermark, not on the append:
+// acks=all responses (the delayed-produce purgatory, delayed-produce.ts), parked fetches
+// (MinBytes/MaxWaitMs) and internal-topic listeners (the coordinators, watchHighWatermark).
+// acks=1 is answered after the leader append, acks=0 not at all.
 //
 // Produce: batches are validated by header and CRC, then their records are walked once (framing,
 // offsets, the topic's record rules; no per-record objects), and appended as they arrived, with
@@ -27,6 +35,7 @@ import { LogClosedError, OffsetOutOfRangeError, StorageError, asStorageError } f
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
 import { ReadBufferPool } from '../storage/read-buffer-pool.js';
 import { StorageErrorLog } from './storage-error-log.js';
+import { DelayedProducePurgatory, realDelayScheduler, type CommitWait, type DelayScheduler } from './delayed-produce.js';
 
 export interface HostedPartition {
   readonly topic: string;
@@ -41,6 +50,8 @@ export interface HostedPartition {
   recordRules: RecordRules | null;
   /** Set once the partition stops being hosted (topic deleted); its store may be closed. */
   removed: boolean;
+  /** Bytes appended since the high watermark last moved: what parked fetches get when it does. */
+  bytesAboveHighWatermark: number;
 }
 
 /** What the metadata says about a partition this broker leads. */
@@ -84,6 +95,20 @@ export interface ProduceOutcome {
   logAppendTimeMs: number;
   logStartOffset: number;
   recordErrors: { batchIndex: number; message: string | null }[];
+  /** The high watermark that commits this append (its last offset + 1); -1 on error. */
+  commitOffset: number;
+  /** The partition appended to; null on error. */
+  hosted: HostedPartition | null;
+}
+
+/** What a coordinator hears of the partitions of its internal topic. */
+export interface PartitionListener {
+  /** This broker leads the partition now (newly hosted, or at a new leader epoch). */
+  becameLeader(hosted: HostedPartition): void;
+  /** This broker no longer leads it (topic deleted; in a cluster, leadership moved). */
+  resigned(hosted: HostedPartition): void;
+  /** Its high watermark moved to `highWatermark`. */
+  highWatermark(hosted: HostedPartition, highWatermark: number): void;
 }
 
 export interface PartitionRead {
@@ -121,6 +146,10 @@ export class ReplicaManager {
   /** Buffers for consumer reads, given back by the fetch path once a response is sent. */
   readonly readBuffers = new ReadBufferPool();
   private readonly storageErrors: StorageErrorLog;
+  /** acks=all responses waiting for the high watermark. */
+  private readonly delayedProduce: DelayedProducePurgatory<HostedPartition>;
+  /** By topic name: who hears of leadership and high watermark moves (internal topics only). */
+  private readonly listeners = new Map<string, PartitionListener>();
 
   constructor(
     private readonly logs: LogManager,
@@ -129,8 +158,12 @@ export class ReplicaManager {
     private readonly maxPendingFetches = 10_000,
     private readonly scheduler: LogWorkScheduler = realLogWorkScheduler,
     nowMs: () => number = Date.now,
+    /** Upper bound on parked acks=all produce requests; past it they time out at once. */
+    maxDelayedProduces = 10_000,
+    delayScheduler: DelayScheduler = realDelayScheduler,
   ) {
     this.storageErrors = new StorageErrorLog(log, nowMs);
+    this.delayedProduce = new DelayedProducePurgatory(delayScheduler, maxDelayedProduces, (p) => (p.removed ? Number.POSITIVE_INFINITY : p.store.highWatermark));
   }
 
   get(topic: string, partition: number): HostedPartition | undefined {
@@ -146,11 +179,13 @@ export class ReplicaManager {
     const key = partitionKey(a.topic, a.partition);
     const existing = this.partitions.get(key);
     if (existing !== undefined) {
+      const newEpoch = existing.leaderEpoch !== a.leaderEpoch;
       existing.leaderEpoch = a.leaderEpoch;
       existing.minInsyncReplicas = a.minInsyncReplicas;
       existing.isrSize = a.isrSize;
       existing.recordRules = a.recordRules;
       existing.store.updateConfig(a.config);
+      if (newEpoch) this.listeners.get(a.topic)?.becameLeader(existing);
       return;
     }
     let partitions = this.topicPartitions.get(a.topic);
@@ -174,6 +209,8 @@ export class ReplicaManager {
       if (hosted === undefined) continue;
       this.partitions.delete(key);
       hosted.removed = true;
+      this.delayedProduce.onPartitionLost(hosted);
+      this.listeners.get(topic)?.resigned(hosted);
       const waiters = this.waiters.get(hosted);
       this.waiters.delete(hosted);
       if (waiters !== undefined) for (const w of [...waiters]) w.wake();
@@ -215,6 +252,7 @@ export class ReplicaManager {
   /** Stops the work queue (shutdown); what is left is redone from the metadata at start-up. */
   close(): void {
     this.closed = true;
+    this.delayedProduce.completeAll();
     this.jobs = [];
     this.jobsHead = 0;
   }
@@ -247,8 +285,7 @@ export class ReplicaManager {
       return;
     }
     store.updateConfig(a.config);
-    store.highWatermark = store.logEndOffset;
-    this.partitions.set(key, {
+    const hosted: HostedPartition = {
       topic: a.topic,
       topicId: a.topicId,
       partition: a.partition,
@@ -258,7 +295,84 @@ export class ReplicaManager {
       isrSize: a.isrSize,
       recordRules: a.recordRules,
       removed: false,
+      bytesAboveHighWatermark: 0,
+    };
+    this.partitions.set(key, hosted);
+    this.updateHighWatermark(hosted);
+    this.listeners.get(a.topic)?.becameLeader(hosted);
+  }
+
+  /**
+   * The seam for replication: the high watermark is the smallest log end offset of the ISR.
+   * Alone in the ISR (a single node), that is the local log end: every caller has finished its
+   * append (written, and fsynced when the flush policy asks), so it is committed. Followers'
+   * fetch positions will be folded in here (isrMinimumLogEnd), and a follower's fetch will call
+   * this again. Moving it completes acks=all waits, wakes parked fetches and tells the topic's
+   * listener.
+   */
+  updateHighWatermark(hosted: HostedPartition): void {
+    const store = hosted.store;
+    const isrMinimumLogEnd = this.isrMinimumLogEnd(hosted);
+    if (isrMinimumLogEnd <= store.highWatermark) return;
+    store.highWatermark = isrMinimumLogEnd;
+    const hwm = store.highWatermark;
+    const bytes = hosted.bytesAboveHighWatermark;
+    hosted.bytesAboveHighWatermark = 0;
+    if (this.delayedProduce.hasWaiters(hosted)) this.delayedProduce.onHighWatermark(hosted, hwm);
+    if (bytes > 0) this.notifyCommitted(hosted, bytes);
+    if (this.listeners.size > 0) this.listeners.get(hosted.topic)?.highWatermark(hosted, hwm);
+  }
+
+  /** The smallest log end offset over the partition's ISR: this broker's own, while it is the whole ISR. */
+  protected isrMinimumLogEnd(hosted: HostedPartition): number {
+    return hosted.store.logEndOffset;
+  }
+
+  /**
+   * Tells `listener` of leadership and high watermark moves of `topic`'s partitions (one
+   * listener per topic), starting with becameLeader for each partition hosted already.
+   */
+  watchTopic(topic: string, listener: PartitionListener): void {
+    if (this.listeners.has(topic)) throw new Error(`${topic} already has a partition listener`);
+    this.listeners.set(topic, listener);
+    for (const hosted of this.partitions.values()) if (hosted.topic === topic) listener.becameLeader(hosted);
+  }
+
+  /** Whether the append of `outcome` is below the high watermark (an error counts as done). */
+  isCommitted(outcome: ProduceOutcome): boolean {
+    const hosted = outcome.hosted;
+    return hosted === null || hosted.removed || hosted.store.highWatermark >= outcome.commitOffset;
+  }
+
+  /**
+   * acks=all: resolves once every outcome's append is committed, with one error code per
+   * outcome: NONE, REQUEST_TIMED_OUT (`timeoutMs` ran out, or too many requests wait already) or
+   * NOT_LEADER_OR_FOLLOWER (the partition stopped being led here).
+   */
+  awaitCommitted(outcomes: readonly ProduceOutcome[], timeoutMs: number): Promise<number[]> {
+    const waits: CommitWait<HostedPartition>[] = [];
+    const index: number[] = [];
+    const codes = outcomes.map((o, i): number => {
+      if (this.isCommitted(o)) return o.hosted?.removed === true ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.NONE;
+      waits.push({ partition: o.hosted!, offset: o.commitOffset });
+      index.push(i);
+      return ErrorCode.NONE;
     });
+    if (waits.length === 0) return Promise.resolve(codes);
+    const parked = this.delayedProduce.park(waits, timeoutMs);
+    if (parked === null) {
+      for (const i of index) codes[i] = ErrorCode.REQUEST_TIMED_OUT;
+      return Promise.resolve(codes);
+    }
+    return parked.then((waitCodes) => {
+      waitCodes.forEach((c, j) => (codes[index[j]!] = c));
+      return codes;
+    });
+  }
+
+  /** acks=all requests parked now (tests, metrics). */
+  get delayedProduceCount(): number {
+    return this.delayedProduce.size;
   }
 
   private deletePending(key: string, topic: string, partition: number): void {
@@ -322,8 +436,8 @@ export class ReplicaManager {
       if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.storageErrors.report('append', topic, partition, err as StorageError);
       return produceError(code, (err as Error).message);
     }
-    hosted.store.highWatermark = hosted.store.logEndOffset;
-    if (!result.duplicate) this.notifyAppend(hosted, records.length);
+    if (!result.duplicate) hosted.bytesAboveHighWatermark += records.length;
+    this.updateHighWatermark(hosted);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
@@ -331,6 +445,8 @@ export class ReplicaManager {
       logAppendTimeMs: result.logAppendTimeMs,
       logStartOffset: result.logStartOffset,
       recordErrors: [],
+      commitOffset: result.lastOffset + 1,
+      hosted,
     };
   }
 
@@ -357,8 +473,8 @@ export class ReplicaManager {
   }
 
   /**
-   * Resolves once `minBytes` bytes have been appended to any of `partitions` (counting from
-   * now), or after `maxWaitMs`, or when `signal` aborts. Resolves at once when too many fetches
+   * Resolves once `minBytes` bytes have been committed (the high watermark passed them) in any
+   * of `partitions` (counting from now), or after `maxWaitMs`, or when `signal` aborts. Resolves at once when too many fetches
    * are already parked.
    */
   waitForData(partitions: readonly HostedPartition[], minBytes: number, maxWaitMs: number): Promise<void> {
@@ -388,7 +504,7 @@ export class ReplicaManager {
     });
   }
 
-  private notifyAppend(hosted: HostedPartition, bytes: number): void {
+  private notifyCommitted(hosted: HostedPartition, bytes: number): void {
     const set = this.waiters.get(hosted);
     if (set === undefined || set.size === 0) return;
     for (const w of [...set]) {
@@ -397,8 +513,9 @@ export class ReplicaManager {
     }
   }
 
-  /** Wakes every parked fetch (shutdown). */
+  /** Wakes every parked fetch and answers every parked acks=all produce (shutdown). */
   wakeAll(): void {
+    this.delayedProduce.completeAll();
     for (const set of this.waiters.values()) for (const w of [...set]) w.wake();
   }
 
@@ -418,7 +535,7 @@ export function leaderEpochError(hosted: HostedPartition, currentLeaderEpoch: nu
 }
 
 function produceError(errorCode: number, errorMessage: string): ProduceOutcome {
-  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [] };
+  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], commitOffset: -1, hosted: null };
 }
 
 /** Kafka error code for an error thrown by the storage layer (each carries its own). */

@@ -10,7 +10,7 @@ import { CLEAN_SHUTDOWN_FILE } from './files.js';
 import { LogManager } from './log-manager.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionLog } from './partition-log.js';
-import { cleanup, makeBatch, tmpLogDir } from './test-helpers.js';
+import { appendCommitted, cleanup, makeBatch, tmpLogDir } from './test-helpers.js';
 
 const opts = { leaderEpoch: 0, assignOffsets: true } as const;
 
@@ -22,7 +22,7 @@ describe('LogManager', () => {
       const first = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) });
       for (let p = 0; p < 200; p++) {
         const log = first.getOrCreate('my-topic', p);
-        log.append(makeBatch({ timestamps: [p, p + 1] }), opts);
+        appendCommitted(log, makeBatch({ timestamps: [p, p + 1] }), opts);
       }
       first.close();
       assert.ok(fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE)));
@@ -37,7 +37,7 @@ describe('LogManager', () => {
       assert.deepEqual(second.startup, [{ logDir: dir, partitions: 200, hadCleanShutdown: true }]);
       assert.equal(fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE)), false);
       assert.equal(second.get('my-topic', 199)!.logEndOffset, 2);
-      assert.equal(second.get('my-topic', 7)!.append(makeBatch(), opts).firstOffset, 2);
+      assert.equal(appendCommitted(second.get('my-topic', 7)!, makeBatch(), opts).firstOffset, 2);
       second.close();
     } finally {
       cleanup(dir);
@@ -49,7 +49,7 @@ describe('LogManager', () => {
     try {
       const manager = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
       const a = manager.getOrCreate('a', 0);
-      for (let i = 0; i < 3; i++) a.append(makeBatch(), opts);
+      for (let i = 0; i < 3; i++) appendCommitted(a, makeBatch(), opts);
       a.flush();
       a.deleteRecordsBefore(2);
       manager.getOrCreate('b-with-dash', 3);
@@ -74,7 +74,7 @@ describe('LogManager', () => {
     const dir = tmpLogDir();
     try {
       const manager = LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
-      manager.getOrCreate('t', 0).append(makeBatch(), opts);
+      appendCommitted(manager.getOrCreate('t', 0), makeBatch(), opts);
       manager.getOrCreate('t', 1);
       manager.updateConfig('t', defaultLogConfig({ retentionMs: 5 }));
       assert.equal(manager.get('t', 1)!.config.retentionMs, 5);
@@ -95,7 +95,7 @@ describe('LogManager', () => {
       const config = defaultLogConfig({ segmentBytes: size, retentionMs: 100 });
       const clock = new ManualClock(0);
       const manager = LogManager.open({ logDirs: [dir], defaultConfig: config, clock });
-      for (const p of [0, 1]) for (let i = 0; i < 3; i++) manager.getOrCreate('t', p).append(makeBatch({ timestamps: [50] }), opts);
+      for (const p of [0, 1]) for (let i = 0; i < 3; i++) appendCommitted(manager.getOrCreate('t', p), makeBatch({ timestamps: [50] }), opts);
       clock.set(151);
       // Every segment has expired, the active ones included (rolled, then deleted).
       assert.equal(manager.enforceRetention(), 6);
@@ -112,7 +112,7 @@ describe('LogManager', () => {
     const b = tmpLogDir();
     try {
       const manager = LogManager.open({ logDirs: [a, b], defaultConfig: defaultLogConfig(), clock: new ManualClock(0) });
-      for (let p = 0; p < 4; p++) manager.getOrCreate('t', p).append(makeBatch(), opts);
+      for (let p = 0; p < 4; p++) appendCommitted(manager.getOrCreate('t', p), makeBatch(), opts);
       manager.close();
       assert.equal(fs.readdirSync(a).filter((n) => n.startsWith('t-')).length, 2);
       assert.equal(fs.readdirSync(b).filter((n) => n.startsWith('t-')).length, 2);
@@ -129,7 +129,7 @@ describe('LogManager', () => {
     const manager = LogManager.open({ logDirs: ['/nonexistent/should-not-be-created'], defaultConfig: defaultLogConfig(), inMemory: true });
     const log = manager.getOrCreate('t', 0);
     assert.ok(log instanceof MemoryPartitionLog);
-    assert.equal(log.append(makeBatch(), opts).firstOffset, 0);
+    assert.equal(appendCommitted(log, makeBatch(), opts).firstOffset, 0);
     manager.startTimers();
     manager.close();
     assert.equal(fs.existsSync('/nonexistent/should-not-be-created'), false);
@@ -152,7 +152,7 @@ describe('LogManager', () => {
     try {
       const config = defaultLogConfig();
       const first = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) });
-      for (let p = 0; p < 3; p++) first.getOrCreate('t', p).append(makeBatch({ timestamps: [p, p + 1] }), opts);
+      for (let p = 0; p < 3; p++) appendCommitted(first.getOrCreate('t', p), makeBatch({ timestamps: [p, p + 1] }), opts);
       first.deletePartition('t', 2);
       first.getOrCreate('t', 0).deleteRecordsBefore(1);
       first.close();

@@ -108,7 +108,6 @@ export class MemoryPartitionLog implements PartitionStore {
     this.batches.push(...stored);
     staged.commit(next);
     this.endOffset = next;
-    this.hw = next;
     return { firstOffset, lastOffset: next - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 

@@ -10,7 +10,7 @@ import { CorruptRecordError, OffsetOutOfRangeError, RecordTooLargeError } from '
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionLog } from './partition-log.js';
 import type { PartitionStore } from './partition-store.js';
-import { batchBaseOffsets, cleanup, makeBatch, segmentFiles, tmpLogDir } from './test-helpers.js';
+import { appendCommitted, batchBaseOffsets, cleanup, makeBatch, segmentFiles, tmpLogDir } from './test-helpers.js';
 
 const opts = { leaderEpoch: 3, assignOffsets: true } as const;
 
@@ -40,9 +40,11 @@ for (const [name, make] of implementations) {
       try {
         const a = makeBatch({ timestamps: [10, 11, 12] });
         const r1 = h.log.append(a, opts);
+        assert.equal(h.log.highWatermark, 0, 'an append does not move the high watermark: the replica manager does');
+        h.log.highWatermark = h.log.logEndOffset;
         assert.deepEqual([r1.firstOffset, r1.lastOffset, r1.duplicate, r1.logAppendTimeMs], [0, 2, false, -1]);
         const b = makeBatch({ timestamps: [13] });
-        const r2 = h.log.append(b, opts);
+        const r2 = appendCommitted(h.log, b, opts);
         assert.deepEqual([r2.firstOffset, r2.lastOffset, r2.maxTimestamp], [3, 3, 13]);
         assert.equal(Number(b.readBigInt64BE(0)), 3);
         assert.equal(b.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET), 3);
@@ -59,7 +61,7 @@ for (const [name, make] of implementations) {
     test('several batches in one append get consecutive offsets', () => {
       const h = make(defaultLogConfig());
       try {
-        const r = h.log.append(Buffer.concat([makeBatch({ timestamps: [1, 2] }), makeBatch({ timestamps: [3, 4, 5] })]), opts);
+        const r = appendCommitted(h.log, Buffer.concat([makeBatch({ timestamps: [1, 2] }), makeBatch({ timestamps: [3, 4, 5] })]), opts);
         assert.deepEqual([r.firstOffset, r.lastOffset], [0, 4]);
         assert.deepEqual(batchBaseOffsets(h.log.read(0, 1 << 20, 5, false).records), [0, 2]);
       } finally {
@@ -71,7 +73,7 @@ for (const [name, make] of implementations) {
       const h = make(defaultLogConfig());
       try {
         const size = makeBatch({ timestamps: [1, 2] }).length;
-        for (let i = 0; i < 5; i++) h.log.append(makeBatch({ timestamps: [1, 2] }), opts);
+        for (let i = 0; i < 5; i++) appendCommitted(h.log, makeBatch({ timestamps: [1, 2] }), opts);
         // offset 3 lives in the batch at 2
         let r = h.log.read(3, 1 << 20, 10, false);
         assert.equal(r.firstBatchOffset, 2);
@@ -98,9 +100,9 @@ for (const [name, make] of implementations) {
     test('read outside [logStartOffset, logEndOffset] is OffsetOutOfRange', () => {
       const h = make(defaultLogConfig());
       try {
-        h.log.append(makeBatch(), opts);
+        appendCommitted(h.log, makeBatch(), opts);
         assert.throws(() => h.log.read(2, 100, 2, true), OffsetOutOfRangeError);
-        h.log.append(makeBatch(), opts);
+        appendCommitted(h.log, makeBatch(), opts);
         h.log.deleteRecordsBefore(1);
         assert.throws(() => h.log.read(0, 100, 2, true), OffsetOutOfRangeError);
         assert.equal(h.log.read(1, 1000, 2, true).firstBatchOffset, 1);
@@ -113,9 +115,9 @@ for (const [name, make] of implementations) {
       const h = make(defaultLogConfig({ maxMessageBytes: 200 }));
       try {
         const batch = makeBatch();
-        assert.throws(() => h.log.append(batch.subarray(0, batch.length - 1), opts), CorruptRecordError);
-        assert.throws(() => h.log.append(Buffer.concat([batch, batch.subarray(0, 20)]), opts), CorruptRecordError);
-        assert.throws(() => h.log.append(makeBatch({ valueBytes: 300 }), opts), RecordTooLargeError);
+        assert.throws(() => appendCommitted(h.log, batch.subarray(0, batch.length - 1), opts), CorruptRecordError);
+        assert.throws(() => appendCommitted(h.log, Buffer.concat([batch, batch.subarray(0, 20)]), opts), CorruptRecordError);
+        assert.throws(() => appendCommitted(h.log, makeBatch({ valueBytes: 300 }), opts), RecordTooLargeError);
         assert.equal(h.log.logEndOffset, 0);
       } finally {
         h.done();
@@ -125,8 +127,8 @@ for (const [name, make] of implementations) {
     test('offsetForTimestamp finds the first record with timestamp >= target, inside a batch', () => {
       const h = make(defaultLogConfig());
       try {
-        h.log.append(makeBatch({ timestamps: [100, 200, 300] }), opts);
-        h.log.append(makeBatch({ timestamps: [400, 500] }), opts);
+        appendCommitted(h.log, makeBatch({ timestamps: [100, 200, 300] }), opts);
+        appendCommitted(h.log, makeBatch({ timestamps: [400, 500] }), opts);
         assert.deepEqual(h.log.offsetForTimestamp(150), { offset: 1, timestamp: 200 });
         assert.deepEqual(h.log.offsetForTimestamp(200), { offset: 1, timestamp: 200 });
         assert.deepEqual(h.log.offsetForTimestamp(301), { offset: 3, timestamp: 400 });
@@ -141,8 +143,8 @@ for (const [name, make] of implementations) {
     test('max timestamp reports the record holding it, not the batch end', () => {
       const h = make(defaultLogConfig());
       try {
-        h.log.append(makeBatch({ timestamps: [100, 900, 300] }), opts);
-        h.log.append(makeBatch({ timestamps: [400] }), opts);
+        appendCommitted(h.log, makeBatch({ timestamps: [100, 900, 300] }), opts);
+        appendCommitted(h.log, makeBatch({ timestamps: [400] }), opts);
         assert.deepEqual(h.log.maxTimestampAndOffset(), { offset: 1, timestamp: 900 });
       } finally {
         h.done();
@@ -153,7 +155,7 @@ for (const [name, make] of implementations) {
       const h = make(defaultLogConfig({ messageTimestampType: 'LogAppendTime' }));
       try {
         const batch = makeBatch({ timestamps: [5, 6] });
-        const r = h.log.append(batch, opts);
+        const r = appendCommitted(h.log, batch, opts);
         assert.equal(r.logAppendTimeMs, h.clock.nowMs());
         const stored = h.log.read(0, 1000, 2, true).records;
         const header = readBatchHeader(stored, 0);
@@ -169,7 +171,7 @@ for (const [name, make] of implementations) {
     test('deleteRecordsBefore moves the log start offset, never above the high watermark', () => {
       const h = make(defaultLogConfig());
       try {
-        for (let i = 0; i < 3; i++) h.log.append(makeBatch(), opts);
+        for (let i = 0; i < 3; i++) appendCommitted(h.log, makeBatch(), opts);
         assert.equal(h.log.deleteRecordsBefore(2), 2);
         assert.equal(h.log.logStartOffset, 2);
         assert.equal(h.log.deleteRecordsBefore(1), 2, 'never moves backwards');
@@ -183,11 +185,11 @@ for (const [name, make] of implementations) {
     test('truncateTo removes the batches at and after the offset; appends continue from there', () => {
       const h = make(defaultLogConfig());
       try {
-        for (let i = 0; i < 4; i++) h.log.append(makeBatch({ timestamps: [1, 2] }), opts);
+        for (let i = 0; i < 4; i++) appendCommitted(h.log, makeBatch({ timestamps: [1, 2] }), opts);
         h.log.truncateTo(4);
         assert.equal(h.log.logEndOffset, 4);
         assert.equal(h.log.highWatermark, 4);
-        assert.equal(h.log.append(makeBatch(), opts).firstOffset, 4);
+        assert.equal(appendCommitted(h.log, makeBatch(), opts).firstOffset, 4);
         assert.deepEqual(batchBaseOffsets(h.log.read(0, 1 << 20, 5, false).records), [0, 2, 4]);
       } finally {
         h.done();
@@ -203,7 +205,7 @@ describe('PartitionLog on disk', () => {
       const batchSize = makeBatch({ valueBytes: 100 }).length;
       const config = defaultLogConfig({ segmentBytes: batchSize * 3 });
       const log = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
-      for (let i = 0; i < 10; i++) log.append(makeBatch({ valueBytes: 100 }), opts);
+      for (let i = 0; i < 10; i++) appendCommitted(log, makeBatch({ valueBytes: 100 }), opts);
       assert.deepEqual(log.segmentBaseOffsets(), [0, 3, 6, 9]);
       const files = segmentFiles(path.join(dir, 't-0'));
       assert.deepEqual(files.map((f) => path.basename(f)), ['00000000000000000000.log', '00000000000000000003.log', '00000000000000000006.log', '00000000000000000009.log']);
@@ -221,7 +223,7 @@ describe('PartitionLog on disk', () => {
       const reopened = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
       assert.equal(reopened.logEndOffset, 10);
       assert.deepEqual(batchBaseOffsets(reopened.read(7, 1 << 20, 10, false).records), [7, 8]);
-      assert.equal(reopened.append(makeBatch({ valueBytes: 100 }), opts).firstOffset, 10);
+      assert.equal(appendCommitted(reopened, makeBatch({ valueBytes: 100 }), opts).firstOffset, 10);
       reopened.close();
     } finally {
       cleanup(dir);
@@ -233,7 +235,7 @@ describe('PartitionLog on disk', () => {
     try {
       const config = defaultLogConfig({ indexIntervalBytes: 256 });
       const log = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
-      for (let i = 0; i < 200; i++) log.append(makeBatch({ timestamps: [i * 10, i * 10 + 5], valueBytes: 50 }), opts);
+      for (let i = 0; i < 200; i++) appendCommitted(log, makeBatch({ timestamps: [i * 10, i * 10 + 5], valueBytes: 50 }), opts);
       const indexSize = fs.statSync(path.join(dir, 't-0', '00000000000000000000.index')).size;
       assert.equal(indexSize, config.segmentIndexBytes, 'active index is preallocated');
       for (const offset of [0, 1, 77, 150, 255, 398, 399]) {
@@ -254,12 +256,12 @@ describe('PartitionLog on disk', () => {
     try {
       const clock = new ManualClock(10_000);
       const log = PartitionLog.open(dir, 't', 0, defaultLogConfig({ segmentMs: 1000 }), clock);
-      log.append(makeBatch({ timestamps: [10_000] }), opts);
+      appendCommitted(log, makeBatch({ timestamps: [10_000] }), opts);
       clock.advance(500);
-      log.append(makeBatch({ timestamps: [10_500] }), opts);
+      appendCommitted(log, makeBatch({ timestamps: [10_500] }), opts);
       assert.equal(log.segmentCount, 1);
       clock.advance(600);
-      log.append(makeBatch({ timestamps: [11_100] }), opts);
+      appendCommitted(log, makeBatch({ timestamps: [11_100] }), opts);
       assert.deepEqual(log.segmentBaseOffsets(), [0, 2]);
       log.close();
     } finally {
@@ -272,9 +274,9 @@ describe('PartitionLog on disk', () => {
     try {
       const clock = new ManualClock(1_700_000_000_000);
       const log = PartitionLog.open(dir, 't', 0, defaultLogConfig({ segmentMs: 1000 }), clock);
-      for (let i = 0; i < 5; i++) log.append(makeBatch({ timestamps: [i * 100] }), opts);
+      for (let i = 0; i < 5; i++) appendCommitted(log, makeBatch({ timestamps: [i * 100] }), opts);
       assert.equal(log.segmentCount, 1);
-      log.append(makeBatch({ timestamps: [1200] }), opts);
+      appendCommitted(log, makeBatch({ timestamps: [1200] }), opts);
       assert.equal(log.segmentCount, 2);
       log.close();
     } finally {
@@ -287,7 +289,7 @@ describe('PartitionLog on disk', () => {
     try {
       // 4 offset index entries of 8 bytes; one entry per batch (interval 0)
       const log = PartitionLog.open(dir, 't', 0, defaultLogConfig({ segmentIndexBytes: 32, indexIntervalBytes: 0 }), new ManualClock(0));
-      for (let i = 0; i < 12; i++) log.append(makeBatch({ timestamps: [i] }), opts);
+      for (let i = 0; i < 12; i++) appendCommitted(log, makeBatch({ timestamps: [i] }), opts);
       assert.ok(log.segmentCount >= 3, `rolled to ${log.segmentCount} segments`);
       for (let i = 0; i < 12; i++) assert.equal(log.read(i, 1, 12, true).firstBatchOffset, i);
       log.close();
@@ -302,7 +304,7 @@ describe('PartitionLog on disk', () => {
       const clock = new ManualClock(0);
       const batchSize = makeBatch().length;
       const log = PartitionLog.open(dir, 't', 0, defaultLogConfig({ segmentBytes: batchSize * 2, retentionMs: 1000 }), clock);
-      for (let i = 0; i < 6; i++) log.append(makeBatch({ timestamps: [i < 4 ? 100 : 5000] }), opts);
+      for (let i = 0; i < 6; i++) appendCommitted(log, makeBatch({ timestamps: [i < 4 ? 100 : 5000] }), opts);
       assert.deepEqual(log.segmentBaseOffsets(), [0, 2, 4]);
       assert.equal(log.enforceRetention(1000), 0, 'nothing is older than 1000 ms yet');
       assert.equal(log.enforceRetention(1101), 2);
@@ -327,7 +329,7 @@ describe('PartitionLog on disk', () => {
     try {
       const batchSize = makeBatch().length;
       const log = PartitionLog.open(dir, 't', 0, defaultLogConfig({ segmentBytes: batchSize * 2, retentionBytes: batchSize * 3, retentionMs: -1 }), new ManualClock(0));
-      for (let i = 0; i < 7; i++) log.append(makeBatch(), opts);
+      for (let i = 0; i < 7; i++) appendCommitted(log, makeBatch(), opts);
       assert.deepEqual(log.segmentBaseOffsets(), [0, 2, 4, 6]);
       assert.equal(log.enforceRetention(0), 2);
       assert.deepEqual(log.segmentBaseOffsets(), [4, 6]);
@@ -345,7 +347,7 @@ describe('PartitionLog on disk', () => {
       const batchSize = makeBatch().length;
       const config = defaultLogConfig({ segmentBytes: batchSize * 2 });
       const log = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
-      for (let i = 0; i < 6; i++) log.append(makeBatch(), opts);
+      for (let i = 0; i < 6; i++) appendCommitted(log, makeBatch(), opts);
       log.deleteRecordsBefore(3);
       assert.deepEqual(log.segmentBaseOffsets(), [2, 4]);
       assert.equal(log.logStartOffset, 3);
@@ -365,12 +367,12 @@ describe('PartitionLog on disk', () => {
       const batchSize = makeBatch().length;
       const config = defaultLogConfig({ segmentBytes: batchSize * 2 });
       const log = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
-      for (let i = 0; i < 7; i++) log.append(makeBatch(), opts);
+      for (let i = 0; i < 7; i++) appendCommitted(log, makeBatch(), opts);
       log.truncateTo(3);
       assert.deepEqual(log.segmentBaseOffsets(), [0, 2]);
       assert.equal(log.logEndOffset, 3);
-      assert.equal(log.append(makeBatch(), opts).firstOffset, 3);
-      assert.equal(log.append(makeBatch(), opts).firstOffset, 4);
+      assert.equal(appendCommitted(log, makeBatch(), opts).firstOffset, 3);
+      assert.equal(appendCommitted(log, makeBatch(), opts).firstOffset, 4);
       assert.deepEqual(log.segmentBaseOffsets(), [0, 2, 4]);
       log.close();
       const reopened = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
@@ -385,9 +387,9 @@ describe('PartitionLog on disk', () => {
     const dir = tmpLogDir();
     try {
       const log = PartitionLog.open(dir, 't', 0, defaultLogConfig({ flushMessages: 3 }), new ManualClock(0));
-      log.append(makeBatch({ timestamps: [1, 2] }), opts);
+      appendCommitted(log, makeBatch({ timestamps: [1, 2] }), opts);
       assert.equal(log.recoveryPointOffset, 0);
-      log.append(makeBatch({ timestamps: [1] }), opts);
+      appendCommitted(log, makeBatch({ timestamps: [1] }), opts);
       assert.equal(log.recoveryPointOffset, 3);
       log.close();
     } finally {
@@ -400,7 +402,7 @@ describe('PartitionLog on disk', () => {
     try {
       const clock = new ManualClock(0);
       const log = PartitionLog.open(dir, 't', 0, defaultLogConfig({ flushMs: 100 }), clock);
-      log.append(makeBatch(), opts);
+      appendCommitted(log, makeBatch(), opts);
       assert.equal(log.flushIfDue(50), false);
       assert.equal(log.flushIfDue(100), true);
       assert.equal(log.recoveryPointOffset, 1);
@@ -417,8 +419,8 @@ describe('PartitionLog on disk', () => {
       const log = PartitionLog.open(dir, 't', 0, defaultLogConfig(), new ManualClock(0));
       const a = makeBatch({ timestamps: [1, 2] });
       const b = makeBatch({ timestamps: [3] });
-      log.append(a, opts);
-      log.append(b, opts);
+      appendCommitted(log, a, opts);
+      appendCommitted(log, b, opts);
       log.close();
       assert.deepEqual(fs.readFileSync(path.join(dir, 't-0', '00000000000000000000.log')), Buffer.concat([a, b]));
     } finally {

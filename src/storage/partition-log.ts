@@ -232,7 +232,6 @@ export class PartitionLog implements PartitionStore {
       throw asStorageError(err, `${this.where}: append at offset ${firstOffset}`);
     }
     producerAppend.commit(next);
-    this.hw = this.logEndOffset; // single node: the HW follows the log end; a replica manager may override
     this.unflushedMessages += next - firstOffset;
     if (this.unflushedMessages >= this.cfg.flushMessages) {
       try {

@@ -58,7 +58,7 @@ export interface PartitionStore {
   readonly config: LogConfig;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
-  /** Set by the broker; on a single node it follows logEndOffset after every append. */
+  /** Set by the replica manager (appends never move it); kept <= logEndOffset. */
   highWatermark: number;
   /** Hook for transactions: equals the high watermark until transactions exist. */
   readonly lastStableOffset: number;

@@ -5,7 +5,7 @@ import { ManualClock } from './clock.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionLog } from './partition-log.js';
 import { ReadBufferPool } from './read-buffer-pool.js';
-import { batchBaseOffsets, cleanup, makeBatch, tmpLogDir } from './test-helpers.js';
+import { appendCommitted, batchBaseOffsets, cleanup, makeBatch, tmpLogDir } from './test-helpers.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -110,7 +110,7 @@ describe('PartitionStore.read with a pool', () => {
     const written: Buffer[] = [];
     for (let i = 0; i < batches; i++) {
       const b = makeBatch({ timestamps: [1000 + i, 1000 + i], valueBytes: 8 * KiB });
-      log.append(b, { leaderEpoch: 0, assignOffsets: true });
+      appendCommitted(log, b, { leaderEpoch: 0, assignOffsets: true });
       written.push(b);
     }
     return written;

@@ -24,6 +24,7 @@ import {
 } from '../protocol/records/batch-header.js';
 import { crc32c } from '../protocol/records/crc32c.js';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../protocol/varint.js';
+import type { AppendOptions, AppendResult, PartitionStore } from './partition-store.js';
 
 export interface TestBatchOptions {
   /** Record timestamps; their count is the record count. Default: one record at 1000. */
@@ -100,4 +101,12 @@ export function cleanup(dir: string): void {
 /** Segment .log files of a partition dir, sorted. */
 export function segmentFiles(partitionDir: string): string[] {
   return fs.readdirSync(partitionDir).filter((n) => n.endsWith('.log')).sort().map((n) => path.join(partitionDir, n));
+}
+
+/** Appends as the broker's replica manager does on a single node: the append, then the high
+ * watermark moved to the log end (storage never moves it by itself). */
+export function appendCommitted(store: PartitionStore, records: Buffer, opts: AppendOptions): AppendResult {
+  const result = store.append(records, opts);
+  store.highWatermark = store.logEndOffset;
+  return result;
 }

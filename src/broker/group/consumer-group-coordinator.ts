@@ -6,7 +6,8 @@
 //
 // Every change is written to __consumer_offsets as Kafka's ConsumerGroup* records before it is
 // applied in memory: each heartbeat computes the member's next state, the records and the next
-// target on copies, appends them as one batch, and applies them only if the append succeeded.
+// target on copies, appends them as one batch, and applies them only if the append was
+// accepted; the GroupCoordinator holds the heartbeat's answer until that batch is committed.
 // No `await` falls between those steps. Time and timers are injected, as in the classic code.
 // The GroupCoordinator owns this object and settles everything shared with classic groups
 // (one namespace of group ids, committed offsets, ListGroups, DeleteGroups).
@@ -42,7 +43,7 @@ import {
   type CurrentAssignment,
   type MemberMetadata,
 } from './consumer-group-log.js';
-import type { Scheduler, TimerHandle } from './group-coordinator.js';
+import type { Scheduler, TimerHandle } from './group-api.js';
 
 export interface ConsumerGroupConfig {
   /** group.consumer.session.timeout.ms */
@@ -686,6 +687,16 @@ export class ConsumerGroupCoordinator {
     if (group.size !== 0) throw new Error(`consumer group ${group.groupId}: forgotten with ${group.size} members`);
     group.transitionTo(ConsumerGroupState.Dead, this.now());
     this.groups.delete(group.groupId);
+  }
+
+  /** Drops the groups `owned` selects (their coordinator partition was unloaded) with their timers. */
+  unload(owned: (groupId: string) => boolean): void {
+    for (const groupId of [...this.groups.keys()]) {
+      if (!owned(groupId)) continue;
+      const group = this.groups.get(groupId)!;
+      for (const memberId of group.members.keys()) this.cancelTimers(groupId, memberId);
+      this.groups.delete(groupId);
+    }
   }
 
   /** Cancels every timer; requests from now on get NOT_COORDINATOR. */

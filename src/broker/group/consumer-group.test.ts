@@ -51,9 +51,9 @@ class SimMember {
     private readonly extra: Partial<ConsumerHeartbeatRequest> = {},
   ) {}
 
-  heartbeat(over: Partial<ConsumerHeartbeatRequest> = {}): ConsumerHeartbeatResponse {
+  async heartbeat(over: Partial<ConsumerHeartbeatRequest> = {}): Promise<ConsumerHeartbeatResponse> {
     const joining = this.epoch === 0;
-    const res = this.coordinator.consumerGroupHeartbeat({
+    const res = await this.coordinator.consumerGroupHeartbeat({
       groupId: this.groupId,
       memberId: this.memberId,
       memberEpoch: this.epoch,
@@ -92,10 +92,10 @@ function assertDisjoint(members: readonly SimMember[]): void {
 }
 
 /** Heartbeats every member in turn until nothing changes; asserts disjoint ownership after every step. */
-function converge(members: readonly SimMember[], rounds = 10): void {
+async function converge(members: readonly SimMember[], rounds = 10): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     for (const m of members) {
-      const res = m.heartbeat();
+      const res = await m.heartbeat();
       assert.equal(res.errorCode, ErrorCode.NONE, `heartbeat of ${m.memberId}: ${res.errorMessage}`);
       assertDisjoint(members);
     }
@@ -105,7 +105,7 @@ function converge(members: readonly SimMember[], rounds = 10): void {
 describe('server assignors', () => {
   const member = (memberId: string, topics: string[], previous: TopicPartitionSet = new Map()): AssignorMember => ({ memberId, instanceId: null, subscribedTopicIds: new Set(topics), previous });
 
-  it('uniform: balances a homogeneous group to within one partition', () => {
+  it('uniform: balances a homogeneous group to within one partition', async () => {
     const out = uniformAssignor.assign({ members: [member('a', ['t']), member('b', ['t']), member('c', ['t'])], partitionCounts: new Map([['t', 7]]) });
     const counts = [...out.values()].map(count).sort();
     assert.deepEqual(counts, [2, 2, 3]);
@@ -113,7 +113,7 @@ describe('server assignors', () => {
     assert.deepEqual(all, [0, 1, 2, 3, 4, 5, 6]);
   });
 
-  it('uniform: sticky, a new member takes partitions without moving others between old members', () => {
+  it('uniform: sticky, a new member takes partitions without moving others between old members', async () => {
     const before = uniformAssignor.assign({ members: [member('a', ['t']), member('b', ['t'])], partitionCounts: new Map([['t', 6]]) });
     const after = uniformAssignor.assign({
       members: [member('a', ['t'], before.get('a')), member('b', ['t'], before.get('b')), member('c', ['t'])],
@@ -125,14 +125,14 @@ describe('server assignors', () => {
     assert.deepEqual([...after.values()].map(count), [2, 2, 2]);
   });
 
-  it('uniform: heterogeneous subscriptions give each topic only to its subscribers', () => {
+  it('uniform: heterogeneous subscriptions give each topic only to its subscribers', async () => {
     const out = uniformAssignor.assign({ members: [member('a', ['x', 'y']), member('b', ['y'])], partitionCounts: new Map([['x', 2], ['y', 2]]) });
     assert.equal(out.get('b')!.get('x'), undefined);
     assert.equal(count(out.get('a')!) + count(out.get('b')!), 4);
     assert.ok(count(out.get('b')!) >= 1);
   });
 
-  it('range: consecutive ranges per topic, the first members one extra', () => {
+  it('range: consecutive ranges per topic, the first members one extra', async () => {
     const out = rangeAssignor.assign({ members: [member('b', ['t']), member('a', ['t'])], partitionCounts: new Map([['t', 5]]) });
     assert.deepEqual([...out.get('a')!.get('t')!], [0, 1, 2]);
     assert.deepEqual([...out.get('b')!.get('t')!], [3, 4]);
@@ -158,7 +158,7 @@ describe('reconciliation', () => {
   };
   const free = () => -1;
 
-  it('revokes before moving to the new epoch, and stays until the member reports the partitions gone', () => {
+  it('revokes before moving to the new epoch, and stays until the member reports the partitions gone', async () => {
     const step1 = reconcileMember(base, 2, set([['t', [0]]]), set([['t', [0, 1, 2]]]), free);
     assert.equal(step1.state, MemberState.UnrevokedPartitions);
     assert.equal(step1.memberEpoch, 1);
@@ -175,7 +175,7 @@ describe('reconciliation', () => {
     assert.equal(done.pendingRevocation.size, 0);
   });
 
-  it('does not assign a partition another member still holds (unreleased)', () => {
+  it('does not assign a partition another member still holds (unreleased)', async () => {
     const heldByOther = (_t: string, p: number) => (p === 3 ? 1 : -1);
     const next = reconcileMember(base, 2, set([['t', [0, 1, 2, 3, 4]]]), set([['t', [0, 1, 2]]]), heldByOther);
     assert.equal(next.state, MemberState.UnreleasedPartitions);
@@ -186,23 +186,23 @@ describe('reconciliation', () => {
     assert.deepEqual([...released.assigned.get('t')!].sort(), [0, 1, 2, 3, 4]);
   });
 
-  it('a stable member at the target epoch is unchanged', () => {
+  it('a stable member at the target epoch is unchanged', async () => {
     assert.equal(reconcileMember(base, 1, set([['t', [0]]]), null, free), base);
   });
 });
 
 describe('consumer group heartbeats', () => {
-  it('three members converge to a balanced assignment with no partition owned twice at any step', () => {
+  it('three members converge to a balanced assignment with no partition owned twice at any step', async () => {
     const { coordinator, store } = setup();
     const t = store.addTopic('orders', 8);
     const members = [new SimMember(coordinator, 'g', ['orders']), new SimMember(coordinator, 'g', ['orders']), new SimMember(coordinator, 'g', ['orders'])];
-    const first = members[0]!.heartbeat();
+    const first = await members[0]!.heartbeat();
     assert.equal(first.errorCode, ErrorCode.NONE);
     assert.ok(first.memberId !== null && first.memberId.length === 22, 'a generated member id');
     assert.equal(first.memberEpoch, 1);
     assert.equal(first.heartbeatIntervalMs, 5000);
     assert.equal(count(members[0]!.owned), 8);
-    converge(members);
+    await converge(members);
     const counts = members.map((m) => m.owned.get(t)?.size ?? 0).sort();
     assert.deepEqual(counts, [2, 3, 3]);
     const group = coordinator.consumer.group('g')!;
@@ -211,160 +211,160 @@ describe('consumer group heartbeats', () => {
     assert.ok(members.every((m) => m.epoch === 3));
   });
 
-  it('a leaving member (epoch -1) bumps the group epoch and its partitions move to the others', () => {
+  it('a leaving member (epoch -1) bumps the group epoch and its partitions move to the others', async () => {
     const { coordinator, store } = setup();
     const t = store.addTopic('orders', 4);
     const [a, b] = [new SimMember(coordinator, 'g', ['orders']), new SimMember(coordinator, 'g', ['orders'])];
-    converge([a, b]);
+    await converge([a, b]);
     assert.equal(a.owned.get(t)!.size, 2);
-    const left = a.heartbeat({ memberEpoch: -1 });
+    const left = await a.heartbeat({ memberEpoch: -1 });
     assert.equal(left.errorCode, ErrorCode.NONE);
     assert.equal(left.memberEpoch, -1);
     a.owned = new Map();
-    converge([b]);
+    await converge([b]);
     assert.equal(b.owned.get(t)!.size, 4);
     assert.equal(coordinator.consumer.group('g')!.size, 1);
   });
 
-  it('a silent member is removed after group.consumer.session.timeout.ms', () => {
+  it('a silent member is removed after group.consumer.session.timeout.ms', async () => {
     const { coordinator, store, scheduler } = setup();
     const t = store.addTopic('orders', 4);
     const [a, b] = [new SimMember(coordinator, 'g', ['orders']), new SimMember(coordinator, 'g', ['orders'])];
-    converge([a, b]);
+    await converge([a, b]);
     for (let i = 0; i < 10; i++) {
       scheduler.advance(5_000);
-      b.heartbeat();
+      await b.heartbeat();
     }
     assert.equal(coordinator.consumer.group('g')!.members.has(a.memberId), false);
-    converge([b]);
+    await converge([b]);
     assert.equal(b.owned.get(t)!.size, 4);
-    assert.equal(a.heartbeat().errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await a.heartbeat()).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   });
 
-  it('a member that does not revoke within its rebalance timeout is removed', () => {
+  it('a member that does not revoke within its rebalance timeout is removed', async () => {
     const { coordinator, store, scheduler } = setup();
     const t = store.addTopic('orders', 4);
     const a = new SimMember(coordinator, 'g', ['orders'], {});
-    a.heartbeat();
+    await a.heartbeat();
     const b = new SimMember(coordinator, 'g', ['orders']);
-    b.heartbeat();
-    const res = a.heartbeat({ topicPartitions: [{ topicId: t, partitions: [0, 1, 2, 3] }] });
+    await b.heartbeat();
+    const res = await a.heartbeat({ topicPartitions: [{ topicId: t, partitions: [0, 1, 2, 3] }] });
     assert.equal(res.errorCode, ErrorCode.NONE);
     assert.equal(coordinator.consumer.group('g')!.members.get(a.memberId)!.state, MemberState.UnrevokedPartitions);
     // a keeps heartbeating but never gives up its partitions.
     for (let i = 0; i < 13; i++) {
       scheduler.advance(5_000);
-      b.heartbeat();
-      if (coordinator.consumer.group('g')!.members.has(a.memberId)) a.heartbeat({ topicPartitions: [{ topicId: t, partitions: [0, 1, 2, 3] }] });
+      await b.heartbeat();
+      if (coordinator.consumer.group('g')!.members.has(a.memberId)) await a.heartbeat({ topicPartitions: [{ topicId: t, partitions: [0, 1, 2, 3] }] });
     }
     assert.equal(coordinator.consumer.group('g')!.members.has(a.memberId), false);
   });
 
-  it('fences epochs: greater, or smaller than the previous one, get FENCED_MEMBER_EPOCH; unknown member ids UNKNOWN_MEMBER_ID', () => {
+  it('fences epochs: greater, or smaller than the previous one, get FENCED_MEMBER_EPOCH; unknown member ids UNKNOWN_MEMBER_ID', async () => {
     const { coordinator, store } = setup();
     store.addTopic('orders', 2);
     const a = new SimMember(coordinator, 'g', ['orders']);
     const b = new SimMember(coordinator, 'g', ['orders']);
-    converge([a, b]);
+    await converge([a, b]);
     assert.equal(a.epoch, 2);
-    assert.equal(a.heartbeat({ memberEpoch: 5 }).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
-    assert.equal(a.heartbeat({ memberEpoch: 0, subscribedTopicNames: ['orders'], rebalanceTimeoutMs: 1000, topicPartitions: [] }).errorCode, ErrorCode.NONE);
+    assert.equal((await a.heartbeat({ memberEpoch: 5 })).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
+    assert.equal((await a.heartbeat({ memberEpoch: 0, subscribedTopicNames: ['orders'], rebalanceTimeoutMs: 1000, topicPartitions: [] })).errorCode, ErrorCode.NONE);
     a.epoch = 2;
     // The previous epoch with a subset of the assignment is accepted (a lost response).
-    assert.equal(a.heartbeat({ memberEpoch: 1 }).errorCode, ErrorCode.NONE);
-    assert.equal(a.heartbeat({ memberEpoch: -3 }).errorCode, ErrorCode.INVALID_REQUEST);
-    assert.equal(new SimMember(coordinator, 'g', ['orders']).heartbeat({ memberId: 'nobody', memberEpoch: 3 }).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
-    assert.equal(new SimMember(coordinator, 'nope', ['orders']).heartbeat({ memberId: 'x', memberEpoch: 3 }).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    assert.equal((await a.heartbeat({ memberEpoch: 1 })).errorCode, ErrorCode.NONE);
+    assert.equal((await a.heartbeat({ memberEpoch: -3 })).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await new SimMember(coordinator, 'g', ['orders']).heartbeat({ memberId: 'nobody', memberEpoch: 3 })).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await new SimMember(coordinator, 'nope', ['orders']).heartbeat({ memberId: 'x', memberEpoch: 3 })).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
-  it('rejects bad requests with Kafka codes: INVALID_REQUEST, UNSUPPORTED_ASSIGNOR, GROUP_MAX_SIZE_REACHED, INVALID_REGULAR_EXPRESSION', () => {
+  it('rejects bad requests with Kafka codes: INVALID_REQUEST, UNSUPPORTED_ASSIGNOR, GROUP_MAX_SIZE_REACHED, INVALID_REGULAR_EXPRESSION', async () => {
     const { coordinator, store } = setup();
     store.addTopic('orders', 2);
     const m = new SimMember(coordinator, 'g', ['orders']);
-    assert.equal(m.heartbeat({ rebalanceTimeoutMs: -1 }).errorCode, ErrorCode.INVALID_REQUEST);
-    assert.equal(m.heartbeat({ topicPartitions: null }).errorCode, ErrorCode.INVALID_REQUEST);
-    assert.equal(m.heartbeat({ subscribedTopicNames: null }).errorCode, ErrorCode.INVALID_REQUEST);
-    assert.equal(m.heartbeat({ serverAssignor: 'sticky' }).errorCode, ErrorCode.UNSUPPORTED_ASSIGNOR);
-    assert.equal(m.heartbeat({ subscribedTopicRegex: '(' }).errorCode, ErrorCode.INVALID_REGULAR_EXPRESSION);
+    assert.equal((await m.heartbeat({ rebalanceTimeoutMs: -1 })).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await m.heartbeat({ topicPartitions: null })).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await m.heartbeat({ subscribedTopicNames: null })).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await m.heartbeat({ serverAssignor: 'sticky' })).errorCode, ErrorCode.UNSUPPORTED_ASSIGNOR);
+    assert.equal((await m.heartbeat({ subscribedTopicRegex: '(' })).errorCode, ErrorCode.INVALID_REGULAR_EXPRESSION);
     const members = [0, 1, 2].map(() => new SimMember(coordinator, 'g', ['orders']));
-    for (const x of members) assert.equal(x.heartbeat().errorCode, ErrorCode.NONE);
-    assert.equal(new SimMember(coordinator, 'g', ['orders']).heartbeat().errorCode, ErrorCode.GROUP_MAX_SIZE_REACHED);
+    for (const x of members) assert.equal((await x.heartbeat()).errorCode, ErrorCode.NONE);
+    assert.equal((await new SimMember(coordinator, 'g', ['orders']).heartbeat()).errorCode, ErrorCode.GROUP_MAX_SIZE_REACHED);
   });
 
-  it('range is selectable with ServerAssignor; a regex subscription follows topics created later', () => {
+  it('range is selectable with ServerAssignor; a regex subscription follows topics created later', async () => {
     const { coordinator, store } = setup();
     store.addTopic('logs-a', 3);
     const m = new SimMember(coordinator, 'g', [], { subscribedTopicNames: null, subscribedTopicRegex: 'logs-.*', serverAssignor: 'range' });
-    assert.equal(m.heartbeat().errorCode, ErrorCode.NONE);
+    assert.equal((await m.heartbeat()).errorCode, ErrorCode.NONE);
     assert.equal(count(m.owned), 3);
     assert.equal(coordinator.describeConsumerGroup('g').assignorName, 'range');
     const before = coordinator.consumer.group('g')!.groupEpoch;
     store.addTopic('logs-b', 2);
     store.addTopic('other', 2);
-    m.heartbeat();
+    await m.heartbeat();
     assert.equal(coordinator.consumer.group('g')!.groupEpoch, before + 1);
     assert.equal(count(m.owned), 5);
   });
 
-  it('added partitions bump the group epoch and are assigned', () => {
+  it('added partitions bump the group epoch and are assigned', async () => {
     const { coordinator, store } = setup();
     store.addTopic('orders', 2);
     const a = new SimMember(coordinator, 'g', ['orders']);
-    converge([a]);
+    await converge([a]);
     const epoch = a.epoch;
     store.addTopic('orders', 4);
-    converge([a]);
+    await converge([a]);
     assert.equal(a.epoch, epoch + 1);
     assert.equal(count(a.owned), 4);
   });
 
-  it('a static member leaving with epoch -2 keeps its partitions; its successor gets them; a second holder gets UNRELEASED_INSTANCE_ID', () => {
+  it('a static member leaving with epoch -2 keeps its partitions; its successor gets them; a second holder gets UNRELEASED_INSTANCE_ID', async () => {
     const { coordinator, store } = setup();
     const t = store.addTopic('orders', 4);
     const a = new SimMember(coordinator, 'g', ['orders'], { instanceId: 'i-a' });
     const b = new SimMember(coordinator, 'g', ['orders']);
-    converge([a, b]);
+    await converge([a, b]);
     const owned = [...a.owned.get(t)!].sort();
-    assert.equal(new SimMember(coordinator, 'g', ['orders'], { instanceId: 'i-a' }).heartbeat().errorCode, ErrorCode.UNRELEASED_INSTANCE_ID);
-    const left = a.heartbeat({ memberEpoch: -2 });
+    assert.equal((await new SimMember(coordinator, 'g', ['orders'], { instanceId: 'i-a' }).heartbeat()).errorCode, ErrorCode.UNRELEASED_INSTANCE_ID);
+    const left = await a.heartbeat({ memberEpoch: -2 });
     assert.equal(left.errorCode, ErrorCode.NONE);
     assert.equal(left.memberEpoch, -2);
     const epochBefore = coordinator.consumer.group('g')!.groupEpoch;
-    converge([b]);
+    await converge([b]);
     assert.equal(b.owned.get(t)!.size, 2, 'no rebalance while the static member is away');
     const a2 = new SimMember(coordinator, 'g', ['orders'], { instanceId: 'i-a' });
-    assert.equal(a2.heartbeat().errorCode, ErrorCode.NONE);
+    assert.equal((await a2.heartbeat()).errorCode, ErrorCode.NONE);
     assert.deepEqual([...a2.owned.get(t)!].sort(), owned);
     assert.equal(coordinator.consumer.group('g')!.groupEpoch, epochBefore);
     assert.equal(coordinator.consumer.group('g')!.members.has(a.memberId), false);
   });
 
-  it('offset commits and fetches check the member epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID, v9 only)', () => {
+  it('offset commits and fetches check the member epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID, v9 only)', async () => {
     const { coordinator, store } = setup();
     store.addTopic('orders', 2);
     const a = new SimMember(coordinator, 'g', ['orders']);
-    converge([a]);
-    const commit = (memberId: string, epoch: number, apiVersion = 9) =>
-      coordinator.commitOffsets({ groupId: 'g', generationId: epoch, memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 42n, committedLeaderEpoch: -1, committedMetadata: '' }] }] })[0]!.partitions[0]!.errorCode;
-    assert.equal(commit(a.memberId, a.epoch), ErrorCode.NONE);
-    assert.equal(commit(a.memberId, a.epoch - 1), ErrorCode.STALE_MEMBER_EPOCH);
-    assert.equal(commit('stranger', a.epoch), ErrorCode.UNKNOWN_MEMBER_ID);
-    assert.equal(commit(a.memberId, a.epoch, 8), ErrorCode.UNSUPPORTED_VERSION);
-    assert.equal(commit('', -1), ErrorCode.UNKNOWN_MEMBER_ID, 'an admin commit needs an empty group');
+    await converge([a]);
+    const commit = async (memberId: string, epoch: number, apiVersion = 9) =>
+      (await coordinator.commitOffsets({ groupId: 'g', generationId: epoch, memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion, topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 42n, committedLeaderEpoch: -1, committedMetadata: '' }] }] }))[0]!.partitions[0]!.errorCode;
+    assert.equal(await commit(a.memberId, a.epoch), ErrorCode.NONE);
+    assert.equal(await commit(a.memberId, a.epoch - 1), ErrorCode.STALE_MEMBER_EPOCH);
+    assert.equal(await commit('stranger', a.epoch), ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(await commit(a.memberId, a.epoch, 8), ErrorCode.UNSUPPORTED_VERSION);
+    assert.equal(await commit('', -1), ErrorCode.UNKNOWN_MEMBER_ID, 'an admin commit needs an empty group');
     assert.equal(coordinator.fetchOffsets('g', null, { memberId: a.memberId, memberEpoch: a.epoch + 1 }).errorCode, ErrorCode.STALE_MEMBER_EPOCH);
     const fetched = coordinator.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [0] }], { memberId: a.memberId, memberEpoch: a.epoch });
     assert.equal(fetched.topics[0]!.partitions[0]!.committedOffset, 42n);
-    a.heartbeat({ memberEpoch: -1 });
-    assert.equal(commit('', -1), ErrorCode.NONE, 'an empty group takes admin commits');
+    await a.heartbeat({ memberEpoch: -1 });
+    assert.equal(await commit('', -1), ErrorCode.NONE, 'an empty group takes admin commits');
   });
 
-  it('state, offsets and assignments are replayed from __consumer_offsets', () => {
+  it('state, offsets and assignments are replayed from __consumer_offsets', async () => {
     const store = new MemoryStore();
     const t = store.addTopic('orders', 4);
     const first = setup(store);
     const [a, b] = [new SimMember(first.coordinator, 'g', ['orders']), new SimMember(first.coordinator, 'g', ['orders'], { instanceId: 'static-b' })];
-    converge([a, b]);
-    first.coordinator.commitOffsets({ groupId: 'g', generationId: a.epoch, memberId: a.memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion: 9, topics: [{ name: 'orders', partitions: [{ partitionIndex: 1, committedOffset: 7n, committedLeaderEpoch: -1, committedMetadata: 'm' }] }] });
+    await converge([a, b]);
+    await first.coordinator.commitOffsets({ groupId: 'g', generationId: a.epoch, memberId: a.memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion: 9, topics: [{ name: 'orders', partitions: [{ partitionIndex: 1, committedOffset: 7n, committedLeaderEpoch: -1, committedMetadata: 'm' }] }] });
     const before = first.coordinator.describeConsumerGroup('g');
     first.coordinator.shutdown();
 
@@ -378,9 +378,9 @@ describe('consumer group heartbeats', () => {
     assert.deepEqual(norm(after), norm(before));
     assert.equal(second.coordinator.fetchOffsets('g', null).topics[0]!.partitions[0]!.committedOffset, 7n);
     // The members carry on with their epochs after the restart.
-    a.heartbeat();
+    await a.heartbeat();
     const a2 = Object.assign(new SimMember(second.coordinator, 'g', ['orders']), { memberId: a.memberId, epoch: a.epoch, owned: a.owned });
-    assert.equal(a2.heartbeat().errorCode, ErrorCode.NONE);
+    assert.equal((await a2.heartbeat()).errorCode, ErrorCode.NONE);
     assert.ok(a2.owned.get(t)!.size === 2);
     assert.equal(second.coordinator.listGroups([]).find((g) => g.groupId === 'g')?.type, 'consumer');
   });
@@ -389,7 +389,7 @@ describe('consumer group heartbeats', () => {
     const { coordinator, store } = setup();
     store.addTopic('orders', 2);
     const a = new SimMember(coordinator, 'g', ['orders']);
-    a.heartbeat();
+    await a.heartbeat();
     const join = await coordinator.join({
       groupId: 'g',
       memberId: '',
@@ -421,23 +421,41 @@ describe('consumer group heartbeats', () => {
       reason: null,
     });
     void pending;
-    const res = new SimMember(coordinator, 'classic', ['orders']).heartbeat();
+    const res = await new SimMember(coordinator, 'classic', ['orders']).heartbeat();
     assert.equal(res.errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
     assert.equal(coordinator.describeConsumerGroup('classic').errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
     assert.match(coordinator.describeConsumerGroup('classic').errorMessage ?? '', /is not a consumer group/);
   });
 
-  it('an empty consumer group can be deleted; a non-empty one cannot', () => {
+  it('an empty consumer group can be deleted; a non-empty one cannot', async () => {
     const { coordinator, store } = setup();
     store.addTopic('orders', 2);
     const a = new SimMember(coordinator, 'g', ['orders']);
-    a.heartbeat();
-    assert.deepEqual(coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
-    a.heartbeat({ memberEpoch: -1 });
+    await a.heartbeat();
+    assert.deepEqual(await coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
+    await a.heartbeat({ memberEpoch: -1 });
     assert.equal(coordinator.consumer.group('g')!.state, ConsumerGroupState.Empty);
-    assert.deepEqual(coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NONE }]);
+    assert.deepEqual(await coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NONE }]);
     assert.equal(coordinator.consumer.group('g'), undefined);
     const replayed = setup(store);
     assert.equal(replayed.coordinator.consumer.group('g'), undefined, 'the deletion survives a restart');
+  });
+
+  it('a heartbeat that writes records is answered once they commit', async () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    store.holdCommits = true;
+    const a = new SimMember(coordinator, 'g', ['orders']);
+    let answered = false;
+    const joined = a.heartbeat().then((r) => {
+      answered = true;
+      return r;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(answered, false, 'the member\'s records are appended, not committed');
+    store.commitAll();
+    const res = await joined;
+    assert.equal(res.errorCode, ErrorCode.NONE);
+    assert.ok(res.memberEpoch > 0);
   });
 });

@@ -79,7 +79,7 @@ async function stableGroupOfOne(coordinator: GroupCoordinator, scheduler: Manual
 }
 
 describe('coordinator partition', () => {
-  it('uses Java String.hashCode and Kafka abs (MIN_VALUE maps to 0)', () => {
+  it('uses Java String.hashCode and Kafka abs (MIN_VALUE maps to 0)', async () => {
     assert.equal(javaStringHashCode('hello'), 99162322);
     assert.equal(javaStringHashCode(''), 0);
     assert.equal(javaStringHashCode('Aa'), javaStringHashCode('BB'));
@@ -93,14 +93,14 @@ describe('coordinator partition', () => {
 });
 
 describe('classic group state machine', () => {
-  it('refuses transitions that are not in the table', () => {
+  it('refuses transitions that are not in the table', async () => {
     const g = new ClassicGroup('g', GroupState.Empty, 0);
     assert.throws(() => g.transitionTo(GroupState.Stable, 1), /illegal transition Empty -> Stable/);
     g.transitionTo(GroupState.PreparingRebalance, 1);
     assert.throws(() => g.transitionTo(GroupState.Stable, 2), /illegal transition/);
   });
 
-  it('selects the protocol most members prefer among those all support', () => {
+  it('selects the protocol most members prefer among those all support', async () => {
     const g = new ClassicGroup('g', GroupState.Empty, 0);
     const member = (id: string, names: string[]) => ({
       memberId: id,
@@ -218,7 +218,7 @@ describe('group coordinator', () => {
     const sync = await coordinator.sync({ groupId: 'g', generationId: old.generationId, memberId: rejoined.memberId, groupInstanceId: 'i1', protocolType: null, protocolName: null, assignments: [] });
     assert.deepEqual(sync.assignment, Buffer.from('all'), 'the assignment is kept');
     assert.equal(coordinator.heartbeat('g', old.generationId, old.memberId, 'i1'), ErrorCode.FENCED_INSTANCE_ID);
-    const commit = coordinator.commitOffsets({
+    const commit = await coordinator.commitOffsets({
       groupId: 'g',
       generationId: old.generationId,
       memberId: old.memberId,
@@ -235,17 +235,17 @@ describe('group coordinator', () => {
   it('validates commits against the generation and member, and stores them with metadata and leader epoch', async () => {
     const { coordinator, scheduler } = setup();
     const m = await stableGroupOfOne(coordinator, scheduler);
-    const commit = (generationId: number, memberId: string, partitions = [{ partitionIndex: 1, committedOffset: 42n, committedLeaderEpoch: 7, committedMetadata: 'meta' }], topic = 't') =>
-      coordinator.commitOffsets({ groupId: 'g', generationId, memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion: 8, topics: [{ name: topic, partitions }] })[0]!.partitions[0]!.errorCode;
-    assert.equal(commit(m.generationId + 1, m.memberId), ErrorCode.ILLEGAL_GENERATION);
-    assert.equal(commit(m.generationId, 'nobody'), ErrorCode.UNKNOWN_MEMBER_ID);
-    assert.equal(commit(-1, ''), ErrorCode.UNKNOWN_MEMBER_ID, 'a simple commit while the group has members');
-    assert.equal(commit(m.generationId, m.memberId, undefined, 'missing'), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const commit = async (generationId: number, memberId: string, partitions = [{ partitionIndex: 1, committedOffset: 42n, committedLeaderEpoch: 7, committedMetadata: 'meta' }], topic = 't') =>
+      (await coordinator.commitOffsets({ groupId: 'g', generationId, memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion: 8, topics: [{ name: topic, partitions }] }))[0]!.partitions[0]!.errorCode;
+    assert.equal(await commit(m.generationId + 1, m.memberId), ErrorCode.ILLEGAL_GENERATION);
+    assert.equal(await commit(m.generationId, 'nobody'), ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal(await commit(-1, ''), ErrorCode.UNKNOWN_MEMBER_ID, 'a simple commit while the group has members');
+    assert.equal(await commit(m.generationId, m.memberId, undefined, 'missing'), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     assert.equal(
-      commit(m.generationId, m.memberId, [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: 'x'.repeat(4097) }]),
+      await commit(m.generationId, m.memberId, [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: 'x'.repeat(4097) }]),
       ErrorCode.OFFSET_METADATA_TOO_LARGE,
     );
-    assert.equal(commit(m.generationId, m.memberId), ErrorCode.NONE);
+    assert.equal(await commit(m.generationId, m.memberId), ErrorCode.NONE);
     const fetched = coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [1, 2] }]);
     assert.deepEqual(fetched.topics[0]!.partitions, [
       { partitionIndex: 1, committedOffset: 42n, committedLeaderEpoch: 7, metadata: 'meta', errorCode: ErrorCode.NONE },
@@ -256,7 +256,7 @@ describe('group coordinator', () => {
   it('a failed append to __consumer_offsets fails the commit and changes nothing', async () => {
     const { coordinator, store } = setup();
     store.failAppends = true;
-    const r = coordinator.commitOffsets({
+    const r = await coordinator.commitOffsets({
       groupId: 'simple',
       generationId: -1,
       memberId: '',
@@ -272,7 +272,7 @@ describe('group coordinator', () => {
   it('writes Kafka-format records to the group partition and a new coordinator replays them', async () => {
     const { coordinator, scheduler, store } = setup();
     const m = await stableGroupOfOne(coordinator, scheduler);
-    coordinator.commitOffsets({
+    await coordinator.commitOffsets({
       groupId: 'g',
       generationId: m.generationId,
       memberId: m.memberId,
@@ -304,7 +304,7 @@ describe('group coordinator', () => {
   it('expires the offsets of an empty group after offsets.retention.minutes and then removes the group', async () => {
     const { coordinator, scheduler, store } = setup();
     const m = await stableGroupOfOne(coordinator, scheduler);
-    coordinator.commitOffsets({
+    await coordinator.commitOffsets({
       groupId: 'g',
       generationId: m.generationId,
       memberId: m.memberId,
@@ -332,7 +332,7 @@ describe('group coordinator', () => {
   it('LeaveGroup in a batch, and DeleteGroups only for empty groups', async () => {
     const { coordinator, scheduler } = setup();
     const m = await stableGroupOfOne(coordinator, scheduler);
-    assert.deepEqual(coordinator.deleteGroups(['g', 'nope']), [
+    assert.deepEqual(await coordinator.deleteGroups(['g', 'nope']), [
       { groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP },
       { groupId: 'nope', errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
     ]);
@@ -345,7 +345,90 @@ describe('group coordinator', () => {
       [ErrorCode.NONE, ErrorCode.UNKNOWN_MEMBER_ID],
     );
     assert.deepEqual(coordinator.listGroups(['empty']).map((g) => g.groupId), ['g']);
-    assert.deepEqual(coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NONE }]);
+    assert.deepEqual(await coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NONE }]);
     assert.equal(coordinator.describeGroup('g').state, 'Dead');
+  });
+});
+
+describe('answers wait for their records to commit (coordinator runtime)', () => {
+  const offsetCommit = (generationId: number, memberId: string, offset: bigint) => ({
+    groupId: 'g', generationId, memberId, groupInstanceId: null, retentionTimeMs: -1, apiVersion: 8,
+    topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: '' }] }],
+  });
+  const committedOffset = (coordinator: GroupCoordinator) => coordinator.fetchOffsets('g', [{ name: 't', partitionIndexes: [0] }]).topics[0]!.partitions[0]!.committedOffset;
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('OffsetCommit is answered only once the high watermark passes its record; OffsetFetch sees it only then', async () => {
+    const { coordinator, store } = setup();
+    store.holdCommits = true;
+    let answer: number | null = null;
+    void coordinator.commitOffsets(offsetCommit(-1, '', 42n)).then((r) => (answer = r[0]!.partitions[0]!.errorCode));
+    await tick();
+    assert.equal(answer, null, 'appended, not committed: no answer yet');
+    assert.equal(committedOffset(coordinator), -1n, 'an uncommitted offset is not served');
+    store.commitAll();
+    await tick();
+    assert.equal(answer, ErrorCode.NONE);
+    assert.equal(committedOffset(coordinator), 42n);
+  });
+
+  it('SyncGroup hands out the assignment, and the group becomes Stable, once the group record commits', async () => {
+    const { coordinator, store, scheduler } = setup();
+    const join = track(coordinator.join(joinRequest()));
+    scheduler.advance(CONFIG.initialRebalanceDelayMs);
+    const joined = await join.done;
+    store.holdCommits = true;
+    let synced: Buffer | null = null;
+    void coordinator
+      .sync({ groupId: 'g', generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [{ memberId: joined.memberId, assignment: Buffer.from('mine') }] })
+      .then((o) => (synced = o.assignment));
+    await tick();
+    assert.equal(synced, null);
+    assert.equal(coordinator.group('g')!.state, GroupState.CompletingRebalance);
+    store.commitAll();
+    await tick();
+    assert.deepEqual(synced, Buffer.from('mine'));
+    assert.equal(coordinator.group('g')!.state, GroupState.Stable);
+  });
+
+  it('a static member\'s JoinGroup that needs no rebalance is answered once the group record naming its new id commits', async () => {
+    const { coordinator, store, scheduler } = setup();
+    const old = await stableGroupOfOne(coordinator, scheduler, { groupInstanceId: 'i1' });
+    store.holdCommits = true;
+    let rejoined: JoinOutcome | null = null;
+    void coordinator.join(joinRequest({ groupInstanceId: 'i1' })).then((o) => (rejoined = o));
+    await tick();
+    assert.equal(rejoined, null);
+    store.commitAll();
+    await tick();
+    assert.equal(rejoined!.errorCode, ErrorCode.NONE);
+    assert.notEqual(rejoined!.memberId, old.memberId);
+  });
+
+  it('losing the partition before the commit answers NOT_COORDINATOR; unload and reload give the same state', async () => {
+    const { coordinator, store, scheduler } = setup();
+    const m = await stableGroupOfOne(coordinator, scheduler);
+    assert.equal((await coordinator.commitOffsets(offsetCommit(m.generationId, m.memberId, 7n)))[0]!.partitions[0]!.errorCode, ErrorCode.NONE);
+    const before = coordinator.group('g')!;
+    const snapshot = { generation: before.generationId, members: [...before.members.keys()], leader: before.leaderId, offsets: [...before.offsets] };
+    store.holdCommits = true;
+    const partition = coordinatorPartitionFor('g', 50);
+    const held = coordinator.commitOffsets(offsetCommit(m.generationId, m.memberId, 8n));
+    store.resign(partition);
+    assert.equal((await held)[0]!.partitions[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
+    assert.equal(coordinator.group('g'), undefined, 'the partition\'s groups are unloaded');
+    assert.equal(coordinator.heartbeat('g', m.generationId, m.memberId, null), ErrorCode.NOT_COORDINATOR);
+    assert.equal(coordinator.coordinatorFor('g'), ErrorCode.COORDINATOR_NOT_AVAILABLE, 'no leader for the partition here');
+    // The uncommitted batch is gone, as a new leader's truncation would drop it.
+    store.batches.get(partition)!.pop();
+    store.holdCommits = false;
+    store.lead(partition, 1);
+    assert.equal(coordinator.coordinatorFor('g'), ErrorCode.NONE, 'FindCoordinator answers from leadership, even while loading');
+    assert.equal(coordinator.heartbeat('g', m.generationId, m.memberId, null), ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    assert.equal((await coordinator.join(joinRequest({ memberId: m.memberId }))).errorCode, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    scheduler.advance(0);
+    const after = coordinator.group('g')!;
+    assert.deepEqual({ generation: after.generationId, members: [...after.members.keys()], leader: after.leaderId, offsets: [...after.offsets] }, snapshot);
+    assert.equal(coordinator.heartbeat('g', m.generationId, m.memberId, null), ErrorCode.NONE);
   });
 });

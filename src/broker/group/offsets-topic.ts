@@ -1,6 +1,8 @@
 // __consumer_offsets as the group coordinator sees it: created on first use (as Kafka does on
 // the first FindCoordinator) as a compacted internal topic, appended to through the replica
-// manager like any produced data, and read back from its partition logs at start-up.
+// manager like any produced data (acks=all: committed once the high watermark passes it), and
+// read back from its partition logs when a partition is led here. The replica manager tells the
+// coordinator which partitions are led here and when their high watermarks move.
 //
 // Replication factor: Kafka refuses to create the topic (COORDINATOR_NOT_AVAILABLE) while fewer
 // brokers than offsets.topic.replication.factor (default 3) are alive. Kafka's own single-node
@@ -15,7 +17,7 @@ import type { ReplicaManager } from '../replica-manager.js';
 import { isInternalTopic } from '../../controller/topic-names.js';
 import { assignorByConfigName } from './consumer-assignors.js';
 import { CONSUMER_OFFSETS_TOPIC } from './coordinator-partition.js';
-import type { GroupCoordinatorConfig, GroupLogStore } from './group-coordinator.js';
+import type { GroupCoordinatorConfig, GroupLogStore, OffsetsPartitionListener } from './group-api.js';
 
 const REPLAY_READ_BYTES = 8 * 1024 * 1024;
 /** Kafka's offset.metadata.max.bytes default (the key is not configurable here yet). */
@@ -63,11 +65,25 @@ export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
           }
         }
       }
-      // Single node: every partition is led here once the topic exists.
-      return deps.replicas.get(CONSUMER_OFFSETS_TOPIC, 0) === undefined ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.NONE;
+      return ErrorCode.NONE;
     },
-    append(partition: number, batch: Buffer): number {
-      return deps.replicas.append(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, true).errorCode;
+    append(partition: number, batch: Buffer) {
+      const r = deps.replicas.append(CONSUMER_OFFSETS_TOPIC, partition, batch, -1, true);
+      return { errorCode: r.errorCode, commitOffset: r.commitOffset };
+    },
+    highWatermark(partition: number): number {
+      return deps.replicas.get(CONSUMER_OFFSETS_TOPIC, partition)?.store.highWatermark ?? -1;
+    },
+    isEmpty(partition: number): boolean {
+      const store = deps.replicas.get(CONSUMER_OFFSETS_TOPIC, partition)?.store;
+      return store === undefined || store.logStartOffset >= store.logEndOffset;
+    },
+    watch(listener: OffsetsPartitionListener): void {
+      deps.replicas.watchTopic(CONSUMER_OFFSETS_TOPIC, {
+        becameLeader: (hosted) => listener.becameLeader(hosted.partition, hosted.leaderEpoch),
+        resigned: (hosted) => listener.resigned(hosted.partition),
+        highWatermark: (hosted, hwm) => listener.highWatermark(hosted.partition, hwm),
+      });
     },
     readAll(partition: number): Iterable<Buffer> {
       const hosted = deps.replicas.get(CONSUMER_OFFSETS_TOPIC, partition);

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { TopicMetadataView } from './consumer-group-coordinator.js';
-import type { GroupLogStore, Scheduler } from './group-coordinator.js';
+import type { GroupLogStore, OffsetsPartitionListener, Scheduler } from './group-coordinator.js';
 
 export class ManualScheduler implements Scheduler {
   now = 1_000_000;
@@ -29,12 +29,44 @@ export class ManualScheduler implements Scheduler {
   }
 }
 
-/** __consumer_offsets in memory (50 partitions), plus the topics the groups may subscribe to. */
+/**
+ * __consumer_offsets in memory (50 partitions, all led here), plus the topics the groups may
+ * subscribe to. Each batch is one offset. The high watermark follows every append unless
+ * `holdCommits` is set (a follower that lags): then `commitAll()` moves it.
+ */
 export class MemoryOffsetsTopic implements GroupLogStore {
   readonly batches = new Map<number, Buffer[]>();
   readonly topicTable = new Map<string, { topicId: string; numPartitions: number }>();
+  readonly hwm = new Map<number, number>();
   /** Makes appends fail as a full ISR loss would. */
   failAppends = false;
+  holdCommits = false;
+  private listener: OffsetsPartitionListener | null = null;
+  watch(listener: OffsetsPartitionListener) {
+    this.listener = listener;
+    for (let p = 0; p < this.numPartitions(); p++) listener.becameLeader(p, 0);
+  }
+  /** Moves every partition's high watermark to its log end. */
+  commitAll() {
+    for (const [p, list] of this.batches) {
+      if ((this.hwm.get(p) ?? 0) >= list.length) continue;
+      this.hwm.set(p, list.length);
+      this.listener?.highWatermark(p, list.length);
+    }
+  }
+  /** Leadership of `partition` moves away (and back with `leaderEpoch`). */
+  resign(partition: number) {
+    this.listener?.resigned(partition);
+  }
+  lead(partition: number, leaderEpoch: number) {
+    this.listener?.becameLeader(partition, leaderEpoch);
+  }
+  highWatermark(partition: number) {
+    return this.hwm.get(partition) ?? 0;
+  }
+  isEmpty(partition: number) {
+    return (this.batches.get(partition) ?? []).length === 0;
+  }
   ensureTopic() {
     return ErrorCode.NONE;
   }
@@ -45,11 +77,15 @@ export class MemoryOffsetsTopic implements GroupLogStore {
     return 50;
   }
   append(partition: number, batch: Buffer) {
-    if (this.failAppends) return ErrorCode.NOT_ENOUGH_REPLICAS;
+    if (this.failAppends) return { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, commitOffset: -1 };
     const list = this.batches.get(partition) ?? [];
     list.push(batch);
     this.batches.set(partition, list);
-    return ErrorCode.NONE;
+    if (!this.holdCommits) {
+      this.hwm.set(partition, list.length);
+      this.listener?.highWatermark(partition, list.length);
+    }
+    return { errorCode: ErrorCode.NONE, commitOffset: list.length };
   }
   readAll(partition: number) {
     return this.batches.get(partition) ?? [];

@@ -17,8 +17,8 @@ export function consumerGroupHeartbeatHandler(broker: BrokerContext) {
     response: ConsumerGroupHeartbeatResponse,
     minVersion: 0,
     maxVersion: 0,
-    handle(ctx, req) {
-      const r = broker.groupCoordinator.consumerGroupHeartbeat({
+    async handle(ctx, req) {
+      const r = await broker.groupCoordinator.consumerGroupHeartbeat({
         groupId: req.groupId,
         memberId: req.memberId,
         memberEpoch: req.memberEpoch,

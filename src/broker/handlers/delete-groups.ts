@@ -11,9 +11,9 @@ export function deleteGroupsHandler(broker: BrokerContext) {
     response: DeleteGroupsResponse,
     minVersion: 0,
     maxVersion: 2,
-    handle(_ctx, req) {
+    async handle(_ctx, req) {
       const res = DeleteGroupsResponse.defaults();
-      res.results = broker.groupCoordinator.deleteGroups(req.groupsNames);
+      res.results = await broker.groupCoordinator.deleteGroups(req.groupsNames);
       return res;
     },
   });

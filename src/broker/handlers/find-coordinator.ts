@@ -1,5 +1,6 @@
-// FindCoordinator (key 10), v0-6. Key type 0 (group): this broker, once __consumer_offsets
-// exists (created on first use). Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE until the
+// FindCoordinator (key 10), v0-6. Key type 0 (group): the leader of the group's partition of
+// __consumer_offsets (created on first use), this broker when it leads it, loaded or still
+// loading (GroupCoordinator.coordinatorFor). Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE until the
 // transaction coordinator exists. v4+ batches keys in `coordinatorKeys`.
 import { ErrorCode } from '../../protocol/errors.js';
 import { FindCoordinatorRequest } from '../../protocol/messages/FindCoordinatorRequest.js';

@@ -16,12 +16,12 @@ export function offsetCommitHandler(broker: BrokerContext) {
     response: OffsetCommitResponse,
     minVersion: 0,
     maxVersion: 10,
-    handle(ctx, req) {
+    async handle(ctx, req) {
       const v = ctx.apiVersion;
       const image = broker.controller.image;
       const nameOf = (t: { name: string; topicId: string }): string | undefined => (v >= 10 ? image.topicsById.get(t.topicId)?.name : t.name);
       const known = req.topics.filter((t) => nameOf(t) !== undefined);
-      const result = broker.groupCoordinator.commitOffsets({
+      const result = await broker.groupCoordinator.commitOffsets({
         groupId: req.groupId,
         generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
         memberId: v >= 1 ? req.memberId : '',

@@ -11,8 +11,8 @@ export function offsetDeleteHandler(broker: BrokerContext) {
     response: OffsetDeleteResponse,
     minVersion: 0,
     maxVersion: 0,
-    handle(_ctx, req) {
-      const r = broker.groupCoordinator.deleteOffsets(
+    async handle(_ctx, req) {
+      const r = await broker.groupCoordinator.deleteOffsets(
         req.groupId,
         req.topics.map((t) => ({ name: t.name, partitionIndexes: t.partitions.map((p) => p.partitionIndex) })),
       );

@@ -3,9 +3,10 @@
 // they arrived. v0-2 carry the old message formats (v0/v1 message sets), which Kafka 4 dropped
 // but old clients still send: each partition's set is converted to one v2 batch first
 // (legacy-messages.ts), then goes the same way; a v2 batch in a v0-2 request, or a v0/v1 set in
-// a v3+ request, is INVALID_RECORD as in Kafka. acks=0 gets no response; acks=1 and acks=-1 are
-// answered after the append (a single node is its own ISR, so the write is committed once
-// appended).
+// a v3+ request, is INVALID_RECORD as in Kafka. acks=0 gets no response; acks=1 is answered
+// after the leader append; acks=-1 once the high watermark has passed every partition's batch
+// (ReplicaManager.awaitCommitted: on a single node, at once), or with REQUEST_TIMED_OUT for the
+// partitions still short when the request's timeout runs out.
 // v12 is v11 for everything Tributary accepts: it differs only for transactional batches under
 // transactions v2 (KIP-890), which clients send only when transaction.version >= 2 is
 // finalized, and Tributary finalizes 0. v13 names topics by id (KIP-516): an unknown id gets
@@ -13,12 +14,13 @@
 import { isInternalTopic } from '../../controller/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/messages/ProduceRequest.js';
-import { ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
+import { ProduceResponse, type ProduceResponseData, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
 import { CorruptRecordError } from '../../protocol/records/errors.js';
 import { InvalidLegacyMessageError, isLegacyMessageSet, upConvertMessageSet } from '../../protocol/records/legacy-messages.js';
 import { NO_RESPONSE, defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { MAX_UNCOMPRESSED_BYTES_PER_MESSAGE_BYTE } from '../record-validation.js';
+import type { ProduceOutcome } from '../replica-manager.js';
 
 /** Messages one converted v0/v1 set may hold (each is at least 26 bytes, so bytes bound it first). */
 const MAX_LEGACY_MESSAGES = 1 << 20;
@@ -49,6 +51,8 @@ export function produceHandler(broker: BrokerContext) {
       const acks = req.acks;
       const byId = ctx.apiVersion >= 13;
       const res = ProduceResponse.defaults();
+      /** acks=-1 appends whose batches are not committed yet, with the response slot of each. */
+      let uncommitted: { outcome: ProduceOutcome; out: ProduceResponsePartitionProduceResponse }[] | null = null;
       for (const topic of req.topicData) {
         const name = byId ? broker.controller.image.topicsById.get(topic.topicId)?.name : topic.name;
         const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
@@ -84,13 +88,38 @@ export function produceHandler(broker: BrokerContext) {
             out.logStartOffset = BigInt(r.logStartOffset);
             out.recordErrors = r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
             if (r.errorCode !== ErrorCode.NONE) broker.log.debug({ topic: name, partition: p.index, error: r.errorMessage }, 'produce rejected');
+            else if (acks === -1 && !broker.replicas.isCommitted(r)) (uncommitted ??= []).push({ outcome: r, out });
           }
           partitionResponses.push(out);
         }
         // Each version carries only one of name and id (the other decoded as its default).
         res.responses.push({ name: topic.name, topicId: topic.topicId, partitionResponses });
       }
-      return acks === 0 ? NO_RESPONSE : res;
+      if (acks === 0) return NO_RESPONSE;
+      if (uncommitted === null) return res;
+      return awaitCommit(broker, res, uncommitted, req.timeoutMs);
     },
   });
+}
+
+async function awaitCommit(
+  broker: BrokerContext,
+  res: ProduceResponseData,
+  uncommitted: readonly { outcome: ProduceOutcome; out: ProduceResponsePartitionProduceResponse }[],
+  timeoutMs: number,
+): Promise<ProduceResponseData> {
+  const codes = await broker.replicas.awaitCommitted(
+    uncommitted.map((u) => u.outcome),
+    timeoutMs,
+  );
+  uncommitted.forEach(({ out }, i) => {
+    const code = codes[i]!;
+    if (code === ErrorCode.NONE) return;
+    out.errorCode = code;
+    out.errorMessage = code === ErrorCode.REQUEST_TIMED_OUT ? `The high watermark did not reach the batch within the request timeout (${timeoutMs} ms).` : 'This server is no longer the leader of the partition.';
+    out.baseOffset = -1n;
+    out.logAppendTimeMs = -1n;
+    out.logStartOffset = -1n;
+  });
+  return res;
 }
