@@ -1,6 +1,7 @@
 // A Tributary node: storage, the metadata controller (single voter), the replica manager and
 // the request handlers behind the socket server. Also the library entry point:
 // `await Broker.start({ dataDir })` or `Broker.start({ inMemory: true })` on a free port.
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MAX_RECORDS_PER_USER_OP, MetadataController, newTopicId } from '../controller/metadata-controller.js';
@@ -19,6 +20,7 @@ import { readWholeLog } from '../storage/read-whole-log.js';
 import { RequestRouter } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
+import { BrokerMetrics, parseMetricsListener, startMetricsServer } from './broker-metrics.js';
 import { ClientTelemetry } from './client-telemetry.js';
 import { BrokerConfig, ConfigError } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
@@ -56,6 +58,8 @@ const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 export class Broker {
   /** Set once during start(); null only while start() runs. */
   private groupCoordinator: GroupCoordinator | null = null;
+  /** The /metrics listener, when `metrics.listener` is set. */
+  private metricsServer: Server | null = null;
   private stopping: Promise<void> | null = null;
 
   private constructor(
@@ -252,6 +256,18 @@ export class Broker {
       logs.close();
       throw err;
     }
+    const metricsAt = parseMetricsListener(config.string('metrics.listener'));
+    if (metricsAt !== null) {
+      const metrics = new BrokerMetrics({ replicas, groups: () => broker.groupCoordinator, connectionCount: () => server.connectionCount });
+      try {
+        broker.metricsServer = await startMetricsServer(metrics, metricsAt, loggerFor('metrics'));
+      } catch (err) {
+        await server.close();
+        logs.close();
+        throw new ConfigError((err as Error).message);
+      }
+      router.setObserver(metrics);
+    }
     advertised = advertisedEndpoints(config, bound);
     logs.startTimers();
     log.info({ nodeId, clusterId, topics: controller.image.topicsByName.size, listeners: [...advertised] }, 'broker ready');
@@ -339,6 +355,7 @@ export class Broker {
   }
 
   private async shutDown(): Promise<void> {
+    this.metricsServer?.close();
     this.groupCoordinator?.shutdown();
     this.replicas.wakeAll();
     this.server.disconnectAll();

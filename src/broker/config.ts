@@ -64,6 +64,12 @@ const DEFS: Record<string, ConfigDef> = {
   'socket.request.read.timeout.ms': { type: 'long', default: '30000', validate: neverOrAtLeast(1) },
   'max.request.partition.size.limit': { type: 'int', default: '2000', validate: atLeast(1) },
   'telemetry.max.bytes': { type: 'int', default: '1048576', validate: atLeast(1) },
+  // Prometheus /metrics (broker-metrics.ts): http://host:port; empty: no metrics listener.
+  'metrics.listener': {
+    type: 'string',
+    default: '',
+    validate: (v) => (v === '' || /^http:\/\/(\[[^\]]+\]|[^:/]*):\d{1,5}\/?$/.test(v) ? null : 'expected http://host:port, or empty for no metrics listener'),
+  },
   'log.segment.bytes': { type: 'int', default: String(1024 * 1024 * 1024), validate: atLeast(14) },
   'log.roll.ms': { type: 'long', default: null, validate: atLeast(1) },
   'log.roll.hours': { type: 'int', default: '168', validate: atLeast(1) },

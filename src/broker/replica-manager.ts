@@ -52,6 +52,15 @@ export interface HostedPartition {
   removed: boolean;
   /** Bytes appended since the high watermark last moved: what parked fetches get when it does. */
   bytesAboveHighWatermark: number;
+  /** Traffic since the partition was hosted here, summed per topic when metrics are scraped
+   * (plain numbers: nothing on the produce/fetch path but an addition). */
+  readonly traffic: PartitionTraffic;
+}
+
+export interface PartitionTraffic {
+  bytesIn: number;
+  messagesIn: number;
+  bytesOut: number;
 }
 
 /** What the metadata says about a partition this broker leads. */
@@ -296,6 +305,7 @@ export class ReplicaManager {
       recordRules: a.recordRules,
       removed: false,
       bytesAboveHighWatermark: 0,
+      traffic: { bytesIn: 0, messagesIn: 0, bytesOut: 0 },
     };
     this.partitions.set(key, hosted);
     this.updateHighWatermark(hosted);
@@ -375,6 +385,11 @@ export class ReplicaManager {
     return this.delayedProduce.size;
   }
 
+  /** Fetches parked for MinBytes now (metrics). */
+  get parkedFetchCount(): number {
+    return this.pendingFetches;
+  }
+
   private deletePending(key: string, topic: string, partition: number): void {
     if (!this.pendingDelete.delete(key)) return;
     try {
@@ -436,7 +451,11 @@ export class ReplicaManager {
       if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.storageErrors.report('append', topic, partition, err as StorageError);
       return produceError(code, (err as Error).message);
     }
-    if (!result.duplicate) hosted.bytesAboveHighWatermark += records.length;
+    if (!result.duplicate) {
+      hosted.bytesAboveHighWatermark += records.length;
+      hosted.traffic.bytesIn += records.length;
+      hosted.traffic.messagesIn += result.lastOffset - result.firstOffset + 1;
+    }
     this.updateHighWatermark(hosted);
     return {
       errorCode: ErrorCode.NONE,

@@ -58,8 +58,19 @@ export interface SupportedVersions {
   maxVersion: number;
 }
 
+/** Told of every request answered (or handled without an answer), for metrics. */
+export interface RequestObserver {
+  requestDone(apiKey: number, apiName: string, seconds: number, requestBytes: number, responseBytes: number): void;
+}
+
 export class RequestRouter {
   private readonly handlers = new Map<number, AnyApiHandler>();
+  private observer: RequestObserver | null = null;
+
+  /** One observer (the broker's metrics); null stops observing. */
+  setObserver(observer: RequestObserver | null): void {
+    this.observer = observer;
+  }
 
   constructor(private readonly log: Logger) {}
 
@@ -123,9 +134,19 @@ export class RequestRouter {
       clientId: header.clientId,
       afterResponseSent: (fn) => void afterSent.push(fn),
     };
+    const observer = this.observer;
+    const started = observer === null ? 0 : performance.now();
     const result = handler.handle(ctx, request);
-    if (result instanceof Promise) return result.then((res) => this.encode(handler, ctx, res, afterSent));
-    return this.encode(handler, ctx, result, afterSent);
+    if (observer === null) {
+      if (result instanceof Promise) return result.then((res) => this.encode(handler, ctx, res, afterSent));
+      return this.encode(handler, ctx, result, afterSent);
+    }
+    const done = (res: HandlerResult<object>): FrameResult => {
+      const out = this.encode(handler, ctx, res, afterSent);
+      observer.requestDone(apiKey, handler.request.name, (performance.now() - started) / 1000, frame.length, responseSize(out));
+      return out;
+    };
+    return result instanceof Promise ? result.then(done) : done(result);
   }
 
   private encode(handler: AnyApiHandler, ctx: RequestContext, res: HandlerResult<object>, afterSent: (() => void)[]): FrameResult {
@@ -150,4 +171,12 @@ export class RequestRouter {
     this.log.debug({ correlationId }, 'ApiVersions request with an unsupported version; answered with v0');
     return w.chunks();
   }
+}
+
+function responseSize(out: FrameResult): number {
+  if (out === null) return 0;
+  const chunks = Array.isArray(out) ? out : out.chunks;
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
 }

@@ -79,6 +79,7 @@ export function fetchHandler(broker: BrokerContext) {
         await broker.replicas.waitForData(watched, req.minBytes - res.bytes, req.maxWaitMs);
         res = readAll(broker, ctx, req, resolved);
       }
+      for (const s of res.served) s.hosted.traffic.bytesOut += s.bytes;
       // No await between the read and this registration; the router runs these after the write.
       const releases = res.releases;
       if (releases.length > 0) ctx.afterResponseSent(() => releaseAll(releases));
@@ -97,6 +98,8 @@ interface FetchRead {
   hasError: boolean;
   /** Give back the pooled buffers the response's records lie in. */
   releases: (() => void)[];
+  /** Bytes each partition put in the response (counted as traffic only if it is sent). */
+  served: { hosted: HostedPartition; bytes: number }[];
 }
 
 function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestData, resolved: ResolvedPartition[]): FetchRead {
@@ -108,6 +111,7 @@ function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestDa
   let bytes = 0;
   let hasError = false;
   const releases: (() => void)[] = [];
+  const served: { hosted: HostedPartition; bytes: number }[] = [];
   for (const r of resolved) {
     const out: FetchResponsePartitionData = FetchResponse.newStruct('PartitionData');
     out.partitionIndex = r.partition;
@@ -143,6 +147,7 @@ function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestDa
         }
       }
       if (records.length > 0) {
+        served.push({ hosted: r.hosted, bytes: records.length });
         out.records = records;
         bytes += records.length;
         remaining = Math.max(0, remaining - records.length);
@@ -151,5 +156,5 @@ function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestDa
     if (out.errorCode !== ErrorCode.NONE) hasError = true;
     res.responses[r.topicIndex]!.partitions.push(out);
   }
-  return { response: res, bytes, hasError, releases };
+  return { response: res, bytes, hasError, releases, served };
 }
