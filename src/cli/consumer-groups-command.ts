@@ -1,4 +1,5 @@
-// `tributary consumer-groups`: kafka-consumer-groups.sh --list, --describe (Kafka's columns),
+// `tributary consumer-groups`: kafka-consumer-groups.sh --list, --describe (Kafka's columns;
+// --offsets, the default, --members [--verbose] and --state as Kafka prints them),
 // --reset-offsets (--to-earliest/--to-latest/--to-offset/--shift-by/--to-datetime with
 // --dry-run or --execute) and --delete.
 import { Admin, type TopicPartition } from '../client/index.js';
@@ -7,7 +8,7 @@ import { ToolError, UsageError, clientOptions, flag, intArg, out, parseToolArgs,
 
 const USAGE = `Usage: tributary consumer-groups --bootstrap-server HOST:PORT
   --list
-  --describe --group G [--all-groups]
+  --describe --group G [--all-groups] [--offsets | --members [--verbose] | --state]
   --reset-offsets --group G (--topic T[:P,...] | --all-topics)
       (--to-earliest | --to-latest | --to-offset N | --shift-by N | --to-datetime YYYY-MM-DDTHH:mm:SS.sss)
       (--dry-run | --execute)
@@ -38,7 +39,10 @@ export async function runConsumerGroups(argv: string[]): Promise<void> {
       'to-datetime': { type: 'string' },
       'dry-run': { type: 'boolean' },
       execute: { type: 'boolean' },
-      state: { type: 'string' },
+      state: { type: 'boolean' },
+      members: { type: 'boolean' },
+      offsets: { type: 'boolean' },
+      verbose: { type: 'boolean' },
     });
     if (showHelp(values, USAGE)) return;
     const actions = ['list', 'describe', 'reset-offsets', 'delete'].filter((a) => flag(values, a));
@@ -55,7 +59,14 @@ export async function runConsumerGroups(argv: string[]): Promise<void> {
           return;
         }
         case 'describe': {
-          for (const groupId of groups) await describe(admin, groupId);
+          const views = ['offsets', 'members', 'state'].filter((v) => flag(values, v));
+          if (views.length > 1) throw new UsageError('Option [describe] takes at most one of these options: [--members, --offsets, --state]');
+          if (flag(values, 'verbose') && views[0] !== 'members') throw new UsageError('Option [verbose] can be used only with [describe] and [members]');
+          for (const groupId of groups) {
+            if (views[0] === 'members') await describeMembers(admin, groupId, flag(values, 'verbose'));
+            else if (views[0] === 'state') await describeState(admin, groupId);
+            else await describe(admin, groupId);
+          }
           return;
         }
         case 'delete': {
@@ -113,6 +124,50 @@ async function describe(admin: Admin, groupId: string): Promise<void> {
       o?.clientId ?? '-',
     ]);
   });
+  await out('\n' + table(rows));
+}
+
+/** A group that neither has members nor committed offsets does not exist for the tool. */
+async function describedGroup(admin: Admin, groupId: string) {
+  const [desc] = await admin.describeGroups([groupId]);
+  if (desc === undefined || desc.state === 'Dead') throw new ToolError(`Error: Consumer group '${groupId}' does not exist.`);
+  return desc;
+}
+
+/** Kafka's topic(0,1),other(2) assignment rendering. */
+function assignmentText(tps: readonly TopicPartition[]): string {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+  if (byTopic.size === 0) return '-';
+  return [...byTopic].sort(([a], [b]) => (a < b ? -1 : 1)).map(([t, ps]) => `${t}(${ps.sort((a, b) => a - b).join(',')})`).join(',');
+}
+
+async function describeMembers(admin: Admin, groupId: string, verbose: boolean): Promise<void> {
+  const desc = await describedGroup(admin, groupId);
+  if (desc.members.length === 0) {
+    await out(`
+Consumer group '${groupId}' has no active members.
+`);
+    return;
+  }
+  const header = ['GROUP', 'CONSUMER-ID', 'HOST', 'CLIENT-ID', '#PARTITIONS'];
+  if (verbose) header.push('ASSIGNMENT');
+  const rows = [header];
+  for (const m of desc.members) {
+    const row = [groupId, m.memberId, m.clientHost, m.clientId, String(m.assignment.length)];
+    if (verbose) row.push(assignmentText(m.assignment));
+    rows.push(row);
+  }
+  await out('\n' + table(rows));
+}
+
+async function describeState(admin: Admin, groupId: string): Promise<void> {
+  const desc = await describedGroup(admin, groupId);
+  const coordinator = await admin.groupCoordinator(groupId);
+  const rows = [
+    ['GROUP', 'COORDINATOR (ID)', 'ASSIGNMENT-STRATEGY', 'STATE', '#MEMBERS'],
+    [groupId, `${coordinator.host}:${coordinator.port} (${coordinator.nodeId})`, desc.protocol === '' ? '' : desc.protocol, desc.state, String(desc.members.length)],
+  ];
   await out('\n' + table(rows));
 }
 

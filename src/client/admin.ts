@@ -654,6 +654,12 @@ export class Admin {
     return [...out.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
   }
 
+  /** The broker coordinating `groupId` (FindCoordinator). */
+  async groupCoordinator(groupId: string): Promise<BrokerInfo> {
+    const nodeId = await this.cluster.retry(() => this.coordinators.find(groupId));
+    return this.cluster.brokers.find((b) => b.nodeId === nodeId) ?? { nodeId, host: '', port: -1, rack: null };
+  }
+
   async describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
     const out: GroupDescription[] = [];
     for (const groupId of groupIds) {

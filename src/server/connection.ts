@@ -118,7 +118,8 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     private readonly log: Logger,
     private readonly onClose: (conn: Connection) => void,
   ) {
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; Kafka (Java) shows a.b.c.d.
+    this.remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
     this.remotePort = socket.remotePort ?? 0;
     this.lastActivityMs = clock.nowMs;
     socket.setNoDelay(true);

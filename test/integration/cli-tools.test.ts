@@ -1,11 +1,13 @@
 // The client tools run as child processes (`node bin/tributary.js <tool>`) against a broker
 // process, checking Kafka's output formats, exit codes and one-line errors.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBroker, tempDir, tributaryBin, type BrokerProcess } from '../helpers/broker-process.js';
 import { kcat, run, type RunResult } from '../helpers/clients.js';
+import { eventually } from './support.js';
 
 describe('tributary client tools', () => {
   let broker: BrokerProcess;
@@ -105,6 +107,30 @@ describe('tributary client tools', () => {
       'cli-empty cli-e2 0 1 1 0',
       'cli-empty cli-e2 1 0 2 2',
     ]);
+  });
+
+  it('consumer-groups --describe --members [--verbose] and --state while a kcat member is live', async () => {
+    await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-live', '--partitions', '2']);
+    const member = spawn('kcat', ['-b', bs, '-G', 'cli-live-g', '-q', 'cli-live'], { stdio: 'ignore' });
+    try {
+      const state = await eventually('the group is Stable', async () => {
+        const r = await tool(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-live-g', '--state']);
+        return r.code === 0 && /Stable/.test(r.stdout) ? r.stdout : undefined;
+      });
+      assert.match(state, /GROUP\s+COORDINATOR \(ID\)\s+ASSIGNMENT-STRATEGY\s+STATE\s+#MEMBERS/);
+      assert.match(state, new RegExp(`cli-live-g\\s+127\\.0\\.0\\.1:${broker.port} \\(1\\)\\s+range\\s+Stable\\s+1`));
+      const members = await ok(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-live-g', '--members', '--verbose']);
+      assert.match(members, /GROUP\s+CONSUMER-ID\s+HOST\s+CLIENT-ID\s+#PARTITIONS\s+ASSIGNMENT/);
+      // Kafka's host column: /127.0.0.1, not the IPv4-mapped IPv6 form.
+      assert.match(members, /cli-live-g\s+rdkafka-\S+\s+\/127\.0\.0\.1\s+rdkafka\s+2\s+cli-live\(0,1\)/);
+      const both = await tool(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-live-g', '--members', '--state']);
+      assert.equal(both.code, 2);
+    } finally {
+      member.kill('SIGKILL');
+    }
+    const missing = await tool(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-nobody', '--members']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^Error: Consumer group 'cli-nobody' does not exist\./);
   });
 
   it('configs, get-offsets and delete-records', async () => {
