@@ -1,7 +1,8 @@
 // What request handlers may use: narrow views of the broker's parts, passed to every handler
 // factory. Handlers are thin translators between requests and these.
-import type { MetadataController } from '../controller/metadata-controller.js';
 import type { Logger } from '../logger.js';
+import type { ControllerChannel } from '../metadata/controller-channel.js';
+import type { MetadataView } from '../metadata/publisher.js';
 import type { SupportedVersions } from '../server/request-router.js';
 import type { ClientTelemetry } from './client-telemetry.js';
 import type { BrokerConfig } from './config.js';
@@ -20,7 +21,10 @@ export interface BrokerContext {
   readonly nodeId: number;
   readonly clusterId: string;
   readonly config: BrokerConfig;
-  readonly controller: MetadataController;
+  /** The latest committed metadata image. */
+  readonly metadata: MetadataView;
+  /** Metadata changes: answered once committed, and published to `metadata` before that. */
+  readonly controller: ControllerChannel;
   readonly replicas: ReplicaManager;
   /** Consumer groups and committed offsets (classic protocol). */
   readonly groupCoordinator: GroupCoordinator;

@@ -10,8 +10,8 @@
 // them to the partition logs. Only the broker-level synonyms of topic configs (log.retention.ms,
 // log.segment.bytes, ...) are dynamic here: they are the dynamic broker configs Kafka has that
 // Tributary can apply.
-import { ConfigResourceType } from '../controller/metadata-image.js';
-import { topicNameProblem } from '../controller/topic-names.js';
+import { ConfigResourceType } from '../metadata/records.js';
+import { topicNameProblem } from '../metadata/topic-names.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerContext } from './broker-context.js';
 import { BrokerConfig } from './config.js';
@@ -89,12 +89,12 @@ function outcomeOf(err: unknown): ResourceOutcome {
  * Applies `edit` to the topic overrides of `name` (or only validates). `edit` gets the current
  * overrides and returns the complete new set.
  */
-export function alterTopicConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): ResourceOutcome {
+export async function alterTopicConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): Promise<ResourceOutcome> {
   try {
     if (name === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
     const nameProblem = topicNameProblem(name);
     if (nameProblem !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
-    const topic = broker.controller.image.topicsByName.get(name);
+    const topic = broker.metadata.image.topicsByName.get(name);
     const current = topic?.configs ?? new Map<string, string>();
     const next = edit(current);
     for (const [key, value] of next) {
@@ -105,8 +105,8 @@ export function alterTopicConfigs(broker: BrokerContext, name: string, edit: Con
     const changes: { name: string; value: string | null }[] = [];
     for (const [key, value] of next) if (current.get(key) !== value) changes.push({ name: key, value });
     for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });
-    broker.controller.alterTopicConfigs(topic, changes, validateOnly);
-    return OK;
+    const { errorCode, errorMessage } = await broker.controller.alterTopicConfigs(name, changes, validateOnly);
+    return { errorCode, errorMessage };
   } catch (err) {
     return outcomeOf(err);
   }
@@ -125,10 +125,10 @@ function scalaSet(names: string[]): string {
 }
 
 /** Applies `edit` to the dynamic configs of broker resource `name` ('' = cluster default). */
-export function alterBrokerConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): ResourceOutcome {
+export async function alterBrokerConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): Promise<ResourceOutcome> {
   try {
     checkBrokerName(broker, name);
-    const current = broker.controller.image.brokerConfigs.get(name) ?? new Map<string, string>();
+    const current = broker.metadata.image.brokerConfigs.get(name) ?? new Map<string, string>();
     const next = edit(current);
     const fixed = [...next.keys()].filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k));
     if (fixed.length > 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `Cannot update these configs dynamically: ${scalaSet(fixed)}`);
@@ -139,8 +139,8 @@ export function alterBrokerConfigs(broker: BrokerContext, name: string, edit: Co
     // As Kafka, broker records are written even for unchanged values (brokers reload on them).
     const changes: { name: string; value: string | null }[] = [...next].map(([key, value]) => ({ name: key, value }));
     for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });
-    broker.controller.alterBrokerConfigs(name, changes, validateOnly);
-    return OK;
+    const { errorCode, errorMessage } = await broker.controller.alterBrokerConfigs(name, changes, validateOnly);
+    return { errorCode, errorMessage };
   } catch (err) {
     return outcomeOf(err);
   }

@@ -11,13 +11,28 @@
 // partition creations and deletions are charged to a controller mutation quota (KIP-599) that
 // the caller passes in; a topic refused by it gets THROTTLING_QUOTA_EXCEEDED. The records of one
 // change are committed with one append (one fsync), however many topics it touches.
-import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
-import { ConfigResourceType, MetadataImage, MetadataRecordType, type MetadataRecord, type TopicImage } from './metadata-image.js';
-import { BOOTSTRAP_FEATURES, METADATA_VERSION, planFeatureUpdates, type FeatureUpdate } from './features.js';
-import { METADATA_TOPIC, type MetadataLog, type PreparedAppend } from './metadata-log.js';
-import { collisionKey, isInternalTopic, topicNameProblem } from './topic-names.js';
+import { MetadataImage, type TopicImage } from '../metadata/image.js';
+import { MetadataDelta, applyRecords } from '../metadata/delta.js';
+import { ConfigResourceType, MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
+import { BOOTSTRAP_FEATURES, METADATA_VERSION, type FeatureUpdate } from '../metadata/features.js';
+import { MetadataPublication, type MetadataPublisher } from '../metadata/publisher.js';
+import {
+  UNLIMITED_MUTATIONS,
+  type ConfigChange,
+  type ControllerChannel,
+  type CreatedTopic,
+  type ItemResult,
+  type NewTopic,
+  type PartitionIncrease,
+  type PartitionMutationQuota,
+  type TopicResult,
+  type TopicToDelete,
+} from '../metadata/controller-channel.js';
+import { METADATA_TOPIC, collisionKey, isInternalTopic, newTopicId, topicNameProblem } from '../metadata/topic-names.js';
+import { planFeatureUpdates } from './features.js';
+import type { MetadataLog, PreparedAppend } from './metadata-log.js';
 
 export interface ControllerOptions {
   nodeId: number;
@@ -28,20 +43,9 @@ export interface ControllerOptions {
   /** Why a topic config is invalid, or null. */
   topicConfigProblem: (name: string, value: string | null) => string | null;
   nowMs: () => number;
+  /** Resolves once pending I/O has had a turn (between slices of a large change). */
+  pause: () => Promise<void>;
 }
-
-export interface NewTopic {
-  name: string;
-  /** -1: the broker default. */
-  numPartitions: number;
-  /** -1: the broker default. */
-  replicationFactor: number;
-  /** Manual assignment: partition index -> replica broker ids; empty for automatic. */
-  assignments: { partitionIndex: number; brokerIds: number[] }[];
-  configs: { name: string; value: string | null }[];
-}
-
-export type ConfigChange = { name: string; value: string | null };
 
 /** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the most records one change may write. */
 export const MAX_RECORDS_PER_USER_OP = 10_000;
@@ -50,38 +54,10 @@ const THROTTLED = 'The throttling quota has been exceeded.';
 /** Changes of fewer records are encoded and committed in one go (a few milliseconds at most). */
 const SLICED_COMMIT_MIN_RECORDS = 1000;
 
-/**
- * KIP-599's controller mutation quota as the controller sees it: asked once per topic, with the
- * number of partitions the topic creates or deletes, before its records are written.
- */
-export interface PartitionMutationQuota {
-  /** Records `partitions` mutations; false (nothing recorded) when the request must be refused. */
-  tryRecord(partitions: number): boolean;
-}
-
-/** No quota: internal topics created by the coordinators, and tests. */
-export const UNLIMITED_MUTATIONS: PartitionMutationQuota = { tryRecord: () => true };
-
-export interface CreatedTopic {
-  topicId: string;
-  partitions: number;
-  replicationFactor: number;
-  configs: Map<string, string>;
-}
-
-/** The outcome for one topic of a multi-topic change: errorCode NONE, or Kafka's code and message. */
-export interface TopicResult<T = null> {
-  name: string;
-  errorCode: number;
-  errorMessage: string | null;
-  /** Set when errorCode is NONE. */
-  value: T | null;
-}
-
-export interface PartitionIncrease {
+/** Growth of one topic, resolved against the controller's image. */
+interface ResolvedIncrease {
   topic: TopicImage;
   count: number;
-  /** Replica broker ids of each new partition; null for automatic assignment. */
   assignments: number[][] | null;
 }
 
@@ -102,23 +78,27 @@ function tooLarge<T>(names: readonly string[]): TopicResult<T>[] {
   return names.map((name) => ({ name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: EXCESSIVELY_LARGE_OPERATION, value: null }));
 }
 
-/** Called after records are committed and replayed, in commit order. */
-export type MetadataListener = (records: readonly MetadataRecord[], image: MetadataImage) => void;
-
 const PRODUCER_ID_BLOCK_SIZE = 1000n;
 
-export class MetadataController {
-  readonly image = new MetadataImage();
-  private readonly listeners: MetadataListener[] = [];
+export class MetadataController implements ControllerChannel {
+  private readonly publication = new MetadataPublication();
   private producerIdBlockEnd = 0n;
   private nextProducerIdInBlock = 0n;
-  /** Offset of the last committed record, -1 for an empty log: Kafka's FinalizedFeaturesEpoch. */
-  private lastOffset = -1n;
 
   constructor(
     private readonly log: MetadataLog,
     private readonly opts: ControllerOptions,
   ) {}
+
+  /** The latest committed image. */
+  get image(): MetadataImage {
+    return this.publication.image;
+  }
+
+  /** Where committed images are published, in commit order. */
+  get publisher(): MetadataPublisher {
+    return this.publication;
+  }
 
   /**
    * Replays the whole metadata log into the image (start-up). A transaction left unfinished at
@@ -127,8 +107,9 @@ export class MetadataController {
    * `kafka-storage format` writes them for a new Kafka cluster.
    */
   load(): { unfinishedTransaction: boolean } {
-    const end = this.log.replay((record) => this.image.replay(record));
-    this.lastOffset = end.lastOffset;
+    const delta = new MetadataDelta(this.image);
+    const end = this.log.replay((record) => delta.replay(record));
+    this.publication.publish(delta.records, delta.apply(), end.lastOffset);
     if (!this.image.finalizedFeatures.has(METADATA_VERSION)) {
       this.commit([...BOOTSTRAP_FEATURES].filter(([name]) => !this.image.finalizedFeatures.has(name)).map(([name, level]) => featureLevelRecord(name, level)));
     }
@@ -137,19 +118,14 @@ export class MetadataController {
 
   /** The epoch of the finalized feature levels: the offset of the last committed metadata record. */
   get finalizedFeaturesEpoch(): bigint {
-    return this.lastOffset;
-  }
-
-  onCommit(listener: MetadataListener): void {
-    this.listeners.push(listener);
+    return this.publication.offset;
   }
 
   /** Appends (the records, or what the log prepared from them), then replays and publishes. */
   private commit(records: MetadataRecord[], prepared?: PreparedAppend): void {
     if (records.length === 0) return;
-    this.lastOffset = prepared === undefined ? this.log.append(records, this.opts.nowMs()) : this.log.appendPrepared(prepared);
-    for (const r of records) this.image.replay(r);
-    for (const l of this.listeners) l(records, this.image);
+    const offset = prepared === undefined ? this.log.append(records, this.opts.nowMs()) : this.log.appendPrepared(prepared);
+    this.publication.publish(records, applyRecords(this.image, records), offset);
   }
 
   /**
@@ -224,7 +200,12 @@ export class MetadataController {
    * Kafka's code and message; a change of more than MAX_RECORDS_PER_USER_OP records is refused
    * as a whole (POLICY_VIOLATION), before the quota is charged. validateOnly charges nothing.
    */
-  createTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult<CreatedTopic>[] {
+  createTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): Promise<TopicResult<CreatedTopic>[]> {
+    return this.createTopicsInSlices(topics, validateOnly, quota, this.opts.pause);
+  }
+
+  /** createTopics with no slicing, answered at once. */
+  createTopicsNow(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult<CreatedTopic>[] {
     const { results, records } = this.planCreateTopics(topics, validateOnly, quota);
     if (!validateOnly) this.commit(records);
     return results;
@@ -332,17 +313,19 @@ export class MetadataController {
 
   /** Creates one topic (or only validates it). Throws KafkaError with Kafka's code and message. */
   createTopic(t: NewTopic, validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): CreatedTopic {
-    const [result] = this.createTopics([t], validateOnly, quota);
+    const [result] = this.createTopicsNow([t], validateOnly, quota);
     if (result!.errorCode !== ErrorCode.NONE) throw new KafkaError(result!.errorCode, result!.errorMessage ?? undefined);
     return result!.value!;
   }
 
   /** Deletes topics in one append; internal topics are refused, each topic is charged its
    * partitions to the quota. */
-  deleteTopics(topics: readonly TopicImage[], quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
-    if (topics.length > MAX_RECORDS_PER_USER_OP) return tooLarge(topics.map((t) => t.name));
+  async deleteTopics(targets: readonly TopicToDelete[], quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): Promise<TopicResult[]> {
+    if (targets.length > MAX_RECORDS_PER_USER_OP) return tooLarge(targets.map((t) => t.name));
     const records: MetadataRecord[] = [];
-    const results = topics.map((topic): TopicResult => {
+    const results = targets.map((target): TopicResult => {
+      const topic = this.image.topicsById.get(target.topicId);
+      if (topic === undefined) return failure(target.name, new KafkaError(ErrorCode.UNKNOWN_TOPIC_ID, 'This server does not host this topic ID.'));
       if (isInternalTopic(topic.name)) {
         return failure(topic.name, new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is an internal topic and cannot be deleted.`));
       }
@@ -354,38 +337,39 @@ export class MetadataController {
     return results;
   }
 
-  deleteTopic(topic: TopicImage): void {
-    const [result] = this.deleteTopics([topic]);
-    if (result!.errorCode !== ErrorCode.NONE) throw new KafkaError(result!.errorCode, result!.errorMessage ?? undefined);
-  }
-
   /**
    * Grows topics, each to its `count` partitions, with optional manual assignments for the new
    * ones, in one append. Checks and messages follow Kafka's controller; limits and quota as in
    * createTopics.
    */
-  createPartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
-    const { results, records } = this.planCreatePartitions(increases, validateOnly, quota);
-    if (!validateOnly) this.commit(records);
-    return results;
+  async createPartitions(requested: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): Promise<TopicResult[]> {
+    const unknown = new Map<string, TopicResult>();
+    const increases: ResolvedIncrease[] = [];
+    for (const inc of requested) {
+      const topic = this.image.topicsByName.get(inc.topic);
+      if (topic === undefined) unknown.set(inc.topic, { name: inc.topic, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, value: null });
+      else increases.push({ topic, count: inc.count, assignments: inc.assignments });
+    }
+    const results = await this.createPartitionsInSlices(increases, validateOnly, quota, this.opts.pause);
+    const byName = new Map(results.map((r) => [r.name, r]));
+    return requested.map((inc) => byName.get(inc.topic) ?? unknown.get(inc.topic)!);
   }
 
   /** createPartitions encoded in slices, as createTopicsInSlices; planned again if another change
    * grew or replaced one of the topics meanwhile. */
-  async createPartitionsInSlices(
-    increases: readonly PartitionIncrease[],
+  private async createPartitionsInSlices(
+    increases: readonly ResolvedIncrease[],
     validateOnly: boolean,
     quota: PartitionMutationQuota,
     pause: () => Promise<void>,
   ): Promise<TopicResult[]> {
-    // Topic images change in place on replay: what the plan saw is captured here.
-    const seen = increases.map((inc) => ({ topicId: inc.topic.topicId, partitions: inc.topic.partitions.length }));
     const plan = this.planCreatePartitions(increases, validateOnly, quota);
     if (validateOnly) return plan.results;
     return this.commitInSlices(
       plan,
       pause,
-      () => seen.every((s) => this.image.topicsById.get(s.topicId)?.partitions.length === s.partitions),
+      // Images are immutable: the same topic object means nothing changed it.
+      () => increases.every((inc) => this.image.topicsById.get(inc.topic.topicId) === inc.topic),
       () => {
         const current = increases.flatMap((inc) => {
           const topic = this.image.topicsById.get(inc.topic.topicId);
@@ -399,7 +383,7 @@ export class MetadataController {
     );
   }
 
-  private planCreatePartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota): { results: TopicResult[]; records: MetadataRecord[] } {
+  private planCreatePartitions(increases: readonly ResolvedIncrease[], validateOnly: boolean, quota: PartitionMutationQuota): { results: TopicResult[]; records: MetadataRecord[] } {
     const plans: (MetadataRecord[] | KafkaError)[] = [];
     let total = 0;
     for (const inc of increases) {
@@ -474,46 +458,47 @@ export class MetadataController {
   }
 
   /** Sets (value) or removes (null) topic config overrides, after validating all of them. */
-  alterTopicConfigs(topic: TopicImage, changes: ConfigChange[], validateOnly: boolean): void {
-    for (const c of changes) {
-      if (c.value === null) continue;
-      const why = this.opts.topicConfigProblem(c.name, c.value);
-      if (why !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, why);
-    }
-    if (validateOnly) return;
-    this.commit(
-      changes.map((c) => ({
-        type: MetadataRecordType.ConfigRecord,
-        version: 0,
-        data: { resourceType: ConfigResourceType.TOPIC, resourceName: topic.name, name: c.name, value: c.value },
-      })),
-    );
+  async alterTopicConfigs(name: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult> {
+    return outcome(() => {
+      for (const c of changes) {
+        if (c.value === null) continue;
+        const why = this.opts.topicConfigProblem(c.name, c.value);
+        if (why !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, why);
+      }
+      if (!this.image.topicsByName.has(name)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+      if (validateOnly) return null;
+      this.commit(changes.map((c) => configRecord(ConfigResourceType.TOPIC, name, c)));
+      return null;
+    });
   }
 
   /** Sets or removes dynamic broker config overrides (resourceName '' is the cluster default). */
-  alterBrokerConfigs(resourceName: string, changes: ConfigChange[], validateOnly: boolean): void {
-    if (validateOnly) return;
-    this.commit(
-      changes.map((c) => ({
-        type: MetadataRecordType.ConfigRecord,
-        version: 0,
-        data: { resourceType: ConfigResourceType.BROKER, resourceName, name: c.name, value: c.value },
-      })),
-    );
+  async alterBrokerConfigs(resourceName: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult> {
+    return outcome(() => {
+      if (!validateOnly) this.commit(changes.map((c) => configRecord(ConfigResourceType.BROKER, resourceName, c)));
+      return null;
+    });
   }
 
   /**
    * UpdateFeatures: checks every update (features.ts has the rules) and records the new levels
-   * together, or none of them. Throws KafkaError(INVALID_UPDATE_VERSION) for the first update
-   * that is not allowed.
+   * together, or none of them. Answers INVALID_UPDATE_VERSION for the first update that is not
+   * allowed.
    */
-  updateFeatures(updates: readonly FeatureUpdate[], validateOnly: boolean): void {
-    const planned = planFeatureUpdates(updates, this.image.finalizedFeatures, this.opts.nodeId);
-    if (!validateOnly) this.commit(planned.map((u) => featureLevelRecord(u.feature, u.level)));
+  async updateFeatures(updates: readonly FeatureUpdate[], validateOnly: boolean): Promise<ItemResult> {
+    return outcome(() => {
+      const planned = planFeatureUpdates(updates, this.image.finalizedFeatures, this.opts.nodeId);
+      if (!validateOnly) this.commit(planned.map((u) => featureLevelRecord(u.feature, u.level)));
+      return null;
+    });
   }
 
   /** A producer id no one has had before, surviving restarts (ids are reserved in blocks). */
-  allocateProducerId(): bigint {
+  async allocateProducerId(): Promise<ItemResult<bigint>> {
+    return outcome(() => this.allocateProducerIdNow());
+  }
+
+  private allocateProducerIdNow(): bigint {
     if (this.nextProducerIdInBlock >= this.producerIdBlockEnd) {
       const start = this.image.nextProducerId;
       this.commit([
@@ -528,6 +513,20 @@ export class MetadataController {
     }
     return this.nextProducerIdInBlock++;
   }
+}
+
+/** What `fn` returns as a result, or the KafkaError it throws as Kafka's code and message. */
+function outcome<T>(fn: () => T): ItemResult<T> {
+  try {
+    return { errorCode: ErrorCode.NONE, errorMessage: null, value: fn() };
+  } catch (err) {
+    if (!(err instanceof KafkaError)) throw err;
+    return { errorCode: err.code, errorMessage: err.detail, value: null };
+  }
+}
+
+function configRecord(resourceType: number, resourceName: string, c: ConfigChange): MetadataRecord {
+  return { type: MetadataRecordType.ConfigRecord, version: 0, data: { resourceType, resourceName, name: c.name, value: c.value } };
 }
 
 function featureLevelRecord(name: string, featureLevel: number): MetadataRecord {
@@ -554,16 +553,4 @@ function partitionRecord(topicId: string, partitionId: number, replicas: number[
       lastKnownElr: null,
     },
   };
-}
-
-/** A random (version 4) topic id in Kafka's display form; like Kafka, never one whose text
- * starts with '-' (it would read as a command-line flag) and never the reserved zero id. */
-export function newTopicId(): string {
-  for (;;) {
-    const bytes = randomBytes(16);
-    bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-    const id = bytes.toString('base64url');
-    if (!id.startsWith('-') && id !== ZERO_UUID) return id;
-  }
 }

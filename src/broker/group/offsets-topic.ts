@@ -6,13 +6,14 @@
 // brokers than offsets.topic.replication.factor (default 3) are alive. Kafka's own single-node
 // config/server.properties sets it to 1; here the factor is capped at the number of brokers, so
 // a one-node broker works with the defaults, and a warning says the factor was reduced.
-import type { MetadataController } from '../../controller/metadata-controller.js';
 import type { Logger } from '../../logger.js';
+import type { CreatedTopic, NewTopic } from '../../metadata/controller-channel.js';
+import type { MetadataView } from '../../metadata/publisher.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { readWholeLog } from '../../storage/read-whole-log.js';
 import type { BrokerConfig } from '../config.js';
 import type { ReplicaManager } from '../replica-manager.js';
-import { isInternalTopic } from '../../controller/topic-names.js';
+import { isInternalTopic } from '../../metadata/topic-names.js';
 import { assignorByConfigName } from './consumer-assignors.js';
 import { CONSUMER_OFFSETS_TOPIC } from './coordinator-partition.js';
 import type { GroupCoordinatorConfig, GroupLogStore } from './group-coordinator.js';
@@ -23,14 +24,16 @@ const OFFSET_METADATA_MAX_BYTES = 4096;
 
 export interface OffsetsTopicDeps {
   config: () => BrokerConfig;
-  controller: MetadataController;
+  metadata: MetadataView;
+  /** Creates the topic, or throws KafkaError (TOPIC_ALREADY_EXISTS when it exists). */
+  controller: { createTopic(t: NewTopic, validateOnly: boolean): CreatedTopic };
   replicas: ReplicaManager;
   liveBrokerCount: () => number;
   log: Logger;
 }
 
 export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
-  const image = () => deps.controller.image;
+  const image = () => deps.metadata.image;
   const store: GroupLogStore = {
     topicExists: () => image().topicsByName.has(CONSUMER_OFFSETS_TOPIC),
     numPartitions: () => image().topicsByName.get(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? deps.config().int('offsets.topic.num.partitions'),

@@ -27,11 +27,10 @@ export function createTopicsHandler(broker: BrokerContext) {
       const seen = new Map<string, number>();
       for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
       const unique = req.topics.filter((t) => seen.get(t.name) === 1);
-      const results = await broker.controller.createTopicsInSlices(
+      const results = await broker.controller.createTopics(
         unique.map((t) => ({ name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, assignments: t.assignments, configs: t.configs })),
         req.validateOnly,
         quota,
-        broker.yieldToEventLoop,
       );
       const byName = new Map(results.map((r) => [r.name, r]));
       for (const t of req.topics) {

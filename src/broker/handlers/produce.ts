@@ -9,7 +9,7 @@
 // transactions v2 (KIP-890), which clients send only when transaction.version >= 2 is
 // finalized, and Tributary finalizes 0. v13 names topics by id (KIP-516): an unknown id gets
 // UNKNOWN_TOPIC_ID on each of its partitions.
-import { isInternalTopic } from '../../controller/topic-names.js';
+import { isInternalTopic } from '../../metadata/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/messages/ProduceRequest.js';
 import { ProduceResponse, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
@@ -28,7 +28,7 @@ export function produceHandler(broker: BrokerContext) {
       const byId = ctx.apiVersion >= 13;
       const res = ProduceResponse.defaults();
       for (const topic of req.topicData) {
-        const name = byId ? broker.controller.image.topicsById.get(topic.topicId)?.name : topic.name;
+        const name = byId ? broker.metadata.image.topicsById.get(topic.topicId)?.name : topic.name;
         const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
         for (const p of topic.partitionData) {
           const out = ProduceResponse.newStruct('PartitionProduceResponse');
