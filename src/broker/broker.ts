@@ -4,7 +4,7 @@
 // composition root, node/broker.ts, wires the two).
 import { hostname } from 'node:os';
 import { loggerFor, type Logger } from '../logger.js';
-import type { ControllerChannel, CreatedTopic, NewTopic } from '../metadata/controller-channel.js';
+import type { ControllerChannel } from '../metadata/controller-channel.js';
 import type { MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataPublisher } from '../metadata/publisher.js';
 import { ConfigResourceType, MetadataRecordType } from '../metadata/records.js';
@@ -40,8 +40,6 @@ export interface BrokerServerDeps {
   /** Committed metadata images; the broker hosts what they say. */
   metadata: MetadataPublisher;
   controller: ControllerChannel;
-  /** Creation of the internal topics the coordinators need (synchronous on a single node). */
-  internalTopics: { createTopic(t: NewTopic, validateOnly: boolean): CreatedTopic };
   /** Topic ids removed by committed records: the only reason start-up deletes a partition dir. */
   removedTopicIds: ReadonlySet<string>;
   log: Logger;
@@ -149,7 +147,7 @@ export class BrokerServer {
     );
     // Groups and committed offsets, replayed from __consumer_offsets before any request.
     const groupCoordinator = new GroupCoordinator({
-      store: offsetsTopicStore({ config: () => effectiveConfig, metadata, controller: deps.internalTopics, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
+      store: offsetsTopicStore({ config: () => effectiveConfig, metadata, controller, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
       config: groupCoordinatorConfig(config),
       scheduler: realScheduler,
       nowMs: () => Date.now(),

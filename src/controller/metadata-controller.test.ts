@@ -4,6 +4,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { MetadataController, type ControllerOptions } from './metadata-controller.js';
 import { readBatchHeader } from '../protocol/records/batch-header.js';
 import { MetadataLog, type MetadataLogStore } from './metadata-log.js';
+import { LocalMetadataLogClient } from './metadata-log-client.js';
 import { LATEST_METADATA_VERSION, UpgradeType } from '../metadata/features.js';
 import { MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
 import type { CreatedTopic, ItemResult, NewTopic } from '../metadata/controller-channel.js';
@@ -34,11 +35,10 @@ const options: ControllerOptions = {
   defaultReplicationFactor: () => 1,
   topicConfigProblem: (name, value) => (name === 'retention.ms' && value !== null && /^-?\d+$/.test(value) ? null : `bad ${name}`),
   nowMs: () => 1_700_000_000_000,
-  pause: async () => {},
 };
 
-async function controllerOn(store: MemoryStore, opts: Partial<ControllerOptions> = {}): Promise<MetadataController> {
-  const c = new MetadataController(new MetadataLog(store), { ...options, ...opts });
+async function controllerOn(store: MemoryStore, pause: () => Promise<void> = async () => {}): Promise<MetadataController> {
+  const c = new MetadataController(new LocalMetadataLogClient(new MetadataLog(store), pause), options);
   await c.load();
   return c;
 }
@@ -174,16 +174,14 @@ test('a transaction left unfinished by a crash is not in the image after a resta
   assert.deepEqual([...(await controllerOn(store)).image.topicsByName.keys()], ['kept', 'later']);
 });
 
-test('two creations of one name racing (a large one encoded in slices, a small one meanwhile): exactly one wins', async () => {
+test('a creation of a name while a large creation of it is being encoded in slices: exactly one wins', async () => {
   const store = new MemoryStore();
   let small: Promise<ItemResult<CreatedTopic>> | null = null;
   let pauses = 0;
-  const c: MetadataController = await controllerOn(store, {
-    pause: async () => {
-      pauses++;
-      // While the big topic is being encoded, another request creates the same name.
-      small ??= create(c, topic('contested', { numPartitions: 1 }));
-    },
+  const c: MetadataController = await controllerOn(store, async () => {
+    pauses++;
+    // While the big topic is being encoded, another request creates the same name.
+    small ??= create(c, topic('contested', { numPartitions: 1 }));
   });
   const big = await create(c, topic('contested', { numPartitions: 5000 }));
   const other = await small!;

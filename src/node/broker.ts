@@ -4,6 +4,7 @@
 // port.
 import { MetadataController } from '../controller/metadata-controller.js';
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
+import { LocalMetadataLogClient } from '../controller/metadata-log-client.js';
 import { BrokerServer } from '../broker/broker.js';
 import { BrokerConfig, ConfigError } from '../broker/config.js';
 import { newClusterId, readOrWriteMetaProperties } from '../broker/meta-properties.js';
@@ -89,23 +90,22 @@ export class Broker {
     const metadataLog = new MetadataLog(partitionMetadataStore(metadataStore), (r) => {
       if (r.type === MetadataRecordType.RemoveTopicRecord) removedTopicIds.add(r.data.topicId);
     });
-    const controller = new MetadataController(metadataLog, {
+    // One voter: a change is committed once its append to the local metadata log is durable.
+    const controller = new MetadataController(new LocalMetadataLogClient(metadataLog, yieldToEventLoop), {
       nodeId,
       brokerIds: () => [nodeId],
       defaultNumPartitions: () => config.int('num.partitions'),
       defaultReplicationFactor: () => config.int('default.replication.factor'),
       topicConfigProblem,
       nowMs: () => Date.now(),
-      pause: yieldToEventLoop,
     });
-    controller.load();
+    await controller.load();
     const server = await BrokerServer.start({
       config,
       logs,
       clusterId,
       metadata: controller.publisher,
       controller,
-      internalTopics: controller,
       removedTopicIds,
       log,
     });

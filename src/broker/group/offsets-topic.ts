@@ -7,7 +7,7 @@
 // config/server.properties sets it to 1; here the factor is capped at the number of brokers, so
 // a one-node broker works with the defaults, and a warning says the factor was reduced.
 import type { Logger } from '../../logger.js';
-import type { CreatedTopic, NewTopic } from '../../metadata/controller-channel.js';
+import type { ControllerChannel, NewTopic } from '../../metadata/controller-channel.js';
 import type { MetadataView } from '../../metadata/publisher.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { readWholeLog } from '../../storage/read-whole-log.js';
@@ -25,8 +25,7 @@ const OFFSET_METADATA_MAX_BYTES = 4096;
 export interface OffsetsTopicDeps {
   config: () => BrokerConfig;
   metadata: MetadataView;
-  /** Creates the topic, or throws KafkaError (TOPIC_ALREADY_EXISTS when it exists). */
-  controller: { createTopic(t: NewTopic, validateOnly: boolean): CreatedTopic };
+  controller: Pick<ControllerChannel, 'createTopics'>;
   replicas: ReplicaManager;
   liveBrokerCount: () => number;
   log: Logger;
@@ -34,37 +33,36 @@ export interface OffsetsTopicDeps {
 
 export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
   const image = () => deps.metadata.image;
+  /** A creation of the topic was asked for and is not answered yet. */
+  let creating = false;
   const store: GroupLogStore = {
     topicExists: () => image().topicsByName.has(CONSUMER_OFFSETS_TOPIC),
     numPartitions: () => image().topicsByName.get(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? deps.config().int('offsets.topic.num.partitions'),
     ensureTopic(): number {
-      if (!store.topicExists()) {
+      // As Kafka: the first request that needs the topic starts its creation and is answered
+      // COORDINATOR_NOT_AVAILABLE (clients retry); the topic exists once the controller commits.
+      if (!store.topicExists() && !creating) {
+        creating = true;
         const config = deps.config();
         const configured = config.int('offsets.topic.replication.factor');
         const rf = Math.min(configured, deps.liveBrokerCount());
         if (rf < configured) deps.log.warn({ configured, used: rf }, 'offsets.topic.replication.factor is larger than the number of brokers; creating __consumer_offsets with fewer replicas');
-        try {
-          deps.controller.createTopic(
-            {
-              name: CONSUMER_OFFSETS_TOPIC,
-              numPartitions: config.int('offsets.topic.num.partitions'),
-              replicationFactor: rf,
-              assignments: [],
-              configs: [
-                { name: 'cleanup.policy', value: 'compact' },
-                { name: 'compression.type', value: 'producer' },
-                { name: 'segment.bytes', value: String(config.int('offsets.topic.segment.bytes')) },
-              ],
-            },
-            false,
-          );
-          deps.log.info({ partitions: config.int('offsets.topic.num.partitions'), replicationFactor: rf }, 'created __consumer_offsets');
-        } catch (err) {
-          if (!(err instanceof KafkaError) || err.code !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-            deps.log.error({ err }, 'could not create __consumer_offsets');
-            return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-          }
-        }
+        const topic: NewTopic = {
+          name: CONSUMER_OFFSETS_TOPIC,
+          numPartitions: config.int('offsets.topic.num.partitions'),
+          replicationFactor: rf,
+          assignments: [],
+          configs: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'compression.type', value: 'producer' },
+            { name: 'segment.bytes', value: String(config.int('offsets.topic.segment.bytes')) },
+          ],
+        };
+        void deps.controller.createTopics([topic], false).then(([result]) => {
+          creating = false;
+          if (result!.errorCode === ErrorCode.NONE) deps.log.info({ partitions: topic.numPartitions, replicationFactor: rf }, 'created __consumer_offsets');
+          else if (result!.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) deps.log.error({ errorCode: result!.errorCode, error: result!.errorMessage }, 'could not create __consumer_offsets');
+        });
       }
       // Single node: every partition is led here once the topic exists.
       return deps.replicas.get(CONSUMER_OFFSETS_TOPIC, 0) === undefined ? ErrorCode.COORDINATOR_NOT_AVAILABLE : ErrorCode.NONE;
