@@ -44,6 +44,8 @@ export interface BrokerContext {
   autoCreateTopics(names: readonly string[]): Promise<Map<string, number>>;
   /** A per-request recorder of the controller mutation quota (KIP-599); see controller-mutation-quota.ts. */
   mutationQuota(strict: boolean): RequestMutationQuota;
+  /** The creation of an internal topic (__consumer_offsets) asked for and not yet answered, or null. */
+  internalTopicCreation(): Promise<void> | null;
   /** Resolves after `ms` milliseconds (holding back a throttled response). */
   sleep(ms: number): Promise<void>;
   /** Resolves once pending I/O has had a turn (between slices of a large metadata change). */

@@ -63,6 +63,23 @@ export class BrokerServer {
     // whenever a BROKER ConfigRecord commits.
     const withDynamicConfigs = (image: MetadataImage) => config.withDynamic(image.brokerConfigs.get(String(nodeId)), image.brokerConfigs.get(''));
     let effectiveConfig = withDynamicConfigs(metadata.image);
+    // Creations of internal topics by the coordinators, so FindCoordinator can wait for one.
+    let internalCreation: Promise<void> | null = null;
+    const internalTopics: Pick<ControllerChannel, 'createTopics'> = {
+      createTopics(...args) {
+        const created = controller.createTopics(...args);
+        const settled: Promise<void> = created.then(
+          () => {
+            if (internalCreation === settled) internalCreation = null;
+          },
+          () => {
+            if (internalCreation === settled) internalCreation = null;
+          },
+        );
+        internalCreation = settled;
+        return created;
+      },
+    };
 
     const replicas = new ReplicaManager(logs, loggerFor('replica-manager'));
     const topicIdToName = new Map<string, string>();
@@ -147,7 +164,7 @@ export class BrokerServer {
     );
     // Groups and committed offsets, replayed from __consumer_offsets before any request.
     const groupCoordinator = new GroupCoordinator({
-      store: offsetsTopicStore({ config: () => effectiveConfig, metadata, controller, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
+      store: offsetsTopicStore({ config: () => effectiveConfig, metadata, controller: internalTopics, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
       config: groupCoordinatorConfig(config),
       scheduler: realScheduler,
       nowMs: () => Date.now(),
@@ -175,6 +192,7 @@ export class BrokerServer {
       },
       supportedVersions: () => router.supportedVersions(),
       autoCreateTopics: (names: readonly string[]) => broker.autoCreateTopics(names),
+      internalTopicCreation: () => internalCreation,
       mutationQuota: (strict: boolean) => mutationQuota.forRequest(strict),
       sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
       yieldToEventLoop,
