@@ -48,8 +48,6 @@ export interface BrokerContext {
   internalTopicCreation(): Promise<void> | null;
   /** Resolves after `ms` milliseconds (holding back a throttled response). */
   sleep(ms: number): Promise<void>;
-  /** Resolves once pending I/O has had a turn (between slices of a large metadata change). */
-  yieldToEventLoop(): Promise<void>;
   /** Effective topic config overrides merged with broker defaults, for DescribeConfigs. */
   nowMs(): number;
 }

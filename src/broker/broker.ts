@@ -4,7 +4,7 @@
 // composition root, node/broker.ts, wires the two).
 import { hostname } from 'node:os';
 import { loggerFor, type Logger } from '../logger.js';
-import type { ControllerChannel } from '../metadata/controller-channel.js';
+import { MAX_RECORDS_PER_USER_OP, type ControllerChannel } from '../metadata/controller-channel.js';
 import type { MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataPublisher } from '../metadata/publisher.js';
 import { ConfigResourceType, MetadataRecordType } from '../metadata/records.js';
@@ -25,12 +25,10 @@ import { LOG_WORK_SLICE_MS, ReplicaManager } from './replica-manager.js';
 import { logConfigFor, recordRulesFor, topicConfigValue, type RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
 
-/** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the most records one change may write. */
-const MAX_RECORDS_PER_USER_OP = 10_000;
 /** Records one auto-creation commit writes at most: a few milliseconds of work, then the event
  * loop gets a turn before the next commit of the same request. */
 const AUTO_CREATE_CHUNK_RECORDS = 100;
-/** Partition logs a metadata change may create (or delete) before its commit returns. */
+/** Partition logs a metadata change may create (or delete) while it is published. */
 const SYNC_LOG_WORK_MAX = 16;
 
 export interface BrokerServerDeps {
@@ -195,7 +193,6 @@ export class BrokerServer {
       internalTopicCreation: () => internalCreation,
       mutationQuota: (strict: boolean) => mutationQuota.forRequest(strict),
       sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-      yieldToEventLoop,
       nowMs: () => Date.now(),
     };
     registerHandlers(router, context);
@@ -253,7 +250,6 @@ export class BrokerServer {
     let created = 0;
     let next = 0;
     while (next < candidates.length && recordsLeft >= recordsPerTopic) {
-      if (next > 0) await yieldToEventLoop();
       const chunk = candidates.slice(next, next + Math.min(topicsPerChunk, Math.floor(recordsLeft / recordsPerTopic)));
       next += chunk.length;
       const results = await this.controller.createTopics(
@@ -297,10 +293,6 @@ export class BrokerServer {
   closeListeners(): Promise<void> {
     return this.server.close();
   }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** A Metadata answer for a name the controller did not create. */

@@ -6,7 +6,7 @@
 //     value -> INVALID_CONFIG, then existence -> UNKNOWN_TOPIC_OR_PARTITION;
 //   - BROKER: '' is the cluster-wide default, else the name must be this node's id; keys Kafka
 //     cannot change at run time -> INVALID_REQUEST "Cannot update these configs dynamically".
-// Topic changes go through the controller (metadata log); the broker's commit listener applies
+// Topic changes go through the controller (metadata log); the broker's metadata subscriber applies
 // them to the partition logs. Only the broker-level synonyms of topic configs (log.retention.ms,
 // log.segment.bytes, ...) are dynamic here: they are the dynamic broker configs Kafka has that
 // Tributary can apply.
@@ -25,8 +25,6 @@ export interface ResourceOutcome {
   errorCode: number;
   errorMessage: string | null;
 }
-
-const OK: ResourceOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
 
 /** The broker keys that may be set dynamically (the broker synonyms of topic configs). */
 export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set(

@@ -44,8 +44,6 @@ import {
   type PlannerContext,
 } from './planner.js';
 
-export { MAX_RECORDS_PER_USER_OP } from './planner.js';
-
 export interface ControllerOptions {
   nodeId: number;
   /** Brokers that can host replicas (just this node until the cluster work lands). */

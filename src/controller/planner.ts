@@ -7,15 +7,13 @@
 // Bounds, as Kafka's QuorumController: one change writes at most MAX_RECORDS_PER_USER_OP records
 // (a CreateTopics with 20,000 partitions is refused with POLICY_VIOLATION, not half-written).
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import type { ConfigChange, NewTopic } from '../metadata/controller-channel.js';
+import { MAX_RECORDS_PER_USER_OP, type ConfigChange, type NewTopic } from '../metadata/controller-channel.js';
 import type { FeatureUpdate } from '../metadata/features.js';
 import type { MetadataImage, TopicImage } from '../metadata/image.js';
 import { ConfigResourceType, MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
 import { METADATA_TOPIC, collisionKey, isInternalTopic, topicNameProblem } from '../metadata/topic-names.js';
 import { planFeatureUpdates } from './features.js';
 
-/** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the most records one change may write. */
-export const MAX_RECORDS_PER_USER_OP = 10_000;
 export const EXCESSIVELY_LARGE_OPERATION = 'Unable to perform excessively large batch operation.';
 export const PRODUCER_ID_BLOCK_SIZE = 1000n;
 
@@ -52,14 +50,26 @@ export type ChangePlan = { readonly items: readonly (ItemPlan | KafkaError)[] } 
 /** Plans CreateTopics: one plan per topic, in request order. */
 export function planCreateTopics(image: MetadataImage, topics: readonly NewTopic[], ctx: PlannerContext): ChangePlan {
   const planned = new Map<string, string>();
+  return planItems(topics, (t) => {
+    const records = planTopic(image, t, planned, ctx);
+    planned.set(collisionKey(t.name), t.name);
+    return { records, partitionMutations: records.reduce((n, r) => (r.type === MetadataRecordType.PartitionRecord ? n + 1 : n), 0) };
+  });
+}
+
+/**
+ * One plan per request item, or the item's KafkaError; the whole change is refused when one item
+ * is OperationTooLarge or all together write more than MAX_RECORDS_PER_USER_OP records (checked
+ * as it goes, so a huge request is not planned to its end).
+ */
+function planItems<R>(requests: readonly R[], planOne: (request: R) => ItemPlan): ChangePlan {
   const items: (ItemPlan | KafkaError)[] = [];
   let total = 0;
-  for (const t of topics) {
+  for (const request of requests) {
     try {
-      const records = planTopic(image, t, planned, ctx);
-      planned.set(collisionKey(t.name), t.name);
-      items.push({ records, partitionMutations: records.reduce((n, r) => (r.type === MetadataRecordType.PartitionRecord ? n + 1 : n), 0) });
-      total += records.length;
+      const item = planOne(request);
+      items.push(item);
+      total += item.records.length;
     } catch (err) {
       if (!(err instanceof KafkaError)) throw err;
       if (err instanceof OperationTooLarge) return { tooLarge: true };
@@ -151,26 +161,12 @@ export interface PartitionGrowth {
 /** Plans CreatePartitions: one plan per topic, in request order. Checks and messages follow
  * Kafka's controller. */
 export function planCreatePartitions(image: MetadataImage, increases: readonly PartitionGrowth[], ctx: PlannerContext): ChangePlan {
-  const items: (ItemPlan | KafkaError)[] = [];
-  let total = 0;
-  for (const inc of increases) {
+  return planItems(increases, (inc) => {
     const topic = image.topicsByName.get(inc.topic);
-    if (topic === undefined) {
-      items.push(new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
-      continue;
-    }
-    try {
-      const records = planPartitions(topic, inc.count, inc.assignments, ctx.brokerIds);
-      items.push({ records, partitionMutations: records.length });
-      total += records.length;
-    } catch (err) {
-      if (!(err instanceof KafkaError)) throw err;
-      if (err instanceof OperationTooLarge) return { tooLarge: true };
-      items.push(err);
-    }
-    if (total > MAX_RECORDS_PER_USER_OP) return { tooLarge: true };
-  }
-  return { items };
+    if (topic === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const records = planPartitions(topic, inc.count, inc.assignments, ctx.brokerIds);
+    return { records, partitionMutations: records.length };
+  });
 }
 
 /** The PartitionRecords that grow `topic` to `count` partitions. Throws KafkaError. */

@@ -5,6 +5,9 @@
 // will forward the same operations to the active controller.
 import type { FeatureUpdate } from './features.js';
 
+/** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the most records one change may write. */
+export const MAX_RECORDS_PER_USER_OP = 10_000;
+
 export interface NewTopic {
   name: string;
   /** -1: the broker default. */

@@ -9,7 +9,7 @@
 import type { Logger } from '../../logger.js';
 import type { ControllerChannel, NewTopic } from '../../metadata/controller-channel.js';
 import type { MetadataView } from '../../metadata/publisher.js';
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { readWholeLog } from '../../storage/read-whole-log.js';
 import type { BrokerConfig } from '../config.js';
 import type { ReplicaManager } from '../replica-manager.js';

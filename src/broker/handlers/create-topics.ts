@@ -1,6 +1,6 @@
 // CreateTopics (key 19), v0-7: validation and creation through the controller, with Kafka's
 // error codes and messages, all topics of a request in one metadata change (encoded in slices
-// when large, so other clients are served meanwhile); validateOnly checks without creating. v5+ responses describe the partitions, replication factor and configs of the
+// by the metadata log when large, so other clients are served meanwhile); validateOnly checks without creating. v5+ responses describe the partitions, replication factor and configs of the
 // created topic. Limits as Kafka's controller: more than 10,000 records in one request ->
 // POLICY_VIOLATION for every topic; the controller mutation quota (KIP-599) refuses topics with
 // THROTTLING_QUOTA_EXCEEDED from v6 and throttles older versions by holding the response back.

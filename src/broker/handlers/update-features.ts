@@ -6,7 +6,7 @@
 // controller answers, one error goes on the response and (v0-1) on every feature's result.
 // ValidateOnly (v1+) checks without recording. An empty request changes nothing.
 import { UpgradeType } from '../../metadata/features.js';
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { UpdateFeaturesRequest } from '../../protocol/messages/UpdateFeaturesRequest.js';
 import { UpdateFeaturesResponse } from '../../protocol/messages/UpdateFeaturesResponse.js';
 import { defineHandler } from '../../server/request-router.js';
