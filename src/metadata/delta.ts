@@ -2,6 +2,7 @@
 // builds the next image. The base image is never touched; apply() copies the maps it changes and
 // shares every topic that did not change.
 import { MetadataImage, type PartitionImage, type TopicImage } from './image.js';
+import { DELETED, type Change } from './layered-map.js';
 import { ConfigResourceType, MetadataRecordType, type MetadataRecord } from './records.js';
 import { collisionKey } from './topic-names.js';
 
@@ -121,27 +122,33 @@ export class MetadataDelta {
   apply(): MetadataImage {
     const base = this.base;
     if (this.isEmpty) return base;
-    let topicsByName = base.topicsByName as Map<string, TopicImage>;
-    let topicsById = base.topicsById as Map<string, TopicImage>;
-    let namesByCollisionKey = base.namesByCollisionKey as Map<string, string>;
+    let { topicsByName, topicsById, namesByCollisionKey } = base;
     if (this.topics.size > 0) {
-      topicsByName = new Map(topicsByName);
-      topicsById = new Map(topicsById);
-      namesByCollisionKey = new Map(namesByCollisionKey);
+      const byName = new Map<string, Change<TopicImage>>();
+      const byId = new Map<string, Change<TopicImage>>();
+      const byKey = new Map<string, Change<string>>();
+      const nameNow = (name: string) => (byName.has(name) ? live(byName.get(name)!) : base.topicsByName.get(name));
+      const keyNow = (key: string) => (byKey.has(key) ? live(byKey.get(key)!) : base.namesByCollisionKey.get(key));
       for (const [topicId, draft] of this.topics) {
         const old = base.topicsById.get(topicId);
-        if (old !== undefined) {
-          topicsById.delete(topicId);
-          if (topicsByName.get(old.name)?.topicId === topicId) topicsByName.delete(old.name);
-          const key = collisionKey(old.name);
-          if (namesByCollisionKey.get(key) === old.name && !topicsByName.has(old.name)) namesByCollisionKey.delete(key);
+        if (draft !== null) {
+          const topic: TopicImage = { name: draft.name, topicId, partitions: draft.partitions, configs: draft.configs };
+          byId.set(topicId, topic);
+          byName.set(topic.name, topic);
+          byKey.set(collisionKey(topic.name), topic.name);
+          if (old === undefined || old.name === topic.name) continue;
+        } else if (old !== undefined) {
+          byId.set(topicId, DELETED);
         }
-        if (draft === null) continue;
-        const topic: TopicImage = { name: draft.name, topicId, partitions: draft.partitions, configs: draft.configs };
-        topicsById.set(topicId, topic);
-        topicsByName.set(topic.name, topic);
-        namesByCollisionKey.set(collisionKey(topic.name), topic.name);
+        if (old === undefined) continue;
+        // The old topic's name and collision key go, unless another topic holds them now.
+        if (nameNow(old.name)?.topicId === topicId) byName.set(old.name, DELETED);
+        const key = collisionKey(old.name);
+        if (keyNow(key) === old.name && nameNow(old.name) === undefined) byKey.set(key, DELETED);
       }
+      topicsByName = topicsByName.with(byName);
+      topicsById = topicsById.with(byId);
+      namesByCollisionKey = namesByCollisionKey.with(byKey);
     }
     let brokerConfigs = base.brokerConfigs as Map<string, ReadonlyMap<string, string>>;
     if (this.brokerConfigs.size > 0) {
@@ -200,4 +207,8 @@ export function applyRecords(base: MetadataImage, records: readonly MetadataReco
   const delta = new MetadataDelta(base);
   for (const r of records) delta.replay(r);
   return delta.apply();
+}
+
+function live<V>(change: Change<V>): V | undefined {
+  return change === DELETED ? undefined : change;
 }

@@ -1,8 +1,10 @@
 // The cluster metadata as an immutable value: topics (by name and by id), their partitions,
 // topic and broker config overrides, the producer id high-water mark and the finalized feature
 // levels. An image is never changed once built: a MetadataDelta (delta.ts) replays records on
-// top of one and builds the next, sharing what did not change. Replaying the same records always
+// top of one and builds the next, sharing what did not change (the topic maps are layered maps,
+// so the next image costs what changed, not the number of topics). Replaying the same records always
 // yields the same image; nothing here does I/O.
+import { LayeredMap } from './layered-map.js';
 import { collisionKey } from './topic-names.js';
 
 export interface PartitionImage {
@@ -24,9 +26,9 @@ export interface TopicImage {
 
 /** The parts of an image, as MetadataDelta.apply hands them over (owned by the image from then on). */
 export interface MetadataImageParts {
-  topicsByName: Map<string, TopicImage>;
-  topicsById: Map<string, TopicImage>;
-  namesByCollisionKey: Map<string, string>;
+  topicsByName: LayeredMap<string, TopicImage>;
+  topicsById: LayeredMap<string, TopicImage>;
+  namesByCollisionKey: LayeredMap<string, string>;
   brokerConfigs: Map<string, ReadonlyMap<string, string>>;
   nextProducerId: bigint;
   finalizedFeatures: Map<string, number>;
@@ -35,17 +37,17 @@ export interface MetadataImageParts {
 
 export class MetadataImage {
   static readonly EMPTY = new MetadataImage({
-    topicsByName: new Map(),
-    topicsById: new Map(),
-    namesByCollisionKey: new Map(),
+    topicsByName: LayeredMap.of(),
+    topicsById: LayeredMap.of(),
+    namesByCollisionKey: LayeredMap.of(),
     brokerConfigs: new Map(),
     nextProducerId: 0n,
     finalizedFeatures: new Map(),
     pendingTopicConfigs: new Map(),
   });
 
-  readonly topicsByName: ReadonlyMap<string, TopicImage>;
-  readonly topicsById: ReadonlyMap<string, TopicImage>;
+  readonly topicsByName: LayeredMap<string, TopicImage>;
+  readonly topicsById: LayeredMap<string, TopicImage>;
   /** Broker config overrides by resource name ('' = cluster-wide default, else the node id). */
   readonly brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** First producer id not yet handed out. */
@@ -53,7 +55,7 @@ export class MetadataImage {
   /** Finalized feature levels, metadata.version included; a feature at level 0 is absent. */
   readonly finalizedFeatures: ReadonlyMap<string, number>;
   /** Topic names by collisionKey(name), so a new name's collision check is one lookup. */
-  readonly namesByCollisionKey: ReadonlyMap<string, string>;
+  readonly namesByCollisionKey: LayeredMap<string, string>;
   /** Configs recorded before their topic (never written that way by us, kept for robustness). */
   readonly pendingTopicConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>;
 
