@@ -10,6 +10,7 @@ import { MetadataController, type ControllerOptions } from './metadata-controlle
 import { LocalMetadataLogClient, type MetadataLogClient } from './metadata-log-client.js';
 import { MetadataLog, type MetadataLogStore, type MetadataReplayEnd } from './metadata-log.js';
 import { planCreatePartitions, planCreateTopics, type PlannerContext } from './planner.js';
+import { ControllerEventQueue, type ControllerOperation } from './event-queue.js';
 
 const topic = (name: string, extra: Partial<NewTopic> = {}): NewTopic => ({ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [], ...extra });
 
@@ -234,4 +235,48 @@ test('a restart replays the log to the same image', async () => {
   assert.equal(c.image.topicsByName.get('a')!.partitions.length, 5);
   const id = (await restarted.allocateProducerId()).value!;
   assert.ok(id >= 1000n, `a restarted controller reserves a new block (${id})`);
+});
+
+test('the queue is bounded: beyond maxInFlight changes wait unplanned, beyond maxQueued they are refused at once with REQUEST_TIMED_OUT', async () => {
+  const client = new ManualLogClient();
+  const published: bigint[] = [];
+  const queue = new ControllerEventQueue({ log: client, nowMs: () => 0, onCommit: (_r, _i, offset) => published.push(offset), maxInFlight: 2, maxQueued: 1 }, MetadataImage.EMPTY, -1n);
+  const op = (name: string): ControllerOperation<string> => ({
+    plan: () => ({ records: [{ type: 2, version: 0, data: { name, topicId: `id-${name}` } }], answer: `created ${name}` }),
+    failed: (err) => `failed ${name}: ${err.code}`,
+  });
+  const answers = [queue.submit(op('a')), queue.submit(op('b')), queue.submit(op('c')), queue.submit(op('d'))];
+  await settle();
+  assert.equal(client.proposals.length, 2, 'two in flight');
+  assert.equal(await answers[3], `failed d: ${ErrorCode.REQUEST_TIMED_OUT}`, 'the fourth found the waiting room full');
+  client.next().commit();
+  await settle();
+  assert.equal(client.proposals.length, 2, 'the third is proposed once the first is answered');
+  client.next().commit();
+  client.next().commit();
+  assert.deepEqual(await Promise.all(answers.slice(0, 3)), ['created a', 'created b', 'created c']);
+  assert.deepEqual(published, [0n, 1n, 2n]);
+  assert.deepEqual([...queue.image.topicsByName.keys()], ['a', 'b', 'c']);
+});
+
+test('commits reported out of order are applied and answered in proposal order', async () => {
+  const client = new ManualLogClient();
+  const order: string[] = [];
+  const queue = new ControllerEventQueue({ log: client, nowMs: () => 0, onCommit: (records) => order.push(`commit ${(records[0]!.data as { name: string }).name}`) }, MetadataImage.EMPTY, -1n);
+  const op = (name: string): ControllerOperation<string> => ({
+    plan: () => ({ records: [{ type: 2, version: 0, data: { name, topicId: `id-${name}` } }], answer: name }),
+    failed: () => 'failed',
+  });
+  const first = queue.submit(op('first')).then((n) => order.push(`answer ${n}`));
+  const second = queue.submit(op('second')).then((n) => order.push(`answer ${n}`));
+  await settle();
+  const [p1, p2] = [client.next(), client.next()];
+  p2.commit();
+  await settle();
+  assert.equal(order.length, 0, 'the second waits for the first');
+  p1.commit();
+  await Promise.all([first, second]);
+  assert.deepEqual(order.filter((e) => e.startsWith('commit')), ['commit first', 'commit second']);
+  assert.deepEqual(order.filter((e) => e.startsWith('answer')), ['answer first', 'answer second']);
+  for (const name of ['first', 'second']) assert.ok(order.indexOf(`commit ${name}`) < order.indexOf(`answer ${name}`), `${name} is published before it is answered`);
 });
