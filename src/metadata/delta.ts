@@ -49,7 +49,8 @@ export class MetadataDelta {
     switch (record.type) {
       case MetadataRecordType.TopicRecord: {
         const { name, topicId } = record.data;
-        const configs = this.pendingTopicConfigs.get(name) ?? new Map(this.base.pendingTopicConfigs.get(name) ?? []);
+        const pending = this.pendingTopicConfigs.get(name) ?? this.base.pendingTopicConfigs.get(name);
+        const configs = pending === undefined ? new Map<string, string>() : new Map(pending);
         this.pendingTopicConfigs.delete(name);
         // A name's pending configs are used up: an empty entry shadows the base image's.
         if (this.base.pendingTopicConfigs.has(name)) this.pendingTopicConfigs.set(name, new Map());
