@@ -154,7 +154,10 @@ export class MetadataController implements ControllerChannel {
   }
 
   alterTopicConfigs(topic: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult> {
-    return this.runItem((image) => (validateOnly ? (planTopicConfigs(image, topic, changes, this.context()), []) : planTopicConfigs(image, topic, changes, this.context())));
+    return this.runItem((image) => {
+      const records = planTopicConfigs(image, topic, changes, this.context());
+      return validateOnly ? [] : records;
+    });
   }
 
   alterBrokerConfigs(resourceName: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult> {
