@@ -6,6 +6,7 @@ import type { NewTopic } from '../metadata/controller-channel.js';
 import { applyRecords } from '../metadata/delta.js';
 import { MetadataImage } from '../metadata/image.js';
 import type { MetadataRecord } from '../metadata/records.js';
+import { newTopicId } from '../metadata/topic-names.js';
 import { MetadataController, type ControllerOptions } from './metadata-controller.js';
 import { LocalMetadataLogClient, type MetadataLogClient } from './metadata-log-client.js';
 import { MetadataLog, type MetadataLogStore, type MetadataReplayEnd } from './metadata-log.js';
@@ -279,4 +280,20 @@ test('commits reported out of order are applied and answered in proposal order',
   assert.deepEqual(order.filter((e) => e.startsWith('commit')), ['commit first', 'commit second']);
   assert.deepEqual(order.filter((e) => e.startsWith('answer')), ['answer first', 'answer second']);
   for (const name of ['first', 'second']) assert.ok(order.indexOf(`commit ${name}`) < order.indexOf(`answer ${name}`), `${name} is published before it is answered`);
+});
+
+test('the local log client: after a failed append, the rest of that epoch is rejected unwritten and a new epoch writes again', async () => {
+  const store = new MemoryStore();
+  const client = new LocalMetadataLogClient(new MetadataLog(store), async () => {});
+  const record = (name: string): MetadataRecord => ({ type: 2, version: 0, data: { name, topicId: newTopicId() } });
+  store.failNext = true;
+  const failed = client.propose(0, [record('a')], 0);
+  const dependent = client.propose(0, [record('b')], 0);
+  await assert.rejects(failed, /ENOSPC/);
+  await assert.rejects(dependent, (err: { code?: number }) => err.code === ErrorCode.NOT_CONTROLLER);
+  assert.equal(store.batches.length, 0, 'nothing of the epoch was written');
+  assert.equal(await client.propose(1, [record('c')], 0), 0n);
+  const replayed: string[] = [];
+  client.replay((r) => replayed.push((r.data as { name: string }).name));
+  assert.deepEqual(replayed, ['c']);
 });
