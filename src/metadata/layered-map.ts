@@ -8,7 +8,7 @@
 export const DELETED: unique symbol = Symbol('deleted');
 export type Change<V> = V | typeof DELETED;
 
-const MAX_DEPTH = 8;
+const MAX_DEPTH = 16;
 /** Changes larger than size / FLATTEN_RATIO are applied to a flat copy at once. */
 const FLATTEN_RATIO = 4;
 
