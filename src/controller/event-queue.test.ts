@@ -21,8 +21,8 @@ function contextWithIds(): PlannerContext {
   return {
     nodeId: 1,
     brokerIds: [1],
-    defaultNumPartitions: 3,
-    defaultReplicationFactor: 1,
+    defaultNumPartitions: () => 3,
+    defaultReplicationFactor: () => 1,
     topicConfigProblem: (name) => (name === 'retention.ms' ? null : `unknown ${name}`),
     newTopicId: () => `topic-id-${next++}`,
   };

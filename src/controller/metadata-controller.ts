@@ -206,8 +206,8 @@ export class MetadataController implements ControllerChannel {
     return {
       nodeId: this.opts.nodeId,
       brokerIds: this.opts.brokerIds(),
-      defaultNumPartitions: this.opts.defaultNumPartitions(),
-      defaultReplicationFactor: this.opts.defaultReplicationFactor(),
+      defaultNumPartitions: this.opts.defaultNumPartitions,
+      defaultReplicationFactor: this.opts.defaultReplicationFactor,
       topicConfigProblem: this.opts.topicConfigProblem,
       newTopicId: this.opts.newTopicId ?? newTopicId,
     };

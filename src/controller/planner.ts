@@ -22,8 +22,9 @@ export interface PlannerContext {
   readonly nodeId: number;
   /** Brokers that can host replicas (just this node until the cluster work lands). */
   readonly brokerIds: readonly number[];
-  readonly defaultNumPartitions: number;
-  readonly defaultReplicationFactor: number;
+  /** num.partitions and default.replication.factor, asked only when a request leaves them to the broker. */
+  defaultNumPartitions(): number;
+  defaultReplicationFactor(): number;
   /** Why a topic config is invalid, or null. */
   topicConfigProblem(name: string, value: string | null): string | null;
   /** The id of the next topic a plan creates. */
@@ -111,8 +112,8 @@ function planTopic(image: MetadataImage, t: NewTopic, planned: ReadonlyMap<strin
       replicaSets.push(a.brokerIds.slice());
     });
   } else {
-    const partitions = t.numPartitions === -1 ? ctx.defaultNumPartitions : t.numPartitions;
-    const rf = t.replicationFactor === -1 ? ctx.defaultReplicationFactor : t.replicationFactor;
+    const partitions = t.numPartitions === -1 ? ctx.defaultNumPartitions() : t.numPartitions;
+    const rf = t.replicationFactor === -1 ? ctx.defaultReplicationFactor() : t.replicationFactor;
     if (partitions <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
     // More partitions than one change may write: refused before any record is built.
     if (partitions >= MAX_RECORDS_PER_USER_OP) throw new OperationTooLarge();
