@@ -1,5 +1,5 @@
 // Public entry point of the `tributary` package.
-export { Broker, type BrokerStartOptions } from './broker/broker.js';
+export { Broker, type BrokerStartOptions } from './node/broker.js';
 export { BrokerConfig, ConfigError } from './broker/config.js';
 export { ErrorCode, KafkaError, errorName, isRetriable } from './protocol/errors.js';
 export {

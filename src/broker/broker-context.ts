@@ -1,7 +1,8 @@
 // What request handlers may use: narrow views of the broker's parts, passed to every handler
 // factory. Handlers are thin translators between requests and these.
-import type { MetadataController } from '../controller/metadata-controller.js';
 import type { Logger } from '../logger.js';
+import type { ControllerChannel } from '../metadata/controller-channel.js';
+import type { MetadataView } from '../metadata/publisher.js';
 import type { SupportedVersions } from '../server/request-router.js';
 import type { ClientTelemetry } from './client-telemetry.js';
 import type { BrokerConfig } from './config.js';
@@ -20,7 +21,10 @@ export interface BrokerContext {
   readonly nodeId: number;
   readonly clusterId: string;
   readonly config: BrokerConfig;
-  readonly controller: MetadataController;
+  /** The latest committed metadata image. */
+  readonly metadata: MetadataView;
+  /** Metadata changes: answered once committed, and published to `metadata` before that. */
+  readonly controller: ControllerChannel;
   readonly replicas: ReplicaManager;
   /** Consumer groups and committed offsets (classic protocol). */
   readonly groupCoordinator: GroupCoordinator;
@@ -40,10 +44,10 @@ export interface BrokerContext {
   autoCreateTopics(names: readonly string[]): Promise<Map<string, number>>;
   /** A per-request recorder of the controller mutation quota (KIP-599); see controller-mutation-quota.ts. */
   mutationQuota(strict: boolean): RequestMutationQuota;
+  /** The creation of an internal topic (__consumer_offsets) asked for and not yet answered, or null. */
+  internalTopicCreation(): Promise<void> | null;
   /** Resolves after `ms` milliseconds (holding back a throttled response). */
   sleep(ms: number): Promise<void>;
-  /** Resolves once pending I/O has had a turn (between slices of a large metadata change). */
-  yieldToEventLoop(): Promise<void>;
   /** Effective topic config overrides merged with broker defaults, for DescribeConfigs. */
   nowMs(): number;
 }

@@ -1,134 +1,88 @@
-// A Tributary node: storage, the metadata controller (single voter), the replica manager and
-// the request handlers behind the socket server. Also the library entry point:
-// `await Broker.start({ dataDir })` or `Broker.start({ inMemory: true })` on a free port.
+// The broker side of a node: the replica manager, the group coordinator and the request
+// handlers behind the socket server. It reads metadata from the images the controller publishes
+// and asks for changes through the ControllerChannel; it never sees the controller itself (the
+// composition root, node/broker.ts, wires the two).
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { MAX_RECORDS_PER_USER_OP, MetadataController, newTopicId } from '../controller/metadata-controller.js';
-import { MetadataRecordType, type MetadataImage, type MetadataRecord, type TopicImage } from '../controller/metadata-image.js';
-import { isInternalTopic } from '../controller/topic-names.js';
-import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
 import { loggerFor, type Logger } from '../logger.js';
-import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { decompress } from '../protocol/records/compression.js';
-import { lockLogDirs, type LogDirLock } from '../storage/dir-lock.js';
+import { MAX_RECORDS_PER_USER_OP, type ControllerChannel } from '../metadata/controller-channel.js';
+import type { MetadataImage, TopicImage } from '../metadata/image.js';
+import type { MetadataPublisher } from '../metadata/publisher.js';
+import { ConfigResourceType, MetadataRecordType } from '../metadata/records.js';
+import { METADATA_TOPIC, isInternalTopic, newTopicId } from '../metadata/topic-names.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { StorageStartupError } from '../storage/errors.js';
-import { LogManager } from '../storage/log-manager.js';
-import { PartitionLog } from '../storage/partition-log.js';
-import type { PartitionStore } from '../storage/partition-store.js';
-import { readWholeLog } from '../storage/read-whole-log.js';
+import type { LogManager } from '../storage/log-manager.js';
 import { RequestRouter } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerMetrics, parseMetricsListener, startMetricsServer } from './broker-metrics.js';
 import { ClientTelemetry } from './client-telemetry.js';
-import { BrokerConfig, ConfigError } from './config.js';
+import { ConfigError, type BrokerConfig } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
 import { registerHandlers } from './handlers/index.js';
 import { ControllerMutationQuota } from './controller-mutation-quota.js';
-import { newClusterId, readOrWriteMetaProperties } from './meta-properties.js';
 import { LOG_WORK_SLICE_MS, ReplicaManager } from './replica-manager.js';
-import { logConfigFor, recordRulesFor, topicConfigProblem, topicConfigValue, type RecordRules } from './topic-config.js';
+import { logConfigFor, recordRulesFor, topicConfigValue, type RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
 
-export interface BrokerStartOptions {
-  /** A full configuration (server.properties); the other options are shorthands for tests. */
-  config?: BrokerConfig;
-  /** log.dirs; a temporary directory is not created for you unless inMemory is set. */
-  dataDir?: string;
-  /** Keep partition logs in memory: nothing is written to disk. */
-  inMemory?: boolean;
-  /** Listener port; 0 (the default when no config is given) picks a free one. */
-  port?: number;
-  /** Listener host; default 127.0.0.1. */
-  host?: string;
-  /** Extra server.properties settings. */
-  overrides?: Record<string, string>;
-}
-
-const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
 /** Records one auto-creation commit writes at most: a few milliseconds of work, then the event
  * loop gets a turn before the next commit of the same request. */
 const AUTO_CREATE_CHUNK_RECORDS = 100;
-/** Partition logs a metadata change may create (or delete) before its commit returns. */
+/** Partition logs a metadata change may create (or delete) while it is published. */
 const SYNC_LOG_WORK_MAX = 16;
-const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 
-export class Broker {
-  /** Set once during start(); null only while start() runs. */
-  private groupCoordinator: GroupCoordinator | null = null;
+export interface BrokerServerDeps {
+  config: BrokerConfig;
+  logs: LogManager;
+  clusterId: string;
+  /** Committed metadata images; the broker hosts what they say. */
+  metadata: MetadataPublisher;
+  controller: ControllerChannel;
+  /** Topic ids removed by committed records: the only reason start-up deletes a partition dir. */
+  removedTopicIds: ReadonlySet<string>;
+  log: Logger;
+}
+
+export class BrokerServer {
   /** The /metrics listener, when `metrics.listener` is set. */
   private metricsServer: Server | null = null;
-  private stopping: Promise<void> | null = null;
 
   private constructor(
-    readonly config: BrokerConfig,
-    private readonly logs: LogManager,
-    readonly controller: MetadataController,
+    private readonly config: BrokerConfig,
+    private readonly controller: ControllerChannel,
     readonly replicas: ReplicaManager,
     private readonly server: SocketServer,
-    readonly clusterId: string,
-    private readonly log: Logger,
+    private readonly groupCoordinator: GroupCoordinator,
     private readonly mutationQuota: ControllerMutationQuota,
-    /** One per data directory, held from before the first read until stop() has closed the logs. */
-    private readonly dirLocks: readonly LogDirLock[],
+    private readonly log: Logger,
   ) {}
 
-  static async start(opts: BrokerStartOptions = {}): Promise<Broker> {
-    const config = opts.config ?? configFromOptions(opts);
-    const inMemory = opts.inMemory === true;
-    // Before anything is read: a second broker on the same directories stops here.
-    const dirLocks = inMemory ? [] : lockLogDirs(dataDirs(config));
-    try {
-      return await Broker.startLocked(config, inMemory, dirLocks);
-    } catch (err) {
-      for (const l of dirLocks) l.release();
-      throw err;
-    }
-  }
-
-  private static async startLocked(config: BrokerConfig, inMemory: boolean, dirLocks: readonly LogDirLock[]): Promise<Broker> {
-    const log = loggerFor('broker');
+  static async start(deps: BrokerServerDeps): Promise<BrokerServer> {
+    const { config, logs, clusterId, metadata, controller, log } = deps;
     const nodeId = config.nodeId;
-    const logDirs = config.logDirs;
-    const clusterId = inMemory ? config.raw('cluster.id') ?? newClusterId() : readOrWriteMetaProperties(logDirs, nodeId, config.raw('cluster.id'));
-    const logs = openLogs(config, inMemory);
-    try {
-      return await Broker.startWithLogs(config, logs, clusterId, dirLocks, log);
-    } catch (err) {
-      // Descriptors go; the clean-shutdown marker is not written (the next start checks again).
-      logs.abandon();
-      throw err;
-    }
-  }
-
-  private static async startWithLogs(config: BrokerConfig, logs: LogManager, clusterId: string, dirLocks: readonly LogDirLock[], log: Logger): Promise<Broker> {
-    const nodeId = config.nodeId;
-    const brokerDefaults = logConfigFor(config, new Map());
-    logStartupRecovery(logs, log);
-
-    // The metadata log is a partition like any other; it is flushed on every append because
-    // a committed metadata change must survive power loss, not only a process crash.
-    const metadataStore = logs.getOrCreate(METADATA_TOPIC, 0, { ...brokerDefaults, retentionMs: -1, retentionBytes: -1, segmentBytes: 64 * 1024 * 1024 });
-    // Topic ids removed by committed records: the only reason start-up deletes a partition dir.
-    const removedTopicIds = new Set<string>();
-    const metadataLog = new MetadataLog(partitionMetadataStore(metadataStore), (r) => {
-      if (r.type === MetadataRecordType.RemoveTopicRecord) removedTopicIds.add(r.data.topicId);
-    });
-    const controller = new MetadataController(metadataLog, {
-      nodeId,
-      brokerIds: () => [nodeId],
-      defaultNumPartitions: () => config.int('num.partitions'),
-      defaultReplicationFactor: () => config.int('default.replication.factor'),
-      topicConfigProblem,
-      nowMs: () => Date.now(),
-    });
-    controller.load();
     // server.properties with the dynamic broker configs of the metadata log on top; replaced
     // whenever a BROKER ConfigRecord commits.
     const withDynamicConfigs = (image: MetadataImage) => config.withDynamic(image.brokerConfigs.get(String(nodeId)), image.brokerConfigs.get(''));
-    let effectiveConfig = withDynamicConfigs(controller.image);
+    let effectiveConfig = withDynamicConfigs(metadata.image);
+    // Creations of internal topics by the coordinators, so FindCoordinator can wait for one.
+    let internalCreation: Promise<void> | null = null;
+    const internalTopics: Pick<ControllerChannel, 'createTopics'> = {
+      createTopics(...args) {
+        const created = controller.createTopics(...args);
+        const settled: Promise<void> = created.then(
+          () => {
+            if (internalCreation === settled) internalCreation = null;
+          },
+          () => {
+            if (internalCreation === settled) internalCreation = null;
+          },
+        );
+        internalCreation = settled;
+        return created;
+      },
+    };
 
     const replicas = new ReplicaManager(logs, loggerFor('replica-manager'));
     const topicIdToName = new Map<string, string>();
@@ -156,10 +110,10 @@ export class Broker {
         replicas.assign({ topic: topic.name, topicId: topic.topicId, partition: p.partitionId, leaderEpoch: p.leaderEpoch, isrSize: p.isr.length, ...settings }, { now });
       }
     };
-    reconcilePartitionDirs(logs, controller.image, removedTopicIds, nodeId, log);
-    for (const topic of controller.image.topicsByName.values()) hostTopic(topic);
+    reconcilePartitionDirs(logs, metadata.image, deps.removedTopicIds, nodeId, log);
+    for (const topic of metadata.image.topicsByName.values()) hostTopic(topic);
     replicas.runAllLogWork();
-    controller.onCommit((records: readonly MetadataRecord[], image: MetadataImage) => {
+    metadata.subscribe(({ records, image }) => {
       const touched = new Set<string>();
       let brokerConfigsChanged = false;
       for (const r of records) {
@@ -170,9 +124,9 @@ export class Broker {
         } else if (r.type === MetadataRecordType.PartitionRecord || r.type === MetadataRecordType.PartitionChangeRecord) {
           const name = image.topicsById.get(r.data.topicId)?.name;
           if (name !== undefined) touched.add(name);
-        } else if (r.type === MetadataRecordType.ConfigRecord && r.data.resourceType === 2) {
+        } else if (r.type === MetadataRecordType.ConfigRecord && r.data.resourceType === ConfigResourceType.TOPIC) {
           touched.add(r.data.resourceName);
-        } else if (r.type === MetadataRecordType.ConfigRecord && r.data.resourceType === 4) {
+        } else if (r.type === MetadataRecordType.ConfigRecord && r.data.resourceType === ConfigResourceType.BROKER) {
           brokerConfigsChanged = true;
         }
       }
@@ -211,17 +165,16 @@ export class Broker {
       },
       () => Date.now(),
     );
-    const broker = new Broker(config, logs, controller, replicas, server, clusterId, log, mutationQuota, dirLocks);
     // Groups and committed offsets, replayed from __consumer_offsets before any request.
     const groupCoordinator = new GroupCoordinator({
-      store: offsetsTopicStore({ config: () => effectiveConfig, controller, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
+      store: offsetsTopicStore({ config: () => effectiveConfig, metadata, controller: internalTopics, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
       config: groupCoordinatorConfig(config),
       scheduler: realScheduler,
       nowMs: () => Date.now(),
       log: loggerFor('group-coordinator'),
     });
     groupCoordinator.load();
-    broker.groupCoordinator = groupCoordinator;
+    const broker = new BrokerServer(config, controller, replicas, server, groupCoordinator, mutationQuota, log);
     let advertised: Map<string, { host: string; port: number }> = new Map();
     const context: BrokerContext = {
       nodeId,
@@ -229,6 +182,7 @@ export class Broker {
       get config() {
         return effectiveConfig;
       },
+      metadata,
       controller,
       replicas,
       groupCoordinator,
@@ -241,9 +195,9 @@ export class Broker {
       },
       supportedVersions: () => router.supportedVersions(),
       autoCreateTopics: (names: readonly string[]) => broker.autoCreateTopics(names),
+      internalTopicCreation: () => internalCreation,
       mutationQuota: (strict: boolean) => mutationQuota.forRequest(strict),
       sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-      yieldToEventLoop,
       nowMs: () => Date.now(),
     };
     registerHandlers(router, context);
@@ -270,7 +224,7 @@ export class Broker {
     }
     advertised = advertisedEndpoints(config, bound);
     logs.startTimers();
-    log.info({ nodeId, clusterId, topics: controller.image.topicsByName.size, listeners: [...advertised] }, 'broker ready');
+    log.info({ nodeId, clusterId, topics: metadata.image.topicsByName.size, listeners: [...advertised] }, 'broker ready');
     return broker;
   }
 
@@ -313,11 +267,9 @@ export class Broker {
     let created = 0;
     let next = 0;
     while (next < candidates.length && recordsLeft >= recordsPerTopic) {
-      if (next > 0) await yieldToEventLoop();
       const chunk = candidates.slice(next, next + Math.min(topicsPerChunk, Math.floor(recordsLeft / recordsPerTopic)));
       next += chunk.length;
-      // Check and commit of one chunk with no await between (the controller's rule).
-      const results = this.controller.createTopics(
+      const results = await this.controller.createTopics(
         chunk.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
         false,
         quota,
@@ -343,36 +295,22 @@ export class Broker {
   }
 
   /**
-   * Clean shutdown: answer parked fetches, drop every connection, close the logs (checkpoints and
-   * the clean-shutdown marker written), and only then give up the ports and the directory locks.
-   * Closing the logs takes a few fsyncs per partition (seconds for thousands of partitions); a
-   * port released before that let a restart script that waits for the port start a second broker
-   * on data this one was still writing.
+   * The first half of a clean shutdown: groups stopped, parked fetches answered, connections
+   * dropped, partitions closed. The listeners stay bound until closeListeners().
    */
-  stop(): Promise<void> {
-    this.stopping ??= this.shutDown();
-    return this.stopping;
-  }
-
-  private async shutDown(): Promise<void> {
+  async quiesce(): Promise<void> {
     this.metricsServer?.close();
-    this.groupCoordinator?.shutdown();
+    this.groupCoordinator.shutdown();
     this.replicas.wakeAll();
     this.server.disconnectAll();
     // Let the handlers of woken fetches run (their answers go nowhere) before the logs close.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    try {
-      this.replicas.close();
-      this.logs.close();
-    } finally {
-      await this.server.close();
-      for (const l of this.dirLocks) l.release();
-    }
+    this.replicas.close();
   }
-}
 
-function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
+  closeListeners(): Promise<void> {
+    return this.server.close();
+  }
 }
 
 /** A Metadata answer for a name the controller did not create. */
@@ -388,22 +326,6 @@ function autoCreateOutcome(errorCode: number): number {
     default:
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   }
-}
-
-function configFromOptions(opts: BrokerStartOptions): BrokerConfig {
-  const props = new Map<string, string>();
-  const host = opts.host ?? '127.0.0.1';
-  props.set('listeners', `PLAINTEXT://${host}:${opts.port ?? 0}`);
-  if (opts.dataDir !== undefined) props.set('log.dirs', opts.dataDir);
-  else if (opts.inMemory !== true) throw new ConfigError("Broker.start needs 'dataDir' (or inMemory: true)");
-  for (const [k, v] of Object.entries(opts.overrides ?? {})) props.set(k, v);
-  return BrokerConfig.fromProperties(props);
-}
-
-/** The directories this broker writes: log.dirs, and metadata.log.dir when it is set apart. */
-function dataDirs(config: BrokerConfig): string[] {
-  const metadataDir = config.raw('metadata.log.dir');
-  return metadataDir === null || metadataDir === '' ? config.logDirs : [...config.logDirs, metadataDir];
 }
 
 /** advertised.listeners, or the bound listeners (with the machine's name for a wildcard host). */
@@ -422,20 +344,6 @@ function advertisedEndpoints(config: BrokerConfig, bound: BoundListener[]): Map<
     out.set(b.name, { host, port: b.boundPort });
   }
   return out;
-}
-
-function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
-  return LogManager.open({
-    logDirs: config.logDirs,
-    inMemory,
-    defaultConfig: logConfigFor(config, new Map()),
-    retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
-    // Timestamp lookups inside compressed batches. Bounded well below what a hostile batch could
-    // ask for: produce stores batches without decompressing them, so this is where a bomb lands.
-    decompress: (type: number, data: Buffer) => decompress(type, data, TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES),
-    // Every metadata batch was fsynced before it was acknowledged: only a torn last batch may go.
-    strictRecoveryTopics: [METADATA_TOPIC],
-  });
 }
 
 /**
@@ -474,33 +382,3 @@ function reconcilePartitionDirs(logs: LogManager, image: MetadataImage, removedT
   }
 }
 
-function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
-  return {
-    get maxBatchBytes() {
-      return Math.min(store.config.maxMessageBytes, store.config.segmentBytes);
-    },
-    append(batches: readonly Buffer[]): number {
-      for (const batch of batches) store.append(batch, { leaderEpoch: 0, assignOffsets: true });
-      store.flush();
-      store.highWatermark = store.logEndOffset;
-      return store.logEndOffset;
-    },
-    readAll: () => readWholeLog(store, METADATA_MAX_READ_BYTES),
-    get startOffset() {
-      return store.logStartOffset;
-    },
-    get endOffset() {
-      return store.logEndOffset;
-    },
-    locate: (offset: number) => (store instanceof PartitionLog ? store.locate(offset) : null),
-  };
-}
-
-/** One line per log dir (clean shutdown or not) and one per partition that start-up validated. */
-function logStartupRecovery(logs: LogManager, log: Logger): void {
-  for (const s of logs.startup) log.info({ logDir: s.logDir, partitions: s.partitions, hadCleanShutdown: s.hadCleanShutdown }, 'log dir loaded');
-  for (const { topic, partition, store } of logs.all()) {
-    if (!(store instanceof PartitionLog) || store.loadStats.recoveredSegments === 0) continue;
-    log.info({ topic, partition, ...store.loadStats }, 'recovered partition');
-  }
-}

@@ -6,10 +6,10 @@
 //     value -> INVALID_CONFIG, then existence -> UNKNOWN_TOPIC_OR_PARTITION;
 //   - BROKER: '' is the cluster-wide default, else the name must be this node's id; Kafka's
 //     rules for which keys may change and where (dynamic-broker-config.ts) -> INVALID_REQUEST.
-// Topic changes go through the controller (metadata log); the broker's commit listener applies
+// Topic changes go through the controller (metadata log); the broker's metadata subscriber applies
 // them to the partition logs; broker changes are applied from the image the same way.
-import { ConfigResourceType } from '../controller/metadata-image.js';
-import { topicNameProblem } from '../controller/topic-names.js';
+import { ConfigResourceType } from '../metadata/records.js';
+import { topicNameProblem } from '../metadata/topic-names.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerContext } from './broker-context.js';
 import { BrokerConfig } from './config.js';
@@ -25,7 +25,6 @@ export interface ResourceOutcome {
   errorMessage: string | null;
 }
 
-const OK: ResourceOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
 
 interface ResourceRef {
   resourceType: number;
@@ -81,12 +80,12 @@ function outcomeOf(err: unknown): ResourceOutcome {
  * Applies `edit` to the topic overrides of `name` (or only validates). `edit` gets the current
  * overrides and returns the complete new set.
  */
-export function alterTopicConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): ResourceOutcome {
+export async function alterTopicConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): Promise<ResourceOutcome> {
   try {
     if (name === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
     const nameProblem = topicNameProblem(name);
     if (nameProblem !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
-    const topic = broker.controller.image.topicsByName.get(name);
+    const topic = broker.metadata.image.topicsByName.get(name);
     const current = topic?.configs ?? new Map<string, string>();
     const next = edit(current);
     for (const [key, value] of next) {
@@ -97,8 +96,8 @@ export function alterTopicConfigs(broker: BrokerContext, name: string, edit: Con
     const changes: { name: string; value: string | null }[] = [];
     for (const [key, value] of next) if (current.get(key) !== value) changes.push({ name: key, value });
     for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });
-    broker.controller.alterTopicConfigs(topic, changes, validateOnly);
-    return OK;
+    const { errorCode, errorMessage } = await broker.controller.alterTopicConfigs(name, changes, validateOnly);
+    return { errorCode, errorMessage };
   } catch (err) {
     return outcomeOf(err);
   }
@@ -112,10 +111,10 @@ function checkBrokerName(broker: BrokerContext, name: string): void {
 }
 
 /** Applies `edit` to the dynamic configs of broker resource `name` ('' = cluster default). */
-export function alterBrokerConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): ResourceOutcome {
+export async function alterBrokerConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): Promise<ResourceOutcome> {
   try {
     checkBrokerName(broker, name);
-    const current = broker.controller.image.brokerConfigs.get(name) ?? new Map<string, string>();
+    const current = broker.metadata.image.brokerConfigs.get(name) ?? new Map<string, string>();
     const next = edit(current);
     const problem = dynamicBrokerConfigProblem(next, name !== '');
     if (problem !== null) {
@@ -125,8 +124,8 @@ export function alterBrokerConfigs(broker: BrokerContext, name: string, edit: Co
     // As Kafka, broker records are written even for unchanged values (brokers reload on them).
     const changes: { name: string; value: string | null }[] = [...next].map(([key, value]) => ({ name: key, value }));
     for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });
-    broker.controller.alterBrokerConfigs(name, changes, validateOnly);
-    return OK;
+    const { errorCode, errorMessage } = await broker.controller.alterBrokerConfigs(name, changes, validateOnly);
+    return { errorCode, errorMessage };
   } catch (err) {
     return outcomeOf(err);
   }

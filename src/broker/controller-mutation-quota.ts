@@ -15,7 +15,7 @@
 // Tributary does not have yet: controller.quota.mutation.rate is one broker-wide default that
 // every client shares (they are all the anonymous principal until authentication exists).
 // Time is injected; nothing here reads the clock or sets timers.
-import type { PartitionMutationQuota } from '../controller/metadata-controller.js';
+import type { PartitionMutationQuota } from '../metadata/controller-channel.js';
 
 export interface MutationQuotaConfig {
   /** Partition mutations per second (controller.quota.mutation.rate). */

@@ -6,7 +6,7 @@
 // --release-version (every feature to a release's defaults) needs Kafka's table of defaults per
 // release, which Tributary does not carry: it is refused with a message.
 import { Admin, type FeatureUpgradeType } from '../client/index.js';
-import { METADATA_VERSION, metadataVersionLevel, metadataVersionName, metadataVersionNames } from '../controller/features.js';
+import { METADATA_VERSION, metadataVersionLevel, metadataVersionName, metadataVersionNames } from '../metadata/features.js';
 import { ToolError, UsageError, clientOptions, flag, out, parseToolArgs, runTool, showHelp, str, strs, type ParsedValues } from './tool-support.js';
 
 const USAGE = `Usage: tributary features --bootstrap-server HOST:PORT <command> [options]

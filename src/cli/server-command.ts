@@ -1,6 +1,6 @@
 // `tributary server [server.properties] [--override key=value ...]`: runs a broker until SIGTERM
 // or SIGINT, then shuts down cleanly (checkpoints written, so the next start skips recovery).
-import { Broker } from '../broker/broker.js';
+import { Broker } from '../node/broker.js';
 import { BrokerConfig, ConfigError } from '../broker/config.js';
 import { loggerFor } from '../logger.js';
 import { StorageStartupError } from '../storage/errors.js';

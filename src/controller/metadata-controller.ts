@@ -1,23 +1,48 @@
-// The controller of a single-voter metadata quorum: validates metadata changes (topics,
-// partitions, configs, producer id blocks, feature levels), turns each into metadata records,
-// makes them durable in the metadata log, then replays them into the image and tells the broker
-// side.
+// The controller of a single-voter metadata quorum, as the ControllerChannel the broker side
+// uses: each request becomes an operation on the serial event queue (event-queue.ts), which
+// plans it against the latest image with the pure planner (planner.ts), proposes its records to
+// the MetadataLogClient, and answers once they are committed; committed images are published
+// to the broker side in commit order.
 //
-// Every public change method is synchronous: validation, append and replay happen without an
-// `await` in between, so two requests can never both pass a check that only one may pass.
-//
-// Bounds, as Kafka's QuorumController: one change writes at most MAX_RECORDS_PER_USER_OP records
-// (a CreateTopics with 20,000 partitions is refused with POLICY_VIOLATION, not half-written), and
-// partition creations and deletions are charged to a controller mutation quota (KIP-599) that
-// the caller passes in; a topic refused by it gets THROTTLING_QUOTA_EXCEEDED. The records of one
-// change are committed with one append (one fsync), however many topics it touches.
-import { randomBytes } from 'node:crypto';
+// Partition creations and deletions are charged to the controller mutation quota (KIP-599) that
+// the caller passes in, at planning time and in request order; a topic refused by it gets
+// THROTTLING_QUOTA_EXCEEDED. The records of one change are committed with one append (one
+// fsync), however many topics it touches.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
-import { ConfigResourceType, MetadataImage, MetadataRecordType, type MetadataRecord, type TopicImage } from './metadata-image.js';
-import { BOOTSTRAP_FEATURES, METADATA_VERSION, planFeatureUpdates, type FeatureUpdate } from './features.js';
-import { METADATA_TOPIC, type MetadataLog, type PreparedAppend } from './metadata-log.js';
-import { collisionKey, isInternalTopic, topicNameProblem } from './topic-names.js';
+import { MetadataDelta } from '../metadata/delta.js';
+import type { MetadataImage } from '../metadata/image.js';
+import { MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
+import { BOOTSTRAP_FEATURES, METADATA_VERSION, type FeatureUpdate } from '../metadata/features.js';
+import { MetadataPublication, type MetadataPublisher } from '../metadata/publisher.js';
+import {
+  UNLIMITED_MUTATIONS,
+  type ConfigChange,
+  type ControllerChannel,
+  type CreatedTopic,
+  type ItemResult,
+  type NewTopic,
+  type PartitionIncrease,
+  type PartitionMutationQuota,
+  type TopicResult,
+  type TopicToDelete,
+} from '../metadata/controller-channel.js';
+import { newTopicId } from '../metadata/topic-names.js';
+import { ControllerEventQueue, type ControllerOperation } from './event-queue.js';
+import type { MetadataLogClient } from './metadata-log-client.js';
+import {
+  EXCESSIVELY_LARGE_OPERATION,
+  planBootstrapFeatures,
+  planBrokerConfigs,
+  planCreatePartitions,
+  planCreateTopics,
+  planDeleteTopics,
+  planFeatures,
+  planProducerIdBlock,
+  planTopicConfigs,
+  type ChangePlan,
+  type PlannerContext,
+} from './planner.js';
 
 export interface ControllerOptions {
   nodeId: number;
@@ -27,98 +52,40 @@ export interface ControllerOptions {
   defaultReplicationFactor: () => number;
   /** Why a topic config is invalid, or null. */
   topicConfigProblem: (name: string, value: string | null) => string | null;
+  /** Record timestamps. */
   nowMs: () => number;
+  /** Ids of new topics; a random one by default. */
+  newTopicId?: () => string;
 }
 
-export interface NewTopic {
-  name: string;
-  /** -1: the broker default. */
-  numPartitions: number;
-  /** -1: the broker default. */
-  replicationFactor: number;
-  /** Manual assignment: partition index -> replica broker ids; empty for automatic. */
-  assignments: { partitionIndex: number; brokerIds: number[] }[];
-  configs: { name: string; value: string | null }[];
-}
-
-export type ConfigChange = { name: string; value: string | null };
-
-/** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the most records one change may write. */
-export const MAX_RECORDS_PER_USER_OP = 10_000;
-const EXCESSIVELY_LARGE_OPERATION = 'Unable to perform excessively large batch operation.';
 const THROTTLED = 'The throttling quota has been exceeded.';
-/** Changes of fewer records are encoded and committed in one go (a few milliseconds at most). */
-const SLICED_COMMIT_MIN_RECORDS = 1000;
 
-/**
- * KIP-599's controller mutation quota as the controller sees it: asked once per topic, with the
- * number of partitions the topic creates or deletes, before its records are written.
- */
-export interface PartitionMutationQuota {
-  /** Records `partitions` mutations; false (nothing recorded) when the request must be refused. */
-  tryRecord(partitions: number): boolean;
-}
-
-/** No quota: internal topics created by the coordinators, and tests. */
-export const UNLIMITED_MUTATIONS: PartitionMutationQuota = { tryRecord: () => true };
-
-export interface CreatedTopic {
-  topicId: string;
-  partitions: number;
-  replicationFactor: number;
-  configs: Map<string, string>;
-}
-
-/** The outcome for one topic of a multi-topic change: errorCode NONE, or Kafka's code and message. */
-export interface TopicResult<T = null> {
-  name: string;
-  errorCode: number;
-  errorMessage: string | null;
-  /** Set when errorCode is NONE. */
-  value: T | null;
-}
-
-export interface PartitionIncrease {
-  topic: TopicImage;
-  count: number;
-  /** Replica broker ids of each new partition; null for automatic assignment. */
-  assignments: number[][] | null;
-}
-
-/** One topic alone would exceed MAX_RECORDS_PER_USER_OP: the whole change is refused, as Kafka's
- * bounded record list fails the whole operation. */
-class OperationTooLarge extends KafkaError {
-  constructor() {
-    super(ErrorCode.POLICY_VIOLATION, EXCESSIVELY_LARGE_OPERATION);
-  }
-}
-
-function failure<T>(name: string, err: KafkaError): TopicResult<T> {
-  return { name, errorCode: err.code, errorMessage: err.detail, value: null };
-}
-
-/** Every topic of an over-large change gets Kafka's POLICY_VIOLATION. */
-function tooLarge<T>(names: readonly string[]): TopicResult<T>[] {
-  return names.map((name) => ({ name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: EXCESSIVELY_LARGE_OPERATION, value: null }));
-}
-
-/** Called after records are committed and replayed, in commit order. */
-export type MetadataListener = (records: readonly MetadataRecord[], image: MetadataImage) => void;
-
-const PRODUCER_ID_BLOCK_SIZE = 1000n;
-
-export class MetadataController {
-  readonly image = new MetadataImage();
-  private readonly listeners: MetadataListener[] = [];
-  private producerIdBlockEnd = 0n;
-  private nextProducerIdInBlock = 0n;
-  /** Offset of the last committed record, -1 for an empty log: Kafka's FinalizedFeaturesEpoch. */
-  private lastOffset = -1n;
+export class MetadataController implements ControllerChannel {
+  private readonly publication = new MetadataPublication();
+  private queue: ControllerEventQueue | null = null;
+  /** Producer ids [next, end) of the last reserved block not yet handed out (pending state:
+   * the block's record may not be committed yet; a rollback forgets the block). */
+  private producerIds = { next: 0n, end: 0n };
 
   constructor(
-    private readonly log: MetadataLog,
+    private readonly log: MetadataLogClient,
     private readonly opts: ControllerOptions,
   ) {}
+
+  /** The latest committed image. */
+  get image(): MetadataImage {
+    return this.publication.image;
+  }
+
+  /** Where committed images are published, in commit order. */
+  get publisher(): MetadataPublisher {
+    return this.publication;
+  }
+
+  /** The epoch of the finalized feature levels: the offset of the last committed metadata record. */
+  get finalizedFeaturesEpoch(): bigint {
+    return this.publication.offset;
+  }
 
   /**
    * Replays the whole metadata log into the image (start-up). A transaction left unfinished at
@@ -126,97 +93,28 @@ export class MetadataController {
    * node, or one from before feature levels were recorded) gets the bootstrap levels first, as
    * `kafka-storage format` writes them for a new Kafka cluster.
    */
-  load(): { unfinishedTransaction: boolean } {
-    const end = this.log.replay((record) => this.image.replay(record));
-    this.lastOffset = end.lastOffset;
+  async load(): Promise<{ unfinishedTransaction: boolean }> {
+    if (this.queue !== null) throw new Error('MetadataController.load: already loaded');
+    const delta = new MetadataDelta(this.publication.image);
+    const end = this.log.replay((record) => delta.replay(record));
+    this.publication.publish(delta.records, delta.apply(), end.lastOffset);
+    this.queue = new ControllerEventQueue(
+      {
+        log: this.log,
+        nowMs: this.opts.nowMs,
+        onCommit: (records, image, offset) => this.publication.publish(records, image, offset),
+        onRollback: () => {
+          this.producerIds = { next: 0n, end: 0n };
+        },
+      },
+      this.publication.image,
+      this.publication.offset,
+    );
     if (!this.image.finalizedFeatures.has(METADATA_VERSION)) {
-      this.commit([...BOOTSTRAP_FEATURES].filter(([name]) => !this.image.finalizedFeatures.has(name)).map(([name, level]) => featureLevelRecord(name, level)));
+      const result = await this.run<ItemResult>((image) => ({ records: planBootstrapFeatures(image, BOOTSTRAP_FEATURES), answer: ok(null) }), failed);
+      if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `could not record the bootstrap feature levels: ${result.errorMessage}`);
     }
     return { unfinishedTransaction: end.unfinishedTransaction };
-  }
-
-  /** The epoch of the finalized feature levels: the offset of the last committed metadata record. */
-  get finalizedFeaturesEpoch(): bigint {
-    return this.lastOffset;
-  }
-
-  onCommit(listener: MetadataListener): void {
-    this.listeners.push(listener);
-  }
-
-  /** Appends (the records, or what the log prepared from them), then replays and publishes. */
-  private commit(records: MetadataRecord[], prepared?: PreparedAppend): void {
-    if (records.length === 0) return;
-    this.lastOffset = prepared === undefined ? this.log.append(records, this.opts.nowMs()) : this.log.appendPrepared(prepared);
-    for (const r of records) this.image.replay(r);
-    for (const l of this.listeners) l(records, this.image);
-  }
-
-  /**
-   * Validates a topic creation; returns the records that would create it. Throws KafkaError.
-   * `planned` maps the collision keys of the topics planned earlier in the same change.
-   */
-  private planTopic(t: NewTopic, planned: ReadonlyMap<string, string>): MetadataRecord[] {
-    const problem = topicNameProblem(t.name);
-    if (problem !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
-    // The metadata log's own partition lives beside the topics' partitions on disk; Kafka
-    // answers an attempt to create it as an authorization failure (KAFKA-14358).
-    if (t.name === METADATA_TOPIC) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `Authorization failed: ${t.name} is the cluster metadata topic.`);
-    if (this.image.topicsByName.has(t.name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
-    const colliding = this.image.topicCollidingWith(t.name) ?? planned.get(collisionKey(t.name));
-    if (colliding !== undefined) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${t.name}' collides with existing topic: ${colliding}`);
-    const brokers = this.opts.brokerIds();
-    let replicaSets: number[][];
-    if (t.assignments.length > 0) {
-      if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
-        throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
-      }
-      replicaSets = [];
-      const sorted = [...t.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
-      sorted.forEach((a, i) => {
-        if (a.partitionIndex !== i) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence');
-        if (a.brokerIds.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Empty replica list for partition ${i}`);
-        if (new Set(a.brokerIds).size !== a.brokerIds.length) {
-          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate brokers not allowed in replica assignment: ${a.brokerIds.join(', ')} for partition id ${i}.`);
-        }
-        for (const b of a.brokerIds) {
-          if (!brokers.includes(b)) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${b}, but no such broker is registered.`);
-        }
-        replicaSets.push(a.brokerIds.slice());
-      });
-    } else {
-      const partitions = t.numPartitions === -1 ? this.opts.defaultNumPartitions() : t.numPartitions;
-      const rf = t.replicationFactor === -1 ? this.opts.defaultReplicationFactor() : t.replicationFactor;
-      if (partitions <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
-      // More partitions than one change may write: refused before any record is built.
-      if (partitions >= MAX_RECORDS_PER_USER_OP) throw new OperationTooLarge();
-      if (rf <= 0) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
-      if (rf > brokers.length) {
-        throw new KafkaError(
-          ErrorCode.INVALID_REPLICATION_FACTOR,
-          `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${brokers.length} broker(s) are registered.`,
-        );
-      }
-      replicaSets = [];
-      for (let p = 0; p < partitions; p++) {
-        const replicas: number[] = [];
-        for (let r = 0; r < rf; r++) replicas.push(brokers[(p + r) % brokers.length]!);
-        replicaSets.push(replicas);
-      }
-    }
-    const configs = new Map<string, string>();
-    for (const c of t.configs) {
-      const why = this.opts.topicConfigProblem(c.name, c.value);
-      if (why !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, why);
-      configs.set(c.name, c.value!);
-    }
-    const topicId = newTopicId();
-    const records: MetadataRecord[] = [{ type: MetadataRecordType.TopicRecord, version: 0, data: { name: t.name, topicId } }];
-    for (const [name, value] of configs) {
-      records.push({ type: MetadataRecordType.ConfigRecord, version: 0, data: { resourceType: ConfigResourceType.TOPIC, resourceName: t.name, name, value } });
-    }
-    replicaSets.forEach((replicas, partitionId) => records.push(partitionRecord(topicId, partitionId, replicas)));
-    return records;
   }
 
   /**
@@ -224,346 +122,147 @@ export class MetadataController {
    * Kafka's code and message; a change of more than MAX_RECORDS_PER_USER_OP records is refused
    * as a whole (POLICY_VIOLATION), before the quota is charged. validateOnly charges nothing.
    */
-  createTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult<CreatedTopic>[] {
-    const { results, records } = this.planCreateTopics(topics, validateOnly, quota);
-    if (!validateOnly) this.commit(records);
-    return results;
-  }
-
-  /**
-   * createTopics for a request that may write thousands of records: planned (and charged to the
-   * quota) at once, its records encoded into metadata-log batches in slices with `pause` between
-   * them, then checked again and committed with no await between that check and the write. If
-   * another change took one of the names meanwhile, the request is planned again and committed at
-   * once (without charging the quota twice).
-   */
-  async createTopicsInSlices(
-    topics: readonly NewTopic[],
-    validateOnly: boolean,
-    quota: PartitionMutationQuota,
-    pause: () => Promise<void>,
-  ): Promise<TopicResult<CreatedTopic>[]> {
-    const plan = this.planCreateTopics(topics, validateOnly, quota);
-    if (validateOnly) return plan.results;
-    return this.commitInSlices(
-      plan,
-      pause,
-      () => plan.results.every((r) => r.errorCode !== ErrorCode.NONE || (!this.image.topicsByName.has(r.name) && this.image.topicCollidingWith(r.name) === undefined)),
-      () => {
-        const again = this.planCreateTopics(topics, false, UNLIMITED_MUTATIONS);
-        this.commit(again.records);
-        return again.results;
+  createTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): Promise<TopicResult<CreatedTopic>[]> {
+    const names = topics.map((t) => t.name);
+    return this.run(
+      (image) => {
+        const plan = planCreateTopics(image, topics, this.context());
+        return settle(plan, names, validateOnly, quota, (item) => createdTopic(item.records, validateOnly));
       },
+      (err) => names.map((name) => failure(name, err)),
     );
-  }
-
-  /**
-   * Commits a planned change: at once when small; else its records are encoded in slices, then,
-   * with no await between the check and the write, committed if `stillValid` (nothing it relied
-   * on changed meanwhile), or `replanAndCommit` runs instead.
-   */
-  private async commitInSlices<R>(
-    plan: { results: R[]; records: MetadataRecord[] },
-    pause: () => Promise<void>,
-    stillValid: () => boolean,
-    replanAndCommit: () => R[],
-  ): Promise<R[]> {
-    if (plan.records.length < SLICED_COMMIT_MIN_RECORDS) {
-      this.commit(plan.records);
-      return plan.results;
-    }
-    const prepared = await this.log.prepare(plan.records, this.opts.nowMs(), pause);
-    // No await from here to the commit.
-    if (!stillValid()) return replanAndCommit();
-    this.commit(plan.records, prepared);
-    return plan.results;
-  }
-
-  private planCreateTopics(topics: readonly NewTopic[], validateOnly: boolean, quota: PartitionMutationQuota): { results: TopicResult<CreatedTopic>[]; records: MetadataRecord[] } {
-    const planned = new Map<string, string>();
-    const plans: ({ records: MetadataRecord[]; partitions: number } | KafkaError)[] = [];
-    let total = 0;
-    for (const t of topics) {
-      try {
-        const records = this.planTopic(t, planned);
-        planned.set(collisionKey(t.name), t.name);
-        const partitions = records.reduce((n, r) => (r.type === MetadataRecordType.PartitionRecord ? n + 1 : n), 0);
-        plans.push({ records, partitions });
-        total += records.length;
-      } catch (err) {
-        if (!(err instanceof KafkaError)) throw err;
-        plans.push(err);
-        if (err instanceof OperationTooLarge) total = Number.POSITIVE_INFINITY;
-      }
-      if (total > MAX_RECORDS_PER_USER_OP) return { results: tooLarge(topics.map((t) => t.name)), records: [] };
-    }
-    const results: TopicResult<CreatedTopic>[] = [];
-    const records: MetadataRecord[] = [];
-    topics.forEach((t, i) => {
-      const plan = plans[i]!;
-      if (plan instanceof KafkaError) {
-        results.push(failure(t.name, plan));
-        return;
-      }
-      if (!validateOnly && !quota.tryRecord(plan.partitions)) {
-        results.push({ name: t.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null });
-        return;
-      }
-      const topicRecord = plan.records[0]!.data as { topicId: string };
-      const partitionRecords = plan.records.filter((r) => r.type === MetadataRecordType.PartitionRecord);
-      const configs = new Map(
-        plan.records.filter((r) => r.type === MetadataRecordType.ConfigRecord).map((r) => [(r.data as { name: string }).name, (r.data as { value: string }).value]),
-      );
-      results.push({
-        name: t.name,
-        errorCode: ErrorCode.NONE,
-        errorMessage: null,
-        value: {
-          topicId: validateOnly ? ZERO_UUID : topicRecord.topicId,
-          partitions: partitionRecords.length,
-          replicationFactor: (partitionRecords[0]?.data as { replicas: number[] } | undefined)?.replicas.length ?? 0,
-          configs,
-        },
-      });
-      for (const r of plan.records) records.push(r);
-    });
-    return { results, records };
-  }
-
-  /** Creates one topic (or only validates it). Throws KafkaError with Kafka's code and message. */
-  createTopic(t: NewTopic, validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): CreatedTopic {
-    const [result] = this.createTopics([t], validateOnly, quota);
-    if (result!.errorCode !== ErrorCode.NONE) throw new KafkaError(result!.errorCode, result!.errorMessage ?? undefined);
-    return result!.value!;
   }
 
   /** Deletes topics in one append; internal topics are refused, each topic is charged its
    * partitions to the quota. */
-  deleteTopics(topics: readonly TopicImage[], quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
-    if (topics.length > MAX_RECORDS_PER_USER_OP) return tooLarge(topics.map((t) => t.name));
-    const records: MetadataRecord[] = [];
-    const results = topics.map((topic): TopicResult => {
-      if (isInternalTopic(topic.name)) {
-        return failure(topic.name, new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is an internal topic and cannot be deleted.`));
-      }
-      if (!quota.tryRecord(topic.partitions.length)) return { name: topic.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null };
-      records.push({ type: MetadataRecordType.RemoveTopicRecord, version: 0, data: { topicId: topic.topicId } });
-      return { name: topic.name, errorCode: ErrorCode.NONE, errorMessage: null, value: null };
-    });
-    this.commit(records);
-    return results;
-  }
-
-  deleteTopic(topic: TopicImage): void {
-    const [result] = this.deleteTopics([topic]);
-    if (result!.errorCode !== ErrorCode.NONE) throw new KafkaError(result!.errorCode, result!.errorMessage ?? undefined);
-  }
-
-  /**
-   * Grows topics, each to its `count` partitions, with optional manual assignments for the new
-   * ones, in one append. Checks and messages follow Kafka's controller; limits and quota as in
-   * createTopics.
-   */
-  createPartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): TopicResult[] {
-    const { results, records } = this.planCreatePartitions(increases, validateOnly, quota);
-    if (!validateOnly) this.commit(records);
-    return results;
-  }
-
-  /** createPartitions encoded in slices, as createTopicsInSlices; planned again if another change
-   * grew or replaced one of the topics meanwhile. */
-  async createPartitionsInSlices(
-    increases: readonly PartitionIncrease[],
-    validateOnly: boolean,
-    quota: PartitionMutationQuota,
-    pause: () => Promise<void>,
-  ): Promise<TopicResult[]> {
-    // Topic images change in place on replay: what the plan saw is captured here.
-    const seen = increases.map((inc) => ({ topicId: inc.topic.topicId, partitions: inc.topic.partitions.length }));
-    const plan = this.planCreatePartitions(increases, validateOnly, quota);
-    if (validateOnly) return plan.results;
-    return this.commitInSlices(
-      plan,
-      pause,
-      () => seen.every((s) => this.image.topicsById.get(s.topicId)?.partitions.length === s.partitions),
-      () => {
-        const current = increases.flatMap((inc) => {
-          const topic = this.image.topicsById.get(inc.topic.topicId);
-          return topic === undefined ? [] : [{ ...inc, topic }];
-        });
-        const again = this.planCreatePartitions(current, false, UNLIMITED_MUTATIONS);
-        this.commit(again.records);
-        const byName = new Map(again.results.map((r) => [r.name, r]));
-        return increases.map((inc) => byName.get(inc.topic.name) ?? { name: inc.topic.name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, value: null });
-      },
+  deleteTopics(topics: readonly TopicToDelete[], quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): Promise<TopicResult[]> {
+    const names = topics.map((t) => t.name);
+    return this.run(
+      (image) => settle(planDeleteTopics(image, topics.map((t) => t.topicId)), names, false, quota, () => null),
+      (err) => names.map((name) => failure(name, err)),
     );
   }
 
-  private planCreatePartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota): { results: TopicResult[]; records: MetadataRecord[] } {
-    const plans: (MetadataRecord[] | KafkaError)[] = [];
-    let total = 0;
-    for (const inc of increases) {
+  /** Grows topics, each to its `count` partitions, with optional manual assignments for the new
+   * ones, in one append. Limits and quota as in createTopics. */
+  createPartitions(increases: readonly PartitionIncrease[], validateOnly: boolean, quota: PartitionMutationQuota = UNLIMITED_MUTATIONS): Promise<TopicResult[]> {
+    const names = increases.map((inc) => inc.topic);
+    return this.run(
+      (image) => settle(planCreatePartitions(image, increases, this.context()), names, validateOnly, quota, () => null),
+      (err) => names.map((name) => failure(name, err)),
+    );
+  }
+
+  alterTopicConfigs(topic: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult> {
+    return this.runItem((image) => {
+      const records = planTopicConfigs(image, topic, changes, this.context());
+      return validateOnly ? [] : records;
+    });
+  }
+
+  alterBrokerConfigs(resourceName: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult> {
+    return this.runItem(() => (validateOnly ? [] : planBrokerConfigs(resourceName, changes)));
+  }
+
+  /** UpdateFeatures: the new levels together, or none of them (INVALID_UPDATE_VERSION for the
+   * first update that is not allowed). */
+  updateFeatures(updates: readonly FeatureUpdate[], validateOnly: boolean): Promise<ItemResult> {
+    return this.runItem((image) => {
+      const records = planFeatures(image, updates, this.context());
+      return validateOnly ? [] : records;
+    });
+  }
+
+  /** A producer id no one has had before, surviving restarts (ids are reserved in blocks of
+   * 1000 by a ProducerIdsRecord; an id is answered only once its block is committed). */
+  allocateProducerId(): Promise<ItemResult<bigint>> {
+    return this.run<ItemResult<bigint>>((image) => {
+      if (this.producerIds.next < this.producerIds.end) return { records: [], answer: ok(this.producerIds.next++) };
+      const block = planProducerIdBlock(image, this.context());
+      this.producerIds = { next: block.start + 1n, end: block.end };
+      return { records: block.records, answer: ok(block.start) };
+    }, failed);
+  }
+
+  private run<T>(plan: ControllerOperation<T>['plan'], onFailure: ControllerOperation<T>['failed']): Promise<T> {
+    if (this.queue === null) throw new Error('MetadataController: load() first');
+    return this.queue.submit({ plan, failed: onFailure });
+  }
+
+  /** An operation of one item: `plan` returns its records or throws KafkaError. */
+  private runItem(plan: (image: MetadataImage) => MetadataRecord[]): Promise<ItemResult> {
+    return this.run<ItemResult>((image) => {
       try {
-        const planned = this.planPartitions(inc.topic, inc.count, inc.assignments);
-        plans.push(planned);
-        total += planned.length;
+        return { records: plan(image), answer: ok(null) };
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;
-        plans.push(err);
-        if (err instanceof OperationTooLarge) total = Number.POSITIVE_INFINITY;
+        return { records: [], answer: failed(err) };
       }
-      if (total > MAX_RECORDS_PER_USER_OP) return { results: tooLarge(increases.map((inc) => inc.topic.name)), records: [] };
-    }
-    const records: MetadataRecord[] = [];
-    const results = increases.map((inc, i): TopicResult => {
-      const plan = plans[i]!;
-      if (plan instanceof KafkaError) return failure(inc.topic.name, plan);
-      if (!validateOnly && !quota.tryRecord(plan.length)) return { name: inc.topic.name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null };
-      for (const r of plan) records.push(r);
-      return { name: inc.topic.name, errorCode: ErrorCode.NONE, errorMessage: null, value: null };
-    });
-    return { results, records };
+    }, failed);
   }
 
-  /** The PartitionRecords that grow `topic` to `count` partitions. Throws KafkaError. */
-  private planPartitions(topic: TopicImage, count: number, assignments: number[][] | null): MetadataRecord[] {
-    const current = topic.partitions.length;
-    if (count === current) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
-    if (count < current) {
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `The topic ${topic.name} currently has ${current} partition(s); ${count} would not be an increase.`);
-    }
-    const additional = count - current;
-    if (additional > MAX_RECORDS_PER_USER_OP) throw new OperationTooLarge();
-    if (assignments !== null && assignments.length !== additional) {
-      throw new KafkaError(
-        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-        `Attempted to add ${additional} additional partition(s), but only ${assignments.length} assignment(s) were specified.`,
-      );
-    }
-    const brokers = this.opts.brokerIds();
-    const rf = topic.partitions[0]?.replicas.length ?? 1;
-    const records: MetadataRecord[] = [];
-    for (let p = current; p < count; p++) {
-      let replicas: number[];
-      if (assignments !== null) {
-        replicas = assignments[p - current]!;
-        if (replicas.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
-        const sorted = [...replicas].sort((a, b) => a - b);
-        sorted.forEach((b, i) => {
-          if (!brokers.includes(b)) {
-            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${b}, but no such broker is registered.`);
-          }
-          if (i > 0 && sorted[i - 1] === b) {
-            throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${b} more than once.`);
-          }
-        });
-        if (replicas.length !== rf) {
-          throw new KafkaError(
-            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-            `The manual partition assignment includes a partition with ${replicas.length} replica(s), but this is not consistent with previous partitions, which have ${rf} replica(s).`,
-          );
-        }
-        replicas = replicas.slice();
-      } else {
-        replicas = [];
-        for (let r = 0; r < rf; r++) replicas.push(brokers[(p + r) % brokers.length]!);
-      }
-      records.push(partitionRecord(topic.topicId, p, replicas));
-    }
-    return records;
-  }
-
-  /** Sets (value) or removes (null) topic config overrides, after validating all of them. */
-  alterTopicConfigs(topic: TopicImage, changes: ConfigChange[], validateOnly: boolean): void {
-    for (const c of changes) {
-      if (c.value === null) continue;
-      const why = this.opts.topicConfigProblem(c.name, c.value);
-      if (why !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, why);
-    }
-    if (validateOnly) return;
-    this.commit(
-      changes.map((c) => ({
-        type: MetadataRecordType.ConfigRecord,
-        version: 0,
-        data: { resourceType: ConfigResourceType.TOPIC, resourceName: topic.name, name: c.name, value: c.value },
-      })),
-    );
-  }
-
-  /** Sets or removes dynamic broker config overrides (resourceName '' is the cluster default). */
-  alterBrokerConfigs(resourceName: string, changes: ConfigChange[], validateOnly: boolean): void {
-    if (validateOnly) return;
-    this.commit(
-      changes.map((c) => ({
-        type: MetadataRecordType.ConfigRecord,
-        version: 0,
-        data: { resourceType: ConfigResourceType.BROKER, resourceName, name: c.name, value: c.value },
-      })),
-    );
-  }
-
-  /**
-   * UpdateFeatures: checks every update (features.ts has the rules) and records the new levels
-   * together, or none of them. Throws KafkaError(INVALID_UPDATE_VERSION) for the first update
-   * that is not allowed.
-   */
-  updateFeatures(updates: readonly FeatureUpdate[], validateOnly: boolean): void {
-    const planned = planFeatureUpdates(updates, this.image.finalizedFeatures, this.opts.nodeId);
-    if (!validateOnly) this.commit(planned.map((u) => featureLevelRecord(u.feature, u.level)));
-  }
-
-  /** A producer id no one has had before, surviving restarts (ids are reserved in blocks). */
-  allocateProducerId(): bigint {
-    if (this.nextProducerIdInBlock >= this.producerIdBlockEnd) {
-      const start = this.image.nextProducerId;
-      this.commit([
-        {
-          type: MetadataRecordType.ProducerIdsRecord,
-          version: 0,
-          data: { brokerId: this.opts.nodeId, brokerEpoch: -1n, nextProducerId: start + PRODUCER_ID_BLOCK_SIZE },
-        },
-      ]);
-      this.nextProducerIdInBlock = start;
-      this.producerIdBlockEnd = start + PRODUCER_ID_BLOCK_SIZE;
-    }
-    return this.nextProducerIdInBlock++;
+  /** The planner's inputs besides image and request, read once per plan. */
+  private context(): PlannerContext {
+    return {
+      nodeId: this.opts.nodeId,
+      brokerIds: this.opts.brokerIds(),
+      defaultNumPartitions: this.opts.defaultNumPartitions,
+      defaultReplicationFactor: this.opts.defaultReplicationFactor,
+      topicConfigProblem: this.opts.topicConfigProblem,
+      newTopicId: this.opts.newTopicId ?? newTopicId,
+    };
   }
 }
 
-function featureLevelRecord(name: string, featureLevel: number): MetadataRecord {
-  return { type: MetadataRecordType.FeatureLevelRecord, version: 0, data: { name, featureLevel } };
-}
-
-function partitionRecord(topicId: string, partitionId: number, replicas: number[]): MetadataRecord {
-  return {
-    type: MetadataRecordType.PartitionRecord,
-    version: 0,
-    data: {
-      partitionId,
-      topicId,
-      replicas,
-      isr: replicas.slice(),
-      removingReplicas: [],
-      addingReplicas: [],
-      leader: replicas[0]!,
-      leaderRecoveryState: 0,
-      leaderEpoch: 0,
-      partitionEpoch: 0,
-      directories: [],
-      eligibleLeaderReplicas: null,
-      lastKnownElr: null,
-    },
-  };
-}
-
-/** A random (version 4) topic id in Kafka's display form; like Kafka, never one whose text
- * starts with '-' (it would read as a command-line flag) and never the reserved zero id. */
-export function newTopicId(): string {
-  for (;;) {
-    const bytes = randomBytes(16);
-    bytes[6] = (bytes[6]! & 0x0f) | 0x40;
-    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-    const id = bytes.toString('base64url');
-    if (!id.startsWith('-') && id !== ZERO_UUID) return id;
+/**
+ * A multi-topic plan as records and results: the quota is asked per planned topic in request
+ * order (not for validateOnly, which writes nothing), and a refused topic writes nothing.
+ */
+function settle<T>(
+  plan: ChangePlan,
+  names: readonly string[],
+  validateOnly: boolean,
+  quota: PartitionMutationQuota,
+  valueOf: (item: { records: MetadataRecord[] }) => T,
+): { records: MetadataRecord[]; answer: TopicResult<T>[] } {
+  if ('tooLarge' in plan) {
+    return { records: [], answer: names.map((name) => ({ name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: EXCESSIVELY_LARGE_OPERATION, value: null })) };
   }
+  const records: MetadataRecord[] = [];
+  const answer = plan.items.map((item, i): TopicResult<T> => {
+    const name = names[i]!;
+    if (item instanceof KafkaError) return failure(name, item);
+    if (!validateOnly && !quota.tryRecord(item.partitionMutations)) return { name, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED, value: null };
+    if (!validateOnly) for (const r of item.records) records.push(r);
+    return { name, errorCode: ErrorCode.NONE, errorMessage: null, value: valueOf(item) };
+  });
+  return { records, answer };
+}
+
+/** What CreateTopics answers about a planned topic. */
+function createdTopic(records: readonly MetadataRecord[], validateOnly: boolean): CreatedTopic {
+  let topicId = ZERO_UUID;
+  let partitions = 0;
+  let replicationFactor = 0;
+  const configs = new Map<string, string>();
+  for (const r of records) {
+    if (r.type === MetadataRecordType.TopicRecord) topicId = r.data.topicId;
+    else if (r.type === MetadataRecordType.PartitionRecord) {
+      if (partitions === 0) replicationFactor = r.data.replicas.length;
+      partitions++;
+    } else if (r.type === MetadataRecordType.ConfigRecord && r.data.value !== null) configs.set(r.data.name, r.data.value);
+  }
+  return { topicId: validateOnly ? ZERO_UUID : topicId, partitions, replicationFactor, configs };
+}
+
+function ok<T>(value: T): ItemResult<T> {
+  return { errorCode: ErrorCode.NONE, errorMessage: null, value };
+}
+
+function failed<T>(err: KafkaError): ItemResult<T> {
+  return { errorCode: err.code, errorMessage: err.detail, value: null };
+}
+
+function failure<T>(name: string, err: KafkaError): TopicResult<T> {
+  return { name, ...failed<T>(err) };
 }

@@ -8,7 +8,7 @@ import { defaultLogConfig } from '../storage/config.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import { readWholeLog } from '../storage/read-whole-log.js';
 import { cleanup, tmpLogDir } from '../storage/test-helpers.js';
-import { MetadataRecordType, type MetadataRecord } from './metadata-image.js';
+import { MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
 import { METADATA_TOPIC, MetadataLog, TransactionRecordType, type MetadataLogStore } from './metadata-log.js';
 
 const ID = 'AAAAAAAAAAAAAAAAAAAAAQ';

@@ -17,9 +17,9 @@ import { RECORD_BATCH_OVERHEAD } from '../protocol/records/batch-header.js';
 import { decodeRecordBatch, encodeRecordBatch, type DecodedBatch } from '../protocol/records/record-batch.js';
 import { readUnsignedVarint } from '../protocol/varint.js';
 import { StorageStartupError } from '../storage/errors.js';
-import type { MetadataRecord } from './metadata-image.js';
+import type { MetadataRecord } from '../metadata/records.js';
 
-export const METADATA_TOPIC = '__cluster_metadata';
+export { METADATA_TOPIC } from '../metadata/topic-names.js';
 const FRAME_VERSION = 1;
 
 /** Kafka's QuorumController.MAX_RECORDS_PER_BATCH. */

@@ -8,7 +8,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
-import { Broker } from '../../src/broker/broker.js';
+import { Broker } from '../../src/node/broker.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { DescribeConfigsRequest } from '../../src/protocol/messages/DescribeConfigsRequest.js';
 import { DescribeConfigsResponse } from '../../src/protocol/messages/DescribeConfigsResponse.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
-import { Broker } from '../../src/broker/broker.js';
+import { Broker } from '../../src/node/broker.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { DeleteRecordsRequest } from '../../src/protocol/messages/DeleteRecordsRequest.js';
 import { DeleteRecordsResponse } from '../../src/protocol/messages/DeleteRecordsResponse.js';

@@ -3,7 +3,7 @@
 // cooperative-sticky assignors, rebalance callbacks, commits and their admin view.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Broker } from '../../src/broker/broker.js';
+import { Broker } from '../../src/node/broker.js';
 import { Admin, Consumer, KafkaClientError, Producer, type TopicPartition } from '../../src/client/index.js';
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {

@@ -4,7 +4,7 @@
 // are read back from the real broker directly, so the proxy cannot hide a loss or duplicate.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Broker } from '../../src/broker/broker.js';
+import { Broker } from '../../src/node/broker.js';
 import { Admin, Consumer, Producer, type ConsumerRecord } from '../../src/client/index.js';
 import { Connection } from '../../src/client/connection.js';
 import { ErrorCode } from '../../src/protocol/errors.js';

@@ -4,7 +4,7 @@
 // the callback API and request pipelining.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Broker } from '../../src/broker/broker.js';
+import { Broker } from '../../src/node/broker.js';
 import { Admin, Consumer, Producer, partitionForKey, type ConsumerRecord, type CompressionName } from '../../src/client/index.js';
 import { kcat } from '../helpers/clients.js';
 

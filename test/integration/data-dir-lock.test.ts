@@ -7,7 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Broker } from '../../src/broker/broker.js';
+import { Broker } from '../../src/node/broker.js';
 import { StorageStartupError } from '../../src/storage/errors.js';
 import { BrokerProcess, tempDir } from '../helpers/broker-process.js';
 import { kcatConsume, kcatProduce } from './support.js';

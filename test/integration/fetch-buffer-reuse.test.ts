@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { crc32c } from '@node-rs/crc32';
-import { Broker } from '../../src/broker/broker.js';
+import { Broker } from '../../src/node/broker.js';
 import { Admin, Consumer, Producer } from '../../src/client/index.js';
 import { Reader, Writer, decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../../src/protocol/codec/index.js';
 import { FetchRequest, type FetchRequestData } from '../../src/protocol/messages/FetchRequest.js';

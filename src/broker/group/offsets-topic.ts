@@ -8,13 +8,14 @@
 // brokers than offsets.topic.replication.factor (default 3) are alive. Kafka's own single-node
 // config/server.properties sets it to 1; here the factor is capped at the number of brokers, so
 // a one-node broker works with the defaults, and a warning says the factor was reduced.
-import type { MetadataController } from '../../controller/metadata-controller.js';
 import type { Logger } from '../../logger.js';
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import type { ControllerChannel, NewTopic } from '../../metadata/controller-channel.js';
+import type { MetadataView } from '../../metadata/publisher.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { readWholeLog } from '../../storage/read-whole-log.js';
 import type { BrokerConfig } from '../config.js';
 import type { ReplicaManager } from '../replica-manager.js';
-import { isInternalTopic } from '../../controller/topic-names.js';
+import { isInternalTopic } from '../../metadata/topic-names.js';
 import { assignorByConfigName } from './consumer-assignors.js';
 import { CONSUMER_OFFSETS_TOPIC } from './coordinator-partition.js';
 import type { GroupCoordinatorConfig, GroupLogStore, OffsetsPartitionListener } from './group-api.js';
@@ -25,45 +26,45 @@ const OFFSET_METADATA_MAX_BYTES = 4096;
 
 export interface OffsetsTopicDeps {
   config: () => BrokerConfig;
-  controller: MetadataController;
+  metadata: MetadataView;
+  controller: Pick<ControllerChannel, 'createTopics'>;
   replicas: ReplicaManager;
   liveBrokerCount: () => number;
   log: Logger;
 }
 
 export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
-  const image = () => deps.controller.image;
+  const image = () => deps.metadata.image;
+  /** A creation of the topic was asked for and is not answered yet. */
+  let creating = false;
   const store: GroupLogStore = {
     topicExists: () => image().topicsByName.has(CONSUMER_OFFSETS_TOPIC),
     numPartitions: () => image().topicsByName.get(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? deps.config().int('offsets.topic.num.partitions'),
     ensureTopic(): number {
-      if (!store.topicExists()) {
+      // As Kafka: the first request that needs the topic starts its creation and is answered
+      // COORDINATOR_NOT_AVAILABLE (clients retry); the topic exists once the controller commits.
+      if (!store.topicExists() && !creating) {
+        creating = true;
         const config = deps.config();
         const configured = config.int('offsets.topic.replication.factor');
         const rf = Math.min(configured, deps.liveBrokerCount());
         if (rf < configured) deps.log.warn({ configured, used: rf }, 'offsets.topic.replication.factor is larger than the number of brokers; creating __consumer_offsets with fewer replicas');
-        try {
-          deps.controller.createTopic(
-            {
-              name: CONSUMER_OFFSETS_TOPIC,
-              numPartitions: config.int('offsets.topic.num.partitions'),
-              replicationFactor: rf,
-              assignments: [],
-              configs: [
-                { name: 'cleanup.policy', value: 'compact' },
-                { name: 'compression.type', value: 'producer' },
-                { name: 'segment.bytes', value: String(config.int('offsets.topic.segment.bytes')) },
-              ],
-            },
-            false,
-          );
-          deps.log.info({ partitions: config.int('offsets.topic.num.partitions'), replicationFactor: rf }, 'created __consumer_offsets');
-        } catch (err) {
-          if (!(err instanceof KafkaError) || err.code !== ErrorCode.TOPIC_ALREADY_EXISTS) {
-            deps.log.error({ err }, 'could not create __consumer_offsets');
-            return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-          }
-        }
+        const topic: NewTopic = {
+          name: CONSUMER_OFFSETS_TOPIC,
+          numPartitions: config.int('offsets.topic.num.partitions'),
+          replicationFactor: rf,
+          assignments: [],
+          configs: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'compression.type', value: 'producer' },
+            { name: 'segment.bytes', value: String(config.int('offsets.topic.segment.bytes')) },
+          ],
+        };
+        void deps.controller.createTopics([topic], false).then(([result]) => {
+          creating = false;
+          if (result!.errorCode === ErrorCode.NONE) deps.log.info({ partitions: topic.numPartitions, replicationFactor: rf }, 'created __consumer_offsets');
+          else if (result!.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) deps.log.error({ errorCode: result!.errorCode, error: result!.errorMessage }, 'could not create __consumer_offsets');
+        });
       }
       return ErrorCode.NONE;
     },

@@ -1,7 +1,7 @@
 // AlterConfigs (key 33), v0-2: the legacy API that replaces the whole set of dynamic configs of
 // a resource (keys not listed are removed). TOPIC overrides and dynamic BROKER configs; checks,
 // codes and messages in ../config-admin.ts. validateOnly checks without changing anything.
-import { ConfigResourceType } from '../../controller/metadata-image.js';
+import { ConfigResourceType } from '../../metadata/records.js';
 import { AlterConfigsRequest } from '../../protocol/messages/AlterConfigsRequest.js';
 import { AlterConfigsResponse } from '../../protocol/messages/AlterConfigsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -14,15 +14,15 @@ export function alterConfigsHandler(broker: BrokerContext) {
     response: AlterConfigsResponse,
     minVersion: 0,
     maxVersion: 2,
-    handle(_ctx, req) {
+    async handle(_ctx, req) {
       const res = AlterConfigsResponse.defaults();
       const failed = preprocess(req.resources, () => true);
       for (const r of req.resources) {
         const outcome =
           failed.get(r) ??
           (r.resourceType === ConfigResourceType.TOPIC
-            ? alterTopicConfigs(broker, r.resourceName, replaceAll(r.configs), req.validateOnly)
-            : alterBrokerConfigs(broker, r.resourceName, replaceAll(r.configs), req.validateOnly));
+            ? await alterTopicConfigs(broker, r.resourceName, replaceAll(r.configs), req.validateOnly)
+            : await alterBrokerConfigs(broker, r.resourceName, replaceAll(r.configs), req.validateOnly));
         res.responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
       }
       return res;

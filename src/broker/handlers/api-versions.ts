@@ -3,7 +3,7 @@
 // v3+ also carries the feature flags (KIP-584): the levels this node supports and the finalized
 // ones with their epoch (the offset of the last committed metadata record), as a Kafka 4.2
 // broker answers them; features.ts says which levels Tributary supports and why.
-import { SUPPORTED_FEATURES } from '../../controller/features.js';
+import { SUPPORTED_FEATURES } from '../../metadata/features.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ApiVersionsRequest } from '../../protocol/messages/ApiVersionsRequest.js';
 import { ApiVersionsResponse } from '../../protocol/messages/ApiVersionsResponse.js';
@@ -27,8 +27,8 @@ export function apiVersionsHandler(broker: BrokerContext) {
       res.apiKeys = broker.supportedVersions().map((v) => ({ apiKey: v.apiKey, minVersion: v.minVersion, maxVersion: v.maxVersion }));
       if (ctx.apiVersion >= 3) {
         res.supportedFeatures = [...SUPPORTED_FEATURES].map(([name, r]) => ({ name, minVersion: r.min, maxVersion: r.max }));
-        res.finalizedFeaturesEpoch = broker.controller.finalizedFeaturesEpoch;
-        res.finalizedFeatures = [...broker.controller.image.finalizedFeatures]
+        res.finalizedFeaturesEpoch = broker.metadata.offset;
+        res.finalizedFeatures = [...broker.metadata.image.finalizedFeatures]
           .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
           .map(([name, level]) => ({ name, maxVersionLevel: level, minVersionLevel: level }));
       }

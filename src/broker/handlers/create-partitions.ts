@@ -9,7 +9,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { CreatePartitionsRequest } from '../../protocol/messages/CreatePartitionsRequest.js';
 import { CreatePartitionsResponse, type CreatePartitionsResponseCreatePartitionsTopicResult } from '../../protocol/messages/CreatePartitionsResponse.js';
-import type { PartitionIncrease } from '../../controller/metadata-controller.js';
+import type { PartitionIncrease } from '../../metadata/controller-channel.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { throttledResponse } from '../controller-mutation-quota.js';
@@ -35,14 +35,14 @@ export function createPartitionsHandler(broker: BrokerContext) {
       const increaseSlots: CreatePartitionsResponseCreatePartitionsTopicResult[] = [];
       for (const t of req.topics) {
         if (counts.get(t.name)! > 1) continue;
-        const topic = broker.controller.image.topicsByName.get(t.name);
+        const topic = broker.metadata.image.topicsByName.get(t.name);
         const slot = result(t.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
         slots.push(slot);
         if (topic === undefined) continue;
-        increases.push({ topic, count: t.count, assignments: t.assignments?.map((a) => a.brokerIds) ?? null });
+        increases.push({ topic: topic.name, count: t.count, assignments: t.assignments?.map((a) => a.brokerIds) ?? null });
         increaseSlots.push(slot);
       }
-      (await broker.controller.createPartitionsInSlices(increases, req.validateOnly, quota, broker.yieldToEventLoop)).forEach((r, i) => {
+      (await broker.controller.createPartitions(increases, req.validateOnly, quota)).forEach((r, i) => {
         increaseSlots[i]!.errorCode = r.errorCode;
         increaseSlots[i]!.errorMessage = r.errorMessage;
       });

@@ -1,6 +1,6 @@
 // CreateTopics (key 19), v0-7: validation and creation through the controller, with Kafka's
 // error codes and messages, all topics of a request in one metadata change (encoded in slices
-// when large, so other clients are served meanwhile); validateOnly checks without creating. v5+ responses describe the partitions, replication factor and configs of the
+// by the metadata log when large, so other clients are served meanwhile); validateOnly checks without creating. v5+ responses describe the partitions, replication factor and configs of the
 // created topic. Limits as Kafka's controller: more than 10,000 records in one request ->
 // POLICY_VIOLATION for every topic; the controller mutation quota (KIP-599) refuses topics with
 // THROTTLING_QUOTA_EXCEEDED from v6 and throttles older versions by holding the response back.
@@ -27,11 +27,10 @@ export function createTopicsHandler(broker: BrokerContext) {
       const seen = new Map<string, number>();
       for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
       const unique = req.topics.filter((t) => seen.get(t.name) === 1);
-      const results = await broker.controller.createTopicsInSlices(
+      const results = await broker.controller.createTopics(
         unique.map((t) => ({ name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, assignments: t.assignments, configs: t.configs })),
         req.validateOnly,
         quota,
-        broker.yieldToEventLoop,
       );
       const byName = new Map(results.map((r) => [r.name, r]));
       for (const t of req.topics) {

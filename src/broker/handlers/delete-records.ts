@@ -4,7 +4,7 @@
 // delete cleanup policy -> POLICY_VIOLATION, offsets below 0 or above the high watermark ->
 // OFFSET_OUT_OF_RANGE, partitions not hosted here -> UNKNOWN_TOPIC_OR_PARTITION. On a single
 // node the new start offset is final at once, so the request never waits.
-import { isInternalTopic } from '../../controller/topic-names.js';
+import { isInternalTopic } from '../../metadata/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DeleteRecordsRequest } from '../../protocol/messages/DeleteRecordsRequest.js';
 import { DeleteRecordsResponse, type DeleteRecordsResponseDeleteRecordsPartitionResult } from '../../protocol/messages/DeleteRecordsResponse.js';

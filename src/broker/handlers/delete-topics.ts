@@ -6,7 +6,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { DeleteTopicsRequest } from '../../protocol/messages/DeleteTopicsRequest.js';
 import { DeleteTopicsResponse, type DeleteTopicsResponseDeletableTopicResult } from '../../protocol/messages/DeleteTopicsResponse.js';
-import type { TopicImage } from '../../controller/metadata-image.js';
+import type { TopicImage } from '../../metadata/image.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { throttledResponse } from '../controller-mutation-quota.js';
@@ -19,11 +19,11 @@ export function deleteTopicsHandler(broker: BrokerContext) {
     response: DeleteTopicsResponse,
     minVersion: 0,
     maxVersion: 6,
-    handle(ctx, req) {
+    async handle(ctx, req) {
       const res = DeleteTopicsResponse.defaults();
       const quota = broker.mutationQuota(ctx.apiVersion >= STRICT_QUOTA_SINCE);
       const targets = ctx.apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
-      const image = broker.controller.image;
+      const image = broker.metadata.image;
       const toDelete: { out: DeleteTopicsResponseDeletableTopicResult; topic: TopicImage }[] = [];
       for (const target of targets) {
         const out: DeleteTopicsResponseDeletableTopicResult = DeleteTopicsResponse.newStruct('DeletableTopicResult');
@@ -46,8 +46,8 @@ export function deleteTopicsHandler(broker: BrokerContext) {
         if (ctx.apiVersion >= 6) out.topicId = topic.topicId;
         toDelete.push({ out, topic });
       }
-      const results = broker.controller.deleteTopics(
-        toDelete.map((d) => d.topic),
+      const results = await broker.controller.deleteTopics(
+        toDelete.map((d) => ({ name: d.topic.name, topicId: d.topic.topicId })),
         quota,
       );
       results.forEach((r, i) => {

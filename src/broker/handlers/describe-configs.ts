@@ -8,8 +8,8 @@
 //     be changed dynamically; passwords sensitive (value null).
 //   - BROKER '': only the dynamic cluster-wide defaults (Kafka lists nothing else there).
 //   - configurationKeys filters the entries (null or empty: all).
-import { ConfigResourceType } from '../../controller/metadata-image.js';
-import { topicNameProblem } from '../../controller/topic-names.js';
+import { ConfigResourceType } from '../../metadata/records.js';
+import { topicNameProblem } from '../../metadata/topic-names.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { DescribeConfigsRequest, type DescribeConfigsRequestDescribeConfigsResource } from '../../protocol/messages/DescribeConfigsRequest.js';
 import {
@@ -60,7 +60,7 @@ interface Entry {
 function topicEntries(broker: BrokerContext, name: string): Entry[] {
   const problem = topicNameProblem(name);
   if (problem !== null) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
-  const topic = broker.controller.image.topicsByName.get(name);
+  const topic = broker.metadata.image.topicsByName.get(name);
   if (topic === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   return describeTopicConfigs(broker.config, topic.configs).map((e) => ({
     name: e.name,

@@ -12,7 +12,7 @@ import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeTopicPartitionsRequest } from '../../protocol/messages/DescribeTopicPartitionsRequest.js';
 import { DescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic } from '../../protocol/messages/DescribeTopicPartitionsResponse.js';
-import { isInternalTopic } from '../../controller/topic-names.js';
+import { isInternalTopic } from '../../metadata/topic-names.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { OPERATIONS_NOT_REQUESTED } from '../authorized-operations.js';
@@ -32,7 +32,7 @@ export function describeTopicPartitionsHandler(broker: BrokerContext) {
     maxVersion: 0,
     handle(_ctx, req) {
       const res = DescribeTopicPartitionsResponse.defaults();
-      const image = broker.controller.image;
+      const image = broker.metadata.image;
       const cursor = req.cursor;
       const fetchAll = req.topics.length === 0;
       const from = cursor?.topicName ?? '';

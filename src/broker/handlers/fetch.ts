@@ -55,7 +55,7 @@ export function fetchHandler(broker: BrokerContext) {
       }
       const resolved: ResolvedPartition[] = [];
       req.topics.forEach((t, topicIndex) => {
-        const image = broker.controller.image;
+        const image = broker.metadata.image;
         const topic = useIds ? image.topicsById.get(t.topicId) : image.topicsByName.get(t.topic);
         for (const p of t.partitions) {
           let errorCode: number = ErrorCode.NONE;

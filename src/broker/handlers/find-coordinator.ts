@@ -17,12 +17,21 @@ export function findCoordinatorHandler(broker: BrokerContext) {
     response: FindCoordinatorResponse,
     minVersion: 0,
     maxVersion: 6,
-    handle(ctx, req) {
+    async handle(ctx, req) {
       const v = ctx.apiVersion;
-      const lookup = (key: string): FindCoordinatorResponseCoordinator => {
+      const lookup = async (key: string): Promise<FindCoordinatorResponseCoordinator> => {
         const out: FindCoordinatorResponseCoordinator = { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.NONE, errorMessage: null };
         let code: number;
-        if (req.keyType === KEY_TYPE_GROUP) code = broker.groupCoordinator.coordinatorFor(key);
+        if (req.keyType === KEY_TYPE_GROUP) {
+          code = broker.groupCoordinator.coordinatorFor(key);
+          // The first lookup starts the creation of __consumer_offsets; a single node commits it
+          // at once, so the answer waits for it rather than sending the client into a retry.
+          const creating = code === ErrorCode.COORDINATOR_NOT_AVAILABLE ? broker.internalTopicCreation() : null;
+          if (creating !== null) {
+            await creating;
+            code = broker.groupCoordinator.coordinatorFor(key);
+          }
+        }
         else if (req.keyType === KEY_TYPE_TRANSACTION) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         else code = ErrorCode.INVALID_REQUEST;
         const self = broker.brokersFor(ctx.connection.listenerName).find((b) => b.nodeId === broker.nodeId);
@@ -39,10 +48,11 @@ export function findCoordinatorHandler(broker: BrokerContext) {
       };
       const res = FindCoordinatorResponse.defaults();
       if (v >= 4) {
-        res.coordinators = req.coordinatorKeys.map(lookup);
+        res.coordinators = [];
+        for (const key of req.coordinatorKeys) res.coordinators.push(await lookup(key));
         return res;
       }
-      const c = lookup(req.key);
+      const c = await lookup(req.key);
       res.errorCode = c.errorCode;
       if (v >= 1) res.errorMessage = c.errorMessage;
       res.nodeId = c.nodeId;

@@ -2,7 +2,7 @@
 // overrides and dynamic BROKER configs; APPEND and SUBTRACT only on list configs (e.g.
 // cleanup.policy), starting from the config's default when it is not set. Checks, codes and
 // messages in ../config-admin.ts. validateOnly checks without changing anything.
-import { ConfigResourceType } from '../../controller/metadata-image.js';
+import { ConfigResourceType } from '../../metadata/records.js';
 import { IncrementalAlterConfigsRequest } from '../../protocol/messages/IncrementalAlterConfigsRequest.js';
 import { IncrementalAlterConfigsResponse } from '../../protocol/messages/IncrementalAlterConfigsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -15,7 +15,7 @@ export function incrementalAlterConfigsHandler(broker: BrokerContext) {
     response: IncrementalAlterConfigsResponse,
     minVersion: 0,
     maxVersion: 1,
-    handle(_ctx, req) {
+    async handle(_ctx, req) {
       const res = IncrementalAlterConfigsResponse.defaults();
       const failed = preprocess(req.resources, (c) => c.configOperation !== AlterConfigOp.DELETE);
       for (const r of req.resources) {
@@ -23,8 +23,8 @@ export function incrementalAlterConfigsHandler(broker: BrokerContext) {
         const outcome =
           failed.get(r) ??
           (r.resourceType === ConfigResourceType.TOPIC
-            ? alterTopicConfigs(broker, r.resourceName, edit, req.validateOnly)
-            : alterBrokerConfigs(broker, r.resourceName, edit, req.validateOnly));
+            ? await alterTopicConfigs(broker, r.resourceName, edit, req.validateOnly)
+            : await alterBrokerConfigs(broker, r.resourceName, edit, req.validateOnly));
         res.responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
       }
       return res;

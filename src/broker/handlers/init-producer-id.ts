@@ -13,7 +13,7 @@ export function initProducerIdHandler(broker: BrokerContext) {
     response: InitProducerIdResponse,
     minVersion: 0,
     maxVersion: 5,
-    handle(_ctx, req) {
+    async handle(_ctx, req) {
       const res = InitProducerIdResponse.defaults();
       if (req.transactionalId !== null) {
         res.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -21,7 +21,14 @@ export function initProducerIdHandler(broker: BrokerContext) {
         res.producerEpoch = -1;
         return res;
       }
-      res.producerId = broker.controller.allocateProducerId();
+      const allocated = await broker.controller.allocateProducerId();
+      if (allocated.value === null) {
+        res.errorCode = allocated.errorCode;
+        res.producerId = -1n;
+        res.producerEpoch = -1;
+        return res;
+      }
+      res.producerId = allocated.value;
       res.producerEpoch = 0;
       return res;
     },

@@ -3,7 +3,7 @@
 // by ResourceTypes, all types when the list is empty (KIP-1142). Tributary keeps configs for
 // topics (every topic is listed) and brokers (this node), and none for client metrics, groups or
 // broker loggers, so those types list nothing; an unknown type id is INVALID_REQUEST.
-import { ConfigResourceType } from '../../controller/metadata-image.js';
+import { ConfigResourceType } from '../../metadata/records.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListConfigResourcesRequest } from '../../protocol/messages/ListConfigResourcesRequest.js';
 import { ListConfigResourcesResponse } from '../../protocol/messages/ListConfigResourcesResponse.js';
@@ -31,7 +31,7 @@ export function listConfigResourcesHandler(broker: BrokerContext) {
       }
       for (const type of new Set(types)) {
         if (type === ConfigResourceType.TOPIC) {
-          for (const name of [...broker.controller.image.topicsByName.keys()].sort()) res.configResources.push({ resourceName: name, resourceType: type });
+          for (const name of [...broker.metadata.image.topicsByName.keys()].sort()) res.configResources.push({ resourceName: name, resourceType: type });
         } else if (type === ConfigResourceType.BROKER) {
           res.configResources.push({ resourceName: String(broker.nodeId), resourceType: type });
         }

@@ -11,8 +11,8 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { MetadataRequest, type MetadataRequestData } from '../../protocol/messages/MetadataRequest.js';
 import { MetadataResponse, type MetadataResponseData, type MetadataResponseMetadataResponseTopic } from '../../protocol/messages/MetadataResponse.js';
-import type { TopicImage } from '../../controller/metadata-image.js';
-import { isInternalTopic } from '../../controller/topic-names.js';
+import type { TopicImage } from '../../metadata/image.js';
+import { isInternalTopic } from '../../metadata/topic-names.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
@@ -30,7 +30,7 @@ export function metadataHandler(broker: BrokerContext) {
       const allowAutoCreate = req.topics !== null && (v < 4 || req.allowAutoTopicCreation);
       const missing = new Set<string>();
       if (allowAutoCreate) {
-        const image = broker.controller.image;
+        const image = broker.metadata.image;
         for (const t of req.topics ?? []) if (t.name !== null && t.name !== '' && !image.topicsByName.has(t.name)) missing.add(t.name);
       }
       if (missing.size === 0) return answer(v, listener, req, new Map());
@@ -47,7 +47,7 @@ export function metadataHandler(broker: BrokerContext) {
     res.controllerId = broker.nodeId;
     res.clusterAuthorizedOperations = authorizedOperations(v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS);
     const topicOperations = authorizedOperations(v >= 8 && req.includeTopicAuthorizedOperations, TOPIC_OPERATIONS);
-    const image = broker.controller.image;
+    const image = broker.metadata.image;
     const describe = (topic: TopicImage): MetadataResponseMetadataResponseTopic => ({
       errorCode: ErrorCode.NONE,
       name: topic.name,

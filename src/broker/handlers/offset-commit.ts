@@ -18,7 +18,7 @@ export function offsetCommitHandler(broker: BrokerContext) {
     maxVersion: 10,
     async handle(ctx, req) {
       const v = ctx.apiVersion;
-      const image = broker.controller.image;
+      const image = broker.metadata.image;
       const nameOf = (t: { name: string; topicId: string }): string | undefined => (v >= 10 ? image.topicsById.get(t.topicId)?.name : t.name);
       const known = req.topics.filter((t) => nameOf(t) !== undefined);
       const result = await broker.groupCoordinator.commitOffsets({

@@ -22,7 +22,7 @@ export function offsetFetchHandler(broker: BrokerContext) {
       const v = ctx.apiVersion;
       const res = OffsetFetchResponse.defaults();
       if (v >= 8) {
-        const image = broker.controller.image;
+        const image = broker.metadata.image;
         res.groups = req.groups.map((g) => {
           // v9: a consumer group member's id and epoch (KIP-848), checked against the group.
           const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;

@@ -1,6 +1,6 @@
 // A partition as Metadata and DescribeTopicPartitions describe it: leader, epoch, replicas, ISR
 // (no offline replicas: every replica is this broker's own log).
-import type { PartitionImage } from '../../controller/metadata-image.js';
+import type { PartitionImage } from '../../metadata/image.js';
 import { ErrorCode } from '../../protocol/errors.js';
 
 export function partitionState(p: PartitionImage) {
@@ -9,8 +9,9 @@ export function partitionState(p: PartitionImage) {
     partitionIndex: p.partitionId,
     leaderId: p.leader,
     leaderEpoch: p.leaderEpoch,
-    replicaNodes: p.replicas,
-    isrNodes: p.isr,
+    // The image's arrays, shared: encoders only read them.
+    replicaNodes: p.replicas as number[],
+    isrNodes: p.isr as number[],
     offlineReplicas: [] as number[],
   };
 }

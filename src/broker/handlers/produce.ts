@@ -11,7 +11,7 @@
 // transactions v2 (KIP-890), which clients send only when transaction.version >= 2 is
 // finalized, and Tributary finalizes 0. v13 names topics by id (KIP-516): an unknown id gets
 // UNKNOWN_TOPIC_ID on each of its partitions.
-import { isInternalTopic } from '../../controller/topic-names.js';
+import { isInternalTopic } from '../../metadata/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/messages/ProduceRequest.js';
 import { ProduceResponse, type ProduceResponseData, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
@@ -54,7 +54,7 @@ export function produceHandler(broker: BrokerContext) {
       /** acks=-1 appends whose batches are not committed yet, with the response slot of each. */
       let uncommitted: { outcome: ProduceOutcome; out: ProduceResponsePartitionProduceResponse }[] | null = null;
       for (const topic of req.topicData) {
-        const name = byId ? broker.controller.image.topicsById.get(topic.topicId)?.name : topic.name;
+        const name = byId ? broker.metadata.image.topicsById.get(topic.topicId)?.name : topic.name;
         const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
         for (const p of topic.partitionData) {
           const out = ProduceResponse.newStruct('PartitionProduceResponse');

@@ -5,8 +5,8 @@
 // a metadata format change is refused. The request is applied whole or not at all: as Kafka's
 // controller answers, one error goes on the response and (v0-1) on every feature's result.
 // ValidateOnly (v1+) checks without recording. An empty request changes nothing.
-import { UpgradeType } from '../../controller/features.js';
-import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { UpgradeType } from '../../metadata/features.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { UpdateFeaturesRequest } from '../../protocol/messages/UpdateFeaturesRequest.js';
 import { UpdateFeaturesResponse } from '../../protocol/messages/UpdateFeaturesResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -18,23 +18,15 @@ export function updateFeaturesHandler(broker: BrokerContext) {
     response: UpdateFeaturesResponse,
     minVersion: 0,
     maxVersion: 2,
-    handle(ctx, req) {
+    async handle(ctx, req) {
       const v = ctx.apiVersion;
       const updates = req.featureUpdates.map((u) => ({
         feature: u.feature,
         level: u.maxVersionLevel,
         upgradeType: v === 0 ? (u.allowDowngrade ? UpgradeType.SAFE_DOWNGRADE : UpgradeType.UPGRADE) : u.upgradeType,
       }));
-      let errorCode: number = ErrorCode.NONE;
-      let errorMessage: string | null = null;
-      try {
-        broker.controller.updateFeatures(updates, v >= 1 && req.validateOnly);
-      } catch (err) {
-        if (!(err instanceof KafkaError)) throw err;
-        errorCode = err.code;
-        errorMessage = err.detail;
-        broker.log.info({ error: err.message }, 'feature update refused');
-      }
+      const { errorCode, errorMessage } = await broker.controller.updateFeatures(updates, v >= 1 && req.validateOnly);
+      if (errorCode !== ErrorCode.NONE) broker.log.info({ errorCode, error: errorMessage }, 'feature update refused');
       const res = UpdateFeaturesResponse.defaults();
       res.errorCode = errorCode;
       res.errorMessage = errorMessage;

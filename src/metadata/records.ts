@@ -1,0 +1,32 @@
+// The records of the cluster metadata log (KRaft's), as values: what the controller writes and
+// every image is replayed from.
+import type { ConfigRecordData } from '../protocol/messages/ConfigRecord.js';
+import type { FeatureLevelRecordData } from '../protocol/messages/FeatureLevelRecord.js';
+import type { PartitionChangeRecordData } from '../protocol/messages/PartitionChangeRecord.js';
+import type { PartitionRecordData } from '../protocol/messages/PartitionRecord.js';
+import type { ProducerIdsRecordData } from '../protocol/messages/ProducerIdsRecord.js';
+import type { RemoveTopicRecordData } from '../protocol/messages/RemoveTopicRecord.js';
+import type { TopicRecordData } from '../protocol/messages/TopicRecord.js';
+
+/** Record types of the metadata log, as Kafka numbers them. */
+export const MetadataRecordType = {
+  TopicRecord: 2,
+  PartitionRecord: 3,
+  ConfigRecord: 4,
+  PartitionChangeRecord: 5,
+  RemoveTopicRecord: 9,
+  FeatureLevelRecord: 12,
+  ProducerIdsRecord: 15,
+} as const;
+
+/** Kafka's ConfigResource types. */
+export const ConfigResourceType = { TOPIC: 2, BROKER: 4 } as const;
+
+export type MetadataRecord =
+  | { type: 2; version: number; data: TopicRecordData }
+  | { type: 3; version: number; data: PartitionRecordData }
+  | { type: 4; version: number; data: ConfigRecordData }
+  | { type: 5; version: number; data: PartitionChangeRecordData }
+  | { type: 9; version: number; data: RemoveTopicRecordData }
+  | { type: 12; version: number; data: FeatureLevelRecordData }
+  | { type: 15; version: number; data: ProducerIdsRecordData };

@@ -1,0 +1,220 @@
+// The composition root of a Tributary node: storage, the metadata controller (single voter)
+// and the broker side, wired together; the only place that sees all three. Also the library
+// entry point: `await Broker.start({ dataDir })` or `Broker.start({ inMemory: true })` on a free
+// port.
+import { MetadataController } from '../controller/metadata-controller.js';
+import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
+import { LocalMetadataLogClient } from '../controller/metadata-log-client.js';
+import { BrokerServer } from '../broker/broker.js';
+import { BrokerConfig, ConfigError } from '../broker/config.js';
+import { newClusterId, readOrWriteMetaProperties } from '../broker/meta-properties.js';
+import type { ReplicaManager } from '../broker/replica-manager.js';
+import { logConfigFor, topicConfigProblem } from '../broker/topic-config.js';
+import { loggerFor, type Logger } from '../logger.js';
+import { MetadataRecordType } from '../metadata/records.js';
+import { decompress } from '../protocol/records/compression.js';
+import { lockLogDirs, type LogDirLock } from '../storage/dir-lock.js';
+import { LogManager } from '../storage/log-manager.js';
+import { PartitionLog } from '../storage/partition-log.js';
+import type { PartitionStore } from '../storage/partition-store.js';
+import { readWholeLog } from '../storage/read-whole-log.js';
+
+export interface BrokerStartOptions {
+  /** A full configuration (server.properties); the other options are shorthands for tests. */
+  config?: BrokerConfig;
+  /** log.dirs; a temporary directory is not created for you unless inMemory is set. */
+  dataDir?: string;
+  /** Keep partition logs in memory: nothing is written to disk. */
+  inMemory?: boolean;
+  /** Listener port; 0 (the default when no config is given) picks a free one. */
+  port?: number;
+  /** Listener host; default 127.0.0.1. */
+  host?: string;
+  /** Extra server.properties settings. */
+  overrides?: Record<string, string>;
+}
+
+const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
+const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
+
+export class Broker {
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    private readonly logs: LogManager,
+    readonly controller: MetadataController,
+    private readonly server: BrokerServer,
+    readonly clusterId: string,
+    /** One per data directory, held from before the first read until stop() has closed the logs. */
+    private readonly dirLocks: readonly LogDirLock[],
+  ) {}
+
+  static async start(opts: BrokerStartOptions = {}): Promise<Broker> {
+    const config = opts.config ?? configFromOptions(opts);
+    const inMemory = opts.inMemory === true;
+    // Before anything is read: a second broker on the same directories stops here.
+    const dirLocks = inMemory ? [] : lockLogDirs(dataDirs(config));
+    try {
+      return await Broker.startLocked(config, inMemory, dirLocks);
+    } catch (err) {
+      for (const l of dirLocks) l.release();
+      throw err;
+    }
+  }
+
+  private static async startLocked(config: BrokerConfig, inMemory: boolean, dirLocks: readonly LogDirLock[]): Promise<Broker> {
+    const log = loggerFor('broker');
+    const nodeId = config.nodeId;
+    const logDirs = config.logDirs;
+    const clusterId = inMemory ? config.raw('cluster.id') ?? newClusterId() : readOrWriteMetaProperties(logDirs, nodeId, config.raw('cluster.id'));
+    const logs = openLogs(config, inMemory);
+    try {
+      return await Broker.startWithLogs(config, logs, clusterId, dirLocks, log);
+    } catch (err) {
+      // Descriptors go; the clean-shutdown marker is not written (the next start checks again).
+      logs.abandon();
+      throw err;
+    }
+  }
+
+  private static async startWithLogs(config: BrokerConfig, logs: LogManager, clusterId: string, dirLocks: readonly LogDirLock[], log: Logger): Promise<Broker> {
+    const nodeId = config.nodeId;
+    logStartupRecovery(logs, log);
+
+    // The metadata log is a partition like any other; it is flushed on every append because
+    // a committed metadata change must survive power loss, not only a process crash.
+    const metadataStore = logs.getOrCreate(METADATA_TOPIC, 0, { ...logConfigFor(config, new Map()), retentionMs: -1, retentionBytes: -1, segmentBytes: 64 * 1024 * 1024 });
+    // Topic ids removed by committed records: the only reason start-up deletes a partition dir.
+    const removedTopicIds = new Set<string>();
+    const metadataLog = new MetadataLog(partitionMetadataStore(metadataStore), (r) => {
+      if (r.type === MetadataRecordType.RemoveTopicRecord) removedTopicIds.add(r.data.topicId);
+    });
+    // One voter: a change is committed once its append to the local metadata log is durable.
+    const controller = new MetadataController(new LocalMetadataLogClient(metadataLog, yieldToEventLoop), {
+      nodeId,
+      brokerIds: () => [nodeId],
+      defaultNumPartitions: () => config.int('num.partitions'),
+      defaultReplicationFactor: () => config.int('default.replication.factor'),
+      topicConfigProblem,
+      nowMs: () => Date.now(),
+    });
+    await controller.load();
+    const server = await BrokerServer.start({
+      config,
+      logs,
+      clusterId,
+      metadata: controller.publisher,
+      controller,
+      removedTopicIds,
+      log,
+    });
+    return new Broker(config, logs, controller, server, clusterId, dirLocks);
+  }
+
+  get replicas(): ReplicaManager {
+    return this.server.replicas;
+  }
+
+  /** Listener name -> advertised host:port. */
+  get listeners(): string[] {
+    return this.server.listeners;
+  }
+
+  /** Port of the first listener. */
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** `host:port` of the first listener, for a client's bootstrap.servers. */
+  get bootstrapServers(): string {
+    return this.server.bootstrapServers;
+  }
+
+  /**
+   * Clean shutdown: answer parked fetches, drop every connection, close the logs (checkpoints and
+   * the clean-shutdown marker written), and only then give up the ports and the directory locks.
+   * Closing the logs takes a few fsyncs per partition (seconds for thousands of partitions); a
+   * port released before that let a restart script that waits for the port start a second broker
+   * on data this one was still writing.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
+    try {
+      await this.server.quiesce();
+      this.logs.close();
+    } finally {
+      await this.server.closeListeners();
+      for (const l of this.dirLocks) l.release();
+    }
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function configFromOptions(opts: BrokerStartOptions): BrokerConfig {
+  const props = new Map<string, string>();
+  const host = opts.host ?? '127.0.0.1';
+  props.set('listeners', `PLAINTEXT://${host}:${opts.port ?? 0}`);
+  if (opts.dataDir !== undefined) props.set('log.dirs', opts.dataDir);
+  else if (opts.inMemory !== true) throw new ConfigError("Broker.start needs 'dataDir' (or inMemory: true)");
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) props.set(k, v);
+  return BrokerConfig.fromProperties(props);
+}
+
+/** The directories this broker writes: log.dirs, and metadata.log.dir when it is set apart. */
+function dataDirs(config: BrokerConfig): string[] {
+  const metadataDir = config.raw('metadata.log.dir');
+  return metadataDir === null || metadataDir === '' ? config.logDirs : [...config.logDirs, metadataDir];
+}
+
+function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
+  return LogManager.open({
+    logDirs: config.logDirs,
+    inMemory,
+    defaultConfig: logConfigFor(config, new Map()),
+    retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
+    // Timestamp lookups inside compressed batches. Bounded well below what a hostile batch could
+    // ask for: produce stores batches without decompressing them, so this is where a bomb lands.
+    decompress: (type: number, data: Buffer) => decompress(type, data, TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES),
+    // Every metadata batch was fsynced before it was acknowledged: only a torn last batch may go.
+    strictRecoveryTopics: [METADATA_TOPIC],
+  });
+}
+
+function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
+  return {
+    get maxBatchBytes() {
+      return Math.min(store.config.maxMessageBytes, store.config.segmentBytes);
+    },
+    append(batches: readonly Buffer[]): number {
+      for (const batch of batches) store.append(batch, { leaderEpoch: 0, assignOffsets: true });
+      store.flush();
+      store.highWatermark = store.logEndOffset;
+      return store.logEndOffset;
+    },
+    readAll: () => readWholeLog(store, METADATA_MAX_READ_BYTES),
+    get startOffset() {
+      return store.logStartOffset;
+    },
+    get endOffset() {
+      return store.logEndOffset;
+    },
+    locate: (offset: number) => (store instanceof PartitionLog ? store.locate(offset) : null),
+  };
+}
+
+/** One line per log dir (clean shutdown or not) and one per partition that start-up validated. */
+function logStartupRecovery(logs: LogManager, log: Logger): void {
+  for (const s of logs.startup) log.info({ logDir: s.logDir, partitions: s.partitions, hadCleanShutdown: s.hadCleanShutdown }, 'log dir loaded');
+  for (const { topic, partition, store } of logs.all()) {
+    if (!(store instanceof PartitionLog) || store.loadStats.recoveredSegments === 0) continue;
+    log.info({ topic, partition, ...store.loadStats }, 'recovered partition');
+  }
+}
