@@ -164,6 +164,9 @@ function configFromOptions(opts: BrokerStartOptions): BrokerConfig {
   props.set('listeners', `PLAINTEXT://${host}:${opts.port ?? 0}`);
   if (opts.dataDir !== undefined) props.set('log.dirs', opts.dataDir);
   else if (opts.inMemory !== true) throw new ConfigError("Broker.start needs 'dataDir' (or inMemory: true)");
+  // Embedded brokers serve tests and tools: a group forms at once rather than after Kafka's 3 s
+  // wait for more members (an override or a full config keeps Kafka's default).
+  props.set('group.initial.rebalance.delay.ms', '0');
   for (const [k, v] of Object.entries(opts.overrides ?? {})) props.set(k, v);
   return BrokerConfig.fromProperties(props);
 }

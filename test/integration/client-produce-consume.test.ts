@@ -39,6 +39,16 @@ describe('client produce and consume', () => {
     await broker?.stop();
   });
 
+  it('an embedded broker starts groups at once unless told otherwise', async () => {
+    assert.equal(broker.config.int('group.initial.rebalance.delay.ms'), 0);
+    const kafkaLike = await Broker.start({ inMemory: true, overrides: { 'group.initial.rebalance.delay.ms': '3000' } });
+    try {
+      assert.equal(kafkaLike.config.int('group.initial.rebalance.delay.ms'), 3000);
+    } finally {
+      await kafkaLike.stop();
+    }
+  });
+
   for (const codec of CODECS) {
     it(`round-trips ${codec} batches with keys, nulls and headers, read by kcat and by our consumer`, async () => {
       const topic = `codec-${codec}`;

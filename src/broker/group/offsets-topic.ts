@@ -48,7 +48,14 @@ export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
         const config = deps.config();
         const configured = config.int('offsets.topic.replication.factor');
         const rf = Math.min(configured, deps.liveBrokerCount());
-        if (rf < configured) deps.log.warn({ configured, used: rf }, 'offsets.topic.replication.factor is larger than the number of brokers; creating __consumer_offsets with fewer replicas');
+        // Only a setting someone chose is worth a warning: Kafka's default of 3 on a single node
+        // is the usual case, not a mistake.
+        if (rf < configured) {
+          const fields = { configured, used: rf };
+          const message = 'offsets.topic.replication.factor is larger than the number of brokers; creating __consumer_offsets with fewer replicas';
+          if (config.has('offsets.topic.replication.factor')) deps.log.warn(fields, message);
+          else deps.log.info(fields, message);
+        }
         const topic: NewTopic = {
           name: CONSUMER_OFFSETS_TOPIC,
           numPartitions: config.int('offsets.topic.num.partitions'),
