@@ -3,7 +3,7 @@
 // DescribeConfigs reports each value with its source, as Kafka does: a topic override
 // (DYNAMIC_TOPIC_CONFIG), a static broker setting (STATIC_BROKER_CONFIG) or the default.
 import { NEVER, type CleanupPolicy, type LogConfig } from '../storage/config.js';
-import type { BrokerConfig } from './config.js';
+import { BrokerConfig } from './config.js';
 
 export type ConfigValueType = 'BOOLEAN' | 'STRING' | 'INT' | 'SHORT' | 'LONG' | 'DOUBLE' | 'LIST' | 'CLASS' | 'PASSWORD';
 
@@ -32,6 +32,12 @@ interface TopicConfigDef {
 
 const LONG_MAX = '9223372036854775807';
 const int = (min: number) => (v: string) => (/^-?\d+$/.test(v) && Number(v) >= min ? null : `Value must be at least ${min}`);
+/** Kafka's ConfigDef message for a value that is not of the config's type. */
+function typeProblem(type: ConfigValueType, v: string): string | null {
+  if ((type === 'INT' || type === 'LONG' || type === 'SHORT') && !/^[+-]?\d+$/.test(v)) return `Not a number of type ${type}`;
+  if (type === 'DOUBLE' && (v === '' || !Number.isFinite(Number(v)))) return 'Not a number of type DOUBLE';
+  return null;
+}
 const choice = (...allowed: string[]) => (v: string) =>
   allowed.includes(v) ? null : `String must be one of: ${allowed.join(', ')}`;
 const ratio = (v: string) => (Number.isFinite(Number(v)) && Number(v) >= 0 && Number(v) <= 1 ? null : 'Value must be between 0 and 1');
@@ -89,7 +95,7 @@ export function topicConfigProblem(name: string, value: string | null): string |
   const def = TOPIC_CONFIGS[name];
   if (def === undefined) return `Unknown topic config name: ${name}`;
   if (value === null) return `Null value not supported for topic configs: ${name}`;
-  const problem = def.validate?.(value.trim()) ?? null;
+  const problem = typeProblem(def.type, value.trim()) ?? def.validate?.(value.trim()) ?? null;
   return problem === null ? null : `Invalid value ${value} for configuration ${name}: ${problem}`;
 }
 
@@ -110,15 +116,21 @@ export function describeTopicConfigs(broker: BrokerConfig, overrides: ReadonlyMa
     if (override !== undefined) synonyms.push({ name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
     // As Kafka: every synonym's dynamic per-broker value, then the dynamic cluster defaults,
     // then server.properties.
+    // Synonyms carry the broker key's own value and unit (log.retention.hours=168); the topic's
+    // effective value is the first one, converted to the topic config's unit.
+    let effectiveValue: string | null = override ?? null;
     for (const layer of [ConfigSource.DYNAMIC_BROKER_CONFIG, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, ConfigSource.STATIC_BROKER_CONFIG]) {
       for (const s of def.synonyms) {
         const set = broker.layers(s.key).find((l) => l.source === layer);
-        if (set !== undefined) synonyms.push({ name: s.key, value: s.toTopicValue ? s.toTopicValue(set.value) : set.value, source: layer });
+        if (set === undefined) continue;
+        synonyms.push({ name: s.key, value: set.value, source: layer });
+        effectiveValue ??= s.toTopicValue ? s.toTopicValue(set.value) : set.value;
       }
     }
-    synonyms.push({ name: def.synonyms[0]?.key ?? name, value: def.default, source: ConfigSource.DEFAULT_CONFIG });
-    const effective = synonyms[0]!;
-    out.push({ name, value: effective.value, source: effective.source, type: def.type, synonyms });
+    // The default as Kafka lists it: the broker synonym that has one, in its unit.
+    const defaulted = def.synonyms.find((s) => BrokerConfig.defaultOf(s.key) !== null);
+    synonyms.push(defaulted === undefined ? { name: def.synonyms[0]?.key ?? name, value: def.default, source: ConfigSource.DEFAULT_CONFIG } : { name: defaulted.key, value: BrokerConfig.defaultOf(defaulted.key)!, source: ConfigSource.DEFAULT_CONFIG });
+    out.push({ name, value: effectiveValue ?? def.default, source: synonyms[0]!.source, type: def.type, synonyms });
   }
   return out;
 }

@@ -88,18 +88,40 @@ export function intArg(values: ParsedValues, name: string): number | undefined {
   return n;
 }
 
-/** `k=v` strings (repeatable flags, or comma-separated) into a map. */
+/**
+ * `k=v` strings (repeatable flags, or comma-separated) into a map. As kafka-configs, a value in
+ * square brackets may hold commas (`cleanup.policy=[compact,delete]`); the brackets are dropped.
+ */
 export function keyValues(items: readonly string[], what: string, splitCommas = true): Map<string, string> {
   const out = new Map<string, string>();
   for (const item of items) {
-    for (const part of splitCommas ? item.split(',') : [item]) {
+    for (const part of splitCommas ? splitOutsideBrackets(item) : [item]) {
       if (part.trim() === '') continue;
       const i = part.indexOf('=');
       if (i <= 0) throw new UsageError(`Invalid ${what} '${part}': expected key=value`);
-      out.set(part.slice(0, i).trim(), part.slice(i + 1));
+      const value = part.slice(i + 1);
+      const bracketed = splitCommas && value.startsWith('[') && value.endsWith(']');
+      out.set(part.slice(0, i).trim(), bracketed ? value.slice(1, -1) : value);
     }
   }
   return out;
+}
+
+function splitOutsideBrackets(s: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === '[') depth++;
+    else if (c === ']') depth = Math.max(0, depth - 1);
+    else if (c === ',' && depth === 0) {
+      parts.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(s.slice(start));
+  return parts;
 }
 
 export function readPropertiesFile(path: string): Map<string, string> {

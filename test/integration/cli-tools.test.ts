@@ -142,14 +142,16 @@ describe('tributary client tools', () => {
     assert.match(latest, /^cli-o:0:\d+\ncli-o:1:\d+\n$/);
     assert.equal(await ok(['get-offsets', '--bootstrap-server', bs, '--topic', 'cli-o', '--time', '-2']), 'cli-o:0:0\ncli-o:1:0\n');
 
-    assert.equal(await ok(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--add-config', 'retention.ms=60000,max.message.bytes=2000']), 'Completed updating config for topic cli-o.\n');
+    assert.equal(await ok(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--add-config', 'retention.ms=60000,cleanup.policy=[compact,delete],max.message.bytes=2000']), 'Completed updating config for topic cli-o.\n');
     const described = await ok(['configs', '--bootstrap-server', bs, '--describe', '--entity-type', 'topics', '--entity-name', 'cli-o']);
     assert.match(described, /^Dynamic configs for topic cli-o are:\n/);
-    assert.match(described, /^  retention.ms=60000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention.ms=60000, DEFAULT_CONFIG:log.retention.ms=\d+\}$/m);
+    assert.match(described, /^  retention.ms=60000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention.ms=60000, DEFAULT_CONFIG:log.retention.hours=168\}$/m);
+    assert.match(described, /^  cleanup.policy=compact,delete sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact,delete, DEFAULT_CONFIG:log.cleanup.policy=delete\}$/m);
     await ok(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--delete-config', 'retention.ms']);
     assert.doesNotMatch(await ok(['configs', '--bootstrap-server', bs, '--describe', '--entity-type', 'topics', '--entity-name', 'cli-o']), /retention.ms/);
     const bad = await tool(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--add-config', 'retention.ms=soon']);
     assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /Invalid value soon for configuration retention.ms: Not a number of type LONG/);
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
 
     const p0 = Number(latest.split('\n')[0]!.split(':')[2]);

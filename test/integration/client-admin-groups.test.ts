@@ -50,6 +50,13 @@ describe('admin client and consumer groups', () => {
     assert.equal(retention.value, '1234');
     assert.equal(retention.source, 'DYNAMIC_TOPIC_CONFIG');
     assert.ok(retention.synonyms.some((s) => s.source === 'DEFAULT_CONFIG'));
+    // As Kafka lists it: the default is the broker key's own, in its unit.
+    const def = retention.synonyms.find((s) => s.source === 'DEFAULT_CONFIG')!;
+    assert.deepEqual([def.name, def.value], ['log.retention.hours', '168']);
+    await assert.rejects(
+      admin.incrementalAlterConfigs([{ type: 'topic', name: 'cfg', changes: [{ name: 'retention.ms', op: 'set', value: 'soon' }] }]),
+      (e: unknown) => e instanceof KafkaClientError && e.code === 40 && /Not a number of type LONG/.test(e.message),
+    );
     await admin.incrementalAlterConfigs([{ type: 'topic', name: 'cfg', changes: [{ name: 'retention.ms', op: 'delete' }] }]);
     [cfg] = await admin.describeConfigs([{ type: 'topic', name: 'cfg', keys: ['retention.ms', 'cleanup.policy'] }]);
     assert.equal(cfg!.entries.find((e) => e.name === 'retention.ms')!.source, 'DEFAULT_CONFIG');
