@@ -12,4 +12,14 @@ if ! command -v kcat >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import confluent_
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq kcat python3-confluent-kafka python3-kafka python3-snappy python3-lz4 python3-zstandard librdkafka-dev time golang-go golang-github-segmentio-kafka-go-dev >/dev/null
 fi
+# librdkafka 2.15.1 (the KIP-848 client of test/integration/kip848-librdkafka.test.ts, and the
+# library and test runner of scripts/librdkafka-suite.sh), built once into ~/.cache/tributary from
+# the npm tarball that bundles it; its build needs these headers.
+if ! dpkg -s libssl-dev libsasl2-dev libzstd-dev liblz4-dev libcurl4-openssl-dev rapidjson-dev >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq build-essential pkg-config libssl-dev libsasl2-dev libzstd-dev liblz4-dev libcurl4-openssl-dev rapidjson-dev >/dev/null
+fi
 npm ci --no-audit --no-fund
+bash "$(dirname "$0")/build-librdkafka.sh" >/dev/null

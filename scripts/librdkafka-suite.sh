@@ -24,9 +24,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 suite_dir="$root/scripts/librdkafka-suite"
 
-PKG=@confluentinc/kafka-javascript@1.10.1
 LIBRDKAFKA_VERSION=2.15.1
-cache=${TRIBUTARY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tributary}/librdkafka-$LIBRDKAFKA_VERSION
 
 protocol=classic
 quick=-Q
@@ -48,36 +46,8 @@ while [ $# -gt 0 ]; do
 done
 case "$protocol" in classic|consumer) ;; *) echo "librdkafka-suite: --protocol is classic or consumer" >&2; exit 2 ;; esac
 
-# ---- build (cached)
-# Build logs are named build-*.log: librdkafka's configure loads every configure.* file of its
-# directory as a mklove module, so a "configure.log" there breaks it ("Module log not found").
-build_suite() {
-  echo "== building librdkafka $LIBRDKAFKA_VERSION and its test runner into $cache (once)"
-  local tmp
-  tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent "$PKG" >/dev/null && tar xzf ./*.tgz)
-  rm -rf "$cache.partial"
-  cp -r "$tmp/package/deps/librdkafka" "$cache.partial"
-  rm -rf "$tmp"
-  (
-    cd "$cache.partial"
-    # GSSAPI (Kerberos) is not tested; everything else the suite uses is found by pkg-config.
-    ./configure --disable-gssapi >build-configure.log 2>&1 || { tail -20 build-configure.log; exit 1; }
-    make -j"$(nproc)" libs >build-make.log 2>&1 || { tail -40 build-make.log; exit 1; }
-    make -C tests -j"$(nproc)" build >build-tests-make.log 2>&1 || { tail -40 build-tests-make.log; exit 1; }
-  )
-  mv "$cache.partial" "$cache"
-}
-if [ ! -x "$cache/tests/test-runner" ]; then
-  mkdir -p "$(dirname "$cache")"
-  # One build at a time: a second run (say the other group protocol's half, started alongside)
-  # waits for the first one's build instead of deleting its half-built tree.
-  exec 9>"$cache.lock"
-  flock 9
-  [ -x "$cache/tests/test-runner" ] || build_suite
-  flock -u 9
-  exec 9>&-
-fi
+# ---- build (cached, once: scripts/build-librdkafka.sh)
+cache=$(bash "$root/scripts/build-librdkafka.sh")
 tests_dir="$cache/tests"
 # The runner links librdkafka dynamically: make sure it is this build, not the system's (Debian's
 # librdkafka-dev is older and lacks symbols the tests use).

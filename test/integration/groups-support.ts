@@ -16,7 +16,10 @@ def out(ev, **kw):
 conf = {'bootstrap.servers': bootstrap, 'group.id': group, 'auto.offset.reset': 'earliest',
         'enable.auto.commit': False, 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500,
         'topic.metadata.refresh.interval.ms': 1000}
-conf.update(extra)
+for k, v in extra.items():
+    # None removes a default (group.protocol=consumer refuses session.timeout.ms and heartbeat.interval.ms)
+    if v is None: conf.pop(k, None)
+    else: conf[k] = v
 c = ck.Consumer(conf)
 def on_assign(cons, parts):
     out('assign', parts=[p.partition for p in parts])
@@ -72,9 +75,10 @@ export class PyConsumer {
     bootstrap: string,
     group: string,
     topic: string,
-    extra: Record<string, string | number | boolean> = {},
+    extra: Record<string, string | number | boolean | null> = {},
+    env: Record<string, string> = {},
   ) {
-    this.child = spawn(systemPython, ['-u', '-c', CONSUMER_SCRIPT, bootstrap, group, topic, JSON.stringify(extra)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(systemPython, ['-u', '-c', CONSUMER_SCRIPT, bootstrap, group, topic, JSON.stringify(extra)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let partial = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       partial += chunk.toString();

@@ -83,7 +83,7 @@ describe('Kafka 4.x request versions', () => {
     assert.deepEqual(range(15), [0, 6], 'DescribeGroups');
     assert.deepEqual(range(60), [0, 2], 'DescribeCluster');
     assert.deepEqual(range(69), [0, 1], 'ConsumerGroupDescribe');
-    assert.deepEqual(range(68), [0, 0], 'ConsumerGroupHeartbeat stays at v0 until KIP-848 v1 lands');
+    assert.deepEqual(range(68), [0, 1], 'ConsumerGroupHeartbeat v0-1 (v1: KIP-1082 member ids, regex subscriptions)');
   });
 
   it('Produce v2 with a record batch v2 is INVALID_RECORD and stores nothing (v0-2 carry message sets)', async () => {

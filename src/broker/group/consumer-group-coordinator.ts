@@ -43,6 +43,7 @@ import {
   type CurrentAssignment,
   type MemberMetadata,
 } from './consumer-group-log.js';
+import { TopicRegexMatcher, compileTopicRegex } from './consumer-group-regex.js';
 import type { Scheduler, TimerHandle } from './group-api.js';
 
 export interface ConsumerGroupConfig {
@@ -79,6 +80,8 @@ export interface TopicPartitionsWire {
 }
 
 export interface ConsumerHeartbeatRequest {
+  /** ConsumerGroupHeartbeat version: from v1 the member always generates its own id (KIP-1082). */
+  apiVersion: number;
   groupId: string;
   memberId: string;
   memberEpoch: number;
@@ -154,14 +157,6 @@ function sameSubscriptionMetadata(a: ReadonlyMap<string, SubscribedTopic>, b: Re
   return true;
 }
 
-/** Java's Pattern.matches semantics: the whole name must match. */
-function compileRegex(source: string): RegExp | null {
-  try {
-    return new RegExp(`^(?:${source})$`, 'u');
-  } catch {
-    return null;
-  }
-}
 
 interface LoadingGroup {
   epoch: number | null;
@@ -178,6 +173,7 @@ export class ConsumerGroupCoordinator {
   private readonly revocationTimers = new Map<string, TimerHandle>();
   private loading = new Map<string, LoadingGroup>();
   private closed = false;
+  private readonly regexes = new TopicRegexMatcher();
 
   constructor(private readonly deps: ConsumerGroupCoordinatorDeps) {
     if (deps.config.assignors.length === 0) throw new Error('group.consumer.assignors must name at least one assignor');
@@ -409,25 +405,31 @@ export class ConsumerGroupCoordinator {
     };
   }
 
+  /** Kafka's checks (GroupCoordinatorService), in its order, before the group is looked at. */
   private validate(req: ConsumerHeartbeatRequest): ConsumerHeartbeatResponse | null {
     const invalid = (message: string) => errorResponse(ErrorCode.INVALID_REQUEST, message);
-    if (req.groupId === '') return invalid("GroupId can't be empty.");
-    if (req.instanceId === '') return invalid("InstanceId can't be empty.");
-    if (req.rackId === '') return invalid("RackId can't be empty.");
-    if (req.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) return invalid('MemberEpoch is invalid.');
+    const blank = (s: string | null) => s !== null && s.trim() === '';
+    // v1 (KIP-1082): the member generates its id, also to join; v0 may join with '' and get one.
+    if ((req.apiVersion >= 1 || req.memberEpoch > 0 || req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) && blank(req.memberId)) return invalid("MemberId can't be empty.");
+    if (blank(req.groupId)) return invalid("GroupId can't be empty.");
+    if (blank(req.instanceId)) return invalid("InstanceId can't be empty.");
+    if (blank(req.rackId)) return invalid("RackId can't be empty.");
     if (req.memberEpoch === 0) {
       if (req.rebalanceTimeoutMs === -1) return invalid('RebalanceTimeoutMs must be provided in first request.');
       if (req.topicPartitions === null || req.topicPartitions.length > 0) return invalid('TopicPartitions must be empty when (re-)joining.');
-      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null) return invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
-    } else {
-      if (req.memberId === '') return invalid("MemberId can't be empty.");
-      if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && req.instanceId === null) return invalid("InstanceId can't be null.");
-    }
-    if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '' && compileRegex(req.subscribedTopicRegex) === null) {
-      return errorResponse(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex ${req.subscribedTopicRegex} is not a valid regular expression.`);
+      // An empty list of names or an empty regex joins the group subscribed to nothing.
+      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null) return invalid('Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.');
+    } else if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      if (req.instanceId === null) return invalid("InstanceId can't be null.");
+    } else if (req.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      return invalid('MemberEpoch is invalid.');
     }
     if (req.serverAssignor !== null && !this.deps.config.assignors.some((a) => a.name === req.serverAssignor)) {
       return errorResponse(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${req.serverAssignor} is not supported. Supported assignors: ${this.deps.config.assignors.map((a) => a.name).join(', ')}.`);
+    }
+    if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '') {
+      const compiled = compileTopicRegex(req.subscribedTopicRegex);
+      if (!compiled.ok) return errorResponse(ErrorCode.INVALID_REGULAR_EXPRESSION, compiled.message);
     }
     return null;
   }
@@ -452,17 +454,22 @@ export class ConsumerGroupCoordinator {
   /** The subscribed topics that exist, by name, for these members. */
   private subscriptionMetadata(members: Iterable<ConsumerGroupMember>): Map<string, SubscribedTopic> {
     const names = new Set<string>();
-    let regexes: RegExp[] = [];
+    const regexes = new Set<string>();
     for (const m of members) {
       for (const t of m.subscribedTopicNames) names.add(t);
-      if (m.subscribedTopicRegex !== null && m.subscribedTopicRegex !== '') {
-        const re = compileRegex(m.subscribedTopicRegex);
-        if (re !== null) regexes.push(re);
-      }
+      if (m.subscribedTopicRegex !== null && m.subscribedTopicRegex !== '') regexes.add(m.subscribedTopicRegex);
     }
-    if (regexes.length > 0) {
-      for (const name of this.deps.topics.topicNames()) if (regexes.some((re) => re.test(name))) names.add(name);
-      regexes = [];
+    // Regexes are resolved against the topics as they are now, so a topic created or deleted
+    // changes the subscription (and bumps the group epoch) at the next heartbeat.
+    if (regexes.size > 0) {
+      for (const name of this.deps.topics.topicNames()) {
+        for (const re of regexes) {
+          if (this.regexes.matchesTopic(re, name)) {
+            names.add(name);
+            break;
+          }
+        }
+      }
     }
     const out = new Map<string, SubscribedTopic>();
     for (const name of [...names].sort()) {
@@ -478,10 +485,8 @@ export class ConsumerGroupCoordinator {
       const t = subscription.get(name);
       if (t !== undefined) ids.add(t.topicId);
     }
-    if (member.subscribedTopicRegex !== null && member.subscribedTopicRegex !== '') {
-      const re = compileRegex(member.subscribedTopicRegex);
-      if (re !== null) for (const [name, t] of subscription) if (re.test(name)) ids.add(t.topicId);
-    }
+    const regex = member.subscribedTopicRegex;
+    if (regex !== null && regex !== '') for (const [name, t] of subscription) if (this.regexes.matchesTopic(regex, name)) ids.add(t.topicId);
     return ids;
   }
 

@@ -54,6 +54,7 @@ class SimMember {
   async heartbeat(over: Partial<ConsumerHeartbeatRequest> = {}): Promise<ConsumerHeartbeatResponse> {
     const joining = this.epoch === 0;
     const res = await this.coordinator.consumerGroupHeartbeat({
+      apiVersion: 0,
       groupId: this.groupId,
       memberId: this.memberId,
       memberEpoch: this.epoch,
@@ -304,6 +305,52 @@ describe('consumer group heartbeats', () => {
     await m.heartbeat();
     assert.equal(coordinator.consumer.group('g')!.groupEpoch, before + 1);
     assert.equal(count(m.owned), 5);
+  });
+
+  it('v1 (KIP-1082): the member brings its own id, also to join; an empty one is INVALID_REQUEST', async () => {
+    const { coordinator, store } = setup();
+    store.addTopic('orders', 2);
+    const empty = new SimMember(coordinator, 'g', ['orders'], { apiVersion: 1 });
+    const refused = await empty.heartbeat();
+    assert.equal(refused.errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal(refused.errorMessage, "MemberId can't be empty.");
+    assert.equal((await empty.heartbeat({ memberId: '  ' })).errorCode, ErrorCode.INVALID_REQUEST);
+    const own = new SimMember(coordinator, 'g', ['orders'], { apiVersion: 1 });
+    own.memberId = 'f3wHk2VvT4m3Q0a1b2c3dA';
+    const joined = await own.heartbeat();
+    assert.equal(joined.errorCode, ErrorCode.NONE);
+    assert.equal(joined.memberId, 'f3wHk2VvT4m3Q0a1b2c3dA');
+    assert.equal(count(own.owned), 2);
+    assert.ok(coordinator.consumer.group('g')!.members.has('f3wHk2VvT4m3Q0a1b2c3dA'));
+    // v0 still hands out an id to a member joining with ''.
+    const old = new SimMember(coordinator, 'g', ['orders']);
+    assert.equal((await old.heartbeat()).errorCode, ErrorCode.NONE);
+    assert.notEqual(old.memberId, '');
+  });
+
+  it('regex subscriptions match whole names, drop deleted topics, and refuse patterns RE2 refuses', async () => {
+    const { coordinator, store } = setup();
+    store.addTopic('prefix-a', 2);
+    store.addTopic('xprefix-b', 2);
+    const m = new SimMember(coordinator, 'g', [], { apiVersion: 1, memberId: 'm-regex', subscribedTopicNames: null, subscribedTopicRegex: 'prefix-.*' });
+    m.memberId = 'm-regex';
+    assert.equal((await m.heartbeat()).errorCode, ErrorCode.NONE);
+    assert.deepEqual([...coordinator.consumer.group('g')!.subscriptionMetadata.keys()], ['prefix-a']);
+    store.addTopic('prefix-c', 1);
+    await converge([m]);
+    assert.equal(count(m.owned), 3);
+    store.removeTopic('prefix-a');
+    await converge([m]);
+    assert.equal(count(m.owned), 1);
+    assert.deepEqual([...coordinator.consumer.group('g')!.subscriptionMetadata.keys()], ['prefix-c']);
+    const bad = new SimMember(coordinator, 'g2', [], { apiVersion: 1, memberId: 'b', subscribedTopicNames: null });
+    bad.memberId = 'b';
+    for (const pattern of ['(', '(a)\\1', 'a(?=b)', 'x'.repeat(20_000)]) {
+      const res = await bad.heartbeat({ subscribedTopicRegex: pattern });
+      assert.equal(res.errorCode, ErrorCode.INVALID_REGULAR_EXPRESSION, pattern);
+      assert.match(res.errorMessage ?? '', /^SubscribedTopicRegex `.*` is not a valid regular expression: /s);
+    }
+    assert.equal(coordinator.consumer.group('g2'), undefined);
   });
 
   it('added partitions bump the group epoch and are assigned', async () => {

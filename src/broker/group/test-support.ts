@@ -99,6 +99,9 @@ export class MemoryOffsetsTopic implements GroupLogStore {
     topicNameById: (id) => [...this.topicTable].find(([, t]) => t.topicId === id)?.[0],
     topicNames: () => this.topicTable.keys(),
   };
+  removeTopic(name: string): void {
+    this.topicTable.delete(name);
+  }
   addTopic(name: string, numPartitions: number): string {
     const topicId = this.topicTable.get(name)?.topicId ?? randomBytes(16).toString('base64url');
     this.topicTable.set(name, { topicId, numPartitions });

@@ -2,10 +2,9 @@
 // with group.protocol=consumer. Members join (epoch 0), heartbeat with their epoch and owned
 // partitions, and leave (epoch -1, or -2 for a static member that will rejoin); the answer
 // carries the member epoch, the heartbeat interval and, when it changed, the assignment.
-// v1 (SubscribedTopicRegex) is marked unstable in the specs this broker follows (Kafka 3.9),
-// and Kafka serves unstable versions only with unstable.api.versions.enable, so it is not
-// advertised; the coordinator already matches regexes (whole-name JavaScript RegExp) for when
-// it becomes stable.
+// v1 (stable since Kafka 4.0; librdkafka 2.10+ and the Java 4.x consumer need it) adds
+// SubscribedTopicRegex, matched against whole topic names (consumer-group-regex.ts), and makes
+// the member generate its own member id (KIP-1082): '' is INVALID_REQUEST even to join.
 import { ConsumerGroupHeartbeatRequest } from '../../protocol/messages/ConsumerGroupHeartbeatRequest.js';
 import { ConsumerGroupHeartbeatResponse } from '../../protocol/messages/ConsumerGroupHeartbeatResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -16,9 +15,10 @@ export function consumerGroupHeartbeatHandler(broker: BrokerContext) {
     request: ConsumerGroupHeartbeatRequest,
     response: ConsumerGroupHeartbeatResponse,
     minVersion: 0,
-    maxVersion: 0,
+    maxVersion: 1,
     async handle(ctx, req) {
       const r = await broker.groupCoordinator.consumerGroupHeartbeat({
+        apiVersion: ctx.apiVersion,
         groupId: req.groupId,
         memberId: req.memberId,
         memberEpoch: req.memberEpoch,
