@@ -11,9 +11,26 @@ import { ConfigError } from './config.js';
 
 export const META_PROPERTIES_FILE = 'meta.properties';
 
-/** A Kafka Uuid as Kafka prints it: 16 random bytes, base64url without padding. */
+/**
+ * A Kafka Uuid as Kafka prints it: 16 random bytes, base64url without padding. As Kafka's, never
+ * one that starts with '-' (it would read as an option on a command line).
+ */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** Whether `id` is a Kafka Uuid in its printed form (22 base64url characters, 16 bytes). */
+export function isKafkaUuid(id: string): boolean {
+  return /^[A-Za-z0-9_-]{21}[AQgw]$/.test(id) && Buffer.from(id, 'base64url').length === 16;
+}
+
+/** The meta.properties a formatted directory gets (version 1, as `kafka-storage.sh format`). */
+export function writeMetaProperties(dir: string, nodeId: number, clusterId: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, META_PROPERTIES_FILE), `#\n#Written by Tributary\nnode.id=${nodeId}\nversion=1\ncluster.id=${clusterId}\ndirectory.id=${newClusterId()}\n`);
 }
 
 interface MetaProperties {
@@ -26,7 +43,15 @@ interface MetaProperties {
  * configured node.id and cluster.id) and writes it into directories that have none and hold no
  * data. Returns the cluster id: the one found, else the configured one, else a new one.
  */
-export function readOrWriteMetaProperties(dirs: readonly string[], nodeId: number, configured: string | null): string {
+export function readOrWriteMetaProperties(dirs: readonly string[], nodeId: number, configured: string | null, quorumVoters = 1): string {
+  // A voter of a quorum must not make up a cluster id: each voter would have its own.
+  if (quorumVoters > 1 && configured === null && dirs.some((d) => !existsSync(join(d, META_PROPERTIES_FILE)))) {
+    const missing = dirs.filter((d) => !existsSync(join(d, META_PROPERTIES_FILE)));
+    throw new ConfigError(
+      `No meta.properties in ${missing.join(', ')}: a node of a ${quorumVoters}-voter quorum (controller.quorum.voters) is formatted first, with the same cluster id on every node: ` +
+        `tributary storage format --cluster-id <id> --config <server.properties> (tributary storage random-uuid makes an id), or set cluster.id`,
+    );
+  }
   let clusterId: string | null = configured;
   let clusterIdFrom = "configuration 'cluster.id'";
   for (const dir of dirs) {
@@ -51,18 +76,12 @@ export function readOrWriteMetaProperties(dirs: readonly string[], nodeId: numbe
     clusterIdFrom = file;
   }
   clusterId ??= newClusterId();
-  for (const dir of dirs) {
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, META_PROPERTIES_FILE);
-    if (!existsSync(file)) {
-      writeFileSync(file, `#\n#Written by Tributary\nnode.id=${nodeId}\nversion=1\ncluster.id=${clusterId}\ndirectory.id=${newClusterId()}\n`);
-    }
-  }
+  for (const dir of dirs) if (!existsSync(join(dir, META_PROPERTIES_FILE))) writeMetaProperties(dir, nodeId, clusterId);
   return clusterId;
 }
 
 /** Version 1 (node.id, cluster.id) or version 0 (broker.id, cluster.id), as Kafka writes them. */
-function parseMetaProperties(file: string): MetaProperties {
+export function parseMetaProperties(file: string): MetaProperties & { readonly properties: ReadonlyMap<string, string> } {
   const damaged = (why: string) =>
     new StorageStartupError(`${file} is damaged: ${why}. Refusing to start: it names the cluster this directory belongs to; restore it.`, file);
   const props = new Map<string, string>();
@@ -81,7 +100,7 @@ function parseMetaProperties(file: string): MetaProperties {
   const nodeKey = version === '1' ? 'node.id' : 'broker.id';
   const nodeText = props.get(nodeKey);
   if (nodeText === undefined || !/^\d+$/.test(nodeText)) throw damaged(`${nodeKey} is ${nodeText === undefined ? 'missing' : `'${nodeText}'`}`);
-  return { clusterId, nodeId: Number(nodeText) };
+  return { clusterId, nodeId: Number(nodeText), properties: props };
 }
 
 /** What in `dir` shows it has been used (partition directories, checkpoints), or null. */

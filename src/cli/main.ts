@@ -11,6 +11,7 @@ import { runConsumerPerfTest } from './consumer-perf-test-command.js';
 import { runDumpLog } from './dump-log-command.js';
 import { runConsumerGroups } from './consumer-groups-command.js';
 import { runFeatures } from './features-command.js';
+import { runStorage } from './storage-command.js';
 
 const USAGE = `Usage: tributary <command> [options]
 
@@ -27,6 +28,7 @@ Commands:
   consumer-perf-test   consumer throughput test
   dump-log             print the batches and records of .log segment files
   features             describe, upgrade, downgrade, disable feature flags (metadata.version, ...)
+  storage              format, info, random-uuid: the node's data directories (kafka-storage.sh)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -56,6 +58,8 @@ export async function main(argv: string[]): Promise<void> {
       return runDumpLog(rest);
     case 'features':
       return runFeatures(rest);
+    case 'storage':
+      return runStorage(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -67,7 +67,7 @@ export class Broker {
     const log = loggerFor('broker');
     const nodeId = config.nodeId;
     const logDirs = config.logDirs;
-    const clusterId = inMemory ? config.raw('cluster.id') ?? newClusterId() : readOrWriteMetaProperties(logDirs, nodeId, config.raw('cluster.id'));
+    const clusterId = inMemory ? config.raw('cluster.id') ?? newClusterId() : readOrWriteMetaProperties(logDirs, nodeId, config.raw('cluster.id'), config.list('controller.quorum.voters').length);
     const logs = openLogs(config, inMemory);
     try {
       return await Broker.startWithLogs(config, logs, clusterId, dirLocks, log);
