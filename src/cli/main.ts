@@ -12,6 +12,7 @@ import { runDumpLog } from './dump-log-command.js';
 import { runConsumerGroups } from './consumer-groups-command.js';
 import { runFeatures } from './features-command.js';
 import { runStorage } from './storage-command.js';
+import { runCluster } from './cluster-command.js';
 
 const USAGE = `Usage: tributary <command> [options]
 
@@ -28,6 +29,7 @@ Commands:
   consumer-perf-test   consumer throughput test
   dump-log             print the batches and records of .log segment files
   features             describe, upgrade, downgrade, disable feature flags (metadata.version, ...)
+  cluster              cluster-id: the cluster id the brokers report (kafka-cluster.sh)
   storage              format, info, random-uuid: the node's data directories (kafka-storage.sh)
 `;
 
@@ -60,6 +62,10 @@ export async function main(argv: string[]): Promise<void> {
       return runFeatures(rest);
     case 'storage':
       return runStorage(rest);
+    case 'cluster':
+      return runCluster(rest);
+    case 'cluster-id':
+      return runCluster(['cluster-id', ...rest]);
     case undefined:
     case '-h':
     case '--help':

@@ -124,6 +124,10 @@ describe('tributary storage', () => {
     brokers.push(broker);
     await broker.start();
     assert.equal(await clusterIdSeenBy(broker.bootstrap), id);
+    const printed = await run(process.execPath, [tributaryBin, 'cluster', 'cluster-id', '--bootstrap-server', broker.bootstrap], { timeoutMs: 30_000 });
+    assert.equal(printed.stdout, `Cluster ID: ${id}\n`, printed.stderr);
+    const alias = await run(process.execPath, [tributaryBin, 'cluster-id', '--bootstrap-controller', broker.bootstrap], { timeoutMs: 30_000 });
+    assert.equal(alias.stdout, `Cluster ID: ${id}\n`, alias.stderr);
     await broker.stop();
 
     const other = new BrokerProcess({ dataDir: data, overrides: { 'node.id': '1', 'cluster.id': 'BBBBBBBBBBBBBBBBBBBBBA' } });
