@@ -168,7 +168,7 @@ export class BrokerServer {
     // Groups and committed offsets, replayed from __consumer_offsets before any request.
     const groupCoordinator = new GroupCoordinator({
       store: offsetsTopicStore({ config: () => effectiveConfig, metadata, controller: internalTopics, replicas, liveBrokerCount: () => 1, log: loggerFor('group-coordinator') }),
-      config: groupCoordinatorConfig(config),
+      config: groupCoordinatorConfig(config, () => metadata.image.groupConfigs),
       scheduler: realScheduler,
       nowMs: () => Date.now(),
       log: loggerFor('group-coordinator'),

@@ -14,6 +14,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerContext } from './broker-context.js';
 import { BrokerConfig } from './config.js';
 import { baseConfigName, dynamicBrokerConfigProblem, dynamicConfigType, isKnownBrokerConfig } from './dynamic-broker-config.js';
+import { GROUP_CONFIGS, groupConfigsProblem } from './group-config.js';
 import { TOPIC_CONFIGS, topicConfigProblem } from './topic-config.js';
 
 /** IncrementalAlterConfigs operation codes. */
@@ -36,7 +37,11 @@ interface ResourceRef {
  * Request-level checks of Kafka's broker before any resource is touched: duplicate resources,
  * duplicate keys, null values. Returns the outcome of each resource that failed.
  */
-export function preprocess<R extends ResourceRef>(resources: readonly R[], needsValue: (c: R['configs'][number]) => boolean): Map<R, ResourceOutcome> {
+export function preprocess<R extends ResourceRef>(
+  resources: readonly R[],
+  needsValue: (c: R['configs'][number]) => boolean,
+  resourceTypes: readonly number[] = [ConfigResourceType.TOPIC, ConfigResourceType.BROKER],
+): Map<R, ResourceOutcome> {
   const failed = new Map<R, ResourceOutcome>();
   const seen = new Map<string, R>();
   for (const r of resources) {
@@ -61,7 +66,7 @@ export function preprocess<R extends ResourceRef>(resources: readonly R[], needs
       failed.set(r, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Null value not supported for : ${nulls.join(', ')}` });
       continue;
     }
-    if (r.resourceType !== ConfigResourceType.TOPIC && r.resourceType !== ConfigResourceType.BROKER) {
+    if (!resourceTypes.includes(r.resourceType)) {
       failed.set(r, { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown resource type ${r.resourceType}` });
     }
   }
@@ -93,14 +98,20 @@ export async function alterTopicConfigs(broker: BrokerContext, name: string, edi
       if (why !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, why);
     }
     if (topic === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
-    const changes: { name: string; value: string | null }[] = [];
-    for (const [key, value] of next) if (current.get(key) !== value) changes.push({ name: key, value });
-    for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });
+    const changes = changedKeys(current, next);
     const { errorCode, errorMessage } = await broker.controller.alterTopicConfigs(name, changes, validateOnly);
     return { errorCode, errorMessage };
   } catch (err) {
     return outcomeOf(err);
   }
+}
+
+/** The keys whose value differs between two config sets: set to the new value, or null if removed. */
+function changedKeys(current: ReadonlyMap<string, string>, next: ReadonlyMap<string, string>): { name: string; value: string | null }[] {
+  const changes: { name: string; value: string | null }[] = [];
+  for (const [key, value] of next) if (current.get(key) !== value) changes.push({ name: key, value });
+  for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });
+  return changes;
 }
 
 /** Checks that a BROKER resource name is '' or this node's id (Kafka's messages). */
@@ -131,6 +142,29 @@ export async function alterBrokerConfigs(broker: BrokerContext, name: string, ed
   }
 }
 
+/** Applies `edit` to the config overrides of group `name` (the group need not exist). */
+export async function alterGroupConfigs(broker: BrokerContext, name: string, edit: ConfigEdit, validateOnly: boolean): Promise<ResourceOutcome> {
+  try {
+    if (name === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default group resources are not allowed.');
+    const current = broker.metadata.image.groupConfigs.get(name) ?? new Map<string, string>();
+    const next = edit(current);
+    const problem = groupConfigsProblem(next, broker.config);
+    if (problem !== null) throw new KafkaError(ErrorCode.INVALID_CONFIG, problem);
+    const changes = changedKeys(current, next);
+    const { errorCode, errorMessage } = await broker.controller.alterGroupConfigs(name, changes, validateOnly);
+    return { errorCode, errorMessage };
+  } catch (err) {
+    return outcomeOf(err);
+  }
+}
+
+/** Routes one resource's edit by its type (types preprocess let through). */
+export function alterResourceConfigs(broker: BrokerContext, resourceType: number, name: string, edit: ConfigEdit, validateOnly: boolean): Promise<ResourceOutcome> {
+  if (resourceType === ConfigResourceType.TOPIC) return alterTopicConfigs(broker, name, edit, validateOnly);
+  if (resourceType === ConfigResourceType.GROUP) return alterGroupConfigs(broker, name, edit, validateOnly);
+  return alterBrokerConfigs(broker, name, edit, validateOnly);
+}
+
 /** The whole new set (AlterConfigs): keys not listed are removed. */
 export function replaceAll(configs: readonly { name: string; value: string | null }[]): ConfigEdit {
   return () => new Map(configs.map((c) => [c.name, c.value!]));
@@ -138,6 +172,7 @@ export function replaceAll(configs: readonly { name: string; value: string | nul
 
 /** Whether a config is a list (APPEND/SUBTRACT apply), and its default, per resource type. */
 function listInfo(resourceType: number, key: string): { isList: boolean; defaultValue: string | null; known: boolean } {
+  if (resourceType === ConfigResourceType.GROUP) return { isList: false, defaultValue: null, known: GROUP_CONFIGS[key] !== undefined };
   if (resourceType === ConfigResourceType.TOPIC) {
     const def = TOPIC_CONFIGS[key];
     return { isList: def?.type === 'LIST', defaultValue: def?.default ?? null, known: def !== undefined };

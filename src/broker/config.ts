@@ -105,7 +105,21 @@ const DEFS: Record<string, ConfigDef> = {
   // Consumer groups (KIP-848, group.protocol=consumer).
   'group.consumer.session.timeout.ms': { type: 'int', default: '45000', validate: atLeast(1) },
   'group.consumer.heartbeat.interval.ms': { type: 'int', default: '5000', validate: atLeast(1) },
+  'group.consumer.min.session.timeout.ms': { type: 'int', default: '45000', validate: atLeast(1) },
+  'group.consumer.max.session.timeout.ms': { type: 'int', default: '60000', validate: atLeast(1) },
+  'group.consumer.min.heartbeat.interval.ms': { type: 'int', default: '5000', validate: atLeast(1) },
+  'group.consumer.max.heartbeat.interval.ms': { type: 'int', default: '15000', validate: atLeast(1) },
   'group.consumer.max.size': { type: 'int', default: '2147483647', validate: atLeast(1) },
+  // Share groups (KIP-932): not served yet; their bounds check the share.* group configs.
+  'group.share.session.timeout.ms': { type: 'int', default: '45000', validate: atLeast(1) },
+  'group.share.min.session.timeout.ms': { type: 'int', default: '45000', validate: atLeast(1) },
+  'group.share.max.session.timeout.ms': { type: 'int', default: '60000', validate: atLeast(1) },
+  'group.share.heartbeat.interval.ms': { type: 'int', default: '5000', validate: atLeast(1) },
+  'group.share.min.heartbeat.interval.ms': { type: 'int', default: '5000', validate: atLeast(1) },
+  'group.share.max.heartbeat.interval.ms': { type: 'int', default: '15000', validate: atLeast(1) },
+  'group.share.record.lock.duration.ms': { type: 'int', default: '30000', validate: atLeast(1000) },
+  'group.share.min.record.lock.duration.ms': { type: 'int', default: '15000', validate: atLeast(1000) },
+  'group.share.max.record.lock.duration.ms': { type: 'int', default: '60000', validate: atLeast(1000) },
   'group.consumer.assignors': {
     type: 'list',
     default: 'uniform,range',
@@ -414,6 +428,15 @@ export class BrokerConfig {
       throw new ConfigError(`Configuration 'broker.id' (${this.int('broker.id')}) must equal 'node.id' (${this.int('node.id')})`);
     }
     this.checkListenerSecurity();
+    // As Kafka's GroupCoordinatorConfig: each group timeout within its bounds.
+    for (const [kind, what] of [['consumer', 'session.timeout.ms'], ['consumer', 'heartbeat.interval.ms'], ['share', 'session.timeout.ms'], ['share', 'heartbeat.interval.ms'], ['share', 'record.lock.duration.ms']] as const) {
+      const key = `group.${kind}.${what}`;
+      const min = `group.${kind}.min.${what}`;
+      const max = `group.${kind}.max.${what}`;
+      if (this.int(min) > this.int(max)) throw new ConfigError(`Invalid value for configuration '${max}': ${max} must be greater than or equal to ${min}`);
+      if (this.int(key) < this.int(min)) throw new ConfigError(`Invalid value for configuration '${key}': ${key} must be greater than or equal to ${min}`);
+      if (this.int(key) > this.int(max)) throw new ConfigError(`Invalid value for configuration '${key}': ${key} must be less than or equal to ${max}`);
+    }
     const queued = this.has('queued.max.request.bytes') ? this.long('queued.max.request.bytes') : 0;
     if (queued > 0 && queued < this.int('socket.request.max.bytes')) {
       throw new ConfigError(`Invalid value '${queued}' for configuration 'queued.max.request.bytes': must be at least socket.request.max.bytes (${this.int('socket.request.max.bytes')}), or -1 for unbounded`);

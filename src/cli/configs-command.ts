@@ -4,8 +4,8 @@ import { KafkaClientError } from '../client/errors.js';
 import { ToolError, UsageError, clientOptions, flag, keyValues, out, parseToolArgs, runTool, showHelp, str, strs } from './tool-support.js';
 
 const USAGE = `Usage: tributary configs --bootstrap-server HOST:PORT
-  --describe --entity-type topics|brokers [--entity-name NAME | --entity-default] [--all]
-  --alter --entity-type topics|brokers [--entity-name NAME | --entity-default]
+  --describe --entity-type topics|brokers|groups [--entity-name NAME | --entity-default] [--all]
+  --alter --entity-type topics|brokers|groups [--entity-name NAME | --entity-default]
           [--add-config k1=v1,k2=v2] [--delete-config k1,k2]
   (--topic T and --broker ID are shorthands for --entity-type/--entity-name)
 `;
@@ -14,6 +14,7 @@ const ENTITY_TYPES: Readonly<Record<string, { type: ConfigResourceType; singular
   topics: { type: 'topic', singular: 'topic' },
   brokers: { type: 'broker', singular: 'broker' },
   'broker-loggers': { type: 'broker-logger', singular: 'broker-logger' },
+  groups: { type: 'group', singular: 'group' },
 };
 
 export async function runConfigs(argv: string[]): Promise<void> {
@@ -38,7 +39,7 @@ export async function runConfigs(argv: string[]): Promise<void> {
     if (str(values, 'broker') !== undefined) [entityType, entityName] = ['brokers', str(values, 'broker')];
     if (entityType === undefined) throw new UsageError('Missing required argument "--entity-type"');
     const entity = ENTITY_TYPES[entityType];
-    if (entity === undefined) throw new UsageError(`Invalid entity type ${entityType}, the entity type must be one of topics, brokers, broker-loggers`);
+    if (entity === undefined) throw new UsageError(`Invalid entity type ${entityType}, the entity type must be one of topics, brokers, broker-loggers, groups`);
     if (flag(values, 'entity-default')) {
       if (entity.type !== 'broker') throw new UsageError('--entity-default is only supported for brokers');
       entityName = '';
@@ -49,6 +50,7 @@ export async function runConfigs(argv: string[]): Promise<void> {
         let names: string[];
         if (entityName !== undefined) names = [entityName];
         else if (entity.type === 'topic') names = await admin.listTopics();
+        else if (entity.type === 'group') names = (await admin.listGroups()).map((g) => g.groupId);
         else names = (await admin.describeCluster()).brokers.map((b) => String(b.nodeId));
         const results = await admin.describeConfigs(
           names.map((name) => ({ type: entity.type, name })),
@@ -58,7 +60,8 @@ export async function runConfigs(argv: string[]): Promise<void> {
         for (const r of results) {
           const label = entity.type === 'broker' && r.name === '' ? 'default brokers' : `${entity.singular} ${r.name}`;
           const all = flag(values, 'all');
-          const entries = all ? r.entries : r.entries.filter((e) => e.source.startsWith('DYNAMIC'));
+          // As kafka-configs: without --all, only what is set on the entity itself.
+          const entries = all ? r.entries : r.entries.filter((e) => e.source.startsWith('DYNAMIC') || e.source === 'GROUP_CONFIG');
           lines.push(`${all ? 'All' : 'Dynamic'} configs for ${label} are:`);
           for (const e of entries) {
             const value = e.isSensitive ? null : e.value;

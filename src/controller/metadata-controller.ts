@@ -34,6 +34,7 @@ import {
   EXCESSIVELY_LARGE_OPERATION,
   planBootstrapFeatures,
   planBrokerConfigs,
+  planGroupConfigs,
   planCreatePartitions,
   planCreateTopics,
   planDeleteTopics,
@@ -162,6 +163,10 @@ export class MetadataController implements ControllerChannel {
 
   alterBrokerConfigs(resourceName: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult> {
     return this.runItem(() => (validateOnly ? [] : planBrokerConfigs(resourceName, changes)));
+  }
+
+  alterGroupConfigs(groupId: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult> {
+    return this.runItem(() => (validateOnly ? [] : planGroupConfigs(groupId, changes)));
   }
 
   /** UpdateFeatures: the new levels together, or none of them (INVALID_UPDATE_VERSION for the

@@ -232,6 +232,11 @@ export function planBrokerConfigs(resourceName: string, changes: readonly Config
   return changes.map((c) => configRecord(ConfigResourceType.BROKER, resourceName, c));
 }
 
+/** Group configs set or removed (checked by the broker against its group.* bounds). */
+export function planGroupConfigs(groupId: string, changes: readonly ConfigChange[]): MetadataRecord[] {
+  return changes.map((c) => configRecord(ConfigResourceType.GROUP, groupId, c));
+}
+
 /** UpdateFeatures: every update checked (features.ts has the rules), all recorded or none. Throws KafkaError. */
 export function planFeatures(image: MetadataImage, updates: readonly FeatureUpdate[], ctx: PlannerContext): MetadataRecord[] {
   return planFeatureUpdates(updates, image.finalizedFeatures, ctx.nodeId).map((u) => featureLevelRecord(u.feature, u.level));

@@ -77,6 +77,8 @@ export interface ControllerChannel {
   alterTopicConfigs(topic: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult>;
   /** Sets or removes dynamic broker configs (resource '' is the cluster-wide default). */
   alterBrokerConfigs(resourceName: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult>;
+  /** Sets or removes the config overrides of a group (which need not exist yet). */
+  alterGroupConfigs(groupId: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<ItemResult>;
   /** UpdateFeatures: all updates or none. */
   updateFeatures(updates: readonly FeatureUpdate[], validateOnly: boolean): Promise<ItemResult>;
   /** A producer id no one has had before, surviving restarts. */

@@ -21,6 +21,7 @@ export class MetadataDelta {
   /** Topic name -> the id it now names (null: the name was freed), for names that changed. */
   private readonly names = new Map<string, string | null>();
   private readonly brokerConfigs = new Map<string, Map<string, string>>();
+  private readonly groupConfigs = new Map<string, Map<string, string>>();
   private readonly pendingTopicConfigs = new Map<string, Map<string, string>>();
   private readonly features = new Map<string, number>();
   private nextProducerId: bigint | null = null;
@@ -96,6 +97,9 @@ export class MetadataDelta {
         } else if (d.resourceType === ConfigResourceType.BROKER) {
           target = this.brokerConfigs.get(d.resourceName) ?? new Map(this.base.brokerConfigs.get(d.resourceName) ?? []);
           this.brokerConfigs.set(d.resourceName, target);
+        } else if (d.resourceType === ConfigResourceType.GROUP) {
+          target = this.groupConfigs.get(d.resourceName) ?? new Map(this.base.groupConfigs.get(d.resourceName) ?? []);
+          this.groupConfigs.set(d.resourceName, target);
         } else {
           return;
         }
@@ -156,6 +160,14 @@ export class MetadataDelta {
       brokerConfigs = new Map(brokerConfigs);
       for (const [name, configs] of this.brokerConfigs) brokerConfigs.set(name, configs);
     }
+    let groupConfigs = base.groupConfigs as Map<string, ReadonlyMap<string, string>>;
+    if (this.groupConfigs.size > 0) {
+      groupConfigs = new Map(groupConfigs);
+      for (const [name, configs] of this.groupConfigs) {
+        if (configs.size === 0) groupConfigs.delete(name);
+        else groupConfigs.set(name, configs);
+      }
+    }
     let finalizedFeatures = base.finalizedFeatures as Map<string, number>;
     if (this.features.size > 0) {
       finalizedFeatures = new Map(finalizedFeatures);
@@ -177,6 +189,7 @@ export class MetadataDelta {
       topicsById,
       namesByCollisionKey,
       brokerConfigs,
+      groupConfigs,
       nextProducerId: this.nextProducerId ?? base.nextProducerId,
       finalizedFeatures,
       pendingTopicConfigs,

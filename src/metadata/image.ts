@@ -30,6 +30,7 @@ export interface MetadataImageParts {
   topicsById: LayeredMap<string, TopicImage>;
   namesByCollisionKey: LayeredMap<string, string>;
   brokerConfigs: Map<string, ReadonlyMap<string, string>>;
+  groupConfigs: Map<string, ReadonlyMap<string, string>>;
   nextProducerId: bigint;
   finalizedFeatures: Map<string, number>;
   pendingTopicConfigs: Map<string, ReadonlyMap<string, string>>;
@@ -41,6 +42,7 @@ export class MetadataImage {
     topicsById: LayeredMap.of(),
     namesByCollisionKey: LayeredMap.of(),
     brokerConfigs: new Map(),
+    groupConfigs: new Map(),
     nextProducerId: 0n,
     finalizedFeatures: new Map(),
     pendingTopicConfigs: new Map(),
@@ -50,6 +52,8 @@ export class MetadataImage {
   readonly topicsById: LayeredMap<string, TopicImage>;
   /** Broker config overrides by resource name ('' = cluster-wide default, else the node id). */
   readonly brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** Group config overrides (consumer.session.timeout.ms, ...) by group id; a group need not exist. */
+  readonly groupConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** First producer id not yet handed out. */
   readonly nextProducerId: bigint;
   /** Finalized feature levels, metadata.version included; a feature at level 0 is absent. */
@@ -64,6 +68,7 @@ export class MetadataImage {
     this.topicsById = parts.topicsById;
     this.namesByCollisionKey = parts.namesByCollisionKey;
     this.brokerConfigs = parts.brokerConfigs;
+    this.groupConfigs = parts.groupConfigs;
     this.nextProducerId = parts.nextProducerId;
     this.finalizedFeatures = parts.finalizedFeatures;
     this.pendingTopicConfigs = parts.pendingTopicConfigs;

@@ -20,7 +20,7 @@ export const MetadataRecordType = {
 } as const;
 
 /** Kafka's ConfigResource types. */
-export const ConfigResourceType = { TOPIC: 2, BROKER: 4 } as const;
+export const ConfigResourceType = { TOPIC: 2, BROKER: 4, GROUP: 32 } as const;
 
 export type MetadataRecord =
   | { type: 2; version: number; data: TopicRecordData }

@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import { Broker } from '../../src/node/broker.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
+import { ConsumerGroupHeartbeatRequest } from '../../src/protocol/messages/ConsumerGroupHeartbeatRequest.js';
+import { ConsumerGroupHeartbeatResponse } from '../../src/protocol/messages/ConsumerGroupHeartbeatResponse.js';
 import { DescribeConfigsRequest } from '../../src/protocol/messages/DescribeConfigsRequest.js';
 import { DescribeConfigsResponse } from '../../src/protocol/messages/DescribeConfigsResponse.js';
 import { IncrementalAlterConfigsRequest } from '../../src/protocol/messages/IncrementalAlterConfigsRequest.js';
@@ -23,6 +25,7 @@ type Admin = ReturnType<InstanceType<typeof Kafka>['admin']>;
 
 const TOPIC = 2;
 const BROKER = 4;
+const GROUP = 32;
 const SET = 0;
 const DELETE = 1;
 const APPEND = 2;
@@ -345,7 +348,64 @@ print(json.dumps(out))
     assert.ok(segments() <= 3, `segments left: ${segments()}`);
   });
 
-  it('config changes survive a restart (topic overrides and dynamic broker configs)', async () => {
+  it('GROUP configs (type 32): set before the group exists, bounded by the broker, described, and used by KIP-848 heartbeats', async () => {
+    const set = (name: string, value: string) => ({ name, configOperation: SET, value });
+    let r = await incremental([{ resourceType: GROUP, resourceName: 'cfg-group', configs: [set('consumer.heartbeat.interval.ms', '6000'), set('consumer.session.timeout.ms', '50000')] }]);
+    assert.deepEqual(r.map((x) => [x.errorCode, x.errorMessage]), [[0, null]]);
+    r = await incremental([
+      { resourceType: GROUP, resourceName: 'g1', configs: [set('consumer.heartbeat.interval.ms', '1000')] },
+      { resourceType: GROUP, resourceName: 'g2', configs: [set('consumer.session.timeout.ms', '90000')] },
+      { resourceType: GROUP, resourceName: 'g3', configs: [set('consumer.session.timeout.ms', 'soon')] },
+      { resourceType: GROUP, resourceName: 'g4', configs: [set('session.timeout.ms', '50000')] },
+      { resourceType: GROUP, resourceName: '', configs: [set('consumer.session.timeout.ms', '50000')] },
+    ]);
+    assert.deepEqual(
+      r.map((x) => [x.errorCode, x.errorMessage]),
+      [
+        [ErrorCode.INVALID_CONFIG, 'consumer.heartbeat.interval.ms must be greater than or equal to group.consumer.min.heartbeat.interval.ms'],
+        [ErrorCode.INVALID_CONFIG, 'consumer.session.timeout.ms must be less than or equal to group.consumer.max.session.timeout.ms'],
+        [ErrorCode.INVALID_CONFIG, 'Invalid value soon for configuration consumer.session.timeout.ms: Not a number of type INT'],
+        [ErrorCode.INVALID_CONFIG, 'Unknown group config name: session.timeout.ms'],
+        [ErrorCode.INVALID_REQUEST, 'Default group resources are not allowed.'],
+      ],
+    );
+    const wire = await WireClient.open(broker.bootstrapServers);
+    try {
+      const d = await wire.send(DescribeConfigsRequest, DescribeConfigsResponse, 4, {
+        resources: [{ resourceType: GROUP, resourceName: 'cfg-group', configurationKeys: ['consumer.heartbeat.interval.ms', 'consumer.session.timeout.ms', 'share.record.lock.duration.ms'] }],
+        includeSynonyms: true,
+        includeDocumentation: false,
+      });
+      assert.equal(d.results[0]!.errorCode, 0);
+      assert.deepEqual(
+        d.results[0]!.configs.map((e) => [e.name, e.value, e.configSource, e.configType, e.synonyms.map((s) => [s.name, s.value, s.source])]),
+        [
+          ['consumer.session.timeout.ms', '50000', 8, 3, [['consumer.session.timeout.ms', '50000', 8], ['group.consumer.session.timeout.ms', '45000', 5]]],
+          ['consumer.heartbeat.interval.ms', '6000', 8, 3, [['consumer.heartbeat.interval.ms', '6000', 8], ['group.consumer.heartbeat.interval.ms', '5000', 5]]],
+          ['share.record.lock.duration.ms', '30000', 5, 3, [['group.share.record.lock.duration.ms', '30000', 5]]],
+        ],
+      );
+      // The group's override reaches its members; another group keeps the broker's interval.
+      const join = async (groupId: string) => {
+        // The first heartbeat may find __consumer_offsets still being created (NOT_COORDINATOR).
+        for (let attempt = 0; ; attempt++) {
+          const res = await wire.send(ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, 0, {
+            groupId, memberId: '', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30000,
+            subscribedTopicNames: ['cfg-inc'], subscribedTopicRegex: null, serverAssignor: null, topicPartitions: [],
+          });
+          if ((res.errorCode !== ErrorCode.NOT_COORDINATOR && res.errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE && res.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) || attempt === 100) return res;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      const [ours, other] = [await join('cfg-group'), await join('cfg-other')];
+      assert.deepEqual([ours.errorCode, ours.heartbeatIntervalMs], [0, 6000]);
+      assert.deepEqual([other.errorCode, other.heartbeatIntervalMs], [0, 5000]);
+    } finally {
+      wire.close();
+    }
+  });
+
+  it('config changes survive a restart (topic overrides, dynamic broker configs, group configs)', async () => {
     await admin.disconnect();
     await broker.stop();
     broker = await Broker.start({ dataDir, overrides });
@@ -362,5 +422,16 @@ print(json.dumps(out))
       res.resources[0]!.configEntries.map((e) => [e.configName, e.configValue, e.isSensitive]),
       [['listener.name.plaintext.ssl.keystore.password', null, true], ['sasl.kerberos.min.time.before.relogin', '58000', false]],
     );
+    const wire = await WireClient.open(broker.bootstrapServers);
+    try {
+      const d = await wire.send(DescribeConfigsRequest, DescribeConfigsResponse, 4, {
+        resources: [{ resourceType: GROUP, resourceName: 'cfg-group', configurationKeys: ['consumer.heartbeat.interval.ms'] }],
+        includeSynonyms: false,
+        includeDocumentation: false,
+      });
+      assert.deepEqual(d.results[0]!.configs.map((e) => [e.name, e.value, e.configSource]), [['consumer.heartbeat.interval.ms', '6000', 8]]);
+    } finally {
+      wire.close();
+    }
   });
 });

@@ -147,6 +147,11 @@ describe('tributary client tools', () => {
     assert.match(described, /^Dynamic configs for topic cli-o are:\n/);
     assert.match(described, /^  retention.ms=60000 sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:retention.ms=60000, DEFAULT_CONFIG:log.retention.hours=168\}$/m);
     assert.match(described, /^  cleanup.policy=compact,delete sensitive=false synonyms=\{DYNAMIC_TOPIC_CONFIG:cleanup.policy=compact,delete, DEFAULT_CONFIG:log.cleanup.policy=delete\}$/m);
+    assert.equal(await ok(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'groups', '--entity-name', 'cli-g', '--add-config', 'consumer.session.timeout.ms=50000']), 'Completed updating config for group cli-g.\n');
+    assert.equal(
+      await ok(['configs', '--bootstrap-server', bs, '--describe', '--entity-type', 'groups', '--entity-name', 'cli-g']),
+      'Dynamic configs for group cli-g are:\n  consumer.session.timeout.ms=50000 sensitive=false synonyms={GROUP_CONFIG:consumer.session.timeout.ms=50000, DEFAULT_CONFIG:group.consumer.session.timeout.ms=45000}\n',
+    );
     await ok(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--delete-config', 'retention.ms']);
     assert.doesNotMatch(await ok(['configs', '--bootstrap-server', bs, '--describe', '--entity-type', 'topics', '--entity-name', 'cli-o']), /retention.ms/);
     const bad = await tool(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'cli-o', '--add-config', 'retention.ms=soon']);

@@ -118,7 +118,7 @@ describe('consumer group protocol (KIP-848) over the wire', () => {
   };
 
   before(async () => {
-    broker = await startBroker({ overrides: { 'group.consumer.session.timeout.ms': String(SESSION_TIMEOUT_MS), 'group.consumer.heartbeat.interval.ms': '500' } });
+    broker = await startBroker({ overrides: { 'group.consumer.session.timeout.ms': String(SESSION_TIMEOUT_MS), 'group.consumer.min.session.timeout.ms': String(SESSION_TIMEOUT_MS), 'group.consumer.heartbeat.interval.ms': '500', 'group.consumer.min.heartbeat.interval.ms': '500' } });
     const w = await wire();
     const found = await w.send(FindCoordinatorRequest, FindCoordinatorResponse, 4, { ...FindCoordinatorRequest.defaults(), keyType: 0, coordinatorKeys: ['any'] });
     assert.equal(found.coordinators[0]!.errorCode, ErrorCode.NONE);

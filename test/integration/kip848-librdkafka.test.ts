@@ -37,7 +37,7 @@ describe('KIP-848 consumer groups with librdkafka 2.15.1 (group.protocol=consume
     if (!existsSync(join(librdkafkaDir, 'librdkafka.so.1'))) {
       throw new Error(`librdkafka 2.15.1 is not built at ${librdkafkaDir}: run scripts/install-test-deps.sh (or scripts/build-librdkafka.sh)`);
     }
-    broker = await startBroker({ overrides: { 'num.partitions': String(PARTITIONS), 'group.consumer.heartbeat.interval.ms': '500' } });
+    broker = await startBroker({ overrides: { 'num.partitions': String(PARTITIONS), 'group.consumer.heartbeat.interval.ms': '500', 'group.consumer.min.heartbeat.interval.ms': '500' } });
   });
   after(async () => {
     await Promise.all(consumers.map((c) => c.kill()));

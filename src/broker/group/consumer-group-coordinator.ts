@@ -53,6 +53,10 @@ export interface ConsumerGroupConfig {
   heartbeatIntervalMs: number;
   /** group.consumer.max.size */
   maxSize: number;
+  /** The timeouts of one group where its group configs (consumer.session.timeout.ms,
+   * consumer.heartbeat.interval.ms) override the two above; read on every use, so a change
+   * applies from the next heartbeat on. */
+  timeoutsFor?: (groupId: string) => { sessionTimeoutMs: number; heartbeatIntervalMs: number };
   /** group.consumer.assignors: the first is the default. */
   assignors: readonly ServerAssignor[];
 }
@@ -400,7 +404,7 @@ export class ConsumerGroupCoordinator {
       errorMessage: null,
       memberId: reconciled.memberId,
       memberEpoch: reconciled.memberEpoch,
-      heartbeatIntervalMs: this.deps.config.heartbeatIntervalMs,
+      heartbeatIntervalMs: this.timeouts(group.groupId).heartbeatIntervalMs,
       assignment: sendAssignment ? partitionsToWire(reconciled.assigned) : null,
     };
   }
@@ -582,18 +586,24 @@ export class ConsumerGroupCoordinator {
     this.revocationTimers.delete(key);
   }
 
+  private timeouts(groupId: string): { sessionTimeoutMs: number; heartbeatIntervalMs: number } {
+    const c = this.deps.config;
+    return c.timeoutsFor?.(groupId) ?? { sessionTimeoutMs: c.sessionTimeoutMs, heartbeatIntervalMs: c.heartbeatIntervalMs };
+  }
+
   /** (Re)starts the member's session: it is removed if no heartbeat arrives in time. */
   private scheduleSessionExpiry(group: ConsumerGroup, memberId: string): void {
     const key = this.timerKey(group.groupId, memberId);
     this.sessionTimers.get(key)?.cancel();
     if (this.closed) return;
+    const { sessionTimeoutMs } = this.timeouts(group.groupId);
     this.sessionTimers.set(
       key,
-      this.deps.scheduler.schedule(this.deps.config.sessionTimeoutMs, () => {
+      this.deps.scheduler.schedule(sessionTimeoutMs, () => {
         this.sessionTimers.delete(key);
         const member = group.members.get(memberId);
         if (member === undefined || this.groups.get(group.groupId) !== group) return;
-        this.deps.log.info({ groupId: group.groupId, memberId, sessionTimeoutMs: this.deps.config.sessionTimeoutMs }, 'consumer group member session expired');
+        this.deps.log.info({ groupId: group.groupId, memberId, sessionTimeoutMs }, 'consumer group member session expired');
         if (this.removeMember(group, member, 'session timeout') !== ErrorCode.NONE) this.scheduleSessionExpiry(group, memberId);
       }),
     );

@@ -23,8 +23,8 @@ const CONFIG: GroupCoordinatorConfig = {
   consumer: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize: 3, assignors: [uniformAssignor, rangeAssignor] },
 };
 
-function setup(store = new MemoryStore(), scheduler = new ManualScheduler()) {
-  const coordinator = new GroupCoordinator({ store, config: CONFIG, scheduler, nowMs: () => scheduler.now, log: pino({ level: 'silent' }) });
+function setup(store = new MemoryStore(), scheduler = new ManualScheduler(), config = CONFIG) {
+  const coordinator = new GroupCoordinator({ store, config, scheduler, nowMs: () => scheduler.now, log: pino({ level: 'silent' }) });
   coordinator.load();
   return { coordinator, store, scheduler };
 }
@@ -240,6 +240,23 @@ describe('consumer group heartbeats', () => {
     await converge([b]);
     assert.equal(b.owned.get(t)!.size, 4);
     assert.equal((await a.heartbeat()).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+
+  it("a group's own configs (GROUP resource) set its session timeout and heartbeat interval", async () => {
+    const overrides = new Map([['slow', { sessionTimeoutMs: 120_000, heartbeatIntervalMs: 9_000 }]]);
+    const base = CONFIG.consumer!;
+    const config: GroupCoordinatorConfig = { ...CONFIG, consumer: { ...base, timeoutsFor: (g: string) => overrides.get(g) ?? { sessionTimeoutMs: base.sessionTimeoutMs, heartbeatIntervalMs: base.heartbeatIntervalMs } } };
+    const { coordinator, store, scheduler } = setup(new MemoryStore(), new ManualScheduler(), config);
+    store.addTopic('orders', 2);
+    const [slow, fast] = [new SimMember(coordinator, 'slow', ['orders']), new SimMember(coordinator, 'fast', ['orders'])];
+    assert.equal((await slow.heartbeat()).heartbeatIntervalMs, 9_000);
+    assert.equal((await fast.heartbeat()).heartbeatIntervalMs, base.heartbeatIntervalMs);
+    // Past the broker's session timeout but within the group's own: only 'fast' is gone.
+    scheduler.advance(base.sessionTimeoutMs + 1);
+    assert.equal(coordinator.consumer.group('fast')!.members.size, 0);
+    assert.equal(coordinator.consumer.group('slow')!.members.has(slow.memberId), true);
+    scheduler.advance(120_000);
+    assert.equal(coordinator.consumer.group('slow')!.members.size, 0);
   });
 
   it('a member that does not revoke within its rebalance timeout is removed', async () => {

@@ -19,6 +19,7 @@ import { isInternalTopic } from '../../metadata/topic-names.js';
 import { assignorByConfigName } from './consumer-assignors.js';
 import { CONSUMER_OFFSETS_TOPIC } from './coordinator-partition.js';
 import type { GroupCoordinatorConfig, GroupLogStore, OffsetsPartitionListener } from './group-api.js';
+import { consumerGroupTimeouts } from '../group-config.js';
 
 const REPLAY_READ_BYTES = 8 * 1024 * 1024;
 /** Kafka's offset.metadata.max.bytes default (the key is not configurable here yet). */
@@ -115,7 +116,7 @@ export function offsetsTopicStore(deps: OffsetsTopicDeps): GroupLogStore {
   return store;
 }
 
-export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorConfig {
+export function groupCoordinatorConfig(config: BrokerConfig, groupConfigs?: () => ReadonlyMap<string, ReadonlyMap<string, string>>): GroupCoordinatorConfig {
   return {
     minSessionTimeoutMs: config.int('group.min.session.timeout.ms'),
     maxSessionTimeoutMs: config.int('group.max.session.timeout.ms'),
@@ -128,6 +129,7 @@ export function groupCoordinatorConfig(config: BrokerConfig): GroupCoordinatorCo
       sessionTimeoutMs: config.int('group.consumer.session.timeout.ms'),
       heartbeatIntervalMs: config.int('group.consumer.heartbeat.interval.ms'),
       maxSize: config.int('group.consumer.max.size'),
+      ...(groupConfigs === undefined ? {} : { timeoutsFor: (groupId: string) => consumerGroupTimeouts(config, groupConfigs().get(groupId)) }),
       assignors: config.list('group.consumer.assignors').map((name) => {
         const assignor = assignorByConfigName(name);
         if (assignor === undefined) throw new Error(`group.consumer.assignors: unknown assignor ${name}`);

@@ -6,7 +6,7 @@ import { AlterConfigsRequest } from '../../protocol/messages/AlterConfigsRequest
 import { AlterConfigsResponse } from '../../protocol/messages/AlterConfigsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
-import { alterBrokerConfigs, alterTopicConfigs, preprocess, replaceAll } from '../config-admin.js';
+import { alterResourceConfigs, preprocess, replaceAll } from '../config-admin.js';
 
 export function alterConfigsHandler(broker: BrokerContext) {
   return defineHandler({
@@ -18,11 +18,7 @@ export function alterConfigsHandler(broker: BrokerContext) {
       const res = AlterConfigsResponse.defaults();
       const failed = preprocess(req.resources, () => true);
       for (const r of req.resources) {
-        const outcome =
-          failed.get(r) ??
-          (r.resourceType === ConfigResourceType.TOPIC
-            ? await alterTopicConfigs(broker, r.resourceName, replaceAll(r.configs), req.validateOnly)
-            : await alterBrokerConfigs(broker, r.resourceName, replaceAll(r.configs), req.validateOnly));
+        const outcome = failed.get(r) ?? (await alterResourceConfigs(broker, r.resourceType, r.resourceName, replaceAll(r.configs), req.validateOnly));
         res.responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
       }
       return res;

@@ -22,6 +22,7 @@ import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerConfig, ConfigLayer, type BrokerConfigValueType } from '../config.js';
 import { dynamicConfigType, isDynamicBrokerConfig, isSensitiveBrokerConfig } from '../dynamic-broker-config.js';
+import { describeGroupConfigs } from '../group-config.js';
 import { CONFIG_TYPE_CODE, ConfigSource, describeTopicConfigs } from '../topic-config.js';
 
 const BROKER_TYPE_CODE: Record<BrokerConfigValueType, number> = {
@@ -113,6 +114,16 @@ function brokerEntries(broker: BrokerContext, name: string): Entry[] {
   return [...declared, ...stored].map((key) => brokerEntry(config, key, config.raw(key), true));
 }
 
+function groupEntries(broker: BrokerContext, name: string): Entry[] {
+  if (name === '') throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Default group resources are not allowed.');
+  return describeGroupConfigs(broker.config, broker.metadata.image.groupConfigs.get(name)).map((e) => ({
+    ...e,
+    readOnly: false,
+    isSensitive: false,
+    configType: CONFIG_TYPE_CODE.INT,
+  }));
+}
+
 export function describeConfigsHandler(broker: BrokerContext) {
   return defineHandler({
     request: DescribeConfigsRequest,
@@ -130,6 +141,7 @@ export function describeConfigsHandler(broker: BrokerContext) {
         try {
           if (r.resourceType === ConfigResourceType.TOPIC) entries = topicEntries(broker, r.resourceName);
           else if (r.resourceType === ConfigResourceType.BROKER) entries = brokerEntries(broker, r.resourceName);
+          else if (r.resourceType === ConfigResourceType.GROUP) entries = groupEntries(broker, r.resourceName);
           else throw new KafkaError(ErrorCode.INVALID_REQUEST, `Unsupported resource type: ${r.resourceType}`);
         } catch (err) {
           if (!(err instanceof KafkaError)) throw err;

@@ -1,5 +1,5 @@
 // IncrementalAlterConfigs (key 44), v0-1: SET / DELETE / APPEND / SUBTRACT per key on TOPIC
-// overrides and dynamic BROKER configs; APPEND and SUBTRACT only on list configs (e.g.
+// overrides, dynamic BROKER configs and GROUP configs (group-config.ts); APPEND and SUBTRACT only on list configs (e.g.
 // cleanup.policy), starting from the config's default when it is not set. Checks, codes and
 // messages in ../config-admin.ts. validateOnly checks without changing anything.
 import { ConfigResourceType } from '../../metadata/records.js';
@@ -7,7 +7,7 @@ import { IncrementalAlterConfigsRequest } from '../../protocol/messages/Incremen
 import { IncrementalAlterConfigsResponse } from '../../protocol/messages/IncrementalAlterConfigsResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
-import { AlterConfigOp, alterBrokerConfigs, alterTopicConfigs, incrementalEdit, preprocess } from '../config-admin.js';
+import { AlterConfigOp, alterResourceConfigs, incrementalEdit, preprocess } from '../config-admin.js';
 
 export function incrementalAlterConfigsHandler(broker: BrokerContext) {
   return defineHandler({
@@ -17,14 +17,10 @@ export function incrementalAlterConfigsHandler(broker: BrokerContext) {
     maxVersion: 1,
     async handle(_ctx, req) {
       const res = IncrementalAlterConfigsResponse.defaults();
-      const failed = preprocess(req.resources, (c) => c.configOperation !== AlterConfigOp.DELETE);
+      const failed = preprocess(req.resources, (c) => c.configOperation !== AlterConfigOp.DELETE, [ConfigResourceType.TOPIC, ConfigResourceType.BROKER, ConfigResourceType.GROUP]);
       for (const r of req.resources) {
         const edit = incrementalEdit(r.resourceType, r.configs);
-        const outcome =
-          failed.get(r) ??
-          (r.resourceType === ConfigResourceType.TOPIC
-            ? await alterTopicConfigs(broker, r.resourceName, edit, req.validateOnly)
-            : await alterBrokerConfigs(broker, r.resourceName, edit, req.validateOnly));
+        const outcome = failed.get(r) ?? (await alterResourceConfigs(broker, r.resourceType, r.resourceName, edit, req.validateOnly));
         res.responses.push({ ...outcome, resourceType: r.resourceType, resourceName: r.resourceName });
       }
       return res;
