@@ -3,6 +3,7 @@
 // accepts but does not act on are listed so that a Kafka user's file still starts. Anything else
 // stops start-up with a message naming the key.
 import { readFileSync } from 'node:fs';
+import { parseProperties } from '../protocol/properties.js';
 import { parseListeners, type ListenerSpec } from '../server/socket-server.js';
 import { assignorByConfigName } from './group/consumer-assignors.js';
 
@@ -177,21 +178,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses Java .properties text: `key=value`, `key: value` or `key value`; `#`/`!` comments;
- * trailing backslash continues a line. */
-export function parseProperties(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!.trimStart();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    while (/(^|[^\\])(\\\\)*\\$/.test(line) && i + 1 < lines.length) line = line.slice(0, -1) + lines[++i]!.trimStart();
-    const m = /^((?:\\.|[^=:\s\\])+)\s*[=:\s]\s*(.*)$/.exec(line);
-    const key = (m === null ? line : m[1]!).replace(/\\(.)/g, '$1');
-    out.set(key, m === null ? '' : m[2]!.trimEnd());
-  }
-  return out;
-}
+/** server.properties is read with the one .properties parser of the broker and the tools. */
+export { parseProperties };
 
 /** A validated broker configuration. Typed getters read the value or the default. */
 export class BrokerConfig {

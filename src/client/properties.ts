@@ -1,22 +1,13 @@
 // Kafka client properties (the files given to tools with --command-config / --producer.config,
 // or `k=v` pairs) mapped onto the client's camelCase options.
+import { parseProperties } from '../protocol/properties.js';
 import type { ConsumerOptions } from './consumer.js';
 import type { ProducerOptions, CompressionName } from './producer.js';
 
 export type AnyClientOptions = Partial<ProducerOptions & ConsumerOptions>;
 
-/** Parses a Java-style properties text: `key=value` or `key: value`, `#`/`!` comments. */
-export function parseProperties(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
-    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
-    if (m === null) out.set(line, '');
-    else out.set(m[1]!, m[2]!);
-  }
-  return out;
-}
+/** Client properties files are read with the one .properties parser of the broker and the tools. */
+export { parseProperties };
 
 function int(key: string, v: string): number {
   const n = Number(v);
