@@ -2,20 +2,31 @@
 // properties (print.timestamp, print.partition, print.offset, print.headers, print.key,
 // print.value, key.separator, line.separator, headers.separator, null.literal).
 import { Consumer, type ConsumerRecord } from '../client/index.js';
-import { UsageError, clientOptions, flag, intArg, keyValues, out, parseToolArgs, required, runTool, showHelp, str, strs } from './tool-support.js';
+import { UsageError, clientOptions, flag, intArg, keyValues, out, parseToolArgs, readPropertiesFile, runTool, showHelp, str, strs } from './tool-support.js';
 import { unescape } from './console-producer-command.js';
 
-const USAGE = `Usage: tributary console-consumer --bootstrap-server HOST:PORT --topic T
+const USAGE = `Usage: tributary console-consumer --bootstrap-server HOST:PORT (--topic T | --include REGEX)
   [--from-beginning] [--group G] [--partition N [--offset earliest|latest|N]]
   [--max-messages N] [--timeout-ms MS] [--isolation-level read_committed]
   [--property print.key=true --property print.timestamp=true ...]
+  [--formatter CLASS] [--formatter-config FILE]
   [--consumer-property k=v ...] [--consumer.config FILE]
+
+--include takes a Java regular expression matched against whole topic names, resolved once at
+start. --formatter: Kafka's DefaultMessageFormatter (the default) or NoOpMessageFormatter.
 `;
+
+// Kafka's formatter class names, old and new packages.
+const DEFAULT_FORMATTERS = ['kafka.tools.DefaultMessageFormatter', 'org.apache.kafka.tools.consumer.DefaultMessageFormatter', 'DefaultMessageFormatter'];
+const NO_OP_FORMATTERS = ['kafka.tools.NoOpMessageFormatter', 'org.apache.kafka.tools.consumer.NoOpMessageFormatter', 'NoOpMessageFormatter'];
 
 export async function runConsoleConsumer(argv: string[]): Promise<void> {
   await runTool('console-consumer', USAGE, async () => {
     const { values } = parseToolArgs(argv, {
       topic: { type: 'string' },
+      include: { type: 'string' },
+      formatter: { type: 'string' },
+      'formatter-config': { type: 'string' },
       'from-beginning': { type: 'boolean' },
       group: { type: 'string' },
       partition: { type: 'string' },
@@ -28,8 +39,19 @@ export async function runConsoleConsumer(argv: string[]): Promise<void> {
       'consumer.config': { type: 'string' },
     });
     if (showHelp(values, USAGE)) return;
-    const topic = required(values, 'topic');
-    const props = keyValues(strs(values, 'property'), 'property', false);
+    const topicArg = str(values, 'topic');
+    const include = str(values, 'include');
+    if ((topicArg === undefined) === (include === undefined)) throw new UsageError('Exactly one of --include/--topic is required.');
+    let includeRegex: RegExp | null = null;
+    if (include !== undefined) {
+      try {
+        includeRegex = new RegExp(`^(?:${include})$`);
+      } catch (err) {
+        throw new UsageError(`Invalid value '${include}' for --include: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    const formatterConfig = str(values, 'formatter-config');
+    const props = new Map([...(formatterConfig === undefined ? [] : readPropertiesFile(formatterConfig)), ...keyValues(strs(values, 'property'), 'property', false)]);
     const consumerProps = keyValues(strs(values, 'consumer-property'), 'consumer property', false);
     const group = str(values, 'group');
     if (group !== undefined) consumerProps.set('group.id', group);
@@ -40,11 +62,14 @@ export async function runConsoleConsumer(argv: string[]): Promise<void> {
     const partition = intArg(values, 'partition');
     const offsetArg = str(values, 'offset');
     if (offsetArg !== undefined && partition === undefined) throw new UsageError('The partition is required when offset is specified.');
+    if (partition !== undefined && includeRegex !== null) throw new UsageError('Options include and partition cannot be specified together.');
     if (partition !== undefined && opts.groupId !== undefined) throw new UsageError('Options group and partition cannot be specified together.');
     if (flag(values, 'from-beginning') && offsetArg !== undefined) throw new UsageError("Options from-beginning and offset can't be used together.");
     const maxMessages = intArg(values, 'max-messages');
     const timeoutMs = intArg(values, 'timeout-ms');
-    const format = formatter(props);
+    const formatterName = str(values, 'formatter') ?? DEFAULT_FORMATTERS[0]!;
+    const format = NO_OP_FORMATTERS.includes(formatterName) ? () => '' : DEFAULT_FORMATTERS.includes(formatterName) ? formatter(props) : null;
+    if (format === null) throw new UsageError(`Unknown formatter '${formatterName}': DefaultMessageFormatter or NoOpMessageFormatter`);
 
     const consumer = new Consumer({
       ...opts,
@@ -58,21 +83,29 @@ export async function runConsoleConsumer(argv: string[]): Promise<void> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
+      // --include: the topics whose whole name matches, now.
+      // Internal topics are left out, as the consumer's exclude.internal.topics=true does.
+      const topics = includeRegex === null ? [topicArg!] : await matchingTopics(consumer, includeRegex);
+      if (topics.length === 0) throw new UsageError(`No topic matches --include '${include}'`);
       if (partition !== undefined) {
-        const tp = { topic, partition };
+        const tp = { topic: topics[0]!, partition };
         consumer.assign([tp]);
         if (offsetArg === undefined || offsetArg === 'latest') consumer.seek(tp, flag(values, 'from-beginning') ? 'earliest' : 'latest');
         else if (offsetArg === 'earliest') consumer.seek(tp, 'earliest');
         else if (/^\d+$/.test(offsetArg)) consumer.seek(tp, BigInt(offsetArg));
         else throw new UsageError(`Invalid value '${offsetArg}' for --offset: expected earliest, latest or a non-negative number`);
       } else if (opts.groupId !== undefined) {
-        consumer.subscribe([topic]);
+        consumer.subscribe(topics);
         // The timeout counts from the first assignment: joining a group takes a rebalance.
         if (timeoutMs !== undefined) await consumer.waitForAssignment({ timeoutMs: Math.max(timeoutMs, 30_000) }).catch(() => undefined);
       } else {
-        // No group: every partition of the topic, like the Java tool's generated group.
-        const md = await consumer.cluster.retry(() => consumer.cluster.topic(topic));
-        consumer.assign(md.partitions.map((p) => ({ topic, partition: p.partition })));
+        // No group: every partition of the topics, like the Java tool's generated group.
+        const assigned: { topic: string; partition: number }[] = [];
+        for (const topic of topics) {
+          const md = await consumer.cluster.retry(() => consumer.cluster.topic(topic));
+          for (const p of md.partitions) assigned.push({ topic, partition: p.partition });
+        }
+        consumer.assign(assigned);
       }
       let lastMessageMs = Date.now();
       outer: while (!interrupted) {
@@ -103,6 +136,11 @@ export async function runConsoleConsumer(argv: string[]): Promise<void> {
       process.stderr.write(`Processed a total of ${count} messages\n`);
     }
   });
+}
+
+async function matchingTopics(consumer: Consumer, regex: RegExp): Promise<string[]> {
+  const md = await consumer.cluster.retry(() => consumer.cluster.fetchMetadata(null, false));
+  return md.topics.filter((t) => t.name !== null && !t.isInternal && regex.test(t.name)).map((t) => t.name!).sort();
 }
 
 /** Kafka's DefaultMessageFormatter. */

@@ -50,7 +50,10 @@ export async function runConsoleProducer(argv: string[]): Promise<void> {
     const sync = flag(values, 'sync');
     let lineNo = 0;
     try {
-      const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+      // On a terminal, Kafka's `>` prompt before each line; never into a pipe.
+      const prompt = process.stdin.isTTY === true && process.stdout.isTTY === true ? () => process.stdout.write('>') : () => {};
+      const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+      prompt();
       for await (const line of rl) {
         lineNo++;
         let rest = line;
@@ -82,6 +85,7 @@ export async function runConsoleProducer(argv: string[]): Promise<void> {
           const wait = producer.produce(record);
           if (wait !== undefined) await wait;
         }
+        prompt();
       }
       await producer.flush();
     } finally {

@@ -5,7 +5,20 @@ import { BrokerConfig, ConfigError } from '../broker/config.js';
 import { loggerFor } from '../logger.js';
 import { StorageStartupError } from '../storage/errors.js';
 
+const USAGE = `Usage: tributary server [server.properties] [--override key=value ...]
+
+Starts a broker (and controller) with the configuration of server.properties (Kafka's keys;
+config/server.properties is the single-node example), each --override winning over the file.
+It runs until SIGTERM or SIGINT, then shuts down cleanly. Logs go to stderr: human-readable on
+a terminal, JSON lines elsewhere (TRIBUTARY_LOG_FORMAT=text|json to choose;
+TRIBUTARY_LOG_LEVEL=debug|info|warn|error, default info).
+`;
+
 export async function runServer(args: string[]): Promise<void> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
   let file: string | null = null;
   const overrides = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBroker, tempDir, tributaryBin, type BrokerProcess } from '../helpers/broker-process.js';
-import { kcat, run, type RunResult } from '../helpers/clients.js';
+import { kcat, python, run, type RunResult } from '../helpers/clients.js';
 import { eventually } from './support.js';
 
 describe('tributary client tools', () => {
@@ -80,6 +80,72 @@ describe('tributary client tools', () => {
     assert.match(reset, /cli-g\s+cli-c\s+0\s+1/);
     assert.equal(await ok(['console-consumer', '--bootstrap-server', bs, '--topic', 'cli-c', '--group', 'cli-g', '--timeout-ms', '1500']), 'v2\nv3\n');
     assert.match(await ok(['consumer-groups', '--bootstrap-server', bs, '--delete', '--group', 'cli-g']), /Deletion of requested consumer groups \('cli-g'\) was successful/);
+  });
+
+  it('console-consumer --include REGEX and --formatter; topics --describe partition filters and --topics-with-overrides', async () => {
+    for (const t of ['inc-a', 'inc-b', 'xinc-c']) {
+      await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', t, '--partitions', '2']);
+      await ok(['console-producer', '--bootstrap-server', bs, '--topic', t], `${t}-1\n${t}-2\n`);
+    }
+    const included = await ok(['console-consumer', '--bootstrap-server', bs, '--include', 'inc-.*', '--from-beginning', '--max-messages', '4']);
+    assert.deepEqual(included.trim().split('\n').sort(), ['inc-a-1', 'inc-a-2', 'inc-b-1', 'inc-b-2']);
+    const grouped = await ok(['console-consumer', '--bootstrap-server', bs, '--include', 'inc-a|xinc-c', '--group', 'cli-inc', '--from-beginning', '--timeout-ms', '1500']);
+    assert.deepEqual(grouped.trim().split('\n').sort(), ['inc-a-1', 'inc-a-2', 'xinc-c-1', 'xinc-c-2']);
+    const noOp = await tool(['console-consumer', '--bootstrap-server', bs, '--topic', 'inc-a', '--from-beginning', '--max-messages', '2', '--formatter', 'org.apache.kafka.tools.consumer.NoOpMessageFormatter']);
+    assert.deepEqual([noOp.code, noOp.stdout], [0, '']);
+    assert.match(noOp.stderr, /Processed a total of 2 messages/);
+    const formatterConfig = join(dir, 'formatter.properties');
+    writeFileSync(formatterConfig, 'print.partition=true\nprint.offset=true\nkey.separator=|\n');
+    const formatted = await ok(['console-consumer', '--bootstrap-server', bs, '--topic', 'xinc-c', '--from-beginning', '--max-messages', '2', '--formatter', 'kafka.tools.DefaultMessageFormatter', '--formatter-config', formatterConfig]);
+    assert.match(formatted, /^Partition:[01]\|Offset:0\|xinc-c-1\n/m);
+    assert.equal((await tool(['console-consumer', '--bootstrap-server', bs, '--topic', 'inc-a', '--include', 'inc-.*'])).code, 2);
+    assert.equal((await tool(['console-consumer', '--bootstrap-server', bs, '--topic', 'inc-a', '--formatter', 'com.example.Mine'])).code, 2);
+
+    await ok(['configs', '--bootstrap-server', bs, '--alter', '--entity-type', 'topics', '--entity-name', 'inc-b', '--add-config', 'min.insync.replicas=2']);
+    const describe = (...flags: string[]) => ok(['topics', '--bootstrap-server', bs, '--describe', '--exclude-internal', ...flags]);
+    // One broker: every ISR is complete and every partition has a leader.
+    assert.equal(await describe('--under-replicated-partitions'), '');
+    assert.equal(await describe('--unavailable-partitions'), '');
+    assert.equal(await describe('--under-min-isr-partitions'), [0, 1].map((p) => `\tTopic: inc-b\tPartition: ${p}\tLeader: 1\tReplicas: 1\tIsr: 1\n`).join(''));
+    const atMin = await describe('--at-min-isr-partitions', '--topic', 'inc-a');
+    assert.equal(atMin, [0, 1].map((p) => `\tTopic: inc-a\tPartition: ${p}\tLeader: 1\tReplicas: 1\tIsr: 1\n`).join(''));
+    const overrides = await describe('--topics-with-overrides');
+    assert.match(overrides, /^Topic: inc-b\tTopicId: \S+\tPartitionCount: 2\tReplicationFactor: 1\tConfigs: min.insync.replicas=2$/m);
+    assert.doesNotMatch(overrides, /inc-a|\tPartition:/);
+    assert.equal((await tool(['topics', '--bootstrap-server', bs, '--describe', '--under-replicated-partitions', '--unavailable-partitions'])).code, 2);
+  });
+
+  it("console-producer shows Kafka's '>' prompt on a terminal (and none into a pipe)", async () => {
+    // A pseudo-terminal for the tool's stdin and stdout; lines typed, then ^D.
+    const script = `
+import json, os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+def read_for(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+read_for(2)
+for line in (b'one\\n', b'two\\n', b'\\x04'):
+    os.write(fd, line)
+    read_for(1.5)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({'out': out.decode(errors='replace'), 'code': os.waitstatus_to_exitcode(status)}))
+`;
+    const r = await python<{ out: string; code: number }>(script, [process.execPath, tributaryBin, 'console-producer', '--bootstrap-server', bs, '--topic', 'cli-tty']);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(r.out, '>one\r\n>two\r\n>');
+    const piped = await tool(['console-producer', '--bootstrap-server', bs, '--topic', 'cli-tty'], 'three\n');
+    assert.equal(piped.stdout, '');
+    assert.equal(await ok(['console-consumer', '--bootstrap-server', bs, '--topic', 'cli-tty', '--from-beginning', '--max-messages', '3']), 'one\ntwo\nthree\n');
   });
 
   it('consumer-groups --describe on an empty group lists every committed partition', async () => {

@@ -1,6 +1,7 @@
 // `tributary server` as a process: unknown and invalid settings stop start-up with a message
 // naming the key and a non-zero exit code; SIGTERM shuts down cleanly with exit code 0.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -98,6 +99,36 @@ describe('tributary server configuration', () => {
     } finally {
       await broker.destroy();
     }
+  });
+
+  it('server --help prints the usage; TRIBUTARY_LOG_FORMAT=text logs one human-readable line per event', async () => {
+    const help = await run(process.execPath, [tributaryBin, 'server', '--help'], { timeoutMs: 20_000 });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: tributary server \[server.properties\] \[--override key=value \.\.\.\]/);
+    const dir = tempDir();
+    dirs.push(dir);
+    const port = await freePort();
+    const child = spawn(process.execPath, [tributaryBin, 'server', '--override', `log.dirs=${dir}`, '--override', `listeners=PLAINTEXT://127.0.0.1:${port}`, '--override', `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TRIBUTARY_LOG_FORMAT: 'text', TRIBUTARY_LOG_LEVEL: 'info' },
+    });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no start line:\n${stderr}`)), 20_000);
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('[server] started')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(stderr, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] INFO: \[server\] started \{"nodeId":1,/m);
+    assert.match(stderr, /INFO: \[server\] stopped$/m);
+    assert.doesNotMatch(stderr, /^\{/m, 'no JSON lines');
   });
 
   it('exits 0 on SIGTERM after serving, and keeps the data for the next start', async () => {
