@@ -9,10 +9,10 @@ export interface RunResult {
 }
 
 /** Runs a command with optional stdin; resolves (never rejects) with its output once it exits. */
-export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<RunResult> {
+export function run(cmd: string, args: string[], opts: { input?: string | Buffer; timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolveRun) => {
     const env = opts.env === undefined ? undefined : { ...process.env, ...opts.env };
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env, ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }) });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
