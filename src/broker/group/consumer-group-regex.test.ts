@@ -36,12 +36,15 @@ describe('SubscribedTopicRegex', () => {
   });
 
   it('refuses what RE2 refuses, with Kafka\'s message', () => {
-    for (const p of ['(', '[a-', '(a)\\1', 'a(?=b)', 'a(?<!b)', '*a', '\\p{L}+']) {
+    for (const p of ['(', '[a-', '(a)\\1', '(?<n>a)\\k<n>', 'a(?=b)', 'a(?!b)', 'a(?<=b)', 'a(?<!b)', '*a', '\\p{L}+']) {
       const c = compileTopicRegex(p);
       assert.equal(c.ok, false, p);
       if (!c.ok) assert.ok(c.message.startsWith(`SubscribedTopicRegex \`${p}\` is not a valid regular expression: `), c.message);
     }
     assert.equal(compileTopicRegex('a'.repeat(20_000)).ok, false);
+    // The same characters escaped, or inside a class, are plain characters.
+    assert.equal(matches('a[(?=]', 'a('), true);
+    assert.equal(matches('\\(\\?=x\\\\1', '(?=x\\1'), true);
   });
 
   it('remembers results per pattern and name', () => {

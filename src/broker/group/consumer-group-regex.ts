@@ -115,12 +115,45 @@ function translate(source: string): { body: string; flags: string } {
   return { body, flags };
 }
 
+/**
+ * Lookaround and backreferences, which RE2 has not. Checked here rather than left to the linear
+ * engine: newer V8 versions (Node 24) accept some lookbehinds in it.
+ */
+function re2Unsupported(source: string): string | null {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const next = source[i + 1] ?? '';
+      if (!inClass && (/[1-9]/.test(next) || (next === 'k' && source[i + 2] === '<'))) return 'backreferences are not supported';
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') {
+      inClass = true;
+      if (source[i + 1] === '^') i++;
+      if (source[i + 1] === ']') i++;
+      continue;
+    }
+    if (c === '(' && source[i + 1] === '?' && (source[i + 2] === '=' || source[i + 2] === '!' || (source[i + 2] === '<' && (source[i + 3] === '=' || source[i + 3] === '!')))) {
+      return 'lookahead and lookbehind are not supported';
+    }
+  }
+  return null;
+}
+
 /** Compiles a SubscribedTopicRegex with whole-name semantics, or says why it is invalid. */
 export function compileTopicRegex(source: string): TopicRegexCompiled {
   const invalid = (why: string): TopicRegexCompiled => ({ ok: false, message: `SubscribedTopicRegex \`${source}\` is not a valid regular expression: ${why}.` });
   if (source.length > MAX_TOPIC_REGEX_LENGTH) return invalid(`longer than ${MAX_TOPIC_REGEX_LENGTH} characters`);
   // Without the `u` flag (the linear engine has none) JavaScript reads \p{L} as the letters p{L}.
   if (/(?<!\\)(?:\\\\)*\\[pP]/.test(source)) return invalid('Unicode classes (\\p{...}) are not supported');
+  const unsupported = re2Unsupported(source);
+  if (unsupported !== null) return invalid(unsupported);
   const { body, flags } = translate(source);
   try {
     return { ok: true, regex: new RegExp(`^(?:${body})$`, LINEAR_ENGINE ? `${flags}l` : flags) };
