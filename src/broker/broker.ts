@@ -14,7 +14,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { StorageStartupError } from '../storage/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { RequestRouter } from '../server/request-router.js';
-import { SocketServer, parseListeners, type BoundListener } from '../server/socket-server.js';
+import { SocketServer, parseListeners, type BoundListener, type ListenerSockets } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerMetrics, parseMetricsListener, startMetricsServer } from './broker-metrics.js';
 import { ClientTelemetry } from './client-telemetry.js';
@@ -42,6 +42,8 @@ export interface BrokerServerDeps {
   controller: ControllerChannel;
   /** Topic ids removed by committed records: the only reason start-up deletes a partition dir. */
   removedTopicIds: ReadonlySet<string>;
+  /** The client listeners, bound before start-up read anything; served once the broker is ready. */
+  listeners: ListenerSockets;
   log: Logger;
 }
 
@@ -202,14 +204,7 @@ export class BrokerServer {
     };
     registerHandlers(router, context);
 
-    let bound: BoundListener[];
-    try {
-      bound = await server.listen(config.listenerSpecs);
-    } catch (err) {
-      await server.close();
-      logs.close();
-      throw err;
-    }
+    const bound: BoundListener[] = server.adopt(deps.listeners);
     const metricsAt = parseMetricsListener(config.string('metrics.listener'));
     if (metricsAt !== null) {
       const metrics = new BrokerMetrics({ replicas, groups: () => broker.groupCoordinator, connectionCount: () => server.connectionCount });

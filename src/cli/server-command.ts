@@ -4,6 +4,7 @@ import { Broker } from '../node/broker.js';
 import { BrokerConfig, ConfigError } from '../broker/config.js';
 import { loggerFor } from '../logger.js';
 import { StorageStartupError } from '../storage/errors.js';
+import { ListenerBindError } from '../server/listener-sockets.js';
 
 const USAGE = `Usage: tributary server [server.properties] [--override key=value ...]
 
@@ -47,19 +48,15 @@ export async function runServer(args: string[]): Promise<void> {
   }
 
   const log = loggerFor('server');
-  let broker: Broker;
-  try {
-    broker = await Broker.start({ config });
-  } catch (err) {
-    // A locked, damaged or inconsistent data directory: one line naming the file, exit code 1.
-    if (err instanceof ConfigError || err instanceof StorageStartupError) return fail(err.message);
-    throw err;
-  }
-  log.info({ nodeId: config.nodeId, listeners: broker.listeners }, 'started');
-
+  // Signal handlers go in before start-up and before the 'started' line: a supervisor (or a test)
+  // may send SIGTERM as soon as it reads that line, and an unhandled SIGTERM kills the process
+  // without a clean shutdown. A signal during start-up stops the broker once it has started.
+  let broker: Broker | null = null;
+  let stopRequested: string | null = null;
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    stopRequested ??= signal;
+    if (stopping || broker === null) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     broker.stop().then(
@@ -73,8 +70,21 @@ export async function runServer(args: string[]): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  const onSigterm = () => shutdown('SIGTERM');
+  const onSigint = () => shutdown('SIGINT');
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGINT', onSigint);
+  try {
+    broker = await Broker.start({ config });
+  } catch (err) {
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGINT', onSigint);
+    // A locked, damaged or inconsistent data directory: one line naming the file, exit code 1.
+    if (err instanceof ConfigError || err instanceof StorageStartupError || err instanceof ListenerBindError) return fail(err.message);
+    throw err;
+  }
+  log.info({ nodeId: config.nodeId, listeners: broker.listeners }, 'started');
+  if (stopRequested !== null) shutdown(stopRequested);
 }
 
 function fail(message: string): void {

@@ -16,6 +16,7 @@ import { decompress } from '../protocol/records/compression.js';
 import { lockLogDirs, type LogDirLock } from '../storage/dir-lock.js';
 import { LogManager } from '../storage/log-manager.js';
 import { PartitionLog } from '../storage/partition-log.js';
+import { ListenerSockets } from '../server/listener-sockets.js';
 import type { PartitionStore } from '../storage/partition-store.js';
 import { readWholeLog } from '../storage/read-whole-log.js';
 
@@ -53,24 +54,29 @@ export class Broker {
   static async start(opts: BrokerStartOptions = {}): Promise<Broker> {
     const config = opts.config ?? configFromOptions(opts);
     const inMemory = opts.inMemory === true;
-    // Before anything is read: a second broker on the same directories stops here.
-    const dirLocks = inMemory ? [] : lockLogDirs(dataDirs(config));
+    const log = loggerFor('broker');
+    // First of all the ports: a port in use fails here, naming its listener, before any
+    // directory is locked, created or read. Clients that connect meanwhile wait for serving.
+    const listeners = await ListenerSockets.bind(config.listenerSpecs, loggerFor('network'));
+    let dirLocks: readonly LogDirLock[] = [];
     try {
-      return await Broker.startLocked(config, inMemory, dirLocks);
+      // Before anything is read: a second broker on the same directories stops here.
+      dirLocks = inMemory ? [] : lockLogDirs(dataDirs(config));
+      return await Broker.startLocked(config, inMemory, dirLocks, listeners, log);
     } catch (err) {
+      await listeners.close();
       for (const l of dirLocks) l.release();
       throw err;
     }
   }
 
-  private static async startLocked(config: BrokerConfig, inMemory: boolean, dirLocks: readonly LogDirLock[]): Promise<Broker> {
-    const log = loggerFor('broker');
+  private static async startLocked(config: BrokerConfig, inMemory: boolean, dirLocks: readonly LogDirLock[], listeners: ListenerSockets, log: Logger): Promise<Broker> {
     const nodeId = config.nodeId;
     const logDirs = config.logDirs;
     const clusterId = inMemory ? config.raw('cluster.id') ?? newClusterId() : readOrWriteMetaProperties(logDirs, nodeId, config.raw('cluster.id'), config.list('controller.quorum.voters').length);
     const logs = openLogs(config, inMemory);
     try {
-      return await Broker.startWithLogs(config, logs, clusterId, dirLocks, log);
+      return await Broker.startWithLogs(config, logs, clusterId, dirLocks, listeners, log);
     } catch (err) {
       // Descriptors go; the clean-shutdown marker is not written (the next start checks again).
       logs.abandon();
@@ -78,7 +84,7 @@ export class Broker {
     }
   }
 
-  private static async startWithLogs(config: BrokerConfig, logs: LogManager, clusterId: string, dirLocks: readonly LogDirLock[], log: Logger): Promise<Broker> {
+  private static async startWithLogs(config: BrokerConfig, logs: LogManager, clusterId: string, dirLocks: readonly LogDirLock[], listeners: ListenerSockets, log: Logger): Promise<Broker> {
     const nodeId = config.nodeId;
     logStartupRecovery(logs, log);
 
@@ -107,6 +113,7 @@ export class Broker {
       metadata: controller.publisher,
       controller,
       removedTopicIds,
+      listeners,
       log,
     });
     return new Broker(config, logs, controller, server, clusterId, dirLocks);

@@ -2,10 +2,13 @@
 // the broker-wide request memory pool; and one periodic sweep that closes idle connections and
 // connections whose current request does not finish arriving in time (no timer per connection or
 // per request: connections stamp a coarse clock that only the sweep advances).
-import { createServer, type Server } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from '../logger.js';
 import { Connection, type ConnectionLimits, type ConnectionTimeouts, type FrameHandler } from './connection.js';
+import { ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
+
+export { ListenerBindError, ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
 
 export interface ServerLimits extends ConnectionLimits {
   /** connections.max.idle.ms; Infinity: never close idle connections. */
@@ -20,18 +23,6 @@ export interface ServerLimits extends ConnectionLimits {
 const SWEEP_FRACTION = 10;
 const SWEEP_MIN_MS = 10;
 const SWEEP_MAX_MS = 1000;
-
-export interface ListenerSpec {
-  /** Listener name as in `listeners`, e.g. PLAINTEXT or CONTROLLER. */
-  name: string;
-  host: string;
-  /** 0 picks a free port; `boundPort` tells which. */
-  port: number;
-}
-
-export interface BoundListener extends ListenerSpec {
-  boundPort: number;
-}
 
 /** Parses Kafka's `listeners` syntax: `NAME://host:port` entries separated by commas; an empty
  * host binds all interfaces. Throws with the offending entry on a malformed value. */
@@ -51,7 +42,7 @@ export function parseListeners(value: string): ListenerSpec[] {
 }
 
 export class SocketServer {
-  private readonly servers: Server[] = [];
+  private readonly sockets: ListenerSockets[] = [];
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
   /** Set by disconnectAll(): the listeners stay bound, but new connections are dropped at once. */
@@ -76,37 +67,30 @@ export class SocketServer {
     this.clock.nowMs = nowMs();
   }
 
+  /** Binds `specs` and serves them (tests; the broker binds first and calls adopt). */
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
-    for (const spec of specs) {
-      const server = createServer({ noDelay: true }, (socket) => {
-        if (this.refusing) {
-          socket.destroy();
-          return;
-        }
-        const conn = new Connection(this.nextConnectionId++, spec.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) =>
-          this.connections.delete(c),
-        );
-        this.connections.add(conn);
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      server.on('error', (err) => this.log.error({ err, listener: spec.name }, 'listener error'));
-      const addr = server.address();
-      const boundPort = typeof addr === 'object' && addr !== null ? addr.port : spec.port;
-      this.servers.push(server);
-      this.bound.push({ ...spec, boundPort });
-      this.log.info({ listener: spec.name, host: spec.host, port: boundPort }, 'listening');
-    }
+    return this.adopt(await ListenerSockets.bind(specs, this.log));
+  }
+
+  /** Serves listeners bound earlier; connections that waited for start-up are served first. */
+  adopt(sockets: ListenerSockets): BoundListener[] {
+    this.sockets.push(sockets);
+    this.bound.push(...sockets.bound);
+    sockets.serve((socket, listener) => this.onConnection(socket, listener));
     if (this.sweepTimer === null && this.timeouts.clockSlackMs > 0) {
       this.sweepTimer = setInterval(() => this.sweep(), this.timeouts.clockSlackMs);
       this.sweepTimer.unref();
     }
     return this.bound;
+  }
+
+  private onConnection(socket: Socket, listener: BoundListener): void {
+    if (this.refusing) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(this.nextConnectionId++, listener.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) => this.connections.delete(c));
+    this.connections.add(conn);
   }
 
   get connectionCount(): number {
@@ -135,7 +119,7 @@ export class SocketServer {
   async close(): Promise<void> {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
-    const closing = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    const closing = this.sockets.map((s) => s.close());
     for (const c of this.connections) c.close();
     this.connections.clear();
     await Promise.all(closing);

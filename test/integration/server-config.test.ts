@@ -2,7 +2,8 @@
 // naming the key and a non-zero exit code; SIGTERM shuts down cleanly with exit code 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BrokerProcess, freePort, tempDir, tributaryBin } from '../helpers/broker-process.js';
@@ -80,6 +81,22 @@ describe('tributary server configuration', () => {
     for (const key of ['ssl.keystore.location', 'sasl.enabled.mechanisms', 'listener.name.plaintext.ssl.truststore.location', 'listener.name.sasl_ssl.plain.sasl.jaas.config']) {
       const r = await server(['--override', `${key}=/etc/kafka/x`]);
       assertRefusedWithOneLine(r, new RegExp(`Unknown configuration '${key.replace(/\./g, '\\.')}'`));
+    }
+  });
+
+  it('a port in use stops start-up with one line naming the listener, before the data directory is touched', async () => {
+    const holder = createServer();
+    const port = await new Promise<number>((resolve) => holder.listen(0, '127.0.0.1', () => resolve((holder.address() as AddressInfo).port)));
+    try {
+      const dir = tempDir();
+      dirs.push(dir);
+      const dataDir = join(dir, 'data');
+      const r = await run(process.execPath, [tributaryBin, 'server', '--override', `log.dirs=${dataDir}`, '--override', `listeners=CLIENT://127.0.0.1:${port}`, '--override', 'listener.security.protocol.map=CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT'], { timeoutMs: 20_000 });
+      const out = { code: r.code, stderr: r.stderr + r.stdout };
+      assertRefusedWithOneLine(out, new RegExp(`listener CLIENT to 127\\.0\\.0\\.1:${port}: address already in use`));
+      assert.equal(existsSync(dataDir), false, 'start-up created the data directory before binding');
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
     }
   });
 
