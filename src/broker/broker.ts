@@ -7,10 +7,10 @@ import { hostname } from 'node:os';
 import { loggerFor, type Logger } from '../logger.js';
 import { MAX_RECORDS_PER_USER_OP, type ControllerChannel } from '../metadata/controller-channel.js';
 import type { MetadataImage, TopicImage } from '../metadata/image.js';
-import type { MetadataPublisher } from '../metadata/publisher.js';
+import type { MetadataPublisher, MetadataView } from '../metadata/publisher.js';
 import { ConfigResourceType, MetadataRecordType } from '../metadata/records.js';
 import { METADATA_TOPIC, isInternalTopic, newTopicId } from '../metadata/topic-names.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { StorageStartupError } from '../storage/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { RequestRouter } from '../server/request-router.js';
@@ -192,8 +192,19 @@ export class BrokerServer {
       telemetry: new ClientTelemetry({ nowMs: () => Date.now(), newInstanceId: newTopicId, maxBytes: () => effectiveConfig.int('telemetry.max.bytes') }),
       log: loggerFor('handlers'),
       brokersFor: (listenerName: string): BrokerEndpoint[] => {
+        // The registered, unfenced brokers with an endpoint on the listener the client came in
+        // on; before this broker's own registration is committed, this broker alone.
+        const live = metadata.image.liveBrokers();
+        if (live.some((b) => b.brokerId === nodeId)) {
+          const out: BrokerEndpoint[] = [];
+          for (const b of live) {
+            const ep = b.endpoints.find((e) => e.name === listenerName) ?? (b.brokerId === nodeId ? undefined : b.endpoints[0]);
+            if (ep !== undefined) out.push({ nodeId: b.brokerId, host: ep.host, port: ep.port, rack: b.rack });
+          }
+          if (out.some((b) => b.nodeId === nodeId)) return out;
+        }
         const ep = advertised.get(listenerName) ?? advertised.values().next().value;
-        return ep === undefined ? [] : [{ nodeId, host: ep.host, port: ep.port, rack: null }];
+        return ep === undefined ? [] : [{ nodeId, host: ep.host, port: ep.port, rack: config.raw('broker.rack') }];
       },
       supportedVersions: () => router.supportedVersions(),
       autoCreateTopics: (names: readonly string[]) => broker.autoCreateTopics(names),
@@ -218,6 +229,7 @@ export class BrokerServer {
       router.setObserver(metrics);
     }
     advertised = advertisedEndpoints(config, bound);
+    await registerWithController(controller, metadata, config, advertised, log);
     logs.startTimers();
     log.info({ nodeId, clusterId, topics: metadata.image.topicsByName.size, listeners: [...advertised] }, 'broker ready');
     return broker;
@@ -321,6 +333,22 @@ function autoCreateOutcome(errorCode: number): number {
     default:
       return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   }
+}
+
+/**
+ * Kafka's broker lifecycle at start-up: BrokerRegistration with the advertised client listeners
+ * (the controller listeners are not a broker's), then a heartbeat that unfences the broker once
+ * it has the metadata committed at its registration.
+ */
+async function registerWithController(controller: ControllerChannel, metadata: MetadataView, config: BrokerConfig, advertised: ReadonlyMap<string, { host: string; port: number }>, log: Logger): Promise<void> {
+  const controllerListeners = new Set(config.list('controller.listener.names').map((n) => n.toUpperCase()));
+  const endpoints = [...advertised].filter(([name]) => !controllerListeners.has(name)).map(([name, ep]) => ({ name, host: ep.host, port: ep.port, securityProtocol: config.securityProtocolId(name) }));
+  const brokerId = config.nodeId;
+  const registered = await controller.registerBroker({ brokerId, incarnationId: newTopicId(), endpoints, rack: config.raw('broker.rack') });
+  if (registered.value === null) throw new KafkaError(registered.errorCode, `Broker registration failed: ${registered.errorMessage}`);
+  const heartbeat = await controller.brokerHeartbeat({ brokerId, brokerEpoch: registered.value, currentMetadataOffset: metadata.offset, wantFence: false, wantShutDown: false });
+  if (heartbeat.value === null || heartbeat.value.isFenced) throw new KafkaError(heartbeat.errorCode, `Broker ${brokerId} is still fenced after its first heartbeat: ${heartbeat.errorMessage ?? 'not caught up'}`);
+  log.debug({ brokerId, brokerEpoch: registered.value }, 'registered with the controller');
 }
 
 /** advertised.listeners, or the bound listeners (with the machine's name for a wildcard host). */

@@ -26,6 +26,8 @@ const oneOf = (...allowed: string[]) => (v: string) =>
  * Kafka's scripts give a broker; small enough that hostile peers cannot exhaust the machine. */
 const QUEUED_MAX_REQUEST_BYTES_DEFAULT = 256 * 1024 * 1024;
 
+const SECURITY_PROTOCOL_IDS: Record<string, number> = { PLAINTEXT: 0, SSL: 1, SASL_PLAINTEXT: 2, SASL_SSL: 3 };
+
 const DEFS: Record<string, ConfigDef> = {
   'node.id': { type: 'int', default: '1', validate: atLeast(0) },
   'broker.id': { type: 'int', default: null, validate: atLeast(-1) },
@@ -45,6 +47,9 @@ const DEFS: Record<string, ConfigDef> = {
   'controller.listener.names': { type: 'string', default: 'CONTROLLER' },
   'controller.quorum.voters': { type: 'string', default: '' },
   'controller.quorum.bootstrap.servers': { type: 'string', default: '' },
+  'broker.rack': { type: 'string', default: null },
+  'broker.session.timeout.ms': { type: 'int', default: '9000', validate: atLeast(1) },
+  'broker.heartbeat.interval.ms': { type: 'int', default: '2000', validate: atLeast(1) },
   'cluster.id': { type: 'string', default: null },
   'log.dirs': { type: 'list', default: null },
   'log.dir': { type: 'string', default: '/tmp/kafka-logs' },
@@ -380,6 +385,12 @@ export class BrokerConfig {
       for (const name of this.list('controller.listener.names')) if (!out.has(name.toUpperCase())) out.set(name.toUpperCase(), 'PLAINTEXT');
     }
     return out;
+  }
+
+  /** Kafka's SecurityProtocol id of a listener (0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL). */
+  securityProtocolId(listenerName: string): number {
+    const id = SECURITY_PROTOCOL_IDS[this.securityProtocolMap().get(listenerName.toUpperCase()) ?? 'PLAINTEXT'];
+    return id ?? 0;
   }
 
   /** Every listener and advertised listener must map to a security protocol, and (until TLS and

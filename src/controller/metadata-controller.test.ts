@@ -2,31 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../protocol/errors.js';
 import { MetadataController, type ControllerOptions } from './metadata-controller.js';
-import { readBatchHeader } from '../protocol/records/batch-header.js';
-import { MetadataLog, type MetadataLogStore } from './metadata-log.js';
+import { MetadataLog } from './metadata-log.js';
+import { MemoryStore } from './test-memory-metadata-store.js';
 import { LocalMetadataLogClient } from './metadata-log-client.js';
 import { LATEST_METADATA_VERSION, UpgradeType } from '../metadata/features.js';
 import { MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
 import type { CreatedTopic, ItemResult, NewTopic } from '../metadata/controller-channel.js';
-
-/** Batches in memory, with offsets assigned as a partition log assigns them. */
-class MemoryStore implements MetadataLogStore {
-  readonly batches: Buffer[] = [];
-  constructor(readonly maxBatchBytes = 1024 * 1024) {}
-  private nextOffset = 0;
-  append(batches: readonly Buffer[]): number {
-    for (const batch of batches) {
-      const copy = Buffer.from(batch);
-      copy.writeBigInt64BE(BigInt(this.nextOffset), 0); // the base offset, outside the CRC
-      this.nextOffset += readBatchHeader(copy, 0).lastOffsetDelta + 1;
-      this.batches.push(copy);
-    }
-    return this.nextOffset;
-  }
-  readAll(): Iterable<Buffer> {
-    return this.batches;
-  }
-}
 
 const options: ControllerOptions = {
   nodeId: 1,

@@ -17,6 +17,9 @@ import { BOOTSTRAP_FEATURES, METADATA_VERSION, type FeatureUpdate } from '../met
 import { MetadataPublication, type MetadataPublisher } from '../metadata/publisher.js';
 import {
   UNLIMITED_MUTATIONS,
+  type BrokerHeartbeatAnswer,
+  type BrokerHeartbeatRequest,
+  type BrokerRegistrationRequest,
   type ConfigChange,
   type ControllerChannel,
   type CreatedTopic,
@@ -34,6 +37,8 @@ import {
   EXCESSIVELY_LARGE_OPERATION,
   planBootstrapFeatures,
   planBrokerConfigs,
+  planBrokerHeartbeat,
+  planRegisterBroker,
   planGroupConfigs,
   planCreatePartitions,
   planCreateTopics,
@@ -57,6 +62,20 @@ export interface ControllerOptions {
   nowMs: () => number;
   /** Ids of new topics; a random one by default. */
   newTopicId?: () => string;
+  /** broker.session.timeout.ms: a registration without a heartbeat for this long has no live session. */
+  brokerSessionTimeoutMs?: number;
+}
+
+/** Kafka's broker.session.timeout.ms default. */
+const DEFAULT_BROKER_SESSION_TIMEOUT_MS = 9000;
+
+/** What the active controller knows of each broker's session, in memory only (as Kafka's
+ * BrokerHeartbeatManager: a new controller starts without sessions). */
+interface BrokerSession {
+  epoch: bigint;
+  lastContactMs: number;
+  /** The committed metadata offset when the registration was answered: caught up at or above it. */
+  registeredAtOffset: bigint;
 }
 
 const THROTTLED = 'The throttling quota has been exceeded.';
@@ -67,6 +86,7 @@ export class MetadataController implements ControllerChannel {
   /** Producer ids [next, end) of the last reserved block not yet handed out (pending state:
    * the block's record may not be committed yet; a rollback forgets the block). */
   private producerIds = { next: 0n, end: 0n };
+  private readonly sessions = new Map<number, BrokerSession>();
 
   constructor(
     private readonly log: MetadataLogClient,
@@ -176,6 +196,40 @@ export class MetadataController implements ControllerChannel {
       const records = planFeatures(image, updates, this.context());
       return validateOnly ? [] : records;
     });
+  }
+
+  async registerBroker(request: BrokerRegistrationRequest): Promise<ItemResult<bigint>> {
+    const result = await this.run<ItemResult<bigint>>((image) => {
+      try {
+        const plan = planRegisterBroker(image, request, (id, epoch) => this.hasLiveSession(id, epoch));
+        return { records: plan.records, answer: ok(plan.brokerEpoch) };
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        return { records: [], answer: failed(err) };
+      }
+    }, failed);
+    if (result.value !== null) this.sessions.set(request.brokerId, { epoch: result.value, lastContactMs: this.opts.nowMs(), registeredAtOffset: this.publication.offset });
+    return result;
+  }
+
+  brokerHeartbeat(request: BrokerHeartbeatRequest): Promise<ItemResult<BrokerHeartbeatAnswer>> {
+    return this.run<ItemResult<BrokerHeartbeatAnswer>>((image) => {
+      const session = this.sessions.get(request.brokerId);
+      try {
+        const caughtUp = session !== undefined && session.epoch === request.brokerEpoch && request.currentMetadataOffset >= session.registeredAtOffset;
+        const plan = planBrokerHeartbeat(image, request, caughtUp);
+        if (session !== undefined && session.epoch === request.brokerEpoch) session.lastContactMs = this.opts.nowMs();
+        return { records: plan.records, answer: ok(plan.answer) };
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        return { records: [], answer: failed(err) };
+      }
+    }, failed);
+  }
+
+  private hasLiveSession(brokerId: number, epoch: bigint): boolean {
+    const s = this.sessions.get(brokerId);
+    return s !== undefined && s.epoch === epoch && this.opts.nowMs() - s.lastContactMs < (this.opts.brokerSessionTimeoutMs ?? DEFAULT_BROKER_SESSION_TIMEOUT_MS);
   }
 
   /** A producer id no one has had before, surviving restarts (ids are reserved in blocks of

@@ -7,7 +7,7 @@
 // Bounds, as Kafka's QuorumController: one change writes at most MAX_RECORDS_PER_USER_OP records
 // (a CreateTopics with 20,000 partitions is refused with POLICY_VIOLATION, not half-written).
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { MAX_RECORDS_PER_USER_OP, type ConfigChange, type NewTopic } from '../metadata/controller-channel.js';
+import { MAX_RECORDS_PER_USER_OP, type BrokerHeartbeatAnswer, type BrokerHeartbeatRequest, type BrokerRegistrationRequest, type ConfigChange, type NewTopic } from '../metadata/controller-channel.js';
 import type { FeatureUpdate } from '../metadata/features.js';
 import type { MetadataImage, TopicImage } from '../metadata/image.js';
 import { ConfigResourceType, MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
@@ -247,6 +247,67 @@ export function planProducerIdBlock(image: MetadataImage, ctx: PlannerContext): 
   const start = image.nextProducerId;
   const end = start + PRODUCER_ID_BLOCK_SIZE;
   return { start, end, records: [{ type: MetadataRecordType.ProducerIdsRecord, version: 0, data: { brokerId: ctx.nodeId, brokerEpoch: -1n, nextProducerId: end } }] };
+}
+
+/**
+ * BrokerRegistration: a RegisterBrokerRecord, fenced, with an epoch above every epoch the image
+ * holds (so a record of an older registration never matches the new one). `hasLiveSession`
+ * says whether the current registration of that id still heartbeats (then another process
+ * with the same id is refused, as Kafka refuses it).
+ */
+export function planRegisterBroker(image: MetadataImage, request: BrokerRegistrationRequest, hasLiveSession: (brokerId: number, epoch: bigint) => boolean): { records: MetadataRecord[]; brokerEpoch: bigint } {
+  const existing = image.brokers.get(request.brokerId);
+  if (existing !== undefined && existing.incarnationId !== request.incarnationId && hasLiveSession(existing.brokerId, existing.brokerEpoch)) {
+    throw new KafkaError(ErrorCode.DUPLICATE_BROKER_REGISTRATION, `Another broker is registered with that broker id: ${request.brokerId}.`);
+  }
+  let brokerEpoch = 1n;
+  for (const b of image.brokers.values()) if (b.brokerEpoch >= brokerEpoch) brokerEpoch = b.brokerEpoch + 1n;
+  const record: MetadataRecord = {
+    type: MetadataRecordType.RegisterBrokerRecord,
+    version: 3,
+    data: {
+      brokerId: request.brokerId,
+      isMigratingZkBroker: false,
+      incarnationId: request.incarnationId,
+      brokerEpoch,
+      endPoints: request.endpoints.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: e.securityProtocol })),
+      features: [],
+      rack: request.rack,
+      fenced: true,
+      inControlledShutdown: false,
+      logDirs: [],
+    },
+  };
+  return { records: [record], brokerEpoch };
+}
+
+/** BrokerHeartbeat against the image: STALE_BROKER_EPOCH for an older registration; unfence a
+ * caught-up broker that does not want fencing; fence one that does; a controlled shutdown
+ * marks the registration and, with no partition leadership to move (a single broker), fences it
+ * and lets it go. Throws KafkaError. */
+export function planBrokerHeartbeat(image: MetadataImage, request: BrokerHeartbeatRequest, isCaughtUp: boolean): { records: MetadataRecord[]; answer: BrokerHeartbeatAnswer } {
+  const b = image.brokers.get(request.brokerId);
+  if (b === undefined) throw new KafkaError(ErrorCode.BROKER_ID_NOT_REGISTERED, `Broker ${request.brokerId} is not registered.`);
+  if (b.brokerEpoch !== request.brokerEpoch) {
+    throw new KafkaError(ErrorCode.STALE_BROKER_EPOCH, `Expected broker epoch ${b.brokerEpoch}, but got broker epoch ${request.brokerEpoch}`);
+  }
+  const records: MetadataRecord[] = [];
+  const id = { id: b.brokerId, epoch: b.brokerEpoch };
+  let fenced = b.fenced;
+  if (request.wantShutDown) {
+    if (!b.inControlledShutdown || !b.fenced) {
+      records.push({ type: MetadataRecordType.BrokerRegistrationChangeRecord, version: 1, data: { brokerId: b.brokerId, brokerEpoch: b.brokerEpoch, fenced: b.fenced ? 0 : 1, inControlledShutdown: 1, logDirs: [] } });
+    }
+    return { records, answer: { isCaughtUp, isFenced: true, shouldShutDown: true } };
+  }
+  if (fenced && !request.wantFence && isCaughtUp) {
+    records.push({ type: MetadataRecordType.UnfenceBrokerRecord, version: 0, data: id });
+    fenced = false;
+  } else if (!fenced && request.wantFence) {
+    records.push({ type: MetadataRecordType.FenceBrokerRecord, version: 0, data: id });
+    fenced = true;
+  }
+  return { records, answer: { isCaughtUp, isFenced: fenced, shouldShutDown: false } };
 }
 
 /** The feature levels a new cluster starts with that `image` lacks. */

@@ -66,7 +66,37 @@ export interface PartitionMutationQuota {
 /** No quota: internal topics created by the coordinators, and tests. */
 export const UNLIMITED_MUTATIONS: PartitionMutationQuota = { tryRecord: () => true };
 
+/** BrokerRegistration: a broker process announcing itself (fenced until its first heartbeat
+ * finds it caught up with the metadata log). */
+export interface BrokerRegistrationRequest {
+  brokerId: number;
+  /** Random per process start: a new one replaces the old registration. */
+  incarnationId: string;
+  /** Advertised listeners. */
+  endpoints: { name: string; host: string; port: number; securityProtocol: number }[];
+  rack: string | null;
+}
+
+export interface BrokerHeartbeatRequest {
+  brokerId: number;
+  brokerEpoch: bigint;
+  /** The offset of the last metadata record the broker has applied. */
+  currentMetadataOffset: bigint;
+  wantFence: boolean;
+  wantShutDown: boolean;
+}
+
+export interface BrokerHeartbeatAnswer {
+  isCaughtUp: boolean;
+  isFenced: boolean;
+  shouldShutDown: boolean;
+}
+
 export interface ControllerChannel {
+  /** BrokerRegistration: the broker's epoch once its registration is committed. */
+  registerBroker(request: BrokerRegistrationRequest): Promise<ItemResult<bigint>>;
+  /** BrokerHeartbeat: unfences a caught-up broker, fences one that asks, begins its controlled shutdown. */
+  brokerHeartbeat(request: BrokerHeartbeatRequest): Promise<ItemResult<BrokerHeartbeatAnswer>>;
   /** CreateTopics (or only validates them): one result per topic, in request order. */
   createTopics(topics: readonly NewTopic[], validateOnly: boolean, quota?: PartitionMutationQuota): Promise<TopicResult<CreatedTopic>[]>;
   /** DeleteTopics: one result per topic, in request order. */

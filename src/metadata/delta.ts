@@ -1,7 +1,7 @@
 // Records replayed on top of an image: what changed, kept apart from the image, until apply()
 // builds the next image. The base image is never touched; apply() copies the maps it changes and
 // shares every topic that did not change.
-import { MetadataImage, type PartitionImage, type TopicImage } from './image.js';
+import { MetadataImage, type BrokerRegistration, type PartitionImage, type TopicImage } from './image.js';
 import { DELETED, type Change } from './layered-map.js';
 import { ConfigResourceType, MetadataRecordType, type MetadataRecord } from './records.js';
 import { collisionKey } from './topic-names.js';
@@ -20,6 +20,8 @@ export class MetadataDelta {
   private readonly topics = new Map<string, TopicDraft | null>();
   /** Topic name -> the id it now names (null: the name was freed), for names that changed. */
   private readonly names = new Map<string, string | null>();
+  /** Changed broker registrations; null: unregistered. */
+  private readonly brokers = new Map<number, BrokerRegistration | null>();
   private readonly brokerConfigs = new Map<string, Map<string, string>>();
   private readonly groupConfigs = new Map<string, Map<string, string>>();
   private readonly pendingTopicConfigs = new Map<string, Map<string, string>>();
@@ -38,6 +40,12 @@ export class MetadataDelta {
   topicById(topicId: string): { readonly name: string; readonly topicId: string; readonly partitions: readonly PartitionImage[] } | undefined {
     if (!this.topics.has(topicId)) return this.base.topicsById.get(topicId);
     return this.topics.get(topicId) ?? undefined;
+  }
+
+  /** The registration of broker `id` as of the records replayed so far. */
+  broker(id: number): BrokerRegistration | undefined {
+    if (this.brokers.has(id)) return this.brokers.get(id) ?? undefined;
+    return this.base.brokers.get(id);
   }
 
   /** True when no record was replayed. */
@@ -114,6 +122,45 @@ export class MetadataDelta {
         this.names.set(topic.name, null);
         return;
       }
+      case MetadataRecordType.RegisterBrokerRecord: {
+        const d = record.data;
+        this.brokers.set(d.brokerId, {
+          brokerId: d.brokerId,
+          brokerEpoch: d.brokerEpoch,
+          incarnationId: d.incarnationId,
+          endpoints: d.endPoints.map((e) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: e.securityProtocol })),
+          rack: d.rack,
+          fenced: d.fenced,
+          inControlledShutdown: d.inControlledShutdown,
+        });
+        return;
+      }
+      case MetadataRecordType.UnregisterBrokerRecord: {
+        const b = this.broker(record.data.brokerId);
+        if (b !== undefined && b.brokerEpoch === record.data.brokerEpoch) this.brokers.set(b.brokerId, null);
+        return;
+      }
+      case MetadataRecordType.FenceBrokerRecord:
+      case MetadataRecordType.UnfenceBrokerRecord: {
+        // A record for an older registration of the broker (a restart in between) changes nothing.
+        const b = this.broker(record.data.id);
+        if (b === undefined || b.brokerEpoch !== record.data.epoch) return;
+        this.brokers.set(b.brokerId, { ...b, fenced: record.type === MetadataRecordType.FenceBrokerRecord });
+        return;
+      }
+      case MetadataRecordType.BrokerRegistrationChangeRecord: {
+        const d = record.data;
+        const b = this.broker(d.brokerId);
+        if (b === undefined || b.brokerEpoch !== d.brokerEpoch) return;
+        // Kafka's BrokerRegistrationFencingChange / InControlledShutdownChange: 0 none, 1 set, -1 clear.
+        let { fenced, inControlledShutdown } = b;
+        if (d.fenced === 1) fenced = true;
+        else if (d.fenced === -1) fenced = false;
+        if (d.inControlledShutdown === 1) inControlledShutdown = true;
+        else if (d.inControlledShutdown === -1) inControlledShutdown = false;
+        this.brokers.set(b.brokerId, { ...b, fenced, inControlledShutdown });
+        return;
+      }
       case MetadataRecordType.ProducerIdsRecord:
         this.nextProducerId = record.data.nextProducerId;
         return;
@@ -155,6 +202,14 @@ export class MetadataDelta {
       topicsById = topicsById.with(byId);
       namesByCollisionKey = namesByCollisionKey.with(byKey);
     }
+    let brokers = base.brokers as Map<number, BrokerRegistration>;
+    if (this.brokers.size > 0) {
+      brokers = new Map(brokers);
+      for (const [id, b] of this.brokers) {
+        if (b === null) brokers.delete(id);
+        else brokers.set(id, b);
+      }
+    }
     let brokerConfigs = base.brokerConfigs as Map<string, ReadonlyMap<string, string>>;
     if (this.brokerConfigs.size > 0) {
       brokerConfigs = new Map(brokerConfigs);
@@ -188,6 +243,7 @@ export class MetadataDelta {
       topicsByName,
       topicsById,
       namesByCollisionKey,
+      brokers,
       brokerConfigs,
       groupConfigs,
       nextProducerId: this.nextProducerId ?? base.nextProducerId,

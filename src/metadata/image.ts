@@ -24,11 +24,35 @@ export interface TopicImage {
   readonly configs: ReadonlyMap<string, string>;
 }
 
+export interface BrokerEndpointImage {
+  /** Listener name, e.g. PLAINTEXT. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** Kafka's SecurityProtocol id (0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL). */
+  readonly securityProtocol: number;
+}
+
+/** A registered broker, as its RegisterBrokerRecord and later changes say. */
+export interface BrokerRegistration {
+  readonly brokerId: number;
+  /** Assigned by the controller at registration; heartbeats must carry it. */
+  readonly brokerEpoch: bigint;
+  /** The random id of the broker process that registered. */
+  readonly incarnationId: string;
+  readonly endpoints: readonly BrokerEndpointImage[];
+  readonly rack: string | null;
+  /** A fenced broker leads nothing and is left out of Metadata responses. */
+  readonly fenced: boolean;
+  readonly inControlledShutdown: boolean;
+}
+
 /** The parts of an image, as MetadataDelta.apply hands them over (owned by the image from then on). */
 export interface MetadataImageParts {
   topicsByName: LayeredMap<string, TopicImage>;
   topicsById: LayeredMap<string, TopicImage>;
   namesByCollisionKey: LayeredMap<string, string>;
+  brokers: Map<number, BrokerRegistration>;
   brokerConfigs: Map<string, ReadonlyMap<string, string>>;
   groupConfigs: Map<string, ReadonlyMap<string, string>>;
   nextProducerId: bigint;
@@ -41,6 +65,7 @@ export class MetadataImage {
     topicsByName: LayeredMap.of(),
     topicsById: LayeredMap.of(),
     namesByCollisionKey: LayeredMap.of(),
+    brokers: new Map(),
     brokerConfigs: new Map(),
     groupConfigs: new Map(),
     nextProducerId: 0n,
@@ -50,6 +75,8 @@ export class MetadataImage {
 
   readonly topicsByName: LayeredMap<string, TopicImage>;
   readonly topicsById: LayeredMap<string, TopicImage>;
+  /** Registered brokers by id, fenced ones included. */
+  readonly brokers: ReadonlyMap<number, BrokerRegistration>;
   /** Broker config overrides by resource name ('' = cluster-wide default, else the node id). */
   readonly brokerConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** Group config overrides (consumer.session.timeout.ms, ...) by group id; a group need not exist. */
@@ -67,11 +94,19 @@ export class MetadataImage {
     this.topicsByName = parts.topicsByName;
     this.topicsById = parts.topicsById;
     this.namesByCollisionKey = parts.namesByCollisionKey;
+    this.brokers = parts.brokers;
     this.brokerConfigs = parts.brokerConfigs;
     this.groupConfigs = parts.groupConfigs;
     this.nextProducerId = parts.nextProducerId;
     this.finalizedFeatures = parts.finalizedFeatures;
     this.pendingTopicConfigs = parts.pendingTopicConfigs;
+  }
+
+  /** Unfenced brokers, by id: the ones that may lead partitions and that Metadata lists. */
+  liveBrokers(): BrokerRegistration[] {
+    const out: BrokerRegistration[] = [];
+    for (const b of this.brokers.values()) if (!b.fenced) out.push(b);
+    return out.sort((a, b) => a.brokerId - b.brokerId);
   }
 
   /** An existing topic whose name collides with `name` ('.' versus '_'), or undefined. */

@@ -1,28 +1,43 @@
 // The records of the cluster metadata log (KRaft's), as values: what the controller writes and
 // every image is replayed from.
+import type { BrokerRegistrationChangeRecordData } from '../protocol/messages/BrokerRegistrationChangeRecord.js';
 import type { ConfigRecordData } from '../protocol/messages/ConfigRecord.js';
+import type { FenceBrokerRecordData } from '../protocol/messages/FenceBrokerRecord.js';
 import type { FeatureLevelRecordData } from '../protocol/messages/FeatureLevelRecord.js';
 import type { PartitionChangeRecordData } from '../protocol/messages/PartitionChangeRecord.js';
 import type { PartitionRecordData } from '../protocol/messages/PartitionRecord.js';
 import type { ProducerIdsRecordData } from '../protocol/messages/ProducerIdsRecord.js';
+import type { RegisterBrokerRecordData } from '../protocol/messages/RegisterBrokerRecord.js';
 import type { RemoveTopicRecordData } from '../protocol/messages/RemoveTopicRecord.js';
 import type { TopicRecordData } from '../protocol/messages/TopicRecord.js';
+import type { UnfenceBrokerRecordData } from '../protocol/messages/UnfenceBrokerRecord.js';
+import type { UnregisterBrokerRecordData } from '../protocol/messages/UnregisterBrokerRecord.js';
 
 /** Record types of the metadata log, as Kafka numbers them. */
 export const MetadataRecordType = {
+  RegisterBrokerRecord: 0,
+  UnregisterBrokerRecord: 1,
   TopicRecord: 2,
   PartitionRecord: 3,
   ConfigRecord: 4,
   PartitionChangeRecord: 5,
+  FenceBrokerRecord: 7,
+  UnfenceBrokerRecord: 8,
   RemoveTopicRecord: 9,
   FeatureLevelRecord: 12,
   ProducerIdsRecord: 15,
+  BrokerRegistrationChangeRecord: 17,
 } as const;
 
 /** Kafka's ConfigResource types. */
 export const ConfigResourceType = { TOPIC: 2, BROKER: 4, GROUP: 32 } as const;
 
 export type MetadataRecord =
+  | { type: 0; version: number; data: RegisterBrokerRecordData }
+  | { type: 1; version: number; data: UnregisterBrokerRecordData }
+  | { type: 7; version: number; data: FenceBrokerRecordData }
+  | { type: 8; version: number; data: UnfenceBrokerRecordData }
+  | { type: 17; version: number; data: BrokerRegistrationChangeRecordData }
   | { type: 2; version: number; data: TopicRecordData }
   | { type: 3; version: number; data: PartitionRecordData }
   | { type: 4; version: number; data: ConfigRecordData }

@@ -99,7 +99,12 @@ export class Broker {
     // One voter: a change is committed once its append to the local metadata log is durable.
     const controller = new MetadataController(new LocalMetadataLogClient(metadataLog, yieldToEventLoop), {
       nodeId,
-      brokerIds: () => [nodeId],
+      // Unfenced registered brokers; this node alone until its registration commits.
+      brokerIds: () => {
+        const live = controller.image.liveBrokers().map((b) => b.brokerId);
+        return live.length > 0 ? live : [nodeId];
+      },
+      brokerSessionTimeoutMs: config.int('broker.session.timeout.ms'),
       defaultNumPartitions: () => config.int('num.partitions'),
       defaultReplicationFactor: () => config.int('default.replication.factor'),
       topicConfigProblem,
