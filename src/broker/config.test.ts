@@ -31,22 +31,31 @@ test('Kafka keys without effect here are accepted, so a stock server.properties 
   assert.equal(cfg.int('num.partitions'), 1);
 });
 
-test('TLS and SASL settings are refused as unknown keys, also in their per-listener forms', () => {
-  for (const key of ['ssl.keystore.location', 'sasl.enabled.mechanisms', 'listener.name.client.ssl.keystore.location', 'listener.name.sasl_ssl.plain.sasl.jaas.config', 'listener.name.ssl.ssl.client.auth']) {
-    assert.throws(() => BrokerConfig.fromProperties(props({ [key]: 'x' })), (e: unknown) => e instanceof ConfigError && e.message.includes(`'${key}'`), key);
+test('SASL settings and TLS settings without an effect are refused as unknown keys, also per listener; TLS settings are checked per listener', () => {
+  for (const key of ['sasl.enabled.mechanisms', 'listener.name.sasl_ssl.plain.sasl.jaas.config', 'ssl.engine.factory.class', 'listener.name.ssl.ssl.engine.factory.class']) {
+    assert.throws(() => BrokerConfig.fromProperties(props({ [key]: 'x' })), (e: unknown) => e instanceof ConfigError && e.message.includes(`Unknown configuration '${key}'`), key);
   }
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'listener.name.ssl.ssl.client.auth': 'x' })), /Invalid value 'x' for configuration 'listener\.name\.ssl\.ssl\.client\.auth'/);
+  // Accepted (an SSL listener would use them).
+  BrokerConfig.fromProperties(props({ 'ssl.keystore.location': '/x', 'listener.name.client.ssl.keystore.location': '/y', 'ssl.client.auth': 'required' }));
 });
 
-test('a listener whose security protocol is not PLAINTEXT stops start-up, naming it', () => {
-  for (const name of ['SSL', 'SASL_PLAINTEXT', 'SASL_SSL']) {
+test('a SASL listener stops start-up, naming it; an SSL listener needs a loadable key store', () => {
+  for (const name of ['SASL_PLAINTEXT', 'SASL_SSL']) {
     assert.throws(() => BrokerConfig.fromProperties(props({ listeners: `PLAINTEXT://:9092,${name}://:9093` })), new RegExp(`Listener ${name} in 'listeners' uses security protocol ${name},`));
   }
   // The protocol comes from listener.security.protocol.map, not from the name.
-  assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SSL' })), /Listener CLIENT in 'listeners' uses security protocol SSL/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SASL_SSL' })), /Listener CLIENT in 'listeners' uses security protocol SASL_SSL/);
   assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'PLAINTEXT://:9092', 'listener.security.protocol.map': 'PLAINTEXT:SASL_SSL' })), /Listener PLAINTEXT .* SASL_SSL/);
-  assert.throws(() => BrokerConfig.fromProperties(props({ 'advertised.listeners': 'SSL://h:9093' })), /Listener SSL in 'advertised.listeners'/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ 'advertised.listeners': 'SASL_SSL://h:9093' })), /Listener SASL_SSL in 'advertised.listeners'/);
+  assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SSL' })), /'ssl\.keystore\.location' for SSL listener CLIENT: an SSL listener needs a key store/);
+  assert.throws(
+    () => BrokerConfig.fromProperties(props({ listeners: 'SSL://:9093', 'listener.name.ssl.ssl.keystore.type': 'PEM', 'listener.name.ssl.ssl.keystore.location': '/nonexistent.pem' })),
+    /'listener\.name\.ssl\.ssl\.keystore\.location' for SSL listener SSL: cannot read '\/nonexistent\.pem': ENOENT/,
+  );
   const plain = BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092,INTERNAL://:9093', 'listener.security.protocol.map': 'client:plaintext,INTERNAL:PLAINTEXT' }));
   assert.deepEqual(plain.listenerSpecs.map((l) => l.name), ['CLIENT', 'INTERNAL']);
+  assert.equal(plain.listenerSpecs[0]!.tls, undefined);
 });
 
 test('a listener missing from listener.security.protocol.map is an error naming it, as in Kafka', () => {

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseProperties } from '../protocol/properties.js';
 import { parseListeners, type ListenerSpec } from '../server/socket-server.js';
 import { assignorByConfigName } from './group/consumer-assignors.js';
+import { TlsSettingsError, tlsListenerOptions, type TlsListenerOptions } from './tls-settings.js';
 
 type ValueType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
 
@@ -48,6 +49,25 @@ const DEFS: Record<string, ConfigDef> = {
   'controller.quorum.voters': { type: 'string', default: '' },
   'controller.quorum.bootstrap.servers': { type: 'string', default: '' },
   'broker.rack': { type: 'string', default: null },
+  // TLS of SSL listeners (tls-settings.ts); each also as listener.name.<listener>.ssl.*.
+  'ssl.keystore.type': { type: 'string', default: 'JKS' },
+  'ssl.keystore.location': { type: 'string', default: null },
+  'ssl.keystore.password': { type: 'password', default: null },
+  'ssl.key.password': { type: 'password', default: null },
+  'ssl.keystore.certificate.chain': { type: 'password', default: null },
+  'ssl.keystore.key': { type: 'password', default: null },
+  'ssl.truststore.type': { type: 'string', default: 'JKS' },
+  'ssl.truststore.location': { type: 'string', default: null },
+  'ssl.truststore.password': { type: 'password', default: null },
+  'ssl.truststore.certificates': { type: 'password', default: null },
+  'ssl.client.auth': { type: 'string', default: 'none', validate: oneOf('required', 'requested', 'none') },
+  'ssl.enabled.protocols': { type: 'list', default: 'TLSv1.2,TLSv1.3' },
+  'ssl.protocol': { type: 'string', default: 'TLSv1.3' },
+  'ssl.cipher.suites': { type: 'list', default: '' },
+  'ssl.endpoint.identification.algorithm': { type: 'string', default: 'https' },
+  'ssl.principal.mapping.rules': { type: 'string', default: 'DEFAULT' },
+  'ssl.keymanager.algorithm': { type: 'string', default: 'SunX509' },
+  'ssl.trustmanager.algorithm': { type: 'string', default: 'PKIX' },
   'broker.session.timeout.ms': { type: 'int', default: '9000', validate: atLeast(1) },
   'broker.heartbeat.interval.ms': { type: 'int', default: '2000', validate: atLeast(1) },
   'cluster.id': { type: 'string', default: null },
@@ -252,7 +272,16 @@ export class BrokerConfig {
       const def = DEFS[key];
       if (def === undefined) {
         // TLS and SASL settings would be ignored, leaving a listener meant to be secure open.
-        if (isSecurityKey(key)) throw new ConfigError(`Unknown configuration '${key}' (Tributary does not support TLS or SASL yet)`);
+        // A per-listener TLS setting is checked as its plain form; SASL settings would be
+        // ignored, leaving a listener meant to be secure open.
+        const perListener = /^listener\.name\.[A-Za-z0-9_]+\.(ssl\..+)$/.exec(key);
+        const base = perListener === null ? undefined : DEFS[perListener[1]!];
+        if (base !== undefined) {
+          const problem = checkType(base.type, value) ?? base.validate?.(value.trim()) ?? null;
+          if (problem !== null) throw new ConfigError(`Invalid value '${value}' for configuration '${key}': ${problem}`);
+          continue;
+        }
+        if (isSecurityKey(key)) throw new ConfigError(`Unknown configuration '${key}' (Tributary does not support ${/sasl/.test(key) ? 'SASL' : 'this TLS setting'} yet)`);
         if (ACCEPTED_WITHOUT_EFFECT.has(key) || key.startsWith('listener.name.')) continue;
         throw new ConfigError(`Unknown configuration '${key}'`);
       }
@@ -362,7 +391,25 @@ export class BrokerConfig {
 
   /** The parsed `listeners` (validated by fromProperties: each one maps to PLAINTEXT). */
   get listenerSpecs(): ListenerSpec[] {
-    return parseListeners(this.string('listeners'));
+    const protocols = this.securityProtocolMap();
+    return parseListeners(this.string('listeners')).map((l) => (protocols.get(l.name) === 'SSL' ? { ...l, tls: this.tlsOptionsOf(l.name) } : l));
+  }
+
+  /** TLS server options of each SSL listener, read once (crossCheck reads them at load). */
+  private readonly tlsByListener = new Map<string, TlsListenerOptions>();
+
+  private tlsOptionsOf(listener: string): TlsListenerOptions {
+    let tls = this.tlsByListener.get(listener);
+    if (tls === undefined) {
+      try {
+        tls = tlsListenerOptions(listener, (k) => (this.values.has(k) ? this.values.get(k)! : null));
+      } catch (err) {
+        if (err instanceof TlsSettingsError) throw new ConfigError(err.message);
+        throw err;
+      }
+      this.tlsByListener.set(listener, tls);
+    }
+    return tls;
   }
 
   /** Kafka's listener name -> security protocol map: `listener.security.protocol.map`, plus, when
@@ -393,8 +440,9 @@ export class BrokerConfig {
     return id ?? 0;
   }
 
-  /** Every listener and advertised listener must map to a security protocol, and (until TLS and
-   * SASL exist) to PLAINTEXT: a listener configured as SSL or SASL_* must not start as plaintext. */
+  /** Every listener and advertised listener must map to a security protocol, and (until SASL
+   * exists) to PLAINTEXT or SSL: a listener configured as SASL_* must not start as plaintext. An
+   * SSL listener's key store and settings are read and checked here. */
   private checkListenerSecurity(): void {
     const protocols = this.securityProtocolMap();
     for (const key of ['listeners', 'advertised.listeners']) {
@@ -411,9 +459,11 @@ export class BrokerConfig {
         if (protocol === undefined) {
           throw new ConfigError(`Invalid value '${value}' for configuration '${key}': No security protocol defined for listener ${name} (see 'listener.security.protocol.map')`);
         }
-        if (protocol !== 'PLAINTEXT') {
+        if (protocol === 'SSL') {
+          if (key === 'listeners') this.tlsOptionsOf(name);
+        } else if (protocol !== 'PLAINTEXT') {
           throw new ConfigError(
-            `Listener ${name} in '${key}' uses security protocol ${protocol}, which Tributary does not support yet; refusing to serve it as unauthenticated plaintext (use a listener mapped to PLAINTEXT in 'listener.security.protocol.map')`,
+            `Listener ${name} in '${key}' uses security protocol ${protocol}, which Tributary does not support yet; refusing to serve it as unauthenticated plaintext (use a listener mapped to PLAINTEXT or SSL in 'listener.security.protocol.map')`,
           );
         }
       }

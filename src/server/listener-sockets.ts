@@ -3,6 +3,7 @@
 // created or read. Connections that arrive while the broker is still loading wait here (their
 // bytes stay in the socket's bounded read buffer) and are handed over when serving starts.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../logger.js';
 
 export interface ListenerSpec {
@@ -11,6 +12,8 @@ export interface ListenerSpec {
   host: string;
   /** 0 picks a free port; `boundPort` tells which. */
   port: number;
+  /** An SSL listener's TLS server options; absent for PLAINTEXT. */
+  tls?: TlsOptions;
 }
 
 export interface BoundListener extends ListenerSpec {
@@ -57,7 +60,7 @@ export class ListenerSockets {
     const sockets = new ListenerSockets(servers, bound);
     try {
       for (const spec of specs) {
-        const server = createServer({ noDelay: true });
+        const server: Server = spec.tls === undefined ? createServer({ noDelay: true }) : createTlsServer({ ...spec.tls, noDelay: true });
         await new Promise<void>((resolve, reject) => {
           server.once('error', (err: NodeJS.ErrnoException) => {
             reject(new ListenerBindError(spec, err.code, (err.code !== undefined ? BIND_REASONS[err.code] : undefined) ?? err.message));
@@ -68,10 +71,20 @@ export class ListenerSockets {
         server.on('error', (err) => log.error({ err, listener: spec.name }, 'listener error'));
         const addr = server.address();
         const listener: BoundListener = { ...spec, boundPort: typeof addr === 'object' && addr !== null ? addr.port : spec.port };
-        server.on('connection', (socket) => sockets.onConnection(socket, listener));
+        if (spec.tls === undefined) {
+          server.on('connection', (socket) => sockets.onConnection(socket, listener));
+        } else {
+          // Served once the handshake is done; a failed one (a plaintext client, an untrusted
+          // certificate) closes the connection with one line saying why.
+          server.on('secureConnection', (socket: Socket) => sockets.onConnection(socket, listener));
+          server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+            log.info({ listener: spec.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: err.code ?? err.message }, 'SSL handshake failed; connection closed');
+            socket.destroy();
+          });
+        }
         servers.push(server);
         bound.push(listener);
-        log.info({ listener: spec.name, host: spec.host, port: listener.boundPort }, 'listening');
+        log.info({ listener: spec.name, host: spec.host, port: listener.boundPort, tls: spec.tls !== undefined }, 'listening');
       }
     } catch (err) {
       await sockets.close();

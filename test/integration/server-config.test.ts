@@ -60,16 +60,18 @@ describe('tributary server configuration', () => {
     assert.match(lines[0]!, pattern);
   }
 
-  it('refuses an SSL or SASL listener instead of serving it as plaintext, naming it', async () => {
-    for (const protocol of ['SSL', 'SASL_PLAINTEXT', 'SASL_SSL']) {
+  it('refuses a SASL listener instead of serving it as plaintext, and an SSL listener without a key store, naming it', async () => {
+    for (const protocol of ['SASL_PLAINTEXT', 'SASL_SSL']) {
       const port = await freePort();
       const r = await server(['--override', `listeners=${protocol}://127.0.0.1:${port}`, '--override', `advertised.listeners=${protocol}://127.0.0.1:${port}`]);
       assertRefusedWithOneLine(r, new RegExp(`Listener ${protocol} in 'listeners' uses security protocol ${protocol}\\b.*not support`));
     }
     // The protocol is the one listener.security.protocol.map gives the name.
     const port = await freePort();
-    const mapped = await server(['--override', `listeners=PLAINTEXT://127.0.0.1:${await freePort()},CLIENT://127.0.0.1:${port}`, '--override', 'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CLIENT:SSL']);
-    assertRefusedWithOneLine(mapped, /Listener CLIENT in 'listeners' uses security protocol SSL\b/);
+    const mapped = await server(['--override', `listeners=PLAINTEXT://127.0.0.1:${await freePort()},CLIENT://127.0.0.1:${port}`, '--override', 'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CLIENT:SASL_SSL']);
+    assertRefusedWithOneLine(mapped, /Listener CLIENT in 'listeners' uses security protocol SASL_SSL\b/);
+    const ssl = await server(['--override', `listeners=PLAINTEXT://127.0.0.1:${await freePort()},CLIENT://127.0.0.1:${port}`, '--override', 'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CLIENT:SSL']);
+    assertRefusedWithOneLine(ssl, /'ssl\.keystore\.location' for SSL listener CLIENT: an SSL listener needs a key store/);
   });
 
   it('refuses a listener missing from listener.security.protocol.map, naming it', async () => {
@@ -77,11 +79,13 @@ describe('tributary server configuration', () => {
     assertRefusedWithOneLine(r, /'listeners': No security protocol defined for listener CLIENT\b/);
   });
 
-  it('refuses ssl.* and sasl.* settings, also per listener, naming the key', async () => {
-    for (const key of ['ssl.keystore.location', 'sasl.enabled.mechanisms', 'listener.name.plaintext.ssl.truststore.location', 'listener.name.sasl_ssl.plain.sasl.jaas.config']) {
+  it('refuses sasl.* settings and TLS settings it does not implement, also per listener, naming the key', async () => {
+    for (const key of ['sasl.enabled.mechanisms', 'listener.name.sasl_ssl.plain.sasl.jaas.config', 'ssl.engine.factory.class', 'listener.name.ssl.ssl.engine.factory.class']) {
       const r = await server(['--override', `${key}=/etc/kafka/x`]);
       assertRefusedWithOneLine(r, new RegExp(`Unknown configuration '${key.replace(/\./g, '\\.')}'`));
     }
+    const bad = await server(['--override', 'listener.name.ssl.ssl.client.auth=always']);
+    assertRefusedWithOneLine(bad, /Invalid value 'always' for configuration 'listener\.name\.ssl\.ssl\.client\.auth': must be one of required, requested, none/);
   });
 
   it('a port in use stops start-up with one line naming the listener, before the data directory is touched', async () => {
