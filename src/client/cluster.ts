@@ -8,7 +8,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { MetadataRequest, type MetadataRequestData } from '../protocol/messages/MetadataRequest.js';
 import { MetadataResponse, type MetadataResponseData } from '../protocol/messages/MetadataResponse.js';
 import { loggerFor, type Logger } from '../logger.js';
-import { Connection, type Api, type RequestOptions } from './connection.js';
+import { Connection, type Api, type ConnectionTlsOptions, type RequestOptions } from './connection.js';
 import { AbortError, ClientClosedError, ConnectionError, KafkaClientError, isRetriableError } from './errors.js';
 import { backoffMs, sleep } from './retry.js';
 
@@ -30,6 +30,9 @@ export interface ClientOptions {
   metadataMaxAgeMs?: number;
   /** Highest protocol version to use per api key (tests, old brokers). */
   maxVersions?: ReadonlyMap<number, number>;
+  /** TLS (security.protocol=SSL): Node's tls.connect options (ca, cert, key, pfx, passphrase,
+   * rejectUnauthorized, ...); `{}` for TLS with the system's CAs. Absent: plaintext. */
+  ssl?: ConnectionTlsOptions;
 }
 
 export interface BrokerInfo {
@@ -155,6 +158,7 @@ export class Cluster {
         requestTimeoutMs: this.requestTimeoutMs,
         connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
         ...(this.opts.maxVersions === undefined ? {} : { maxVersions: this.opts.maxVersions }),
+        ...(this.opts.ssl === undefined ? {} : { tls: this.opts.ssl }),
       },
       signal,
     );

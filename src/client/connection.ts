@@ -1,11 +1,12 @@
 // One TCP connection to one broker: length-prefixed frames, correlation ids, pipelining (any
 // number of requests may be outstanding; Kafka answers them in order), ApiVersions negotiation
-// on connect, per-request timeouts and AbortSignal. PLAINTEXT only.
+// on connect, per-request timeouts and AbortSignal. PLAINTEXT, or SSL (TLS) when `tls` is given.
 //
 // Ownership: request bodies are encoded into fresh Writers and handed to the socket; record
 // buffers inside a request are the caller's and must stay unchanged until the promise settles.
 // Response buffers handed to decoders are owned by the response (records are views into them).
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectOptions } from 'node:tls';
 import { EventEmitter } from 'node:events';
 import { Reader } from '../protocol/codec/reader.js';
 import { Writer } from '../protocol/codec/writer.js';
@@ -52,7 +53,12 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   /** Highest versions this client will use per api key (lower than the codec's). */
   maxVersions?: ReadonlyMap<number, number>;
+  /** TLS options (security.protocol=SSL); absent: plaintext. */
+  tls?: ConnectionTlsOptions;
 }
+
+/** Node's tls.connect options a client may set (host and port come from the connection). */
+export type ConnectionTlsOptions = Omit<TlsConnectOptions, 'host' | 'port' | 'socket' | 'path'>;
 
 export interface RequestOptions {
   timeoutMs?: number;
@@ -101,6 +107,7 @@ export class Connection extends EventEmitter {
   readonly clientId: string;
   private readonly requestTimeoutMs: number;
   private readonly maxVersions: ReadonlyMap<number, number>;
+  private readonly tls: ConnectionTlsOptions | undefined;
   private socket: Socket | null = null;
   private nextCorrelationId = 1;
   /** Outstanding requests by correlation id; insertion order is send order. */
@@ -121,6 +128,7 @@ export class Connection extends EventEmitter {
     this.clientId = opts.clientId ?? 'tributary';
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.maxVersions = opts.maxVersions ?? new Map();
+    this.tls = opts.tls;
   }
 
   get where(): string {
@@ -154,7 +162,12 @@ export class Connection extends EventEmitter {
         reject(new AbortError(signal.reason));
         return;
       }
-      const socket = netConnect({ host: this.host, port: this.port, noDelay: true });
+      const tls = this.tls;
+      // SNI carries a host name, never an address; the certificate is checked against either.
+      const socket: Socket =
+        tls === undefined
+          ? netConnect({ host: this.host, port: this.port, noDelay: true })
+          : tlsConnect({ servername: isIP(this.host) === 0 ? this.host : undefined, ...tls, host: this.host, port: this.port }).setNoDelay(true);
       this.socket = socket;
       let settled = false;
       const fail = (err: Error): void => {
@@ -170,7 +183,7 @@ export class Connection extends EventEmitter {
       const onAbort = (): void => fail(new AbortError(signal?.reason));
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('error', (err) => fail(new ConnectionError(`cannot connect: ${err.message}`, { where: this.where, cause: err })));
-      socket.once('connect', () => {
+      socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);

@@ -18,5 +18,8 @@ test('Kafka property files map to camelCase client options', () => {
 test('unknown keys and bad values are refused with the key named', () => {
   assert.throws(() => clientOptionsFromProperties(new Map([['no.such', '1']])), /no\.such/);
   assert.throws(() => clientOptionsFromProperties(new Map([['linger.ms', 'soon']])), /linger\.ms/);
-  assert.throws(() => clientOptionsFromProperties(new Map([['security.protocol', 'SSL']])), /PLAINTEXT/);
+  assert.throws(() => clientOptionsFromProperties(new Map([['security.protocol', 'SASL_SSL']])), /PLAINTEXT or SSL/);
+  assert.deepEqual(clientOptionsFromProperties(new Map([['security.protocol', 'SSL']])).ssl, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
+  assert.throws(() => clientOptionsFromProperties(new Map([['ssl.truststore.location', '/x']])), /needs security\.protocol=SSL/);
+  assert.throws(() => clientOptionsFromProperties(new Map([['security.protocol', 'SSL'], ['ssl.keystore.location', '/x.jks']])), /JKS key stores cannot be read/);
 });

@@ -1,6 +1,8 @@
 // Kafka client properties (the files given to tools with --command-config / --producer.config,
 // or `k=v` pairs) mapped onto the client's camelCase options.
 import { parseProperties } from '../protocol/properties.js';
+import { sslStoreOptions } from '../protocol/ssl-stores.js';
+import type { ConnectionTlsOptions } from './connection.js';
 import type { ConsumerOptions } from './consumer.js';
 import type { ProducerOptions, CompressionName } from './producer.js';
 
@@ -39,9 +41,33 @@ const IGNORED = new Set([
   'exclude.internal.topics',
 ]);
 
+/** Kafka's client TLS settings (the stores as the broker reads them, protocol/ssl-stores.ts). */
+const SSL_KEYS = new Set([
+  'ssl.keystore.type', 'ssl.keystore.location', 'ssl.keystore.password', 'ssl.key.password',
+  'ssl.keystore.certificate.chain', 'ssl.keystore.key',
+  'ssl.truststore.type', 'ssl.truststore.location', 'ssl.truststore.password', 'ssl.truststore.certificates',
+  'ssl.enabled.protocols', 'ssl.protocol', 'ssl.cipher.suites', 'ssl.endpoint.identification.algorithm',
+]);
+
+function clientTlsOptions(ssl: ReadonlyMap<string, string>): ConnectionTlsOptions {
+  const { hasKeyStore: _hasKeyStore, ...options } = sslStoreOptions(
+    (k) => ssl.get(k) ?? null,
+    (key, why) => {
+      throw new Error(`invalid value for ${key}: ${why}`);
+    },
+  );
+  // Kafka verifies the broker's host name unless the algorithm is set to empty.
+  const identification = ssl.get('ssl.endpoint.identification.algorithm') ?? 'https';
+  if (identification === '') return { ...options, checkServerIdentity: () => undefined };
+  if (identification.toLowerCase() !== 'https') throw new Error(`invalid value '${identification}' for ssl.endpoint.identification.algorithm: expected https or empty`);
+  return options;
+}
+
 /** Maps Kafka property names to client options; throws for unknown keys and bad values. */
 export function clientOptionsFromProperties(props: ReadonlyMap<string, string>): AnyClientOptions {
   const o: AnyClientOptions = {};
+  let protocol = 'PLAINTEXT';
+  const ssl = new Map<string, string>();
   for (const [key, v] of props) {
     switch (key) {
       case 'bootstrap.servers':
@@ -51,7 +77,8 @@ export function clientOptionsFromProperties(props: ReadonlyMap<string, string>):
         o.clientId = v;
         break;
       case 'security.protocol':
-        if (v.toUpperCase() !== 'PLAINTEXT') throw new Error(`security.protocol ${v} is not supported (PLAINTEXT only)`);
+        if (v.toUpperCase() !== 'PLAINTEXT' && v.toUpperCase() !== 'SSL') throw new Error(`security.protocol ${v} is not supported (PLAINTEXT or SSL)`);
+        protocol = v.toUpperCase();
         break;
       case 'request.timeout.ms':
         o.requestTimeoutMs = int(key, v);
@@ -157,8 +184,11 @@ export function clientOptionsFromProperties(props: ReadonlyMap<string, string>):
         });
         break;
       default:
-        if (!IGNORED.has(key)) throw new Error(`unknown client property '${key}'`);
+        if (SSL_KEYS.has(key)) ssl.set(key, v);
+        else if (!IGNORED.has(key)) throw new Error(`unknown client property '${key}'`);
     }
   }
+  if (protocol === 'SSL') o.ssl = clientTlsOptions(ssl);
+  else if (ssl.size > 0) throw new Error(`${[...ssl.keys()][0]} needs security.protocol=SSL`);
   return o;
 }

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import { BrokerProcess, freePort, tempDir } from '../helpers/broker-process.js';
-import { kcat, python } from '../helpers/clients.js';
+import { kcat, python, run } from '../helpers/clients.js';
+import { tributaryBin } from '../helpers/broker-process.js';
+import { Admin, Producer, clientOptionsFromProperties } from '../../src/client/index.js';
 import { assertOk } from './support.js';
 
 const { Kafka, logLevel } = kafkajs;
@@ -136,6 +138,43 @@ print(json.dumps({'read': read, 'noCert': refused({}), 'rogue': refused({'ssl.ce
     const plain = await kcat(['-L', '-b', sslBootstrap(), '-m', '3'], { timeoutMs: 20_000 });
     assert.notEqual(plain.code, 0, 'a plaintext client got metadata from the SSL listener');
     assert.match(broker.logs.slice(before), /"listener":"SSL".*"msg":"SSL handshake failed; connection closed"/);
+  });
+
+  it('our client (mTLS, from Kafka client properties) and our tools (--command-config) work over SSL', async () => {
+    const props = new Map([
+      ['security.protocol', 'SSL'],
+      ['ssl.truststore.type', 'PEM'],
+      ['ssl.truststore.location', certs['ca']!],
+      ['ssl.keystore.type', 'PEM'],
+      ['ssl.keystore.certificate.chain', readFileSync(certs['clientCert']!, 'utf8')],
+      ['ssl.keystore.key', readFileSync(certs['clientKey']!, 'utf8')],
+    ]);
+    const options = { ...clientOptionsFromProperties(props), bootstrapServers: mtlsBootstrap() };
+    const admin = new Admin(options);
+    const producer = new Producer(options);
+    try {
+      await admin.createTopics([{ topic: 'tls-ours', numPartitions: 1 }]);
+      const meta = await producer.send({ topic: 'tls-ours', value: 'ours-1' });
+      assert.equal(meta.offset, 0n);
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
+    const c = await kcat(['-C', '-b', sslBootstrap(), '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${certs['ca']}`, '-t', 'tls-ours', '-o', 'beginning', '-e', '-q']);
+    assert.equal(c.stdout.trim(), 'ours-1');
+
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, 'client-ssl.properties');
+    writeFileSync(file, `security.protocol=SSL\nssl.truststore.type=PEM\nssl.truststore.location=${certs['ca']}\n`);
+    const list = await run(process.execPath, [tributaryBin, 'topics', '--bootstrap-server', sslBootstrap(), '--command-config', file, '--list'], { timeoutMs: 30_000 });
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^tls-ours$/m);
+    // Without the CA the broker's certificate is not trusted: the tool fails instead of hanging.
+    writeFileSync(file, `security.protocol=SSL\nrequest.timeout.ms=3000\nsocket.connection.setup.timeout.ms=3000\n`);
+    const untrusted = await run(process.execPath, [tributaryBin, 'topics', '--bootstrap-server', sslBootstrap(), '--command-config', file, '--list'], { timeoutMs: 60_000 });
+    assert.notEqual(untrusted.code, 0);
+    assert.match(untrusted.stderr, /certificate/i);
   });
 
   it('bad TLS settings stop start-up with one line naming the key', async () => {
