@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseProperties } from '../protocol/properties.js';
 import { parseListeners, type ListenerSpec } from '../server/socket-server.js';
 import { assignorByConfigName } from './group/consumer-assignors.js';
+import { parsePlainJaasUsers, type SaslListenerSettings } from '../server/sasl.js';
 import { TlsSettingsError, tlsListenerOptions, type TlsListenerOptions } from './tls-settings.js';
 
 type ValueType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
@@ -50,6 +51,12 @@ const DEFS: Record<string, ConfigDef> = {
   'controller.quorum.bootstrap.servers': { type: 'string', default: '' },
   'broker.rack': { type: 'string', default: null },
   // TLS of SSL listeners (tls-settings.ts); each also as listener.name.<listener>.ssl.*.
+  // SASL of SASL_PLAINTEXT / SASL_SSL listeners (server/sasl.ts); PLAIN users come from
+  // listener.name.<listener>.plain.sasl.jaas.config.
+  'sasl.enabled.mechanisms': { type: 'list', default: 'GSSAPI' },
+  'sasl.server.max.receive.size': { type: 'int', default: '524288', validate: atLeast(1) },
+  'sasl.mechanism.inter.broker.protocol': { type: 'string', default: 'GSSAPI' },
+  'sasl.mechanism.controller.protocol': { type: 'string', default: 'GSSAPI' },
   'ssl.keystore.type': { type: 'string', default: 'JKS' },
   'ssl.keystore.location': { type: 'string', default: null },
   'ssl.keystore.password': { type: 'password', default: null },
@@ -274,14 +281,16 @@ export class BrokerConfig {
         // TLS and SASL settings would be ignored, leaving a listener meant to be secure open.
         // A per-listener TLS setting is checked as its plain form; SASL settings would be
         // ignored, leaving a listener meant to be secure open.
-        const perListener = /^listener\.name\.[A-Za-z0-9_]+\.(ssl\..+)$/.exec(key);
+        const perListener = /^listener\.name\.[A-Za-z0-9_]+\.((?:ssl|sasl)\..+)$/.exec(key);
+        // The PLAIN users of a listener; checked when the listener is.
+        if (/^listener\.name\.[A-Za-z0-9_]+\.plain\.sasl\.jaas\.config$/.test(key)) continue;
         const base = perListener === null ? undefined : DEFS[perListener[1]!];
         if (base !== undefined) {
           const problem = checkType(base.type, value) ?? base.validate?.(value.trim()) ?? null;
           if (problem !== null) throw new ConfigError(`Invalid value '${value}' for configuration '${key}': ${problem}`);
           continue;
         }
-        if (isSecurityKey(key)) throw new ConfigError(`Unknown configuration '${key}' (Tributary does not support ${/sasl/.test(key) ? 'SASL' : 'this TLS setting'} yet)`);
+        if (isSecurityKey(key)) throw new ConfigError(`Unknown configuration '${key}' (Tributary does not support this ${/sasl/.test(key) ? 'SASL' : 'TLS'} setting yet)`);
         if (ACCEPTED_WITHOUT_EFFECT.has(key) || key.startsWith('listener.name.')) continue;
         throw new ConfigError(`Unknown configuration '${key}'`);
       }
@@ -392,11 +401,41 @@ export class BrokerConfig {
   /** The parsed `listeners` (validated by fromProperties: each one maps to PLAINTEXT). */
   get listenerSpecs(): ListenerSpec[] {
     const protocols = this.securityProtocolMap();
-    return parseListeners(this.string('listeners')).map((l) => (protocols.get(l.name) === 'SSL' ? { ...l, tls: this.tlsOptionsOf(l.name) } : l));
+    return parseListeners(this.string('listeners')).map((l) => {
+      const protocol = protocols.get(l.name);
+      const tls = protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: this.tlsOptionsOf(l.name) } : {};
+      const sasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: this.saslSettingsOf(l.name) } : {};
+      return { ...l, ...tls, ...sasl };
+    });
   }
 
   /** TLS server options of each SSL listener, read once (crossCheck reads them at load). */
   private readonly tlsByListener = new Map<string, TlsListenerOptions>();
+
+  /** A SASL listener's mechanisms and users, from its listener-prefixed settings. */
+  private saslSettingsOf(listener: string): SaslListenerSettings {
+    const prefix = `listener.name.${listener.toLowerCase()}.`;
+    const raw = (k: string) => (this.values.has(k) ? this.values.get(k)! : null);
+    const mechanismsKey = raw(prefix + 'sasl.enabled.mechanisms') !== null ? prefix + 'sasl.enabled.mechanisms' : 'sasl.enabled.mechanisms';
+    const mechanismsValue = raw(mechanismsKey) ?? 'GSSAPI';
+    const mechanisms = mechanismsValue.split(',').map((m) => m.trim().toUpperCase()).filter((m) => m.length > 0);
+    const unsupported = mechanisms.filter((m) => !SASL_MECHANISMS.includes(m));
+    if (mechanisms.length === 0 || unsupported.length > 0) {
+      throw new ConfigError(
+        `Invalid value '${mechanismsValue}' for configuration '${mechanismsKey}' (SASL listener ${listener}): Tributary supports ${SASL_MECHANISMS.join(', ')} so far (${unsupported.join(', ') || 'none given'} not implemented); set ${mechanismsKey}=PLAIN`,
+      );
+    }
+    const jaasKey = `${prefix}plain.sasl.jaas.config`;
+    const jaas = raw(jaasKey);
+    if (jaas === null) throw new ConfigError(`SASL listener ${listener} with PLAIN needs '${jaasKey}' (org.apache.kafka.common.security.plain.PlainLoginModule required user_<name>="<password>" ...;)`);
+    let plainUsers: Map<string, string>;
+    try {
+      plainUsers = parsePlainJaasUsers(jaas);
+    } catch (err) {
+      throw new ConfigError(`Invalid value for configuration '${jaasKey}': ${(err as Error).message}`);
+    }
+    return { mechanisms, plainUsers, maxReceiveBytes: this.int('sasl.server.max.receive.size') };
+  }
 
   private tlsOptionsOf(listener: string): TlsListenerOptions {
     let tls = this.tlsByListener.get(listener);
@@ -440,9 +479,9 @@ export class BrokerConfig {
     return id ?? 0;
   }
 
-  /** Every listener and advertised listener must map to a security protocol, and (until SASL
-   * exists) to PLAINTEXT or SSL: a listener configured as SASL_* must not start as plaintext. An
-   * SSL listener's key store and settings are read and checked here. */
+  /** Every listener and advertised listener must map to a security protocol. A SASL listener's
+   * mechanisms and users, and an SSL listener's key store and settings, are read and checked
+   * here, so a listener meant to be secure never starts open. */
   private checkListenerSecurity(): void {
     const protocols = this.securityProtocolMap();
     for (const key of ['listeners', 'advertised.listeners']) {
@@ -459,13 +498,9 @@ export class BrokerConfig {
         if (protocol === undefined) {
           throw new ConfigError(`Invalid value '${value}' for configuration '${key}': No security protocol defined for listener ${name} (see 'listener.security.protocol.map')`);
         }
-        if (protocol === 'SSL') {
-          if (key === 'listeners') this.tlsOptionsOf(name);
-        } else if (protocol !== 'PLAINTEXT') {
-          throw new ConfigError(
-            `Listener ${name} in '${key}' uses security protocol ${protocol}, which Tributary does not support yet; refusing to serve it as unauthenticated plaintext (use a listener mapped to PLAINTEXT or SSL in 'listener.security.protocol.map')`,
-          );
-        }
+        if (key !== 'listeners') continue;
+        if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') this.saslSettingsOf(name);
+        if (protocol === 'SSL' || protocol === 'SASL_SSL') this.tlsOptionsOf(name);
       }
     }
   }
@@ -494,6 +529,7 @@ export class BrokerConfig {
 }
 
 const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+const SASL_MECHANISMS = ['PLAIN'];
 
 /** `ssl.*`, `sasl.*`, and their per-listener forms (`listener.name.<name>.ssl.keystore.location`,
  * `listener.name.<name>.<mechanism>.sasl.jaas.config`). */

@@ -15,6 +15,7 @@
 // themselves until a frame completed let a few leftover bytes pin a whole 64 KiB read per
 // connection, outside any accounting.)
 import type { Socket } from 'node:net';
+import type { SaslSession } from './sasl.js';
 import type { Logger } from '../logger.js';
 import type { MemoryWaiter, RequestMemoryPool } from './request-memory-pool.js';
 
@@ -41,6 +42,8 @@ export interface ConnectionInfo {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly listenerName: string;
+  /** The SASL state on a SASL listener; null on the others. */
+  readonly sasl: SaslSession | null;
 }
 
 /** Called once per complete frame (size prefix removed). Must not throw for bad client input:
@@ -117,6 +120,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     private readonly clock: CoarseClock,
     private readonly log: Logger,
     private readonly onClose: (conn: Connection) => void,
+    readonly sasl: SaslSession | null = null,
   ) {
     // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; Kafka (Java) shows a.b.c.d.
     this.remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
@@ -249,6 +253,10 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
       }
       if (size < 0 || size > this.limits.maxRequestBytes) {
         this.close(`closing connection: request size ${size} is outside 0..${this.limits.maxRequestBytes} (socket.request.max.bytes)`);
+        return;
+      }
+      if (this.sasl !== null && !this.sasl.authenticated && size > this.sasl.settings.maxReceiveBytes) {
+        this.close(`closing connection: request size ${size} before authentication is above ${this.sasl.settings.maxReceiveBytes} (sasl.server.max.receive.size)`, 'info');
         return;
       }
       if (end - pos >= size) {

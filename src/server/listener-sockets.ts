@@ -5,6 +5,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../logger.js';
+import type { SaslListenerSettings } from './sasl.js';
 
 export interface ListenerSpec {
   /** Listener name as in `listeners`, e.g. PLAINTEXT or CONTROLLER. */
@@ -12,8 +13,10 @@ export interface ListenerSpec {
   host: string;
   /** 0 picks a free port; `boundPort` tells which. */
   port: number;
-  /** An SSL listener's TLS server options; absent for PLAINTEXT. */
+  /** An SSL or SASL_SSL listener's TLS server options; absent for PLAINTEXT. */
   tls?: TlsOptions;
+  /** A SASL_PLAINTEXT or SASL_SSL listener's SASL settings. */
+  sasl?: SaslListenerSettings;
 }
 
 export interface BoundListener extends ListenerSpec {

@@ -11,6 +11,7 @@ import type { MessageCodec } from '../protocol/codec/message.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiVersionsResponse } from '../protocol/messages/ApiVersionsResponse.js';
 import type { Logger } from '../logger.js';
+import { PRE_AUTHENTICATION_APIS } from './sasl.js';
 import { CloseConnection, type ConnectionInfo, type FrameHandler, type FrameResult, type ResponseChunks } from './connection.js';
 
 const API_VERSIONS_KEY = 18;
@@ -95,6 +96,13 @@ export class RequestRouter {
   private route(frame: Buffer, conn: ConnectionInfo): FrameResult | Promise<FrameResult> {
     // Key and version come first, before the rest of the header, whose layout depends on them:
     // an unknown key or version is refused as such rather than as a header that fails to decode.
+    const sasl = conn.sasl;
+    if (sasl !== null && sasl.rawTokenExpected) {
+      // SaslHandshake v0: this frame is the bare token, and so is the answer (empty for PLAIN).
+      const step = sasl.authenticate(frame);
+      if (!step.ok) throw new CloseConnection(`failed SASL authentication on listener ${conn.listenerName}: ${step.message}`);
+      return [step.response];
+    }
     if (frame.length < MIN_REQUEST_HEADER_BYTES) {
       throw new CloseConnection(`malformed request header: ${frame.length} bytes, shorter than any request header (${MIN_REQUEST_HEADER_BYTES})`);
     }
@@ -104,6 +112,10 @@ export class RequestRouter {
     if (peekedHandler === undefined) throw new CloseConnection(`unsupported api key ${peekedKey}`);
     if (peekedKey !== API_VERSIONS_KEY && (peekedVersion < peekedHandler.minVersion || peekedVersion > peekedHandler.maxVersion)) {
       throw new CloseConnection(`unsupported version ${peekedVersion} of ${peekedHandler.request.name} (supported ${peekedHandler.minVersion}-${peekedHandler.maxVersion})`);
+    }
+    if (sasl !== null && sasl.failed) throw new CloseConnection(`closing the connection after its failed SASL authentication on listener ${conn.listenerName}`);
+    if (sasl !== null && !sasl.authenticated && !PRE_AUTHENTICATION_APIS.has(peekedKey)) {
+      throw new CloseConnection(`unexpected Kafka request of type ${peekedHandler.request.name} during SASL authentication on listener ${conn.listenerName}`);
     }
     let header;
     try {

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { Connection, type ConnectionLimits, type ConnectionTimeouts, type FrameHandler } from './connection.js';
 import { ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
+import { SaslSession } from './sasl.js';
 
 export { ListenerBindError, ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
 
@@ -89,7 +90,7 @@ export class SocketServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(this.nextConnectionId++, listener.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) => this.connections.delete(c));
+    const conn = new Connection(this.nextConnectionId++, listener.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) => this.connections.delete(c), listener.sasl === undefined ? null : new SaslSession(listener.sasl));
     this.connections.add(conn);
   }
 

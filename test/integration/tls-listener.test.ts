@@ -4,7 +4,6 @@
 // client without a certificate where one is required, and one with an untrusted certificate
 // are refused with a log line; bad TLS settings stop start-up naming the key.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,26 +13,9 @@ import { kcat, python, run } from '../helpers/clients.js';
 import { tributaryBin } from '../helpers/broker-process.js';
 import { Admin, Producer, clientOptionsFromProperties } from '../../src/client/index.js';
 import { assertOk } from './support.js';
+import { makeCertificates } from '../helpers/tls-certificates.js';
 
 const { Kafka, logLevel } = kafkajs;
-
-/** A CA, a server certificate for 127.0.0.1/localhost signed by it, a client certificate signed
- * by it, and a self-signed client certificate nobody trusts; PEM files plus a PKCS12 key store. */
-function makeCertificates(dir: string): Record<string, string> {
-  const f = (name: string) => join(dir, name);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=Tributary Test CA');
-  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  for (const who of ['server', 'client']) {
-    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${who}.key`), '-out', f(`${who}.csr`), '-subj', `/CN=${who === 'server' ? 'localhost' : 'alice'}/O=Tributary`);
-    ssl('x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${who}.pem`), '-days', '2', ...(who === 'server' ? ['-extfile', f('san.ext')] : []));
-  }
-  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('rogue.key'), '-out', f('rogue.pem'), '-days', '2', '-subj', '/CN=mallory');
-  ssl('pkcs12', '-export', '-in', f('server.pem'), '-inkey', f('server.key'), '-out', f('server.p12'), '-passout', 'pass:secret-p12');
-  // Kafka's PEM key store: the private key and the certificate chain in one file.
-  writeFileSync(f('server-keystore.pem'), readFileSync(f('server.key'), 'utf8') + readFileSync(f('server.pem'), 'utf8'));
-  return { ca: f('ca.pem'), serverP12: f('server.p12'), serverPem: f('server-keystore.pem'), clientCert: f('client.pem'), clientKey: f('client.key'), rogueCert: f('rogue.pem'), rogueKey: f('rogue.key') };
-}
 
 describe('SSL listeners', () => {
   const dirs: string[] = [];

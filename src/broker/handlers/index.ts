@@ -3,6 +3,7 @@
 import type { RequestRouter } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { saslAuthenticateHandler, saslHandshakeHandler } from './sasl.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { fetchHandler } from './fetch.js';
@@ -77,4 +78,6 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
   ]) {
     router.register(make(broker));
   }
+  router.register(saslHandshakeHandler());
+  router.register(saslAuthenticateHandler(broker.log));
 }

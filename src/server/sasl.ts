@@ -1,0 +1,111 @@
+// SASL on a connection of a SASL_PLAINTEXT or SASL_SSL listener (KIP-43 with KIP-152 framing):
+// SaslHandshake (v1) picks the mechanism, SaslAuthenticate carries its tokens. Until the exchange
+// has succeeded, the router serves nothing but ApiVersions, SaslHandshake and SaslAuthenticate,
+// and the connection reads no frame above sasl.server.max.receive.size, so an unauthenticated
+// peer cannot make the broker allocate or work. Mechanisms: PLAIN (RFC 4616) against the users
+// of the listener's JAAS configuration.
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+export interface SaslListenerSettings {
+  /** sasl.enabled.mechanisms of the listener, upper case. */
+  readonly mechanisms: readonly string[];
+  /** PLAIN: user name -> password (the user_<name>="<password>" entries of the JAAS config). */
+  readonly plainUsers: ReadonlyMap<string, string>;
+  /** sasl.server.max.receive.size: the largest frame read before authentication. */
+  readonly maxReceiveBytes: number;
+}
+
+/** Api keys served before authentication: ApiVersions, SaslHandshake, SaslAuthenticate. */
+export const PRE_AUTHENTICATION_APIS: ReadonlySet<number> = new Set([18, 17, 36]);
+
+export type SaslStep =
+  | { readonly ok: true; readonly response: Buffer }
+  | { readonly ok: false; readonly errorCode: number; readonly message: string };
+
+const ILLEGAL_SASL_STATE = 34;
+const SASL_AUTHENTICATION_FAILED = 58;
+const UNSUPPORTED_SASL_MECHANISM = 33;
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** The SASL state of one connection. */
+export class SaslSession {
+  private mechanism: string | null = null;
+  /** `User:<name>` once authenticated. */
+  principal: string | null = null;
+  /** Set by a failed authentication: the connection is closed at its next request, as Kafka closes it after answering. */
+  failed = false;
+
+  constructor(readonly settings: SaslListenerSettings) {}
+
+  get authenticated(): boolean {
+    return this.principal !== null;
+  }
+
+  /** After a SaslHandshake v0: the next frame is a bare SASL token, not a Kafka request. */
+  rawTokenExpected = false;
+
+  /** SaslHandshake: error code 0 when `mechanism` is enabled here (UNSUPPORTED_SASL_MECHANISM
+   * else). Version 0 means the tokens follow as bare frames (Kafka before KIP-152). */
+  handshake(mechanism: string, version: number): number {
+    if (this.authenticated || this.mechanism !== null) return ILLEGAL_SASL_STATE;
+    const m = mechanism.toUpperCase();
+    if (!this.settings.mechanisms.includes(m)) return UNSUPPORTED_SASL_MECHANISM;
+    this.mechanism = m;
+    this.rawTokenExpected = version === 0;
+    return 0;
+  }
+
+  /** SaslAuthenticate: one token of the chosen mechanism. */
+  authenticate(token: Buffer): SaslStep {
+    this.rawTokenExpected = false;
+    if (this.mechanism === null || this.authenticated) {
+      return { ok: false, errorCode: ILLEGAL_SASL_STATE, message: 'Unexpected SaslAuthenticate request: no SaslHandshake before it, or already authenticated' };
+    }
+    // PLAIN, the only mechanism so far: [authzid] NUL authcid NUL passwd.
+    const parts = token.toString('utf8').split('\u0000');
+    if (parts.length !== 3) return this.fail('Authentication failed: Invalid SASL/PLAIN response: expected 3 tokens');
+    const [authzid, user, password] = parts as [string, string, string];
+    if (user === '' || password === '') return this.fail('Authentication failed: Invalid SASL/PLAIN response: username and password must not be empty');
+    const expected = this.settings.plainUsers.get(user);
+    // Compared as digests in constant time, also for unknown users, so timing says nothing.
+    const match = timingSafeEqual(digest(password), digest(expected ?? `\u0000${password}`)) && expected !== undefined;
+    if (!match) return this.fail('Authentication failed: Invalid username or password');
+    if (authzid !== '' && authzid !== user) return this.fail('Authentication failed: Client requested an authorization id that is different from username');
+    this.principal = `User:${user}`;
+    return { ok: true, response: Buffer.alloc(0) };
+  }
+
+  private fail(message: string): SaslStep {
+    this.failed = true;
+    return { ok: false, errorCode: SASL_AUTHENTICATION_FAILED, message };
+  }
+}
+
+/**
+ * The users of a PlainLoginModule JAAS configuration, as Kafka's broker reads it:
+ * `org.apache.kafka.common.security.plain.PlainLoginModule required username="admin"
+ * password="admin-secret" user_admin="admin-secret" user_alice="alice-secret";`
+ * Throws with the reason when it is not one.
+ */
+export function parsePlainJaasUsers(jaas: string): Map<string, string> {
+  const m = /^\s*(\S+)\s+(required|requisite|sufficient|optional)\b\s*([\s\S]*?)\s*;?\s*$/.exec(jaas);
+  if (m === null) throw new Error('expected "<LoginModule> required key="value" ...;"');
+  if (m[1] !== 'org.apache.kafka.common.security.plain.PlainLoginModule') throw new Error(`login module ${m[1]} is not org.apache.kafka.common.security.plain.PlainLoginModule`);
+  const users = new Map<string, string>();
+  const option = /([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*/y;
+  const body = m[3]!;
+  let pos = 0;
+  while (pos < body.length) {
+    option.lastIndex = pos;
+    const o = option.exec(body);
+    if (o === null) throw new Error(`cannot read the options at '${body.slice(pos, pos + 20)}'`);
+    pos = option.lastIndex;
+    const value = o[2] !== undefined ? o[2].replace(/\\(.)/g, '$1') : o[3]!;
+    if (o[1]!.startsWith('user_')) users.set(o[1]!.slice('user_'.length), value);
+  }
+  if (users.size === 0) throw new Error('no users: add user_<name>="<password>" entries');
+  return users;
+}
