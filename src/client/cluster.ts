@@ -8,7 +8,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { MetadataRequest, type MetadataRequestData } from '../protocol/messages/MetadataRequest.js';
 import { MetadataResponse, type MetadataResponseData } from '../protocol/messages/MetadataResponse.js';
 import { loggerFor, type Logger } from '../logger.js';
-import { Connection, type Api, type ConnectionTlsOptions, type RequestOptions } from './connection.js';
+import { Connection, type Api, type ConnectionSaslOptions, type ConnectionTlsOptions, type RequestOptions } from './connection.js';
 import { AbortError, ClientClosedError, ConnectionError, KafkaClientError, isRetriableError } from './errors.js';
 import { backoffMs, sleep } from './retry.js';
 
@@ -33,6 +33,8 @@ export interface ClientOptions {
   /** TLS (security.protocol=SSL): Node's tls.connect options (ca, cert, key, pfx, passphrase,
    * rejectUnauthorized, ...); `{}` for TLS with the system's CAs. Absent: plaintext. */
   ssl?: ConnectionTlsOptions;
+  /** SASL/PLAIN (security.protocol=SASL_PLAINTEXT, or SASL_SSL with `ssl`). */
+  sasl?: ConnectionSaslOptions;
 }
 
 export interface BrokerInfo {
@@ -159,6 +161,7 @@ export class Cluster {
         connectTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
         ...(this.opts.maxVersions === undefined ? {} : { maxVersions: this.opts.maxVersions }),
         ...(this.opts.ssl === undefined ? {} : { tls: this.opts.ssl }),
+        ...(this.opts.sasl === undefined ? {} : { sasl: this.opts.sasl }),
       },
       signal,
     );

@@ -13,6 +13,10 @@ import { Writer } from '../protocol/codec/writer.js';
 import { decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../protocol/codec/headers.js';
 import { ApiVersionsRequest } from '../protocol/messages/ApiVersionsRequest.js';
 import { ApiVersionsResponse } from '../protocol/messages/ApiVersionsResponse.js';
+import { SaslAuthenticateRequest } from '../protocol/messages/SaslAuthenticateRequest.js';
+import { SaslAuthenticateResponse } from '../protocol/messages/SaslAuthenticateResponse.js';
+import { SaslHandshakeRequest } from '../protocol/messages/SaslHandshakeRequest.js';
+import { SaslHandshakeResponse } from '../protocol/messages/SaslHandshakeResponse.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { AbortError, ConnectionError, KafkaClientError, RequestTimeoutError } from './errors.js';
 
@@ -53,8 +57,17 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   /** Highest versions this client will use per api key (lower than the codec's). */
   maxVersions?: ReadonlyMap<number, number>;
-  /** TLS options (security.protocol=SSL); absent: plaintext. */
+  /** TLS options (security.protocol=SSL or SASL_SSL); absent: plaintext. */
   tls?: ConnectionTlsOptions;
+  /** SASL credentials (security.protocol=SASL_PLAINTEXT or SASL_SSL); absent: no SASL. */
+  sasl?: ConnectionSaslOptions;
+}
+
+/** SASL/PLAIN credentials. */
+export interface ConnectionSaslOptions {
+  mechanism: 'PLAIN';
+  username: string;
+  password: string;
 }
 
 /** Node's tls.connect options a client may set (host and port come from the connection). */
@@ -149,6 +162,7 @@ export class Connection extends EventEmitter {
     await conn.open(opts.connectTimeoutMs ?? 10_000, signal);
     try {
       await conn.negotiateVersions();
+      if (opts.sasl !== undefined) await conn.authenticate(opts.sasl);
     } catch (err) {
       conn.close();
       throw err;
@@ -215,6 +229,17 @@ export class Connection extends EventEmitter {
       this.brokerVersions = new Map(res.apiKeys.map((k) => [k.apiKey, { minVersion: k.minVersion, maxVersion: k.maxVersion }]));
       return;
     }
+  }
+
+  /** SaslHandshake v1 then SaslAuthenticate with the PLAIN token (KIP-152). */
+  private async authenticate(sasl: ConnectionSaslOptions): Promise<void> {
+    const hs = await this.send(SaslHandshakeRequest, SaslHandshakeResponse, 1, { mechanism: sasl.mechanism });
+    if (hs.errorCode !== ErrorCode.NONE) {
+      throw new KafkaClientError(hs.errorCode, `SASL mechanism ${sasl.mechanism} is not enabled on the broker (it offers ${hs.mechanisms.join(', ') || 'none'})`, { where: this.where });
+    }
+    const version = Math.min(2, this.brokerVersions.get(SaslAuthenticateRequest.apiKey)?.maxVersion ?? 0);
+    const res = await this.send(SaslAuthenticateRequest, SaslAuthenticateResponse, version, { authBytes: Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8') });
+    if (res.errorCode !== ErrorCode.NONE) throw new KafkaClientError(res.errorCode, res.errorMessage ?? 'SASL authentication failed', { where: this.where });
   }
 
   /** The broker's advertised range for an api key, if it serves it. */

@@ -27,7 +27,7 @@ export {
   type FeatureUpgradeType,
 } from './admin.js';
 export { Cluster, type ClientOptions, type BrokerInfo, type TopicMetadata, type PartitionMetadata } from './cluster.js';
-export { Connection, type ConnectionOptions, type ConnectionTlsOptions, type RequestOptions, type Api } from './connection.js';
+export { Connection, type ConnectionOptions, type ConnectionSaslOptions, type ConnectionTlsOptions, type RequestOptions, type Api } from './connection.js';
 export { KafkaClientError, ConnectionError, RequestTimeoutError, DeliveryTimeoutError, ClientClosedError, AbortError, isRetriableError } from './errors.js';
 export { murmur2, toPositive, partitionForKey } from './murmur2.js';
 export { rangeAssignor, cooperativeStickyAssignor, type Assignor, type MemberSubscription } from './assignors.js';

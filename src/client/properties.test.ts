@@ -18,7 +18,11 @@ test('Kafka property files map to camelCase client options', () => {
 test('unknown keys and bad values are refused with the key named', () => {
   assert.throws(() => clientOptionsFromProperties(new Map([['no.such', '1']])), /no\.such/);
   assert.throws(() => clientOptionsFromProperties(new Map([['linger.ms', 'soon']])), /linger\.ms/);
-  assert.throws(() => clientOptionsFromProperties(new Map([['security.protocol', 'SASL_SSL']])), /PLAINTEXT or SSL/);
+  assert.throws(() => clientOptionsFromProperties(new Map([['security.protocol', 'SASL_GSS']])), /expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL/);
+  assert.throws(() => clientOptionsFromProperties(new Map([['security.protocol', 'SASL_PLAINTEXT']])), /only PLAIN is supported/);
+  const jaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="al ice" password="p\\"w";';
+  assert.deepEqual(clientOptionsFromProperties(new Map([['security.protocol', 'SASL_PLAINTEXT'], ['sasl.mechanism', 'PLAIN'], ['sasl.jaas.config', jaas]])).sasl, { mechanism: 'PLAIN', username: 'al ice', password: 'p"w' });
+  assert.throws(() => clientOptionsFromProperties(new Map([['sasl.mechanism', 'PLAIN']])), /needs security\.protocol=SASL_PLAINTEXT or SASL_SSL/);
   assert.deepEqual(clientOptionsFromProperties(new Map([['security.protocol', 'SSL']])).ssl, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' });
   assert.throws(() => clientOptionsFromProperties(new Map([['ssl.truststore.location', '/x']])), /needs security\.protocol=SSL/);
   assert.throws(() => clientOptionsFromProperties(new Map([['security.protocol', 'SSL'], ['ssl.keystore.location', '/x.jks']])), /JKS key stores cannot be read/);

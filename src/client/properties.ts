@@ -2,7 +2,7 @@
 // or `k=v` pairs) mapped onto the client's camelCase options.
 import { parseProperties } from '../protocol/properties.js';
 import { sslStoreOptions } from '../protocol/ssl-stores.js';
-import type { ConnectionTlsOptions } from './connection.js';
+import type { ConnectionSaslOptions, ConnectionTlsOptions } from './connection.js';
 import type { ConsumerOptions } from './consumer.js';
 import type { ProducerOptions, CompressionName } from './producer.js';
 
@@ -63,11 +63,26 @@ function clientTlsOptions(ssl: ReadonlyMap<string, string>): ConnectionTlsOption
   return options;
 }
 
+/** sasl.mechanism (Kafka's client default GSSAPI; PLAIN here) and the PlainLoginModule's
+ * username and password from sasl.jaas.config. */
+function clientSaslOptions(sasl: ReadonlyMap<string, string>): ConnectionSaslOptions {
+  const mechanism = (sasl.get('sasl.mechanism') ?? 'GSSAPI').toUpperCase();
+  if (mechanism !== 'PLAIN') throw new Error(`invalid value '${mechanism}' for sasl.mechanism: only PLAIN is supported (set sasl.mechanism=PLAIN)`);
+  const jaas = sasl.get('sasl.jaas.config');
+  if (jaas === undefined) throw new Error('sasl.mechanism=PLAIN needs sasl.jaas.config (org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";)');
+  const option = (name: string) => new RegExp(`\\b${name}\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(jaas)?.[1]?.replace(/\\(.)/g, '$1');
+  const username = option('username');
+  const password = option('password');
+  if (!/PlainLoginModule/.test(jaas) || username === undefined || password === undefined) throw new Error('invalid value for sasl.jaas.config: expected org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";');
+  return { mechanism: 'PLAIN', username, password };
+}
+
 /** Maps Kafka property names to client options; throws for unknown keys and bad values. */
 export function clientOptionsFromProperties(props: ReadonlyMap<string, string>): AnyClientOptions {
   const o: AnyClientOptions = {};
   let protocol = 'PLAINTEXT';
   const ssl = new Map<string, string>();
+  const sasl = new Map<string, string>();
   for (const [key, v] of props) {
     switch (key) {
       case 'bootstrap.servers':
@@ -77,7 +92,7 @@ export function clientOptionsFromProperties(props: ReadonlyMap<string, string>):
         o.clientId = v;
         break;
       case 'security.protocol':
-        if (v.toUpperCase() !== 'PLAINTEXT' && v.toUpperCase() !== 'SSL') throw new Error(`security.protocol ${v} is not supported (PLAINTEXT or SSL)`);
+        if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(v.toUpperCase())) throw new Error(`invalid value '${v}' for security.protocol: expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL`);
         protocol = v.toUpperCase();
         break;
       case 'request.timeout.ms':
@@ -185,10 +200,13 @@ export function clientOptionsFromProperties(props: ReadonlyMap<string, string>):
         break;
       default:
         if (SSL_KEYS.has(key)) ssl.set(key, v);
+        else if (key === 'sasl.mechanism' || key === 'sasl.jaas.config') sasl.set(key, v);
         else if (!IGNORED.has(key)) throw new Error(`unknown client property '${key}'`);
     }
   }
-  if (protocol === 'SSL') o.ssl = clientTlsOptions(ssl);
-  else if (ssl.size > 0) throw new Error(`${[...ssl.keys()][0]} needs security.protocol=SSL`);
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') o.ssl = clientTlsOptions(ssl);
+  else if (ssl.size > 0) throw new Error(`${[...ssl.keys()][0]} needs security.protocol=SSL or SASL_SSL`);
+  if (protocol.startsWith('SASL_')) o.sasl = clientSaslOptions(sasl);
+  else if (sasl.size > 0) throw new Error(`${[...sasl.keys()][0]} needs security.protocol=SASL_PLAINTEXT or SASL_SSL`);
   return o;
 }

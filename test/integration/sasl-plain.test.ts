@@ -8,7 +8,11 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import { BrokerProcess, freePort, tempDir } from '../helpers/broker-process.js';
-import { kcat, python } from '../helpers/clients.js';
+import { kcat, python, run } from '../helpers/clients.js';
+import { tributaryBin } from '../helpers/broker-process.js';
+import { Producer, clientOptionsFromProperties, parseProperties } from '../../src/client/index.js';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { makeCertificates } from '../helpers/tls-certificates.js';
 import { API_METADATA, exchange, header, int32, sized } from './raw-frames.js';
 import { assertOk } from './support.js';
@@ -107,6 +111,28 @@ print(json.dumps({'read': read}))
       90_000,
     );
     assert.deepEqual(out.read, ['s0', 's1', 's2']);
+  });
+
+  it('our client (SASL_SSL, from Kafka client properties) and our tools (--command-config, SASL_PLAINTEXT) authenticate', async () => {
+    const jaas = 'org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="alice-secret";';
+    const props = parseProperties(`security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\nsasl.jaas.config=${jaas}\nssl.truststore.type=PEM\nssl.truststore.location=${ca}\n`);
+    const producer = new Producer({ ...clientOptionsFromProperties(props), bootstrapServers: `127.0.0.1:${saslSslPort}` });
+    try {
+      assert.equal((await producer.send({ topic: 'sasl-ours', value: 'o1' })).offset, 0n);
+    } finally {
+      await producer.close();
+    }
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, 'client.properties');
+    writeFileSync(file, `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=${jaas}\n`);
+    const list = await run(process.execPath, [tributaryBin, 'topics', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--command-config', file, '--list'], { timeoutMs: 30_000 });
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^sasl-ours$/m);
+    writeFileSync(file, `security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config=${jaas.replace('alice-secret', 'wrong')}\nrequest.timeout.ms=5000\n`);
+    const refused = await run(process.execPath, [tributaryBin, 'topics', '--bootstrap-server', `127.0.0.1:${saslPort}`, '--command-config', file, '--list'], { timeoutMs: 60_000 });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Invalid username or password/);
   });
 
   it('serves nothing but ApiVersions and SASL before authentication, and reads no large frame', async () => {
