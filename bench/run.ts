@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { makeCertificates } from '../test/helpers/tls-certificates.js';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // Set by snapshotBuild(): brokers run from a private copy of the build taken at the start, so a
@@ -418,10 +419,10 @@ interface Workload {
 
 /** Runs `fn` against a fresh broker, then stops it cleanly. Without `dataDir`, a temporary
  * one is created and removed afterwards. */
-async function withBroker<T>(overrides: Record<string, string>, fn: (b: BenchBroker) => Promise<T>, dataDir?: string): Promise<{ result: T; usage: BrokerUsage; broker: BenchBroker }> {
+async function withBroker<T>(overrides: Record<string, string>, fn: (b: BenchBroker) => Promise<T>, dataDir?: string, port?: number): Promise<{ result: T; usage: BrokerUsage; broker: BenchBroker }> {
   const dir = dataDir ?? tempDir('data-');
   try {
-    const b = await BenchBroker.start(dir, overrides);
+    const b = await BenchBroker.start(dir, overrides, port);
     try {
       const result = await fn(b);
       const usage = await b.stop();
@@ -470,6 +471,61 @@ async function ingest(partitions: number): Promise<Sample> {
 }
 
 let groupsSupported: boolean | null = null;
+
+/**
+ * Ingest and fetch of the same records over PLAINTEXT, SSL and SASL_SSL (PLAIN) listeners of one
+ * broker, in one run, so the cost of TLS and SASL shows beside plaintext on the same machine.
+ */
+async function securityWorkload(): Promise<Sample> {
+  const certDir = tempDir('certs-');
+  try {
+    const certs = makeCertificates(certDir);
+    const sslPort = await freePort();
+    const saslPort = await freePort();
+    const plainPort = await freePort();
+    const listeners = `PLAINTEXT://127.0.0.1:${plainPort},SSL://127.0.0.1:${sslPort},SASL_SSL://127.0.0.1:${saslPort}`;
+    const overrides = {
+      listeners,
+      'advertised.listeners': listeners,
+      'ssl.keystore.type': 'PKCS12',
+      'ssl.keystore.location': certs['serverP12']!,
+      'ssl.keystore.password': 'secret-p12',
+      'sasl.enabled.mechanisms': 'PLAIN',
+      'listener.name.sasl_ssl.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_bench="bench-secret";',
+    };
+    const tls = ['security.protocol=SSL', `ssl.ca.location=${certs['ca']}`];
+    const sasl = ['security.protocol=SASL_SSL', `ssl.ca.location=${certs['ca']}`, 'sasl.mechanisms=PLAIN', 'sasl.username=bench', 'sasl.password=bench-secret'];
+    const runs: [string, number, string[]][] = [
+      ['plaintext', plainPort, []],
+      ['ssl', sslPort, tls],
+      ['saslSsl', saslPort, sasl],
+    ];
+    const { result } = await withBroker(
+      overrides,
+      async (b) => {
+        const out: Sample = {};
+        for (const [name, port, props] of runs) {
+          await createTopic(b.bootstrap, `perf-${name}`, 1);
+          const bootstrap = `127.0.0.1:${port}`;
+          const c0 = b.cpuSeconds();
+          const produced = await rdkafka('produce', [bootstrap, `perf-${name}`, String(INGEST_RECORDS), String(RECORD_BYTES), ...PRODUCE_PROPS, ...props]);
+          const c1 = b.cpuSeconds();
+          const consumed = await rdkafka('consume', [bootstrap, `perf-${name}`, String(INGEST_RECORDS), ...FETCH_PROPS, ...props]);
+          out[`${name}IngestMBps`] = round(produced.MBps);
+          out[`${name}IngestBrokerCpuS`] = round(c1 - c0, 2);
+          out[`${name}FetchMBps`] = round(consumed.MBps);
+          out[`${name}FetchBrokerCpuS`] = round(b.cpuSeconds() - c1, 2);
+        }
+        return out;
+      },
+      undefined,
+      plainPort,
+    );
+    return result;
+  } finally {
+    removeTemp(certDir);
+  }
+}
 
 async function fetchWorkload(): Promise<Sample> {
   const dataDir = tempDir('data-');
@@ -735,6 +791,7 @@ const workloads: Workload[] = [
   { name: 'startup-1000p', needsRdkafkaBench: true, run: startup },
   { name: 'clients-100B', needsRdkafkaBench: false, run: () => clientComparison(SMALL_RECORDS, SMALL_RECORD_BYTES) },
   { name: 'clients-1KiB', needsRdkafkaBench: false, run: () => clientComparison(INGEST_RECORDS, RECORD_BYTES) },
+  { name: 'security', needsRdkafkaBench: true, run: securityWorkload },
 ];
 
 const DESCRIPTIONS: Record<string, string> = {
