@@ -68,6 +68,27 @@ export class BrokerServer {
     // whenever a BROKER ConfigRecord commits.
     const withDynamicConfigs = (image: MetadataImage) => config.withDynamic(image.brokerConfigs.get(String(nodeId)), image.brokerConfigs.get(''));
     let effectiveConfig = withDynamicConfigs(metadata.image);
+    // Certificate rotation: the settings each TLS listener was last given, to apply a committed
+    // change of its listener.name.<l>.ssl.* broker configs once (new handshakes use it).
+    const tlsSettings = new Map<string, string>();
+    const reloadTls = (cfg: BrokerConfig): void => {
+      for (const l of server.bound) {
+        if (l.tls === undefined) continue;
+        let next: ReturnType<BrokerConfig['dynamicTlsOptions']>;
+        try {
+          next = cfg.dynamicTlsOptions(l.name);
+        } catch (err) {
+          log.error({ listener: l.name, reason: (err as Error).message }, 'SSL settings not applied; the listener keeps its current certificate');
+          continue;
+        }
+        const before = tlsSettings.get(l.name);
+        if (before === next.settings) continue;
+        tlsSettings.set(l.name, next.settings);
+        if (before === undefined) continue;
+        server.setSecureContext(l.name, next.options);
+        log.info({ listener: l.name }, 'SSL key and trust stores reloaded');
+      }
+    };
     // Creations of internal topics by the coordinators, so FindCoordinator can wait for one.
     let internalCreation: Promise<void> | null = null;
     const internalTopics: Pick<ControllerChannel, 'createTopics'> = {
@@ -135,6 +156,7 @@ export class BrokerServer {
       if (brokerConfigsChanged) {
         // A dynamic broker default changes the effective config of every topic.
         effectiveConfig = withDynamicConfigs(image);
+        reloadTls(effectiveConfig);
         for (const name of image.topicsByName.keys()) touched.add(name);
       }
       for (const name of touched) {
@@ -216,6 +238,7 @@ export class BrokerServer {
     registerHandlers(router, context);
 
     const bound: BoundListener[] = server.adopt(deps.listeners);
+    reloadTls(effectiveConfig);
     const metricsAt = parseMetricsListener(config.string('metrics.listener'));
     if (metricsAt !== null) {
       const metrics = new BrokerMetrics({ replicas, groups: () => broker.groupCoordinator, connectionCount: () => server.connectionCount });

@@ -17,6 +17,22 @@ import { baseConfigName, dynamicBrokerConfigProblem, dynamicConfigType, isKnownB
 import { GROUP_CONFIGS, groupConfigsProblem } from './group-config.js';
 import { TOPIC_CONFIGS, topicConfigProblem } from './topic-config.js';
 
+/** New SSL settings of this broker's TLS listeners must load before they are recorded, as
+ * Kafka validates a key store update; the message names the key. */
+function checkTlsReload(broker: BrokerContext, next: ReadonlyMap<string, string>): void {
+  const candidate = broker.config.withDynamic(next, broker.metadata.image.brokerConfigs.get(''));
+  for (const l of broker.config.listenerSpecs) {
+    if (l.tls === undefined) continue;
+    const prefix = `listener.name.${l.name.toLowerCase()}.ssl.`;
+    if (![...next.keys()].some((k) => k.startsWith(prefix))) continue;
+    try {
+      candidate.dynamicTlsOptions(l.name);
+    } catch (err) {
+      throw new KafkaError(ErrorCode.INVALID_CONFIG, `Validation of dynamic config update of SSLFactory failed: ${(err as Error).message}`);
+    }
+  }
+}
+
 /** IncrementalAlterConfigs operation codes. */
 export const AlterConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'];
@@ -132,6 +148,7 @@ export async function alterBrokerConfigs(broker: BrokerContext, name: string, ed
       broker.log.info({ resource: name === '' ? '<default>' : name, keys: [...next.keys()], reason: problem }, 'broker config change refused');
       throw new KafkaError(ErrorCode.INVALID_REQUEST, problem);
     }
+    if (name === String(broker.nodeId)) checkTlsReload(broker, next);
     // As Kafka, broker records are written even for unchanged values (brokers reload on them).
     const changes: { name: string; value: string | null }[] = [...next].map(([key, value]) => ({ name: key, value }));
     for (const key of current.keys()) if (!next.has(key)) changes.push({ name: key, value: null });

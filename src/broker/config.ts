@@ -440,15 +440,23 @@ export class BrokerConfig {
   private tlsOptionsOf(listener: string): TlsListenerOptions {
     let tls = this.tlsByListener.get(listener);
     if (tls === undefined) {
-      try {
-        tls = tlsListenerOptions(listener, (k) => (this.values.has(k) ? this.values.get(k)! : null));
-      } catch (err) {
-        if (err instanceof TlsSettingsError) throw new ConfigError(err.message);
-        throw err;
-      }
+      tls = readTls(listener, (k) => (this.values.has(k) ? this.values.get(k)! : null));
       this.tlsByListener.set(listener, tls);
     }
     return tls;
+  }
+
+  /**
+   * The TLS options of an SSL listener with the dynamic per-listener settings on top (certificate
+   * rotation through IncrementalAlterConfigs, as Kafka's `listener.name.<l>.ssl.*` broker configs),
+   * and the settings they were read from, to tell whether anything changed. Throws ConfigError
+   * naming the key when the stores do not load.
+   */
+  dynamicTlsOptions(listener: string): { options: TlsListenerOptions; settings: string } {
+    const read = (k: string) => this.dynamicBroker.get(k) ?? this.dynamicDefault.get(k) ?? this.values.get(k) ?? null;
+    const prefix = `listener.name.${listener.toLowerCase()}.ssl.`;
+    const used = [...new Set([...this.dynamicBroker.keys(), ...this.dynamicDefault.keys(), ...this.values.keys()])].filter((k) => k.startsWith(prefix) || k.startsWith('ssl.')).sort();
+    return { options: readTls(listener, read), settings: JSON.stringify(used.map((k) => [k, read(k)])) };
   }
 
   /** Kafka's listener name -> security protocol map: `listener.security.protocol.map`, plus, when
@@ -471,6 +479,11 @@ export class BrokerConfig {
       for (const name of this.list('controller.listener.names')) if (!out.has(name.toUpperCase())) out.set(name.toUpperCase(), 'PLAINTEXT');
     }
     return out;
+  }
+
+  /** The security protocol of a listener (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), or undefined. */
+  securityProtocolOf(listenerName: string): string | undefined {
+    return this.securityProtocolMap().get(listenerName.toUpperCase());
   }
 
   /** Kafka's SecurityProtocol id of a listener (0 PLAINTEXT, 1 SSL, 2 SASL_PLAINTEXT, 3 SASL_SSL). */
@@ -529,6 +542,15 @@ export class BrokerConfig {
 }
 
 const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+
+function readTls(listener: string, read: (key: string) => string | null): TlsListenerOptions {
+  try {
+    return tlsListenerOptions(listener, read);
+  } catch (err) {
+    if (err instanceof TlsSettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
 const SASL_MECHANISMS = ['PLAIN'];
 
 /** `ssl.*`, `sasl.*`, and their per-listener forms (`listener.name.<name>.ssl.keystore.location`,

@@ -3,7 +3,7 @@
 // created or read. Connections that arrive while the broker is still loading wait here (their
 // bytes stay in the socket's bounded read buffer) and are handed over when serving starts.
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../logger.js';
 import type { SaslListenerSettings } from './sasl.js';
 
@@ -94,6 +94,15 @@ export class ListenerSockets {
       throw err;
     }
     return sockets;
+  }
+
+  /** Replaces the certificate and key (and trust) of a TLS listener: new handshakes use them,
+   * open connections keep theirs. False when `name` is not a TLS listener here. */
+  setSecureContext(name: string, options: TlsOptions): boolean {
+    const i = this.bound.findIndex((b) => b.name === name && b.tls !== undefined);
+    if (i < 0) return false;
+    (this.servers[i] as TlsServer).setSecureContext(options);
+    return true;
   }
 
   /** Starts handing connections to `accept`, the waiting ones first. */

@@ -3,6 +3,7 @@
 // connections whose current request does not finish arriving in time (no timer per connection or
 // per request: connections stamp a coarse clock that only the sweep advances).
 import type { Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from '../logger.js';
 import { Connection, type ConnectionLimits, type ConnectionTimeouts, type FrameHandler } from './connection.js';
 import { ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
@@ -83,6 +84,11 @@ export class SocketServer {
       this.sweepTimer.unref();
     }
     return this.bound;
+  }
+
+  /** New TLS settings for listener `name` (certificate rotation); false when it is not TLS. */
+  setSecureContext(name: string, options: TlsOptions): boolean {
+    return this.sockets.some((s) => s.setSecureContext(name, options));
   }
 
   private onConnection(socket: Socket, listener: BoundListener): void {

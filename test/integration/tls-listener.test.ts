@@ -159,6 +159,25 @@ print(json.dumps({'read': read, 'noCert': refused({}), 'rogue': refused({'ssl.ce
     assert.match(untrusted.stderr, /certificate/i);
   });
 
+  it('rotates the SSL listener\'s certificate through a dynamic broker config; a store that does not load is refused', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const next = makeCertificates(dir);
+    const configs = (config: string) =>
+      run(process.execPath, [tributaryBin, 'configs', '--bootstrap-server', broker.bootstrap, '--entity-type', 'brokers', '--entity-name', '1', '--alter', '--add-config', config], { timeoutMs: 30_000 });
+    const bad = await configs('listener.name.ssl.ssl.keystore.location=/nonexistent/new.p12');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr + bad.stdout, /Validation of dynamic config update of SSLFactory failed: .*'listener\.name\.ssl\.ssl\.keystore\.location' for SSL listener SSL: cannot read '\/nonexistent\/new\.p12': ENOENT/);
+    const listWith = (caFile: string) => kcat(['-L', '-b', sslBootstrap(), '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${caFile}`, '-m', '5'], { timeoutMs: 20_000 });
+    assertOk(await listWith(certs['ca']!), 'kcat with the first CA before the rotation');
+    const ok = await configs(`listener.name.ssl.ssl.keystore.location=${next['serverP12']}`);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(broker.logs, /"listener":"SSL".*"msg":"SSL key and trust stores reloaded"/);
+    assertOk(await listWith(next['ca']!), 'kcat with the new CA after the rotation');
+    const old = await listWith(certs['ca']!);
+    assert.notEqual(old.code, 0, 'the old certificate is still served');
+  });
+
   it('bad TLS settings stop start-up with one line naming the key', async () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{}, /'ssl\.keystore\.location' for SSL listener SSL: an SSL listener needs a key store/],
