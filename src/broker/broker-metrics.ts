@@ -90,6 +90,16 @@ export class BrokerMetrics implements RequestObserver {
         for (const [state, n] of counts) this.set({ state }, n);
       },
     });
+    new Counter({
+      name: 'tributary_group_rebalances_total',
+      help: 'Rebalances per group and reason, since this broker began coordinating the group (group-coordinator-metrics group-rebalance-count and consumer-group-rebalance-count).',
+      labelNames: ['group', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of sources.groups()?.rebalances.entries() ?? []) this.inc({ group: r.groupId, reason: r.reason }, r.count);
+      },
+    });
     new Gauge({
       name: 'tributary_consumer_group_lag',
       help: 'Records between a group\'s committed offset and the high watermark, per partition (kafka-consumer-groups LAG).',

@@ -1,7 +1,7 @@
 // The Prometheus endpoint (metrics.listener) of a broker process, scraped while kcat produces and
 // a confluent-kafka group consumer reads and commits: bytes and messages in per topic match what
 // was stored, bytes out grow with the fetch, requests are counted per API, the group's lag falls
-// to zero once it has committed, groups are counted by state. A taken port and a malformed value
+// to zero once it has committed, groups are counted by state, and each rebalance is counted with its reason. A taken port and a malformed value
 // stop start-up with a message naming the key.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
@@ -85,6 +85,14 @@ print(json.dumps({'n': got}))
       return samples(t, 'tributary_consumer_group_lag').get(lagKey) === 0 && (samples(t, 'tributary_groups').get('{state="Empty"}') ?? 0) >= 1 ? t : undefined;
     });
     assert.ok((samples(text, 'tributary_requests_total').get('{request="OffsetCommit"}') ?? 0) >= 2);
+    // Two consumers, one after the other: each joined (a rebalance) and left (another), each
+    // logged once at INFO with its reason and counted.
+    const rebalances = samples(text, 'tributary_group_rebalances_total');
+    assert.equal(rebalances.get('{group="metered-group",reason="member_joined"}'), 2);
+    assert.equal(rebalances.get('{group="metered-group",reason="member_left"}'), 2);
+    const logged = broker.logs.split('\n').filter((l) => l.includes('"msg":"rebalancing group metered-group'));
+    assert.equal(logged.length, 4, broker.logs);
+    assert.deepEqual(logged.map((l) => (JSON.parse(l) as { reason: string }).reason), ['member_joined', 'member_left', 'member_joined', 'member_left']);
     assert.equal(samples(text, 'tributary_under_replicated_partitions').get(''), 0);
   });
 
