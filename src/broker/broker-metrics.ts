@@ -14,6 +14,35 @@ export interface BrokerMetricsSources {
   replicas: ReplicaManager;
   groups: () => GroupCoordinator | null;
   connectionCount: () => number;
+  /** The clock of the time lag (Date.now by default). */
+  nowMs?: () => number;
+}
+
+/** Record lookups (a batch read each) one scrape makes for time lag at most; past it, partitions go unreported. */
+export const TIME_LAG_LOOKUPS_MAX = 10_000;
+
+/** Every committed offset (>= 0) of every group, on a partition hosted here. */
+function* committedPositions(sources: BrokerMetricsSources): Iterable<{ group: string; topic: string; partition: number; committed: number; hosted: NonNullable<ReturnType<ReplicaManager['get']>> }> {
+  const groups = sources.groups();
+  if (groups === null) return;
+  for (const g of groups.listGroups([])) {
+    for (const t of groups.fetchOffsets(g.groupId, null).topics) {
+      for (const p of t.partitions) {
+        const hosted = sources.replicas.get(t.name, p.partitionIndex);
+        if (hosted === undefined || p.committedOffset < 0n) continue;
+        yield { group: g.groupId, topic: t.name, partition: p.partitionIndex, committed: Number(p.committedOffset), hosted };
+      }
+    }
+  }
+}
+
+/** A lookup on a log that may close or fail under it (a deleted topic, a disk error): no sample then. */
+function lookupQuietly<T>(fn: () => T | null): T | null {
+  try {
+    return fn();
+  } catch {
+    return null;
+  }
 }
 
 /** Seconds: from a fast metadata answer to a long-polled fetch. */
@@ -90,6 +119,16 @@ export class BrokerMetrics implements RequestObserver {
         for (const [state, n] of counts) this.set({ state }, n);
       },
     });
+    new Counter({
+      name: 'tributary_group_rebalances_total',
+      help: 'Rebalances per group and reason, since this broker began coordinating the group (group-coordinator-metrics group-rebalance-count and consumer-group-rebalance-count).',
+      labelNames: ['group', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of sources.groups()?.rebalances.entries() ?? []) this.inc({ group: r.groupId, reason: r.reason }, r.count);
+      },
+    });
     new Gauge({
       name: 'tributary_consumer_group_lag',
       help: 'Records between a group\'s committed offset and the high watermark, per partition (kafka-consumer-groups LAG).',
@@ -97,16 +136,37 @@ export class BrokerMetrics implements RequestObserver {
       registers,
       collect() {
         this.reset();
-        const groups = sources.groups();
-        if (groups === null) return;
-        for (const g of groups.listGroups([])) {
-          for (const t of groups.fetchOffsets(g.groupId, null).topics) {
-            for (const p of t.partitions) {
-              const hosted = sources.replicas.get(t.name, p.partitionIndex);
-              if (hosted === undefined || p.committedOffset < 0n) continue;
-              this.set({ group: g.groupId, topic: t.name, partition: String(p.partitionIndex) }, Math.max(0, hosted.store.highWatermark - Number(p.committedOffset)));
+        for (const c of committedPositions(sources)) {
+          this.set({ group: c.group, topic: c.topic, partition: String(c.partition) }, Math.max(0, c.hosted.store.highWatermark - c.committed));
+        }
+      },
+    });
+    const nowMs = sources.nowMs ?? (() => Date.now());
+    new Gauge({
+      name: 'tributary_consumer_group_lag_seconds',
+      help: 'Age of the oldest record a group has not consumed, per partition: now minus the timestamp of the record at its committed offset, 0 when caught up (no Kafka equivalent; kafka-consumer-groups has LAG in offsets only).',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        const now = nowMs();
+        // One lookup per distinct (partition, offset) per scrape, at most TIME_LAG_LOOKUPS_MAX.
+        const seen = new Map<string, number | null>();
+        for (const c of committedPositions(sources)) {
+          const store = c.hosted.store;
+          let ageMs: number | null = 0;
+          if (c.committed < store.highWatermark) {
+            const key = `${c.topic}\u0000${c.partition}\u0000${c.committed}`;
+            const known = seen.get(key);
+            if (known !== undefined) ageMs = known;
+            else if (seen.size >= TIME_LAG_LOOKUPS_MAX) continue;
+            else {
+              const first = lookupQuietly(() => store.firstRecordFrom(c.committed, store.highWatermark));
+              ageMs = first === null ? null : Math.max(0, now - first.timestamp);
+              seen.set(key, ageMs);
             }
           }
+          if (ageMs !== null) this.set({ group: c.group, topic: c.topic, partition: String(c.partition) }, ageMs / 1000);
         }
       },
     });

@@ -91,6 +91,27 @@ export interface RecordTimestamp {
   timestamp: number;
 }
 
+/** Batches a first-record lookup reads at most before giving up (compacted gaps, control batches). */
+export const FIRST_RECORD_BATCHES_MAX = 8;
+
+/**
+ * The first record at or after `offset` and below `maxOffset` (its offset and timestamp), reading
+ * whole batches with `readFrom` (the batches from the one holding an offset; empty at the end).
+ * Reads at most FIRST_RECORD_BATCHES_MAX batches; null when none holds such a record.
+ */
+export function firstRecordFrom(readFrom: (offset: number) => Buffer, offset: number, maxOffset: number, decompress?: RecordsDecompressor): RecordTimestamp | null {
+  let from = offset;
+  for (let i = 0; i < FIRST_RECORD_BATCHES_MAX && from < maxOffset; i++) {
+    const batch = readFrom(from);
+    if (batch.length === 0) return null;
+    const found = findRecordInBatch(batch, from, () => true, decompress);
+    if (found !== null) return found.offset < maxOffset ? found : null;
+    const header = readBatchHeader(batch, 0);
+    from = Number(header.baseOffset) + header.lastOffsetDelta + 1;
+  }
+  return null;
+}
+
 /**
  * The first record of the batch in `batch` (bytes of one whole batch) whose offset is >=
  * minOffset and whose timestamp satisfies `accept`. For LogAppendTime batches every record has the

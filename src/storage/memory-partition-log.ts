@@ -2,7 +2,7 @@
 // Same offsets, dedup and read rules as PartitionLog; retention works batch by batch instead of
 // segment by segment, and nothing survives the process.
 import { readBatchHeader } from '../protocol/records/batch-header.js';
-import { findRecordInBatch, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, type RecordsDecompressor } from './batches.js';
+import { findRecordInBatch, firstRecordFrom, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, type RecordsDecompressor } from './batches.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
@@ -151,6 +151,13 @@ export class MemoryPartitionLog implements PartitionStore {
       if (found !== null) return found;
     }
     return null;
+  }
+
+  firstRecordFrom(offset: number, maxOffset: number): TimestampAndOffset | null {
+    this.ensureOpen();
+    const from = Math.max(offset, this.startOffset);
+    if (from >= Math.min(maxOffset, this.logEndOffset)) return null;
+    return firstRecordFrom((o) => this.read(o, 1, maxOffset, true).records, from, maxOffset, this.decompress);
   }
 
   maxTimestampAndOffset(): TimestampAndOffset | null {

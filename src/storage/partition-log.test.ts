@@ -140,6 +140,23 @@ for (const [name, make] of implementations) {
       }
     });
 
+    test('firstRecordFrom gives the oldest record a consumer at an offset has not read (time lag)', () => {
+      const h = make(defaultLogConfig());
+      try {
+        appendCommitted(h.log, makeBatch({ timestamps: [100, 200, 300] }), opts);
+        appendCommitted(h.log, makeBatch({ timestamps: [400, 500] }), opts);
+        assert.deepEqual(h.log.firstRecordFrom(0, 5), { offset: 0, timestamp: 100 });
+        assert.deepEqual(h.log.firstRecordFrom(2, 5), { offset: 2, timestamp: 300 }, 'inside a batch');
+        assert.deepEqual(h.log.firstRecordFrom(4, 5), { offset: 4, timestamp: 500 });
+        assert.equal(h.log.firstRecordFrom(5, 5), null, 'caught up');
+        assert.equal(h.log.firstRecordFrom(3, 3), null, 'nothing below maxOffset (the high watermark)');
+        h.log.deleteRecordsBefore(3);
+        assert.deepEqual(h.log.firstRecordFrom(1, 5), { offset: 3, timestamp: 400 }, 'from the log start when retention passed the offset');
+      } finally {
+        h.done();
+      }
+    });
+
     test('max timestamp reports the record holding it, not the batch end', () => {
       const h = make(defaultLogConfig());
       try {

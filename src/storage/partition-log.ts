@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   findRecordInBatch,
+  firstRecordFrom,
   parseAppendBatches,
   patchLogAppendTime,
   patchOffsetAndEpoch,
@@ -330,6 +331,13 @@ export class PartitionLog implements PartitionStore {
       if (inBatch !== null) return inBatch;
     }
     return null;
+  }
+
+  firstRecordFrom(offset: number, maxOffset: number): TimestampAndOffset | null {
+    this.ensureOpen();
+    const from = Math.max(offset, this.startOffset);
+    if (from >= Math.min(maxOffset, this.logEndOffset)) return null;
+    return firstRecordFrom((o) => this.read(o, 1, maxOffset, true).records, from, maxOffset, this.options.decompress);
   }
 
   maxTimestampAndOffset(): TimestampAndOffset | null {

@@ -78,6 +78,11 @@ export interface PartitionStore {
   offsetForTimestamp(timestampMs: number): TimestampAndOffset | null;
   /** The record with the largest timestamp (the first one if tied), or null for an empty log. */
   maxTimestampAndOffset(): TimestampAndOffset | null;
+  /**
+   * The first record at or after `offset` (raised to logStartOffset) below `maxOffset`, or null:
+   * the oldest record a consumer at `offset` has not read (time lag). Reads a batch or a few.
+   */
+  firstRecordFrom(offset: number, maxOffset: number): TimestampAndOffset | null;
   /** Moves logStartOffset up to `offset` (<= high watermark) and deletes whole segments below it. */
   deleteRecordsBefore(offset: number): number;
   /** Removes every offset >= `offset`. */

@@ -175,6 +175,45 @@ print(json.dumps({'out': out.decode(errors='replace'), 'code': os.waitstatus_to_
     ]);
   });
 
+  it('consumer-groups --describe --time-lag adds TIME-LAG-MS as the last column; without it the columns are Kafka\'s', async () => {
+    await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-tl', '--partitions', '2']);
+    // Records with known CreateTime timestamps: partition 0 at now-60s, -30s, -10s; partition 1 at now-5s.
+    const now = Date.now();
+    await python<{ ok: boolean }>(
+      `
+import json, sys
+from confluent_kafka import Producer
+p = Producer({'bootstrap.servers': sys.argv[1]})
+now = int(sys.argv[2])
+for part, ago in [(0, 60000), (0, 30000), (0, 10000), (1, 5000)]:
+    p.produce('cli-tl', value=b'v', partition=part, timestamp=now - ago)
+p.flush(10)
+print(json.dumps({'ok': True}))
+`,
+      [bs, String(now)],
+    );
+    // Partition 0 consumed up to offset 1 (the -30 s record is the oldest unread); partition 1 caught up.
+    await ok(['consumer-groups', '--bootstrap-server', bs, '--reset-offsets', '--group', 'cli-tl-g', '--topic', 'cli-tl:0', '--to-offset', '1', '--execute']);
+    await ok(['consumer-groups', '--bootstrap-server', bs, '--reset-offsets', '--group', 'cli-tl-g', '--topic', 'cli-tl:1', '--to-offset', '1', '--execute']);
+    const header = (text: string) => text.split('\n').find((l) => l.startsWith('GROUP'))!.trim().split(/\s+/);
+    const rows = (text: string) => text.split('\n').filter((l) => l.startsWith('cli-tl-g')).map((l) => l.trim().split(/\s+/));
+    const plain = await ok(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-tl-g']);
+    assert.deepEqual(header(plain), ['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG', 'CONSUMER-ID', 'HOST', 'CLIENT-ID']);
+    assert.deepEqual(rows(plain), [['cli-tl-g', 'cli-tl', '0', '1', '3', '2', '-', '-', '-'], ['cli-tl-g', 'cli-tl', '1', '1', '1', '0', '-', '-', '-']]);
+    const before = Date.now();
+    const timed = await ok(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-tl-g', '--time-lag']);
+    const elapsed = Date.now() - now;
+    assert.deepEqual(header(timed), [...header(plain), 'TIME-LAG-MS']);
+    const [p0, p1] = rows(timed);
+    assert.deepEqual(p0!.slice(0, 9), rows(plain)[0]);
+    const lagMs = Number(p0![9]);
+    assert.ok(lagMs >= 30_000 + (before - now) && lagMs <= 30_000 + elapsed, `time lag ${lagMs} ms: the -30 s record's age`);
+    assert.equal(p1![9], '0', 'caught up');
+    const wrongView = await tool(['consumer-groups', '--bootstrap-server', bs, '--describe', '--group', 'cli-tl-g', '--members', '--time-lag']);
+    assert.equal(wrongView.code, 2);
+    assert.match(await ok(['consumer-groups', '--help']), /--time-lag/);
+  });
+
   it('consumer-groups --describe --members [--verbose] and --state while a kcat member is live', async () => {
     await ok(['topics', '--bootstrap-server', bs, '--create', '--topic', 'cli-live', '--partitions', '2']);
     const member = spawn('kcat', ['-b', bs, '-G', 'cli-live-g', '-q', 'cli-live'], { stdio: 'ignore' });

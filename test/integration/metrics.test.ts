@@ -1,8 +1,9 @@
 // The Prometheus endpoint (metrics.listener) of a broker process, scraped while kcat produces and
 // a confluent-kafka group consumer reads and commits: bytes and messages in per topic match what
 // was stored, bytes out grow with the fetch, requests are counted per API, the group's lag falls
-// to zero once it has committed, groups are counted by state. A taken port and a malformed value
-// stop start-up with a message naming the key.
+// to zero once it has committed, time lag is the age of the oldest unconsumed record, groups are
+// counted by state, and each rebalance is counted with its reason. A taken port and a malformed
+// value stop start-up with a message naming the key.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -85,7 +86,46 @@ print(json.dumps({'n': got}))
       return samples(t, 'tributary_consumer_group_lag').get(lagKey) === 0 && (samples(t, 'tributary_groups').get('{state="Empty"}') ?? 0) >= 1 ? t : undefined;
     });
     assert.ok((samples(text, 'tributary_requests_total').get('{request="OffsetCommit"}') ?? 0) >= 2);
+    // Two consumers, one after the other: each joined (a rebalance) and left (another), each
+    // logged once at INFO with its reason and counted.
+    const rebalances = samples(text, 'tributary_group_rebalances_total');
+    assert.equal(rebalances.get('{group="metered-group",reason="member_joined"}'), 2);
+    assert.equal(rebalances.get('{group="metered-group",reason="member_left"}'), 2);
+    const logged = broker.logs.split('\n').filter((l) => l.includes('"msg":"rebalancing group metered-group'));
+    assert.equal(logged.length, 4, broker.logs);
+    assert.deepEqual(logged.map((l) => (JSON.parse(l) as { reason: string }).reason), ['member_joined', 'member_left', 'member_joined', 'member_left']);
     assert.equal(samples(text, 'tributary_under_replicated_partitions').get(''), 0);
+  });
+
+  it('time lag: the age of the oldest unconsumed record per partition, 0 when caught up', async () => {
+    const now = Date.now();
+    await python<{ ok: boolean }>(
+      `
+import json, sys
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+a = AdminClient({'bootstrap.servers': sys.argv[1]})
+for f in a.create_topics([NewTopic('aged', 2, 1)]).values(): f.result()
+p = Producer({'bootstrap.servers': sys.argv[1]})
+now = int(sys.argv[2])
+for part, ago in [(0, 60000), (0, 30000), (0, 10000), (1, 5000)]:
+    p.produce('aged', value=b'v', partition=part, timestamp=now - ago)
+p.flush(10)
+c = Consumer({'bootstrap.servers': sys.argv[1], 'group.id': 'aged-group', 'enable.auto.commit': False})
+c.commit(offsets=[TopicPartition('aged', 0, 1), TopicPartition('aged', 1, 1)], asynchronous=False)
+c.close()
+print(json.dumps({'ok': True}))
+`,
+      [broker.bootstrap, String(now)],
+    );
+    const before = Date.now();
+    const text = await scrape();
+    const elapsed = Date.now() - now;
+    const key = (p: number) => `{group="aged-group",topic="aged",partition="${p}"}`;
+    assert.equal(samples(text, 'tributary_consumer_group_lag').get(key(0)), 2);
+    const age = samples(text, 'tributary_consumer_group_lag_seconds').get(key(0));
+    assert.ok(age !== undefined && age >= (30_000 + before - now) / 1000 && age <= (30_000 + elapsed) / 1000, `partition 0: the -30 s record's age, got ${age}`);
+    assert.equal(samples(text, 'tributary_consumer_group_lag_seconds').get(key(1)), 0, 'partition 1 is caught up');
   });
 
   it('anything but GET /metrics is 404', async () => {

@@ -27,12 +27,15 @@ import {
 } from './group-api.js';
 import type { CommitTicket } from '../coordinator/runtime.js';
 import { groupMetadataRecord } from './group-log.js';
+import { RebalanceReason, type RebalanceListener } from './rebalance.js';
 
 export interface ClassicGroupDriverDeps extends GroupRecordWriter {
   config: GroupCoordinatorConfig;
   scheduler: Scheduler;
   nowMs: () => number;
   log: Logger;
+  /** Told of each rebalance once, as it starts (the driver logs nothing of it at info itself). */
+  rebalanced: RebalanceListener;
   /**
    * A JoinGroup for a group id that may belong to a KIP-848 group: null when it does not, the
    * offsets to carry over when that group was empty and has been replaced, else the error.
@@ -180,16 +183,18 @@ export class ClassicGroupDriver {
     if (!group.supportsProtocols(req.protocolType, req.protocols)) return respond(joinError(req.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     switch (group.state) {
       case GroupState.PreparingRebalance:
-        return this.updateMemberAndRebalance(group, member, req, respond, 'member rejoined during rebalance');
+        return this.updateMemberAndRebalance(group, member, req, respond, RebalanceReason.MemberRejoined, `member ${member.memberId} rejoined during PreparingRebalance`);
       case GroupState.CompletingRebalance:
         if (sameProtocols(member.protocols, req.protocols)) {
           // A retry of a JoinGroup whose answer was lost: answer it again.
           return respond(this.joinOutcomeFor(group, member));
         }
-        return this.updateMemberAndRebalance(group, member, req, respond, 'member changed its protocols');
+        return this.updateMemberAndRebalance(group, member, req, respond, RebalanceReason.SubscriptionChanged, `member ${member.memberId} changed its protocols during CompletingRebalance${clientReason(req)}`);
       case GroupState.Stable:
         if (group.isLeader(member.memberId) || !sameProtocols(member.protocols, req.protocols)) {
-          return this.updateMemberAndRebalance(group, member, req, respond, group.isLeader(member.memberId) ? 'leader rejoined' : 'member changed its protocols');
+          return group.isLeader(member.memberId) && sameProtocols(member.protocols, req.protocols)
+            ? this.updateMemberAndRebalance(group, member, req, respond, RebalanceReason.MemberRejoined, `leader ${member.memberId} rejoined during Stable${clientReason(req)}`)
+            : this.updateMemberAndRebalance(group, member, req, respond, RebalanceReason.SubscriptionChanged, `member ${member.memberId} changed its protocols during Stable${clientReason(req)}`);
         }
         this.scheduleSessionExpiry(group, member);
         return respond({ ...this.joinOutcomeFor(group, member), members: [] });
@@ -247,12 +252,12 @@ export class ClassicGroupDriver {
           });
         }
         member.joinWaiter = respond;
-        return this.prepareRebalance(group, `static member ${req.groupInstanceId} rejoined with changed protocols`);
+        return this.prepareRebalance(group, RebalanceReason.SubscriptionChanged, `static member ${req.groupInstanceId} rejoined with changed protocols${clientReason(req)}`);
       }
       case GroupState.CompletingRebalance:
         // The leader may be assigning under the old member id: rebalance again.
         member.joinWaiter = respond;
-        return this.prepareRebalance(group, `static member ${req.groupInstanceId} rejoined during CompletingRebalance`);
+        return this.prepareRebalance(group, RebalanceReason.MemberRejoined, `static member ${req.groupInstanceId} rejoined during CompletingRebalance${clientReason(req)}`);
       case GroupState.PreparingRebalance:
         member.joinWaiter = respond;
         return this.tryCompleteJoin(group);
@@ -278,12 +283,12 @@ export class ClassicGroupDriver {
     };
     if (group.is(GroupState.PreparingRebalance) && group.generationId === 0) group.newMemberAdded = true;
     group.add(member);
-    this.deps.log.info({ groupId: group.groupId, memberId, groupInstanceId: req.groupInstanceId, reason: req.reason }, 'member joined');
-    this.maybePrepareRebalance(group, `new member ${memberId} joined`);
+    this.deps.log.debug({ groupId: group.groupId, memberId, groupInstanceId: req.groupInstanceId, reason: req.reason }, 'member joined');
+    this.maybePrepareRebalance(group, RebalanceReason.MemberJoined, `new member ${memberId}${req.groupInstanceId === null ? '' : ` (group instance id ${req.groupInstanceId})`} joined${clientReason(req)}`);
     this.tryCompleteJoin(group);
   }
 
-  private updateMemberAndRebalance(group: ClassicGroup, member: GroupMember, req: JoinRequest, respond: (o: JoinOutcome) => void, reason: string): void {
+  private updateMemberAndRebalance(group: ClassicGroup, member: GroupMember, req: JoinRequest, respond: (o: JoinOutcome) => void, reason: RebalanceReason, detail: string): void {
     member.protocols = req.protocols;
     member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
     member.sessionTimeoutMs = req.sessionTimeoutMs;
@@ -291,20 +296,21 @@ export class ClassicGroupDriver {
     // its connection's response pipeline does not stall.
     this.answerJoin(member, joinError(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
     member.joinWaiter = respond;
-    this.maybePrepareRebalance(group, reason);
+    this.maybePrepareRebalance(group, reason, detail);
     this.tryCompleteJoin(group);
   }
 
-  private maybePrepareRebalance(group: ClassicGroup, reason: string): void {
-    if (group.is(GroupState.Stable) || group.is(GroupState.CompletingRebalance) || group.is(GroupState.Empty)) this.prepareRebalance(group, reason);
+  private maybePrepareRebalance(group: ClassicGroup, reason: RebalanceReason, detail: string): void {
+    if (group.is(GroupState.Stable) || group.is(GroupState.CompletingRebalance) || group.is(GroupState.Empty)) this.prepareRebalance(group, reason, detail);
   }
 
-  private prepareRebalance(group: ClassicGroup, reason: string): void {
+  /** Starts a rebalance: the one place a classic rebalance is reported (logged and counted). */
+  private prepareRebalance(group: ClassicGroup, reason: RebalanceReason, detail: string): void {
     if (group.is(GroupState.CompletingRebalance)) this.resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS);
     const initial = group.is(GroupState.Empty);
     this.joinTimers.get(group)?.cancel();
     group.transitionTo(GroupState.PreparingRebalance, this.now());
-    this.deps.log.info({ groupId: group.groupId, generationId: group.generationId, reason }, 'preparing to rebalance');
+    this.deps.rebalanced({ groupId: group.groupId, protocol: 'classic', reason, detail, generation: group.generationId });
     if (initial) {
       // group.initial.rebalance.delay.ms: wait for more members of a new group before the
       // first assignment, extended while members keep arriving, up to the rebalance timeout.
@@ -349,7 +355,7 @@ export class ClassicGroupDriver {
     // place until their session times out.
     for (const m of [...group.members.values()]) {
       if (m.joinWaiter === null && m.groupInstanceId === null) {
-        this.deps.log.info({ groupId: group.groupId, memberId: m.memberId }, 'member did not rejoin in time; removed');
+        this.deps.log.debug({ groupId: group.groupId, memberId: m.memberId }, 'member did not rejoin in time; removed');
         this.removeMember(group, m);
       }
     }
@@ -361,7 +367,7 @@ export class ClassicGroupDriver {
     }
     if (group.leaderId === null || group.members.get(group.leaderId)?.joinWaiter == null) group.leaderId = joined[0]?.memberId ?? null;
     group.initNextGeneration(this.now());
-    this.deps.log.info(
+    this.deps.log.debug(
       { groupId: group.groupId, generationId: group.generationId, protocol: group.protocolName, members: group.size, state: group.state },
       'join phase complete',
     );
@@ -422,7 +428,7 @@ export class ClassicGroupDriver {
         const ticket = this.storeGroupTicket(group);
         const failed = (error: number) => {
           this.resetAndPropagateAssignmentError(group, error);
-          this.maybePrepareRebalance(group, 'could not store the group assignment');
+          this.maybePrepareRebalance(group, RebalanceReason.AssignmentFailed, `could not store the assignment of generation ${group.generationId}`);
         };
         const error = appendErrorToGroupError(ticket.appendError, false);
         if (error !== ErrorCode.NONE) return failed(error);
@@ -434,7 +440,7 @@ export class ClassicGroupDriver {
           if (code !== ErrorCode.NONE) return failed(code);
           for (const m of group.members.values()) this.answerSync(m, this.syncOutcomeFor(group, m));
           group.transitionTo(GroupState.Stable, this.now());
-          this.deps.log.info({ groupId: group.groupId, generationId: group.generationId }, 'group stable');
+          this.deps.log.debug({ groupId: group.groupId, generationId: group.generationId }, 'group stable');
         });
         return;
       }
@@ -491,8 +497,8 @@ export class ClassicGroupDriver {
         if (group.members.get(member.memberId) !== member) return;
         // A member parked in JoinGroup or SyncGroup is waiting on us, not silent.
         if (member.joinWaiter !== null || member.syncWaiter !== null) return this.scheduleSessionExpiry(group, member);
-        this.deps.log.info({ groupId: group.groupId, memberId: member.memberId, sessionTimeoutMs: member.sessionTimeoutMs }, 'member session expired');
-        this.removeMemberAndUpdateGroup(group, member, 'session timeout');
+        this.deps.log.debug({ groupId: group.groupId, memberId: member.memberId, sessionTimeoutMs: member.sessionTimeoutMs }, 'member session expired');
+        this.removeMemberAndUpdateGroup(group, member, RebalanceReason.SessionTimeout, `removing member ${member.memberId} on heartbeat expiration (session timeout ${member.sessionTimeoutMs} ms)`);
       }),
     );
   }
@@ -503,14 +509,14 @@ export class ClassicGroupDriver {
     group.remove(member.memberId);
   }
 
-  private removeMemberAndUpdateGroup(group: ClassicGroup, member: GroupMember, reason: string): void {
+  private removeMemberAndUpdateGroup(group: ClassicGroup, member: GroupMember, reason: RebalanceReason, detail: string): void {
     this.answerJoin(member, joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     this.answerSync(member, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     this.removeMember(group, member);
     switch (group.state) {
       case GroupState.Stable:
       case GroupState.CompletingRebalance:
-        this.prepareRebalance(group, `removing member ${member.memberId}: ${reason}`);
+        this.prepareRebalance(group, reason, detail);
         break;
       case GroupState.PreparingRebalance:
         this.tryCompleteJoin(group);
@@ -551,8 +557,8 @@ export class ClassicGroupDriver {
       const member = group.members.get(memberId);
       if (member === undefined) return;
       result.errorCode = ErrorCode.NONE;
-      this.deps.log.info({ groupId, memberId, groupInstanceId: l.groupInstanceId }, 'member left');
-      this.removeMemberAndUpdateGroup(group, member, 'the member left the group');
+      this.deps.log.debug({ groupId, memberId, groupInstanceId: l.groupInstanceId }, 'member left');
+      this.removeMemberAndUpdateGroup(group, member, RebalanceReason.MemberLeft, `removing member ${memberId} on LeaveGroup`);
     });
     return { errorCode: ErrorCode.NONE, members: results };
   }
@@ -610,3 +616,7 @@ function sameProtocols(a: readonly JoinProtocol[], b: readonly JoinProtocol[]): 
   return a.length === b.length && a.every((p, i) => p.name === b[i]!.name && p.metadata.equals(b[i]!.metadata));
 }
 
+/** Kafka's suffix for the reason a client gave in its JoinGroup (v5+, KIP-800). */
+function clientReason(req: JoinRequest): string {
+  return req.reason === null || req.reason === '' ? '' : `; client reason: ${req.reason}`;
+}

@@ -45,6 +45,7 @@ import {
 } from './consumer-group-log.js';
 import { TopicRegexMatcher, compileTopicRegex } from './consumer-group-regex.js';
 import type { Scheduler, TimerHandle } from './group-api.js';
+import { RebalanceReason, type RebalanceListener } from './rebalance.js';
 
 export interface ConsumerGroupConfig {
   /** group.consumer.session.timeout.ms */
@@ -74,6 +75,8 @@ export interface ConsumerGroupCoordinatorDeps {
   scheduler: Scheduler;
   nowMs: () => number;
   log: Logger;
+  /** Told of each group epoch bump (a rebalance) once, after its records were accepted. */
+  rebalanced: RebalanceListener;
   /** Appends the records of one group as one batch; returns a group API error code. */
   append(groupId: string, records: BatchRecord[]): number;
 }
@@ -349,7 +352,7 @@ export class ConsumerGroupCoordinator {
       target = computed;
       assignmentEpoch = groupEpoch;
       records.push(targetAssignmentMetadataRecord(group.groupId, assignmentEpoch, now));
-      this.deps.log.info({ groupId: group.groupId, groupEpoch, assignor: assignor.name, members: nextMembers.size }, 'computed target assignment');
+      this.deps.log.debug({ groupId: group.groupId, groupEpoch, assignor: assignor.name, members: nextMembers.size }, 'computed target assignment');
     }
 
     // 5. Reconcile the member towards its target.
@@ -393,7 +396,17 @@ export class ConsumerGroupCoordinator {
     }
     group.updateMember(reconciled);
     group.refreshState(now);
-    if (isNew) this.deps.log.info({ groupId: group.groupId, memberId: reconciled.memberId, instanceId: reconciled.instanceId, groupEpoch }, 'consumer group member joined');
+    if (isNew) this.deps.log.debug({ groupId: group.groupId, memberId: reconciled.memberId, instanceId: reconciled.instanceId, groupEpoch }, 'consumer group member joined');
+    if (bump) {
+      const who = reconciled.memberId + (reconciled.instanceId === null ? '' : ` (instance id ${reconciled.instanceId})`);
+      const [reason, detail] =
+        isNew && replacedStatic === null
+          ? [RebalanceReason.MemberJoined, `new member ${who} joined`]
+          : subscriptionChanged
+            ? [RebalanceReason.SubscriptionChanged, `member ${who} updated its subscription`]
+            : [RebalanceReason.MetadataChanged, `the metadata of the subscribed topics changed (seen on member ${reconciled.memberId}'s heartbeat)`];
+      this.deps.rebalanced({ groupId: group.groupId, protocol: 'consumer', reason, detail, generation: groupEpoch });
+    }
     this.scheduleSessionExpiry(group, reconciled.memberId);
     this.updateRevocationTimer(group, member, reconciled);
 
@@ -544,13 +557,13 @@ export class ConsumerGroupCoordinator {
       this.deps.log.info({ groupId: group.groupId, memberId, instanceId: member.instanceId }, 'static member left temporarily');
       return ok(LEAVE_GROUP_STATIC_MEMBER_EPOCH);
     }
-    const error = this.removeMember(group, member, 'the member left the group');
+    const error = this.removeMember(group, member, RebalanceReason.MemberLeft, `member ${memberId} left the group`);
     if (error !== ErrorCode.NONE) return errorResponse(error, null, memberId);
     return ok(LEAVE_GROUP_MEMBER_EPOCH);
   }
 
   /** Removes a member (left, fenced or expired) and bumps the group epoch. */
-  private removeMember(group: ConsumerGroup, member: ConsumerGroupMember, reason: string): number {
+  private removeMember(group: ConsumerGroup, member: ConsumerGroupMember, reason: RebalanceReason, detail: string): number {
     const now = this.now();
     const remaining = [...group.members.values()].filter((m) => m.memberId !== member.memberId);
     const subscription = this.subscriptionMetadata(remaining);
@@ -570,7 +583,8 @@ export class ConsumerGroupCoordinator {
     if (subscriptionChanged) group.subscriptionMetadata = subscription;
     group.groupEpoch++;
     group.refreshState(now);
-    this.deps.log.info({ groupId: group.groupId, memberId: member.memberId, groupEpoch: group.groupEpoch, reason }, 'consumer group member removed');
+    this.deps.log.debug({ groupId: group.groupId, memberId: member.memberId, groupEpoch: group.groupEpoch, reason }, 'consumer group member removed');
+    this.deps.rebalanced({ groupId: group.groupId, protocol: 'consumer', reason, detail, generation: group.groupEpoch });
     return ErrorCode.NONE;
   }
 
@@ -603,8 +617,8 @@ export class ConsumerGroupCoordinator {
         this.sessionTimers.delete(key);
         const member = group.members.get(memberId);
         if (member === undefined || this.groups.get(group.groupId) !== group) return;
-        this.deps.log.info({ groupId: group.groupId, memberId, sessionTimeoutMs }, 'consumer group member session expired');
-        if (this.removeMember(group, member, 'session timeout') !== ErrorCode.NONE) this.scheduleSessionExpiry(group, memberId);
+        this.deps.log.debug({ groupId: group.groupId, memberId, sessionTimeoutMs }, 'consumer group member session expired');
+        if (this.removeMember(group, member, RebalanceReason.SessionTimeout, `removing member ${memberId} on heartbeat expiration (session timeout ${sessionTimeoutMs} ms)`) !== ErrorCode.NONE) this.scheduleSessionExpiry(group, memberId);
       }),
     );
   }
@@ -626,8 +640,8 @@ export class ConsumerGroupCoordinator {
         this.revocationTimers.delete(key);
         const member = group.members.get(after.memberId);
         if (member === undefined || member.state !== MemberState.UnrevokedPartitions || member.memberEpoch !== epoch) return;
-        this.deps.log.info({ groupId: group.groupId, memberId: member.memberId, rebalanceTimeoutMs: member.rebalanceTimeoutMs }, 'member did not revoke its partitions in time; fenced');
-        this.removeMember(group, member, 'rebalance timeout');
+        this.deps.log.debug({ groupId: group.groupId, memberId: member.memberId, rebalanceTimeoutMs: member.rebalanceTimeoutMs }, 'member did not revoke its partitions in time; fenced');
+        this.removeMember(group, member, RebalanceReason.RebalanceTimeout, `member ${member.memberId} did not revoke its partitions within its rebalance timeout (${member.rebalanceTimeoutMs} ms); fenced`);
       }),
     );
   }

@@ -10,7 +10,8 @@ import { rangeAssignor, uniformAssignor, type AssignorMember, type TopicPartitio
 import { ConsumerGroupState, MemberState, reconcileMember, type ConsumerGroupMember } from './consumer-group.js';
 import type { ConsumerHeartbeatRequest, ConsumerHeartbeatResponse } from './consumer-group-coordinator.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from './group-coordinator.js';
-import { ManualScheduler, MemoryOffsetsTopic as MemoryStore } from './test-support.js';
+import { ManualScheduler, MemoryOffsetsTopic as MemoryStore, capturingLogger, rebalanceLines } from './test-support.js';
+import type { Logger } from '../../logger.js';
 
 const CONFIG: GroupCoordinatorConfig = {
   minSessionTimeoutMs: 6000,
@@ -23,8 +24,8 @@ const CONFIG: GroupCoordinatorConfig = {
   consumer: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize: 3, assignors: [uniformAssignor, rangeAssignor] },
 };
 
-function setup(store = new MemoryStore(), scheduler = new ManualScheduler(), config = CONFIG) {
-  const coordinator = new GroupCoordinator({ store, config, scheduler, nowMs: () => scheduler.now, log: pino({ level: 'silent' }) });
+function setup(store = new MemoryStore(), scheduler = new ManualScheduler(), config = CONFIG, log: Logger = pino({ level: 'silent' })) {
+  const coordinator = new GroupCoordinator({ store, config, scheduler, nowMs: () => scheduler.now, log });
   coordinator.load();
   return { coordinator, store, scheduler };
 }
@@ -521,5 +522,38 @@ describe('consumer group heartbeats', () => {
     const res = await joined;
     assert.equal(res.errorCode, ErrorCode.NONE);
     assert.ok(res.memberEpoch > 0);
+  });
+});
+
+describe('consumer group rebalances (group epoch bumps) are logged once with their reason and counted', () => {
+  it('joined, joined, metadata changed, subscription changed, left, session timeout', async () => {
+    const { log, lines } = capturingLogger();
+    const scheduler = new ManualScheduler();
+    const { coordinator, store } = setup(undefined, scheduler, CONFIG, log);
+    store.addTopic('orders', 2);
+    store.addTopic('audit', 1);
+    const a = new SimMember(coordinator, 'g', ['orders']);
+    const b = new SimMember(coordinator, 'g', ['orders']);
+    await a.heartbeat();
+    await b.heartbeat();
+    const epochAfterJoins = coordinator.consumer.group('g')!.groupEpoch;
+    // Steady heartbeats bump nothing.
+    await a.heartbeat();
+    await b.heartbeat();
+    assert.equal(rebalanceLines(lines).length, 2);
+    store.addTopic('orders', 4);
+    await a.heartbeat();
+    await b.heartbeat({ subscribedTopicNames: ['orders', 'audit'] });
+    await a.heartbeat({ memberEpoch: -1 });
+    scheduler.advance(45_001);
+    const seen = rebalanceLines(lines);
+    assert.deepEqual(seen.map((l) => l.reason), ['member_joined', 'member_joined', 'metadata_changed', 'subscription_changed', 'member_left', 'session_timeout']);
+    assert.ok(seen.every((l) => l.level === 30 && l.groupId === 'g'));
+    assert.equal(coordinator.consumer.group('g')!.groupEpoch, epochAfterJoins + 4, 'one line per epoch bump');
+    assert.deepEqual(
+      [...coordinator.rebalances.entries()].map((e) => `${e.reason}=${e.count}`).sort(),
+      ['member_joined=2', 'member_left=1', 'metadata_changed=1', 'session_timeout=1', 'subscription_changed=1'],
+    );
+    assert.equal(lines.filter((l) => l['msg'] === 'computed target assignment').length, 0, 'the steps stay below INFO');
   });
 });

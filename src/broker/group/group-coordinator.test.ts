@@ -8,7 +8,8 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ClassicGroup, GroupState, type JoinOutcome } from './classic-group.js';
 import { coordinatorPartitionFor, javaStringHashCode } from './coordinator-partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig, type JoinRequest } from './group-coordinator.js';
-import { ManualScheduler, MemoryOffsetsTopic as BaseOffsetsTopic } from './test-support.js';
+import { ManualScheduler, MemoryOffsetsTopic as BaseOffsetsTopic, capturingLogger, rebalanceLines } from './test-support.js';
+import type { Logger } from '../../logger.js';
 import { decodeGroupRecords } from './group-log.js';
 
 /** The partitions the offset-commit tests treat as existing: 0-2 of every topic but 'missing'. */
@@ -28,8 +29,8 @@ const CONFIG: GroupCoordinatorConfig = {
   offsetMetadataMaxBytes: 4096,
 };
 
-function setup(store = new MemoryOffsetsTopic(), scheduler = new ManualScheduler(), config: Partial<GroupCoordinatorConfig> = {}) {
-  const coordinator = new GroupCoordinator({ store, config: { ...CONFIG, ...config }, scheduler, nowMs: () => scheduler.now, log: pino({ level: 'silent' }) });
+function setup(store = new MemoryOffsetsTopic(), scheduler = new ManualScheduler(), config: Partial<GroupCoordinatorConfig> = {}, log: Logger = pino({ level: 'silent' })) {
+  const coordinator = new GroupCoordinator({ store, config: { ...CONFIG, ...config }, scheduler, nowMs: () => scheduler.now, log });
   coordinator.load();
   return { coordinator, store, scheduler };
 }
@@ -430,5 +431,69 @@ describe('answers wait for their records to commit (coordinator runtime)', () =>
     const after = coordinator.group('g')!;
     assert.deepEqual({ generation: after.generationId, members: [...after.members.keys()], leader: after.leaderId, offsets: [...after.offsets] }, snapshot);
     assert.equal(coordinator.heartbeat('g', m.generationId, m.memberId, null), ErrorCode.NONE);
+  });
+});
+
+describe('rebalances are logged once with their reason and counted', () => {
+  const counts = (coordinator: GroupCoordinator) => [...coordinator.rebalances.entries()].map((e) => `${e.groupId}:${e.reason}=${e.count}`).sort();
+
+  it('member joined, member joined, member left, session timeout: one INFO line and one count each', async () => {
+    const { log, lines } = capturingLogger();
+    const scheduler = new ManualScheduler();
+    const { coordinator } = setup(undefined, scheduler, {}, log);
+    const a = await stableGroupOfOne(coordinator, scheduler, { reason: 'first start' });
+    assert.deepEqual(rebalanceLines(lines).map((l) => l.reason), ['member_joined']);
+    assert.match(String(rebalanceLines(lines)[0]!.detail), /^new member client-.* joined; client reason: first start$/);
+    assert.deepEqual(counts(coordinator), ['g:member_joined=1']);
+
+    // B joins: one rebalance; A rejoins inside it (no second line), then both sync.
+    const b = track(coordinator.join(joinRequest()));
+    const aAgain = track(coordinator.join(joinRequest({ memberId: a.memberId })));
+    const [bj, aj] = [await b.done, await aAgain.done];
+    assert.equal(aj.generationId, 2);
+    await Promise.all([
+      coordinator.sync({ groupId: 'g', generationId: 2, memberId: aj.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] }),
+      coordinator.sync({ groupId: 'g', generationId: 2, memberId: bj.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] }),
+    ]);
+    assert.deepEqual(rebalanceLines(lines).map((l) => l.reason), ['member_joined', 'member_joined']);
+
+    // A leaves: B must rejoin.
+    coordinator.leave('g', [{ memberId: aj.memberId, groupInstanceId: null }]);
+    const bRejoin = await coordinator.join(joinRequest({ memberId: bj.memberId }));
+    assert.equal(bRejoin.generationId, 3);
+    await coordinator.sync({ groupId: 'g', generationId: 3, memberId: bj.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+    // B goes silent past its session timeout.
+    scheduler.advance(10_001);
+    const reasons = rebalanceLines(lines).map((l) => l.reason);
+    assert.deepEqual(reasons, ['member_joined', 'member_joined', 'member_left', 'session_timeout']);
+    assert.ok(rebalanceLines(lines).every((l) => l.level === 30 && l.groupId === 'g'), 'INFO, naming the group');
+    assert.match(String(rebalanceLines(lines)[3]!.detail), /on heartbeat expiration/);
+    assert.deepEqual(counts(coordinator), ['g:member_joined=2', 'g:member_left=1', 'g:session_timeout=1']);
+    // The steps inside a rebalance stay below INFO.
+    assert.equal(lines.filter((l) => l['msg'] === 'join phase complete' || l['msg'] === 'group stable').length, 0);
+  });
+
+  it('a leader rejoining (its client saw a metadata change) is member_rejoined with the client reason', async () => {
+    const { log, lines } = capturingLogger();
+    const scheduler = new ManualScheduler();
+    const { coordinator } = setup(undefined, scheduler, {}, log);
+    const a = await stableGroupOfOne(coordinator, scheduler);
+    await coordinator.join(joinRequest({ memberId: a.memberId, reason: 'cached metadata has changed' }));
+    const last = rebalanceLines(lines).at(-1)!;
+    assert.equal(last.reason, 'member_rejoined');
+    assert.match(String(last.detail), /leader .* rejoined during Stable; client reason: cached metadata has changed/);
+    const changed = await coordinator.join(joinRequest({ memberId: a.memberId, protocols: [{ name: 'range', metadata: Buffer.from('other') }] }));
+    await coordinator.sync({ groupId: 'g', generationId: changed.generationId, memberId: a.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range', assignments: [] });
+    assert.deepEqual(counts(coordinator), ['g:member_joined=1', 'g:member_rejoined=1', 'g:subscription_changed=1']);
+  });
+
+  it('the counts of a deleted group are dropped', async () => {
+    const scheduler = new ManualScheduler();
+    const { coordinator } = setup(undefined, scheduler);
+    const a = await stableGroupOfOne(coordinator, scheduler);
+    coordinator.leave('g', [{ memberId: a.memberId, groupInstanceId: null }]);
+    assert.deepEqual(counts(coordinator), ['g:member_joined=1', 'g:member_left=1']);
+    assert.deepEqual(await coordinator.deleteGroups(['g']), [{ groupId: 'g', errorCode: ErrorCode.NONE }]);
+    assert.deepEqual(counts(coordinator), []);
   });
 });

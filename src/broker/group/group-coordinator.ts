@@ -57,6 +57,7 @@ import {
 import { encodeGroupBatch, groupTombstoneRecord } from './group-log.js';
 import { OffsetManager } from './offset-manager.js';
 import { PartitionLoader } from './partition-loader.js';
+import { RebalanceCounts, type RebalanceEvent } from './rebalance.js';
 
 // The interfaces and request/answer types live in group-api.ts; importers take them from here.
 export * from './group-api.js';
@@ -73,6 +74,8 @@ export class GroupCoordinator {
   readonly consumer: ConsumerGroupCoordinator;
   /** The shards of __consumer_offsets: load, unload, serial events, commits. */
   private readonly runtime: CoordinatorRuntime;
+  /** Rebalances per live group and reason (tributary_group_rebalances_total). */
+  readonly rebalances = new RebalanceCounts((groupId) => this.groupExists(groupId));
   /** While an operation runs under heldUntilCommitted: the tickets of its appends. */
   private collecting: CommitTicket[] | null = null;
 
@@ -89,12 +92,14 @@ export class GroupCoordinator {
     );
     const append = (groupId: string, records: BatchRecord[]) => this.append(groupId, records);
     const afterCommit = (groupId: string, ticket: CommitTicket, fn: (errorCode: number) => void) => this.afterCommit(groupId, ticket, fn);
+    const rebalanced = (e: RebalanceEvent) => this.rebalanced(e);
     this.loader = new PartitionLoader(deps.log);
     this.classic = new ClassicGroupDriver({
       config: deps.config,
       scheduler: deps.scheduler,
       nowMs: deps.nowMs,
       log: deps.log,
+      rebalanced,
       append,
       afterCommit,
       replaceConsumerGroup: (groupId, unknownMember) => this.replaceConsumerGroup(groupId, unknownMember),
@@ -114,8 +119,20 @@ export class GroupCoordinator {
       scheduler: deps.scheduler,
       nowMs: deps.nowMs,
       log: deps.log,
+      rebalanced,
       append: (groupId, records) => appendErrorToGroupError(this.append(groupId, records).appendError, false),
     });
+  }
+
+  /** The one info line of a rebalance (Kafka's "Preparing to rebalance group ... (reason: ...)"), and its count. */
+  private rebalanced(e: RebalanceEvent): void {
+    this.rebalances.record(e.groupId, e.reason);
+    this.deps.log.info({ groupId: e.groupId, groupType: e.protocol, generation: e.generation, reason: e.reason, detail: e.detail }, `rebalancing group ${e.groupId} (reason: ${e.reason}: ${e.detail})`);
+  }
+
+  private groupExists(groupId: string): boolean {
+    const classic = this.classic.groups.get(groupId);
+    return (classic !== undefined && !classic.is(GroupState.Dead)) || this.consumer.group(groupId) !== undefined;
   }
 
   private partitionOf(groupId: string): number {

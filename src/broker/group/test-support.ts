@@ -1,6 +1,9 @@
 // Test doubles shared by the group coordinator's unit tests: a manual clock-and-timer scheduler
 // and an in-memory __consumer_offsets with a table of topics.
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { TopicMetadataView } from './consumer-group-coordinator.js';
 import type { GroupLogStore, OffsetsPartitionListener, Scheduler } from './group-coordinator.js';
@@ -107,4 +110,21 @@ export class MemoryOffsetsTopic implements GroupLogStore {
     this.topicTable.set(name, { topicId, numPartitions });
     return topicId;
   }
+}
+
+/** A logger at `level` whose JSON lines are kept in `lines` (parsed), for tests on what is logged. */
+export function capturingLogger(level = 'info'): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: pino({ level }, sink), lines };
+}
+
+/** The rebalance lines among `lines` (the one INFO line each rebalance gets). */
+export function rebalanceLines(lines: readonly Record<string, unknown>[]): { groupId: unknown; reason: unknown; detail: unknown; level: unknown }[] {
+  return lines.filter((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('rebalancing group ')).map((l) => ({ groupId: l['groupId'], reason: l['reason'], detail: l['detail'], level: l['level'] }));
 }
