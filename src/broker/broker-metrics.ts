@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { RequestObserver } from '../server/request-router.js';
+import { bindFailureReason } from '../server/listener-sockets.js';
 import type { GroupCoordinator } from './group/group-coordinator.js';
 import type { ReplicaManager } from './replica-manager.js';
 
@@ -210,7 +211,7 @@ export async function startMetricsServer(metrics: BrokerMetrics, where: { host: 
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`metrics.listener http://${where.host}:${where.port}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`)));
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`metrics.listener http://${where.host}:${where.port}: ${bindFailureReason(err)}`)));
     server.listen(where.port, where.host, () => resolve());
   });
   const addr = server.address();

@@ -74,18 +74,17 @@ export class BrokerServer {
     const reloadTls = (cfg: BrokerConfig): void => {
       for (const l of server.bound) {
         if (l.tls === undefined) continue;
-        let next: ReturnType<BrokerConfig['dynamicTlsOptions']>;
+        const settings = cfg.tlsSettingsKey(l.name);
+        const before = tlsSettings.get(l.name);
+        tlsSettings.set(l.name, settings);
+        // The first call records what the listener was bound with; later ones apply changes.
+        if (before === undefined || before === settings) continue;
         try {
-          next = cfg.dynamicTlsOptions(l.name);
+          server.setSecureContext(l.name, cfg.dynamicTlsOptions(l.name));
         } catch (err) {
           log.error({ listener: l.name, reason: (err as Error).message }, 'SSL settings not applied; the listener keeps its current certificate');
           continue;
         }
-        const before = tlsSettings.get(l.name);
-        if (before === next.settings) continue;
-        tlsSettings.set(l.name, next.settings);
-        if (before === undefined) continue;
-        server.setSecureContext(l.name, next.options);
         log.info({ listener: l.name }, 'SSL key and trust stores reloaded');
       }
     };
@@ -215,16 +214,14 @@ export class BrokerServer {
       log: loggerFor('handlers'),
       brokersFor: (listenerName: string): BrokerEndpoint[] => {
         // The registered, unfenced brokers with an endpoint on the listener the client came in
-        // on; before this broker's own registration is committed, this broker alone.
-        const live = metadata.image.liveBrokers();
-        if (live.some((b) => b.brokerId === nodeId)) {
-          const out: BrokerEndpoint[] = [];
-          for (const b of live) {
-            const ep = b.endpoints.find((e) => e.name === listenerName) ?? (b.brokerId === nodeId ? undefined : b.endpoints[0]);
-            if (ep !== undefined) out.push({ nodeId: b.brokerId, host: ep.host, port: ep.port, rack: b.rack });
-          }
-          if (out.some((b) => b.nodeId === nodeId)) return out;
+        // on (as Kafka, a broker without one is left out); before this broker's own
+        // registration is committed, this broker alone.
+        const out: BrokerEndpoint[] = [];
+        for (const b of metadata.image.liveBrokers()) {
+          const ep = b.endpoints.find((e) => e.name === listenerName);
+          if (ep !== undefined) out.push({ nodeId: b.brokerId, host: ep.host, port: ep.port, rack: b.rack });
         }
+        if (out.some((b) => b.nodeId === nodeId)) return out;
         const ep = advertised.get(listenerName) ?? advertised.values().next().value;
         return ep === undefined ? [] : [{ nodeId, host: ep.host, port: ep.port, rack: config.raw('broker.rack') }];
       },

@@ -21,12 +21,11 @@ import { TOPIC_CONFIGS, topicConfigProblem } from './topic-config.js';
  * Kafka validates a key store update; the message names the key. */
 function checkTlsReload(broker: BrokerContext, next: ReadonlyMap<string, string>): void {
   const candidate = broker.config.withDynamic(next, broker.metadata.image.brokerConfigs.get(''));
-  for (const l of broker.config.listenerSpecs) {
-    if (l.tls === undefined) continue;
-    const prefix = `listener.name.${l.name.toLowerCase()}.ssl.`;
+  for (const name of broker.config.tlsListenerNames()) {
+    const prefix = `listener.name.${name.toLowerCase()}.ssl.`;
     if (![...next.keys()].some((k) => k.startsWith(prefix))) continue;
     try {
-      candidate.dynamicTlsOptions(l.name);
+      candidate.dynamicTlsOptions(name);
     } catch (err) {
       throw new KafkaError(ErrorCode.INVALID_CONFIG, `Validation of dynamic config update of SSLFactory failed: ${(err as Error).message}`);
     }

@@ -414,6 +414,17 @@ export class BrokerConfig {
 
   /** A SASL listener's mechanisms and users, from its listener-prefixed settings. */
   private saslSettingsOf(listener: string): SaslListenerSettings {
+    let settings = this.saslByListener.get(listener);
+    if (settings === undefined) {
+      settings = this.readSaslSettings(listener);
+      this.saslByListener.set(listener, settings);
+    }
+    return settings;
+  }
+
+  private readonly saslByListener = new Map<string, SaslListenerSettings>();
+
+  private readSaslSettings(listener: string): SaslListenerSettings {
     const prefix = `listener.name.${listener.toLowerCase()}.`;
     const raw = (k: string) => (this.values.has(k) ? this.values.get(k)! : null);
     const mechanismsKey = raw(prefix + 'sasl.enabled.mechanisms') !== null ? prefix + 'sasl.enabled.mechanisms' : 'sasl.enabled.mechanisms';
@@ -446,17 +457,33 @@ export class BrokerConfig {
     return tls;
   }
 
-  /**
-   * The TLS options of an SSL listener with the dynamic per-listener settings on top (certificate
-   * rotation through IncrementalAlterConfigs, as Kafka's `listener.name.<l>.ssl.*` broker configs),
-   * and the settings they were read from, to tell whether anything changed. Throws ConfigError
-   * naming the key when the stores do not load.
-   */
-  dynamicTlsOptions(listener: string): { options: TlsListenerOptions; settings: string } {
-    const read = (k: string) => this.dynamicBroker.get(k) ?? this.dynamicDefault.get(k) ?? this.values.get(k) ?? null;
+  /** The listeners that speak TLS (SSL and SASL_SSL). */
+  tlsListenerNames(): string[] {
+    const protocols = this.securityProtocolMap();
+    return parseListeners(this.string('listeners'))
+      .map((l) => l.name)
+      .filter((name) => protocols.get(name) === 'SSL' || protocols.get(name) === 'SASL_SSL');
+  }
+
+  /** The ssl.* settings of a TLS listener with the dynamic ones on top, as one comparable string:
+   * certificate rotation reads the stores again only when this changes. */
+  tlsSettingsKey(listener: string): string {
     const prefix = `listener.name.${listener.toLowerCase()}.ssl.`;
-    const used = [...new Set([...this.dynamicBroker.keys(), ...this.dynamicDefault.keys(), ...this.values.keys()])].filter((k) => k.startsWith(prefix) || k.startsWith('ssl.')).sort();
-    return { options: readTls(listener, read), settings: JSON.stringify(used.map((k) => [k, read(k)])) };
+    const keys = [...new Set([...this.dynamicBroker.keys(), ...this.dynamicDefault.keys(), ...this.values.keys()])].filter((k) => k.startsWith(prefix) || k.startsWith('ssl.')).sort();
+    return JSON.stringify(keys.map((k) => [k, this.tlsSetting(k)]));
+  }
+
+  /**
+   * The TLS options of a TLS listener with the dynamic per-listener settings on top (certificate
+   * rotation through IncrementalAlterConfigs, as Kafka's `listener.name.<l>.ssl.*` broker
+   * configs). Reads the stores; throws ConfigError naming the key when they do not load.
+   */
+  dynamicTlsOptions(listener: string): TlsListenerOptions {
+    return readTls(listener, (k) => this.tlsSetting(k));
+  }
+
+  private tlsSetting(key: string): string | null {
+    return this.dynamicBroker.get(key) ?? this.dynamicDefault.get(key) ?? this.values.get(key) ?? null;
   }
 
   /** Kafka's listener name -> security protocol map: `listener.security.protocol.map`, plus, when

@@ -103,11 +103,17 @@ export class MetadataImage {
   }
 
   /** Unfenced brokers, by id: the ones that may lead partitions and that Metadata lists. */
-  liveBrokers(): BrokerRegistration[] {
-    const out: BrokerRegistration[] = [];
-    for (const b of this.brokers.values()) if (!b.fenced) out.push(b);
-    return out.sort((a, b) => a.brokerId - b.brokerId);
+  liveBrokers(): readonly BrokerRegistration[] {
+    // Asked by every Metadata request; the image never changes, so once per image.
+    if (this.live === null) {
+      const out: BrokerRegistration[] = [];
+      for (const b of this.brokers.values()) if (!b.fenced) out.push(b);
+      this.live = out.sort((a, b) => a.brokerId - b.brokerId);
+    }
+    return this.live;
   }
+
+  private live: readonly BrokerRegistration[] | null = null;
 
   /** An existing topic whose name collides with `name` ('.' versus '_'), or undefined. */
   topicCollidingWith(name: string): string | undefined {

@@ -41,6 +41,11 @@ const BIND_REASONS: Record<string, string> = {
   EADDRNOTAVAIL: 'address not available on this machine',
 };
 
+/** Why a listening socket could not bind, in words (the OS message for rarer errors). */
+export function bindFailureReason(err: NodeJS.ErrnoException): string {
+  return (err.code !== undefined ? BIND_REASONS[err.code] : undefined) ?? err.message;
+}
+
 /** Connections held before serving starts; more are closed (clients retry). */
 const MAX_WAITING_CONNECTIONS = 1024;
 
@@ -66,7 +71,7 @@ export class ListenerSockets {
         const server: Server = spec.tls === undefined ? createServer({ noDelay: true }) : createTlsServer({ ...spec.tls, noDelay: true });
         await new Promise<void>((resolve, reject) => {
           server.once('error', (err: NodeJS.ErrnoException) => {
-            reject(new ListenerBindError(spec, err.code, (err.code !== undefined ? BIND_REASONS[err.code] : undefined) ?? err.message));
+            reject(new ListenerBindError(spec, err.code, bindFailureReason(err)));
           });
           server.listen({ host: spec.host === '' ? undefined : spec.host, port: spec.port }, () => resolve());
         });
