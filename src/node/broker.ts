@@ -146,7 +146,7 @@ export class Broker {
   /**
    * Clean shutdown: answer parked fetches, drop every connection, close the logs (checkpoints and
    * the clean-shutdown marker written), and only then give up the ports and the directory locks.
-   * Closing the logs takes a few fsyncs per partition (seconds for thousands of partitions); a
+   * Closing the logs takes a few fsyncs per partition, run together (LogManager.shutdown); a
    * port released before that let a restart script that waits for the port start a second broker
    * on data this one was still writing.
    */
@@ -158,7 +158,14 @@ export class Broker {
   private async shutDown(): Promise<void> {
     try {
       await this.server.quiesce();
-      this.logs.close();
+      // What the broker does between the signal and its exit, as two lines.
+      const log = loggerFor('broker');
+      const partitions = this.logs.logCount;
+      const started = performance.now();
+      log.info({ partitions }, `closing ${partitions} partitions`);
+      await this.logs.shutdown();
+      const closeMs = Math.round(performance.now() - started);
+      log.info({ partitions, closeMs }, `closed ${partitions} partitions in ${closeMs} ms`);
     } finally {
       await this.server.closeListeners();
       for (const l of this.dirLocks) l.release();

@@ -5,6 +5,7 @@
 //
 // Owned by one LogSegment; all calls are synchronous (no await between a check and its write).
 import * as fs from 'node:fs';
+import type { DeferredSync } from './deferred-sync.js';
 
 export abstract class FixedEntryIndex {
   private memory: Buffer = Buffer.alloc(0);
@@ -42,13 +43,19 @@ export abstract class FixedEntryIndex {
     this.appendable = true;
   }
 
-  /** Trims the file to its entries and drops the descriptor: the segment is no longer active. */
-  closeForAppend(): void {
+  /**
+   * Trims the file to its entries and drops the descriptor: the segment is no longer active.
+   * With `deferred` (a clean shutdown), the fsync and close are handed to it.
+   */
+  closeForAppend(deferred?: DeferredSync): void {
     this.appendable = false;
     if (this.fd === null) return;
     fs.ftruncateSync(this.fd, this.count * this.entrySize);
-    fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
+    if (deferred !== undefined) deferred.fsyncAndClose(this.fd, this.path);
+    else {
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+    }
     this.fd = null;
   }
 

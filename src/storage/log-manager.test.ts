@@ -15,6 +15,37 @@ import { appendCommitted, cleanup, makeBatch, tmpLogDir } from './test-helpers.j
 const opts = { leaderEpoch: 0, assignOffsets: true } as const;
 
 describe('LogManager', () => {
+  test('shutdown (the fsyncs run together) leaves what close leaves: snapshots, trimmed indexes, checkpoints, the marker', async () => {
+    const dir = tmpLogDir();
+    try {
+      const config = defaultLogConfig({ indexIntervalBytes: 1 });
+      const first = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) });
+      for (let p = 0; p < 50; p++) {
+        const log = first.getOrCreate('t', p);
+        for (let i = 0; i < 3; i++) appendCommitted(log, makeBatch({ timestamps: [i * 10], producerId: 7n, producerEpoch: 0, baseSequence: i }), opts);
+      }
+      await first.shutdown(4);
+      assert.ok(fs.existsSync(path.join(dir, CLEAN_SHUTDOWN_FILE)));
+      assert.equal(readOffsetCheckpoint(path.join(dir, 'recovery-point-offset-checkpoint')).get(partitionKey('t', 49)), 3);
+      const partitionDir = path.join(dir, 't-49');
+      assert.ok(fs.existsSync(path.join(partitionDir, '00000000000000000003.snapshot')), 'the producer snapshot was written');
+      assert.deepEqual(fs.readdirSync(partitionDir).filter((f) => f.endsWith('.tmp')), [], 'and renamed into place');
+      // An entry per batch after the first; not the preallocated segment.index.bytes.
+      assert.equal(fs.statSync(path.join(partitionDir, '00000000000000000000.index')).size, 2 * 8, 'the index trimmed to its entries');
+      let validated = 0;
+      const second = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0), recoveryHooks: { onBatchValidated: () => validated++ } });
+      assert.equal(validated, 0);
+      assert.deepEqual(second.startup, [{ logDir: dir, partitions: 50, hadCleanShutdown: true }]);
+      const reopened = second.get('t', 49)!;
+      assert.equal(reopened.logEndOffset, 3);
+      // The producer state came back from the snapshot: the next sequence is accepted, a repeat is a duplicate.
+      assert.equal(appendCommitted(reopened, makeBatch({ producerId: 7n, producerEpoch: 0, baseSequence: 2 }), opts).duplicate, true);
+      second.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('reopens every partition after a clean shutdown without validating segments', () => {
     const dir = tmpLogDir();
     try {

@@ -11,6 +11,7 @@ import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint, fsyncDir, ty
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, parsePartitionDirName, partitionDirName } from './files.js';
+import { DEFERRED_SYNC_CONCURRENCY, DeferredSync } from './deferred-sync.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionLog } from './partition-log.js';
 import { PARTITION_METADATA_FILE, readPartitionMetadata, writePartitionMetadata, type PartitionMetadata } from './partition-metadata.js';
@@ -228,20 +229,49 @@ export class LogManager {
     if (!this.inMemory) every(this.options.checkpointIntervalMs ?? 60000, () => this.checkpoint());
   }
 
+  /** How many partition logs are open here (the metadata log included). */
+  get logCount(): number {
+    return this.logs.size;
+  }
+
   /** Clean shutdown: close every log, write checkpoints, then the clean-shutdown marker. */
   close(): void {
     if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    for (const { store } of this.logs.values()) store.close();
+    this.markClean();
+  }
+
+  /**
+   * The same clean shutdown for many logs: every log closes without waiting on the disk, then
+   * their fsyncs and producer snapshots run together (DeferredSync), and only then are the
+   * checkpoints and the clean-shutdown marker written. Thousands of partitions close in a
+   * fraction of the time one fsync after another took.
+   */
+  async shutdown(concurrency = DEFERRED_SYNC_CONCURRENCY): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTimers();
+    const deferred = new DeferredSync();
+    for (const { store } of this.logs.values()) store.close(deferred);
+    await deferred.run(concurrency);
+    this.markClean();
+  }
+
+  private stopTimers(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
-    for (const { store } of this.logs.values()) store.close();
+  }
+
+  /** Checkpoints, then the marker that lets the next start-up trust them. */
+  private markClean(): void {
     this.checkpoint();
-    if (!this.inMemory) {
-      for (const dir of this.options.logDirs) {
-        fs.writeFileSync(path.join(dir, CLEAN_SHUTDOWN_FILE), '');
-        fsyncDir(dir);
-      }
+    if (this.inMemory) return;
+    for (const dir of this.options.logDirs) {
+      fs.writeFileSync(path.join(dir, CLEAN_SHUTDOWN_FILE), '');
+      fsyncDir(dir);
     }
-    this.closed = true;
   }
 
   /**
@@ -251,8 +281,7 @@ export class LogManager {
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers.length = 0;
+    this.stopTimers();
     for (const { store } of this.logs.values()) store.close();
     this.logs.clear();
   }

@@ -15,6 +15,7 @@ import {
   type BatchHeader,
 } from '../protocol/records/batch-header.js';
 import { loggerFor } from '../logger.js';
+import type { DeferredSync } from './deferred-sync.js';
 import { KafkaStorageError } from './errors.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFilePath } from './files.js';
 import { OffsetIndex } from './offset-index.js';
@@ -270,15 +271,19 @@ export class LogSegment {
    * No more appends: final time index entry, indexes trimmed to size and synced, and the log
    * descriptor released (a read reopens it), so old segments do not pin descriptors.
    */
-  deactivate(): void {
+  /** The segment stops taking appends: indexes trimmed, files fsynced (by `deferred` when given), descriptors closed. */
+  deactivate(deferred?: DeferredSync): void {
     if (!this.active) return;
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
-    this.offsetIndex.closeForAppend();
-    this.timeIndex.closeForAppend();
+    this.offsetIndex.closeForAppend(deferred);
+    this.timeIndex.closeForAppend(deferred);
     this.active = false;
     if (this.fd !== null) {
-      fs.fsyncSync(this.fd);
-      fs.closeSync(this.fd);
+      if (deferred !== undefined) deferred.fsyncAndClose(this.fd, this.logPath);
+      else {
+        fs.fsyncSync(this.fd);
+        fs.closeSync(this.fd);
+      }
       this.fd = null;
     }
   }
@@ -289,8 +294,8 @@ export class LogSegment {
     this.timeIndex.flush();
   }
 
-  close(): void {
-    this.deactivate();
+  close(deferred?: DeferredSync): void {
+    this.deactivate(deferred);
     if (this.fd !== null) {
       fs.closeSync(this.fd);
       this.fd = null;

@@ -18,7 +18,7 @@ import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './che
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { loggerFor } from '../logger.js';
-import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError, StorageStartupError, asStorageError } from './errors.js';
+import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError, StorageStartupError, asStorageError, invariant } from './errors.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
@@ -31,6 +31,7 @@ import {
   offsetFromFileName,
   partitionDirName,
 } from './files.js';
+import type { DeferredSync } from './deferred-sync.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
@@ -475,11 +476,23 @@ export class PartitionLog implements PartitionStore {
   }
 
   /** Flushes, snapshots producer state at the log end and closes files. */
-  close(): void {
+  /**
+   * Flushes and closes. With `deferred` (a clean shutdown of many logs), nothing waits on the disk
+   * here: the fsyncs and the producer snapshot are handed to it, and the caller writes the
+   * checkpoints (which take this log's recovery point, its end) only once they are done.
+   */
+  close(deferred?: DeferredSync): void {
     if (this.closed) return;
-    this.flush();
-    this.producerState.takeSnapshot();
-    for (const s of this.segments) s.close();
+    if (deferred === undefined) this.flush();
+    else {
+      // Only a LogManager defers: it writes the checkpoints itself, after the fsyncs.
+      invariant(this.options.managed === true, `${this.where}: a deferred close needs a LogManager to write the checkpoints after it`);
+      this.ensureOpen();
+      this.recoveryPoint = this.logEndOffset;
+      this.unflushedMessages = 0;
+    }
+    this.producerState.takeSnapshot(deferred);
+    for (const s of this.segments) s.close(deferred);
     this.closed = true;
     if (!this.options.managed) this.writeOwnCheckpoints();
   }

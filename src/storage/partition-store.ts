@@ -1,6 +1,7 @@
 // The interface the broker uses for one partition's log, implemented on disk (PartitionLog) and
 // in memory (MemoryPartitionLog, for tests and an in-memory broker).
 import type { LogConfig } from './config.js';
+import type { DeferredSync } from './deferred-sync.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 
 export interface AppendOptions {
@@ -93,6 +94,7 @@ export interface PartitionStore {
   flushIfDue(nowMs: number): boolean;
   flush(): void;
   updateConfig(config: LogConfig): void;
-  close(): void;
+  /** `deferred`: a clean shutdown collects the fsyncs of every log and runs them together. */
+  close(deferred?: DeferredSync): void;
   delete(): void;
 }

@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loggerFor } from '../logger.js';
 import { crc32c } from '../protocol/records/crc32c.js';
+import type { DeferredSync } from './deferred-sync.js';
 import { InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError } from './errors.js';
 import { SNAPSHOT_SUFFIX, TMP_SUFFIX, offsetFileStem, offsetFromFileName } from './files.js';
 
@@ -232,13 +233,18 @@ export class ProducerStateManager {
     return out.sort((a, b) => a - b);
   }
 
-  /** Writes `<mapEndOffset>.snapshot` (temp file, fsync, rename) and prunes old snapshots. */
-  takeSnapshot(): void {
+  /**
+   * Writes `<mapEndOffset>.snapshot` (temp file, fsync, rename) and prunes old snapshots; with
+   * `deferred` (a clean shutdown), the file is written by it, together with other partitions'.
+   */
+  takeSnapshot(deferred?: DeferredSync): void {
     if (this.dir === null) return;
     const file = path.join(this.dir, offsetFileStem(this.mapEnd) + SNAPSHOT_SUFFIX);
     const bytes = this.encodeSnapshot();
     if (this.lastSnapshot !== null && this.lastSnapshot.offset === this.mapEnd && this.lastSnapshot.bytes.equals(bytes) && fs.existsSync(file)) return;
     const tmp = file + TMP_SUFFIX;
+    this.lastSnapshot = { offset: this.mapEnd, bytes };
+    if (deferred !== undefined) return deferred.writeAtomically(file, tmp, bytes, () => this.pruneSnapshots());
     const fd = fs.openSync(tmp, 'w');
     try {
       fs.writeSync(fd, bytes);
@@ -247,7 +253,10 @@ export class ProducerStateManager {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
-    this.lastSnapshot = { offset: this.mapEnd, bytes };
+    this.pruneSnapshots();
+  }
+
+  private pruneSnapshots(): void {
     const offsets = this.snapshotOffsets();
     for (const o of offsets.slice(0, Math.max(0, offsets.length - SNAPSHOTS_KEPT))) this.deleteSnapshot(o);
   }
