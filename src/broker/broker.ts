@@ -207,7 +207,7 @@ export class BrokerServer {
     const bound: BoundListener[] = server.adopt(deps.listeners);
     const metricsAt = parseMetricsListener(config.string('metrics.listener'));
     if (metricsAt !== null) {
-      const metrics = new BrokerMetrics({ replicas, groups: () => broker.groupCoordinator, connectionCount: () => server.connectionCount });
+      const metrics = new BrokerMetrics({ replicas, groups: () => broker.groupCoordinator, connectionCount: () => server.connectionCount, cleaner: () => logs.cleaner });
       try {
         broker.metricsServer = await startMetricsServer(metrics, metricsAt, loggerFor('metrics'));
       } catch (err) {
