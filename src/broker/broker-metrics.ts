@@ -10,6 +10,7 @@ import type { RequestObserver } from '../server/request-router.js';
 import { bindFailureReason } from '../server/listener-sockets.js';
 import type { GroupCoordinator } from './group/group-coordinator.js';
 import type { ReplicaManager } from './replica-manager.js';
+import type { CleanerManager } from '../storage/cleaner-manager.js';
 
 export interface BrokerMetricsSources {
   replicas: ReplicaManager;
@@ -17,6 +18,8 @@ export interface BrokerMetricsSources {
   connectionCount: () => number;
   /** The clock of the time lag (Date.now by default). */
   nowMs?: () => number;
+  /** The log cleaner, when the broker runs one. */
+  cleaner?: () => CleanerManager | null;
 }
 
 /** Record lookups (a batch read each) one scrape makes for time lag at most; past it, partitions go unreported. */
@@ -108,6 +111,26 @@ export class BrokerMetrics implements RequestObserver {
     new Gauge({ name: 'tributary_delayed_produce_requests', help: 'acks=all requests waiting for the high watermark (DelayedOperationPurgatory Produce).', registers, collect() { this.set(sources.replicas.delayedProduceCount); } });
     new Gauge({ name: 'tributary_delayed_fetch_requests', help: 'Fetches parked for MinBytes (DelayedOperationPurgatory Fetch).', registers, collect() { this.set(sources.replicas.parkedFetchCount); } });
     new Gauge({ name: 'tributary_connections', help: 'Open client connections (socket-server-metrics connection-count).', registers, collect() { this.set(sources.connectionCount()); } });
+    // The log cleaner (kafka.log LogCleaner / LogCleanerManager).
+    const cleaner = () => sources.cleaner?.() ?? null;
+    new Gauge({
+      name: 'tributary_log_cleaner_dirty_ratio',
+      help: 'Dirty bytes / (clean + dirty) of a compacted partition, as min.cleanable.dirty.ratio compares it.',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const v of cleaner()?.view() ?? []) this.set({ topic: v.topic, partition: String(v.partition) }, v.dirtyRatio);
+      },
+    });
+    new Gauge({ name: 'tributary_log_cleaner_max_dirty_percent', help: 'Largest dirty ratio (in %) at the cleaner\'s last look (LogCleanerManager max-dirty-percent).', registers, collect() { this.set(100 * (cleaner()?.totals.maxDirtyRatio ?? 0)); } });
+    new Gauge({ name: 'tributary_log_cleaner_uncleanable_partitions', help: 'Partitions the cleaner gave up on after an error (LogCleanerManager uncleanable-partitions-count).', registers, collect() { this.set(cleaner()?.totals.uncleanablePartitions ?? 0); } });
+    const cleanerCounter = (name: string, help: string, pick: (t: NonNullable<ReturnType<typeof cleaner>>['totals']) => number) =>
+      new Counter({ name, help, registers, collect() { this.reset(); this.inc(pick(cleaner()?.totals ?? { rounds: 0, bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, busyMs: 0, uncleanablePartitions: 0, maxDirtyRatio: 0 })); } });
+    cleanerCounter('tributary_log_cleaner_rounds_total', 'Cleaning rounds finished.', (t) => t.rounds);
+    cleanerCounter('tributary_log_cleaner_bytes_read_total', 'Bytes the cleaner read (offset map and rewrite).', (t) => t.bytesRead);
+    cleanerCounter('tributary_log_cleaner_bytes_written_total', 'Bytes the cleaner wrote into cleaned segments.', (t) => t.bytesWritten);
+    cleanerCounter('tributary_log_cleaner_records_removed_total', 'Records compaction removed.', (t) => t.recordsRemoved);
     new Gauge({
       name: 'tributary_groups',
       help: 'Consumer groups by state (GroupMetadataManager NumGroups<State>).',

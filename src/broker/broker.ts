@@ -238,7 +238,7 @@ export class BrokerServer {
     reloadTls(effectiveConfig);
     const metricsAt = parseMetricsListener(config.string('metrics.listener'));
     if (metricsAt !== null) {
-      const metrics = new BrokerMetrics({ replicas, groups: () => broker.groupCoordinator, connectionCount: () => server.connectionCount });
+      const metrics = new BrokerMetrics({ replicas, groups: () => broker.groupCoordinator, connectionCount: () => server.connectionCount, cleaner: () => logs.cleaner });
       try {
         broker.metricsServer = await startMetricsServer(metrics, metricsAt, loggerFor('metrics'));
       } catch (err) {

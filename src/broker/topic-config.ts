@@ -168,6 +168,10 @@ export function logConfigFor(broker: BrokerConfig, overrides: ReadonlyMap<string
     cleanupPolicy: (cleanup === 'compact,delete' ? 'compact,delete' : cleanup === 'compact' ? 'compact' : 'delete') as CleanupPolicy,
     fileDeleteDelayMs: longValue(get('file.delete.delay.ms')),
     producerIdExpirationMs: broker.int('producer.id.expiration.ms'),
+    deleteRetentionMs: longValue(get('delete.retention.ms')),
+    minCompactionLagMs: longValue(get('min.compaction.lag.ms')),
+    maxCompactionLagMs: longValue(get('max.compaction.lag.ms')),
+    minCleanableDirtyRatio: Number(get('min.cleanable.dirty.ratio')),
   };
 }
 

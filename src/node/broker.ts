@@ -12,7 +12,7 @@ import type { ReplicaManager } from '../broker/replica-manager.js';
 import { logConfigFor, topicConfigProblem } from '../broker/topic-config.js';
 import { loggerFor, type Logger } from '../logger.js';
 import { MetadataRecordType } from '../metadata/records.js';
-import { decompress } from '../protocol/records/compression.js';
+import { compress, decompress } from '../protocol/records/compression.js';
 import { lockLogDirs, type LogDirLock } from '../storage/dir-lock.js';
 import { LogManager } from '../storage/log-manager.js';
 import { PartitionLog } from '../storage/partition-log.js';
@@ -196,6 +196,9 @@ function dataDirs(config: BrokerConfig): string[] {
   return metadataDir === null || metadataDir === '' ? config.logDirs : [...config.logDirs, metadataDir];
 }
 
+/** Bound on one stored batch's records once decompressed, for the log cleaner. */
+const CLEANER_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
+
 function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
   return LogManager.open({
     logDirs: config.logDirs,
@@ -207,6 +210,21 @@ function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
     decompress: (type: number, data: Buffer) => decompress(type, data, TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES),
     // Every metadata batch was fsynced before it was acknowledged: only a torn last batch may go.
     strictRecoveryTopics: [METADATA_TOPIC],
+    cleaner: {
+      enabled: config.bool('log.cleaner.enable'),
+      threads: config.int('log.cleaner.threads'),
+      dedupeBufferBytes: config.long('log.cleaner.dedupe.buffer.size'),
+      ioBufferBytes: config.int('log.cleaner.io.buffer.size'),
+      loadFactor: config.double('log.cleaner.io.buffer.load.factor'),
+      ioMaxBytesPerSecond: config.double('log.cleaner.io.max.bytes.per.second'),
+      backoffMs: config.long('log.cleaner.backoff.ms'),
+      // Stored batches passed produce's checks, decompressed bound included (max.message.bytes
+      // is far below this); a corrupt one marks its partition uncleanable.
+      codec: {
+        decompress: (type: number, data: Buffer) => decompress(type, data, CLEANER_MAX_UNCOMPRESSED_BYTES),
+        compress: (type: number, data: Buffer) => compress(type, data),
+      },
+    },
   });
 }
 

@@ -34,6 +34,14 @@ export interface LogConfig {
   fileDeleteDelayMs: number;
   /** producer.id.expiration.ms: idle producers are forgotten after this long. */
   producerIdExpirationMs: number;
+  /** delete.retention.ms: a tombstone stays this long after the cleaning that first kept it. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: records younger than this (by timestamp) are not compacted. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty record older than this makes the log eligible whatever its ratio. */
+  maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: dirty bytes / (clean + dirty) above which the log is cleaned. */
+  minCleanableDirtyRatio: number;
 }
 
 export function defaultLogConfig(overrides: Partial<LogConfig> = {}): LogConfig {
@@ -51,6 +59,10 @@ export function defaultLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
     cleanupPolicy: 'delete',
     fileDeleteDelayMs: 60000,
     producerIdExpirationMs: 86400000,
+    deleteRetentionMs: 86400000,
+    minCompactionLagMs: 0,
+    maxCompactionLagMs: NEVER,
+    minCleanableDirtyRatio: 0.5,
     ...overrides,
   };
 }

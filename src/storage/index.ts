@@ -17,4 +17,7 @@ export { ProducerStateManager, lastSequence, type ProducerEntry, type BatchMetad
 export { readOffsetCheckpoint, writeOffsetCheckpoint, partitionKey } from './checkpoint.js';
 export type { RecoveryHooks } from './recovery.js';
 export type { RecordsDecompressor } from './batches.js';
+export { LogCleaner, type CleanStats, type CleanableSection } from './log-cleaner.js';
+export { CleanerManager, CLEANER_OFFSET_CHECKPOINT_FILE, type CleanerSettings, type CleanerPartitionView, type CleanerTotals } from './cleaner-manager.js';
+export type { CleanerCodec } from './cleaner-batch.js';
 export * from './files.js';

@@ -19,6 +19,7 @@ import type { PartitionStore } from './partition-store.js';
 import type { RecoveryHooks } from './recovery.js';
 import { loggerFor } from '../logger.js';
 import { StorageStartupError, invariant } from './errors.js';
+import { CleanerManager, type CleanerSettings } from './cleaner-manager.js';
 
 export interface LogManagerOptions {
   /** log.dirs; ignored when inMemory. */
@@ -40,6 +41,8 @@ export interface LogManagerOptions {
   decompress?: RecordsDecompressor;
   /** Topics whose logs recover strictly (PartitionLogOptions.strictRecovery): the metadata log. */
   strictRecoveryTopics?: readonly string[];
+  /** The log cleaner (compaction); none when absent or in memory. */
+  cleaner?: CleanerSettings;
 }
 
 interface HostedLog {
@@ -58,8 +61,19 @@ export class LogManager {
   /** Partitions opened per log dir at start-up, and whether that dir had shut down cleanly. */
   readonly startup: { logDir: string; partitions: number; hadCleanShutdown: boolean }[] = [];
 
+  /** The background log cleaner; null in memory or without cleaner settings. */
+  readonly cleaner: CleanerManager | null;
+
   private constructor(private readonly options: LogManagerOptions) {
     this.clock = options.clock ?? systemClock;
+    this.cleaner = options.cleaner === undefined || options.inMemory === true ? null : new CleanerManager(options.cleaner, this.clock, () => this.diskLogs());
+  }
+
+  /** The on-disk logs with their log dir, for the cleaner. */
+  private *diskLogs(): IterableIterator<{ log: PartitionLog; logDir: string }> {
+    for (const hosted of this.logs.values()) {
+      if (hosted.logDir !== null && hosted.store instanceof PartitionLog) yield { log: hosted.store, logDir: hosted.logDir };
+    }
   }
 
   /** Opens every partition in every log dir. Timers start with startTimers(). */
@@ -137,6 +151,7 @@ export class LogManager {
     const key = partitionKey(topic, partition);
     const hosted = this.logs.get(key);
     if (hosted === undefined) return;
+    if (hosted.logDir !== null) this.cleaner?.forget(hosted.logDir, topic, partition);
     this.logs.delete(key);
     hosted.store.close();
   }
@@ -176,6 +191,7 @@ export class LogManager {
     const key = partitionKey(topic, partition);
     const hosted = this.logs.get(key);
     if (hosted === undefined) return false;
+    if (hosted.logDir !== null) this.cleaner?.forget(hosted.logDir, topic, partition);
     this.logs.delete(key);
     hosted.store.delete();
     return true;
@@ -227,6 +243,7 @@ export class LogManager {
     every(this.options.retentionCheckIntervalMs ?? 300000, () => this.enforceRetention());
     every(this.options.flushCheckIntervalMs ?? 1000, () => this.flushDue());
     if (!this.inMemory) every(this.options.checkpointIntervalMs ?? 60000, () => this.checkpoint());
+    this.cleaner?.start();
   }
 
   /** How many partition logs are open here (the metadata log included). */
@@ -262,6 +279,7 @@ export class LogManager {
   private stopTimers(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
+    this.cleaner?.stop();
   }
 
   /** Checkpoints, then the marker that lets the next start-up trust them. */
@@ -292,6 +310,7 @@ export class LogManager {
     const hadCleanShutdown = fs.existsSync(marker);
     const recoveryPoints = readRecoveryPoints(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE));
     const startOffsets = readLogStartOffsets(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    this.cleaner?.loadCheckpoint(dir);
     if (hadCleanShutdown) {
       fs.rmSync(marker);
       fsyncDir(dir);

@@ -16,7 +16,7 @@ import {
 } from '../protocol/records/batch-header.js';
 import { loggerFor } from '../logger.js';
 import type { DeferredSync } from './deferred-sync.js';
-import { KafkaStorageError } from './errors.js';
+import { KafkaStorageError, invariant } from './errors.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFilePath } from './files.js';
 import { OffsetIndex } from './offset-index.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
@@ -77,6 +77,8 @@ export class LogSegment {
   private timeEntryBatch: { lastOffset: number; maxTimestamp: number } | null = null;
   /** Indexes are rebuilt from the log at most once per process when found inconsistent. */
   private indexesRebuilt = false;
+  /** '' for a live segment; '.cleaned' or '.swap' while the log cleaner builds its replacement. */
+  private fileSuffix = '';
 
   private constructor(
     readonly dir: string,
@@ -94,26 +96,47 @@ export class LogSegment {
   }
 
   /** A new, empty, active segment. An existing file with that name is emptied. */
-  static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
-    const logPath = segmentFilePath(dir, baseOffset, LOG_SUFFIX);
+  static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number, fileSuffix = ''): LogSegment {
     // Empty index files exist from the start, as Kafka's do; they are preallocated on first write.
-    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.closeSync(fs.openSync(segmentFilePath(dir, baseOffset, suffix), 'w'));
-    const segment = LogSegment.open(dir, baseOffset, config, nowMs);
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.closeSync(fs.openSync(segmentFilePath(dir, baseOffset, suffix) + fileSuffix, 'w'));
+    const segment = LogSegment.open(dir, baseOffset, config, nowMs, fileSuffix);
     segment.tailLoaded = true;
     return segment;
   }
 
   /** An existing segment; nothing is read until needed (fast start-up with many partitions). */
-  static open(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
-    const logPath = segmentFilePath(dir, baseOffset, LOG_SUFFIX);
+  static open(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number, fileSuffix = ''): LogSegment {
+    const logPath = segmentFilePath(dir, baseOffset, LOG_SUFFIX) + fileSuffix;
     const size = fs.statSync(logPath).size;
-    const offsetIndex = new OffsetIndex(segmentFilePath(dir, baseOffset, INDEX_SUFFIX), baseOffset, config.segmentIndexBytes);
-    const timeIndex = new TimeIndex(segmentFilePath(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, config.segmentIndexBytes);
-    return new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex, size, nowMs);
+    const offsetIndex = new OffsetIndex(segmentFilePath(dir, baseOffset, INDEX_SUFFIX) + fileSuffix, baseOffset, config.segmentIndexBytes);
+    const timeIndex = new TimeIndex(segmentFilePath(dir, baseOffset, TIME_INDEX_SUFFIX) + fileSuffix, baseOffset, config.segmentIndexBytes);
+    const segment = new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex, size, nowMs);
+    segment.fileSuffix = fileSuffix;
+    return segment;
   }
 
   get logPath(): string {
-    return segmentFilePath(this.dir, this.baseOffset, LOG_SUFFIX);
+    return segmentFilePath(this.dir, this.baseOffset, LOG_SUFFIX) + this.fileSuffix;
+  }
+
+  /**
+   * Renames the segment's three files to carry `fileSuffix` ('' = live names). The log file is
+   * renamed last when gaining a suffix and first when losing it: the log file's name is what
+   * crash recovery of an interrupted cleaner swap goes by (see cleaner-recovery.ts). The segment
+   * must be inactive (no open log descriptor).
+   */
+  renameFiles(fileSuffix: string, betweenLogAndIndexes?: () => void): void {
+    invariant(!this.active && this.fd === null, `segment ${this.logPath} must be inactive to be renamed`);
+    const target = (suffix: string) => segmentFilePath(this.dir, this.baseOffset, suffix) + fileSuffix;
+    const renameLog = () => fs.renameSync(this.logPath, target(LOG_SUFFIX));
+    if (fileSuffix === '') {
+      renameLog();
+      betweenLogAndIndexes?.();
+    }
+    this.offsetIndex.renameTo(target(INDEX_SUFFIX));
+    this.timeIndex.renameTo(target(TIME_INDEX_SUFFIX));
+    if (fileSuffix !== '') renameLog();
+    this.fileSuffix = fileSuffix;
   }
 
   /** Bytes of batches in the file. */
@@ -151,12 +174,17 @@ export class LogSegment {
    * old data does not roll on every append; otherwise wall time since the segment was created.
    */
   timeWaitedForRollMs(nowMs: number, incomingMaxTimestamp: number): number {
+    const first = this.firstTimestamp();
+    return first >= 0 ? incomingMaxTimestamp - first : nowMs - this.createdMs;
+  }
+
+  /** The first batch's maxTimestamp (Kafka's getFirstBatchTimestamp), -1 when empty or without one. */
+  firstTimestamp(): number {
     if (this.sizeBytes > 0 && this.firstBatchTimestamp === null) {
       const first = this.readHeaderAt(0);
       this.firstBatchTimestamp = first === null ? -1 : Number(first.maxTimestamp);
     }
-    const first = this.firstBatchTimestamp ?? -1;
-    return first >= 0 ? incomingMaxTimestamp - first : nowMs - this.createdMs;
+    return this.firstBatchTimestamp ?? -1;
   }
 
   isEmpty(): boolean {

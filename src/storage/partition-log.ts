@@ -33,6 +33,7 @@ import {
 } from './files.js';
 import type { DeferredSync } from './deferred-sync.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
+import { completeInterruptedSwap, swapInCleanedSegment, type SwapHooks } from './segment-swap.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { ProducerStateManager } from './producer-state.js';
@@ -249,7 +250,10 @@ export class PartitionLog implements PartitionStore {
     const active = this.activeSegment;
     if (active.isEmpty()) return; // its base offset is the log end already; rolling would gain nothing
     const full = active.size > this.cfg.segmentBytes - appendBytes;
-    const old = active.timeWaitedForRollMs(nowMs, maxTimestamp) > this.cfg.segmentMs;
+    // As Kafka: a compacted log rolls by max.compaction.lag.ms too, so no record stays dirty
+    // (the active segment is never cleaned) longer than that.
+    const rollMs = this.cfg.cleanupPolicy === 'delete' ? this.cfg.segmentMs : Math.min(this.cfg.segmentMs, this.cfg.maxCompactionLagMs);
+    const old = active.timeWaitedForRollMs(nowMs, maxTimestamp) > rollMs;
     if (full || old || active.isIndexFull() || !active.canHoldOffset(lastOffset)) this.roll(nowMs);
   }
 
@@ -452,6 +456,54 @@ export class PartitionLog implements PartitionStore {
     return deleted;
   }
 
+  // ---- for the log cleaner (log-cleaner.ts)
+
+  /** The segments, oldest first; the last one is active. The caller must not change the array. */
+  cleanerSegments(): readonly LogSegment[] {
+    this.ensureOpen();
+    return this.segments;
+  }
+
+  /** Index settings for the cleaner's new segments. */
+  get cleanerSegmentConfig(): SegmentConfig {
+    return this.segmentConfig;
+  }
+
+  /**
+   * Replaces `old` (consecutive inactive segments, still in this log) with `cleaned` (written and
+   * fsynced with the .cleaned suffix, same base offset as old[0]), crash-safely (segment-swap.ts).
+   * Returns false, touching nothing, when the log changed meanwhile (retention or truncation
+   * removed one of `old`): the caller then deletes `cleaned`.
+   */
+  replaceSegments(cleaned: LogSegment | null, old: readonly LogSegment[], hooks?: SwapHooks): boolean {
+    this.ensureOpen();
+    const first = this.segments.indexOf(old[0]!);
+    if (first < 0 || old.some((s, i) => this.segments[first + i] !== s) || first + old.length >= this.segments.length) return false;
+    if (cleaned === null) {
+      // Nothing of `old` is the latest for its key: deleting them in any order, and a crash
+      // between two deletions, leaves every key's latest value in place.
+      invariant(first > 0, `${this.where}: the cleaner may not remove the first segment ${old[0]!.logPath}`);
+      try {
+        for (const s of old) s.delete();
+      } catch (err) {
+        throw asStorageError(err, `${this.where}: deleting segments the cleaner emptied`);
+      }
+      this.segments.splice(first, old.length);
+      return true;
+    }
+    invariant(cleaned.baseOffset === old[0]!.baseOffset, `${this.where}: cleaned segment ${cleaned.logPath} does not start where ${old[0]!.logPath} does`);
+    const endOffset = this.segments[first + old.length]!.baseOffset;
+    try {
+      swapInCleanedSegment(this.dir, cleaned, old, endOffset, hooks);
+    } catch (err) {
+      // A failed step leaves the files for recovery at the next start; this process stops using them.
+      throw asStorageError(err, `${this.where}: swapping in the cleaned segment ${cleaned.logPath}`);
+    }
+    // No await since the check above: the list is as it was.
+    this.segments.splice(first, old.length, cleaned);
+    return true;
+  }
+
   // ---- flush, config, close
 
   flush(): void {
@@ -517,6 +569,10 @@ export class PartitionLog implements PartitionStore {
   // ---- loading
 
   private load(): void {
+    const swap = completeInterruptedSwap(this.dir);
+    if (swap.action !== 'none') {
+      loggerFor('storage').warn({ topic: this.topic, partition: this.partition, ...swap }, swap.action === 'completed' ? 'completed a log cleaner swap interrupted by a crash' : 'discarded the files of an unfinished log cleaning');
+    }
     const names = fs.readdirSync(this.dir);
     const bases: number[] = [];
     const logFiles = new Set<number>();
@@ -593,7 +649,9 @@ export class PartitionLog implements PartitionStore {
       if (s.baseOffset > recoveryPoint || (s.baseOffset === recoveryPoint && !s.isEmpty())) {
         return { reason: `segment ${s.logPath} (${s.size} bytes) starts at offset ${s.baseOffset}, at or past the log end offset ${recoveryPoint} recorded at shutdown`, recoverFrom: Math.min(recoveryPoint, s.baseOffset) };
       }
-      if (!last && s.isEmpty()) return { reason: `segment ${s.logPath} is empty but is not the last one`, recoverFrom: s.baseOffset };
+      // The first segment may be empty: the log cleaner keeps it when it removed every record of
+      // it, so the log start offset stays where it was.
+      if (!last && i > 0 && s.isEmpty()) return { reason: `segment ${s.logPath} is empty but is not the last one`, recoverFrom: s.baseOffset };
     }
     const active = this.activeSegment;
     const problem = active.consistencyProblem();

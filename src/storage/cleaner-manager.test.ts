@@ -1,0 +1,164 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compress, decompress } from '../protocol/records/compression.js';
+import { encodeRecordBatch } from '../protocol/records/record-batch.js';
+import { readOffsetCheckpoint, partitionKey } from './checkpoint.js';
+import { CLEANER_OFFSET_CHECKPOINT_FILE, type CleanerSettings } from './cleaner-manager.js';
+import { ManualClock } from './clock.js';
+import { defaultLogConfig, type LogConfig } from './config.js';
+import { LogManager } from './log-manager.js';
+import type { PartitionStore } from './partition-store.js';
+import { appendCommitted, cleanup, tmpLogDir } from './test-helpers.js';
+
+const opts = { leaderEpoch: 0, assignOffsets: true } as const;
+const settings = (o: Partial<CleanerSettings> = {}): CleanerSettings => ({
+  enabled: true,
+  threads: 1,
+  dedupeBufferBytes: 1 << 20,
+  ioBufferBytes: 4096,
+  loadFactor: 0.9,
+  ioMaxBytesPerSecond: Number.POSITIVE_INFINITY,
+  backoffMs: 10,
+  codec: { decompress: (t, d) => decompress(t, d, 1 << 26), compress: (t, d) => compress(t, d) },
+  ...o,
+});
+
+function fill(store: PartitionStore, clock: ManualClock, count: number, keys: number): void {
+  for (let i = 0; i < count; i++) {
+    appendCommitted(store, encodeRecordBatch({ records: [{ key: Buffer.from(`k${i % keys}`), value: Buffer.from(`value-${i}`), timestamp: clock.nowMs() }] }), opts);
+    clock.advance(1);
+  }
+}
+
+function recordCount(store: PartitionStore): number {
+  let n = 0;
+  let offset = store.logStartOffset;
+  for (;;) {
+    const r = store.read(offset, 1 << 20, store.logEndOffset, true);
+    if (r.records.length === 0) return n;
+    let pos = 0;
+    while (pos < r.records.length) {
+      n += r.records.readInt32BE(pos + 57);
+      offset = Number(r.records.readBigInt64BE(pos)) + r.records.readInt32BE(pos + 23) + 1;
+      pos += r.records.readInt32BE(pos + 8) + 12;
+    }
+  }
+}
+
+describe('CleanerManager', () => {
+  const topics: Record<string, Partial<LogConfig>> = {
+    changelog: { cleanupPolicy: 'compact', segmentBytes: 2048 },
+    events: { cleanupPolicy: 'delete', segmentBytes: 2048 },
+    both: { cleanupPolicy: 'compact,delete', segmentBytes: 2048, retentionMs: 1_000_000 },
+    lazy: { cleanupPolicy: 'compact', segmentBytes: 2048, minCleanableDirtyRatio: 1 },
+  };
+  const open = (dir: string, clock: ManualClock, o: Partial<CleanerSettings> = {}) =>
+    LogManager.open({ logDirs: [dir], defaultConfig: defaultLogConfig(), configFor: (t) => defaultLogConfig(topics[t]), clock, cleaner: settings(o) });
+
+  test('cleans the dirtiest compacted log first, never a delete-only one, and checkpoints how far', () => {
+    const dir = tmpLogDir();
+    const clock = new ManualClock(1_000_000);
+    const logs = open(dir, clock);
+    try {
+      const changelog = logs.getOrCreate('changelog', 0);
+      const events = logs.getOrCreate('events', 0);
+      const lazy = logs.getOrCreate('lazy', 0);
+      fill(changelog, clock, 300, 3);
+      fill(events, clock, 300, 3);
+      fill(lazy, clock, 300, 3);
+      const view = logs.cleaner!.view();
+      assert.deepEqual(view.map((v) => v.topic).sort(), ['changelog', 'lazy']);
+      assert.equal(view.find((v) => v.topic === 'changelog')!.dirtyRatio, 1);
+      const stats = logs.cleaner!.cleanOnce();
+      assert.ok(stats !== null);
+      assert.equal(recordCount(changelog), 3 + (300 - stats.endOffset), 'the active segment stays dirty');
+      assert.equal(recordCount(events), 300);
+      assert.equal(recordCount(lazy), 300, 'min.cleanable.dirty.ratio=1 is never reached while anything is clean... or dirty below it');
+      const cp = readOffsetCheckpoint(path.join(dir, CLEANER_OFFSET_CHECKPOINT_FILE));
+      assert.equal(cp.get(partitionKey('changelog', 0)), stats.endOffset);
+      // The lazy log (ratio 1 >= 1) is next; then nothing is dirty enough.
+      assert.ok(logs.cleaner!.cleanOnce() !== null);
+      assert.equal(recordCount(lazy) < 300, true);
+      assert.equal(logs.cleaner!.cleanOnce(), null);
+      assert.ok(logs.cleaner!.view().every((v) => v.dirtyRatio === 0));
+      // A little more dirt is below the 0.5 ratio of a log that is mostly clean... once it is clean.
+      logs.close();
+      const again = open(dir, clock);
+      try {
+        assert.equal(again.cleaner!.checkpointOf(dir, 'changelog', 0), stats.endOffset, 'the checkpoint survives a restart');
+        assert.equal(again.cleaner!.cleanOnce(), null);
+      } finally {
+        again.close();
+      }
+    } finally {
+      logs.close();
+      cleanup(dir);
+    }
+  });
+
+  test('compact,delete applies both retention and compaction', () => {
+    const dir = tmpLogDir();
+    // Near the files' mtimes: an emptied first segment's retention goes by its mtime, as in Kafka.
+    const clock = new ManualClock(Math.floor(fs.statSync(dir).mtimeMs));
+    const logs = open(dir, clock);
+    try {
+      const both = logs.getOrCreate('both', 0);
+      fill(both, clock, 300, 3);
+      assert.ok(logs.cleaner!.cleanOnce() !== null);
+      const compacted = recordCount(both);
+      assert.ok(compacted < 50, `${compacted} records after compaction`);
+      clock.advance(2_000_000);
+      logs.enforceRetention();
+      assert.ok(both.logStartOffset > 0, 'retention deleted old segments too');
+    } finally {
+      logs.close();
+      cleanup(dir);
+    }
+  });
+
+  test('a kept tombstone makes the log due again at its delete horizon, whatever the ratio', () => {
+    const dir = tmpLogDir();
+    const clock = new ManualClock(1_000_000);
+    topics['tombs'] = { cleanupPolicy: 'compact', segmentBytes: 2048, deleteRetentionMs: 5_000 };
+    const logs = open(dir, clock);
+    try {
+      const log = logs.getOrCreate('tombs', 0);
+      fill(log, clock, 100, 2);
+      appendCommitted(log, encodeRecordBatch({ records: [{ key: Buffer.from('k1'), value: null, timestamp: clock.nowMs() }] }), opts);
+      fill(log, clock, 60, 1);
+      (log as unknown as { roll(): void }).roll();
+      assert.ok(logs.cleaner!.cleanOnce() !== null);
+      const withTombstone = recordCount(log);
+      assert.equal(logs.cleaner!.cleanOnce(), null, 'nothing dirty, horizon not reached');
+      clock.advance(5_000);
+      assert.ok(logs.cleaner!.cleanOnce() !== null, 'due at the horizon');
+      assert.equal(recordCount(log), withTombstone - 1);
+    } finally {
+      logs.close();
+      cleanup(dir);
+    }
+  });
+
+  test('in the background, the cleaner cleans a dirty log between appends', async () => {
+    const dir = tmpLogDir();
+    const clock = new ManualClock(1_000_000);
+    const logs = open(dir, clock, { ioBufferBytes: 1024 });
+    try {
+      const log = logs.getOrCreate('changelog', 0);
+      fill(log, clock, 500, 4);
+      logs.startTimers();
+      // Poll, bounded: slices run on setImmediate, so a few event loop turns suffice.
+      for (let i = 0; i < 500 && logs.cleaner!.totals.rounds === 0; i++) {
+        fill(log, clock, 1, 4); // appends interleave with the slices
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      assert.ok(logs.cleaner!.totals.rounds > 0, 'a round finished');
+      assert.ok(recordCount(log) < 100, `${recordCount(log)} records left`);
+    } finally {
+      logs.close();
+      cleanup(dir);
+    }
+  });
+});

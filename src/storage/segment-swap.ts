@@ -1,0 +1,137 @@
+// Replacing a group of segments by the one the log cleaner wrote, so that a crash at any step
+// leaves a log with every key's latest value exactly once: either the old segments or the new one,
+// never both and never neither. As Kafka's replaceSegments, with one addition:
+//
+//   1. the cleaner writes <base>.{log,index,timeindex}.cleaned and fsyncs them (done by the caller);
+//   2. a manifest `cleaner-swap` names the offsets [base, end) the new segment replaces
+//      (written atomically; Kafka finds them from the swap segment's last offset, which is wrong
+//      when cleaning removed the last batches of the group, so an old segment could survive);
+//   3. .cleaned -> .swap, indexes first, the log file last: `<base>.log.swap` is the commit point;
+//   4. the old segments' files go;
+//   5. .swap -> live names, the log file first;
+//   6. the manifest goes.
+//
+// Recovery at open (completeInterruptedSwap), by what it finds:
+//   - no manifest: leftovers of step 1 (or of a finished swap): every .cleaned/.swap file goes;
+//   - manifest and <base>.log.cleaned: not committed: the new files go, the old segments stay;
+//   - manifest and <base>.log.swap: committed: the live segment files with a base offset in
+//     [base, end) go (the old ones, some perhaps gone already), the .swap files take live names;
+//   - manifest and neither: step 5 had renamed the log file: remaining .swap indexes take live names.
+// Then the manifest goes. Each step is fsynced (files, then the directory) before the next.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fsyncDir, writeFileAtomically } from './checkpoint.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, offsetFileStem, offsetFromFileName, segmentFilePath } from './files.js';
+import type { LogSegment } from './log-segment.js';
+
+export const CLEANED_SUFFIX = '.cleaned';
+export const SWAP_SUFFIX = '.swap';
+export const SWAP_MANIFEST_FILE = 'cleaner-swap';
+
+/** The points between the steps above; tests throw from a hook to simulate a crash there. */
+export type SwapStep = 'cleaned' | 'manifest' | 'swap' | 'old-deleted-partly' | 'old-deleted' | 'log-renamed' | 'done';
+
+export interface SwapHooks {
+  afterSwapStep?(step: SwapStep, baseOffset: number): void;
+}
+
+/**
+ * Steps 2-6 for `cleaned` (inactive, files fsynced, suffix .cleaned) replacing `old` (the
+ * consecutive segments it was cleaned from, inactive), whose offsets span [cleaned.baseOffset,
+ * endOffset). Synchronous, so no read or append of the partition interleaves.
+ */
+export function swapInCleanedSegment(dir: string, cleaned: LogSegment, old: readonly LogSegment[], endOffset: number, hooks: SwapHooks = {}): void {
+  const base = cleaned.baseOffset;
+  const step = (s: SwapStep) => hooks.afterSwapStep?.(s, base);
+  step('cleaned');
+  writeFileAtomically(path.join(dir, SWAP_MANIFEST_FILE), `${base} ${endOffset}\n`);
+  step('manifest');
+  cleaned.renameFiles(SWAP_SUFFIX);
+  fsyncDir(dir);
+  step('swap');
+  old.forEach((s, i) => {
+    s.delete();
+    if (i === 0 && old.length > 1) step('old-deleted-partly');
+  });
+  fsyncDir(dir);
+  step('old-deleted');
+  cleaned.renameFiles('', () => step('log-renamed'));
+  fsyncDir(dir);
+  step('done');
+  fs.rmSync(path.join(dir, SWAP_MANIFEST_FILE), { force: true });
+  fsyncDir(dir);
+}
+
+/** What recovery did, for the log line and tests. */
+export interface SwapRecovery {
+  action: 'none' | 'discarded' | 'completed';
+  baseOffset: number | null;
+  removedFiles: string[];
+}
+
+/** Finishes or undoes an interrupted swap (see the file comment). Call before listing segments. */
+export function completeInterruptedSwap(dir: string): SwapRecovery {
+  const manifestPath = path.join(dir, SWAP_MANIFEST_FILE);
+  const names = fs.readdirSync(dir);
+  const removed: string[] = [];
+  const remove = (name: string) => {
+    fs.rmSync(path.join(dir, name), { force: true });
+    removed.push(name);
+  };
+  const leftovers = (suffix: string) => names.filter((n) => n.endsWith(suffix) && segmentStem(n.slice(0, -suffix.length)) !== null);
+  const manifest = readManifest(manifestPath);
+  if (manifest === null) {
+    for (const n of [...leftovers(CLEANED_SUFFIX), ...leftovers(SWAP_SUFFIX)]) remove(n);
+    if (fs.existsSync(manifestPath)) remove(SWAP_MANIFEST_FILE);
+    if (removed.length > 0) fsyncDir(dir);
+    return { action: removed.length > 0 ? 'discarded' : 'none', baseOffset: null, removedFiles: removed };
+  }
+  const { base, end } = manifest;
+  const stem = offsetFileStem(base);
+  const logSwap = `${stem}${LOG_SUFFIX}${SWAP_SUFFIX}`;
+  const logCleaned = `${stem}${LOG_SUFFIX}${CLEANED_SUFFIX}`;
+  let action: SwapRecovery['action'];
+  if (names.includes(logCleaned) || (!names.includes(logSwap) && !names.includes(`${stem}${LOG_SUFFIX}`))) {
+    // Not committed (or, impossibly, nothing to commit): back to the old segments.
+    for (const n of [...leftovers(CLEANED_SUFFIX), ...leftovers(SWAP_SUFFIX)]) remove(n);
+    action = 'discarded';
+  } else {
+    if (names.includes(logSwap)) {
+      for (const n of names) {
+        for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+          const offset = offsetFromFileName(n, suffix);
+          if (offset !== null && offset >= base && offset < end) remove(n);
+        }
+      }
+      fsyncDir(dir);
+    }
+    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      const from = segmentFilePath(dir, base, suffix) + SWAP_SUFFIX;
+      if (fs.existsSync(from)) fs.renameSync(from, segmentFilePath(dir, base, suffix));
+    }
+    // Any other leftovers are not part of this swap.
+    for (const n of [...leftovers(CLEANED_SUFFIX), ...leftovers(SWAP_SUFFIX)]) if (fs.existsSync(path.join(dir, n))) remove(n);
+    action = 'completed';
+  }
+  fs.rmSync(manifestPath, { force: true });
+  fsyncDir(dir);
+  return { action, baseOffset: base, removedFiles: removed };
+}
+
+/** `<20 digits>.log|.index|.timeindex`, or null. */
+function segmentStem(name: string): string | null {
+  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) if (offsetFromFileName(name, suffix) !== null) return name;
+  return null;
+}
+
+function readManifest(file: string): { base: number; end: number } | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const m = /^(\d+) (\d+)\n$/.exec(text);
+  if (m === null) return null; // written atomically, so a damaged one was never complete: nothing was committed
+  return { base: Number(m[1]), end: Number(m[2]) };
+}
