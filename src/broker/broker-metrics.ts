@@ -124,9 +124,9 @@ export class BrokerMetrics implements RequestObserver {
       },
     });
     new Gauge({ name: 'tributary_log_cleaner_max_dirty_percent', help: 'Largest dirty ratio (in %) at the cleaner\'s last look (LogCleanerManager max-dirty-percent).', registers, collect() { this.set(100 * (cleaner()?.totals.maxDirtyRatio ?? 0)); } });
-    new Gauge({ name: 'tributary_log_cleaner_uncleanable_partitions', help: 'Partitions the cleaner gave up on after an error (LogCleanerManager uncleanable-partitions-count).', registers, collect() { this.set(cleaner()?.totals.uncleanablePartitions ?? 0); } });
+    new Gauge({ name: 'tributary_log_cleaner_uncleanable_partitions', help: 'Partitions the cleaner gave up on after an error (LogCleanerManager uncleanable-partitions-count).', registers, collect() { this.set(cleaner()?.uncleanablePartitions ?? 0); } });
     const cleanerCounter = (name: string, help: string, pick: (t: NonNullable<ReturnType<typeof cleaner>>['totals']) => number) =>
-      new Counter({ name, help, registers, collect() { this.reset(); this.inc(pick(cleaner()?.totals ?? { rounds: 0, bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, busyMs: 0, uncleanablePartitions: 0, maxDirtyRatio: 0 })); } });
+      new Counter({ name, help, registers, collect() { const totals = cleaner()?.totals; this.reset(); if (totals !== undefined) this.inc(pick(totals)); } });
     cleanerCounter('tributary_log_cleaner_rounds_total', 'Cleaning rounds finished.', (t) => t.rounds);
     cleanerCounter('tributary_log_cleaner_bytes_read_total', 'Bytes the cleaner read (offset map and rewrite).', (t) => t.bytesRead);
     cleanerCounter('tributary_log_cleaner_bytes_written_total', 'Bytes the cleaner wrote into cleaned segments.', (t) => t.bytesWritten);

@@ -8,7 +8,7 @@
 //   - a compressed batch is decompressed and the kept records recompressed with the same codec;
 //   - a batch that loses every record disappears, unless it is its producer's last batch in the
 //     log: then an empty batch (no records, same offsets) keeps the producer's sequence state;
-//   - control batches are kept as they are (no transactions in storage yet: see PROGRESS.md).
+//   - control batches are kept as they are (there are no transactions in storage yet).
 import {
   ATTR_COMPRESSION_MASK,
   ATTR_CONTROL,
@@ -17,14 +17,13 @@ import {
   ATTRIBUTES_OFFSET,
   BASE_TIMESTAMP_OFFSET,
   BATCH_LENGTH_OFFSET,
-  CRC_OFFSET,
   LOG_OVERHEAD,
   MAX_TIMESTAMP_OFFSET,
   RECORD_BATCH_OVERHEAD,
   RECORDS_COUNT_OFFSET,
   type BatchHeader,
 } from '../protocol/records/batch-header.js';
-import { crc32c } from '../protocol/records/crc32c.js';
+import { updateBatchCrc } from '../protocol/records/record-batch.js';
 import { RecordWalker } from '../protocol/records/record-walker.js';
 import { readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../protocol/varint.js';
 import type { OffsetMap } from './offset-map.js';
@@ -80,8 +79,8 @@ export function batchRecordsSection(batch: Buffer, header: BatchHeader, codec: C
 }
 
 /**
- * Calls `fn(key, offset)` for every keyed record of a (non-control) batch, for the offset map.
- * Returns the number of records walked.
+ * Calls `fn(key, offset)` for every keyed record of a (non-control) batch, for the offset map,
+ * until `fn` returns false; returns false when it did.
  */
 export function forEachKeyedRecord(batch: Buffer, header: BatchHeader, codec: CleanerCodec, where: string, fn: (key: Buffer, offset: number) => boolean): boolean {
   const body = batchRecordsSection(batch, header, codec, where);
@@ -195,6 +194,6 @@ function encodeFiltered(original: Buffer, header: BatchHeader, body: Buffer, kep
   // CreateTime: the largest kept timestamp, as Kafka's builder computes; LogAppendTime keeps its own.
   if (!logAppendTime && kept.length > 0) out.writeBigInt64BE(maxTimestamp, MAX_TIMESTAMP_OFFSET);
   out.writeInt32BE(kept.length, RECORDS_COUNT_OFFSET);
-  out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+  updateBatchCrc(out, 0);
   return out;
 }

@@ -62,7 +62,6 @@ export interface CleanerTotals {
   recordsRemoved: number;
   /** Sum of the rounds' wall time (ms on the injected clock), for the MB/s figure. */
   busyMs: number;
-  uncleanablePartitions: number;
   /** The largest dirty ratio seen at the last look (Kafka's max-dirty-percent / 100). */
   maxDirtyRatio: number;
 }
@@ -88,7 +87,7 @@ export class CleanerManager {
   private readonly idleCleaners: LogCleaner[] = [];
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
-  readonly totals: CleanerTotals = { rounds: 0, bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, busyMs: 0, uncleanablePartitions: 0, maxDirtyRatio: 0 };
+  readonly totals: CleanerTotals = { rounds: 0, bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, busyMs: 0, maxDirtyRatio: 0 };
 
   constructor(
     private readonly settings: CleanerSettings,
@@ -109,6 +108,11 @@ export class CleanerManager {
       this.cleaners.push(cleaner);
       this.idleCleaners.push(cleaner);
     }
+  }
+
+  /** Partitions given up on after an error (until they are deleted or the broker restarts). */
+  get uncleanablePartitions(): number {
+    return this.uncleanable.size;
   }
 
   /** Reads the checkpoint file of a log dir (at start-up). A damaged file only costs re-cleaning. */
@@ -198,10 +202,11 @@ export class CleanerManager {
       const section = LogCleaner.cleanableSection(log, this.checkpointOf(logDir, log.topic, log.partition), nowMs);
       maxRatio = Math.max(maxRatio, section.dirtyRatio);
       const horizon = this.horizons.get(key);
+      const horizonReached = horizon !== undefined && horizon <= nowMs;
       // How overdue the log is: max.compaction.lag.ms passed, or a tombstone's horizon reached.
-      const due = Math.max(section.maxCompactionDelayMs, horizon !== undefined && horizon <= nowMs ? nowMs - horizon : 0);
+      const due = Math.max(section.maxCompactionDelayMs, horizonReached ? nowMs - horizon : 0);
       const byRatio = section.dirtyBytes > 0 && section.dirtyRatio >= log.config.minCleanableDirtyRatio;
-      if (due <= 0 && !byRatio && !(horizon !== undefined && horizon <= nowMs)) continue;
+      if (due <= 0 && !byRatio && !horizonReached) continue;
       if (best === null || due > best.due || (due === best.due && section.dirtyRatio > best.section.dirtyRatio)) best = { log, logDir, section, due };
     }
     this.totals.maxDirtyRatio = maxRatio;
@@ -210,12 +215,14 @@ export class CleanerManager {
 
   /**
    * Runs one whole round synchronously on the filthiest log (tests, tools); returns its figures,
-   * or null when no log is eligible.
+   * or null when no log is eligible or every cleaner is in a background round (a cleaner's offset
+   * map and write buffer serve one round at a time).
    */
   cleanOnce(): CleanStats | null {
+    if (this.idleCleaners.length === 0) return null;
     const chosen = this.filthiest();
     if (chosen === null) return null;
-    const cleaner = this.idleCleaners.pop() ?? this.cleaners[0]!;
+    const cleaner = this.idleCleaners.pop()!;
     try {
       const slices = cleaner.cleanInSlices(chosen.log, this.checkpointOf(chosen.logDir, chosen.log.topic, chosen.log.partition));
       const startedMs = this.clock.nowMs();
@@ -228,7 +235,7 @@ export class CleanerManager {
         }
       }
     } finally {
-      if (!this.idleCleaners.includes(cleaner)) this.idleCleaners.push(cleaner);
+      this.idleCleaners.push(cleaner);
     }
   }
 
@@ -302,7 +309,6 @@ export class CleanerManager {
       // Kafka marks the partition uncleanable and goes on with the others.
       const key = partitionKey(log.topic, log.partition);
       this.uncleanable.add(key);
-      this.totals.uncleanablePartitions = this.uncleanable.size;
       loggerFor('storage').error({ topic: log.topic, partition: log.partition, err: (err as Error).message }, 'log cleaning failed; the partition is marked uncleanable');
       return 'failed';
     }

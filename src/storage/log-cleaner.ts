@@ -18,7 +18,7 @@
 // truncation that removes a segment of a group makes that group's swap a no-op (replaceSegments
 // returns false) and ends the round.
 import * as fs from 'node:fs';
-import { ATTR_CONTROL, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OVERHEAD, readBatchHeader, type BatchHeader } from '../protocol/records/batch-header.js';
+import { ATTR_CONTROL, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OVERHEAD, type BatchHeader } from '../protocol/records/batch-header.js';
 import { filterBatch, forEachKeyedRecord, type CleanerCodec } from './cleaner-batch.js';
 import type { Clock } from './clock.js';
 import { LogSegment, type AppendedBatchInfo } from './log-segment.js';
@@ -71,49 +71,16 @@ export interface CleanStats {
 const DEFAULT_IO_BUFFER_BYTES = 512 * 1024;
 const INT32_MAX = 0x7fffffff;
 
-/** A batch read whole from a segment: `buf.subarray(pos, pos + header.sizeInBytes)`. */
-interface ReadBatch {
-  buf: Buffer;
-  pos: number;
-  header: BatchHeader;
-  lastOffset: number;
-}
-
-/**
- * Whole batches of `segment` from its start, read `chunkBytes` at a time (one larger read for a
- * batch bigger than that). Stops at a header that does not add up (recovery's business).
- */
-function* readBatches(segment: LogSegment, chunkBytes: number): Generator<ReadBatch> {
-  const end = segment.size;
-  let pos = 0;
-  while (pos + RECORD_BATCH_OVERHEAD <= end) {
-    const chunk = segment.readAt(pos, Math.min(chunkBytes, end - pos));
-    let at = 0;
-    while (at + RECORD_BATCH_OVERHEAD <= chunk.length) {
-      const header = readBatchHeader(chunk, at);
-      if (header.sizeInBytes < RECORD_BATCH_OVERHEAD || header.magic !== 2 || pos + at + header.sizeInBytes > end) return;
-      if (at + header.sizeInBytes > chunk.length) {
-        if (at > 0) break; // read again from this batch
-        const whole = segment.readAt(pos, header.sizeInBytes);
-        yield { buf: whole, pos: 0, header, lastOffset: Number(header.baseOffset) + header.lastOffsetDelta };
-        at = header.sizeInBytes;
-        break;
-      }
-      yield { buf: chunk, pos: at, header, lastOffset: Number(header.baseOffset) + header.lastOffsetDelta };
-      at += header.sizeInBytes;
-    }
-    if (at === 0) return;
-    pos += at;
-  }
-}
-
 export class LogCleaner {
   private readonly map: OffsetMap;
   private readonly ioBufferBytes: number;
+  /** Kept batches gather here (one copy each) and go to the cleaned segment a buffer at a time. */
+  private readonly writeBuffer: Buffer;
 
   constructor(private readonly options: LogCleanerOptions) {
     this.map = new OffsetMap(options.dedupeBufferBytes, options.loadFactor);
     this.ioBufferBytes = Math.max(RECORD_BATCH_OVERHEAD, options.ioBufferBytes ?? DEFAULT_IO_BUFFER_BYTES);
+    this.writeBuffer = Buffer.allocUnsafe(this.ioBufferBytes);
   }
 
   /** How many distinct keys one round can take (the dirty section stops there). */
@@ -214,14 +181,13 @@ export class LogCleaner {
       if (limit <= first) break;
       if (segment.nextOffset <= first) continue;
       if (segment.baseOffset >= limit || full) break;
-      for (const b of readBatches(segment, this.ioBufferBytes)) {
+      for (const b of segment.readWholeBatches(this.ioBufferBytes)) {
         if (b.lastOffset < first) continue;
         if (Number(b.header.baseOffset) >= limit) break;
         stats.bytesRead += b.header.sizeInBytes;
         sliceBytes += b.header.sizeInBytes;
         if ((b.header.attributes & ATTR_CONTROL) === 0 && b.header.recordsCount > 0) {
-          const bytes = b.buf.subarray(b.pos, b.pos + b.header.sizeInBytes);
-          forEachKeyedRecord(bytes, b.header, this.options.codec, log.where, (key, offset) => {
+          forEachKeyedRecord(b.bytes, b.header, this.options.codec, log.where, (key, offset) => {
             if (offset < first || offset >= limit) return true;
             if (map.put(key, offset)) return true;
             full = true;
@@ -260,14 +226,13 @@ export class LogCleaner {
         },
         where: log.where,
       };
-      let out: Buffer[] = [];
+      const out = this.writeBuffer;
       let outBytes = 0;
       let infos: AppendedBatchInfo[] = [];
       const flushOut = () => {
         if (outBytes === 0) return;
-        cleaned.append(out.length === 1 ? out[0]! : Buffer.concat(out, outBytes), infos);
+        cleaned.append(out.subarray(0, outBytes), infos);
         stats.bytesWritten += outBytes;
-        out = [];
         infos = [];
         outBytes = 0;
       };
@@ -275,16 +240,14 @@ export class LogCleaner {
       let latestMtimeMs = 0;
       for (const segment of group) {
         latestMtimeMs = Math.max(latestMtimeMs, fs.statSync(segment.logPath).mtimeMs);
-        for (const b of readBatches(segment, this.ioBufferBytes)) {
-          const bytes = b.buf.subarray(b.pos, b.pos + b.header.sizeInBytes);
-          const result = filterBatch(bytes, b.header, ctx);
+        for (const b of segment.readWholeBatches(this.ioBufferBytes)) {
+          const result = filterBatch(b.bytes, b.header, ctx);
           stats.recordsRead += result.records;
           sliceBytes += b.header.sizeInBytes;
           stats.bytesRead += b.header.sizeInBytes;
           let kept: Buffer | null = null;
           if (result.kind === 'keep') {
-            // A copy: `bytes` is a view of a read chunk that the next read replaces.
-            kept = Buffer.from(bytes);
+            kept = b.bytes;
             stats.recordsKept += result.records;
           } else if (result.kind === 'rewrite') {
             kept = result.batch;
@@ -294,11 +257,17 @@ export class LogCleaner {
             stats.nextTombstoneHorizonMs = stats.nextTombstoneHorizonMs < 0 ? result.tombstoneHorizonMs : Math.min(stats.nextTombstoneHorizonMs, result.tombstoneHorizonMs);
           }
           if (kept !== null) {
-            infos.push({ positionInBuffer: outBytes, lastOffset: b.lastOffset, maxTimestamp: Number(kept.readBigInt64BE(MAX_TIMESTAMP_OFFSET)) });
-            out.push(kept);
-            outBytes += kept.length;
+            // Copied now: `b.bytes` is a view of a read buffer that the next read replaces.
+            if (outBytes + kept.length > out.length) flushOut();
+            const info = { positionInBuffer: outBytes, lastOffset: b.lastOffset, maxTimestamp: Number(kept.readBigInt64BE(MAX_TIMESTAMP_OFFSET)) };
+            if (kept.length > out.length) {
+              cleaned.append(kept, [info]);
+              stats.bytesWritten += kept.length;
+            } else {
+              infos.push(info);
+              outBytes += kept.copy(out, outBytes);
+            }
           }
-          if (outBytes >= this.ioBufferBytes) flushOut();
           if (sliceBytes >= this.ioBufferBytes) {
             yield sliceBytes;
             sliceBytes = 0;

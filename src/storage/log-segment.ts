@@ -122,7 +122,7 @@ export class LogSegment {
   /**
    * Renames the segment's three files to carry `fileSuffix` ('' = live names). The log file is
    * renamed last when gaining a suffix and first when losing it: the log file's name is what
-   * crash recovery of an interrupted cleaner swap goes by (see cleaner-recovery.ts). The segment
+   * crash recovery of an interrupted cleaner swap goes by (see segment-swap.ts). The segment
    * must be inactive (no open log descriptor).
    */
   renameFiles(fileSuffix: string, betweenLogAndIndexes?: () => void): void {
@@ -365,7 +365,20 @@ export class LogSegment {
    * first header that is not whole, claims more bytes than the file has, is not magic 2 or does
    * not follow the previous batch's offsets (recovery judges those; CRCs are not checked here).
    */
-  *scanBatches(fromPosition = 0, endPosition = this.sizeBytes): Generator<ScannedBatch> {
+  scanBatches(fromPosition = 0, endPosition = this.sizeBytes): Generator<ScannedBatch> {
+    return this.walkBatches(fromPosition, endPosition, SCAN_CHUNK_BYTES, false);
+  }
+
+  /**
+   * The same walk from the start, with every batch read whole (`chunkBytes` per read, one read of
+   * its own for a larger batch): `bytes` is a view of a read buffer that the next step replaces,
+   * so copy what must outlive the step.
+   */
+  readWholeBatches(chunkBytes: number): Generator<ScannedBatch & { bytes: Buffer }> {
+    return this.walkBatches(0, this.sizeBytes, Math.max(RECORD_BATCH_OVERHEAD, chunkBytes), true) as Generator<ScannedBatch & { bytes: Buffer }>;
+  }
+
+  private *walkBatches(fromPosition: number, endPosition: number, chunkBytes: number, whole: boolean): Generator<ScannedBatch & { bytes: Buffer | null }> {
     let chunk: Buffer = Buffer.alloc(0);
     let chunkStart = fromPosition;
     let pos = fromPosition;
@@ -373,14 +386,23 @@ export class LogSegment {
     while (pos + RECORD_BATCH_OVERHEAD <= endPosition) {
       if (pos + RECORD_BATCH_OVERHEAD > chunkStart + chunk.length) {
         chunkStart = pos;
-        chunk = this.readAt(pos, Math.min(SCAN_CHUNK_BYTES, endPosition - pos));
+        chunk = this.readAt(pos, Math.min(chunkBytes, endPosition - pos));
         if (chunk.length < RECORD_BATCH_OVERHEAD) return;
       }
       const header = readBatchHeader(chunk, pos - chunkStart);
       if (header.sizeInBytes < RECORD_BATCH_OVERHEAD || pos + header.sizeInBytes > endPosition || header.magic !== 2) return;
       const lastOffset = Number(header.baseOffset) + header.lastOffsetDelta;
       if (Number(header.baseOffset) <= previousLastOffset || header.lastOffsetDelta < 0) return;
-      yield { position: pos, header, lastOffset };
+      let bytes: Buffer | null = null;
+      if (whole) {
+        if (pos + header.sizeInBytes > chunkStart + chunk.length) {
+          chunkStart = pos;
+          chunk = this.readAt(pos, Math.min(Math.max(chunkBytes, header.sizeInBytes), endPosition - pos));
+          if (chunk.length < header.sizeInBytes) return;
+        }
+        bytes = chunk.subarray(pos - chunkStart, pos - chunkStart + header.sizeInBytes);
+      }
+      yield { position: pos, header, lastOffset, bytes };
       previousLastOffset = lastOffset;
       pos += header.sizeInBytes;
     }
