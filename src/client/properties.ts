@@ -1,6 +1,7 @@
 // Kafka client properties (the files given to tools with --command-config / --producer.config,
 // or `k=v` pairs) mapped onto the client's camelCase options.
 import { parseProperties } from '../protocol/properties.js';
+import { PLAIN_LOGIN_MODULE, parseJaasConfigOf } from '../protocol/jaas-config.js';
 import { sslStoreOptions } from '../protocol/ssl-stores.js';
 import type { ConnectionSaslOptions, ConnectionTlsOptions } from './connection.js';
 import type { ConsumerOptions } from './consumer.js';
@@ -70,10 +71,16 @@ function clientSaslOptions(sasl: ReadonlyMap<string, string>): ConnectionSaslOpt
   if (mechanism !== 'PLAIN') throw new Error(`invalid value '${mechanism}' for sasl.mechanism: only PLAIN is supported (set sasl.mechanism=PLAIN)`);
   const jaas = sasl.get('sasl.jaas.config');
   if (jaas === undefined) throw new Error('sasl.mechanism=PLAIN needs sasl.jaas.config (org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";)');
-  const option = (name: string) => new RegExp(`\\b${name}\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(jaas)?.[1]?.replace(/\\(.)/g, '$1');
-  const username = option('username');
-  const password = option('password');
-  if (!/PlainLoginModule/.test(jaas) || username === undefined || password === undefined) throw new Error('invalid value for sasl.jaas.config: expected org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";');
+  const expected = `expected ${PLAIN_LOGIN_MODULE} required username="..." password="...";`;
+  let options: Map<string, string>;
+  try {
+    options = parseJaasConfigOf(jaas, PLAIN_LOGIN_MODULE);
+  } catch (err) {
+    throw new Error(`invalid value for sasl.jaas.config: ${(err as Error).message} (${expected})`);
+  }
+  const username = options.get('username');
+  const password = options.get('password');
+  if (username === undefined || password === undefined) throw new Error(`invalid value for sasl.jaas.config: ${expected}`);
   return { mechanism: 'PLAIN', username, password };
 }
 

@@ -5,6 +5,7 @@
 // peer cannot make the broker allocate or work. Mechanisms: PLAIN (RFC 4616) against the users
 // of the listener's JAAS configuration.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { PLAIN_LOGIN_MODULE, parseJaasConfigOf } from '../protocol/jaas-config.js';
 
 export interface SaslListenerSettings {
   /** sasl.enabled.mechanisms of the listener, upper case. */
@@ -91,20 +92,9 @@ export class SaslSession {
  * Throws with the reason when it is not one.
  */
 export function parsePlainJaasUsers(jaas: string): Map<string, string> {
-  const m = /^\s*(\S+)\s+(required|requisite|sufficient|optional)\b\s*([\s\S]*?)\s*;?\s*$/.exec(jaas);
-  if (m === null) throw new Error('expected "<LoginModule> required key="value" ...;"');
-  if (m[1] !== 'org.apache.kafka.common.security.plain.PlainLoginModule') throw new Error(`login module ${m[1]} is not org.apache.kafka.common.security.plain.PlainLoginModule`);
   const users = new Map<string, string>();
-  const option = /([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|(\S+))\s*/y;
-  const body = m[3]!;
-  let pos = 0;
-  while (pos < body.length) {
-    option.lastIndex = pos;
-    const o = option.exec(body);
-    if (o === null) throw new Error(`cannot read the options at '${body.slice(pos, pos + 20)}'`);
-    pos = option.lastIndex;
-    const value = o[2] !== undefined ? o[2].replace(/\\(.)/g, '$1') : o[3]!;
-    if (o[1]!.startsWith('user_')) users.set(o[1]!.slice('user_'.length), value);
+  for (const [key, value] of parseJaasConfigOf(jaas, PLAIN_LOGIN_MODULE)) {
+    if (key.startsWith('user_')) users.set(key.slice('user_'.length), value);
   }
   if (users.size === 0) throw new Error('no users: add user_<name>="<password>" entries');
   return users;
