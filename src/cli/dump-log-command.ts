@@ -1,16 +1,23 @@
 // `tributary dump-log`: kafka-dump-log.sh for .log segment files, read directly from disk with
 // the record batch codec (no broker needed). Batch lines always; record lines with
-// --deep-iteration or --print-data-log (which also prints keys and payloads).
-import { readFileSync } from 'node:fs';
+// --deep-iteration or --print-data-log (which also prints keys and payloads). A segment is read in
+// chunks (memory stays bounded for a 1 GiB segment), with a progress line on a terminal's stderr.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TRANSACTIONAL, ATTR_TIMESTAMP_TYPE_LOG_APPEND } from '../protocol/records/batch-header.js';
 import { computeBatchCrc, decodeRecordBatch, forEachBatch } from '../protocol/records/record-batch.js';
+import type { BatchHeader } from '../protocol/records/batch-header.js';
+import { ProgressLine, bytesProgress } from './progress-line.js';
 import { UsageError, flag, out, parseToolArgs, runTool, showHelp, strs } from './tool-support.js';
 
 const USAGE = `Usage: tributary dump-log --files FILE1.log[,FILE2.log...] [--print-data-log] [--deep-iteration]
 `;
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+/** Bytes read per step; a batch larger than this is read whole on its own. */
+const CHUNK_BYTES = 8 * 1024 * 1024;
+/** The batch length field ends here (offset i64 + length i32). */
+const LENGTH_END = 12;
 
 export async function runDumpLog(argv: string[]): Promise<void> {
   await runTool('dump-log', USAGE, async () => {
@@ -26,9 +33,9 @@ export async function runDumpLog(argv: string[]): Promise<void> {
     const deep = printData || flag(values, 'deep-iteration');
     for (const file of files) {
       if (!file.endsWith('.log')) throw new UsageError(`${file}: only .log segment files are supported`);
-      let buf: Buffer;
+      let fd: number;
       try {
-        buf = readFileSync(file);
+        fd = openSync(file, 'r');
       } catch (err) {
         throw new UsageError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
@@ -42,9 +49,10 @@ export async function runDumpLog(argv: string[]): Promise<void> {
         lines = [];
         await out(text);
       };
-      let scan;
+      const progress = new ProgressLine();
+      let trailingBytes: number;
       try {
-        scan = forEachBatch(buf, (h, pos) => {
+        trailingBytes = await forEachBatchInFile(fd, CHUNK_BYTES, async (h, buf, pos, filePos, fileSize) => {
           const attrs = h.attributes;
           const lastOffset = h.baseOffset + BigInt(h.lastOffsetDelta);
           const lastSequence = h.baseSequence < 0 ? -1 : h.baseSequence + h.lastOffsetDelta;
@@ -54,7 +62,7 @@ export async function runDumpLog(argv: string[]): Promise<void> {
             `baseOffset: ${h.baseOffset} lastOffset: ${lastOffset} count: ${h.recordsCount} baseSequence: ${h.baseSequence} lastSequence: ${lastSequence} ` +
               `producerId: ${h.producerId} producerEpoch: ${h.producerEpoch} partitionLeaderEpoch: ${h.partitionLeaderEpoch} ` +
               `isTransactional: ${(attrs & ATTR_TRANSACTIONAL) !== 0} isControl: ${(attrs & ATTR_CONTROL) !== 0} deleteHorizonMs: OptionalLong.empty ` +
-              `position: ${pos} ${tsType}: ${h.maxTimestamp} size: ${h.sizeInBytes} magic: ${h.magic} compresscodec: ${CODECS[attrs & ATTR_COMPRESSION_MASK] ?? 'unknown'} crc: ${h.crc} isvalid: ${valid}\n`,
+              `position: ${filePos} ${tsType}: ${h.maxTimestamp} size: ${h.sizeInBytes} magic: ${h.magic} compresscodec: ${CODECS[attrs & ATTR_COMPRESSION_MASK] ?? 'unknown'} crc: ${h.crc} isvalid: ${valid}\n`,
           );
           if (!deep || !valid) return;
           const batch = decodeRecordBatch(buf, pos, { skipCrcCheck: true });
@@ -70,13 +78,69 @@ export async function runDumpLog(argv: string[]): Promise<void> {
             }
             lines.push(`${line}\n`);
           });
+          if (lines.length >= FLUSH_LINES) {
+            progress.clear();
+            await flush();
+          }
+          progress.update(() => `dump-log: ${basename(file)}: ${bytesProgress(filePos + h.sizeInBytes, fileSize)}`);
         });
       } catch (err) {
+        progress.clear();
         await flush();
         throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        closeSync(fd);
       }
+      progress.clear();
       await flush();
-      if (scan.trailingBytes > 0) await out(`Found ${scan.trailingBytes} invalid bytes at the end of ${basename(file)}\n`);
+      if (trailingBytes > 0) await out(`Found ${trailingBytes} invalid bytes at the end of ${basename(file)}\n`);
     }
   });
+}
+
+/** Output is written every this many lines (stdout backpressure, bounded memory). */
+const FLUSH_LINES = 10_000;
+
+type BatchVisitor = (header: BatchHeader, buf: Buffer, pos: number, filePos: number, fileSize: number) => Promise<void>;
+
+/**
+ * Visits every whole batch of the open file `fd` in order, reading `chunkBytes` at a time (a batch
+ * that does not fit is read whole by itself), with forEachBatch's framing checks and positions
+ * reported as file positions. Returns the bytes left after the last whole batch.
+ */
+export async function forEachBatchInFile(fd: number, chunkBytes: number, visit: BatchVisitor): Promise<number> {
+  const fileSize = fstatSync(fd).size;
+  // One read buffer, reused (visitors see `buf` only while they run), grown for a larger batch.
+  let readBuffer = Buffer.allocUnsafe(Math.min(chunkBytes, fileSize));
+  let filePos = 0;
+  while (filePos < fileSize) {
+    const left = fileSize - filePos;
+    let want = Math.min(chunkBytes, left);
+    if (left >= LENGTH_END) {
+      const declared = readExactly(fd, filePos, Buffer.allocUnsafe(LENGTH_END)).readInt32BE(8) + LENGTH_END;
+      // A batch that runs past the end of the file is a partial tail, as forEachBatch counts it.
+      if (declared > left) return left;
+      want = Math.max(want, declared);
+    }
+    if (want > readBuffer.length) readBuffer = Buffer.allocUnsafe(want);
+    const buf = readExactly(fd, filePos, readBuffer.subarray(0, want));
+    const found: Array<{ header: BatchHeader; pos: number }> = [];
+    const scan = forEachBatch(buf, (header, pos) => void found.push({ header, pos }), filePos);
+    for (const { header, pos } of found) await visit(header, buf, pos, filePos + pos, fileSize);
+    if (scan.endPosition === 0) return left;
+    filePos += scan.endPosition;
+  }
+  return 0;
+}
+
+/** Fills `buf` from `position`; shorter at the end of the file. */
+function readExactly(fd: number, position: number, buf: Buffer): Buffer {
+  const length = buf.length;
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) return buf.subarray(0, done);
+    done += n;
+  }
+  return buf;
 }

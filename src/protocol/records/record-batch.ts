@@ -243,24 +243,26 @@ function writeCrc(buf: Buffer, pos: number): void {
  * Checks the framing of the batch at `pos`: magic, batchLength against the buffer, then the
  * header's sanity. Does not check the CRC. Returns the header.
  */
-function checkBatchFraming(buf: Buffer, pos: number): BatchHeader {
+/** `reportBase`: what to add to `pos` in messages (the file position of `buf[0]`). */
+function checkBatchFraming(buf: Buffer, pos: number, reportBase = 0): BatchHeader {
+  const at = pos + reportBase;
   const available = buf.length - pos;
   // Magic sits at the same place in every format, so read it before trusting the v2 layout.
   if (available < MAGIC_OFFSET + 1) {
-    throw new CorruptRecordError(`record batch at byte ${pos} is truncated: ${available} bytes, need ${RECORD_BATCH_OVERHEAD}`);
+    throw new CorruptRecordError(`record batch at byte ${at} is truncated: ${available} bytes, need ${RECORD_BATCH_OVERHEAD}`);
   }
   const magic = buf.readInt8(pos + MAGIC_OFFSET);
-  if (magic === 0 || magic === 1) throw new UnsupportedMagicError(magic, pos);
-  if (magic !== CURRENT_MAGIC) throw new CorruptRecordError(`record batch at byte ${pos} has unknown magic ${magic}`);
+  if (magic === 0 || magic === 1) throw new UnsupportedMagicError(magic, at);
+  if (magic !== CURRENT_MAGIC) throw new CorruptRecordError(`record batch at byte ${at} has unknown magic ${magic}`);
   if (available < RECORD_BATCH_OVERHEAD) {
-    throw new CorruptRecordError(`record batch at byte ${pos} is truncated: ${available} bytes, need ${RECORD_BATCH_OVERHEAD}`);
+    throw new CorruptRecordError(`record batch at byte ${at} is truncated: ${available} bytes, need ${RECORD_BATCH_OVERHEAD}`);
   }
   const header = readBatchHeader(buf, pos);
   if (header.sizeInBytes < RECORD_BATCH_OVERHEAD) {
-    throw new CorruptRecordError(`record batch at byte ${pos} declares ${header.sizeInBytes} bytes, less than its header`);
+    throw new CorruptRecordError(`record batch at byte ${at} declares ${header.sizeInBytes} bytes, less than its header`);
   }
   if (header.sizeInBytes > available) {
-    throw new CorruptRecordError(`record batch at byte ${pos} declares ${header.sizeInBytes} bytes but only ${available} are present`);
+    throw new CorruptRecordError(`record batch at byte ${at} declares ${header.sizeInBytes} bytes but only ${available} are present`);
   }
   return header;
 }
@@ -311,13 +313,14 @@ export interface BatchScanResult {
 /**
  * Calls `fn` with the header and position of each whole batch concatenated in `buf`, stopping
  * quietly at a partial trailing batch. Checks framing (magic, sizes) but not CRCs; call
- * validateBatch inside `fn` where that matters. `fn` returns false to stop.
+ * validateBatch inside `fn` where that matters. `fn` returns false to stop. Errors name positions
+ * as `pos + reportBase` (a caller walking a file in chunks passes the chunk's file position).
  */
-export function forEachBatch(buf: Buffer, fn: (header: BatchHeader, pos: number) => boolean | void): BatchScanResult {
+export function forEachBatch(buf: Buffer, fn: (header: BatchHeader, pos: number) => boolean | void, reportBase = 0): BatchScanResult {
   let pos = 0;
   while (pos < buf.length) {
     if (!hasWholeBatch(buf, pos)) break;
-    const header = checkBatchFraming(buf, pos);
+    const header = checkBatchFraming(buf, pos, reportBase);
     if (fn(header, pos) === false) {
       return { endPosition: pos + header.sizeInBytes, trailingBytes: buf.length - pos - header.sizeInBytes, stoppedEarly: true };
     }
