@@ -12,6 +12,7 @@
 //   BENCH_STARTUP_MB=1024        data written before the start-up measurement (scaled-down 10 GB)
 //   BENCH_BROKER_NODE_ARGS=...   extra node flags for the broker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_KEEP=1                 keep the temporary data dirs
+//   BENCH_CLEANER_DIRTY_MB=1024  dirty compacted log the cleaner-running workload cleans (opt-in: BENCH_ONLY=cleaner-running)
 //   BENCH_CLIENT_NODE=/path/node the node binary for the client comparison's clients (all three)
 //   BENCH_CLIENT_NODE_ARGS=...   extra node flags for those clients, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -41,6 +42,8 @@ const SMALL_RECORD_BYTES = 100;
 const LATENCY_RATE = 5_000;
 const LATENCY_SECONDS = 6;
 const MANY_PARTITIONS = 1000;
+const CLEANER_DIRTY_MB = Number(process.env['BENCH_CLEANER_DIRTY_MB'] ?? 1024);
+const CLEANER_KEYS = 10_000;
 const PRODUCE_PROPS = ['acks=1', 'linger.ms=5', 'batch.size=1000000'];
 const FETCH_PROPS = ['fetch.max.bytes=52428800'];
 const CLK_TCK = Number(tryRun('getconf', ['CLK_TCK'])?.trim() ?? 100) || 100;
@@ -176,6 +179,16 @@ class BenchBroker {
     return b;
   }
 
+  /** The first JSON log line with this `msg` whose fields include `match`, or null. */
+  logLine(msg: string, match: Record<string, unknown> = {}): Record<string, unknown> | null {
+    for (const line of this.output.split('\n')) {
+      if (!line.includes(`"msg":"${msg}"`)) continue;
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (Object.entries(match).every(([k, v]) => parsed[k] === v)) return parsed;
+    }
+    return null;
+  }
+
   /** CPU seconds (user + system) the broker has used so far, from /proc. */
   cpuSeconds(): number {
     const stat = readFileSync(`/proc/${this.nodePid}/stat`, 'utf8');
@@ -250,12 +263,13 @@ function removeTemp(dataDir: string): void {
   if (!KEEP) rmSync(dirname(dataDir), { recursive: true, force: true });
 }
 
-async function createTopic(bootstrap: string, topic: string, numPartitions: number): Promise<void> {
+async function createTopic(bootstrap: string, topic: string, numPartitions: number, configs: Record<string, string> = {}): Promise<void> {
   const kafka = new Kafka({ brokers: [bootstrap], clientId: 'bench-admin', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true, timeout: 60_000 });
+    const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1, configEntries }], waitForLeaders: true, timeout: 60_000 });
   } finally {
     await admin.disconnect();
   }
@@ -376,6 +390,34 @@ async function pacedProducer(bootstrap: string, topic: string, extra: string[] =
   return JSON.parse(line);
 }
 
+// Keyed records for a compacted topic (rdkafka-bench produces without keys): `count` records of
+// `size` B over `keys` keys, as fast as librdkafka takes them; exits non-zero on a delivery error.
+const KEYED_LOADER_PY = String.raw`
+import sys
+from confluent_kafka import Producer
+bootstrap, topic, count, size, keys = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+p = Producer({'bootstrap.servers': bootstrap, 'acks': '1', 'linger.ms': 5, 'batch.size': 1000000, 'queue.buffering.max.messages': 500000, 'log_level': 3})
+payload = b'x' * size
+errors = [0]
+def done(err, msg):
+    if err is not None: errors[0] += 1
+for i in range(count):
+    while True:
+        try:
+            p.produce(topic, payload, key=b'key-%d' % (i % keys), on_delivery=done); break
+        except BufferError:
+            p.poll(0.01)
+    if i % 10000 == 0: p.poll(0)
+left = p.flush(120)
+if left or errors[0]:
+    print('undelivered %d, failed %d' % (left, errors[0]), file=sys.stderr); sys.exit(1)
+`;
+
+async function keyedLoad(bootstrap: string, topic: string, count: number, size: number, keys: number): Promise<void> {
+  const r = await exec('/usr/bin/python3', ['-c', KEYED_LOADER_PY, bootstrap, topic, String(count), String(size), String(keys)]);
+  if (r.code !== 0) throw new Error(`keyed loader failed (code ${r.code}): ${r.stderr.slice(-2000)}`);
+}
+
 // ---------------------------------------------------------------- references
 
 /** Loopback TCP, node to node: the ceiling for any node server moving bytes over loopback. */
@@ -414,6 +456,8 @@ type Sample = Record<string, number | string | null>;
 interface Workload {
   name: string;
   needsRdkafkaBench: boolean;
+  /** Runs only when BENCH_ONLY names it (long: it writes and cleans CLEANER_DIRTY_MB twice a run). */
+  optIn?: boolean;
   run(): Promise<Sample>;
 }
 
@@ -611,6 +655,73 @@ async function latencyWorkload(): Promise<Sample> {
   };
 }
 
+/**
+ * Produce latency, ingest and fetch while the log cleaner compacts a large dirty log, beside the
+ * same measurements on the same data with the cleaner off (issue 12: produce p99 at most doubles
+ * while it cleans). The dirty log is written with the cleaner disabled, then the broker restarts
+ * with it on (or off) and the window starts at once: latency-5k's paced producer, an ingest of
+ * its own topic, then a group fetch of that topic.
+ */
+async function cleanerRunning(): Promise<Sample> {
+  const dirtyRecords = Math.round((CLEANER_DIRTY_MB * 1024 * 1024) / RECORD_BYTES);
+  const measure = async (cleaning: boolean) => {
+    const dataDir = tempDir('data-');
+    try {
+      await withBroker(
+        { 'log.cleaner.enable': 'false' },
+        async (b) => {
+          await createTopic(b.bootstrap, 'dirty', 1, { 'cleanup.policy': 'compact', 'segment.bytes': String(16 * 1024 * 1024), 'min.cleanable.dirty.ratio': '0.01' });
+          await createTopic(b.bootstrap, 'lat', 1);
+          await createTopic(b.bootstrap, 'perf', 1);
+          await keyedLoad(b.bootstrap, 'dirty', dirtyRecords, RECORD_BYTES, CLEANER_KEYS);
+        },
+        dataDir,
+      );
+      const { result } = await withBroker(
+        { 'log.cleaner.enable': String(cleaning), 'log.cleaner.backoff.ms': '100' },
+        async (b) => {
+          const windowStart = Date.now();
+          const latency = await pacedProducer(b.bootstrap, 'lat');
+          const ingest = await rdkafka('produce', [b.bootstrap, 'perf', String(INGEST_RECORDS), String(RECORD_BYTES), ...PRODUCE_PROPS]);
+          const fetch = await rdkafka('consume', [b.bootstrap, 'perf', String(INGEST_RECORDS), ...FETCH_PROPS]);
+          const windowEnd = Date.now();
+          let cleanerRound: Record<string, unknown> | null = null;
+          for (let waited = 0; cleaning && cleanerRound === null; waited += 200) {
+            if (waited > 600_000) throw new Error('the cleaner did not finish its round within 10 minutes');
+            await sleep(200);
+            cleanerRound = b.logLine('cleaned log', { topic: 'dirty' });
+          }
+          return { latency, ingest, fetch, windowStart, windowEnd, cleanerRound };
+        },
+        dataDir,
+      );
+      return result;
+    } finally {
+      removeTemp(dataDir);
+    }
+  };
+  const off = await measure(false);
+  const on = await measure(true);
+  const cleanerRound = on.cleanerRound!;
+  const roundEnd = Number(cleanerRound['time']);
+  return {
+    dirtyMB: CLEANER_DIRTY_MB,
+    cleanerRoundMs: Number(cleanerRound['ms']),
+    cleanerMBps: Number(cleanerRound['mbPerSecond']),
+    // The comparison holds only if the cleaner was still at work when the window closed.
+    cleanerBusyThroughWindow: roundEnd > on.windowEnd ? 'yes' : `no: done ${roundEnd - on.windowStart} ms into a ${on.windowEnd - on.windowStart} ms window`,
+    p50Ms_off: round(off.latency.p50Ms, 2),
+    p50Ms_cleaning: round(on.latency.p50Ms, 2),
+    p99Ms_off: round(off.latency.p99Ms, 2),
+    p99Ms_cleaning: round(on.latency.p99Ms, 2),
+    ratioP99CleaningToOff: round(on.latency.p99Ms / off.latency.p99Ms, 2),
+    ingestMBps_off: off.ingest.MBps,
+    ingestMBps_cleaning: on.ingest.MBps,
+    fetchMBps_off: off.fetch.MBps,
+    fetchMBps_cleaning: on.fetch.MBps,
+  };
+}
+
 async function smallRecords(): Promise<Sample> {
   let cpu = 0;
   const { result: r, usage } = await withBroker({}, async (b) => {
@@ -792,6 +903,7 @@ const workloads: Workload[] = [
   { name: 'clients-100B', needsRdkafkaBench: false, run: () => clientComparison(SMALL_RECORDS, SMALL_RECORD_BYTES) },
   { name: 'clients-1KiB', needsRdkafkaBench: false, run: () => clientComparison(INGEST_RECORDS, RECORD_BYTES) },
   { name: 'security', needsRdkafkaBench: true, run: securityWorkload },
+  { name: 'cleaner-running', needsRdkafkaBench: true, optIn: true, run: cleanerRunning },
 ];
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -803,6 +915,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'idle-1000p': `RSS of an idle broker 3 s after creating a topic of ${MANY_PARTITIONS} partitions`,
   'clients-100B': `client comparison: ${SMALL_RECORDS} x ${SMALL_RECORD_BYTES} B records, 1 partition, produced by tributary producer-perf-test (${CLIENT_PRODUCE_PROPS.join(' ')}), kafkajs and @platformatic/kafka (send() of ${CLIENT_SEND_BATCH[SMALL_RECORD_BYTES]} records, ${CLIENT_IN_FLIGHT} in flight, acks=1, idempotence off), then read from the beginning by each client's group consumer (max.partition.fetch.bytes=${CLIENT_FETCH_PARTITION_BYTES})`,
   'clients-1KiB': `client comparison: ${INGEST_RECORDS} x ${RECORD_BYTES} B records, as clients-100B (send() of ${CLIENT_SEND_BATCH[RECORD_BYTES]} records)`,
+  'cleaner-running': `latency-5k, then ingest and fetch of ${INGEST_RECORDS} x ${RECORD_BYTES} B (as ingest-1p and fetch), measured while the log cleaner compacts ${CLEANER_DIRTY_MB} MiB of ${RECORD_BYTES} B records over ${CLEANER_KEYS} keys (one partition, 16 MiB segments), beside the same with log.cleaner.enable=false`,
   'startup-1000p': `start-up after a clean shutdown: ${MANY_PARTITIONS} partitions holding ${STARTUP_MB} MB (BENCHMARKS.md's 10 GB scaled down)`,
 };
 
@@ -822,7 +935,7 @@ async function main(): Promise<void> {
 
 async function runWorkloads(commit: string, dirty: boolean): Promise<void> {
   for (const w of workloads) {
-    if (ONLY.length > 0 && !ONLY.includes(w.name)) continue;
+    if (ONLY.length > 0 ? !ONLY.includes(w.name) : w.optIn === true) continue;
     if (w.needsRdkafkaBench && rdkafkaBench === null) {
       console.log(JSON.stringify({ workload: w.name, skipped: `rdkafka-bench unavailable: ${rdkafkaBenchProblem}` }));
       continue;
