@@ -180,6 +180,7 @@ export class BrokerServer {
       },
       loggerFor('network'),
     );
+    server.scramCredentials = (user, mechanism) => metadata.image.scramCredentials.get(user)?.get(mechanism);
     const mutationQuota = new ControllerMutationQuota(
       {
         ratePerSecond: config.double('controller.quota.mutation.rate'),

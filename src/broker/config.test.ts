@@ -40,16 +40,19 @@ test('SASL settings and TLS settings without an effect are refused as unknown ke
   BrokerConfig.fromProperties(props({ 'ssl.keystore.location': '/x', 'listener.name.client.ssl.keystore.location': '/y', 'ssl.client.auth': 'required' }));
 });
 
-test('a SASL listener needs PLAIN and its users, naming the key; an SSL listener needs a loadable key store', () => {
+test('a SASL listener needs mechanisms Tributary has, and PLAIN its users, naming the key; an SSL listener needs a loadable key store', () => {
   for (const name of ['SASL_PLAINTEXT', 'SASL_SSL']) {
     // Kafka's default mechanism is GSSAPI, which Tributary does not have.
-    assert.throws(() => BrokerConfig.fromProperties(props({ listeners: `PLAINTEXT://:9092,${name}://:9093` })), new RegExp(`'sasl\\.enabled\\.mechanisms' \\(SASL listener ${name}\\): Tributary supports PLAIN so far \\(GSSAPI not implemented\\)`));
+    assert.throws(() => BrokerConfig.fromProperties(props({ listeners: `PLAINTEXT://:9092,${name}://:9093` })), new RegExp(`'sasl\\.enabled\\.mechanisms' \\(SASL listener ${name}\\): Tributary supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 so far \\(GSSAPI not implemented\\)`));
   }
   // The protocol comes from listener.security.protocol.map, not from the name.
   assert.throws(
-    () => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT', 'listener.name.client.sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-512' })),
-    /'listener\.name\.client\.sasl\.enabled\.mechanisms' \(SASL listener CLIENT\).*SCRAM-SHA-512 not implemented/,
+    () => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT', 'listener.name.client.sasl.enabled.mechanisms': 'PLAIN,OAUTHBEARER' })),
+    /'listener\.name\.client\.sasl\.enabled\.mechanisms' \(SASL listener CLIENT\).*OAUTHBEARER not implemented/,
   );
+  // SCRAM alone needs no JAAS config: its credentials are in the cluster metadata.
+  const scram = BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT', 'sasl.enabled.mechanisms': 'scram-sha-256,SCRAM-SHA-512' }));
+  assert.deepEqual(scram.listenerSpecs[0]!.sasl?.mechanisms, ['SCRAM-SHA-256', 'SCRAM-SHA-512']);
   assert.throws(() => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT', 'sasl.enabled.mechanisms': 'PLAIN' })), /needs 'listener\.name\.client\.plain\.sasl\.jaas\.config'/);
   assert.throws(
     () => BrokerConfig.fromProperties(props({ listeners: 'CLIENT://:9092', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT', 'sasl.enabled.mechanisms': 'PLAIN', 'listener.name.client.plain.sasl.jaas.config': 'com.example.Other required;' })),

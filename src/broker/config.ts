@@ -443,17 +443,20 @@ export class BrokerConfig {
     const unsupported = mechanisms.filter((m) => !SASL_MECHANISMS.includes(m));
     if (mechanisms.length === 0 || unsupported.length > 0) {
       throw new ConfigError(
-        `Invalid value '${mechanismsValue}' for configuration '${mechanismsKey}' (SASL listener ${listener}): Tributary supports ${SASL_MECHANISMS.join(', ')} so far (${unsupported.join(', ') || 'none given'} not implemented); set ${mechanismsKey}=PLAIN`,
+        `Invalid value '${mechanismsValue}' for configuration '${mechanismsKey}' (SASL listener ${listener}): Tributary supports ${SASL_MECHANISMS.join(', ')} so far (${unsupported.join(', ') || 'none given'} not implemented); set ${mechanismsKey} to some of them`,
       );
     }
-    const jaasKey = `${prefix}plain.sasl.jaas.config`;
-    const jaas = raw(jaasKey);
-    if (jaas === null) throw new ConfigError(`SASL listener ${listener} with PLAIN needs '${jaasKey}' (org.apache.kafka.common.security.plain.PlainLoginModule required user_<name>="<password>" ...;)`);
-    let plainUsers: Map<string, string>;
-    try {
-      plainUsers = parsePlainJaasUsers(jaas);
-    } catch (err) {
-      throw new ConfigError(`Invalid value for configuration '${jaasKey}': ${(err as Error).message}`);
+    // PLAIN's users are the JAAS configuration's; SCRAM's are in the cluster metadata.
+    let plainUsers = new Map<string, string>();
+    if (mechanisms.includes('PLAIN')) {
+      const jaasKey = `${prefix}plain.sasl.jaas.config`;
+      const jaas = raw(jaasKey);
+      if (jaas === null) throw new ConfigError(`SASL listener ${listener} with PLAIN needs '${jaasKey}' (org.apache.kafka.common.security.plain.PlainLoginModule required user_<name>="<password>" ...;)`);
+      try {
+        plainUsers = parsePlainJaasUsers(jaas);
+      } catch (err) {
+        throw new ConfigError(`Invalid value for configuration '${jaasKey}': ${(err as Error).message}`);
+      }
     }
     return { mechanisms, plainUsers, maxReceiveBytes: this.int('sasl.server.max.receive.size') };
   }
@@ -588,7 +591,7 @@ function readTls(listener: string, read: (key: string) => string | null): TlsLis
     throw err;
   }
 }
-const SASL_MECHANISMS = ['PLAIN'];
+const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
 
 /** `ssl.*`, `sasl.*`, and their per-listener forms (`listener.name.<name>.ssl.keystore.location`,
  * `listener.name.<name>.<mechanism>.sasl.jaas.config`). */

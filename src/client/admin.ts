@@ -2,6 +2,7 @@
 // groups. Each method sends the Kafka request to the broker that must answer it (a partition's
 // leader, a group's coordinator, or any broker for controller-routed APIs), retries retriable
 // errors with backoff, and throws a KafkaClientError naming the resource that failed.
+import { randomBytes } from 'node:crypto';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
 import { Reader } from '../protocol/codec/reader.js';
 import { Writer } from '../protocol/codec/writer.js';
@@ -38,8 +39,13 @@ import { OffsetCommitRequest } from '../protocol/messages/OffsetCommitRequest.js
 import { OffsetCommitResponse } from '../protocol/messages/OffsetCommitResponse.js';
 import { OffsetFetchRequest } from '../protocol/messages/OffsetFetchRequest.js';
 import { OffsetFetchResponse } from '../protocol/messages/OffsetFetchResponse.js';
+import { AlterUserScramCredentialsRequest } from '../protocol/messages/AlterUserScramCredentialsRequest.js';
+import { AlterUserScramCredentialsResponse } from '../protocol/messages/AlterUserScramCredentialsResponse.js';
+import { DescribeUserScramCredentialsRequest } from '../protocol/messages/DescribeUserScramCredentialsRequest.js';
+import { DescribeUserScramCredentialsResponse } from '../protocol/messages/DescribeUserScramCredentialsResponse.js';
 import { UpdateFeaturesRequest } from '../protocol/messages/UpdateFeaturesRequest.js';
 import { UpdateFeaturesResponse } from '../protocol/messages/UpdateFeaturesResponse.js';
+import { saltedPassword, scramMechanismByName, scramMechanismByType } from '../protocol/scram.js';
 import { Cluster, type BrokerInfo, type ClientOptions, type PartitionMetadata } from './cluster.js';
 import { Coordinators } from './coordinator.js';
 import { KafkaClientError } from './errors.js';
@@ -56,6 +62,23 @@ export interface NewTopic {
   /** Explicit replica assignment by partition (then numPartitions/replicationFactor are -1). */
   assignments?: number[][];
 }
+
+export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+/** A change of one user's SCRAM credential (alterUserScramCredentials). */
+export type ScramCredentialAlteration =
+  | { user: string; mechanism: ScramMechanismName; password: string; iterations?: number; salt?: Buffer }
+  | { user: string; mechanism: ScramMechanismName; delete: true };
+
+/** A user's SCRAM credentials as the cluster describes them (never the keys), or why not. */
+export interface UserScramCredentials {
+  user: string;
+  error: KafkaClientError | null;
+  credentials: { mechanism: string; iterations: number }[];
+}
+
+/** Kafka's admin default for a new SCRAM credential. */
+export const DEFAULT_SCRAM_ITERATIONS = 4096;
 
 export interface CreatedTopic {
   topic: string;
@@ -619,6 +642,55 @@ export class Admin {
       out.set(feature, code === ErrorCode.NONE ? null : new KafkaClientError(code, message ?? undefined));
     }
     return out;
+  }
+
+  // --- SCRAM credentials (KIP-554) ----------------------------------------------------------
+
+  /** The SCRAM credentials of `users`, or of every user with none given. */
+  async describeUserScramCredentials(users?: readonly string[]): Promise<UserScramCredentials[]> {
+    const res = await this.cluster.retry(() =>
+      this.cluster.sendAny({ request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse }, () => {
+        const req = DescribeUserScramCredentialsRequest.defaults();
+        req.users = users === undefined ? null : users.map((name) => ({ name }));
+        return req;
+      }),
+    );
+    if (res.errorCode !== ErrorCode.NONE) throw new KafkaClientError(res.errorCode, res.errorMessage ?? undefined, { where: 'describeUserScramCredentials' });
+    return res.results.map((r) => ({
+      user: r.user,
+      error: r.errorCode === ErrorCode.NONE ? null : new KafkaClientError(r.errorCode, r.errorMessage ?? undefined),
+      credentials: r.credentialInfos.map((c) => ({ mechanism: scramMechanismByType(c.mechanism)?.name ?? `UNKNOWN(${c.mechanism})`, iterations: c.iterations })),
+    }));
+  }
+
+  /**
+   * Adds, replaces or deletes SCRAM credentials. The password is salted here (a random salt
+   * unless one is given) and only the salted password is sent, as Kafka's admin client does.
+   * Per user null, or the broker's refusal.
+   */
+  async alterUserScramCredentials(alterations: readonly ScramCredentialAlteration[]): Promise<Map<string, KafkaClientError | null>> {
+    const deletions: { name: string; mechanism: number }[] = [];
+    const upsertions: { name: string; mechanism: number; iterations: number; salt: Buffer; saltedPassword: Buffer }[] = [];
+    for (const a of alterations) {
+      const m = scramMechanismByName(a.mechanism);
+      if (m === undefined) throw new KafkaClientError(ErrorCode.UNSUPPORTED_SASL_MECHANISM, `unknown SCRAM mechanism ${a.mechanism}`, { where: 'alterUserScramCredentials' });
+      if ('delete' in a) {
+        deletions.push({ name: a.user, mechanism: m.type });
+        continue;
+      }
+      const iterations = a.iterations ?? DEFAULT_SCRAM_ITERATIONS;
+      const salt = a.salt ?? randomBytes(32);
+      upsertions.push({ name: a.user, mechanism: m.type, iterations, salt, saltedPassword: saltedPassword(m, a.password, salt, iterations) });
+    }
+    const res = await this.cluster.retry(() =>
+      this.cluster.sendAny({ request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse }, () => {
+        const req = AlterUserScramCredentialsRequest.defaults();
+        req.deletions = deletions;
+        req.upsertions = upsertions;
+        return req;
+      }),
+    );
+    return new Map(res.results.map((r) => [r.user, r.errorCode === ErrorCode.NONE ? null : new KafkaClientError(r.errorCode, r.errorMessage ?? undefined)]));
   }
 
   // --- consumer groups ----------------------------------------------------------------------

@@ -218,6 +218,8 @@ export class Cluster {
         return c;
       } catch (err) {
         if (err instanceof AbortError) throw err;
+        // Wrong credentials are not a broker being down: say so at once, as Kafka's clients do.
+        if (err instanceof KafkaClientError && err.code === ErrorCode.SASL_AUTHENTICATION_FAILED) throw err;
         lastError = err;
       }
     }

@@ -17,6 +17,7 @@ import { SaslAuthenticateRequest } from '../protocol/messages/SaslAuthenticateRe
 import { SaslAuthenticateResponse } from '../protocol/messages/SaslAuthenticateResponse.js';
 import { SaslHandshakeRequest } from '../protocol/messages/SaslHandshakeRequest.js';
 import { SaslHandshakeResponse } from '../protocol/messages/SaslHandshakeResponse.js';
+import { ScramClientExchange, ScramError, scramMechanismByName } from '../protocol/scram.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { AbortError, ConnectionError, KafkaClientError, RequestTimeoutError } from './errors.js';
 
@@ -63,9 +64,9 @@ export interface ConnectionOptions {
   sasl?: ConnectionSaslOptions;
 }
 
-/** SASL/PLAIN credentials. */
+/** SASL/PLAIN or SASL/SCRAM credentials. */
 export interface ConnectionSaslOptions {
-  mechanism: 'PLAIN';
+  mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
   username: string;
   password: string;
 }
@@ -231,15 +232,31 @@ export class Connection extends EventEmitter {
     }
   }
 
-  /** SaslHandshake v1 then SaslAuthenticate with the PLAIN token (KIP-152). */
+  /** SaslHandshake v1 then SaslAuthenticate (KIP-152): PLAIN's one token, or SCRAM's two
+   * messages with the server's signature checked at the end. */
   private async authenticate(sasl: ConnectionSaslOptions): Promise<void> {
     const hs = await this.send(SaslHandshakeRequest, SaslHandshakeResponse, 1, { mechanism: sasl.mechanism });
     if (hs.errorCode !== ErrorCode.NONE) {
       throw new KafkaClientError(hs.errorCode, `SASL mechanism ${sasl.mechanism} is not enabled on the broker (it offers ${hs.mechanisms.join(', ') || 'none'})`, { where: this.where });
     }
     const version = Math.min(2, this.brokerVersions.get(SaslAuthenticateRequest.apiKey)?.maxVersion ?? 0);
-    const res = await this.send(SaslAuthenticateRequest, SaslAuthenticateResponse, version, { authBytes: Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8') });
-    if (res.errorCode !== ErrorCode.NONE) throw new KafkaClientError(res.errorCode, res.errorMessage ?? 'SASL authentication failed', { where: this.where });
+    const step = async (authBytes: Buffer): Promise<Buffer> => {
+      const res = await this.send(SaslAuthenticateRequest, SaslAuthenticateResponse, version, { authBytes });
+      if (res.errorCode !== ErrorCode.NONE) throw new KafkaClientError(res.errorCode, res.errorMessage ?? 'SASL authentication failed', { where: this.where });
+      return res.authBytes;
+    };
+    if (sasl.mechanism === 'PLAIN') {
+      await step(Buffer.from(`\u0000${sasl.username}\u0000${sasl.password}`, 'utf8'));
+      return;
+    }
+    const scram = new ScramClientExchange(scramMechanismByName(sasl.mechanism)!, sasl.username, sasl.password);
+    try {
+      const serverFirst = await step(scram.firstMessage());
+      scram.verifyServerFinal(await step(scram.finalMessage(serverFirst)));
+    } catch (err) {
+      if (err instanceof ScramError) throw new KafkaClientError(ErrorCode.SASL_AUTHENTICATION_FAILED, err.message, { where: this.where });
+      throw err;
+    }
   }
 
   /** The broker's advertised range for an api key, if it serves it. */

@@ -1,7 +1,8 @@
 // Kafka client properties (the files given to tools with --command-config / --producer.config,
 // or `k=v` pairs) mapped onto the client's camelCase options.
 import { parseProperties } from '../protocol/properties.js';
-import { PLAIN_LOGIN_MODULE, parseJaasConfigOf } from '../protocol/jaas-config.js';
+import { PLAIN_LOGIN_MODULE, SCRAM_LOGIN_MODULE, parseJaasConfigOf } from '../protocol/jaas-config.js';
+import { scramMechanismByName } from '../protocol/scram.js';
 import { sslStoreOptions } from '../protocol/ssl-stores.js';
 import type { ConnectionSaslOptions, ConnectionTlsOptions } from './connection.js';
 import type { ConsumerOptions } from './consumer.js';
@@ -64,24 +65,27 @@ function clientTlsOptions(ssl: ReadonlyMap<string, string>): ConnectionTlsOption
   return options;
 }
 
-/** sasl.mechanism (Kafka's client default GSSAPI; PLAIN here) and the PlainLoginModule's
- * username and password from sasl.jaas.config. */
+/** sasl.mechanism (Kafka's client default GSSAPI; PLAIN or SCRAM-SHA-256/512 here) and the
+ * username and password of sasl.jaas.config's PlainLoginModule or ScramLoginModule. */
 function clientSaslOptions(sasl: ReadonlyMap<string, string>): ConnectionSaslOptions {
   const mechanism = (sasl.get('sasl.mechanism') ?? 'GSSAPI').toUpperCase();
-  if (mechanism !== 'PLAIN') throw new Error(`invalid value '${mechanism}' for sasl.mechanism: only PLAIN is supported (set sasl.mechanism=PLAIN)`);
+  if (mechanism !== 'PLAIN' && scramMechanismByName(mechanism) === undefined) {
+    throw new Error(`invalid value '${mechanism}' for sasl.mechanism: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are supported`);
+  }
+  const loginModule = mechanism === 'PLAIN' ? PLAIN_LOGIN_MODULE : SCRAM_LOGIN_MODULE;
   const jaas = sasl.get('sasl.jaas.config');
-  if (jaas === undefined) throw new Error('sasl.mechanism=PLAIN needs sasl.jaas.config (org.apache.kafka.common.security.plain.PlainLoginModule required username="..." password="...";)');
-  const expected = `expected ${PLAIN_LOGIN_MODULE} required username="..." password="...";`;
+  if (jaas === undefined) throw new Error(`sasl.mechanism=${mechanism} needs sasl.jaas.config (${loginModule} required username="..." password="...";)`);
+  const expected = `expected ${loginModule} required username="..." password="...";`;
   let options: Map<string, string>;
   try {
-    options = parseJaasConfigOf(jaas, PLAIN_LOGIN_MODULE);
+    options = parseJaasConfigOf(jaas, loginModule);
   } catch (err) {
     throw new Error(`invalid value for sasl.jaas.config: ${(err as Error).message} (${expected})`);
   }
   const username = options.get('username');
   const password = options.get('password');
   if (username === undefined || password === undefined) throw new Error(`invalid value for sasl.jaas.config: ${expected}`);
-  return { mechanism: 'PLAIN', username, password };
+  return { mechanism: mechanism as ConnectionSaslOptions['mechanism'], username, password };
 }
 
 /** Maps Kafka property names to client options; throws for unknown keys and bad values. */

@@ -27,12 +27,15 @@ import {
   type NewTopic,
   type PartitionIncrease,
   type PartitionMutationQuota,
+  type ScramCredentialDeletion,
+  type ScramCredentialUpsertion,
   type TopicResult,
   type TopicToDelete,
 } from '../metadata/controller-channel.js';
 import { newTopicId } from '../metadata/topic-names.js';
 import { ControllerEventQueue, type ControllerOperation } from './event-queue.js';
 import type { MetadataLogClient } from './metadata-log-client.js';
+import { planScramChanges } from './scram-planner.js';
 import {
   EXCESSIVELY_LARGE_OPERATION,
   planBootstrapFeatures,
@@ -241,6 +244,20 @@ export class MetadataController implements ControllerChannel {
       this.producerIds = { next: block.start + 1n, end: block.end };
       return { records: block.records, answer: ok(block.start) };
     }, failed);
+  }
+
+  /** AlterUserScramCredentials: the users that pass validation change together, in one append. */
+  alterUserScramCredentials(deletions: readonly ScramCredentialDeletion[], upsertions: readonly ScramCredentialUpsertion[]): Promise<Array<ItemResult & { user: string }>> {
+    return this.run<Array<ItemResult & { user: string }>>(
+      (image) => {
+        const plan = planScramChanges(image, deletions, upsertions);
+        return { records: plan.records, answer: plan.results.map((r) => ({ ...r, value: null })) };
+      },
+      (err) => {
+        const users = [...new Set([...deletions, ...upsertions].map((c) => c.name))];
+        return users.map((user) => ({ user, ...failed(err) }));
+      },
+    );
   }
 
   private run<T>(plan: ControllerOperation<T>['plan'], onFailure: ControllerOperation<T>['failed']): Promise<T> {

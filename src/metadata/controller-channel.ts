@@ -92,6 +92,21 @@ export interface BrokerHeartbeatAnswer {
   shouldShutDown: boolean;
 }
 
+/** AlterUserScramCredentials' items (mechanism: Kafka's type byte, 1 SHA-256, 2 SHA-512). */
+export interface ScramCredentialDeletion {
+  name: string;
+  mechanism: number;
+}
+
+export interface ScramCredentialUpsertion {
+  name: string;
+  mechanism: number;
+  iterations: number;
+  salt: Buffer;
+  /** Hi(password, salt, iterations), computed by the client. */
+  saltedPassword: Buffer;
+}
+
 export interface ControllerChannel {
   /** BrokerRegistration: the broker's epoch once its registration is committed. */
   registerBroker(request: BrokerRegistrationRequest): Promise<ItemResult<bigint>>;
@@ -113,4 +128,6 @@ export interface ControllerChannel {
   updateFeatures(updates: readonly FeatureUpdate[], validateOnly: boolean): Promise<ItemResult>;
   /** A producer id no one has had before, surviving restarts. */
   allocateProducerId(): Promise<ItemResult<bigint>>;
+  /** AlterUserScramCredentials: one result per user named, in order of first appearance. */
+  alterUserScramCredentials(deletions: readonly ScramCredentialDeletion[], upsertions: readonly ScramCredentialUpsertion[]): Promise<Array<ItemResult & { user: string }>>;
 }

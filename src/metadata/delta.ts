@@ -1,6 +1,7 @@
 // Records replayed on top of an image: what changed, kept apart from the image, until apply()
 // builds the next image. The base image is never touched; apply() copies the maps it changes and
 // shares every topic that did not change.
+import type { ScramCredential } from '../protocol/scram.js';
 import { MetadataImage, type BrokerRegistration, type PartitionImage, type TopicImage } from './image.js';
 import { DELETED, type Change } from './layered-map.js';
 import { ConfigResourceType, MetadataRecordType, type MetadataRecord } from './records.js';
@@ -27,6 +28,8 @@ export class MetadataDelta {
   private readonly pendingTopicConfigs = new Map<string, Map<string, string>>();
   private readonly features = new Map<string, number>();
   private nextProducerId: bigint | null = null;
+  /** Changed SCRAM credentials: user -> mechanism type -> credential, or null when removed. */
+  private readonly scram = new Map<string, Map<number, ScramCredential | null>>();
 
   constructor(readonly base: MetadataImage) {}
 
@@ -167,6 +170,15 @@ export class MetadataDelta {
       case MetadataRecordType.FeatureLevelRecord:
         this.features.set(record.data.name, record.data.featureLevel);
         return;
+      case MetadataRecordType.UserScramCredentialRecord: {
+        const d = record.data;
+        // Copied: decoded bytes may be views of a larger (reused) buffer; these live in every image.
+        this.scramOf(d.name).set(d.mechanism, { salt: Buffer.from(d.salt), storedKey: Buffer.from(d.storedKey), serverKey: Buffer.from(d.serverKey), iterations: d.iterations });
+        return;
+      }
+      case MetadataRecordType.RemoveUserScramCredentialRecord:
+        this.scramOf(record.data.name).set(record.data.mechanism, null);
+        return;
     }
   }
 
@@ -239,6 +251,19 @@ export class MetadataDelta {
         else pendingTopicConfigs.set(name, configs);
       }
     }
+    let scramCredentials = base.scramCredentials as Map<string, ReadonlyMap<number, ScramCredential>>;
+    if (this.scram.size > 0) {
+      scramCredentials = new Map(scramCredentials);
+      for (const [user, changes] of this.scram) {
+        const now = new Map(scramCredentials.get(user) ?? []);
+        for (const [mechanism, credential] of changes) {
+          if (credential === null) now.delete(mechanism);
+          else now.set(mechanism, credential);
+        }
+        if (now.size === 0) scramCredentials.delete(user);
+        else scramCredentials.set(user, now);
+      }
+    }
     return new MetadataImage({
       topicsByName,
       topicsById,
@@ -249,7 +274,21 @@ export class MetadataDelta {
       nextProducerId: this.nextProducerId ?? base.nextProducerId,
       finalizedFeatures,
       pendingTopicConfigs,
+      scramCredentials,
     });
+  }
+
+  /** The SCRAM credential of `user` for mechanism type `mechanism` as of the records replayed so far. */
+  scramCredential(user: string, mechanism: number): ScramCredential | undefined {
+    const changed = this.scram.get(user);
+    if (changed?.has(mechanism) === true) return changed.get(mechanism) ?? undefined;
+    return this.base.scramCredentials.get(user)?.get(mechanism);
+  }
+
+  private scramOf(user: string): Map<number, ScramCredential | null> {
+    let m = this.scram.get(user);
+    if (m === undefined) this.scram.set(user, (m = new Map()));
+    return m;
   }
 
   /** The draft of a live topic, copied from the base image on its first change. */

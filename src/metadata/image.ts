@@ -1,9 +1,10 @@
 // The cluster metadata as an immutable value: topics (by name and by id), their partitions,
-// topic and broker config overrides, the producer id high-water mark and the finalized feature
-// levels. An image is never changed once built: a MetadataDelta (delta.ts) replays records on
+// topic and broker config overrides, SCRAM credentials, the producer id high-water mark and the
+// finalized feature levels. An image is never changed once built: a MetadataDelta (delta.ts) replays records on
 // top of one and builds the next, sharing what did not change (the topic maps are layered maps,
 // so the next image costs what changed, not the number of topics). Replaying the same records always
 // yields the same image; nothing here does I/O.
+import type { ScramCredential } from '../protocol/scram.js';
 import { LayeredMap } from './layered-map.js';
 import { collisionKey } from './topic-names.js';
 
@@ -58,6 +59,7 @@ export interface MetadataImageParts {
   nextProducerId: bigint;
   finalizedFeatures: Map<string, number>;
   pendingTopicConfigs: Map<string, ReadonlyMap<string, string>>;
+  scramCredentials: Map<string, ReadonlyMap<number, ScramCredential>>;
 }
 
 export class MetadataImage {
@@ -71,6 +73,7 @@ export class MetadataImage {
     nextProducerId: 0n,
     finalizedFeatures: new Map(),
     pendingTopicConfigs: new Map(),
+    scramCredentials: new Map(),
   });
 
   readonly topicsByName: LayeredMap<string, TopicImage>;
@@ -89,6 +92,8 @@ export class MetadataImage {
   readonly namesByCollisionKey: LayeredMap<string, string>;
   /** Configs recorded before their topic (never written that way by us, kept for robustness). */
   readonly pendingTopicConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** SCRAM credentials by user name, then by Kafka's mechanism type (1 SHA-256, 2 SHA-512). */
+  readonly scramCredentials: ReadonlyMap<string, ReadonlyMap<number, ScramCredential>>;
 
   constructor(parts: MetadataImageParts) {
     this.topicsByName = parts.topicsByName;
@@ -100,6 +105,7 @@ export class MetadataImage {
     this.nextProducerId = parts.nextProducerId;
     this.finalizedFeatures = parts.finalizedFeatures;
     this.pendingTopicConfigs = parts.pendingTopicConfigs;
+    this.scramCredentials = parts.scramCredentials;
   }
 
   /** Unfenced brokers, by id: the ones that may lead partitions and that Metadata lists. */

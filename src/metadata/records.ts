@@ -9,9 +9,11 @@ import type { PartitionRecordData } from '../protocol/messages/PartitionRecord.j
 import type { ProducerIdsRecordData } from '../protocol/messages/ProducerIdsRecord.js';
 import type { RegisterBrokerRecordData } from '../protocol/messages/RegisterBrokerRecord.js';
 import type { RemoveTopicRecordData } from '../protocol/messages/RemoveTopicRecord.js';
+import type { RemoveUserScramCredentialRecordData } from '../protocol/messages/RemoveUserScramCredentialRecord.js';
 import type { TopicRecordData } from '../protocol/messages/TopicRecord.js';
 import type { UnfenceBrokerRecordData } from '../protocol/messages/UnfenceBrokerRecord.js';
 import type { UnregisterBrokerRecordData } from '../protocol/messages/UnregisterBrokerRecord.js';
+import type { UserScramCredentialRecordData } from '../protocol/messages/UserScramCredentialRecord.js';
 
 /** Record types of the metadata log, as Kafka numbers them. */
 export const MetadataRecordType = {
@@ -24,9 +26,11 @@ export const MetadataRecordType = {
   FenceBrokerRecord: 7,
   UnfenceBrokerRecord: 8,
   RemoveTopicRecord: 9,
+  UserScramCredentialRecord: 11,
   FeatureLevelRecord: 12,
   ProducerIdsRecord: 15,
   BrokerRegistrationChangeRecord: 17,
+  RemoveUserScramCredentialRecord: 22,
 } as const;
 
 /** Kafka's ConfigResource types. */
@@ -43,5 +47,7 @@ export type MetadataRecord =
   | { type: 4; version: number; data: ConfigRecordData }
   | { type: 5; version: number; data: PartitionChangeRecordData }
   | { type: 9; version: number; data: RemoveTopicRecordData }
+  | { type: 11; version: number; data: UserScramCredentialRecordData }
+  | { type: 22; version: number; data: RemoveUserScramCredentialRecordData }
   | { type: 12; version: number; data: FeatureLevelRecordData }
   | { type: 15; version: number; data: ProducerIdsRecordData };

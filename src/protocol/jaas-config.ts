@@ -4,6 +4,7 @@
 // Values are quoted (backslash escapes) or bare words.
 
 export const PLAIN_LOGIN_MODULE = 'org.apache.kafka.common.security.plain.PlainLoginModule';
+export const SCRAM_LOGIN_MODULE = 'org.apache.kafka.common.security.scram.ScramLoginModule';
 
 export interface JaasConfig {
   loginModule: string;

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { Connection, type ConnectionLimits, type ConnectionTimeouts, type FrameHandler } from './connection.js';
 import { ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
-import { SaslSession } from './sasl.js';
+import { NO_SCRAM_CREDENTIALS, SaslSession, type ScramCredentialLookup } from './sasl.js';
 
 export { ListenerBindError, ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
 
@@ -69,6 +69,9 @@ export class SocketServer {
     this.clock.nowMs = nowMs();
   }
 
+  /** Where SASL/SCRAM finds credentials (the broker points it at its metadata image). */
+  scramCredentials: ScramCredentialLookup = NO_SCRAM_CREDENTIALS;
+
   /** Binds `specs` and serves them (tests; the broker binds first and calls adopt). */
   async listen(specs: ListenerSpec[]): Promise<BoundListener[]> {
     return this.adopt(await ListenerSockets.bind(specs, this.log));
@@ -96,7 +99,7 @@ export class SocketServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(this.nextConnectionId++, listener.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) => this.connections.delete(c), listener.sasl === undefined ? null : new SaslSession(listener.sasl));
+    const conn = new Connection(this.nextConnectionId++, listener.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) => this.connections.delete(c), listener.sasl === undefined ? null : new SaslSession(listener.sasl, this.scramCredentials));
     this.connections.add(conn);
   }
 

@@ -46,3 +46,34 @@ export async function python<T>(script: string, args: string[] = [], timeoutMs =
 export function hasCommand(cmd: string): Promise<boolean> {
   return new Promise((r) => execFile('sh', ['-c', `command -v ${cmd}`], (err) => r(err === null)));
 }
+
+/**
+ * confluent-kafka (librdkafka) with `conf` (security settings and bootstrap.servers): produces
+ * `count` records `<prefix>0..` to partition 0 of `topic`, then reads them back in group `groupId`
+ * from the earliest offset. Returns the values read, in order.
+ */
+export async function confluentRoundTrip(conf: Record<string, string>, topic: string, count: number, groupId: string, prefix = 'r'): Promise<string[]> {
+  const out = await python<{ read: string[] }>(
+    String.raw`
+import json, sys
+from confluent_kafka import Producer, Consumer
+base, topic, count, group, prefix = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+p = Producer(base)
+for i in range(count): p.produce(topic, value=('%s%d' % (prefix, i)).encode(), partition=0)
+assert p.flush(20) == 0, 'undelivered records'
+c = Consumer({**base, 'group.id': group, 'auto.offset.reset': 'earliest'})
+c.subscribe([topic])
+read = []
+while len(read) < count:
+    m = c.poll(15)
+    if m is None: break
+    if m.error(): continue
+    read.append(m.value().decode())
+c.close()
+print(json.dumps({'read': read}))
+`,
+    [JSON.stringify(conf), topic, String(count), groupId, prefix],
+    90_000,
+  );
+  return out.read;
+}

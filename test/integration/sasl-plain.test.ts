@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import { BrokerProcess, freePort, tempDir } from '../helpers/broker-process.js';
-import { kcat, python, run } from '../helpers/clients.js';
+import { confluentRoundTrip, kcat, run } from '../helpers/clients.js';
 import { tributaryBin } from '../helpers/broker-process.js';
 import { Producer, clientOptionsFromProperties, parseProperties } from '../../src/client/index.js';
 import { join } from 'node:path';
@@ -87,30 +87,14 @@ describe('SASL/PLAIN listeners', () => {
   });
 
   it('confluent-kafka produces and consumes over SASL_SSL', async () => {
-    const out = await python<{ read: string[] }>(
-      String.raw`
-import json, sys
-from confluent_kafka import Producer, Consumer
-b, ca = sys.argv[1:3]
-base = {'bootstrap.servers': b, 'security.protocol': 'SASL_SSL', 'ssl.ca.location': ca, 'sasl.mechanisms': 'PLAIN', 'sasl.username': 'alice', 'sasl.password': 'alice-secret'}
-p = Producer(base)
-for i in range(3): p.produce('sasl-ssl', value=('s%d' % i).encode(), partition=0)
-assert p.flush(20) == 0
-c = Consumer({**base, 'group.id': 'sasl-g', 'auto.offset.reset': 'earliest'})
-c.subscribe(['sasl-ssl'])
-read = []
-while len(read) < 3:
-    m = c.poll(15)
-    if m is None: break
-    if m.error(): continue
-    read.append(m.value().decode())
-c.close()
-print(json.dumps({'read': read}))
-`,
-      [`127.0.0.1:${saslSslPort}`, ca],
-      90_000,
+    const read = await confluentRoundTrip(
+      { 'bootstrap.servers': `127.0.0.1:${saslSslPort}`, 'security.protocol': 'SASL_SSL', 'ssl.ca.location': ca, 'sasl.mechanisms': 'PLAIN', 'sasl.username': 'alice', 'sasl.password': 'alice-secret' },
+      'sasl-ssl',
+      3,
+      'sasl-g',
+      's',
     );
-    assert.deepEqual(out.read, ['s0', 's1', 's2']);
+    assert.deepEqual(read, ['s0', 's1', 's2']);
   });
 
   it('our client (SASL_SSL, from Kafka client properties) and our tools (--command-config, SASL_PLAINTEXT) authenticate', async () => {

@@ -64,7 +64,7 @@ describe('tributary server configuration', () => {
     for (const protocol of ['SASL_PLAINTEXT', 'SASL_SSL']) {
       const port = await freePort();
       const r = await server(['--override', `listeners=${protocol}://127.0.0.1:${port}`, '--override', `advertised.listeners=${protocol}://127.0.0.1:${port}`]);
-      assertRefusedWithOneLine(r, new RegExp(`'sasl\\.enabled\\.mechanisms' \\(SASL listener ${protocol}\\): Tributary supports PLAIN so far`));
+      assertRefusedWithOneLine(r, new RegExp(`'sasl\\.enabled\\.mechanisms' \\(SASL listener ${protocol}\\): Tributary supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 so far`));
     }
     const port = await freePort();
     const mapped = await server(['--override', `listeners=PLAINTEXT://127.0.0.1:${await freePort()},CLIENT://127.0.0.1:${port}`, '--override', 'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CLIENT:SASL_PLAINTEXT', '--override', 'sasl.enabled.mechanisms=PLAIN']);

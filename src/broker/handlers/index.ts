@@ -36,6 +36,7 @@ import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { getTelemetrySubscriptionsHandler } from './get-telemetry-subscriptions.js';
 import { pushTelemetryHandler } from './push-telemetry.js';
 import { listConfigResourcesHandler } from './list-config-resources.js';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -57,6 +58,8 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     describeClusterHandler,
     offsetForLeaderEpochHandler,
     updateFeaturesHandler,
+    describeUserScramCredentialsHandler,
+    alterUserScramCredentialsHandler,
     // Group coordinator (classic protocol).
     findCoordinatorHandler,
     joinGroupHandler,

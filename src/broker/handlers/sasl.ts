@@ -52,7 +52,7 @@ export function saslAuthenticateHandler(log: Logger) {
       } else {
         res.errorCode = step.errorCode;
         res.errorMessage = step.message;
-        log.info({ listener: ctx.connection.listenerName, remote, reason: step.message }, 'failed authentication');
+        log.info({ listener: ctx.connection.listenerName, remote, reason: step.message, ...(sasl.failureDetail !== null ? { detail: sasl.failureDetail } : {}) }, 'failed authentication');
       }
       return res;
     },
