@@ -1,21 +1,9 @@
 // The `AuthorizedOperations` bit fields of Metadata, DescribeCluster, DescribeGroups,
 // ConsumerGroupDescribe and DescribeTopicPartitions: bit N set when AclOperation N is allowed.
-// There is no authorizer yet, so every operation a resource type supports is allowed, as Kafka
-// answers without one; not asked for, the field is Kafka's "omitted" value, INT32_MIN.
-
-/** Kafka's AclOperation codes. */
-const AclOperation = {
-  READ: 3,
-  WRITE: 4,
-  CREATE: 5,
-  DELETE: 6,
-  ALTER: 7,
-  DESCRIBE: 8,
-  CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
-  IDEMPOTENT_WRITE: 12,
-} as const;
+// Every operation a resource type supports is reported allowed (ACLs are not yet applied to these
+// fields, as Kafka answers without an authorizer); not asked for, the field is Kafka's "omitted"
+// value, INT32_MIN.
+import { AclOperation } from '../protocol/acls.js';
 
 const bits = (...ops: number[]): number => ops.reduce((field, op) => field | (1 << op), 0);
 

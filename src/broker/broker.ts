@@ -15,6 +15,7 @@ import { StorageStartupError } from '../storage/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { RequestRouter } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener, type ListenerSockets } from '../server/socket-server.js';
+import { Authorizer } from './authorizer.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerMetrics, parseMetricsListener, startMetricsServer } from './broker-metrics.js';
 import { ClientTelemetry } from './client-telemetry.js';
@@ -210,6 +211,7 @@ export class BrokerServer {
       controller,
       replicas,
       groupCoordinator,
+      authorizer: Authorizer.fromConfig(config, () => metadata.image),
       // Client instance ids take Kafka's random uuid form, as topic ids do.
       telemetry: new ClientTelemetry({ nowMs: () => Date.now(), newInstanceId: newTopicId, maxBytes: () => effectiveConfig.int('telemetry.max.bytes') }),
       log: loggerFor('handlers'),

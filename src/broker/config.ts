@@ -54,6 +54,15 @@ const DEFS: Record<string, ConfigDef> = {
   // SASL of SASL_PLAINTEXT / SASL_SSL listeners (server/sasl.ts); PLAIN users come from
   // listener.name.<listener>.plain.sasl.jaas.config.
   'sasl.enabled.mechanisms': { type: 'list', default: 'GSSAPI' },
+  // ACLs (authorizer.ts): off unless authorizer.class.name names Kafka's StandardAuthorizer.
+  'authorizer.class.name': {
+    type: 'string',
+    default: '',
+    validate: (v) => (v === '' || v === STANDARD_AUTHORIZER ? null : `Tributary's authorizer is Kafka's KRaft one: set ${STANDARD_AUTHORIZER}, or leave it empty for none`),
+  },
+  // Semicolon-separated principals (User:admin;User:ops), as Kafka's super.users.
+  'super.users': { type: 'string', default: '' },
+  'allow.everyone.if.no.acl.found': { type: 'boolean', default: 'false' },
   'sasl.server.max.receive.size': { type: 'int', default: '524288', validate: atLeast(1) },
   'sasl.mechanism.inter.broker.protocol': { type: 'string', default: 'GSSAPI' },
   'sasl.mechanism.controller.protocol': { type: 'string', default: 'GSSAPI' },
@@ -592,6 +601,8 @@ function readTls(listener: string, read: (key: string) => string | null): TlsLis
   }
 }
 const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'];
+/** authorizer.class.name of Kafka's KRaft authorizer (KIP-801). */
+export const STANDARD_AUTHORIZER = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer';
 
 /** `ssl.*`, `sasl.*`, and their per-listener forms (`listener.name.<name>.ssl.keystore.location`,
  * `listener.name.<name>.<mechanism>.sasl.jaas.config`). */

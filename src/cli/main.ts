@@ -4,6 +4,7 @@ import { runTopics } from './topics-command.js';
 import { runConsoleProducer } from './console-producer-command.js';
 import { runConsoleConsumer } from './console-consumer-command.js';
 import { runConfigs } from './configs-command.js';
+import { runAcls } from './acls-command.js';
 import { runGetOffsets } from './get-offsets-command.js';
 import { runDeleteRecords } from './delete-records-command.js';
 import { runProducerPerfTest } from './producer-perf-test-command.js';
@@ -22,7 +23,8 @@ Commands:
   console-producer     produce stdin lines
   console-consumer     print records
   consumer-groups      list, describe, reset offsets of, delete consumer groups
-  configs              describe and alter topic and broker configs
+  configs              describe and alter topic, broker, group configs and user SCRAM credentials
+  acls                 add, remove, list ACLs (kafka-acls.sh)
   get-offsets          print partition offsets (latest, earliest, by time)
   delete-records       delete records up to offsets (--offset-json-file)
   producer-perf-test   producer throughput and latency test
@@ -48,6 +50,8 @@ export async function main(argv: string[]): Promise<void> {
       return runConsumerGroups(rest);
     case 'configs':
       return runConfigs(rest);
+    case 'acls':
+      return runAcls(rest);
     case 'get-offsets':
       return runGetOffsets(rest);
     case 'delete-records':

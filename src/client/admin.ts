@@ -39,12 +39,19 @@ import { OffsetCommitRequest } from '../protocol/messages/OffsetCommitRequest.js
 import { OffsetCommitResponse } from '../protocol/messages/OffsetCommitResponse.js';
 import { OffsetFetchRequest } from '../protocol/messages/OffsetFetchRequest.js';
 import { OffsetFetchResponse } from '../protocol/messages/OffsetFetchResponse.js';
+import { CreateAclsRequest } from '../protocol/messages/CreateAclsRequest.js';
+import { CreateAclsResponse } from '../protocol/messages/CreateAclsResponse.js';
+import { DeleteAclsRequest } from '../protocol/messages/DeleteAclsRequest.js';
+import { DeleteAclsResponse } from '../protocol/messages/DeleteAclsResponse.js';
+import { DescribeAclsRequest } from '../protocol/messages/DescribeAclsRequest.js';
+import { DescribeAclsResponse } from '../protocol/messages/DescribeAclsResponse.js';
 import { AlterUserScramCredentialsRequest } from '../protocol/messages/AlterUserScramCredentialsRequest.js';
 import { AlterUserScramCredentialsResponse } from '../protocol/messages/AlterUserScramCredentialsResponse.js';
 import { DescribeUserScramCredentialsRequest } from '../protocol/messages/DescribeUserScramCredentialsRequest.js';
 import { DescribeUserScramCredentialsResponse } from '../protocol/messages/DescribeUserScramCredentialsResponse.js';
 import { UpdateFeaturesRequest } from '../protocol/messages/UpdateFeaturesRequest.js';
 import { UpdateFeaturesResponse } from '../protocol/messages/UpdateFeaturesResponse.js';
+import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import { saltedPassword, scramMechanismByName, scramMechanismByType } from '../protocol/scram.js';
 import { Cluster, type BrokerInfo, type ClientOptions, type PartitionMetadata } from './cluster.js';
 import { Coordinators } from './coordinator.js';
@@ -644,6 +651,48 @@ export class Admin {
     return out;
   }
 
+  // --- ACLs (KIP-140) -------------------------------------------------------------------------
+
+  /** Creates ACL bindings; per binding null, or the broker's refusal, in order. */
+  async createAcls(bindings: readonly AclBinding[]): Promise<(KafkaClientError | null)[]> {
+    const res = await this.cluster.retry(() =>
+      this.cluster.sendAny({ request: CreateAclsRequest, response: CreateAclsResponse }, () => {
+        const req = CreateAclsRequest.defaults();
+        req.creations = bindings.map((b) => ({ resourceType: b.resourceType, resourceName: b.resourceName, resourcePatternType: b.patternType, principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permission }));
+        return req;
+      }),
+    );
+    return res.results.map((r) => (r.errorCode === ErrorCode.NONE ? null : new KafkaClientError(r.errorCode, r.errorMessage ?? undefined)));
+  }
+
+  /** The ACL bindings `filter` matches. */
+  async describeAcls(filter: AclBindingFilter): Promise<AclBinding[]> {
+    const res = await this.cluster.retry(() =>
+      this.cluster.sendAny({ request: DescribeAclsRequest, response: DescribeAclsResponse }, () => {
+        const req = DescribeAclsRequest.defaults();
+        Object.assign(req, aclFilterFields(filter));
+        return req;
+      }),
+    );
+    if (res.errorCode !== ErrorCode.NONE) throw new KafkaClientError(res.errorCode, res.errorMessage ?? undefined, { where: 'describeAcls' });
+    return res.resources.flatMap((r) => r.acls.map((a) => ({ resourceType: r.resourceType, resourceName: r.resourceName, patternType: r.patternType, principal: a.principal, host: a.host, operation: a.operation, permission: a.permissionType })));
+  }
+
+  /** Deletes what each filter matches; per filter the deleted bindings, or the refusal. */
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<Array<{ error: KafkaClientError | null; deleted: AclBinding[] }>> {
+    const res = await this.cluster.retry(() =>
+      this.cluster.sendAny({ request: DeleteAclsRequest, response: DeleteAclsResponse }, () => {
+        const req = DeleteAclsRequest.defaults();
+        req.filters = filters.map(aclFilterFields);
+        return req;
+      }),
+    );
+    return res.filterResults.map((r) => ({
+      error: r.errorCode === ErrorCode.NONE ? null : new KafkaClientError(r.errorCode, r.errorMessage ?? undefined),
+      deleted: r.matchingAcls.map((a) => ({ resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType, principal: a.principal, host: a.host, operation: a.operation, permission: a.permissionType })),
+    }));
+  }
+
   // --- SCRAM credentials (KIP-554) ----------------------------------------------------------
 
   /** The SCRAM credentials of `users`, or of every user with none given. */
@@ -907,4 +956,8 @@ export async function commitOffsets(
       }
     }
   }, signal);
+}
+
+function aclFilterFields(f: AclBindingFilter) {
+  return { resourceTypeFilter: f.resourceType, resourceNameFilter: f.resourceName, patternTypeFilter: f.patternType, principalFilter: f.principal, hostFilter: f.host, operation: f.operation, permissionType: f.permission };
 }

@@ -36,6 +36,8 @@ import { newTopicId } from '../metadata/topic-names.js';
 import { ControllerEventQueue, type ControllerOperation } from './event-queue.js';
 import type { MetadataLogClient } from './metadata-log-client.js';
 import { planScramChanges } from './scram-planner.js';
+import { planCreateAcls, planDeleteAcls } from './acl-planner.js';
+import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import {
   EXCESSIVELY_LARGE_OPERATION,
   planBootstrapFeatures,
@@ -244,6 +246,33 @@ export class MetadataController implements ControllerChannel {
       this.producerIds = { next: block.start + 1n, end: block.end };
       return { records: block.records, answer: ok(block.start) };
     }, failed);
+  }
+
+  /** CreateAcls: the bindings that pass validation are written together, in one append. */
+  createAcls(bindings: readonly AclBinding[]): Promise<ItemResult[]> {
+    return this.run<ItemResult[]>(
+      (image) => {
+        const plan = planCreateAcls(image, bindings, this.context().newTopicId);
+        return { records: plan.records, answer: plan.results };
+      },
+      (err) => bindings.map(() => failed(err)),
+    );
+  }
+
+  /** DeleteAcls: what every filter matches goes in one append; too many refuses them all. */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<Array<ItemResult & { deleted: AclBinding[] }>> {
+    return this.run<Array<ItemResult & { deleted: AclBinding[] }>>(
+      (image) => {
+        try {
+          const plan = planDeleteAcls(image, filters);
+          return { records: plan.records, answer: plan.results.map((r) => ({ ...r, value: null })) };
+        } catch (err) {
+          if (!(err instanceof KafkaError)) throw err;
+          return { records: [], answer: filters.map(() => ({ ...failed(err), deleted: [] })) };
+        }
+      },
+      (err) => filters.map(() => ({ ...failed(err), deleted: [] })),
+    );
   }
 
   /** AlterUserScramCredentials: the users that pass validation change together, in one append. */

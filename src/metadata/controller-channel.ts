@@ -3,6 +3,7 @@
 // and message per item; the change itself reaches the broker side through the MetadataPublisher,
 // before the answer. A single node's controller implements it in-process; a broker of a cluster
 // will forward the same operations to the active controller.
+import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import type { FeatureUpdate } from './features.js';
 
 /** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: the most records one change may write. */
@@ -128,6 +129,10 @@ export interface ControllerChannel {
   updateFeatures(updates: readonly FeatureUpdate[], validateOnly: boolean): Promise<ItemResult>;
   /** A producer id no one has had before, surviving restarts. */
   allocateProducerId(): Promise<ItemResult<bigint>>;
+  /** CreateAcls: one result per binding, in request order (an existing binding is a success). */
+  createAcls(bindings: readonly AclBinding[]): Promise<ItemResult[]>;
+  /** DeleteAcls: per filter the bindings it removed, or why it could not run; all or none. */
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<Array<ItemResult & { deleted: AclBinding[] }>>;
   /** AlterUserScramCredentials: one result per user named, in order of first appearance. */
   alterUserScramCredentials(deletions: readonly ScramCredentialDeletion[], upsertions: readonly ScramCredentialUpsertion[]): Promise<Array<ItemResult & { user: string }>>;
 }

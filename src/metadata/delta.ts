@@ -2,6 +2,7 @@
 // builds the next image. The base image is never touched; apply() copies the maps it changes and
 // shares every topic that did not change.
 import type { ScramCredential } from '../protocol/scram.js';
+import type { AclBinding } from '../protocol/acls.js';
 import { MetadataImage, type BrokerRegistration, type PartitionImage, type TopicImage } from './image.js';
 import { DELETED, type Change } from './layered-map.js';
 import { ConfigResourceType, MetadataRecordType, type MetadataRecord } from './records.js';
@@ -30,6 +31,8 @@ export class MetadataDelta {
   private nextProducerId: bigint | null = null;
   /** Changed SCRAM credentials: user -> mechanism type -> credential, or null when removed. */
   private readonly scram = new Map<string, Map<number, ScramCredential | null>>();
+  /** Changed ACLs by id; null: removed. */
+  private readonly acls = new Map<string, AclBinding | null>();
 
   constructor(readonly base: MetadataImage) {}
 
@@ -179,6 +182,14 @@ export class MetadataDelta {
       case MetadataRecordType.RemoveUserScramCredentialRecord:
         this.scramOf(record.data.name).set(record.data.mechanism, null);
         return;
+      case MetadataRecordType.AccessControlEntryRecord: {
+        const d = record.data;
+        this.acls.set(d.id, { resourceType: d.resourceType, resourceName: d.resourceName, patternType: d.patternType, principal: d.principal, host: d.host, operation: d.operation, permission: d.permissionType });
+        return;
+      }
+      case MetadataRecordType.RemoveAccessControlEntryRecord:
+        this.acls.set(record.data.id, null);
+        return;
     }
   }
 
@@ -264,6 +275,14 @@ export class MetadataDelta {
         else scramCredentials.set(user, now);
       }
     }
+    let acls = base.acls as Map<string, AclBinding>;
+    if (this.acls.size > 0) {
+      acls = new Map(acls);
+      for (const [id, acl] of this.acls) {
+        if (acl === null) acls.delete(id);
+        else acls.set(id, acl);
+      }
+    }
     return new MetadataImage({
       topicsByName,
       topicsById,
@@ -275,6 +294,7 @@ export class MetadataDelta {
       finalizedFeatures,
       pendingTopicConfigs,
       scramCredentials,
+      acls,
     });
   }
 

@@ -1,10 +1,11 @@
 // The cluster metadata as an immutable value: topics (by name and by id), their partitions,
-// topic and broker config overrides, SCRAM credentials, the producer id high-water mark and the
-// finalized feature levels. An image is never changed once built: a MetadataDelta (delta.ts) replays records on
+// topic and broker config overrides, SCRAM credentials, ACLs, the producer id high-water mark and
+// the finalized feature levels. An image is never changed once built: a MetadataDelta (delta.ts) replays records on
 // top of one and builds the next, sharing what did not change (the topic maps are layered maps,
 // so the next image costs what changed, not the number of topics). Replaying the same records always
 // yields the same image; nothing here does I/O.
 import type { ScramCredential } from '../protocol/scram.js';
+import type { AclBinding } from '../protocol/acls.js';
 import { LayeredMap } from './layered-map.js';
 import { collisionKey } from './topic-names.js';
 
@@ -60,6 +61,7 @@ export interface MetadataImageParts {
   finalizedFeatures: Map<string, number>;
   pendingTopicConfigs: Map<string, ReadonlyMap<string, string>>;
   scramCredentials: Map<string, ReadonlyMap<number, ScramCredential>>;
+  acls: Map<string, AclBinding>;
 }
 
 export class MetadataImage {
@@ -74,6 +76,7 @@ export class MetadataImage {
     finalizedFeatures: new Map(),
     pendingTopicConfigs: new Map(),
     scramCredentials: new Map(),
+    acls: new Map(),
   });
 
   readonly topicsByName: LayeredMap<string, TopicImage>;
@@ -94,6 +97,8 @@ export class MetadataImage {
   readonly pendingTopicConfigs: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** SCRAM credentials by user name, then by Kafka's mechanism type (1 SHA-256, 2 SHA-512). */
   readonly scramCredentials: ReadonlyMap<string, ReadonlyMap<number, ScramCredential>>;
+  /** ACL bindings by their id (AccessControlEntryRecord.Id). */
+  readonly acls: ReadonlyMap<string, AclBinding>;
 
   constructor(parts: MetadataImageParts) {
     this.topicsByName = parts.topicsByName;
@@ -106,7 +111,24 @@ export class MetadataImage {
     this.finalizedFeatures = parts.finalizedFeatures;
     this.pendingTopicConfigs = parts.pendingTopicConfigs;
     this.scramCredentials = parts.scramCredentials;
+    this.acls = parts.acls;
   }
+
+  /** The ACL bindings of one resource type (the authorizer asks per request; built once per image). */
+  aclsOfType(resourceType: number): readonly AclBinding[] {
+    if (this.aclsByType === null) {
+      const byType = new Map<number, AclBinding[]>();
+      for (const acl of this.acls.values()) {
+        let list = byType.get(acl.resourceType);
+        if (list === undefined) byType.set(acl.resourceType, (list = []));
+        list.push(acl);
+      }
+      this.aclsByType = byType;
+    }
+    return this.aclsByType.get(resourceType) ?? [];
+  }
+
+  private aclsByType: Map<number, AclBinding[]> | null = null;
 
   /** Unfenced brokers, by id: the ones that may lead partitions and that Metadata lists. */
   liveBrokers(): readonly BrokerRegistration[] {

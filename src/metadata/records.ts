@@ -1,5 +1,6 @@
 // The records of the cluster metadata log (KRaft's), as values: what the controller writes and
 // every image is replayed from.
+import type { AccessControlEntryRecordData } from '../protocol/messages/AccessControlEntryRecord.js';
 import type { BrokerRegistrationChangeRecordData } from '../protocol/messages/BrokerRegistrationChangeRecord.js';
 import type { ConfigRecordData } from '../protocol/messages/ConfigRecord.js';
 import type { FenceBrokerRecordData } from '../protocol/messages/FenceBrokerRecord.js';
@@ -8,6 +9,7 @@ import type { PartitionChangeRecordData } from '../protocol/messages/PartitionCh
 import type { PartitionRecordData } from '../protocol/messages/PartitionRecord.js';
 import type { ProducerIdsRecordData } from '../protocol/messages/ProducerIdsRecord.js';
 import type { RegisterBrokerRecordData } from '../protocol/messages/RegisterBrokerRecord.js';
+import type { RemoveAccessControlEntryRecordData } from '../protocol/messages/RemoveAccessControlEntryRecord.js';
 import type { RemoveTopicRecordData } from '../protocol/messages/RemoveTopicRecord.js';
 import type { RemoveUserScramCredentialRecordData } from '../protocol/messages/RemoveUserScramCredentialRecord.js';
 import type { TopicRecordData } from '../protocol/messages/TopicRecord.js';
@@ -30,6 +32,8 @@ export const MetadataRecordType = {
   FeatureLevelRecord: 12,
   ProducerIdsRecord: 15,
   BrokerRegistrationChangeRecord: 17,
+  AccessControlEntryRecord: 18,
+  RemoveAccessControlEntryRecord: 19,
   RemoveUserScramCredentialRecord: 22,
 } as const;
 
@@ -49,5 +53,7 @@ export type MetadataRecord =
   | { type: 9; version: number; data: RemoveTopicRecordData }
   | { type: 11; version: number; data: UserScramCredentialRecordData }
   | { type: 22; version: number; data: RemoveUserScramCredentialRecordData }
+  | { type: 18; version: number; data: AccessControlEntryRecordData }
+  | { type: 19; version: number; data: RemoveAccessControlEntryRecordData }
   | { type: 12; version: number; data: FeatureLevelRecordData }
   | { type: 15; version: number; data: ProducerIdsRecordData };

@@ -36,6 +36,7 @@ import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { getTelemetrySubscriptionsHandler } from './get-telemetry-subscriptions.js';
 import { pushTelemetryHandler } from './push-telemetry.js';
 import { listConfigResourcesHandler } from './list-config-resources.js';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
@@ -60,6 +61,9 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     updateFeaturesHandler,
     describeUserScramCredentialsHandler,
     alterUserScramCredentialsHandler,
+    describeAclsHandler,
+    createAclsHandler,
+    deleteAclsHandler,
     // Group coordinator (classic protocol).
     findCoordinatorHandler,
     joinGroupHandler,

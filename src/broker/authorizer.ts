@@ -1,0 +1,38 @@
+// The broker's authorizer (authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer):
+// decides with the ACLs of the current metadata image (metadata/acls.ts) for a request's principal
+// and client address. A broker without one authorizes everything, as Kafka's does.
+import { authorize, type AuthorizerSettings } from '../protocol/acls.js';
+import type { MetadataImage } from '../metadata/image.js';
+import type { BrokerConfig } from './config.js';
+
+/** Kafka's principal of an unauthenticated connection. */
+export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
+
+export class Authorizer {
+  constructor(
+    private readonly image: () => MetadataImage,
+    private readonly settings: AuthorizerSettings,
+  ) {}
+
+  /** Null when the config names no authorizer. */
+  static fromConfig(config: BrokerConfig, image: () => MetadataImage): Authorizer | null {
+    if (config.string('authorizer.class.name') === '') return null;
+    const superUsers = new Set(
+      config
+        .string('super.users')
+        .split(';')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    );
+    return new Authorizer(image, { superUsers, allowEveryoneIfNoAclFound: config.bool('allow.everyone.if.no.acl.found') });
+  }
+
+  allows(principal: string, host: string, operation: number, resourceType: number, resourceName: string): boolean {
+    return authorize(this.image().aclsOfType(resourceType), this.settings, principal, host, operation, resourceType, resourceName);
+  }
+}
+
+/** The principal a request acts as: the SASL user, else Kafka's anonymous one. */
+export function principalOf(connection: { readonly sasl: { readonly principal: string | null } | null }): string {
+  return connection.sasl?.principal ?? ANONYMOUS_PRINCIPAL;
+}
