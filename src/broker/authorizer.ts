@@ -36,3 +36,14 @@ export class Authorizer {
 export function principalOf(connection: { readonly sasl: { readonly principal: string | null } | null }): string {
   return connection.sasl?.principal ?? ANONYMOUS_PRINCIPAL;
 }
+
+/** Whether the request on `connection` may do `operation` on the resource; true without an authorizer. */
+export function isAllowed(
+  authorizer: Authorizer | null,
+  connection: { readonly sasl: { readonly principal: string | null } | null; readonly remoteAddress: string },
+  operation: number,
+  resourceType: number,
+  resourceName: string,
+): boolean {
+  return authorizer === null || authorizer.allows(principalOf(connection), connection.remoteAddress, operation, resourceType, resourceName);
+}

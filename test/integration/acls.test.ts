@@ -11,7 +11,8 @@ import { Admin } from '../../src/client/index.js';
 import { AclOperation, AclPermission, PatternType, ResourceType } from '../../src/protocol/acls.js';
 import { BrokerProcess, freePort, tempDir, tributaryBin } from '../helpers/broker-process.js';
 import kafkajs from 'kafkajs';
-import { run } from '../helpers/clients.js';
+import { kcat, python, run } from '../helpers/clients.js';
+import { assertOk } from './support.js';
 
 const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
 
@@ -109,6 +110,53 @@ describe('ACLs (StandardAuthorizer)', () => {
     } finally {
       await alice.disconnect();
     }
+  });
+
+  it('the data and group APIs apply the ACLs: kcat and confluent-kafka as alice', async () => {
+    const bs = `127.0.0.1:${saslPort}`;
+    const as = (user: string, password: string) => ['-X', 'security.protocol=SASL_PLAINTEXT', '-X', 'sasl.mechanisms=PLAIN', '-X', `sasl.username=${user}`, '-X', `sasl.password=${password}`];
+    for (const topic of ['orders', 'secret']) assertOk(await kcat(['-P', '-b', bs, ...as('admin', 'admin-secret'), '-t', topic, '-p', '0'], { input: `${topic}-1\n` }), `admin produces to ${topic}`);
+    const listed = await kcat(['-L', '-b', bs, ...as('alice', 'alice-secret')]);
+    assertOk(listed, 'alice lists topics');
+    assert.match(listed.stdout, /topic "orders"/);
+    assert.doesNotMatch(listed.stdout, /topic "secret"/, 'Metadata leaves out what alice may not DESCRIBE');
+    const refused = await kcat(['-P', '-b', bs, ...as('alice', 'alice-secret'), '-t', 'orders', '-p', '0'], { input: 'a1\n' });
+    assert.match(refused.stderr, /Topic authorization failed/i, 'READ and DESCRIBE do not allow WRITE');
+    assert.equal((await acls(['--add', '--allow-principal', 'User:alice', '--operation', 'Write', '--topic', 'orders'])).code, 0);
+    assertOk(await kcat(['-P', '-b', bs, ...as('alice', 'alice-secret'), '-t', 'orders', '-p', '0'], { input: 'a1\n' }), 'alice produces once allowed WRITE');
+    const read = await kcat(['-C', '-b', bs, ...as('alice', 'alice-secret'), '-t', 'orders', '-p', '0', '-o', 'beginning', '-e', '-q']);
+    assert.equal(read.stdout.trim(), 'orders-1\na1');
+    const noRead = await kcat(['-C', '-b', bs, ...as('alice', 'alice-secret'), '-t', 'secret', '-p', '0', '-o', 'beginning', '-e', '-q'], { timeoutMs: 30_000 });
+    assert.match(noRead.stderr, /Topic authorization failed/i);
+    const groups = await python<{ g1: string[]; g2: string }>(
+      String.raw`
+import json, sys
+from confluent_kafka import Consumer
+def consume(group):
+    errors = []
+    c = Consumer({'bootstrap.servers': sys.argv[1], 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'PLAIN', 'sasl.username': 'alice', 'sasl.password': 'alice-secret', 'group.id': group, 'auto.offset.reset': 'earliest', 'error_cb': lambda e: errors.append(e.str())})
+    c.subscribe(['orders'])
+    got = []
+    for _ in range(20):
+        m = c.poll(1)
+        if m is None:
+            if errors or len(got) >= 2: break
+            continue
+        if m.error():
+            errors.append(m.error().str()); break
+        got.append(m.value().decode())
+        if len(got) >= 2: break
+    c.close()
+    return got, errors
+g1, _ = consume('g1')
+_, e2 = consume('g2')
+print(json.dumps({'g1': g1, 'g2': ' '.join(e2)}))
+`,
+      [bs],
+      90_000,
+    );
+    assert.deepEqual(groups.g1, ['orders-1', 'a1'], 'group g1: alice has READ on it (granted through kafkajs above)');
+    assert.match(groups.g2, /Group authorization failed/i, 'group g2: no ACL');
   });
 
   it('kafka-acls removes with --force; ACLs survive a restart', async () => {

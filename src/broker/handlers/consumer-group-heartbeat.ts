@@ -5,6 +5,9 @@
 // v1 (stable since Kafka 4.0; librdkafka 2.10+ and the Java 4.x consumer need it) adds
 // SubscribedTopicRegex, matched against whole topic names (consumer-group-regex.ts), and makes
 // the member generate its own member id (KIP-1082): '' is INVALID_REQUEST even to join.
+import { ErrorCode } from '../../protocol/errors.js';
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ConsumerGroupHeartbeatRequest } from '../../protocol/messages/ConsumerGroupHeartbeatRequest.js';
 import { ConsumerGroupHeartbeatResponse } from '../../protocol/messages/ConsumerGroupHeartbeatResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -17,6 +20,11 @@ export function consumerGroupHeartbeatHandler(broker: BrokerContext) {
     minVersion: 0,
     maxVersion: 1,
     async handle(ctx, req) {
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.GROUP, req.groupId)) {
+        const refused = ConsumerGroupHeartbeatResponse.defaults();
+        refused.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+        return refused;
+      }
       const r = await broker.groupCoordinator.consumerGroupHeartbeat({
         apiVersion: ctx.apiVersion,
         groupId: req.groupId,

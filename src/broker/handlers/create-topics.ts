@@ -4,6 +4,8 @@
 // created topic. Limits as Kafka's controller: more than 10,000 records in one request ->
 // POLICY_VIOLATION for every topic; the controller mutation quota (KIP-599) refuses topics with
 // THROTTLING_QUOTA_EXCEEDED from v6 and throttles older versions by holding the response back.
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { CreateTopicsRequest } from '../../protocol/messages/CreateTopicsRequest.js';
 import { CreateTopicsResponse, type CreateTopicsResponseCreatableTopicResult } from '../../protocol/messages/CreateTopicsResponse.js';
@@ -26,7 +28,10 @@ export function createTopicsHandler(broker: BrokerContext) {
       const quota = broker.mutationQuota(ctx.apiVersion >= STRICT_QUOTA_SINCE);
       const seen = new Map<string, number>();
       for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
-      const unique = req.topics.filter((t) => seen.get(t.name) === 1);
+      // ACLs (when an authorizer is configured): CREATE on the cluster, or on the topic.
+      const clusterCreate = isAllowed(broker.authorizer, ctx.connection, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
+      const creatable = (name: string) => clusterCreate || isAllowed(broker.authorizer, ctx.connection, AclOperation.CREATE, ResourceType.TOPIC, name);
+      const unique = req.topics.filter((t) => seen.get(t.name) === 1 && creatable(t.name));
       const results = await broker.controller.createTopics(
         unique.map((t) => ({ name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, assignments: t.assignments, configs: t.configs })),
         req.validateOnly,
@@ -41,6 +46,11 @@ export function createTopicsHandler(broker: BrokerContext) {
         out.configs = null;
         res.topics.push(out);
         const result = byName.get(t.name);
+        if (result === undefined && seen.get(t.name) === 1) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          out.errorMessage = 'Authorization failed.';
+          continue;
+        }
         if (result === undefined) {
           out.errorCode = ErrorCode.INVALID_REQUEST;
           out.errorMessage = `Create topics request from client contains duplicate topic name ${t.name}`;

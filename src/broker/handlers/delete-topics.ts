@@ -2,6 +2,8 @@
 // in one metadata change; their partitions stop being served at once and their data is deleted
 // from disk in the background. The controller mutation quota (KIP-599) refuses topics with
 // THROTTLING_QUOTA_EXCEEDED from v5 and throttles older versions by holding the response back.
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { DeleteTopicsRequest } from '../../protocol/messages/DeleteTopicsRequest.js';
@@ -32,6 +34,13 @@ export function deleteTopicsHandler(broker: BrokerContext) {
         res.responses.push(out);
         const byName = target.name !== null && target.name !== '';
         const topic = byName ? image.topicsByName.get(target.name!) : image.topicsById.get(target.topicId);
+        // ACLs (when an authorizer is configured): DELETE on the topic (a name, or the id's topic).
+        const aclName = byName ? target.name! : topic?.name;
+        if (aclName !== undefined && !isAllowed(broker.authorizer, ctx.connection, AclOperation.DELETE, ResourceType.TOPIC, aclName)) {
+          out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          out.errorMessage = 'Authorization failed.';
+          continue;
+        }
         if (!broker.config.bool('delete.topic.enable')) {
           out.errorCode = ErrorCode.TOPIC_DELETION_DISABLED;
           out.errorMessage = 'Topic deletion is disabled.';

@@ -14,12 +14,14 @@
 // Those put in the response are released after the response was handed to the kernel
 // (ctx.afterResponseSent); those of a read that is not sent (the first read of a long poll
 // that then waits) are released at once.
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { FetchRequest, type FetchRequestData } from '../../protocol/messages/FetchRequest.js';
 import { FetchResponse, type FetchResponseData, type FetchResponsePartitionData } from '../../protocol/messages/FetchResponse.js';
 import { CorruptRecordError } from '../../protocol/records/errors.js';
 import { downConvertBatches } from '../../protocol/records/legacy-messages.js';
 import { defineHandler, type RequestContext } from '../../server/request-router.js';
+import { isAllowed } from '../authorizer.js';
 import type { BrokerContext } from '../broker-context.js';
 import { MAX_UNCOMPRESSED_BYTES_PER_MESSAGE_BYTE } from '../record-validation.js';
 import { leaderEpochError, type HostedPartition } from '../replica-manager.js';
@@ -57,10 +59,15 @@ export function fetchHandler(broker: BrokerContext) {
       req.topics.forEach((t, topicIndex) => {
         const image = broker.metadata.image;
         const topic = useIds ? image.topicsById.get(t.topicId) : image.topicsByName.get(t.topic);
+        const name = topic?.name ?? (useIds ? undefined : t.topic);
+        // ACLs (when an authorizer is configured): READ on the topic.
+        const readable = name === undefined || isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.TOPIC, name);
         for (const p of t.partitions) {
           let errorCode: number = ErrorCode.NONE;
           let hosted: HostedPartition | undefined;
-          if (topic === undefined) {
+          if (!readable) {
+            errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          } else if (topic === undefined) {
             errorCode = useIds ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           } else {
             hosted = broker.replicas.get(topic.name, p.partition);

@@ -2,6 +2,8 @@
 // __consumer_offsets (created on first use), this broker when it leads it, loaded or still
 // loading (GroupCoordinator.coordinatorFor). Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE until the
 // transaction coordinator exists. v4+ batches keys in `coordinatorKeys`.
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { FindCoordinatorRequest } from '../../protocol/messages/FindCoordinatorRequest.js';
 import { FindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from '../../protocol/messages/FindCoordinatorResponse.js';
@@ -22,6 +24,11 @@ export function findCoordinatorHandler(broker: BrokerContext) {
       const lookup = async (key: string): Promise<FindCoordinatorResponseCoordinator> => {
         const out: FindCoordinatorResponseCoordinator = { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.NONE, errorMessage: null };
         let code: number;
+        // ACLs (when an authorizer is configured): DESCRIBE on the group or transactional id.
+        if ((req.keyType === KEY_TYPE_GROUP || req.keyType === KEY_TYPE_TRANSACTION) && !isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, req.keyType === KEY_TYPE_GROUP ? ResourceType.GROUP : ResourceType.TRANSACTIONAL_ID, key)) {
+          out.errorCode = req.keyType === KEY_TYPE_GROUP ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+          return out;
+        }
         if (req.keyType === KEY_TYPE_GROUP) {
           code = broker.groupCoordinator.coordinatorFor(key);
           // The first lookup starts the creation of __consumer_offsets; a single node commits it

@@ -2,6 +2,8 @@
 // to rejoin with the one it is given (MEMBER_ID_REQUIRED); v5+ carries group.instance.id
 // (static membership); v0 has no rebalance timeout (the session timeout is used, as in Kafka).
 // The answer is parked until the join phase completes.
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { JoinGroupRequest } from '../../protocol/messages/JoinGroupRequest.js';
 import { JoinGroupResponse } from '../../protocol/messages/JoinGroupResponse.js';
@@ -16,6 +18,12 @@ export function joinGroupHandler(broker: BrokerContext) {
     maxVersion: 9,
     async handle(ctx, req) {
       const v = ctx.apiVersion;
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.GROUP, req.groupId)) {
+        const refused = JoinGroupResponse.defaults();
+        refused.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+        refused.protocolName = v >= 7 ? null : '';
+        return refused;
+      }
       const outcome = await broker.groupCoordinator.join({
         groupId: req.groupId,
         memberId: req.memberId,

@@ -6,6 +6,8 @@
 // lookup, which never happens here. v0 (old clients) answers a list (OldStyleOffsets) instead of
 // one offset: the offset v1 would answer, alone, when MaxNumOffsets allows one and there is one
 // (Kafka's v0 also listed segment base offsets after it; clients read the first).
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsetsRequest } from '../../protocol/messages/ListOffsetsRequest.js';
 import { ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/ListOffsetsResponse.js';
@@ -32,10 +34,16 @@ export function listOffsetsHandler(broker: BrokerContext) {
       const readCommitted = req.isolationLevel === 1;
       for (const t of req.topics) {
         const partitions: ListOffsetsResponseListOffsetsPartitionResponse[] = [];
+        // ACLs (when an authorizer is configured): DESCRIBE on the topic.
+        const describable = isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name);
         for (const p of t.partitions) {
           const out = ListOffsetsResponse.newStruct('ListOffsetsPartitionResponse');
           out.partitionIndex = p.partitionIndex;
           partitions.push(out);
+          if (!describable) {
+            out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+            continue;
+          }
           const hosted = broker.replicas.get(t.name, p.partitionIndex);
           if (hosted === undefined) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;

@@ -7,13 +7,15 @@
 // after the creations, so it is one consistent view.
 // v13's top-level error (KIP-1102) is REBOOTSTRAP_REQUIRED when a broker wants clients to start
 // over; a single node never does, so it stays 0.
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { MetadataRequest, type MetadataRequestData } from '../../protocol/messages/MetadataRequest.js';
 import { MetadataResponse, type MetadataResponseData, type MetadataResponseMetadataResponseTopic } from '../../protocol/messages/MetadataResponse.js';
 import type { TopicImage } from '../../metadata/image.js';
 import { isInternalTopic } from '../../metadata/topic-names.js';
-import { defineHandler } from '../../server/request-router.js';
+import { defineHandler, type RequestContext } from '../../server/request-router.js';
+import { isAllowed } from '../authorizer.js';
 import type { BrokerContext } from '../broker-context.js';
 import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
 import { partitionState } from './partition-state.js';
@@ -28,19 +30,30 @@ export function metadataHandler(broker: BrokerContext) {
       const listener = ctx.connection.listenerName;
       const v = ctx.apiVersion;
       const allowAutoCreate = req.topics !== null && (v < 4 || req.allowAutoTopicCreation);
+      const acl = topicAcls(ctx.connection);
       const missing = new Set<string>();
       if (allowAutoCreate) {
         const image = broker.metadata.image;
-        for (const t of req.topics ?? []) if (t.name !== null && t.name !== '' && !image.topicsByName.has(t.name)) missing.add(t.name);
+        for (const t of req.topics ?? []) if (t.name !== null && t.name !== '' && !image.topicsByName.has(t.name) && acl.canDescribe(t.name) && acl.canCreate(t.name)) missing.add(t.name);
       }
-      if (missing.size === 0) return answer(v, listener, req, new Map());
-      return broker.autoCreateTopics([...missing]).then((outcomes) => answer(v, listener, req, outcomes));
+      if (missing.size === 0) return answer(v, listener, req, new Map(), acl, allowAutoCreate);
+      return broker.autoCreateTopics([...missing]).then((outcomes) => answer(v, listener, req, outcomes, acl, allowAutoCreate));
     },
   });
 
+  /** ACLs (when an authorizer is configured): DESCRIBE to see a topic, CREATE (on the cluster or
+   * the topic) to auto-create one. */
+  function topicAcls(connection: RequestContext['connection']): { canDescribe(name: string): boolean; canCreate(name: string): boolean } {
+    const authz = broker.authorizer;
+    return {
+      canDescribe: (name) => isAllowed(authz, connection, AclOperation.DESCRIBE, ResourceType.TOPIC, name),
+      canCreate: (name) => isAllowed(authz, connection, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) || isAllowed(authz, connection, AclOperation.CREATE, ResourceType.TOPIC, name),
+    };
+  }
+
   /** The response, from the image as it is now; `autoCreated` has the outcome of each name this
    * request tried to auto-create (NONE: created). */
-  function answer(v: number, listenerName: string, req: MetadataRequestData, autoCreated: ReadonlyMap<string, number>): MetadataResponseData {
+  function answer(v: number, listenerName: string, req: MetadataRequestData, autoCreated: ReadonlyMap<string, number>, acl: ReturnType<typeof topicAcls>, allowAutoCreate: boolean): MetadataResponseData {
     const res = MetadataResponse.defaults();
     res.brokers = broker.brokersFor(listenerName);
     res.clusterId = broker.clusterId;
@@ -67,18 +80,27 @@ export function metadataHandler(broker: BrokerContext) {
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     const all = req.topics === null || (v === 0 && req.topics.length === 0);
     if (all) {
-      res.topics = [...image.topicsByName.values()].map(describe);
+      for (const topic of image.topicsByName.values()) if (acl.canDescribe(topic.name)) res.topics.push(describe(topic));
       return res;
     }
     for (const t of req.topics ?? []) {
       if (t.name === null || t.name === '') {
         const byId = image.topicsById.get(t.topicId);
-        res.topics.push(byId !== undefined ? describe(byId) : missing(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+        if (byId !== undefined && !acl.canDescribe(byId.name)) res.topics.push(missing(null, t.topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+        else res.topics.push(byId !== undefined ? describe(byId) : missing(null, t.topicId, ErrorCode.UNKNOWN_TOPIC_ID));
+        continue;
+      }
+      if (!acl.canDescribe(t.name)) {
+        res.topics.push(missing(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
         continue;
       }
       const existing = image.topicsByName.get(t.name);
       if (existing !== undefined) {
         res.topics.push(describe(existing));
+        continue;
+      }
+      if (allowAutoCreate && !acl.canCreate(t.name)) {
+        res.topics.push(missing(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
         continue;
       }
       // Not created, or created for this request and deleted again before the answer.

@@ -4,6 +4,8 @@
 // without members (a "simple" consumer). v2-4 carry a retention time. v10 names topics by id
 // (KIP-848): ids are resolved to names here; the partitions of an unknown id get UNKNOWN_TOPIC_ID
 // and the rest of the request is committed.
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetCommitRequest } from '../../protocol/messages/OffsetCommitRequest.js';
 import { OffsetCommitResponse, type OffsetCommitResponseOffsetCommitResponseTopic } from '../../protocol/messages/OffsetCommitResponse.js';
@@ -20,6 +22,11 @@ export function offsetCommitHandler(broker: BrokerContext) {
       const v = ctx.apiVersion;
       const image = broker.metadata.image;
       const nameOf = (t: { name: string; topicId: string }): string | undefined => (v >= 10 ? image.topicsById.get(t.topicId)?.name : t.name);
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.GROUP, req.groupId)) {
+        const refused = OffsetCommitResponse.defaults();
+        refused.topics = req.topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })) }));
+        return refused;
+      }
       const known = req.topics.filter((t) => nameOf(t) !== undefined);
       const result = await broker.groupCoordinator.commitOffsets({
         groupId: req.groupId,

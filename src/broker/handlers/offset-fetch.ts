@@ -5,6 +5,8 @@
 // until transactions exist, so every committed offset is stable. v10 names topics by id
 // (KIP-848): an unknown id gets UNKNOWN_TOPIC_ID on its partitions; asked for everything, a v10
 // answer leaves out committed offsets of topics that no longer exist (they have no id to name).
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetFetchRequest } from '../../protocol/messages/OffsetFetchRequest.js';
 import { OffsetFetchResponse, type OffsetFetchResponseOffsetFetchResponseTopics } from '../../protocol/messages/OffsetFetchResponse.js';
@@ -24,6 +26,7 @@ export function offsetFetchHandler(broker: BrokerContext) {
       if (v >= 8) {
         const image = broker.metadata.image;
         res.groups = req.groups.map((g) => {
+          if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId)) return { groupId: g.groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
           // v9: a consumer group member's id and epoch (KIP-848), checked against the group.
           const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
           if (v < 10) {
@@ -55,6 +58,11 @@ export function offsetFetchHandler(broker: BrokerContext) {
           }
           return { groupId: g.groupId, errorCode: ErrorCode.NONE, topics };
         });
+        return res;
+      }
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.GROUP, req.groupId)) {
+        res.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+        res.topics = (req.topics ?? []).map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })) }));
         return res;
       }
       // v0-1 have no null topics; an empty list there asks for nothing (v0 is ZooKeeper-era).

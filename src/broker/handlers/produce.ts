@@ -12,6 +12,8 @@
 // finalized, and Tributary finalizes 0. v13 names topics by id (KIP-516): an unknown id gets
 // UNKNOWN_TOPIC_ID on each of its partitions.
 import { isInternalTopic } from '../../metadata/topic-names.js';
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ProduceRequest } from '../../protocol/messages/ProduceRequest.js';
 import { ProduceResponse, type ProduceResponseData, type ProduceResponsePartitionProduceResponse } from '../../protocol/messages/ProduceResponse.js';
@@ -53,8 +55,11 @@ export function produceHandler(broker: BrokerContext) {
       const res = ProduceResponse.defaults();
       /** acks=-1 appends whose batches are not committed yet, with the response slot of each. */
       let uncommitted: { outcome: ProduceOutcome; out: ProduceResponsePartitionProduceResponse }[] | null = null;
+      // ACLs (when an authorizer is configured): WRITE on the transactional id, then on each topic.
+      const txnIdRefused = req.transactionalId !== null && !isAllowed(broker.authorizer, ctx.connection, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, req.transactionalId);
       for (const topic of req.topicData) {
         const name = byId ? broker.metadata.image.topicsById.get(topic.topicId)?.name : topic.name;
+        const writable = name !== undefined && isAllowed(broker.authorizer, ctx.connection, AclOperation.WRITE, ResourceType.TOPIC, name);
         const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
         for (const p of topic.partitionData) {
           const out = ProduceResponse.newStruct('PartitionProduceResponse');
@@ -64,6 +69,10 @@ export function produceHandler(broker: BrokerContext) {
           out.logStartOffset = -1n;
           if (name === undefined) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_ID;
+          } else if (txnIdRefused) {
+            out.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+          } else if (!writable) {
+            out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
           } else if (isInternalTopic(name)) {
             // Only the coordinators write to their internal topics, never clients.
             out.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;

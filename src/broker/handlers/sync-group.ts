@@ -1,5 +1,8 @@
 // SyncGroup (key 14), v0-5: the leader sends the assignment; every member gets its own share.
 // v5+ checks the protocol type and name against the group's. Parked until the leader syncs.
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { SyncGroupRequest } from '../../protocol/messages/SyncGroupRequest.js';
 import { SyncGroupResponse } from '../../protocol/messages/SyncGroupResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -13,6 +16,11 @@ export function syncGroupHandler(broker: BrokerContext) {
     maxVersion: 5,
     async handle(ctx, req) {
       const v = ctx.apiVersion;
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.GROUP, req.groupId)) {
+        const refused = SyncGroupResponse.defaults();
+        refused.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+        return refused;
+      }
       const outcome = await broker.groupCoordinator.sync({
         groupId: req.groupId,
         generationId: req.generationId,

@@ -2,7 +2,9 @@
 // SCRAM credentials of the metadata image, described as mechanism and iterations only (never
 // salts or keys), and changed through the controller, which derives StoredKey and ServerKey from
 // the salted password the client sends. An empty or null user list describes every user.
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
+import { isAllowed } from '../authorizer.js';
 import { AlterUserScramCredentialsRequest } from '../../protocol/messages/AlterUserScramCredentialsRequest.js';
 import { AlterUserScramCredentialsResponse } from '../../protocol/messages/AlterUserScramCredentialsResponse.js';
 import { DescribeUserScramCredentialsRequest } from '../../protocol/messages/DescribeUserScramCredentialsRequest.js';
@@ -16,9 +18,14 @@ export function describeUserScramCredentialsHandler(broker: BrokerContext) {
     response: DescribeUserScramCredentialsResponse,
     minVersion: 0,
     maxVersion: 0,
-    handle(_ctx, req) {
+    handle(ctx, req) {
       const credentials = broker.metadata.image.scramCredentials;
       const res = DescribeUserScramCredentialsResponse.defaults();
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)) {
+        res.errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+        res.errorMessage = 'Cluster authorization failed.';
+        return res;
+      }
       const describeAll = req.users === null || req.users.length === 0;
       const names = describeAll ? [...credentials.keys()].sort() : req.users!.map((u) => u.name);
       const counts = new Map<string, number>();
@@ -48,7 +55,13 @@ export function alterUserScramCredentialsHandler(broker: BrokerContext) {
     response: AlterUserScramCredentialsResponse,
     minVersion: 0,
     maxVersion: 0,
-    async handle(_ctx, req) {
+    async handle(ctx, req) {
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)) {
+        const refused = AlterUserScramCredentialsResponse.defaults();
+        const users = [...new Set([...req.deletions, ...req.upsertions].map((c) => c.name))];
+        refused.results = users.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' }));
+        return refused;
+      }
       const results = await broker.controller.alterUserScramCredentials(
         req.deletions.map((d) => ({ name: d.name, mechanism: d.mechanism })),
         req.upsertions.map((u) => ({ name: u.name, mechanism: u.mechanism, iterations: u.iterations, salt: u.salt, saltedPassword: u.saltedPassword })),
