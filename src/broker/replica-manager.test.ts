@@ -195,3 +195,32 @@ test('a parked fetch is not woken by an append the high watermark has not reache
   await parked;
   assert.equal(woken, true);
 });
+
+test('writeMarkers: one code per marker, the listener told of each committed one, fencing as Kafka answers', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('t', 0), { now: true });
+  replicas.assign(assignment('__consumer_offsets', 3), { now: true });
+  const txnBatch = makeBatch({ producerId: 5n, producerEpoch: 1, baseSequence: 0, transactional: true });
+  assert.equal(replicas.append('t', 0, txnBatch, -1, true).errorCode, ErrorCode.NONE);
+  const hosted = replicas.get('t', 0)!;
+  assert.equal(hosted.store.lastStableOffset, 0);
+  const heard: string[] = [];
+  replicas.onTxnMarkerWritten((w) => heard.push(`${w.topic}-${w.partition}:${w.producerId}:${w.committed ? 'commit' : 'abort'}@${w.offset}`));
+  const m = { producerId: 5n, producerEpoch: 1, coordinatorEpoch: 2, committed: true };
+  const codes = await replicas.writeMarkers([
+    { topic: 't', partition: 0, ...m },
+    { topic: '__consumer_offsets', partition: 3, ...m },
+    { topic: 'missing', partition: 0, ...m },
+  ]);
+  assert.deepEqual(codes, [ErrorCode.NONE, ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.deepEqual(heard, ['t-0:5:commit@1', '__consumer_offsets-3:5:commit@0']);
+  assert.equal(hosted.store.lastStableOffset, 2, 'the transaction is closed');
+  assert.equal(hosted.store.highWatermark, 2);
+  const fenced = await replicas.writeMarkers([
+    { topic: 't', partition: 0, ...m, coordinatorEpoch: 1 },
+    { topic: 't', partition: 0, ...m, producerEpoch: 0 },
+  ]);
+  assert.deepEqual(fenced, [ErrorCode.TRANSACTION_COORDINATOR_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH]);
+  assert.equal(heard.length, 2, 'refused markers are not announced');
+  assert.equal(hosted.store.logEndOffset, 2, 'nor written');
+});

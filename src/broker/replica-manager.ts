@@ -24,7 +24,7 @@
 // answers UNKNOWN_TOPIC_OR_PARTITION); its data is deleted by the queue, always before a log
 // of the same name is created again.
 import type { Logger } from '../logger.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, type ErrorCodeValue } from '../protocol/errors.js';
 import { CorruptRecordError, UnsupportedMagicError } from '../protocol/records/errors.js';
 import { validateBatch } from '../protocol/records/record-batch.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -34,8 +34,10 @@ import type { LogConfig } from '../storage/config.js';
 import { LogClosedError, OffsetOutOfRangeError, StorageError, asStorageError } from '../storage/errors.js';
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
 import { ReadBufferPool } from '../storage/read-buffer-pool.js';
+import { TXN_MARKER_BATCH_BYTES } from '../storage/batches.js';
 import { StorageErrorLog } from './storage-error-log.js';
 import { DelayedProducePurgatory, realDelayScheduler, type CommitWait, type DelayScheduler } from './delayed-produce.js';
+import type { TxnMarker, TxnMarkerWriter } from './txn/txn-markers.js';
 
 export interface HostedPartition {
   readonly topic: string;
@@ -120,6 +122,21 @@ export interface PartitionListener {
   highWatermark(hosted: HostedPartition, highWatermark: number): void;
 }
 
+/** Told of each transaction marker once it is committed (below the high watermark). */
+export interface TxnMarkerWritten {
+  readonly topic: string;
+  readonly partition: number;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly committed: boolean;
+  /** The marker's offset. */
+  readonly offset: number;
+}
+export type TxnMarkerListener = (written: TxnMarkerWritten) => void;
+
+/** How long a marker waits to be committed (Kafka: request.timeout.ms for WriteTxnMarkers' appends). */
+export const TXN_MARKER_TIMEOUT_MS = 30_000;
+
 export interface PartitionRead {
   errorCode: number;
   result: ReadResult | null;
@@ -137,7 +154,7 @@ function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
 
-export class ReplicaManager {
+export class ReplicaManager implements TxnMarkerWriter {
   private readonly partitions = new Map<string, HostedPartition>();
   /** Assigned partitions whose log is not created yet, by partitionKey. */
   private readonly pendingHost = new Map<string, PartitionAssignment>();
@@ -159,6 +176,9 @@ export class ReplicaManager {
   private readonly delayedProduce: DelayedProducePurgatory<HostedPartition>;
   /** By topic name: who hears of leadership and high watermark moves (internal topics only). */
   private readonly listeners = new Map<string, PartitionListener>();
+  private readonly markerListeners: TxnMarkerListener[] = [];
+  /** How long writeMarkers waits for the markers to be committed. */
+  txnMarkerTimeoutMs = TXN_MARKER_TIMEOUT_MS;
 
   constructor(
     private readonly logs: LogManager,
@@ -346,6 +366,60 @@ export class ReplicaManager {
     if (this.listeners.has(topic)) throw new Error(`${topic} already has a partition listener`);
     this.listeners.set(topic, listener);
     for (const hosted of this.partitions.values()) if (hosted.topic === topic) listener.becameLeader(hosted);
+  }
+
+  /**
+   * Calls `listener` for every marker written from now on, once it is committed (error NONE
+   * only), before writeMarkers resolves: the group coordinator makes transactional offset
+   * commits of __consumer_offsets visible (or drops them) there, as Kafka's
+   * onTransactionCompleted.
+   */
+  onTxnMarkerWritten(listener: TxnMarkerListener): void {
+    this.markerListeners.push(listener);
+  }
+
+  /**
+   * TxnMarkerWriter: appends each marker as a control batch on its partition (one at a time, in
+   * order; no await between a check and its append) and resolves when every appended one is
+   * committed as acks=all would have it, with one error code per marker.
+   */
+  writeMarkers(markers: readonly TxnMarker[]): Promise<ErrorCodeValue[]> {
+    const outcomes = markers.map((m) => this.appendMarker(m));
+    return this.awaitCommitted(outcomes, this.txnMarkerTimeoutMs).then((codes) =>
+      codes.map((waitCode, i): ErrorCodeValue => {
+        const outcome = outcomes[i]!;
+        const code = (outcome.errorCode !== ErrorCode.NONE ? outcome.errorCode : waitCode) as ErrorCodeValue;
+        if (code === ErrorCode.NONE && outcome.hosted !== null) {
+          const m = markers[i]!;
+          const written: TxnMarkerWritten = { topic: m.topic, partition: m.partition, producerId: m.producerId, producerEpoch: m.producerEpoch, committed: m.committed, offset: outcome.baseOffset };
+          for (const listener of this.markerListeners) listener(written);
+        }
+        return code;
+      }),
+    );
+  }
+
+  private appendMarker(m: TxnMarker): ProduceOutcome {
+    const hosted = this.get(m.topic, m.partition);
+    if (hosted === undefined) return produceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    let offset: number;
+    let logStartOffset: number;
+    try {
+      const r = hosted.store.appendTxnMarker(
+        { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, committed: m.committed },
+        hosted.leaderEpoch,
+      );
+      offset = r.offset;
+      logStartOffset = r.logStartOffset;
+    } catch (err) {
+      const code = storageErrorCode(err);
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.storageErrors.report('append', m.topic, m.partition, err as StorageError);
+      return produceError(code, (err as Error).message);
+    }
+    hosted.bytesAboveHighWatermark += TXN_MARKER_BATCH_BYTES;
+    hosted.traffic.bytesIn += TXN_MARKER_BATCH_BYTES;
+    this.updateHighWatermark(hosted);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: offset, logAppendTimeMs: -1, logStartOffset, recordErrors: [], commitOffset: offset + 1, hosted };
   }
 
   /** Whether the append of `outcome` is below the high watermark (an error counts as done). */

@@ -2,13 +2,23 @@
 // Same offsets, dedup and read rules as PartitionLog; retention works batch by batch instead of
 // segment by segment, and nothing survives the process.
 import { readBatchHeader } from '../protocol/records/batch-header.js';
-import { findRecordInBatch, firstRecordFrom, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, type RecordsDecompressor } from './batches.js';
+import {
+  encodeTxnMarkerBatch,
+  findRecordInBatch,
+  firstRecordFrom,
+  parseAppendBatches,
+  patchLogAppendTime,
+  patchOffsetAndEpoch,
+  producerBatchOf,
+  readTxnMarker,
+  type RecordsDecompressor,
+} from './batches.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
-import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
-import { ProducerStateManager } from './producer-state.js';
+import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
+import { ProducerStateManager, type TxnMarkerAppend } from './producer-state.js';
 
 interface StoredBatch {
   baseOffset: number;
@@ -58,7 +68,8 @@ export class MemoryPartitionLog implements PartitionStore {
     this.hw = Math.min(Math.max(offset, this.startOffset), this.endOffset);
   }
   get lastStableOffset(): number {
-    return this.hw;
+    const firstUnstable = this.producerState.firstUnstableOffset;
+    return firstUnstable === null ? this.hw : Math.min(firstUnstable, this.hw);
   }
   get recoveryPointOffset(): number {
     return this.endOffset;
@@ -111,6 +122,21 @@ export class MemoryPartitionLog implements PartitionStore {
     return { firstOffset, lastOffset: next - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 
+  appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
+    this.ensureOpen();
+    const nowMs = this.clock.nowMs();
+    const offset = this.endOffset;
+    const staged = this.producerState.beginAppend();
+    const completed = staged.stageMarker(marker, offset, nowMs);
+    const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
+    if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
+    this.batches.push({ baseOffset: offset, lastOffset: offset, maxTimestamp: nowMs, bytes });
+    this.bytes += bytes.length;
+    staged.commit(offset + 1);
+    this.endOffset = offset + 1;
+    return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
   /** The pool is not used: records are always a fresh copy of the stored batches. */
   read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, _pool?: ReadBufferPool): ReadResult {
     this.ensureOpen();
@@ -123,7 +149,7 @@ export class MemoryPartitionLog implements PartitionStore {
       logStartOffset: this.startOffset,
       logEndOffset: this.endOffset,
       highWatermark: this.hw,
-      lastStableOffset: this.hw,
+      lastStableOffset: this.lastStableOffset,
       release: noRelease, // records are always a fresh copy here
     };
     const first = this.batchIndexFor(fetchOffset);
@@ -188,7 +214,8 @@ export class MemoryPartitionLog implements PartitionStore {
     // Rebuild producer state from what is left: the memory log has no snapshots.
     this.producerState.reset(this.startOffset);
     for (const b of this.batches) {
-      this.producerState.replay(producerBatchOf(readBatchHeader(b.bytes, 0)), b.baseOffset, b.lastOffset, b.maxTimestamp);
+      const batch = producerBatchOf(readBatchHeader(b.bytes, 0));
+      this.producerState.replay(batch, b.baseOffset, b.lastOffset, b.maxTimestamp, batch.isControl ? readTxnMarker(b.bytes) : null);
     }
   }
 

@@ -10,8 +10,10 @@ import {
   firstRecordFrom,
   parseAppendBatches,
   patchLogAppendTime,
+  encodeTxnMarkerBatch,
   patchOffsetAndEpoch,
   producerBatchOf,
+  readTxnMarker,
   type RecordsDecompressor,
 } from './batches.js';
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
@@ -34,9 +36,9 @@ import {
 import type { DeferredSync } from './deferred-sync.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
 import { completeInterruptedSwap, swapInCleanedSegment, type SwapHooks } from './segment-swap.js';
-import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
+import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
-import { ProducerStateManager } from './producer-state.js';
+import { ProducerStateManager, type TxnMarkerAppend } from './producer-state.js';
 import { findValidBatch, looksLikeTornWrite, validateSegment, type RecoveryHooks } from './recovery.js';
 
 export interface PartitionLogOptions {
@@ -157,8 +159,10 @@ export class PartitionLog implements PartitionStore {
     this.hw = Math.min(Math.max(offset, this.startOffset), this.logEndOffset);
   }
 
+  /** min(first offset of the oldest open transaction, high watermark), as Kafka's UnifiedLog. */
   get lastStableOffset(): number {
-    return this.hw;
+    const firstUnstable = this.producerState.firstUnstableOffset;
+    return firstUnstable === null ? this.hw : Math.min(firstUnstable, this.hw);
   }
 
   get recoveryPointOffset(): number {
@@ -227,6 +231,29 @@ export class PartitionLog implements PartitionStore {
       base += b.header.lastOffsetDelta + 1;
     }
     const lastOffset = next - 1;
+    this.writeAppend(records, infos, firstOffset, lastOffset, maxTimestamp, nowMs);
+    producerAppend.commit(next);
+    this.afterAppend(next - firstOffset, lastOffset);
+    return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
+  }
+
+  appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
+    this.ensureOpen();
+    const nowMs = this.clock.nowMs();
+    const offset = this.logEndOffset;
+    const producerAppend = this.producerState.beginAppend();
+    // Checked before anything is written: a refused marker leaves the log as it was.
+    const completed = producerAppend.stageMarker(marker, offset, nowMs);
+    const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
+    if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
+    this.writeAppend(bytes, [{ positionInBuffer: 0, lastOffset: offset, maxTimestamp: nowMs }], offset, offset, nowMs, nowMs);
+    producerAppend.commit(offset + 1);
+    this.afterAppend(1, offset);
+    return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  /** Writes patched batches at the log end, rolling first when due. */
+  private writeAppend(records: Buffer, infos: readonly AppendedBatchInfo[], firstOffset: number, lastOffset: number, maxTimestamp: number, nowMs: number): void {
     try {
       this.maybeRoll(records.length, maxTimestamp, lastOffset, nowMs);
       this.activeSegment.append(records, infos);
@@ -234,8 +261,11 @@ export class PartitionLog implements PartitionStore {
       // A failed system call (disk full, read-only file system, I/O error) is KAFKA_STORAGE_ERROR.
       throw asStorageError(err, `${this.where}: append at offset ${firstOffset}`);
     }
-    producerAppend.commit(next);
-    this.unflushedMessages += next - firstOffset;
+  }
+
+  /** The flush policy (flush.messages) after `messages` more records up to `lastOffset`. */
+  private afterAppend(messages: number, lastOffset: number): void {
+    this.unflushedMessages += messages;
     if (this.unflushedMessages >= this.cfg.flushMessages) {
       try {
         this.flush();
@@ -243,7 +273,6 @@ export class PartitionLog implements PartitionStore {
         throw asStorageError(err, `${this.where}: flush after offset ${lastOffset}`);
       }
     }
-    return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 
   private maybeRoll(appendBytes: number, maxTimestamp: number, lastOffset: number, nowMs: number): void {
@@ -762,7 +791,10 @@ export class PartitionLog implements PartitionStore {
       const startPosition = i === this.floorSegmentIndex(from) ? segment.translateOffset(from)?.position ?? segment.size : 0;
       for (const b of segment.scanBatches(startPosition)) {
         if (b.lastOffset < from) continue;
-        this.producerState.replay(producerBatchOf(b.header), Number(b.header.baseOffset), b.lastOffset, Number(b.header.maxTimestamp));
+        const producerBatch = producerBatchOf(b.header);
+        // Markers are rare and small: only they are read beyond their header.
+        const marker = producerBatch.isControl ? readTxnMarker(segment.readAt(b.position, b.header.sizeInBytes)) : null;
+        this.producerState.replay(producerBatch, Number(b.header.baseOffset), b.lastOffset, Number(b.header.maxTimestamp), marker);
         this.loadStats.replayedProducerBatches++;
       }
     }

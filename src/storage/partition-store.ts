@@ -2,6 +2,7 @@
 // in memory (MemoryPartitionLog, for tests and an in-memory broker).
 import type { LogConfig } from './config.js';
 import type { DeferredSync } from './deferred-sync.js';
+import type { CompletedTxn, TxnMarkerAppend } from './producer-state.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 
 export interface AppendOptions {
@@ -22,6 +23,14 @@ export interface AppendResult {
   /** True when the append was a retry of a batch already in the log: nothing was written and
    *  the offsets are those of the original. */
   duplicate: boolean;
+}
+
+export interface TxnMarkerAppendResult {
+  /** Where the marker was written. */
+  offset: number;
+  /** The transaction it closed; null when the producer had none open on this partition. */
+  completedTxn: CompletedTxn | null;
+  logStartOffset: number;
 }
 
 export interface ReadResult {
@@ -61,13 +70,19 @@ export interface PartitionStore {
   readonly logEndOffset: number;
   /** Set by the replica manager (appends never move it); kept <= logEndOffset. */
   highWatermark: number;
-  /** Hook for transactions: equals the high watermark until transactions exist. */
+  /** min(first offset of the oldest open transaction, high watermark): what read_committed may see. */
   readonly lastStableOffset: number;
   /** Offset up to which the data is known to be on disk. */
   readonly recoveryPointOffset: number;
   readonly sizeInBytes: number;
 
   append(records: Buffer, opts: AppendOptions): AppendResult;
+  /**
+   * Appends a transaction marker (a control batch built here) at the log end and closes the
+   * producer's open transaction. Throws InvalidProducerEpochError (an older producer epoch) or
+   * TransactionCoordinatorFencedError (an older coordinator epoch) without writing anything.
+   */
+  appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult;
   /**
    * Whole batches from the one holding `fetchOffset`, at most `maxBytes` (or the first batch whole
    * when `minOneMessage`), none with base offset >= `maxOffset`. With `pool`, the bytes may be read

@@ -36,6 +36,7 @@ import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { getTelemetrySubscriptionsHandler } from './get-telemetry-subscriptions.js';
 import { pushTelemetryHandler } from './push-telemetry.js';
 import { listConfigResourcesHandler } from './list-config-resources.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -75,6 +76,8 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     // Consumer groups (KIP-848).
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,
+    // Transactions: the partition side.
+    writeTxnMarkersHandler,
   ]) {
     router.register(make(broker));
   }
