@@ -9,6 +9,7 @@ import type { BrokerConfig } from './config.js';
 import type { RequestMutationQuota } from './controller-mutation-quota.js';
 import type { GroupCoordinator } from './group/group-coordinator.js';
 import type { ReplicaManager } from './replica-manager.js';
+import type { TransactionCoordinator } from './txn/transaction-coordinator.js';
 
 export interface BrokerEndpoint {
   nodeId: number;
@@ -28,6 +29,8 @@ export interface BrokerContext {
   readonly replicas: ReplicaManager;
   /** Consumer groups and committed offsets (classic protocol). */
   readonly groupCoordinator: GroupCoordinator;
+  /** Transactional ids and their transactions (__transaction_state). */
+  readonly transactionCoordinator: TransactionCoordinator;
   /** Client instances of KIP-714 telemetry. */
   readonly telemetry: ClientTelemetry;
   readonly log: Logger;

@@ -139,6 +139,11 @@ export class GroupCoordinator {
     return coordinatorPartitionFor(groupId, this.deps.store.numPartitions());
   }
 
+  /** The group's partition of __consumer_offsets (AddOffsetsToTxn adds it to a transaction). */
+  offsetsPartitionFor(groupId: string): number {
+    return this.partitionOf(groupId);
+  }
+
   /** NONE when the group's partition is loaded here, else NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. */
   private gate(groupId: string): number {
     return this.runtime.errorFor(this.partitionOf(groupId));

@@ -37,6 +37,11 @@ import { getTelemetrySubscriptionsHandler } from './get-telemetry-subscriptions.
 import { pushTelemetryHandler } from './push-telemetry.js';
 import { listConfigResourcesHandler } from './list-config-resources.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
+import { endTxnHandler } from './end-txn.js';
+import { describeTransactionsHandler } from './describe-transactions.js';
+import { listTransactionsHandler } from './list-transactions.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -76,7 +81,13 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     // Consumer groups (KIP-848).
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,
-    // Transactions: the partition side.
+    // Transactions: the coordinator side (InitProducerId above serves both idempotent and
+    // transactional producers) and the partition side.
+    addPartitionsToTxnHandler,
+    addOffsetsToTxnHandler,
+    endTxnHandler,
+    describeTransactionsHandler,
+    listTransactionsHandler,
     writeTxnMarkersHandler,
   ]) {
     router.register(make(broker));
