@@ -212,6 +212,8 @@ export class BrokerServer {
       log: loggerFor('transaction-coordinator'),
     });
     transactionCoordinator.load();
+    // Markers on __consumer_offsets settle the transactional offsets pending there.
+    replicas.onTxnMarkerWritten((m) => groupCoordinator.onTxnMarker(m.topic, m.partition, m.producerId, m.committed));
     const broker = new BrokerServer(config, controller, replicas, server, groupCoordinator, transactionCoordinator, mutationQuota, log);
     let advertised: Map<string, { host: string; port: number }> = new Map();
     const context: BrokerContext = {

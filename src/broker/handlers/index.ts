@@ -42,6 +42,7 @@ import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { endTxnHandler } from './end-txn.js';
 import { describeTransactionsHandler } from './describe-transactions.js';
 import { listTransactionsHandler } from './list-transactions.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -86,6 +87,7 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     addPartitionsToTxnHandler,
     addOffsetsToTxnHandler,
     endTxnHandler,
+    txnOffsetCommitHandler,
     describeTransactionsHandler,
     listTransactionsHandler,
     writeTxnMarkersHandler,
