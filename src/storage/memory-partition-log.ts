@@ -18,7 +18,7 @@ import type { LogConfig } from './config.js';
 import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
-import { ProducerStateManager, type TxnMarkerAppend } from './producer-state.js';
+import { ProducerStateManager, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
 import { collectAbortedTxns, type AbortedTxn } from './txn-index.js';
 
 interface StoredBatch {
@@ -141,6 +141,10 @@ export class MemoryPartitionLog implements PartitionStore {
     }
     this.endOffset = offset + 1;
     return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>> {
+    return this.producerState.allEntries();
   }
 
   abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {

@@ -39,7 +39,7 @@ import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-se
 import { completeInterruptedSwap, swapInCleanedSegment, type SwapHooks } from './segment-swap.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
-import { ProducerStateManager, type CompletedTxn, type TxnMarkerAppend } from './producer-state.js';
+import { ProducerStateManager, type CompletedTxn, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
 import type { AbortedTxn } from './txn-index.js';
 import { findValidBatch, looksLikeTornWrite, validateSegment, type RecoveryHooks } from './recovery.js';
 
@@ -265,6 +265,10 @@ export class PartitionLog implements PartitionStore {
 
   private abortedEntry(completed: CompletedTxn): AbortedTxn {
     return { producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.lastOffset, lastStableOffset: this.producerState.lastStableOffsetAfter(completed) };
+  }
+
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>> {
+    return this.producerState.allEntries();
   }
 
   abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {

@@ -2,7 +2,7 @@
 // in memory (MemoryPartitionLog, for tests and an in-memory broker).
 import type { LogConfig } from './config.js';
 import type { DeferredSync } from './deferred-sync.js';
-import type { CompletedTxn, TxnMarkerAppend } from './producer-state.js';
+import type { CompletedTxn, ProducerEntry, TxnMarkerAppend } from './producer-state.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import type { AbortedTxn } from './txn-index.js';
 
@@ -97,6 +97,8 @@ export interface PartitionStore {
    * upperBoundOffset, in marker order (Kafka's collectAbortedTransactions).
    */
   abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[];
+  /** The producers this partition keeps state for (DescribeProducers). Read only. */
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>>;
   /** First record with timestamp >= ts (and offset >= logStartOffset), or null. */
   offsetForTimestamp(timestampMs: number): TimestampAndOffset | null;
   /** The record with the largest timestamp (the first one if tied), or null for an empty log. */

@@ -37,6 +37,7 @@ import { getTelemetrySubscriptionsHandler } from './get-telemetry-subscriptions.
 import { pushTelemetryHandler } from './push-telemetry.js';
 import { listConfigResourcesHandler } from './list-config-resources.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
+import { describeProducersHandler } from './describe-producers.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -78,6 +79,7 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     consumerGroupDescribeHandler,
     // Transactions: the partition side.
     writeTxnMarkersHandler,
+    describeProducersHandler,
   ]) {
     router.register(make(broker));
   }
