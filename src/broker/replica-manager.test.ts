@@ -224,3 +224,28 @@ test('writeMarkers: one code per marker, the listener told of each committed one
   assert.equal(heard.length, 2, 'refused markers are not announced');
   assert.equal(hosted.store.logEndOffset, 2, 'nor written');
 });
+
+test('read_committed reads stop at the last stable offset and name the aborted transactions they overlap', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('t', 0), { now: true });
+  const hosted = replicas.get('t', 0)!;
+  const txn = (pid: bigint, seq: number) => makeBatch({ producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true });
+  const abort = (pid: bigint) => replicas.writeMarkers([{ topic: 't', partition: 0, producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, committed: false }]);
+  replicas.append('t', 0, txn(1n, 0), 1, true); // 0
+  replicas.append('t', 0, txn(2n, 0), 1, true); // 1
+  assert.deepEqual(await abort(1n), [ErrorCode.NONE]); // 2
+  replicas.append('t', 0, makeBatch(), 1, true); // 3
+  const uncommitted = replicas.read(hosted, 0, 1 << 20, false, true);
+  assert.equal(uncommitted.abortedTransactions, null);
+  const committed = replicas.read(hosted, 0, 1 << 20, true, true);
+  assert.equal(committed.result!.lastStableOffset, 1, 'producer 2 is still open');
+  assert.equal(committed.result!.records.readInt32BE(8) + 12, committed.result!.records.length, 'one batch only: the one at 0');
+  assert.deepEqual(committed.abortedTransactions!.map((a) => [a.producerId, a.firstOffset]), [[1n, 0]], 'its abort marker lies above, but the index knows it');
+  assert.deepEqual(await abort(2n), [ErrorCode.NONE]); // 4
+  const all = replicas.read(hosted, 0, 1 << 20, true, true);
+  assert.equal(all.result!.lastStableOffset, 5);
+  assert.deepEqual(all.abortedTransactions!.map((a) => [a.producerId, a.firstOffset]), [[1n, 0], [2n, 1]]);
+  assert.deepEqual(replicas.read(hosted, 3, 1 << 20, true, true).abortedTransactions!.map((a) => a.producerId), [2n], 'from 3 on, only the abort at 4');
+  const firstOnly = replicas.read(hosted, 0, 1, true, true);
+  assert.deepEqual(firstOnly.abortedTransactions!.map((a) => a.producerId), [1n], 'a read of one batch only names what it overlaps');
+});

@@ -35,6 +35,8 @@ import { LogClosedError, OffsetOutOfRangeError, StorageError, asStorageError } f
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
 import { ReadBufferPool } from '../storage/read-buffer-pool.js';
 import { TXN_MARKER_BATCH_BYTES } from '../storage/batches.js';
+import type { AbortedTxn } from '../storage/txn-index.js';
+import { BASE_OFFSET_OFFSET, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from '../protocol/records/batch-header.js';
 import { StorageErrorLog } from './storage-error-log.js';
 import { DelayedProducePurgatory, realDelayScheduler, type CommitWait, type DelayScheduler } from './delayed-produce.js';
 import type { TxnMarker, TxnMarkerWriter } from './txn/txn-markers.js';
@@ -140,6 +142,9 @@ export const TXN_MARKER_TIMEOUT_MS = 30_000;
 export interface PartitionRead {
   errorCode: number;
   result: ReadResult | null;
+  /** read_committed: the aborted transactions overlapping the records returned (oldest marker
+   *  first), as Fetch's AbortedTransactions; null for read_uncommitted. */
+  abortedTransactions: AbortedTxn[] | null;
 }
 
 /** Woken when a partition it watches receives data. */
@@ -550,18 +555,32 @@ export class ReplicaManager implements TxnMarkerWriter {
    */
   read(hosted: HostedPartition, fetchOffset: number, maxBytes: number, readCommitted: boolean, minOneMessage: boolean): PartitionRead {
     // A fetch that resolved the partition before parking may wake after its topic was deleted.
-    if (hosted.removed) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, result: null };
+    if (hosted.removed) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, result: null, abortedTransactions: null };
     const store = hosted.store;
     const maxOffset = readCommitted ? store.lastStableOffset : store.highWatermark;
     try {
-      return { errorCode: ErrorCode.NONE, result: store.read(fetchOffset, maxBytes, maxOffset, minOneMessage, this.readBuffers) };
+      const result = store.read(fetchOffset, maxBytes, maxOffset, minOneMessage, this.readBuffers);
+      let aborted: AbortedTxn[] | null = null;
+      if (readCommitted) {
+        aborted = [];
+        if (result.records.length > 0) {
+          // Those below the LSO first (in memory, usually none); only when some overlap is the
+          // exact end of the returned batches looked for, in their headers.
+          aborted = store.abortedTransactions(fetchOffset, maxOffset);
+          if (aborted.length > 0) {
+            const upperBound = offsetAfterBatches(result.records);
+            aborted = aborted.filter((a) => a.firstOffset < upperBound);
+          }
+        }
+      }
+      return { errorCode: ErrorCode.NONE, result, abortedTransactions: aborted };
     } catch (err) {
-      if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, result: null };
-      if (err instanceof LogClosedError) return { errorCode: err.errorCode, result: null };
+      if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, result: null, abortedTransactions: null };
+      if (err instanceof LogClosedError) return { errorCode: err.errorCode, result: null, abortedTransactions: null };
       // A failed read system call (EIO) too; anything else is a bug and is rethrown.
       const storageError = asStorageError(err, `${hosted.topic}-${hosted.partition}: read at offset ${fetchOffset}`);
       this.storageErrors.report('read', hosted.topic, hosted.partition, storageError);
-      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null };
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null, abortedTransactions: null };
     }
   }
 
@@ -625,6 +644,17 @@ export function leaderEpochError(hosted: HostedPartition, currentLeaderEpoch: nu
   if (currentLeaderEpoch >= 0 && currentLeaderEpoch < hosted.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
   if (currentLeaderEpoch > hosted.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
   return ErrorCode.NONE;
+}
+
+/** The offset after the last of the whole v2 batches in `records` (one header read per batch). */
+function offsetAfterBatches(records: Buffer): number {
+  let pos = 0;
+  let next = -1;
+  while (pos + RECORD_BATCH_OVERHEAD <= records.length) {
+    next = Number(records.readBigInt64BE(pos + BASE_OFFSET_OFFSET)) + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET) + 1;
+    pos += records.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+  }
+  return next;
 }
 
 function produceError(errorCode: number, errorMessage: string): ProduceOutcome {

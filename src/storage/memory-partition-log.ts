@@ -18,7 +18,8 @@ import type { LogConfig } from './config.js';
 import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
-import { ProducerStateManager, type TxnMarkerAppend } from './producer-state.js';
+import { ProducerStateManager, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
+import { collectAbortedTxns, type AbortedTxn } from './txn-index.js';
 
 interface StoredBatch {
   baseOffset: number;
@@ -37,6 +38,8 @@ export class MemoryPartitionLog implements PartitionStore {
   private closed = false;
   private cfg: LogConfig;
   private readonly producerState: ProducerStateManager;
+  /** Aborted transactions, in marker order (what the disk log keeps in .txnindex files). */
+  private aborted: AbortedTxn[] = [];
 
   constructor(
     readonly topic: string,
@@ -133,8 +136,21 @@ export class MemoryPartitionLog implements PartitionStore {
     this.batches.push({ baseOffset: offset, lastOffset: offset, maxTimestamp: nowMs, bytes });
     this.bytes += bytes.length;
     staged.commit(offset + 1);
+    if (completed !== null && completed.aborted) {
+      this.aborted.push({ producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: offset, lastStableOffset: this.producerState.lastStableOffsetAfter(completed) });
+    }
     this.endOffset = offset + 1;
     return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>> {
+    return this.producerState.allEntries();
+  }
+
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    collectAbortedTxns(this.aborted, fetchOffset, upperBoundOffset, out);
+    return out;
   }
 
   /** The pool is not used: records are always a fresh copy of the stored batches. */
@@ -211,6 +227,7 @@ export class MemoryPartitionLog implements PartitionStore {
     this.endOffset = this.batches.length > 0 ? this.batches[this.batches.length - 1]!.lastOffset + 1 : Math.min(offset, this.endOffset);
     if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     this.hw = Math.min(this.hw, this.endOffset);
+    this.aborted = this.aborted.filter((a) => a.lastOffset < this.endOffset);
     // Rebuild producer state from what is left: the memory log has no snapshots.
     this.producerState.reset(this.startOffset);
     for (const b of this.batches) {
@@ -253,6 +270,7 @@ export class MemoryPartitionLog implements PartitionStore {
       this.startOffset = Math.max(this.startOffset, b.lastOffset + 1);
       n++;
     }
+    if (n > 0) this.aborted = this.aborted.filter((a) => a.lastOffset >= this.startOffset);
     return n;
   }
 

@@ -30,6 +30,7 @@ import {
   RECOVERY_POINT_CHECKPOINT_FILE,
   TIME_INDEX_SUFFIX,
   TMP_SUFFIX,
+  TXN_INDEX_SUFFIX,
   offsetFromFileName,
   partitionDirName,
 } from './files.js';
@@ -38,7 +39,8 @@ import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-se
 import { completeInterruptedSwap, swapInCleanedSegment, type SwapHooks } from './segment-swap.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
-import { ProducerStateManager, type TxnMarkerAppend } from './producer-state.js';
+import { ProducerStateManager, type CompletedTxn, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
+import type { AbortedTxn } from './txn-index.js';
 import { findValidBatch, looksLikeTornWrite, validateSegment, type RecoveryHooks } from './recovery.js';
 
 export interface PartitionLogOptions {
@@ -248,8 +250,34 @@ export class PartitionLog implements PartitionStore {
     if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
     this.writeAppend(bytes, [{ positionInBuffer: 0, lastOffset: offset, maxTimestamp: nowMs }], offset, offset, nowMs, nowMs);
     producerAppend.commit(offset + 1);
+    if (completed !== null && completed.aborted) {
+      // In the segment that holds the marker (after a roll, the new one). A crash before this
+      // write is repaired by recovery's replay.
+      try {
+        this.activeSegment.txnIndex.append(this.abortedEntry(completed));
+      } catch (err) {
+        throw asStorageError(err, `${this.where}: transaction index entry for the marker at offset ${offset}`);
+      }
+    }
     this.afterAppend(1, offset);
     return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  private abortedEntry(completed: CompletedTxn): AbortedTxn {
+    return { producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.lastOffset, lastStableOffset: this.producerState.lastStableOffsetAfter(completed) };
+  }
+
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>> {
+    return this.producerState.allEntries();
+  }
+
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    this.ensureOpen();
+    const out: AbortedTxn[] = [];
+    for (let i = this.floorSegmentIndex(fetchOffset); i < this.segments.length; i++) {
+      if (this.segments[i]!.txnIndex.collect(fetchOffset, upperBoundOffset, out)) break;
+    }
+    return out;
   }
 
   /** Writes patched batches at the log end, rolling first when due. */
@@ -523,6 +551,10 @@ export class PartitionLog implements PartitionStore {
     invariant(cleaned.baseOffset === old[0]!.baseOffset, `${this.where}: cleaned segment ${cleaned.logPath} does not start where ${old[0]!.logPath} does`);
     const endOffset = this.segments[first + old.length]!.baseOffset;
     try {
+      // The cleaner keeps markers, so the old segments' aborted transactions stay true of the
+      // new one: its index (<base>.txnindex.cleaned) is written before the swap renames it.
+      const aborted = old.flatMap((s) => s.txnIndex.entries());
+      if (aborted.length > 0) cleaned.txnIndex.writeAll(aborted);
       swapInCleanedSegment(this.dir, cleaned, old, endOffset, hooks);
     } catch (err) {
       // A failed step leaves the files for recovery at the next start; this process stops using them.
@@ -619,7 +651,7 @@ export class PartitionLog implements PartitionStore {
     }
     for (const name of names) {
       // An index without its log file is an orphan of an interrupted segment delete.
-      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
         const base = offsetFromFileName(name, suffix);
         if (base !== null && !logFiles.has(base)) fs.rmSync(path.join(this.dir, name), { force: true });
       }
@@ -760,6 +792,7 @@ export class PartitionLog implements PartitionStore {
     }
     const bytes = segment.size - position;
     segment.truncateToPosition(position);
+    segment.txnIndex.truncateTo(firstCutOffset);
     let laterBytes = 0;
     for (const later of this.segments.splice(index + 1)) {
       laterBytes += later.size;
@@ -794,7 +827,9 @@ export class PartitionLog implements PartitionStore {
         const producerBatch = producerBatchOf(b.header);
         // Markers are rare and small: only they are read beyond their header.
         const marker = producerBatch.isControl ? readTxnMarker(segment.readAt(b.position, b.header.sizeInBytes)) : null;
-        this.producerState.replay(producerBatch, Number(b.header.baseOffset), b.lastOffset, Number(b.header.maxTimestamp), marker);
+        const completed = this.producerState.replay(producerBatch, Number(b.header.baseOffset), b.lastOffset, Number(b.header.maxTimestamp), marker);
+        // The index entry an ABORT marker made, unless the file has it (a crash can lose the last ones).
+        if (completed !== null && completed.aborted) segment.txnIndex.ensure(this.abortedEntry(completed));
         this.loadStats.replayedProducerBatches++;
       }
     }

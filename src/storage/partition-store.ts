@@ -2,8 +2,9 @@
 // in memory (MemoryPartitionLog, for tests and an in-memory broker).
 import type { LogConfig } from './config.js';
 import type { DeferredSync } from './deferred-sync.js';
-import type { CompletedTxn, TxnMarkerAppend } from './producer-state.js';
+import type { CompletedTxn, ProducerEntry, TxnMarkerAppend } from './producer-state.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
+import type { AbortedTxn } from './txn-index.js';
 
 export interface AppendOptions {
   /** Written into every batch's partitionLeaderEpoch. */
@@ -90,6 +91,14 @@ export interface PartitionStore {
    * own purposes (replays, lookups) pass no pool.
    */
   read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, pool?: ReadBufferPool): ReadResult;
+  /**
+   * The aborted transactions a read_committed reader of [fetchOffset, upperBoundOffset) must
+   * skip: those whose ABORT marker is at or after fetchOffset and whose first offset is below
+   * upperBoundOffset, in marker order (Kafka's collectAbortedTransactions).
+   */
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[];
+  /** The producers this partition keeps state for (DescribeProducers). Read only. */
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>>;
   /** First record with timestamp >= ts (and offset >= logStartOffset), or null. */
   offsetForTimestamp(timestampMs: number): TimestampAndOffset | null;
   /** The record with the largest timestamp (the first one if tied), or null for an empty log. */

@@ -43,6 +43,7 @@ import { endTxnHandler } from './end-txn.js';
 import { describeTransactionsHandler } from './describe-transactions.js';
 import { listTransactionsHandler } from './list-transactions.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { describeProducersHandler } from './describe-producers.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -91,6 +92,7 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     describeTransactionsHandler,
     listTransactionsHandler,
     writeTxnMarkersHandler,
+    describeProducersHandler,
   ]) {
     router.register(make(broker));
   }
