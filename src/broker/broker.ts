@@ -206,6 +206,10 @@ export class BrokerServer {
       store: transactionStateTopic({ config: () => effectiveConfig, metadata, controller: internalTopics, replicas, liveBrokerCount: () => 1, log: loggerFor('transaction-coordinator') }),
       markers: replicas,
       allocateProducerId: () => controller.allocateProducerId(),
+      partitionExists: (topic, partition) => {
+        const t = metadata.image.topicsByName.get(topic);
+        return t !== undefined && partition >= 0 && partition < t.partitions.length;
+      },
       config: txnCoordinatorConfig(config),
       scheduler: realScheduler,
       nowMs: () => Date.now(),

@@ -3,13 +3,13 @@
 // read_committed and read_uncommitted consumers (kcat), offsets sent to a transaction visible only
 // once it commits, a second producer with the same transactional.id fencing the first, and a
 // transaction left open past its timeout aborted by the broker (the read_committed consumer moves
-// past it).
+// past it), also when the broker is killed with SIGKILL while the transaction is open.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { python } from '../helpers/clients.js';
-import { kcatConsume } from './support.js';
+import { kcatConsume, kcatProduce } from './support.js';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -192,5 +192,45 @@ print(json.dumps({'error': error}))
     }
     assert.deepEqual(await values(broker, 'kj-txn', 'read_committed'), ['k1', 'k2']);
     assert.deepEqual(await values(broker, 'kj-txn', 'read_uncommitted'), ['k1', 'k2', 'kx']);
+  });
+});
+
+describe('transactions across a broker crash', () => {
+  let broker: BrokerProcess;
+  before(async () => {
+    broker = await startBroker({ overrides: { 'num.partitions': '1', 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500' } });
+  });
+  after(async () => {
+    await broker?.destroy();
+  });
+
+  it('kill -9 with a transaction open: after the restart the coordinator aborts it and the LSO moves on', async () => {
+    await python<{ ok: boolean }>(
+      PY_COMMON +
+        String.raw`
+import os
+p = txn_producer('crash-tx', **{'transaction.timeout.ms': 3000})
+p.begin_transaction()
+for i in range(3): p.produce('crash', value=b'open%d' % i, partition=0)
+p.flush(30)
+print(json.dumps({'ok': True}), flush=True)
+os._exit(0)
+`,
+      [broker.bootstrap],
+    );
+    await broker.kill();
+    await broker.start();
+    // A record written after the open transaction is readable with read_committed only once the
+    // transaction is closed (the last stable offset stops at its first record until then).
+    await kcatProduce(broker.bootstrap, 'crash', ['k:after']);
+    let committed: string[] = [];
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      committed = await values(broker, 'crash', 'read_committed');
+      if (committed.length > 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.deepEqual(committed, ['after']);
+    assert.deepEqual(await values(broker, 'crash', 'read_uncommitted'), ['after', 'open0', 'open1', 'open2']);
   });
 });

@@ -44,6 +44,7 @@ function setup(config: Partial<TxnCoordinatorConfig> = {}, store = new MemoryOff
     store,
     markers,
     allocateProducerId: async () => ({ value: nextId++, errorCode: ErrorCode.NONE }),
+    partitionExists: (topic: string) => topic !== 'deleted',
     config: { ...CONFIG, ...config },
     scheduler,
     nowMs: () => scheduler.now,
@@ -282,4 +283,29 @@ test('Describe and List: state, partitions, filters', async () => {
   assert.deepEqual(ongoing.transactions.map((t) => t.transactionalId), ['a']);
   const pattern = coordinator.list({ states: [], producerIds: [], durationFilterMs: -1, idPattern: /^b/ }, 100);
   assert.deepEqual(pattern.transactions.map((t) => t.transactionalId), ['b']);
+});
+
+test('markers for a partition whose topic was deleted are dropped and the transaction completes', async () => {
+  const { coordinator, markers, scheduler } = setup();
+  const { producerId, producerEpoch } = await coordinator.initProducerId('tx', 60_000, null);
+  await coordinator.addPartitions('tx', producerId, producerEpoch, [TP('deleted', 0)]);
+  markers.answers = [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION];
+  await coordinator.endTxn('tx', producerId, producerEpoch, true);
+  await settle(scheduler);
+  assert.equal(markers.calls.length, 1);
+  assert.equal(coordinator.metadata('tx')!.state, TxnState.CompleteCommit);
+});
+
+test('a marker refused as fenced stops the completion (a newer coordinator owns it)', async () => {
+  const { coordinator, markers, scheduler, lines } = setup();
+  const { producerId, producerEpoch } = await coordinator.initProducerId('tx', 60_000, null);
+  await coordinator.addPartitions('tx', producerId, producerEpoch, [TP('a', 0)]);
+  markers.answers = [ErrorCode.TRANSACTION_COORDINATOR_FENCED];
+  await coordinator.endTxn('tx', producerId, producerEpoch, true);
+  await settle(scheduler);
+  scheduler.advance(1_000);
+  await settle(scheduler);
+  assert.equal(markers.calls.length, 1, 'not retried');
+  assert.equal(coordinator.metadata('tx')!.state, TxnState.PrepareCommit);
+  assert.ok(lines.some((l) => l['msg'] === 'transaction marker refused; not completing the transaction here'));
 });

@@ -77,6 +77,8 @@ export interface TxnCoordinatorDeps {
   markers: TxnMarkerWriter;
   /** A producer id no one has had (from the controller's blocks). */
   allocateProducerId(): Promise<{ value: bigint | null; errorCode: number }>;
+  /** Whether a topic partition exists: markers for a deleted one are dropped, as Kafka drops them. */
+  partitionExists(topic: string, partition: number): boolean;
   config: TxnCoordinatorConfig;
   scheduler: Scheduler;
   nowMs(): number;
@@ -426,6 +428,7 @@ export class TransactionCoordinator {
         for (let i = 0; i < markers.length; i++) {
           const code = codes === null ? ErrorCode.UNKNOWN_SERVER_ERROR : (codes[i] ?? ErrorCode.UNKNOWN_SERVER_ERROR);
           if (code === ErrorCode.NONE) continue;
+          if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !this.deps.partitionExists(markers[i]!.topic, markers[i]!.partition)) continue;
           if (MARKER_RETRIABLE.has(code)) left.push(markers[i]!);
           else {
             // TRANSACTION_COORDINATOR_FENCED, INVALID_PRODUCER_EPOCH: a newer coordinator or
