@@ -249,3 +249,29 @@ test('read_committed reads stop at the last stable offset and name the aborted t
   const firstOnly = replicas.read(hosted, 0, 1, true, true);
   assert.deepEqual(firstOnly.abortedTransactions!.map((a) => a.producerId), [1n], 'a read of one batch only names what it overlaps');
 });
+
+test('a parked read_committed fetch is not woken by records an open transaction holds back, and is by their marker', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('t', 0), { now: true });
+  const hosted = replicas.get('t', 0)!;
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  let committedWoken = false;
+  let uncommittedWoken = false;
+  const committed = replicas.waitForData([hosted], 1, 60_000, true).then(() => (committedWoken = true));
+  const uncommitted = replicas.waitForData([hosted], 1, 60_000, false).then(() => (uncommittedWoken = true));
+  replicas.append('t', 0, makeBatch({ producerId: 3n, producerEpoch: 0, baseSequence: 0, transactional: true }), 1, true);
+  await tick();
+  assert.equal(uncommittedWoken, true);
+  assert.equal(committedWoken, false, 'nothing readable for read_committed yet');
+  await uncommitted;
+  await replicas.writeMarkers([{ topic: 't', partition: 0, producerId: 3n, producerEpoch: 0, coordinatorEpoch: 0, committed: true }]);
+  await tick();
+  assert.equal(committedWoken, true);
+  await committed;
+  let plainWoken = false;
+  const plain = replicas.waitForData([hosted], 1, 60_000, true).then(() => (plainWoken = true));
+  replicas.append('t', 0, makeBatch(), 1, true);
+  await tick();
+  assert.equal(plainWoken, true, 'records outside transactions count at once');
+  await plain;
+});

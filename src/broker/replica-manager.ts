@@ -152,6 +152,8 @@ interface FetchWaiter {
   readonly partitions: readonly HostedPartition[];
   bytesSeen: number;
   readonly minBytes: number;
+  /** read_committed: the last stable offset of each partition as last seen; null otherwise. */
+  readonly lastStable: Map<HostedPartition, number> | null;
   wake(): void;
 }
 
@@ -348,13 +350,14 @@ export class ReplicaManager implements TxnMarkerWriter {
   updateHighWatermark(hosted: HostedPartition): void {
     const store = hosted.store;
     const isrMinimumLogEnd = this.isrMinimumLogEnd(hosted);
-    if (isrMinimumLogEnd <= store.highWatermark) return;
+    const previous = store.highWatermark;
+    if (isrMinimumLogEnd <= previous) return;
     store.highWatermark = isrMinimumLogEnd;
     const hwm = store.highWatermark;
     const bytes = hosted.bytesAboveHighWatermark;
     hosted.bytesAboveHighWatermark = 0;
     if (this.delayedProduce.hasWaiters(hosted)) this.delayedProduce.onHighWatermark(hosted, hwm);
-    if (bytes > 0) this.notifyCommitted(hosted, bytes);
+    if (bytes > 0) this.notifyCommitted(hosted, bytes, previous);
     if (this.listeners.size > 0) this.listeners.get(hosted.topic)?.highWatermark(hosted, hwm);
   }
 
@@ -587,9 +590,10 @@ export class ReplicaManager implements TxnMarkerWriter {
   /**
    * Resolves once `minBytes` bytes have been committed (the high watermark passed them) in any
    * of `partitions` (counting from now), or after `maxWaitMs`, or when `signal` aborts. Resolves at once when too many fetches
-   * are already parked.
+   * are already parked. `readCommitted`: only bytes below the last stable offset count (see
+   * notifyCommitted).
    */
-  waitForData(partitions: readonly HostedPartition[], minBytes: number, maxWaitMs: number): Promise<void> {
+  waitForData(partitions: readonly HostedPartition[], minBytes: number, maxWaitMs: number, readCommitted = false): Promise<void> {
     if (this.pendingFetches >= this.maxPendingFetches || partitions.length === 0 || partitions.some((p) => p.removed)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.pendingFetches++;
@@ -598,6 +602,7 @@ export class ReplicaManager implements TxnMarkerWriter {
         partitions,
         bytesSeen: 0,
         minBytes,
+        lastStable: readCommitted ? new Map(partitions.map((p) => [p, p.store.lastStableOffset])) : null,
         wake: () => {
           if (done) return;
           done = true;
@@ -616,10 +621,27 @@ export class ReplicaManager implements TxnMarkerWriter {
     });
   }
 
-  private notifyCommitted(hosted: HostedPartition, bytes: number): void {
+  /**
+   * `bytes` were committed, the high watermark moving up from `previousHighWatermark`. A
+   * read_committed waiter counts them only as far as they are stable: nothing while the last
+   * stable offset stays put (an open transaction holds them back), and when it moves past records
+   * an open transaction held back, it wakes at once (how many bytes became readable is not
+   * counted here; an early wake costs one read).
+   */
+  private notifyCommitted(hosted: HostedPartition, bytes: number, previousHighWatermark: number): void {
     const set = this.waiters.get(hosted);
     if (set === undefined || set.size === 0) return;
     for (const w of [...set]) {
+      if (w.lastStable !== null) {
+        const lso = hosted.store.lastStableOffset;
+        const before = w.lastStable.get(hosted) ?? lso;
+        if (lso <= before) continue;
+        w.lastStable.set(hosted, lso);
+        if (before < previousHighWatermark) {
+          w.wake();
+          continue;
+        }
+      }
       w.bytesSeen += bytes;
       if (w.bytesSeen >= w.minBytes) w.wake();
     }

@@ -18,7 +18,7 @@ import type { LogConfig } from './config.js';
 import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
-import { ProducerStateManager, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
+import { ProducerStateManager, lastStableOffset, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
 import { collectAbortedTxns, type AbortedTxn } from './txn-index.js';
 
 interface StoredBatch {
@@ -71,8 +71,7 @@ export class MemoryPartitionLog implements PartitionStore {
     this.hw = Math.min(Math.max(offset, this.startOffset), this.endOffset);
   }
   get lastStableOffset(): number {
-    const firstUnstable = this.producerState.firstUnstableOffset;
-    return firstUnstable === null ? this.hw : Math.min(firstUnstable, this.hw);
+    return lastStableOffset(this.producerState.firstUnstableOffset, this.hw, this.startOffset);
   }
   get recoveryPointOffset(): number {
     return this.endOffset;

@@ -39,7 +39,7 @@ import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-se
 import { completeInterruptedSwap, swapInCleanedSegment, type SwapHooks } from './segment-swap.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
-import { ProducerStateManager, type CompletedTxn, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
+import { ProducerStateManager, lastStableOffset, type CompletedTxn, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
 import type { AbortedTxn } from './txn-index.js';
 import { findValidBatch, looksLikeTornWrite, validateSegment, type RecoveryHooks } from './recovery.js';
 
@@ -161,10 +161,12 @@ export class PartitionLog implements PartitionStore {
     this.hw = Math.min(Math.max(offset, this.startOffset), this.logEndOffset);
   }
 
-  /** min(first offset of the oldest open transaction, high watermark), as Kafka's UnifiedLog. */
+  /**
+   * min(first offset of the oldest open transaction, high watermark), as Kafka's UnifiedLog; a
+   * transaction whose start was deleted (retention, DeleteRecords) counts from the log start.
+   */
   get lastStableOffset(): number {
-    const firstUnstable = this.producerState.firstUnstableOffset;
-    return firstUnstable === null ? this.hw : Math.min(firstUnstable, this.hw);
+    return lastStableOffset(this.producerState.firstUnstableOffset, this.hw, this.startOffset);
   }
 
   get recoveryPointOffset(): number {
@@ -826,7 +828,7 @@ export class PartitionLog implements PartitionStore {
         if (b.lastOffset < from) continue;
         const producerBatch = producerBatchOf(b.header);
         // Markers are rare and small: only they are read beyond their header.
-        const marker = producerBatch.isControl ? readTxnMarker(segment.readAt(b.position, b.header.sizeInBytes)) : null;
+        const marker = producerBatch.isControl && producerBatch.producerId >= 0n ? readTxnMarker(segment.readAt(b.position, b.header.sizeInBytes)) : null;
         const completed = this.producerState.replay(producerBatch, Number(b.header.baseOffset), b.lastOffset, Number(b.header.maxTimestamp), marker);
         // The index entry an ABORT marker made, unless the file has it (a crash can lose the last ones).
         if (completed !== null && completed.aborted) segment.txnIndex.ensure(this.abortedEntry(completed));

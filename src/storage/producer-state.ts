@@ -88,6 +88,14 @@ export interface ProducerBatch {
   isControl: boolean;
 }
 
+/**
+ * The last stable offset: the high watermark, or the first offset of the oldest open transaction
+ * when lower, but never below the log start offset (Kafka's maybeIncrementFirstUnstableOffset).
+ */
+export function lastStableOffset(firstUnstableOffset: number | null, highWatermark: number, logStartOffset: number): number {
+  return firstUnstableOffset === null ? highWatermark : Math.min(Math.max(firstUnstableOffset, logStartOffset), highWatermark);
+}
+
 /** Last sequence of a batch, wrapping past Int32.MAX as producers do. */
 export function lastSequence(baseSequence: number, lastOffsetDelta: number): number {
   return baseSequence > INT32_MAX - lastOffsetDelta ? lastOffsetDelta - (INT32_MAX - baseSequence) - 1 : baseSequence + lastOffsetDelta;

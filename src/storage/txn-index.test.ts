@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeRecordBatch } from '../protocol/records/record-batch.js';
+import { decodeRecordBatches, encodeRecordBatch } from '../protocol/records/record-batch.js';
 import { ManualClock } from './clock.js';
 import { defaultLogConfig, type LogConfig } from './config.js';
 import { LogCleaner } from './log-cleaner.js';
@@ -182,6 +182,40 @@ describe('PartitionLog aborted transactions', () => {
       const again = PartitionLog.open(dir, 't', 0, config, clock);
       assert.deepEqual(again.abortedTransactions(0, 10), before);
       again.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('the cleaner never lets an aborted or still open record supersede a committed one of its key', () => {
+    const dir = tmpLogDir();
+    try {
+      const config = defaultLogConfig({ cleanupPolicy: 'compact' });
+      const clock = new ManualClock(1_000_000);
+      const log = PartitionLog.open(dir, 't', 0, config, clock);
+      const rec = (value: string) => ({ key: Buffer.from('k'), value: Buffer.from(value), timestamp: 1 });
+      const txnKeyed = (producerId: bigint, value: string) => encodeRecordBatch({ records: [rec(value)], producerId, producerEpoch: 0, baseSequence: 0, transactional: true });
+      put(log, encodeRecordBatch({ records: [rec('committed')] })); // 0
+      log.roll();
+      put(log, txnKeyed(1n, 'aborted')); // 1
+      end(log, 1n, false); // 2
+      log.roll();
+      put(log, txnKeyed(2n, 'open')); // 3, never ended
+      log.roll();
+      put(log, makeBatch()); // 4, active
+      const cleaner = new LogCleaner({ dedupeBufferBytes: 1 << 20, clock, codec: { decompress: (_t, d) => d, compress: (_t, d) => d } });
+      const stats = cleaner.clean(log, null);
+      assert.equal(stats.endOffset, 3, 'the dirty section ends at the open transaction (the LSO)');
+      const values: string[] = [];
+      for (let offset = 0; offset < log.logEndOffset; ) {
+        const r = log.read(offset, 1 << 20, log.logEndOffset, true);
+        for (const b of decodeRecordBatches(r.records)) {
+          if ((b.header.attributes & 0x20) === 0) for (const x of b.records) values.push(x.value!.toString());
+          offset = Number(b.header.baseOffset) + b.header.lastOffsetDelta + 1;
+        }
+      }
+      assert.deepEqual(values, ['committed', 'aborted', 'open', 'aaaaaaaaaa']);
+      log.close();
     } finally {
       cleanup(dir);
     }

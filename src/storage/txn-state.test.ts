@@ -189,3 +189,19 @@ describe('open transactions survive a restart (PartitionLog)', () => {
     });
   }
 });
+
+test('an open transaction whose start was deleted holds the last stable offset at the log start, not below it', () => {
+  for (const [, make] of stores) {
+    const { log, done } = make();
+    try {
+      put(log, txn(0)); // 0
+      put(log, makeBatch()); // 1
+      put(log, makeBatch()); // 2
+      log.deleteRecordsBefore(2);
+      assert.equal(log.logStartOffset, 2);
+      assert.equal(log.lastStableOffset, 2);
+    } finally {
+      done();
+    }
+  }
+});

@@ -79,7 +79,7 @@ export function fetchHandler(broker: BrokerContext) {
         // This response is dropped: nothing refers to its buffers once they are released.
         releaseAll(res.releases);
         const watched = resolved.map((r) => r.hosted).filter((h): h is HostedPartition => h !== undefined);
-        await broker.replicas.waitForData(watched, req.minBytes - res.bytes, req.maxWaitMs);
+        await broker.replicas.waitForData(watched, req.minBytes - res.bytes, req.maxWaitMs, req.isolationLevel === READ_COMMITTED);
         res = readAll(broker, ctx, req, resolved);
       }
       for (const s of res.served) s.hosted.traffic.bytesOut += s.bytes;
