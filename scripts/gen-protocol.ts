@@ -7,7 +7,8 @@
 //   --out <dir>                                               write somewhere else (tests)
 //
 // Without spec folders it reads the specs vendored in the repository: protocol-specs/messages,
-// protocol-specs/metadata and protocol-specs/group-coordinator. A folder that is missing or
+// protocol-specs/metadata, protocol-specs/group-coordinator and protocol-specs/transaction-coordinator
+// (the __transaction_state records; codecs only, no table). A folder that is missing or
 // unreadable, or a spec that does not parse, is reported on one line (exit 2), not as a trace.
 //
 // Output is deterministic: specs are read in sorted order and nothing depends on time or the
@@ -364,6 +365,17 @@ function sortCommonStructs(spec: Spec): void {
   spec.commonStructs = ordered;
 }
 
+/**
+ * A field with only taggedVersions (TransactionLogValue's PreviousProducerId) exists in exactly
+ * those versions, as Kafka's generator reads it: versions defaults to taggedVersions.
+ */
+function defaultFieldVersions(fields: SpecField[] | undefined): void {
+  for (const f of fields ?? []) {
+    if (f.versions === undefined && f.taggedVersions !== undefined) f.versions = f.taggedVersions;
+    defaultFieldVersions(f.fields);
+  }
+}
+
 function loadSpecs(dirs: string[]): LoadedSpec[] {
   const specs: LoadedSpec[] = [];
   const seen = new Map<string, string>();
@@ -381,6 +393,7 @@ function loadSpecs(dirs: string[]): LoadedSpec[] {
       const prev = seen.get(spec.name);
       if (prev !== undefined) throw new Error(`${spec.name} is defined in ${prev} and ${path}`);
       seen.set(spec.name, path);
+      defaultFieldVersions(spec.fields);
       sortCommonStructs(spec);
       specs.push({ spec, folder });
     }
@@ -535,7 +548,7 @@ function isGenerated(path: string): boolean {
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The vendored specs, in the order the generator reads them. */
-export const DEFAULT_SPEC_DIRS: readonly string[] = ['messages', 'metadata', 'group-coordinator'].map((d) => join(REPO_ROOT, 'protocol-specs', d));
+export const DEFAULT_SPEC_DIRS: readonly string[] = ['messages', 'metadata', 'group-coordinator', 'transaction-coordinator'].map((d) => join(REPO_ROOT, 'protocol-specs', d));
 
 /** Why a spec folder cannot be read, or null. */
 function specDirProblem(dir: string): string | null {

@@ -10,6 +10,7 @@ import type { BrokerConfig } from './config.js';
 import type { RequestMutationQuota } from './controller-mutation-quota.js';
 import type { GroupCoordinator } from './group/group-coordinator.js';
 import type { ReplicaManager } from './replica-manager.js';
+import type { TransactionCoordinator } from './txn/transaction-coordinator.js';
 
 export interface BrokerEndpoint {
   nodeId: number;
@@ -31,6 +32,8 @@ export interface BrokerContext {
   readonly groupCoordinator: GroupCoordinator;
   /** The ACL authorizer, or null when authorizer.class.name is empty (everything allowed). */
   readonly authorizer: Authorizer | null;
+  /** Transactional ids and their transactions (__transaction_state). */
+  readonly transactionCoordinator: TransactionCoordinator;
   /** Client instances of KIP-714 telemetry. */
   readonly telemetry: ClientTelemetry;
   readonly log: Logger;

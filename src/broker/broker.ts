@@ -22,6 +22,8 @@ import { ClientTelemetry } from './client-telemetry.js';
 import { ConfigError, type BrokerConfig } from './config.js';
 import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
+import { TransactionCoordinator } from './txn/transaction-coordinator.js';
+import { transactionStateTopic, txnCoordinatorConfig } from './txn/transaction-state-topic.js';
 import { registerHandlers } from './handlers/index.js';
 import { ControllerMutationQuota } from './controller-mutation-quota.js';
 import { LOG_WORK_SLICE_MS, ReplicaManager } from './replica-manager.js';
@@ -58,6 +60,7 @@ export class BrokerServer {
     readonly replicas: ReplicaManager,
     private readonly server: SocketServer,
     private readonly groupCoordinator: GroupCoordinator,
+    private readonly transactionCoordinator: TransactionCoordinator,
     private readonly mutationQuota: ControllerMutationQuota,
     private readonly log: Logger,
   ) {}
@@ -199,7 +202,25 @@ export class BrokerServer {
       log: loggerFor('group-coordinator'),
     });
     groupCoordinator.load();
-    const broker = new BrokerServer(config, controller, replicas, server, groupCoordinator, mutationQuota, log);
+    // Transactions, replayed from __transaction_state before any request; markers are written
+    // through the replica manager (partitions hosted here).
+    const transactionCoordinator = new TransactionCoordinator({
+      store: transactionStateTopic({ config: () => effectiveConfig, metadata, controller: internalTopics, replicas, liveBrokerCount: () => 1, log: loggerFor('transaction-coordinator') }),
+      markers: replicas,
+      allocateProducerId: () => controller.allocateProducerId(),
+      partitionExists: (topic, partition) => {
+        const t = metadata.image.topicsByName.get(topic);
+        return t !== undefined && partition >= 0 && partition < t.partitions.length;
+      },
+      config: txnCoordinatorConfig(config),
+      scheduler: realScheduler,
+      nowMs: () => Date.now(),
+      log: loggerFor('transaction-coordinator'),
+    });
+    transactionCoordinator.load();
+    // Markers on __consumer_offsets settle the transactional offsets pending there.
+    replicas.onTxnMarkerWritten((m) => groupCoordinator.onTxnMarker(m.topic, m.partition, m.producerId, m.committed));
+    const broker = new BrokerServer(config, controller, replicas, server, groupCoordinator, transactionCoordinator, mutationQuota, log);
     let advertised: Map<string, { host: string; port: number }> = new Map();
     const context: BrokerContext = {
       nodeId,
@@ -212,6 +233,7 @@ export class BrokerServer {
       replicas,
       groupCoordinator,
       authorizer: Authorizer.fromConfig(config, () => metadata.image),
+      transactionCoordinator,
       // Client instance ids take Kafka's random uuid form, as topic ids do.
       telemetry: new ClientTelemetry({ nowMs: () => Date.now(), newInstanceId: newTopicId, maxBytes: () => effectiveConfig.int('telemetry.max.bytes') }),
       log: loggerFor('handlers'),
@@ -331,6 +353,7 @@ export class BrokerServer {
   async quiesce(): Promise<void> {
     this.metricsServer?.close();
     this.groupCoordinator.shutdown();
+    this.transactionCoordinator.shutdown();
     this.replicas.wakeAll();
     this.server.disconnectAll();
     // Let the handlers of woken fetches run (their answers go nowhere) before the logs close.

@@ -195,3 +195,83 @@ test('a parked fetch is not woken by an append the high watermark has not reache
   await parked;
   assert.equal(woken, true);
 });
+
+test('writeMarkers: one code per marker, the listener told of each committed one, fencing as Kafka answers', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('t', 0), { now: true });
+  replicas.assign(assignment('__consumer_offsets', 3), { now: true });
+  const txnBatch = makeBatch({ producerId: 5n, producerEpoch: 1, baseSequence: 0, transactional: true });
+  assert.equal(replicas.append('t', 0, txnBatch, -1, true).errorCode, ErrorCode.NONE);
+  const hosted = replicas.get('t', 0)!;
+  assert.equal(hosted.store.lastStableOffset, 0);
+  const heard: string[] = [];
+  replicas.onTxnMarkerWritten((w) => heard.push(`${w.topic}-${w.partition}:${w.producerId}:${w.committed ? 'commit' : 'abort'}@${w.offset}`));
+  const m = { producerId: 5n, producerEpoch: 1, coordinatorEpoch: 2, committed: true };
+  const codes = await replicas.writeMarkers([
+    { topic: 't', partition: 0, ...m },
+    { topic: '__consumer_offsets', partition: 3, ...m },
+    { topic: 'missing', partition: 0, ...m },
+  ]);
+  assert.deepEqual(codes, [ErrorCode.NONE, ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+  assert.deepEqual(heard, ['t-0:5:commit@1', '__consumer_offsets-3:5:commit@0']);
+  assert.equal(hosted.store.lastStableOffset, 2, 'the transaction is closed');
+  assert.equal(hosted.store.highWatermark, 2);
+  const fenced = await replicas.writeMarkers([
+    { topic: 't', partition: 0, ...m, coordinatorEpoch: 1 },
+    { topic: 't', partition: 0, ...m, producerEpoch: 0 },
+  ]);
+  assert.deepEqual(fenced, [ErrorCode.TRANSACTION_COORDINATOR_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH]);
+  assert.equal(heard.length, 2, 'refused markers are not announced');
+  assert.equal(hosted.store.logEndOffset, 2, 'nor written');
+});
+
+test('read_committed reads stop at the last stable offset and name the aborted transactions they overlap', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('t', 0), { now: true });
+  const hosted = replicas.get('t', 0)!;
+  const txn = (pid: bigint, seq: number) => makeBatch({ producerId: pid, producerEpoch: 0, baseSequence: seq, transactional: true });
+  const abort = (pid: bigint) => replicas.writeMarkers([{ topic: 't', partition: 0, producerId: pid, producerEpoch: 0, coordinatorEpoch: 0, committed: false }]);
+  replicas.append('t', 0, txn(1n, 0), 1, true); // 0
+  replicas.append('t', 0, txn(2n, 0), 1, true); // 1
+  assert.deepEqual(await abort(1n), [ErrorCode.NONE]); // 2
+  replicas.append('t', 0, makeBatch(), 1, true); // 3
+  const uncommitted = replicas.read(hosted, 0, 1 << 20, false, true);
+  assert.equal(uncommitted.abortedTransactions, null);
+  const committed = replicas.read(hosted, 0, 1 << 20, true, true);
+  assert.equal(committed.result!.lastStableOffset, 1, 'producer 2 is still open');
+  assert.equal(committed.result!.records.readInt32BE(8) + 12, committed.result!.records.length, 'one batch only: the one at 0');
+  assert.deepEqual(committed.abortedTransactions!.map((a) => [a.producerId, a.firstOffset]), [[1n, 0]], 'its abort marker lies above, but the index knows it');
+  assert.deepEqual(await abort(2n), [ErrorCode.NONE]); // 4
+  const all = replicas.read(hosted, 0, 1 << 20, true, true);
+  assert.equal(all.result!.lastStableOffset, 5);
+  assert.deepEqual(all.abortedTransactions!.map((a) => [a.producerId, a.firstOffset]), [[1n, 0], [2n, 1]]);
+  assert.deepEqual(replicas.read(hosted, 3, 1 << 20, true, true).abortedTransactions!.map((a) => a.producerId), [2n], 'from 3 on, only the abort at 4');
+  const firstOnly = replicas.read(hosted, 0, 1, true, true);
+  assert.deepEqual(firstOnly.abortedTransactions!.map((a) => a.producerId), [1n], 'a read of one batch only names what it overlaps');
+});
+
+test('a parked read_committed fetch is not woken by records an open transaction holds back, and is by their marker', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('t', 0), { now: true });
+  const hosted = replicas.get('t', 0)!;
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  let committedWoken = false;
+  let uncommittedWoken = false;
+  const committed = replicas.waitForData([hosted], 1, 60_000, true).then(() => (committedWoken = true));
+  const uncommitted = replicas.waitForData([hosted], 1, 60_000, false).then(() => (uncommittedWoken = true));
+  replicas.append('t', 0, makeBatch({ producerId: 3n, producerEpoch: 0, baseSequence: 0, transactional: true }), 1, true);
+  await tick();
+  assert.equal(uncommittedWoken, true);
+  assert.equal(committedWoken, false, 'nothing readable for read_committed yet');
+  await uncommitted;
+  await replicas.writeMarkers([{ topic: 't', partition: 0, producerId: 3n, producerEpoch: 0, coordinatorEpoch: 0, committed: true }]);
+  await tick();
+  assert.equal(committedWoken, true);
+  await committed;
+  let plainWoken = false;
+  const plain = replicas.waitForData([hosted], 1, 60_000, true).then(() => (plainWoken = true));
+  replicas.append('t', 0, makeBatch(), 1, true);
+  await tick();
+  assert.equal(plainWoken, true, 'records outside transactions count at once');
+  await plain;
+});

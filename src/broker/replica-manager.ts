@@ -24,7 +24,7 @@
 // answers UNKNOWN_TOPIC_OR_PARTITION); its data is deleted by the queue, always before a log
 // of the same name is created again.
 import type { Logger } from '../logger.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, type ErrorCodeValue } from '../protocol/errors.js';
 import { CorruptRecordError, UnsupportedMagicError } from '../protocol/records/errors.js';
 import { validateBatch } from '../protocol/records/record-batch.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -34,8 +34,12 @@ import type { LogConfig } from '../storage/config.js';
 import { LogClosedError, OffsetOutOfRangeError, StorageError, asStorageError } from '../storage/errors.js';
 import type { AppendResult, PartitionStore, ReadResult } from '../storage/partition-store.js';
 import { ReadBufferPool } from '../storage/read-buffer-pool.js';
+import { TXN_MARKER_BATCH_BYTES } from '../storage/batches.js';
+import type { AbortedTxn } from '../storage/txn-index.js';
+import { BASE_OFFSET_OFFSET, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD } from '../protocol/records/batch-header.js';
 import { StorageErrorLog } from './storage-error-log.js';
 import { DelayedProducePurgatory, realDelayScheduler, type CommitWait, type DelayScheduler } from './delayed-produce.js';
+import type { TxnMarker, TxnMarkerWriter } from './txn/txn-markers.js';
 
 export interface HostedPartition {
   readonly topic: string;
@@ -120,9 +124,27 @@ export interface PartitionListener {
   highWatermark(hosted: HostedPartition, highWatermark: number): void;
 }
 
+/** Told of each transaction marker once it is committed (below the high watermark). */
+export interface TxnMarkerWritten {
+  readonly topic: string;
+  readonly partition: number;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly committed: boolean;
+  /** The marker's offset. */
+  readonly offset: number;
+}
+export type TxnMarkerListener = (written: TxnMarkerWritten) => void;
+
+/** How long a marker waits to be committed (Kafka: request.timeout.ms for WriteTxnMarkers' appends). */
+export const TXN_MARKER_TIMEOUT_MS = 30_000;
+
 export interface PartitionRead {
   errorCode: number;
   result: ReadResult | null;
+  /** read_committed: the aborted transactions overlapping the records returned (oldest marker
+   *  first), as Fetch's AbortedTransactions; null for read_uncommitted. */
+  abortedTransactions: AbortedTxn[] | null;
 }
 
 /** Woken when a partition it watches receives data. */
@@ -130,6 +152,8 @@ interface FetchWaiter {
   readonly partitions: readonly HostedPartition[];
   bytesSeen: number;
   readonly minBytes: number;
+  /** read_committed: the last stable offset of each partition as last seen; null otherwise. */
+  readonly lastStable: Map<HostedPartition, number> | null;
   wake(): void;
 }
 
@@ -137,7 +161,7 @@ function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
 
-export class ReplicaManager {
+export class ReplicaManager implements TxnMarkerWriter {
   private readonly partitions = new Map<string, HostedPartition>();
   /** Assigned partitions whose log is not created yet, by partitionKey. */
   private readonly pendingHost = new Map<string, PartitionAssignment>();
@@ -159,6 +183,9 @@ export class ReplicaManager {
   private readonly delayedProduce: DelayedProducePurgatory<HostedPartition>;
   /** By topic name: who hears of leadership and high watermark moves (internal topics only). */
   private readonly listeners = new Map<string, PartitionListener>();
+  private readonly markerListeners: TxnMarkerListener[] = [];
+  /** How long writeMarkers waits for the markers to be committed. */
+  txnMarkerTimeoutMs = TXN_MARKER_TIMEOUT_MS;
 
   constructor(
     private readonly logs: LogManager,
@@ -323,13 +350,14 @@ export class ReplicaManager {
   updateHighWatermark(hosted: HostedPartition): void {
     const store = hosted.store;
     const isrMinimumLogEnd = this.isrMinimumLogEnd(hosted);
-    if (isrMinimumLogEnd <= store.highWatermark) return;
+    const previous = store.highWatermark;
+    if (isrMinimumLogEnd <= previous) return;
     store.highWatermark = isrMinimumLogEnd;
     const hwm = store.highWatermark;
     const bytes = hosted.bytesAboveHighWatermark;
     hosted.bytesAboveHighWatermark = 0;
     if (this.delayedProduce.hasWaiters(hosted)) this.delayedProduce.onHighWatermark(hosted, hwm);
-    if (bytes > 0) this.notifyCommitted(hosted, bytes);
+    if (bytes > 0) this.notifyCommitted(hosted, bytes, previous);
     if (this.listeners.size > 0) this.listeners.get(hosted.topic)?.highWatermark(hosted, hwm);
   }
 
@@ -346,6 +374,60 @@ export class ReplicaManager {
     if (this.listeners.has(topic)) throw new Error(`${topic} already has a partition listener`);
     this.listeners.set(topic, listener);
     for (const hosted of this.partitions.values()) if (hosted.topic === topic) listener.becameLeader(hosted);
+  }
+
+  /**
+   * Calls `listener` for every marker written from now on, once it is committed (error NONE
+   * only), before writeMarkers resolves: the group coordinator makes transactional offset
+   * commits of __consumer_offsets visible (or drops them) there, as Kafka's
+   * onTransactionCompleted.
+   */
+  onTxnMarkerWritten(listener: TxnMarkerListener): void {
+    this.markerListeners.push(listener);
+  }
+
+  /**
+   * TxnMarkerWriter: appends each marker as a control batch on its partition (one at a time, in
+   * order; no await between a check and its append) and resolves when every appended one is
+   * committed as acks=all would have it, with one error code per marker.
+   */
+  writeMarkers(markers: readonly TxnMarker[]): Promise<ErrorCodeValue[]> {
+    const outcomes = markers.map((m) => this.appendMarker(m));
+    return this.awaitCommitted(outcomes, this.txnMarkerTimeoutMs).then((codes) =>
+      codes.map((waitCode, i): ErrorCodeValue => {
+        const outcome = outcomes[i]!;
+        const code = (outcome.errorCode !== ErrorCode.NONE ? outcome.errorCode : waitCode) as ErrorCodeValue;
+        if (code === ErrorCode.NONE && outcome.hosted !== null) {
+          const m = markers[i]!;
+          const written: TxnMarkerWritten = { topic: m.topic, partition: m.partition, producerId: m.producerId, producerEpoch: m.producerEpoch, committed: m.committed, offset: outcome.baseOffset };
+          for (const listener of this.markerListeners) listener(written);
+        }
+        return code;
+      }),
+    );
+  }
+
+  private appendMarker(m: TxnMarker): ProduceOutcome {
+    const hosted = this.get(m.topic, m.partition);
+    if (hosted === undefined) return produceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    let offset: number;
+    let logStartOffset: number;
+    try {
+      const r = hosted.store.appendTxnMarker(
+        { producerId: m.producerId, producerEpoch: m.producerEpoch, coordinatorEpoch: m.coordinatorEpoch, committed: m.committed },
+        hosted.leaderEpoch,
+      );
+      offset = r.offset;
+      logStartOffset = r.logStartOffset;
+    } catch (err) {
+      const code = storageErrorCode(err);
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.storageErrors.report('append', m.topic, m.partition, err as StorageError);
+      return produceError(code, (err as Error).message);
+    }
+    hosted.bytesAboveHighWatermark += TXN_MARKER_BATCH_BYTES;
+    hosted.traffic.bytesIn += TXN_MARKER_BATCH_BYTES;
+    this.updateHighWatermark(hosted);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: offset, logAppendTimeMs: -1, logStartOffset, recordErrors: [], commitOffset: offset + 1, hosted };
   }
 
   /** Whether the append of `outcome` is below the high watermark (an error counts as done). */
@@ -476,27 +558,42 @@ export class ReplicaManager {
    */
   read(hosted: HostedPartition, fetchOffset: number, maxBytes: number, readCommitted: boolean, minOneMessage: boolean): PartitionRead {
     // A fetch that resolved the partition before parking may wake after its topic was deleted.
-    if (hosted.removed) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, result: null };
+    if (hosted.removed) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, result: null, abortedTransactions: null };
     const store = hosted.store;
     const maxOffset = readCommitted ? store.lastStableOffset : store.highWatermark;
     try {
-      return { errorCode: ErrorCode.NONE, result: store.read(fetchOffset, maxBytes, maxOffset, minOneMessage, this.readBuffers) };
+      const result = store.read(fetchOffset, maxBytes, maxOffset, minOneMessage, this.readBuffers);
+      let aborted: AbortedTxn[] | null = null;
+      if (readCommitted) {
+        aborted = [];
+        if (result.records.length > 0) {
+          // Those below the LSO first (in memory, usually none); only when some overlap is the
+          // exact end of the returned batches looked for, in their headers.
+          aborted = store.abortedTransactions(fetchOffset, maxOffset);
+          if (aborted.length > 0) {
+            const upperBound = offsetAfterBatches(result.records);
+            aborted = aborted.filter((a) => a.firstOffset < upperBound);
+          }
+        }
+      }
+      return { errorCode: ErrorCode.NONE, result, abortedTransactions: aborted };
     } catch (err) {
-      if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, result: null };
-      if (err instanceof LogClosedError) return { errorCode: err.errorCode, result: null };
+      if (err instanceof OffsetOutOfRangeError) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, result: null, abortedTransactions: null };
+      if (err instanceof LogClosedError) return { errorCode: err.errorCode, result: null, abortedTransactions: null };
       // A failed read system call (EIO) too; anything else is a bug and is rethrown.
       const storageError = asStorageError(err, `${hosted.topic}-${hosted.partition}: read at offset ${fetchOffset}`);
       this.storageErrors.report('read', hosted.topic, hosted.partition, storageError);
-      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null };
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, result: null, abortedTransactions: null };
     }
   }
 
   /**
    * Resolves once `minBytes` bytes have been committed (the high watermark passed them) in any
    * of `partitions` (counting from now), or after `maxWaitMs`, or when `signal` aborts. Resolves at once when too many fetches
-   * are already parked.
+   * are already parked. `readCommitted`: only bytes below the last stable offset count (see
+   * notifyCommitted).
    */
-  waitForData(partitions: readonly HostedPartition[], minBytes: number, maxWaitMs: number): Promise<void> {
+  waitForData(partitions: readonly HostedPartition[], minBytes: number, maxWaitMs: number, readCommitted = false): Promise<void> {
     if (this.pendingFetches >= this.maxPendingFetches || partitions.length === 0 || partitions.some((p) => p.removed)) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.pendingFetches++;
@@ -505,6 +602,7 @@ export class ReplicaManager {
         partitions,
         bytesSeen: 0,
         minBytes,
+        lastStable: readCommitted ? new Map(partitions.map((p) => [p, p.store.lastStableOffset])) : null,
         wake: () => {
           if (done) return;
           done = true;
@@ -523,10 +621,27 @@ export class ReplicaManager {
     });
   }
 
-  private notifyCommitted(hosted: HostedPartition, bytes: number): void {
+  /**
+   * `bytes` were committed, the high watermark moving up from `previousHighWatermark`. A
+   * read_committed waiter counts them only as far as they are stable: nothing while the last
+   * stable offset stays put (an open transaction holds them back), and when it moves past records
+   * an open transaction held back, it wakes at once (how many bytes became readable is not
+   * counted here; an early wake costs one read).
+   */
+  private notifyCommitted(hosted: HostedPartition, bytes: number, previousHighWatermark: number): void {
     const set = this.waiters.get(hosted);
     if (set === undefined || set.size === 0) return;
     for (const w of [...set]) {
+      if (w.lastStable !== null) {
+        const lso = hosted.store.lastStableOffset;
+        const before = w.lastStable.get(hosted) ?? lso;
+        if (lso <= before) continue;
+        w.lastStable.set(hosted, lso);
+        if (before < previousHighWatermark) {
+          w.wake();
+          continue;
+        }
+      }
       w.bytesSeen += bytes;
       if (w.bytesSeen >= w.minBytes) w.wake();
     }
@@ -551,6 +666,17 @@ export function leaderEpochError(hosted: HostedPartition, currentLeaderEpoch: nu
   if (currentLeaderEpoch >= 0 && currentLeaderEpoch < hosted.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
   if (currentLeaderEpoch > hosted.leaderEpoch) return ErrorCode.UNKNOWN_LEADER_EPOCH;
   return ErrorCode.NONE;
+}
+
+/** The offset after the last of the whole v2 batches in `records` (one header read per batch). */
+function offsetAfterBatches(records: Buffer): number {
+  let pos = 0;
+  let next = -1;
+  while (pos + RECORD_BATCH_OVERHEAD <= records.length) {
+    next = Number(records.readBigInt64BE(pos + BASE_OFFSET_OFFSET)) + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET) + 1;
+    pos += records.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+  }
+  return next;
 }
 
 function produceError(errorCode: number, errorMessage: string): ProduceOutcome {

@@ -154,3 +154,63 @@ export function findRecordInBatch(
   }
   return null;
 }
+
+/**
+ * What the one record of a control batch (the whole batch in `batch`) says: COMMIT or ABORT and
+ * the coordinator epoch, read as Kafka reads EndTransactionMarker. Null when it is no transaction
+ * marker (another control type, a compressed or malformed batch).
+ */
+export function readTxnMarker(batch: Buffer): { committed: boolean; coordinatorEpoch: number } | null {
+  const header = readBatchHeader(batch, 0);
+  if ((header.attributes & ATTR_CONTROL) === 0 || (header.attributes & ATTR_COMPRESSION_MASK) !== 0 || header.sizeInBytes > batch.length) return null;
+  const walker = lookupWalker.reset(batch, RECORD_BATCH_OVERHEAD, header.sizeInBytes, header.recordsCount);
+  if (!walker.next() || walker.keyLength < 4 || walker.valueLength < 6) return null;
+  const type = batch.readInt16BE(walker.keyStart + 2);
+  if (type !== CONTROL_TYPE_ABORT && type !== CONTROL_TYPE_COMMIT) return null;
+  return { committed: type === CONTROL_TYPE_COMMIT, coordinatorEpoch: batch.readInt32BE(walker.valueStart + 2) };
+}
+
+const CONTROL_TYPE_ABORT = 0;
+const CONTROL_TYPE_COMMIT = 1;
+/** The one record of a marker: length, attributes, timestampDelta, offsetDelta, key length, key
+ *  (version 0, type), value length, value (version 0, coordinator epoch), header count. */
+const MARKER_RECORD_BYTES = 1 + 1 + 1 + 1 + 1 + 4 + 1 + 6 + 1;
+export const TXN_MARKER_BATCH_BYTES = RECORD_BATCH_OVERHEAD + MARKER_RECORD_BYTES;
+
+/**
+ * A transaction marker as Kafka writes it (EndTransactionMarker in MemoryRecords): one control
+ * batch, transactional + control, one uncompressed record, base sequence -1. Built here from the
+ * fixed layout (storage has no record codec); equal to the protocol's encodeControlBatch bytes.
+ */
+export function encodeTxnMarkerBatch(producerId: bigint, producerEpoch: number, coordinatorEpoch: number, committed: boolean, baseOffset: number, leaderEpoch: number, timestampMs: number): Buffer {
+  const buf = Buffer.alloc(TXN_MARKER_BATCH_BYTES);
+  buf.writeBigInt64BE(BigInt(baseOffset), BASE_OFFSET_OFFSET);
+  buf.writeInt32BE(TXN_MARKER_BATCH_BYTES - 12, 8);
+  buf.writeInt32BE(leaderEpoch, PARTITION_LEADER_EPOCH_OFFSET);
+  buf.writeInt8(2, 16);
+  buf.writeInt16BE(ATTR_TRANSACTIONAL | ATTR_CONTROL, ATTRIBUTES_OFFSET);
+  buf.writeInt32BE(0, 23); // lastOffsetDelta
+  buf.writeBigInt64BE(BigInt(timestampMs), 27);
+  buf.writeBigInt64BE(BigInt(timestampMs), MAX_TIMESTAMP_OFFSET);
+  buf.writeBigInt64BE(producerId, 43);
+  buf.writeInt16BE(producerEpoch, 51);
+  buf.writeInt32BE(-1, 53); // baseSequence
+  buf.writeInt32BE(1, 57); // recordsCount
+  let p = RECORD_BATCH_OVERHEAD;
+  // Varints are zigzag: n -> 2n for the small non-negative values here.
+  buf[p++] = (MARKER_RECORD_BYTES - 1) * 2;
+  buf[p++] = 0; // attributes
+  buf[p++] = 0; // timestampDelta
+  buf[p++] = 0; // offsetDelta
+  buf[p++] = 4 * 2;
+  buf.writeInt16BE(0, p);
+  buf.writeInt16BE(committed ? CONTROL_TYPE_COMMIT : CONTROL_TYPE_ABORT, p + 2);
+  p += 4;
+  buf[p++] = 6 * 2;
+  buf.writeInt16BE(0, p);
+  buf.writeInt32BE(coordinatorEpoch, p + 2);
+  p += 6;
+  buf[p++] = 0; // headers
+  buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+  return buf;
+}

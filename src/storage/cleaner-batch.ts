@@ -8,7 +8,9 @@
 //   - a compressed batch is decompressed and the kept records recompressed with the same codec;
 //   - a batch that loses every record disappears, unless it is its producer's last batch in the
 //     log: then an empty batch (no records, same offsets) keeps the producer's sequence state;
-//   - control batches are kept as they are (there are no transactions in storage yet).
+//   - control batches (transaction markers) are kept as they are, and so are the records of
+//     aborted transactions when no later record of their key is in the map (the log cleaner
+//     keeps them out of the map; the .txnindex entries still hide them from read_committed).
 import {
   ATTR_COMPRESSION_MASK,
   ATTR_CONTROL,

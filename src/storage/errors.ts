@@ -47,6 +47,18 @@ export class InvalidProducerEpochError extends StorageError {
   readonly retriable = false;
 }
 
+/** INVALID_TXN_STATE (48): a non-transactional batch from a producer whose transaction is open. */
+export class InvalidTxnStateError extends StorageError {
+  readonly errorCode = 48;
+  readonly retriable = false;
+}
+
+/** TRANSACTION_COORDINATOR_FENCED (52): a marker from a coordinator epoch older than the partition has seen. */
+export class TransactionCoordinatorFencedError extends StorageError {
+  readonly errorCode = 52;
+  readonly retriable = false;
+}
+
 /** NOT_LEADER_OR_FOLLOWER (6): the log was closed or deleted (shutdown, topic deletion) while a
  * caller still held it; whoever hosts it decides whether the partition is gone for good. */
 export class LogClosedError extends StorageError {

@@ -1,10 +1,14 @@
 // The log cleaner's work on one partition (Kafka's Cleaner.doClean), in bounded slices:
 //
 //   1. the dirty section is [firstDirtyOffset, firstUncleanableOffset): from the cleaner
-//      checkpoint to the active segment, the high watermark, or the first segment younger than
+//      checkpoint to the active segment, the last stable offset (at most the high watermark: the
+//      records of an open transaction may yet be aborted), or the first segment younger than
 //      min.compaction.lag.ms, whichever comes first;
 //   2. an offset map (key -> latest offset) is built over it, until the map is full (then the
-//      section ends at the record that did not fit, and the next round starts there);
+//      section ends at the record that did not fit, and the next round starts there); records of
+//      aborted transactions (the .txnindex entries) do not enter it, so they never make a
+//      committed record of their key look superseded (Kafka's cleaner skips them too; removing
+//      the aborted records themselves is not done yet);
 //   3. every segment from the log start to the end of that section is rewritten, in groups of
 //      adjacent segments whose sizes add up to at most segment.bytes (segment.index.bytes for the
 //      indexes, and an offset range an index can address), keeping for each key only the record
@@ -18,7 +22,8 @@
 // truncation that removes a segment of a group makes that group's swap a no-op (replaceSegments
 // returns false) and ends the round.
 import * as fs from 'node:fs';
-import { ATTR_CONTROL, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OVERHEAD, type BatchHeader } from '../protocol/records/batch-header.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OVERHEAD, type BatchHeader } from '../protocol/records/batch-header.js';
+import type { AbortedTxn } from './txn-index.js';
 import { filterBatch, forEachKeyedRecord, type CleanerCodec } from './cleaner-batch.js';
 import type { Clock } from './clock.js';
 import { LogSegment, type AppendedBatchInfo } from './log-segment.js';
@@ -95,7 +100,7 @@ export class LogCleaner {
     // A checkpoint outside the log (truncated, or records deleted past it) restarts from the start.
     let firstDirty = checkpoint ?? log.logStartOffset;
     if (firstDirty < log.logStartOffset || firstDirty > log.logEndOffset) firstDirty = log.logStartOffset;
-    let firstUncleanable = Math.min(active.baseOffset, log.highWatermark);
+    let firstUncleanable = Math.min(active.baseOffset, log.lastStableOffset);
     const lagMs = log.config.minCompactionLagMs;
     let cleanBytes = 0;
     let dirtyBytes = 0;
@@ -177,6 +182,7 @@ export class LogCleaner {
     let endOffset = limit;
     let full = false;
     let sliceBytes = 0;
+    const aborted = abortedByProducer(log, first, limit);
     for (const segment of log.cleanerSegments().slice()) {
       if (limit <= first) break;
       if (segment.nextOffset <= first) continue;
@@ -186,7 +192,7 @@ export class LogCleaner {
         if (Number(b.header.baseOffset) >= limit) break;
         stats.bytesRead += b.header.sizeInBytes;
         sliceBytes += b.header.sizeInBytes;
-        if ((b.header.attributes & ATTR_CONTROL) === 0 && b.header.recordsCount > 0) {
+        if ((b.header.attributes & ATTR_CONTROL) === 0 && b.header.recordsCount > 0 && !isAborted(aborted, b.header)) {
           forEachKeyedRecord(b.bytes, b.header, this.options.codec, log.where, (key, offset) => {
             if (offset < first || offset >= limit) return true;
             if (map.put(key, offset)) return true;
@@ -321,4 +327,24 @@ export function groupSegments(segments: readonly LogSegment[], all: readonly Log
     groups.push(group);
   }
   return groups;
+}
+
+/** The aborted transactions overlapping [first, limit), by producer id (usually none). */
+function abortedByProducer(log: PartitionLog, first: number, limit: number): Map<bigint, AbortedTxn[]> {
+  const out = new Map<bigint, AbortedTxn[]>();
+  for (const a of log.abortedTransactions(first, limit)) {
+    let list = out.get(a.producerId);
+    if (list === undefined) out.set(a.producerId, (list = []));
+    list.push(a);
+  }
+  return out;
+}
+
+/** Whether a data batch belongs to one of its producer's aborted transactions. */
+function isAborted(aborted: ReadonlyMap<bigint, readonly AbortedTxn[]>, header: BatchHeader): boolean {
+  if (aborted.size === 0 || (header.attributes & ATTR_TRANSACTIONAL) === 0) return false;
+  const list = aborted.get(header.producerId);
+  if (list === undefined) return false;
+  const offset = Number(header.baseOffset);
+  return list.some((a) => a.firstOffset <= offset && offset < a.lastOffset);
 }

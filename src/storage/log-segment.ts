@@ -17,7 +17,8 @@ import {
 import { loggerFor } from '../logger.js';
 import type { DeferredSync } from './deferred-sync.js';
 import { KafkaStorageError, invariant } from './errors.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentFilePath } from './files.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFilePath } from './files.js';
+import { TransactionIndex } from './txn-index.js';
 import { OffsetIndex } from './offset-index.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { TimeIndex } from './time-index.js';
@@ -86,6 +87,8 @@ export class LogSegment {
     private readonly config: SegmentConfig,
     readonly offsetIndex: OffsetIndex,
     readonly timeIndex: TimeIndex,
+    /** Aborted transactions whose ABORT marker is in this segment (txn-index.ts). */
+    readonly txnIndex: TransactionIndex,
     sizeBytes: number,
     /** When the segment was created or loaded; segment.ms counts from here when it has no timestamp. */
     readonly createdMs: number,
@@ -99,6 +102,8 @@ export class LogSegment {
   static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number, fileSuffix = ''): LogSegment {
     // Empty index files exist from the start, as Kafka's do; they are preallocated on first write.
     for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.closeSync(fs.openSync(segmentFilePath(dir, baseOffset, suffix) + fileSuffix, 'w'));
+    // The transaction index is created by its first entry; a stale one of that name goes.
+    fs.rmSync(segmentFilePath(dir, baseOffset, TXN_INDEX_SUFFIX) + fileSuffix, { force: true });
     const segment = LogSegment.open(dir, baseOffset, config, nowMs, fileSuffix);
     segment.tailLoaded = true;
     return segment;
@@ -110,7 +115,8 @@ export class LogSegment {
     const size = fs.statSync(logPath).size;
     const offsetIndex = new OffsetIndex(segmentFilePath(dir, baseOffset, INDEX_SUFFIX) + fileSuffix, baseOffset, config.segmentIndexBytes);
     const timeIndex = new TimeIndex(segmentFilePath(dir, baseOffset, TIME_INDEX_SUFFIX) + fileSuffix, baseOffset, config.segmentIndexBytes);
-    const segment = new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex, size, nowMs);
+    const txnIndex = new TransactionIndex(segmentFilePath(dir, baseOffset, TXN_INDEX_SUFFIX) + fileSuffix);
+    const segment = new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex, txnIndex, size, nowMs);
     segment.fileSuffix = fileSuffix;
     return segment;
   }
@@ -135,6 +141,7 @@ export class LogSegment {
     }
     this.offsetIndex.renameTo(target(INDEX_SUFFIX));
     this.timeIndex.renameTo(target(TIME_INDEX_SUFFIX));
+    this.txnIndex.renameTo(target(TXN_INDEX_SUFFIX));
     if (fileSuffix !== '') renameLog();
     this.fileSuffix = fileSuffix;
   }
@@ -287,6 +294,7 @@ export class LogSegment {
     if (loc === null) return 0;
     this.offsetIndex.truncateTo(offset);
     this.timeIndex.truncateTo(offset);
+    this.txnIndex.truncateTo(offset);
     const removed = this.truncateToPosition(loc.position);
     // Recompute the in-memory tail from what remains (cheap: scan from the last index entry).
     this.tailLoaded = false;
@@ -305,6 +313,7 @@ export class LogSegment {
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
     this.offsetIndex.closeForAppend(deferred);
     this.timeIndex.closeForAppend(deferred);
+    this.txnIndex.flush(deferred);
     this.active = false;
     if (this.fd !== null) {
       if (deferred !== undefined) deferred.fsyncAndClose(this.fd, this.logPath);
@@ -320,6 +329,7 @@ export class LogSegment {
     if (this.fd !== null) fs.fsyncSync(this.fd);
     this.offsetIndex.flush();
     this.timeIndex.flush();
+    this.txnIndex.flush();
   }
 
   close(deferred?: DeferredSync): void {
@@ -338,6 +348,7 @@ export class LogSegment {
     }
     this.offsetIndex.delete();
     this.timeIndex.delete();
+    this.txnIndex.delete();
     fs.rmSync(this.logPath, { force: true });
   }
 

@@ -2,13 +2,24 @@
 // Same offsets, dedup and read rules as PartitionLog; retention works batch by batch instead of
 // segment by segment, and nothing survives the process.
 import { readBatchHeader } from '../protocol/records/batch-header.js';
-import { findRecordInBatch, firstRecordFrom, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, type RecordsDecompressor } from './batches.js';
+import {
+  encodeTxnMarkerBatch,
+  findRecordInBatch,
+  firstRecordFrom,
+  parseAppendBatches,
+  patchLogAppendTime,
+  patchOffsetAndEpoch,
+  producerBatchOf,
+  readTxnMarker,
+  type RecordsDecompressor,
+} from './batches.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
-import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
-import { ProducerStateManager } from './producer-state.js';
+import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
+import { ProducerStateManager, lastStableOffset, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
+import { collectAbortedTxns, type AbortedTxn } from './txn-index.js';
 
 interface StoredBatch {
   baseOffset: number;
@@ -27,6 +38,8 @@ export class MemoryPartitionLog implements PartitionStore {
   private closed = false;
   private cfg: LogConfig;
   private readonly producerState: ProducerStateManager;
+  /** Aborted transactions, in marker order (what the disk log keeps in .txnindex files). */
+  private aborted: AbortedTxn[] = [];
 
   constructor(
     readonly topic: string,
@@ -58,7 +71,7 @@ export class MemoryPartitionLog implements PartitionStore {
     this.hw = Math.min(Math.max(offset, this.startOffset), this.endOffset);
   }
   get lastStableOffset(): number {
-    return this.hw;
+    return lastStableOffset(this.producerState.firstUnstableOffset, this.hw, this.startOffset);
   }
   get recoveryPointOffset(): number {
     return this.endOffset;
@@ -111,6 +124,34 @@ export class MemoryPartitionLog implements PartitionStore {
     return { firstOffset, lastOffset: next - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 
+  appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
+    this.ensureOpen();
+    const nowMs = this.clock.nowMs();
+    const offset = this.endOffset;
+    const staged = this.producerState.beginAppend();
+    const completed = staged.stageMarker(marker, offset, nowMs);
+    const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
+    if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
+    this.batches.push({ baseOffset: offset, lastOffset: offset, maxTimestamp: nowMs, bytes });
+    this.bytes += bytes.length;
+    staged.commit(offset + 1);
+    if (completed !== null && completed.aborted) {
+      this.aborted.push({ producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: offset, lastStableOffset: this.producerState.lastStableOffsetAfter(completed) });
+    }
+    this.endOffset = offset + 1;
+    return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>> {
+    return this.producerState.allEntries();
+  }
+
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    collectAbortedTxns(this.aborted, fetchOffset, upperBoundOffset, out);
+    return out;
+  }
+
   /** The pool is not used: records are always a fresh copy of the stored batches. */
   read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, _pool?: ReadBufferPool): ReadResult {
     this.ensureOpen();
@@ -123,7 +164,7 @@ export class MemoryPartitionLog implements PartitionStore {
       logStartOffset: this.startOffset,
       logEndOffset: this.endOffset,
       highWatermark: this.hw,
-      lastStableOffset: this.hw,
+      lastStableOffset: this.lastStableOffset,
       release: noRelease, // records are always a fresh copy here
     };
     const first = this.batchIndexFor(fetchOffset);
@@ -185,10 +226,12 @@ export class MemoryPartitionLog implements PartitionStore {
     this.endOffset = this.batches.length > 0 ? this.batches[this.batches.length - 1]!.lastOffset + 1 : Math.min(offset, this.endOffset);
     if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     this.hw = Math.min(this.hw, this.endOffset);
+    this.aborted = this.aborted.filter((a) => a.lastOffset < this.endOffset);
     // Rebuild producer state from what is left: the memory log has no snapshots.
     this.producerState.reset(this.startOffset);
     for (const b of this.batches) {
-      this.producerState.replay(producerBatchOf(readBatchHeader(b.bytes, 0)), b.baseOffset, b.lastOffset, b.maxTimestamp);
+      const batch = producerBatchOf(readBatchHeader(b.bytes, 0));
+      this.producerState.replay(batch, b.baseOffset, b.lastOffset, b.maxTimestamp, batch.isControl ? readTxnMarker(b.bytes) : null);
     }
   }
 
@@ -226,6 +269,7 @@ export class MemoryPartitionLog implements PartitionStore {
       this.startOffset = Math.max(this.startOffset, b.lastOffset + 1);
       n++;
     }
+    if (n > 0) this.aborted = this.aborted.filter((a) => a.lastOffset >= this.startOffset);
     return n;
   }
 

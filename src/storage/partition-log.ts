@@ -10,8 +10,10 @@ import {
   firstRecordFrom,
   parseAppendBatches,
   patchLogAppendTime,
+  encodeTxnMarkerBatch,
   patchOffsetAndEpoch,
   producerBatchOf,
+  readTxnMarker,
   type RecordsDecompressor,
 } from './batches.js';
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
@@ -28,15 +30,17 @@ import {
   RECOVERY_POINT_CHECKPOINT_FILE,
   TIME_INDEX_SUFFIX,
   TMP_SUFFIX,
+  TXN_INDEX_SUFFIX,
   offsetFromFileName,
   partitionDirName,
 } from './files.js';
 import type { DeferredSync } from './deferred-sync.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
 import { completeInterruptedSwap, swapInCleanedSegment, type SwapHooks } from './segment-swap.js';
-import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset } from './partition-store.js';
+import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
-import { ProducerStateManager } from './producer-state.js';
+import { ProducerStateManager, lastStableOffset, type CompletedTxn, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
+import type { AbortedTxn } from './txn-index.js';
 import { findValidBatch, looksLikeTornWrite, validateSegment, type RecoveryHooks } from './recovery.js';
 
 export interface PartitionLogOptions {
@@ -157,8 +161,12 @@ export class PartitionLog implements PartitionStore {
     this.hw = Math.min(Math.max(offset, this.startOffset), this.logEndOffset);
   }
 
+  /**
+   * min(first offset of the oldest open transaction, high watermark), as Kafka's UnifiedLog; a
+   * transaction whose start was deleted (retention, DeleteRecords) counts from the log start.
+   */
   get lastStableOffset(): number {
-    return this.hw;
+    return lastStableOffset(this.producerState.firstUnstableOffset, this.hw, this.startOffset);
   }
 
   get recoveryPointOffset(): number {
@@ -227,6 +235,55 @@ export class PartitionLog implements PartitionStore {
       base += b.header.lastOffsetDelta + 1;
     }
     const lastOffset = next - 1;
+    this.writeAppend(records, infos, firstOffset, lastOffset, maxTimestamp, nowMs);
+    producerAppend.commit(next);
+    this.afterAppend(next - firstOffset, lastOffset);
+    return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
+  }
+
+  appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
+    this.ensureOpen();
+    const nowMs = this.clock.nowMs();
+    const offset = this.logEndOffset;
+    const producerAppend = this.producerState.beginAppend();
+    // Checked before anything is written: a refused marker leaves the log as it was.
+    const completed = producerAppend.stageMarker(marker, offset, nowMs);
+    const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
+    if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
+    this.writeAppend(bytes, [{ positionInBuffer: 0, lastOffset: offset, maxTimestamp: nowMs }], offset, offset, nowMs, nowMs);
+    producerAppend.commit(offset + 1);
+    if (completed !== null && completed.aborted) {
+      // In the segment that holds the marker (after a roll, the new one). A crash before this
+      // write is repaired by recovery's replay.
+      try {
+        this.activeSegment.txnIndex.append(this.abortedEntry(completed));
+      } catch (err) {
+        throw asStorageError(err, `${this.where}: transaction index entry for the marker at offset ${offset}`);
+      }
+    }
+    this.afterAppend(1, offset);
+    return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  private abortedEntry(completed: CompletedTxn): AbortedTxn {
+    return { producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.lastOffset, lastStableOffset: this.producerState.lastStableOffsetAfter(completed) };
+  }
+
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>> {
+    return this.producerState.allEntries();
+  }
+
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    this.ensureOpen();
+    const out: AbortedTxn[] = [];
+    for (let i = this.floorSegmentIndex(fetchOffset); i < this.segments.length; i++) {
+      if (this.segments[i]!.txnIndex.collect(fetchOffset, upperBoundOffset, out)) break;
+    }
+    return out;
+  }
+
+  /** Writes patched batches at the log end, rolling first when due. */
+  private writeAppend(records: Buffer, infos: readonly AppendedBatchInfo[], firstOffset: number, lastOffset: number, maxTimestamp: number, nowMs: number): void {
     try {
       this.maybeRoll(records.length, maxTimestamp, lastOffset, nowMs);
       this.activeSegment.append(records, infos);
@@ -234,8 +291,11 @@ export class PartitionLog implements PartitionStore {
       // A failed system call (disk full, read-only file system, I/O error) is KAFKA_STORAGE_ERROR.
       throw asStorageError(err, `${this.where}: append at offset ${firstOffset}`);
     }
-    producerAppend.commit(next);
-    this.unflushedMessages += next - firstOffset;
+  }
+
+  /** The flush policy (flush.messages) after `messages` more records up to `lastOffset`. */
+  private afterAppend(messages: number, lastOffset: number): void {
+    this.unflushedMessages += messages;
     if (this.unflushedMessages >= this.cfg.flushMessages) {
       try {
         this.flush();
@@ -243,7 +303,6 @@ export class PartitionLog implements PartitionStore {
         throw asStorageError(err, `${this.where}: flush after offset ${lastOffset}`);
       }
     }
-    return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
   }
 
   private maybeRoll(appendBytes: number, maxTimestamp: number, lastOffset: number, nowMs: number): void {
@@ -494,6 +553,10 @@ export class PartitionLog implements PartitionStore {
     invariant(cleaned.baseOffset === old[0]!.baseOffset, `${this.where}: cleaned segment ${cleaned.logPath} does not start where ${old[0]!.logPath} does`);
     const endOffset = this.segments[first + old.length]!.baseOffset;
     try {
+      // The cleaner keeps markers, so the old segments' aborted transactions stay true of the
+      // new one: its index (<base>.txnindex.cleaned) is written before the swap renames it.
+      const aborted = old.flatMap((s) => s.txnIndex.entries());
+      if (aborted.length > 0) cleaned.txnIndex.writeAll(aborted);
       swapInCleanedSegment(this.dir, cleaned, old, endOffset, hooks);
     } catch (err) {
       // A failed step leaves the files for recovery at the next start; this process stops using them.
@@ -590,7 +653,7 @@ export class PartitionLog implements PartitionStore {
     }
     for (const name of names) {
       // An index without its log file is an orphan of an interrupted segment delete.
-      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+      for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]) {
         const base = offsetFromFileName(name, suffix);
         if (base !== null && !logFiles.has(base)) fs.rmSync(path.join(this.dir, name), { force: true });
       }
@@ -731,6 +794,7 @@ export class PartitionLog implements PartitionStore {
     }
     const bytes = segment.size - position;
     segment.truncateToPosition(position);
+    segment.txnIndex.truncateTo(firstCutOffset);
     let laterBytes = 0;
     for (const later of this.segments.splice(index + 1)) {
       laterBytes += later.size;
@@ -762,7 +826,12 @@ export class PartitionLog implements PartitionStore {
       const startPosition = i === this.floorSegmentIndex(from) ? segment.translateOffset(from)?.position ?? segment.size : 0;
       for (const b of segment.scanBatches(startPosition)) {
         if (b.lastOffset < from) continue;
-        this.producerState.replay(producerBatchOf(b.header), Number(b.header.baseOffset), b.lastOffset, Number(b.header.maxTimestamp));
+        const producerBatch = producerBatchOf(b.header);
+        // Markers are rare and small: only they are read beyond their header.
+        const marker = producerBatch.isControl && producerBatch.producerId >= 0n ? readTxnMarker(segment.readAt(b.position, b.header.sizeInBytes)) : null;
+        const completed = this.producerState.replay(producerBatch, Number(b.header.baseOffset), b.lastOffset, Number(b.header.maxTimestamp), marker);
+        // The index entry an ABORT marker made, unless the file has it (a crash can lose the last ones).
+        if (completed !== null && completed.aborted) segment.txnIndex.ensure(this.abortedEntry(completed));
         this.loadStats.replayedProducerBatches++;
       }
     }

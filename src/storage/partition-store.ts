@@ -2,7 +2,9 @@
 // in memory (MemoryPartitionLog, for tests and an in-memory broker).
 import type { LogConfig } from './config.js';
 import type { DeferredSync } from './deferred-sync.js';
+import type { CompletedTxn, ProducerEntry, TxnMarkerAppend } from './producer-state.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
+import type { AbortedTxn } from './txn-index.js';
 
 export interface AppendOptions {
   /** Written into every batch's partitionLeaderEpoch. */
@@ -22,6 +24,14 @@ export interface AppendResult {
   /** True when the append was a retry of a batch already in the log: nothing was written and
    *  the offsets are those of the original. */
   duplicate: boolean;
+}
+
+export interface TxnMarkerAppendResult {
+  /** Where the marker was written. */
+  offset: number;
+  /** The transaction it closed; null when the producer had none open on this partition. */
+  completedTxn: CompletedTxn | null;
+  logStartOffset: number;
 }
 
 export interface ReadResult {
@@ -61,7 +71,7 @@ export interface PartitionStore {
   readonly logEndOffset: number;
   /** Set by the replica manager (appends never move it); kept <= logEndOffset. */
   highWatermark: number;
-  /** Hook for transactions: equals the high watermark until transactions exist. */
+  /** min(first offset of the oldest open transaction, high watermark): what read_committed may see. */
   readonly lastStableOffset: number;
   /** Offset up to which the data is known to be on disk. */
   readonly recoveryPointOffset: number;
@@ -69,12 +79,26 @@ export interface PartitionStore {
 
   append(records: Buffer, opts: AppendOptions): AppendResult;
   /**
+   * Appends a transaction marker (a control batch built here) at the log end and closes the
+   * producer's open transaction. Throws InvalidProducerEpochError (an older producer epoch) or
+   * TransactionCoordinatorFencedError (an older coordinator epoch) without writing anything.
+   */
+  appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult;
+  /**
    * Whole batches from the one holding `fetchOffset`, at most `maxBytes` (or the first batch whole
    * when `minOneMessage`), none with base offset >= `maxOffset`. With `pool`, the bytes may be read
    * into a pool buffer that the caller gives back with ReadResult.release(); reads for the store's
    * own purposes (replays, lookups) pass no pool.
    */
   read(fetchOffset: number, maxBytes: number, maxOffset: number, minOneMessage: boolean, pool?: ReadBufferPool): ReadResult;
+  /**
+   * The aborted transactions a read_committed reader of [fetchOffset, upperBoundOffset) must
+   * skip: those whose ABORT marker is at or after fetchOffset and whose first offset is below
+   * upperBoundOffset, in marker order (Kafka's collectAbortedTransactions).
+   */
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[];
+  /** The producers this partition keeps state for (DescribeProducers). Read only. */
+  activeProducers(): IterableIterator<Readonly<ProducerEntry>>;
   /** First record with timestamp >= ts (and offset >= logStartOffset), or null. */
   offsetForTimestamp(timestampMs: number): TimestampAndOffset | null;
   /** The record with the largest timestamp (the first one if tied), or null for an empty log. */

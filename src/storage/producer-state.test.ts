@@ -5,11 +5,9 @@ import * as path from 'node:path';
 import { ManualClock } from './clock.js';
 import { defaultLogConfig } from './config.js';
 import { InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError } from './errors.js';
-import { MemoryPartitionLog } from './memory-partition-log.js';
 import { PartitionLog } from './partition-log.js';
-import type { PartitionStore } from './partition-store.js';
 import { lastSequence } from './producer-state.js';
-import { cleanup, makeBatch, tmpLogDir } from './test-helpers.js';
+import { bothStores, cleanup, makeBatch, tmpLogDir } from './test-helpers.js';
 
 const opts = { leaderEpoch: 0, assignOffsets: true } as const;
 const PID = 4242n;
@@ -19,14 +17,7 @@ function idem(baseSequence: number, count = 1, producerEpoch = 0, producerId = P
   return makeBatch({ producerId, producerEpoch, baseSequence, timestamps: Array.from({ length: count }, (_, i) => 1000 + i) });
 }
 
-const stores: [string, () => { log: PartitionStore; done(): void }][] = [
-  ['PartitionLog', () => {
-    const dir = tmpLogDir();
-    const log = PartitionLog.open(dir, 't', 0, defaultLogConfig(), new ManualClock(0));
-    return { log, done: () => { log.close(); cleanup(dir); } };
-  }],
-  ['MemoryPartitionLog', () => ({ log: new MemoryPartitionLog('t', 0, defaultLogConfig(), new ManualClock(0)), done: () => {} })],
-];
+const stores = bothStores(0);
 
 for (const [name, make] of stores) {
   describe(`idempotent producer rules (${name})`, () => {

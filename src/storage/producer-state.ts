@@ -9,6 +9,16 @@
 //   - a producer we know nothing of (e.g. its batches were deleted) may start at any sequence.
 // Replay from the log (recovery) applies batches without checks.
 //
+// Transactions (KIP-98): a producer's first transactional batch opens its transaction
+// (currentTxnFirstOffset); a marker (a control batch the coordinator writes, COMMIT or ABORT)
+// closes it and yields a CompletedTxn. Markers are refused with INVALID_PRODUCER_EPOCH for an older
+// producer epoch and TRANSACTION_COORDINATOR_FENCED for an older coordinator epoch than the entry
+// holds; clients may not write control batches at all (INVALID_RECORD), and a non-transactional
+// batch while the producer's transaction is open is INVALID_TXN_STATE, as Kafka answers.
+// The open transactions are also kept in `ongoing`, in order of their first offset (Map
+// insertion order: transactions open at increasing offsets, and snapshots are loaded sorted), so
+// the first unstable offset, which bounds the last stable offset, is its first entry.
+//
 // Persistence: `<offset>.snapshot` files hold the state as of that offset (all batches below it
 // applied). Format (big-endian): magic u32 'TPSS', version i16, crc32c u32 of everything after it,
 // count i32, then per producer: id i64, epoch i16, coordinatorEpoch i32, currentTxnFirstOffset i64,
@@ -19,7 +29,7 @@ import * as path from 'node:path';
 import { loggerFor } from '../logger.js';
 import { crc32c } from '../protocol/records/crc32c.js';
 import type { DeferredSync } from './deferred-sync.js';
-import { InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError } from './errors.js';
+import { InvalidProducerEpochError, InvalidRecordError, InvalidTxnStateError, OutOfOrderSequenceError, TransactionCoordinatorFencedError } from './errors.js';
 import { SNAPSHOT_SUFFIX, TMP_SUFFIX, offsetFileStem, offsetFromFileName } from './files.js';
 
 export const MAX_BATCHES_PER_PRODUCER = 5;
@@ -45,8 +55,26 @@ export interface ProducerEntry {
   batches: BatchMetadata[];
   lastTimestamp: number;
   coordinatorEpoch: number;
-  /** First offset of the open transaction, -1 when none (transactions: hook only for now). */
+  /** First offset of the open transaction, -1 when none. */
   currentTxnFirstOffset: number;
+}
+
+/** A transaction marker to append: what WriteTxnMarkers carries for one partition. */
+export interface TxnMarkerAppend {
+  producerId: bigint;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  /** COMMIT (true) or ABORT (false). */
+  committed: boolean;
+}
+
+/** A transaction a marker closed: its data lies in [firstOffset, lastOffset), the marker at lastOffset. */
+export interface CompletedTxn {
+  producerId: bigint;
+  firstOffset: number;
+  /** The marker's offset. */
+  lastOffset: number;
+  aborted: boolean;
 }
 
 /** The producer fields of one batch header. */
@@ -60,6 +88,14 @@ export interface ProducerBatch {
   isControl: boolean;
 }
 
+/**
+ * The last stable offset: the high watermark, or the first offset of the oldest open transaction
+ * when lower, but never below the log start offset (Kafka's maybeIncrementFirstUnstableOffset).
+ */
+export function lastStableOffset(firstUnstableOffset: number | null, highWatermark: number, logStartOffset: number): number {
+  return firstUnstableOffset === null ? highWatermark : Math.min(Math.max(firstUnstableOffset, logStartOffset), highWatermark);
+}
+
 /** Last sequence of a batch, wrapping past Int32.MAX as producers do. */
 export function lastSequence(baseSequence: number, lastOffsetDelta: number): number {
   return baseSequence > INT32_MAX - lastOffsetDelta ? lastOffsetDelta - (INT32_MAX - baseSequence) - 1 : baseSequence + lastOffsetDelta;
@@ -71,6 +107,17 @@ function inSequence(lastSeq: number, nextSeq: number): boolean {
 
 function cloneEntry(e: ProducerEntry): ProducerEntry {
   return { ...e, batches: e.batches.map((b) => ({ ...b })) };
+}
+
+/** A marker's effect on an entry (Kafka's ProducerStateEntry.update): a newer epoch drops the batches. */
+function applyMarker(entry: ProducerEntry, producerEpoch: number, coordinatorEpoch: number, timestamp: number): void {
+  if (producerEpoch !== entry.epoch) {
+    entry.epoch = producerEpoch;
+    entry.batches = [];
+  }
+  entry.coordinatorEpoch = coordinatorEpoch;
+  entry.lastTimestamp = timestamp;
+  entry.currentTxnFirstOffset = -1;
 }
 
 function addBatch(entry: ProducerEntry, meta: BatchMetadata): void {
@@ -95,14 +142,8 @@ export class ProducerAppend {
     const { producerId, producerEpoch } = batch;
     const current = this.staged.get(producerId) ?? this.manager.entry(producerId);
     const firstSeq = batch.baseSequence;
-    if (batch.isControl) {
-      const entry = current === undefined ? this.newEntry(producerId) : cloneEntry(current);
-      if (producerEpoch < entry.epoch) throw new InvalidProducerEpochError(`${this.where}: producer ${producerId} epoch ${producerEpoch} is older than ${entry.epoch}`);
-      entry.epoch = producerEpoch;
-      entry.currentTxnFirstOffset = -1;
-      this.staged.set(producerId, entry);
-      return;
-    }
+    // As Kafka's LogValidator: markers come from transaction coordinators (stageMarker) only.
+    if (batch.isControl) throw new InvalidRecordError(`Clients are not allowed to write control records in topic partition ${this.where}.`);
     if (producerEpoch < 0) throw new InvalidRecordError(`${this.where}: idempotent batch from producer ${producerId} has epoch ${producerEpoch}`);
     if (firstSeq < 0) throw new InvalidRecordError(`${this.where}: idempotent batch from producer ${producerId} has sequence ${firstSeq}`);
     const knownEpoch = current === undefined ? NO_EPOCH : current.epoch;
@@ -125,10 +166,37 @@ export class ProducerAppend {
       entry.epoch = producerEpoch;
       entry.batches = [];
     }
+    if (entry.currentTxnFirstOffset >= 0 && !batch.isTransactional) {
+      throw new InvalidTxnStateError(`${this.where}: expected a transactional write from producer ${producerId} at offset ${firstOffset}: its transaction is open`);
+    }
     addBatch(entry, { firstSeq, lastSeq: lastSequence(firstSeq, batch.lastOffsetDelta), firstOffset, lastOffset, timestamp });
     entry.lastTimestamp = timestamp;
     if (batch.isTransactional && entry.currentTxnFirstOffset < 0) entry.currentTxnFirstOffset = firstOffset;
     this.staged.set(producerId, entry);
+  }
+
+  /**
+   * Checks a transaction marker at `offset` as Kafka's ProducerAppendInfo.appendEndTxnMarker
+   * does; throws InvalidProducerEpochError / TransactionCoordinatorFencedError when refused.
+   * Returns the transaction it closes, or null when the producer had none open here (a marker for
+   * a partition that got no data: nothing changes for the LSO or the aborted index).
+   */
+  stageMarker(marker: TxnMarkerAppend, offset: number, timestamp: number): CompletedTxn | null {
+    const { producerId, producerEpoch, coordinatorEpoch } = marker;
+    const current = this.staged.get(producerId) ?? this.manager.entry(producerId);
+    const entry = current === undefined ? this.newEntry(producerId) : cloneEntry(current);
+    if (producerEpoch < entry.epoch) {
+      throw new InvalidProducerEpochError(`${this.where}: marker of producer ${producerId} at offset ${offset} has epoch ${producerEpoch}, older than the last seen epoch ${entry.epoch}`);
+    }
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      throw new TransactionCoordinatorFencedError(
+        `Invalid coordinator epoch for producerId ${producerId} at offset ${offset} in partition ${this.where}: ${coordinatorEpoch} (zombie), ${entry.coordinatorEpoch} (current)`,
+      );
+    }
+    const completed = entry.currentTxnFirstOffset >= 0 ? { producerId, firstOffset: entry.currentTxnFirstOffset, lastOffset: offset, aborted: !marker.committed } : null;
+    applyMarker(entry, producerEpoch, coordinatorEpoch, timestamp);
+    this.staged.set(producerId, entry);
+    return completed;
   }
 
   /** Applies the staged entries; call only after the batches are in the log. */
@@ -143,6 +211,8 @@ export class ProducerAppend {
 
 export class ProducerStateManager {
   private producers = new Map<bigint, ProducerEntry>();
+  /** Open transactions: producerId -> first offset, oldest first (see the header). */
+  private ongoing = new Map<bigint, number>();
   /** State reflects every batch below this offset. */
   private mapEnd = 0;
   /** The snapshot last read or written (its offset and bytes): takeSnapshot() skips rewriting an
@@ -168,6 +238,39 @@ export class ProducerStateManager {
     return this.producers.values();
   }
 
+  /** First offset of the oldest open transaction, or null when none is open. */
+  get firstUnstableOffset(): number | null {
+    const first = this.ongoing.values().next();
+    return first.done === true ? null : first.value;
+  }
+
+  /** Open transactions, oldest first: producerId -> first offset. */
+  ongoingTxns(): ReadonlyMap<bigint, number> {
+    return this.ongoing;
+  }
+
+  /**
+   * The last stable offset once `completed` is closed (for its aborted-index entry): the first
+   * offset of the oldest other open transaction, else the offset after the marker.
+   */
+  lastStableOffsetAfter(completed: CompletedTxn): number {
+    for (const [pid, first] of this.ongoing) if (pid !== completed.producerId) return Math.min(first, completed.lastOffset + 1);
+    return completed.lastOffset + 1;
+  }
+
+  /** Keeps `ongoing` in step with an entry whose currentTxnFirstOffset may have changed. */
+  private trackTxn(producerId: bigint, before: number, after: number): void {
+    if (before === after) return;
+    if (before >= 0) this.ongoing.delete(producerId);
+    if (after >= 0) this.ongoing.set(producerId, after);
+  }
+
+  private rebuildOngoing(): void {
+    this.ongoing = new Map(
+      [...this.producers.values()].filter((e) => e.currentTxnFirstOffset >= 0).sort((a, b) => a.currentTxnFirstOffset - b.currentTxnFirstOffset).map((e) => [e.producerId, e.currentTxnFirstOffset]),
+    );
+  }
+
   beginAppend(): ProducerAppend {
     return new ProducerAppend(this, this.where);
   }
@@ -182,12 +285,21 @@ export class ProducerStateManager {
 
   /** Internal to ProducerAppend.commit. */
   applyEntries(entries: Iterable<ProducerEntry>, nextOffset: number): void {
-    for (const e of entries) this.producers.set(e.producerId, e);
+    for (const e of entries) {
+      this.trackTxn(e.producerId, this.producers.get(e.producerId)?.currentTxnFirstOffset ?? -1, e.currentTxnFirstOffset);
+      this.producers.set(e.producerId, e);
+    }
     this.mapEnd = nextOffset;
   }
 
-  /** Applies a batch read back from the log (recovery / truncation replay), without checks. */
-  replay(batch: ProducerBatch, firstOffset: number, lastOffset: number, timestamp: number): void {
+  /**
+   * Applies a batch read back from the log (recovery / truncation replay), without checks.
+   * `marker`: what a control batch's record says (null for data batches, or a control batch whose
+   * record could not be read: it still closes the transaction, as a COMMIT). Returns the
+   * transaction a marker closed, for the aborted index.
+   */
+  replay(batch: ProducerBatch, firstOffset: number, lastOffset: number, timestamp: number, marker: { committed: boolean; coordinatorEpoch: number } | null = null): CompletedTxn | null {
+    let completed: CompletedTxn | null = null;
     if (batch.producerId >= 0n) {
       let entry = this.producers.get(batch.producerId);
       if (entry === undefined) {
@@ -198,15 +310,19 @@ export class ProducerStateManager {
         entry.epoch = batch.producerEpoch;
         entry.batches = [];
       }
+      const before = entry.currentTxnFirstOffset;
       if (batch.isControl) {
-        entry.currentTxnFirstOffset = -1;
+        if (before >= 0) completed = { producerId: batch.producerId, firstOffset: before, lastOffset, aborted: marker !== null && !marker.committed };
+        applyMarker(entry, entry.epoch, marker === null ? entry.coordinatorEpoch : Math.max(entry.coordinatorEpoch, marker.coordinatorEpoch), timestamp);
       } else if (batch.baseSequence >= 0) {
         addBatch(entry, { firstSeq: batch.baseSequence, lastSeq: lastSequence(batch.baseSequence, batch.lastOffsetDelta), firstOffset, lastOffset, timestamp });
         entry.lastTimestamp = timestamp;
         if (batch.isTransactional && entry.currentTxnFirstOffset < 0) entry.currentTxnFirstOffset = firstOffset;
       }
+      this.trackTxn(batch.producerId, before, entry.currentTxnFirstOffset);
     }
     this.mapEnd = lastOffset + 1;
+    return completed;
   }
 
   /** Forgets producers idle for `expirationMs` (by their last batch timestamp), unless in a transaction. */
@@ -274,6 +390,7 @@ export class ProducerStateManager {
    */
   loadLatestSnapshot(logEndOffset: number, logStartOffset: number): number {
     this.producers = new Map();
+    this.ongoing = new Map();
     this.mapEnd = logStartOffset;
     const offsets = this.snapshotOffsets();
     for (let i = offsets.length - 1; i >= 0; i--) {
@@ -292,6 +409,7 @@ export class ProducerStateManager {
         continue;
       }
       this.producers = decoded;
+      this.rebuildOngoing();
       this.mapEnd = Math.max(offset, logStartOffset);
       this.lastSnapshot = { offset, bytes };
       return this.mapEnd;
@@ -302,6 +420,7 @@ export class ProducerStateManager {
   /** Forgets everything (the log was emptied) and starts at `offset`. */
   reset(offset: number): void {
     this.producers = new Map();
+    this.ongoing = new Map();
     this.mapEnd = offset;
     for (const o of this.snapshotOffsets()) this.deleteSnapshot(o);
   }

@@ -2,7 +2,8 @@
 // leaves a log with every key's latest value exactly once: either the old segments or the new one,
 // never both and never neither. As Kafka's replaceSegments, with one addition:
 //
-//   1. the cleaner writes <base>.{log,index,timeindex}.cleaned and fsyncs them (done by the caller);
+//   1. the cleaner writes <base>.{log,index,timeindex}.cleaned and fsyncs them (done by the caller;
+//      PartitionLog.replaceSegments adds <base>.txnindex.cleaned when the old segments had entries);
 //   2. a manifest `cleaner-swap` names the offsets [base, end) the new segment replaces
 //      (written atomically; Kafka finds them from the swap segment's last offset, which is wrong
 //      when cleaning removed the last batches of the group, so an old segment could survive);
@@ -21,12 +22,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsyncDir, writeFileAtomically } from './checkpoint.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, offsetFileStem, offsetFromFileName, segmentFilePath } from './files.js';
+import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, offsetFileStem, offsetFromFileName, segmentFilePath } from './files.js';
 import type { LogSegment } from './log-segment.js';
 
 export const CLEANED_SUFFIX = '.cleaned';
 export const SWAP_SUFFIX = '.swap';
 export const SWAP_MANIFEST_FILE = 'cleaner-swap';
+/** A segment's files: the log and its offset, time and (when it has entries) transaction indexes. */
+const SEGMENT_SUFFIXES = [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX] as const;
 
 /** The points between the steps above; tests throw from a hook to simulate a crash there. */
 export type SwapStep = 'cleaned' | 'manifest' | 'swap' | 'old-deleted-partly' | 'old-deleted' | 'log-renamed' | 'done';
@@ -98,14 +101,14 @@ export function completeInterruptedSwap(dir: string): SwapRecovery {
   } else {
     if (names.includes(logSwap)) {
       for (const n of names) {
-        for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+        for (const suffix of SEGMENT_SUFFIXES) {
           const offset = offsetFromFileName(n, suffix);
           if (offset !== null && offset >= base && offset < end) remove(n);
         }
       }
       fsyncDir(dir);
     }
-    for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    for (const suffix of SEGMENT_SUFFIXES) {
       const from = segmentFilePath(dir, base, suffix) + SWAP_SUFFIX;
       if (fs.existsSync(from)) fs.renameSync(from, segmentFilePath(dir, base, suffix));
     }
@@ -118,9 +121,9 @@ export function completeInterruptedSwap(dir: string): SwapRecovery {
   return { action, baseOffset: base, removedFiles: removed };
 }
 
-/** `<20 digits>.log|.index|.timeindex`, or null. */
+/** `<20 digits>.log|.index|.timeindex|.txnindex`, or null. */
 function segmentStem(name: string): string | null {
-  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) if (offsetFromFileName(name, suffix) !== null) return name;
+  for (const suffix of SEGMENT_SUFFIXES) if (offsetFromFileName(name, suffix) !== null) return name;
   return null;
 }
 

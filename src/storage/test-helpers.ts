@@ -24,6 +24,10 @@ import {
 } from '../protocol/records/batch-header.js';
 import { crc32c } from '../protocol/records/crc32c.js';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../protocol/varint.js';
+import { ManualClock } from './clock.js';
+import { defaultLogConfig } from './config.js';
+import { MemoryPartitionLog } from './memory-partition-log.js';
+import { PartitionLog } from './partition-log.js';
 import type { AppendOptions, AppendResult, PartitionStore } from './partition-store.js';
 
 export interface TestBatchOptions {
@@ -109,4 +113,16 @@ export function appendCommitted(store: PartitionStore, records: Buffer, opts: Ap
   const result = store.append(records, opts);
   store.highWatermark = store.logEndOffset;
   return result;
+}
+
+/** Both PartitionStore implementations, each with a fresh log `t-0` on a manual clock at `startMs`. */
+export function bothStores(startMs: number): [string, () => { log: PartitionStore; done(): void }][] {
+  return [
+    ['PartitionLog', () => {
+      const dir = tmpLogDir();
+      const log = PartitionLog.open(dir, 't', 0, defaultLogConfig(), new ManualClock(startMs));
+      return { log, done: () => { log.close(); cleanup(dir); } };
+    }],
+    ['MemoryPartitionLog', () => ({ log: new MemoryPartitionLog('t', 0, defaultLogConfig(), new ManualClock(startMs)), done: () => {} })],
+  ];
 }

@@ -137,6 +137,19 @@ export interface OffsetCommitRequestIn {
   topics: { name: string; partitions: OffsetCommitPartitionRequest[] }[];
 }
 
+/** TxnOffsetCommit: offsets committed inside a producer's transaction (visible once it commits). */
+export interface TxnOffsetCommitRequestIn {
+  transactionalId: string;
+  groupId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  /** v3+: the member's generation (-1: none), member id ('' : none), instance id. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: { name: string; partitions: OffsetCommitPartitionRequest[] }[];
+}
+
 /** OffsetDelete's answer: a group error, or per-partition codes. */
 export interface OffsetDeleteResult {
   errorCode: number;

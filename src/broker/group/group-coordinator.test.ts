@@ -8,7 +8,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { ClassicGroup, GroupState, type JoinOutcome } from './classic-group.js';
 import { coordinatorPartitionFor, javaStringHashCode } from './coordinator-partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig, type JoinRequest } from './group-coordinator.js';
-import { ManualScheduler, MemoryOffsetsTopic as BaseOffsetsTopic, capturingLogger, rebalanceLines } from './test-support.js';
+import { ManualScheduler, MemoryOffsetsTopic as BaseOffsetsTopic, TEST_GROUP_CONFIG, capturingLogger, rebalanceLines } from './test-support.js';
 import type { Logger } from '../../logger.js';
 import { decodeGroupRecords } from './group-log.js';
 
@@ -19,15 +19,7 @@ class MemoryOffsetsTopic extends BaseOffsetsTopic {
   }
 }
 
-const CONFIG: GroupCoordinatorConfig = {
-  minSessionTimeoutMs: 6000,
-  maxSessionTimeoutMs: 300_000,
-  initialRebalanceDelayMs: 3000,
-  maxGroupSize: 100,
-  offsetsRetentionMs: 60_000,
-  offsetsRetentionCheckIntervalMs: 10_000,
-  offsetMetadataMaxBytes: 4096,
-};
+const CONFIG = TEST_GROUP_CONFIG;
 
 function setup(store = new MemoryOffsetsTopic(), scheduler = new ManualScheduler(), config: Partial<GroupCoordinatorConfig> = {}, log: Logger = pino({ level: 'silent' })) {
   const coordinator = new GroupCoordinator({ store, config: { ...CONFIG, ...config }, scheduler, nowMs: () => scheduler.now, log });

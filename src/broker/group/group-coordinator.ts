@@ -24,7 +24,7 @@ import type { BatchRecord } from '../../protocol/records/record-batch.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { CoordinatorRuntime, type CommitTicket } from '../coordinator/runtime.js';
 import { ClassicGroupDriver } from './classic-group-driver.js';
-import { ClassicGroup, GroupState, type CommittedOffset, type JoinOutcome, type SyncOutcome } from './classic-group.js';
+import { ClassicGroup, GroupState, offsetKey, type CommittedOffset, type JoinOutcome, type SyncOutcome } from './classic-group.js';
 import type { ConsumerGroup } from './consumer-group.js';
 import {
   ConsumerGroupCoordinator,
@@ -32,7 +32,7 @@ import {
   type ConsumerHeartbeatRequest,
   type ConsumerHeartbeatResponse,
 } from './consumer-group-coordinator.js';
-import { coordinatorPartitionFor } from './coordinator-partition.js';
+import { CONSUMER_OFFSETS_TOPIC, coordinatorPartitionFor } from './coordinator-partition.js';
 import {
   DEFAULT_CONSUMER_GROUP_CONFIG,
   EMPTY,
@@ -53,8 +53,10 @@ import {
   type OffsetFetchResult,
   type SyncRequest,
   type TimerHandle,
+  type TxnOffsetCommitRequestIn,
 } from './group-api.js';
-import { encodeGroupBatch, groupTombstoneRecord } from './group-log.js';
+import { encodeGroupBatch, encodeTxnOffsetBatch, groupTombstoneRecord, offsetCommitRecord } from './group-log.js';
+import { TxnOffsets, type PendingOffset } from './txn-offsets.js';
 import { OffsetManager } from './offset-manager.js';
 import { PartitionLoader } from './partition-loader.js';
 import { RebalanceCounts, type RebalanceEvent } from './rebalance.js';
@@ -76,6 +78,8 @@ export class GroupCoordinator {
   private readonly runtime: CoordinatorRuntime;
   /** Rebalances per live group and reason (tributary_group_rebalances_total). */
   readonly rebalances = new RebalanceCounts((groupId) => this.groupExists(groupId));
+  /** Offsets of open transactions (TxnOffsetCommit), per __consumer_offsets partition. */
+  private readonly txnOffsets = new TxnOffsets();
   /** While an operation runs under heldUntilCommitted: the tickets of its appends. */
   private collecting: CommitTicket[] | null = null;
 
@@ -93,7 +97,7 @@ export class GroupCoordinator {
     const append = (groupId: string, records: BatchRecord[]) => this.append(groupId, records);
     const afterCommit = (groupId: string, ticket: CommitTicket, fn: (errorCode: number) => void) => this.afterCommit(groupId, ticket, fn);
     const rebalanced = (e: RebalanceEvent) => this.rebalanced(e);
-    this.loader = new PartitionLoader(deps.log);
+    this.loader = new PartitionLoader(deps.log, this.txnOffsets);
     this.classic = new ClassicGroupDriver({
       config: deps.config,
       scheduler: deps.scheduler,
@@ -137,6 +141,11 @@ export class GroupCoordinator {
 
   private partitionOf(groupId: string): number {
     return coordinatorPartitionFor(groupId, this.deps.store.numPartitions());
+  }
+
+  /** The group's partition of __consumer_offsets (AddOffsetsToTxn adds it to a transaction). */
+  offsetsPartitionFor(groupId: string): number {
+    return this.partitionOf(groupId);
   }
 
   /** NONE when the group's partition is loaded here, else NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. */
@@ -225,6 +234,7 @@ export class GroupCoordinator {
   /** The partition is no longer led here: its groups go; their parked requests get NOT_COORDINATOR. */
   private unloadPartition(partition: number): void {
     this.loader.discard(partition);
+    this.txnOffsets.drop(partition);
     const owned = (groupId: string) => this.partitionOf(groupId) === partition;
     const unloaded = this.classic.unload(owned);
     this.consumer.unload(owned);
@@ -359,6 +369,7 @@ export class GroupCoordinator {
     groupId: string,
     topics: { name: string; partitionIndexes: number[] }[] | null,
     member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 },
+    requireStable = false,
   ): OffsetFetchResult {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
     const gate = this.gate(groupId);
@@ -370,7 +381,132 @@ export class GroupCoordinator {
     }
     const group = this.classic.groups.get(groupId);
     const offsets = consumerGroup?.offsets ?? (group === undefined || group.is(GroupState.Dead) ? new Map<string, CommittedOffset>() : group.offsets);
-    return { errorCode: ErrorCode.NONE, topics: this.offsets.read(offsets, topics) };
+    const read = this.offsets.read(offsets, topics);
+    if (requireStable) {
+      // KIP-447: an offset a transaction may still change is not answered.
+      const partition = this.partitionOf(groupId);
+      for (const t of read) {
+        for (const p of t.partitions) {
+          if (!this.txnOffsets.hasPending(partition, groupId, t.name, p.partitionIndex)) continue;
+          p.errorCode = ErrorCode.UNSTABLE_OFFSET_COMMIT;
+          p.committedOffset = -1n;
+          p.committedLeaderEpoch = -1;
+          p.metadata = '';
+        }
+      }
+    }
+    return { errorCode: ErrorCode.NONE, topics: read };
+  }
+
+  /**
+   * TxnOffsetCommit: writes the offsets as one transactional batch of the producer, answered once
+   * committed; they stay pending (invisible to OffsetFetch) until the producer's COMMIT marker
+   * reaches the group's partition (onTxnMarker), and go on ABORT.
+   */
+  commitTxnOffsets(req: TxnOffsetCommitRequestIn): Promise<OffsetCommitResult> {
+    const all = (code: number): OffsetCommitResult =>
+      req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) }));
+    if (this.closed) return Promise.resolve(all(ErrorCode.NOT_COORDINATOR));
+    if (req.groupId === '') return Promise.resolve(all(ErrorCode.INVALID_GROUP_ID));
+    const ready = this.deps.store.ensureTopic();
+    if (ready !== ErrorCode.NONE) return Promise.resolve(all(ready));
+    return this.inQueue(req.groupId, all, () => this.doCommitTxnOffsets(req, all));
+  }
+
+  private doCommitTxnOffsets(req: TxnOffsetCommitRequestIn, all: (code: number) => OffsetCommitResult): OffsetCommitResult | Promise<OffsetCommitResult> {
+    // Kafka's checks for a transactional commit: a member named must exist, a generation given must match.
+    const consumerGroup = this.consumer.group(req.groupId);
+    if (consumerGroup !== undefined) {
+      if (req.memberId !== '') {
+        const member = consumerGroup.members.get(req.memberId);
+        if (member === undefined) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+        if (req.generationId >= 0 && req.generationId !== member.memberEpoch) return all(ErrorCode.ILLEGAL_GENERATION);
+      }
+    } else {
+      const group = this.classic.groups.get(req.groupId);
+      if (group !== undefined && !group.is(GroupState.Dead)) {
+        if (req.groupInstanceId !== null && group.staticMemberId(req.groupInstanceId) !== undefined && group.staticMemberId(req.groupInstanceId) !== req.memberId) {
+          return all(ErrorCode.FENCED_INSTANCE_ID);
+        }
+        if (req.memberId !== '' && !group.members.has(req.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID);
+        if (req.generationId >= 0 && req.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
+      } else if (req.memberId !== '' || req.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+    }
+    const partition = this.partitionOf(req.groupId);
+    if (!this.txnOffsets.canAdd(partition, req.producerId)) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const now = this.now();
+    const result = all(ErrorCode.NONE);
+    const records: BatchRecord[] = [];
+    const accepted: PendingOffset[] = [];
+    const slots: { errorCode: number }[] = [];
+    req.topics.forEach((t, ti) => {
+      t.partitions.forEach((p, pi) => {
+        const slot = result[ti]!.partitions[pi]!;
+        if (!this.deps.store.partitionExists(t.name, p.partitionIndex)) {
+          slot.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          return;
+        }
+        const metadata = p.committedMetadata ?? '';
+        if (Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes) {
+          slot.errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+          return;
+        }
+        const value: CommittedOffset = { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestampMs: now, expireTimestampMs: null };
+        records.push(offsetCommitRecord(req.groupId, t.name, p.partitionIndex, value, now));
+        accepted.push({ topic: t.name, partition: p.partitionIndex, value });
+        slots.push(slot);
+      });
+    });
+    if (records.length === 0) return result;
+    const fail = (code: number) => {
+      for (const slot of slots) slot.errorCode = code;
+      return result;
+    };
+    const sequence = this.txnOffsets.nextSequence(partition, req.producerId, req.producerEpoch);
+    const ticket = this.runtime.write(partition, encodeTxnOffsetBatch(records, req.producerId, req.producerEpoch, sequence));
+    const appendError = ticket.appendError;
+    if (appendError !== ErrorCode.NONE) {
+      // The partition's producer state refuses a fenced epoch or a closed transaction as Kafka's.
+      const passThrough: number[] = [ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.INVALID_TXN_STATE, ErrorCode.TRANSACTION_COORDINATOR_FENCED, ErrorCode.PRODUCER_FENCED];
+      return fail(passThrough.includes(appendError) ? appendError : appendErrorToGroupError(appendError, true));
+    }
+    this.txnOffsets.noteSequence(partition, req.producerId, req.producerEpoch, sequence + records.length - 1);
+    return new Promise((resolve) => {
+      this.afterCommit(req.groupId, ticket, (code) => {
+        if (code !== ErrorCode.NONE) return resolve(fail(code));
+        this.txnOffsets.addPending(partition, req.producerId, req.groupId, accepted);
+        resolve(result);
+      });
+    });
+  }
+
+  /**
+   * A transaction marker was written (and committed) on a partition hosted here: on a
+   * __consumer_offsets partition it settles the producer's pending offsets there.
+   */
+  onTxnMarker(topic: string, partition: number, producerId: bigint, committed: boolean): void {
+    if (topic !== CONSUMER_OFFSETS_TOPIC || this.closed) return;
+    this.runtime.submit(partition, () => {
+      const done = this.txnOffsets.complete(partition, producerId);
+      if (done === undefined || !committed) return;
+      for (const [groupId, byKey] of done) {
+        let offsets = this.consumer.group(groupId)?.offsets;
+        if (offsets === undefined) {
+          let group = this.classic.groups.get(groupId);
+          if (group === undefined || group.is(GroupState.Dead)) {
+            group = new ClassicGroup(groupId, GroupState.Empty, this.now());
+            this.classic.groups.set(groupId, group);
+          }
+          offsets = group.offsets;
+        }
+        for (const o of byKey.values()) offsets.set(offsetKey(o.topic, o.partition), o.value);
+      }
+    });
+  }
+
+  /** Producers with pending transactional offsets on the group's partition (tests). */
+  pendingTxnProducers(groupId: string): number {
+    return this.txnOffsets.pendingProducers(this.partitionOf(groupId));
   }
 
   /** OffsetDelete: removes committed offsets of partitions the group does not consume. */

@@ -10,8 +10,8 @@ import { GroupMetadataKey } from '../../protocol/messages/GroupMetadataKey.js';
 import { GroupMetadataValue, type GroupMetadataValueData } from '../../protocol/messages/GroupMetadataValue.js';
 import { OffsetCommitKey } from '../../protocol/messages/OffsetCommitKey.js';
 import { OffsetCommitValue } from '../../protocol/messages/OffsetCommitValue.js';
-import { ATTR_CONTROL } from '../../protocol/records/batch-header.js';
-import { decodeRecordBatch, encodeRecordBatch, forEachBatch, type BatchRecord } from '../../protocol/records/record-batch.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL } from '../../protocol/records/batch-header.js';
+import { decodeControlRecordKey, decodeRecordBatch, encodeRecordBatch, forEachBatch, type BatchRecord } from '../../protocol/records/record-batch.js';
 import type { ClassicGroup, CommittedOffset } from './classic-group.js';
 import { decodeConsumerGroupRecord, type ConsumerGroupRecord } from './consumer-group-log.js';
 
@@ -120,18 +120,50 @@ export function decodeGroupRecord(key: Buffer, value: Buffer | null): GroupLogRe
   return null;
 }
 
-/** Every coordinator record in `batches` (whole batches as stored), in log order; control batches skipped. */
-export function* decodeGroupRecords(batches: Buffer): Generator<GroupLogRecord> {
+/**
+ * TxnOffsetCommit's records: one transactional batch of the producer (Kafka's group coordinator
+ * writes them so), with the sequence this coordinator keeps per producer and partition, so the
+ * partition's producer state accepts it like any transactional write and the producer's marker
+ * closes it.
+ */
+export function encodeTxnOffsetBatch(records: BatchRecord[], producerId: bigint, producerEpoch: number, baseSequence: number): Buffer {
+  return encodeRecordBatch({ records, producerId, producerEpoch, baseSequence, transactional: true });
+}
+
+/** A batch of __consumer_offsets as replay needs it: its records (with the producer of a transactional batch), or a marker. */
+export type GroupLogEntry =
+  | { kind: 'records'; records: GroupLogRecord[]; txn: { producerId: bigint; producerEpoch: number; lastSequence: number } | null }
+  | { kind: 'marker'; producerId: bigint; committed: boolean };
+
+/** Every batch in `batches` (whole batches as stored), in log order. */
+export function* decodeGroupLogEntries(batches: Buffer): Generator<GroupLogEntry> {
   const positions: number[] = [];
-  forEachBatch(batches, (header, pos) => {
-    if ((header.attributes & ATTR_CONTROL) === 0) positions.push(pos);
+  forEachBatch(batches, (_header, pos) => {
+    positions.push(pos);
   });
   for (const pos of positions) {
     const batch = decodeRecordBatch(batches, pos);
+    const h = batch.header;
+    if ((h.attributes & ATTR_CONTROL) !== 0) {
+      const key = batch.records[0]?.key ?? null;
+      if (key === null) continue;
+      const type = decodeControlRecordKey(key).type;
+      // 0 ABORT, 1 COMMIT; other control types say nothing about offsets.
+      if (type === 0 || type === 1) yield { kind: 'marker', producerId: h.producerId, committed: type === 1 };
+      continue;
+    }
+    const records: GroupLogRecord[] = [];
     for (const r of batch.records) {
       if (r.key === null) continue;
       const decoded = decodeGroupRecord(r.key, r.value);
-      if (decoded !== null) yield decoded;
+      if (decoded !== null) records.push(decoded);
     }
+    const transactional = (h.attributes & ATTR_TRANSACTIONAL) !== 0 && h.producerId >= 0n;
+    yield { kind: 'records', records, txn: transactional ? { producerId: h.producerId, producerEpoch: h.producerEpoch, lastSequence: h.baseSequence + h.lastOffsetDelta } : null };
   }
+}
+
+/** Every coordinator record in `batches` (whole batches as stored), in log order; control batches skipped. */
+export function* decodeGroupRecords(batches: Buffer): Generator<GroupLogRecord> {
+  for (const e of decodeGroupLogEntries(batches)) if (e.kind === 'records') yield* e.records;
 }

@@ -6,7 +6,8 @@ import type { GroupMetadataValueData } from '../../protocol/messages/GroupMetada
 import { ClassicGroup, GroupState, offsetKey, parseSubscriptionTopics, type CommittedOffset } from './classic-group.js';
 import type { ConsumerGroupCoordinator } from './consumer-group-coordinator.js';
 import type { ConsumerGroupRecord } from './consumer-group-log.js';
-import { decodeGroupRecords } from './group-log.js';
+import { decodeGroupLogEntries, type GroupLogRecord } from './group-log.js';
+import type { TxnOffsets } from './txn-offsets.js';
 
 /** What the replay of one __consumer_offsets partition has read so far. */
 interface PartitionLoad {
@@ -27,30 +28,53 @@ export class PartitionLoader {
   /** Replays in progress, by partition. */
   private readonly loads = new Map<number, PartitionLoad>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** Transactional offsets: pending until their producer's marker later in the log. */
+    private readonly txnOffsets: TxnOffsets,
+  ) {}
 
 
   /** Replays one chunk of whole batches of `partition`, in log order. */
   replay(partition: number, batches: Buffer): void {
     let load = this.loads.get(partition);
-    if (load === undefined) this.loads.set(partition, (load = newPartitionLoad()));
-    for (const r of decodeGroupRecords(batches)) {
-      if (r.kind === 'group') {
-        load.metadata.set(r.groupId, r.value);
-        if (r.value !== null) load.lastType.set(r.groupId, 'classic');
-      } else if (r.kind === 'consumer') {
-        load.consumerRecords.push(r.record);
-        if (r.record.type === 3 && r.record.value !== null) load.lastType.set(r.groupId, 'consumer');
-      } else {
-        let byPartition = load.offsets.get(r.groupId);
-        if (byPartition === undefined) load.offsets.set(r.groupId, (byPartition = new Map()));
-        const key = offsetKey(r.topic, r.partition);
-        if (r.value === null) byPartition.delete(key);
-        else byPartition.set(key, { topic: r.topic, partition: r.partition, value: r.value });
+    if (load === undefined) {
+      this.loads.set(partition, (load = newPartitionLoad()));
+      this.txnOffsets.drop(partition);
+    }
+    for (const e of decodeGroupLogEntries(batches)) {
+      if (e.kind === 'marker') {
+        const done = this.txnOffsets.complete(partition, e.producerId);
+        if (!e.committed || done === undefined) continue;
+        for (const [groupId, byKey] of done) for (const o of byKey.values()) this.apply(load, { kind: 'offset', groupId, topic: o.topic, partition: o.partition, value: o.value });
+        continue;
       }
+      if (e.txn !== null) {
+        this.txnOffsets.noteSequence(partition, e.txn.producerId, e.txn.producerEpoch, e.txn.lastSequence);
+        for (const r of e.records) {
+          if (r.kind === 'offset' && r.value !== null) this.txnOffsets.addPending(partition, e.txn.producerId, r.groupId, [{ topic: r.topic, partition: r.partition, value: r.value }]);
+        }
+        continue;
+      }
+      for (const r of e.records) this.apply(load, r);
     }
   }
 
+  private apply(load: PartitionLoad, r: GroupLogRecord): void {
+    if (r.kind === 'group') {
+      load.metadata.set(r.groupId, r.value);
+      if (r.value !== null) load.lastType.set(r.groupId, 'classic');
+    } else if (r.kind === 'consumer') {
+      load.consumerRecords.push(r.record);
+      if (r.record.type === 3 && r.record.value !== null) load.lastType.set(r.groupId, 'consumer');
+    } else {
+      let byPartition = load.offsets.get(r.groupId);
+      if (byPartition === undefined) load.offsets.set(r.groupId, (byPartition = new Map()));
+      const key = offsetKey(r.topic, r.partition);
+      if (r.value === null) byPartition.delete(key);
+      else byPartition.set(key, { topic: r.topic, partition: r.partition, value: r.value });
+    }
+  }
 
   /**
    * The partition's records are all replayed: builds its classic groups (returned, for the

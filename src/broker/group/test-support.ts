@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { Logger } from '../../logger.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { TopicMetadataView } from './consumer-group-coordinator.js';
-import type { GroupLogStore, OffsetsPartitionListener, Scheduler } from './group-coordinator.js';
+import type { GroupCoordinatorConfig, GroupLogStore, OffsetsPartitionListener, Scheduler } from './group-coordinator.js';
 
 export class ManualScheduler implements Scheduler {
   now = 1_000_000;
@@ -128,3 +128,14 @@ export function capturingLogger(level = 'info'): { log: Logger; lines: Record<st
 export function rebalanceLines(lines: readonly Record<string, unknown>[]): { groupId: unknown; reason: unknown; detail: unknown; level: unknown }[] {
   return lines.filter((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('rebalancing group ')).map((l) => ({ groupId: l['groupId'], reason: l['reason'], detail: l['detail'], level: l['level'] }));
 }
+
+/** The group coordinator's settings in unit tests (short timeouts, small groups). */
+export const TEST_GROUP_CONFIG: GroupCoordinatorConfig = {
+  minSessionTimeoutMs: 6000,
+  maxSessionTimeoutMs: 300_000,
+  initialRebalanceDelayMs: 3000,
+  maxGroupSize: 100,
+  offsetsRetentionMs: 60_000,
+  offsetsRetentionCheckIntervalMs: 10_000,
+  offsetMetadataMaxBytes: 4096,
+};

@@ -1,6 +1,9 @@
 // Fetch (key 1), v0-18 for consumers: raw stored batches per partition, bounded by the high
 // watermark (or the last stable offset for read_committed), by partition and request MaxBytes,
-// with at least one whole batch from the first partition that has data (KIP-74). Long polling:
+// with at least one whole batch from the first partition that has data (KIP-74). read_committed
+// (isolation_level 1, v4+) also gets AbortedTransactions: the aborted transactions (producer id,
+// first offset) overlapping the batches returned, from the segments' .txnindex files, as Kafka's
+// collectAbortedTransactions; the client drops their records. Long polling:
 // when fewer than MinBytes are available the request parks until appends bring enough or
 // MaxWaitMs passes; no polling loop. Fetch sessions (KIP-227) are declined with session id 0,
 // the documented opt-out, so every request is a full fetch. v18 adds a follower's high watermark
@@ -83,7 +86,7 @@ export function fetchHandler(broker: BrokerContext) {
         // This response is dropped: nothing refers to its buffers once they are released.
         releaseAll(res.releases);
         const watched = resolved.map((r) => r.hosted).filter((h): h is HostedPartition => h !== undefined);
-        await broker.replicas.waitForData(watched, req.minBytes - res.bytes, req.maxWaitMs);
+        await broker.replicas.waitForData(watched, req.minBytes - res.bytes, req.maxWaitMs, req.isolationLevel === READ_COMMITTED);
         res = readAll(broker, ctx, req, resolved);
       }
       for (const s of res.served) s.hosted.traffic.bytesOut += s.bytes;
@@ -135,6 +138,9 @@ function readAll(broker: BrokerContext, ctx: RequestContext, req: FetchRequestDa
       out.highWatermark = BigInt(store.highWatermark);
       out.lastStableOffset = BigInt(store.lastStableOffset);
       out.logStartOffset = BigInt(store.logStartOffset);
+      if (read.abortedTransactions !== null && read.abortedTransactions.length > 0) {
+        out.abortedTransactions = read.abortedTransactions.map((a) => ({ producerId: a.producerId, firstOffset: BigInt(a.firstOffset) }));
+      }
       if (read.result !== null) releases.push(read.result.release);
       let records = read.result?.records ?? NO_RECORDS;
       if (ctx.apiVersion < FIRST_BATCH_FETCH_VERSION && records.length > 0 && out.errorCode === ErrorCode.NONE) {

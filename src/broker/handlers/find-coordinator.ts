@@ -1,7 +1,8 @@
 // FindCoordinator (key 10), v0-6. Key type 0 (group): the leader of the group's partition of
 // __consumer_offsets (created on first use), this broker when it leads it, loaded or still
-// loading (GroupCoordinator.coordinatorFor). Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE until the
-// transaction coordinator exists. v4+ batches keys in `coordinatorKeys`.
+// loading (GroupCoordinator.coordinatorFor). Key type 1 (transaction): the leader of the id's
+// partition of __transaction_state (created on first use), TransactionCoordinator.coordinatorFor.
+// v4+ batches keys in `coordinatorKeys`.
 import { AclOperation, ResourceType } from '../../protocol/acls.js';
 import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -23,24 +24,26 @@ export function findCoordinatorHandler(broker: BrokerContext) {
       const v = ctx.apiVersion;
       const lookup = async (key: string): Promise<FindCoordinatorResponseCoordinator> => {
         const out: FindCoordinatorResponseCoordinator = { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.NONE, errorMessage: null };
+        const coordinatorFor =
+          req.keyType === KEY_TYPE_GROUP ? (k: string) => broker.groupCoordinator.coordinatorFor(k)
+          : req.keyType === KEY_TYPE_TRANSACTION ? (k: string) => broker.transactionCoordinator.coordinatorFor(k)
+          : null;
         let code: number;
         // ACLs (when an authorizer is configured): DESCRIBE on the group or transactional id.
         if ((req.keyType === KEY_TYPE_GROUP || req.keyType === KEY_TYPE_TRANSACTION) && !isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, req.keyType === KEY_TYPE_GROUP ? ResourceType.GROUP : ResourceType.TRANSACTIONAL_ID, key)) {
           out.errorCode = req.keyType === KEY_TYPE_GROUP ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
           return out;
         }
-        if (req.keyType === KEY_TYPE_GROUP) {
-          code = broker.groupCoordinator.coordinatorFor(key);
-          // The first lookup starts the creation of __consumer_offsets; a single node commits it
+        if (coordinatorFor !== null) {
+          code = coordinatorFor(key);
+          // The first lookup starts the creation of the internal topic; a single node commits it
           // at once, so the answer waits for it rather than sending the client into a retry.
           const creating = code === ErrorCode.COORDINATOR_NOT_AVAILABLE ? broker.internalTopicCreation() : null;
           if (creating !== null) {
             await creating;
-            code = broker.groupCoordinator.coordinatorFor(key);
+            code = coordinatorFor(key);
           }
-        }
-        else if (req.keyType === KEY_TYPE_TRANSACTION) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
-        else code = ErrorCode.INVALID_REQUEST;
+        } else code = ErrorCode.INVALID_REQUEST;
         const self = broker.brokersFor(ctx.connection.listenerName).find((b) => b.nodeId === broker.nodeId);
         if (code === ErrorCode.NONE && self === undefined) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         if (code !== ErrorCode.NONE || self === undefined) {

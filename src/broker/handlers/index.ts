@@ -38,6 +38,14 @@ import { pushTelemetryHandler } from './push-telemetry.js';
 import { listConfigResourcesHandler } from './list-config-resources.js';
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './user-scram-credentials.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
+import { endTxnHandler } from './end-txn.js';
+import { describeTransactionsHandler } from './describe-transactions.js';
+import { listTransactionsHandler } from './list-transactions.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { describeProducersHandler } from './describe-producers.js';
 
 export function registerHandlers(router: RequestRouter, broker: BrokerContext): void {
   for (const make of [
@@ -82,6 +90,16 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
     // Consumer groups (KIP-848).
     consumerGroupHeartbeatHandler,
     consumerGroupDescribeHandler,
+    // Transactions: the coordinator side (InitProducerId above serves both idempotent and
+    // transactional producers) and the partition side.
+    addPartitionsToTxnHandler,
+    addOffsetsToTxnHandler,
+    endTxnHandler,
+    txnOffsetCommitHandler,
+    describeTransactionsHandler,
+    listTransactionsHandler,
+    writeTxnMarkersHandler,
+    describeProducersHandler,
   ]) {
     router.register(make(broker));
   }

@@ -1,11 +1,16 @@
-// InitProducerId (key 22), v0-5, for idempotent producers (no transactional id): a producer id
-// no one has had before, with epoch 0. Ids come from blocks reserved in the metadata log, so
-// they stay unique across restarts. Transactional ids need the transaction coordinator.
+// InitProducerId (key 22), v0-5. Without a transactional id (idempotent producers): a producer id
+// no one has had before, with epoch 0; ids come from blocks reserved in the metadata log, so they
+// stay unique across restarts. With one: the transaction coordinator bumps the id's epoch (fencing
+// older producers), aborting an open transaction first (answered CONCURRENT_TRANSACTIONS, the
+// client retries), rotating to a new producer id when the epoch is exhausted; v3+ carries the
+// producer's current id and epoch (KIP-360). PRODUCER_FENCED is INVALID_PRODUCER_EPOCH before v4,
+// as Kafka answers.
 import { ErrorCode } from '../../protocol/errors.js';
 import { InitProducerIdRequest } from '../../protocol/messages/InitProducerIdRequest.js';
 import { InitProducerIdResponse } from '../../protocol/messages/InitProducerIdResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
+import { fencedErrorFor } from '../txn/txn-errors.js';
 
 export function initProducerIdHandler(broker: BrokerContext) {
   return defineHandler({
@@ -13,12 +18,14 @@ export function initProducerIdHandler(broker: BrokerContext) {
     response: InitProducerIdResponse,
     minVersion: 0,
     maxVersion: 5,
-    async handle(_ctx, req) {
+    async handle(ctx, req) {
       const res = InitProducerIdResponse.defaults();
       if (req.transactionalId !== null) {
-        res.errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE;
-        res.producerId = -1n;
-        res.producerEpoch = -1;
+        const expected = ctx.apiVersion >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
+        const r = await broker.transactionCoordinator.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+        res.errorCode = fencedErrorFor(r.errorCode, ctx.apiVersion, 4);
+        res.producerId = r.producerId;
+        res.producerEpoch = r.producerEpoch;
         return res;
       }
       const allocated = await broker.controller.allocateProducerId();

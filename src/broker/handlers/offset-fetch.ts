@@ -1,8 +1,8 @@
 // OffsetFetch (key 9), v0-10: committed offsets of one group (v0-7) or several (v8+; v9 with the
 // member id and epoch of a consumer group member: UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH); null
 // topics (v2+) means every partition the group committed. Partitions without a commit get
-// offset -1. requireStable (v7+) would wait for pending transactional commits; there are none
-// until transactions exist, so every committed offset is stable. v10 names topics by id
+// offset -1. requireStable (v7+, KIP-447): a partition with an offset still pending in an open
+// transaction (TxnOffsetCommit) gets UNSTABLE_OFFSET_COMMIT, and the client asks again. v10 names topics by id
 // (KIP-848): an unknown id gets UNKNOWN_TOPIC_ID on its partitions; asked for everything, a v10
 // answer leaves out committed offsets of topics that no longer exist (they have no id to name).
 import { AclOperation, ResourceType } from '../../protocol/acls.js';
@@ -30,12 +30,12 @@ export function offsetFetchHandler(broker: BrokerContext) {
           // v9: a consumer group member's id and epoch (KIP-848), checked against the group.
           const member = v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
           if (v < 10) {
-            const r = broker.groupCoordinator.fetchOffsets(g.groupId, g.topics, member);
+            const r = broker.groupCoordinator.fetchOffsets(g.groupId, g.topics, member, req.requireStable);
             return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics.map((t) => ({ ...t, topicId: ZERO_UUID })) };
           }
           const wanted = g.topics?.map((t) => ({ topicId: t.topicId, name: image.topicsById.get(t.topicId)?.name, partitionIndexes: t.partitionIndexes })) ?? null;
           const known = wanted?.filter((t) => t.name !== undefined).map((t) => ({ name: t.name!, partitionIndexes: t.partitionIndexes })) ?? null;
-          const r = broker.groupCoordinator.fetchOffsets(g.groupId, known, member);
+          const r = broker.groupCoordinator.fetchOffsets(g.groupId, known, member, req.requireStable);
           if (r.errorCode !== ErrorCode.NONE) return { groupId: g.groupId, errorCode: r.errorCode, topics: [] };
           let topics: OffsetFetchResponseOffsetFetchResponseTopics[];
           if (wanted === null) {
@@ -66,7 +66,7 @@ export function offsetFetchHandler(broker: BrokerContext) {
         return res;
       }
       // v0-1 have no null topics; an empty list there asks for nothing (v0 is ZooKeeper-era).
-      const r = broker.groupCoordinator.fetchOffsets(req.groupId, req.topics);
+      const r = broker.groupCoordinator.fetchOffsets(req.groupId, req.topics, undefined, v >= 7 && req.requireStable);
       res.topics = r.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({
