@@ -275,3 +275,11 @@ test('a parked read_committed fetch is not woken by records an open transaction 
   assert.equal(plainWoken, true, 'records outside transactions count at once');
   await plain;
 });
+
+test('a marker for a partition short of min.insync.replicas is NOT_ENOUGH_REPLICAS and is not written', async () => {
+  const { replicas, assignment } = setup();
+  replicas.assign({ ...assignment('t', 0), minInsyncReplicas: 2 }, { now: true });
+  const codes = await replicas.writeMarkers([{ topic: 't', partition: 0, producerId: 1n, producerEpoch: 0, coordinatorEpoch: 0, committed: true }]);
+  assert.deepEqual(codes, [ErrorCode.NOT_ENOUGH_REPLICAS]);
+  assert.equal(replicas.get('t', 0)!.store.logEndOffset, 0);
+});

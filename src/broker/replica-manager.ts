@@ -410,6 +410,8 @@ export class ReplicaManager implements TxnMarkerWriter {
   private appendMarker(m: TxnMarker): ProduceOutcome {
     const hosted = this.get(m.topic, m.partition);
     if (hosted === undefined) return produceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, 'This server does not host this topic-partition.');
+    // Markers are appended as acks=all, so min.insync.replicas applies to them as to produce.
+    if (hosted.isrSize < hosted.minInsyncReplicas) return produceError(ErrorCode.NOT_ENOUGH_REPLICAS, `The size of the current ISR ${hosted.isrSize} is insufficient to satisfy the min.isr requirement of ${hosted.minInsyncReplicas} for partition ${m.topic}-${m.partition}`);
     let offset: number;
     let logStartOffset: number;
     try {

@@ -102,9 +102,9 @@ export class LogSegment {
   static create(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number, fileSuffix = ''): LogSegment {
     // Empty index files exist from the start, as Kafka's do; they are preallocated on first write.
     for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.closeSync(fs.openSync(segmentFilePath(dir, baseOffset, suffix) + fileSuffix, 'w'));
-    // The transaction index is created by its first entry; a stale one of that name goes.
-    fs.rmSync(segmentFilePath(dir, baseOffset, TXN_INDEX_SUFFIX) + fileSuffix, { force: true });
     const segment = LogSegment.open(dir, baseOffset, config, nowMs, fileSuffix);
+    // Created by its first entry, replacing any stale file of that name (no system call before).
+    segment.txnIndex.startEmpty();
     segment.tailLoaded = true;
     return segment;
   }

@@ -59,6 +59,21 @@ describe('TransactionIndex file', () => {
     }
   });
 
+  test("a new segment's index replaces a stale file of its name with its first entry", () => {
+    const dir = tmpLogDir();
+    try {
+      const file = path.join(dir, '00000000000000000007.txnindex');
+      new TransactionIndex(file).append({ producerId: 1n, firstOffset: 0, lastOffset: 50, lastStableOffset: 51 });
+      const fresh = new TransactionIndex(file);
+      fresh.startEmpty();
+      assert.deepEqual(fresh.entries(), [], 'the stale entry is not read');
+      fresh.append({ producerId: 2n, firstOffset: 7, lastOffset: 8, lastStableOffset: 9 });
+      assert.deepEqual(new TransactionIndex(file).entries().map((e) => e.producerId), [2n]);
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('collect stops at the first entry whose last stable offset reaches the bound', () => {
     const dir = tmpLogDir();
     try {

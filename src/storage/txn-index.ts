@@ -30,8 +30,16 @@ export interface AbortedTxn {
 export class TransactionIndex {
   private loaded: AbortedTxn[] | null = null;
   private dirty = false;
+  /** The next write replaces whatever file is there (a new segment's index, see startEmpty). */
+  private replaceFile = false;
 
   constructor(private file: string) {}
+
+  /** For a new segment: no entries, and the first append replaces a stale file of that name. */
+  startEmpty(): void {
+    this.loaded = [];
+    this.replaceFile = true;
+  }
 
   get path(): string {
     return this.file;
@@ -51,7 +59,8 @@ export class TransactionIndex {
     const entries = this.load();
     const last = entries[entries.length - 1];
     invariant(last === undefined || txn.lastOffset > last.lastOffset, `${this.file}: aborted transaction ending at ${txn.lastOffset} does not follow the one ending at ${last?.lastOffset}`);
-    fs.appendFileSync(this.file, encodeEntry(txn));
+    fs.writeFileSync(this.file, encodeEntry(txn), { flag: this.replaceFile ? 'w' : 'a' });
+    this.replaceFile = false;
     entries.push(txn);
     this.dirty = true;
   }
@@ -73,6 +82,7 @@ export class TransactionIndex {
     const entries = this.load();
     const keep = findFirstEndingAtOrAfter(entries, offset);
     if (keep === entries.length) return;
+    this.replaceFile = false;
     entries.length = keep;
     if (keep === 0) fs.rmSync(this.file, { force: true });
     else fs.truncateSync(this.file, keep * TXN_INDEX_ENTRY_BYTES);
@@ -99,6 +109,7 @@ export class TransactionIndex {
     }
     this.loaded = [...entries];
     this.dirty = false;
+    this.replaceFile = false;
   }
 
   flush(deferred?: DeferredSync): void {
@@ -120,6 +131,11 @@ export class TransactionIndex {
   }
 
   renameTo(file: string): void {
+    if (this.replaceFile && this.loaded!.length === 0) {
+      // Nothing written yet: a stale file of the old name is not this index's.
+      this.file = file;
+      return;
+    }
     if (this.loaded === null || this.loaded.length > 0 || fs.existsSync(this.file)) {
       try {
         fs.renameSync(this.file, file);
