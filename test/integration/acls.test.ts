@@ -157,6 +157,26 @@ print(json.dumps({'g1': g1, 'g2': ' '.join(e2)}))
     );
     assert.deepEqual(groups.g1, ['orders-1', 'a1'], 'group g1: alice has READ on it (granted through kafkajs above)');
     assert.match(groups.g2, /Group authorization failed/i, 'group g2: no ACL');
+
+    // Transactions: WRITE on the transactional id (kafka-acls --producer --transactional-id).
+    const txn = String.raw`
+import json, sys
+from confluent_kafka import Producer
+p = Producer({'bootstrap.servers': sys.argv[1], 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanisms': 'PLAIN', 'sasl.username': 'alice', 'sasl.password': 'alice-secret', 'transactional.id': 'tx-alice'})
+try:
+    p.init_transactions(15)
+    p.begin_transaction()
+    p.produce('orders', value=b't1', partition=0)
+    p.commit_transaction(15)
+    print(json.dumps({'result': 'committed'}))
+except Exception as e:
+    print(json.dumps({'result': str(e)}))
+`;
+    const before = await python<{ result: string }>(txn, [bs], 60_000);
+    assert.match(before.result, /Transactional Id authorization failed|TRANSACTIONAL_ID_AUTHORIZATION_FAILED/i);
+    assert.equal((await acls(['--add', '--producer', '--transactional-id', 'tx-alice', '--topic', 'orders', '--allow-principal', 'User:alice'])).code, 0);
+    const after = await python<{ result: string }>(txn, [bs], 60_000);
+    assert.equal(after.result, 'committed');
   });
 
   it('kafka-acls removes with --force; ACLs survive a restart', async () => {

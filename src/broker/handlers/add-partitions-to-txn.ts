@@ -5,6 +5,7 @@
 // several transactions per request, each either added or, with VerifyOnly, checked (NONE when the
 // partition is in the open transaction, INVALID_TXN_STATE otherwise). PRODUCER_FENCED is
 // INVALID_PRODUCER_EPOCH before v2.
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { AddPartitionsToTxnRequest, type AddPartitionsToTxnRequestAddPartitionsToTxnTopic } from '../../protocol/messages/AddPartitionsToTxnRequest.js';
 import {
@@ -12,7 +13,8 @@ import {
   type AddPartitionsToTxnResponseAddPartitionsToTxnResult,
   type AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult,
 } from '../../protocol/messages/AddPartitionsToTxnResponse.js';
-import { defineHandler } from '../../server/request-router.js';
+import { defineHandler, type RequestContext } from '../../server/request-router.js';
+import { isAllowed } from '../authorizer.js';
 import type { BrokerContext } from '../broker-context.js';
 import { fencedErrorFor } from '../txn/txn-errors.js';
 
@@ -29,7 +31,7 @@ interface Txn {
 
 export function addPartitionsToTxnHandler(broker: BrokerContext) {
   /** The per-partition answers for one transaction. */
-  const handleOne = async (t: Txn, v: number): Promise<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]> => {
+  const handleOne = async (t: Txn, v: number, ctx: RequestContext): Promise<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]> => {
     const image = broker.metadata.image;
     const partitions = t.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition })));
     const exists = (p: { topic: string; partition: number }) => {
@@ -37,7 +39,11 @@ export function addPartitionsToTxnHandler(broker: BrokerContext) {
       return topic !== undefined && p.partition >= 0 && p.partition < topic.partitions.length;
     };
     let codes: number[];
-    if (!partitions.every(exists)) codes = partitions.map((p) => (exists(p) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    // ACLs (when an authorizer is configured): WRITE on the transactional id, then on each topic.
+    const writable = (p: { topic: string }) => isAllowed(broker.authorizer, ctx.connection, AclOperation.WRITE, ResourceType.TOPIC, p.topic);
+    if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, t.transactionalId)) codes = partitions.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    else if (!partitions.every(writable)) codes = partitions.map((p) => (writable(p) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+    else if (!partitions.every(exists)) codes = partitions.map((p) => (exists(p) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
     else if (t.verifyOnly) codes = await broker.transactionCoordinator.verifyPartitions(t.transactionalId, t.producerId, t.producerEpoch, partitions);
     else {
       const code = await broker.transactionCoordinator.addPartitions(t.transactionalId, t.producerId, t.producerEpoch, partitions);
@@ -64,7 +70,13 @@ export function addPartitionsToTxnHandler(broker: BrokerContext) {
         res.resultsByTopicV3AndBelow = await handleOne(
           { transactionalId: req.v3AndBelowTransactionalId, producerId: req.v3AndBelowProducerId, producerEpoch: req.v3AndBelowProducerEpoch, verifyOnly: false, topics: req.v3AndBelowTopics },
           v,
+          ctx,
         );
+        return res;
+      }
+      // v4+ is sent by brokers (KIP-890 verification): CLUSTER_ACTION on the cluster.
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)) {
+        res.errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
         return res;
       }
       if (req.transactions.length > MAX_TRANSACTIONS_PER_REQUEST) {
@@ -72,7 +84,7 @@ export function addPartitionsToTxnHandler(broker: BrokerContext) {
         return res;
       }
       const results: AddPartitionsToTxnResponseAddPartitionsToTxnResult[] = [];
-      for (const t of req.transactions) results.push({ transactionalId: t.transactionalId, topicResults: await handleOne(t, v) });
+      for (const t of req.transactions) results.push({ transactionalId: t.transactionalId, topicResults: await handleOne(t, v, ctx) });
       res.resultsByTransaction = results;
       return res;
     },

@@ -5,6 +5,8 @@
 // client retries), rotating to a new producer id when the epoch is exhausted; v3+ carries the
 // producer's current id and epoch (KIP-360). PRODUCER_FENCED is INVALID_PRODUCER_EPOCH before v4,
 // as Kafka answers.
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { InitProducerIdRequest } from '../../protocol/messages/InitProducerIdRequest.js';
 import { InitProducerIdResponse } from '../../protocol/messages/InitProducerIdResponse.js';
@@ -20,6 +22,22 @@ export function initProducerIdHandler(broker: BrokerContext) {
     maxVersion: 5,
     async handle(ctx, req) {
       const res = InitProducerIdResponse.defaults();
+      // ACLs (when an authorizer is configured): WRITE on the transactional id; an idempotent
+      // producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679).
+      const authz = broker.authorizer;
+      const refused =
+        req.transactionalId !== null
+          ? !isAllowed(authz, ctx.connection, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, req.transactionalId) && ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+          : authz !== null &&
+            !isAllowed(authz, ctx.connection, AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) &&
+            ![...broker.metadata.image.topicsByName.keys()].some((t) => isAllowed(authz, ctx.connection, AclOperation.WRITE, ResourceType.TOPIC, t)) &&
+            ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      if (refused !== false) {
+        res.errorCode = refused;
+        res.producerId = -1n;
+        res.producerEpoch = -1;
+        return res;
+      }
       if (req.transactionalId !== null) {
         const expected = ctx.apiVersion >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
         const r = await broker.transactionCoordinator.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
