@@ -5,6 +5,7 @@ import { runConsoleProducer } from './console-producer-command.js';
 import { runConsoleConsumer } from './console-consumer-command.js';
 import { runConfigs } from './configs-command.js';
 import { runAcls } from './acls-command.js';
+import { runTransactions } from './transactions-command.js';
 import { runGetOffsets } from './get-offsets-command.js';
 import { runDeleteRecords } from './delete-records-command.js';
 import { runProducerPerfTest } from './producer-perf-test-command.js';
@@ -25,6 +26,7 @@ Commands:
   consumer-groups      list, describe, reset offsets of, delete consumer groups
   configs              describe and alter topic, broker, group configs and user SCRAM credentials
   acls                 add, remove, list ACLs (kafka-acls.sh)
+  transactions         list, describe, describe-producers, find-hanging, abort (kafka-transactions.sh)
   get-offsets          print partition offsets (latest, earliest, by time)
   delete-records       delete records up to offsets (--offset-json-file)
   producer-perf-test   producer throughput and latency test
@@ -52,6 +54,8 @@ export async function main(argv: string[]): Promise<void> {
       return runConfigs(rest);
     case 'acls':
       return runAcls(rest);
+    case 'transactions':
+      return runTransactions(rest);
     case 'get-offsets':
       return runGetOffsets(rest);
     case 'delete-records':

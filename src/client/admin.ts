@@ -49,12 +49,20 @@ import { AlterUserScramCredentialsRequest } from '../protocol/messages/AlterUser
 import { AlterUserScramCredentialsResponse } from '../protocol/messages/AlterUserScramCredentialsResponse.js';
 import { DescribeUserScramCredentialsRequest } from '../protocol/messages/DescribeUserScramCredentialsRequest.js';
 import { DescribeUserScramCredentialsResponse } from '../protocol/messages/DescribeUserScramCredentialsResponse.js';
+import { DescribeProducersRequest } from '../protocol/messages/DescribeProducersRequest.js';
+import { DescribeProducersResponse, type DescribeProducersResponseProducerState } from '../protocol/messages/DescribeProducersResponse.js';
+import { DescribeTransactionsRequest } from '../protocol/messages/DescribeTransactionsRequest.js';
+import { DescribeTransactionsResponse } from '../protocol/messages/DescribeTransactionsResponse.js';
+import { ListTransactionsRequest } from '../protocol/messages/ListTransactionsRequest.js';
+import { ListTransactionsResponse } from '../protocol/messages/ListTransactionsResponse.js';
+import { WriteTxnMarkersRequest } from '../protocol/messages/WriteTxnMarkersRequest.js';
+import { WriteTxnMarkersResponse } from '../protocol/messages/WriteTxnMarkersResponse.js';
 import { UpdateFeaturesRequest } from '../protocol/messages/UpdateFeaturesRequest.js';
 import { UpdateFeaturesResponse } from '../protocol/messages/UpdateFeaturesResponse.js';
 import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import { saltedPassword, scramMechanismByName, scramMechanismByType } from '../protocol/scram.js';
 import { Cluster, type BrokerInfo, type ClientOptions, type PartitionMetadata } from './cluster.js';
-import { Coordinators } from './coordinator.js';
+import { Coordinators, KEY_TYPE_TRANSACTION } from './coordinator.js';
 import { KafkaClientError } from './errors.js';
 
 export type AdminOptions = ClientOptions;
@@ -69,6 +77,30 @@ export interface NewTopic {
   /** Explicit replica assignment by partition (then numPartitions/replicationFactor are -1). */
   assignments?: number[][];
 }
+
+/** A transaction as ListTransactions lists it. */
+export interface TransactionListing {
+  transactionalId: string;
+  coordinatorId: number;
+  producerId: bigint;
+  state: string;
+}
+
+/** A transaction as its coordinator describes it (DescribeTransactions). */
+export interface TransactionDescription {
+  transactionalId: string;
+  coordinatorId: number;
+  state: string;
+  producerId: bigint;
+  producerEpoch: number;
+  transactionTimeoutMs: number;
+  /** -1 when no transaction is open. */
+  transactionStartTimeMs: bigint;
+  topicPartitions: TopicPartition[];
+}
+
+/** One producer a partition keeps state for (DescribeProducers; currentTxnStartOffset -1: no open transaction). */
+export type ProducerState = DescribeProducersResponseProducerState;
 
 export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 
@@ -649,6 +681,99 @@ export class Admin {
       out.set(feature, code === ErrorCode.NONE ? null : new KafkaClientError(code, message ?? undefined));
     }
     return out;
+  }
+
+  // --- transactions (KIP-664) -----------------------------------------------------------------
+
+  /** The transactions every broker coordinates (ListTransactions to each). */
+  async listTransactions(opts: { durationFilterMs?: bigint } = {}): Promise<TransactionListing[]> {
+    const brokers = (await this.describeCluster()).brokers;
+    const lists = await Promise.all(
+      brokers.map(async (b) => {
+        const res = await this.cluster.retry(() =>
+          this.cluster.send(b.nodeId, { request: ListTransactionsRequest, response: ListTransactionsResponse }, (v) => {
+            const req = ListTransactionsRequest.defaults();
+            if (v >= 1 && opts.durationFilterMs !== undefined) req.durationFilter = opts.durationFilterMs;
+            return req;
+          }),
+        );
+        if (res.errorCode !== ErrorCode.NONE) throw new KafkaClientError(res.errorCode, undefined, { where: `ListTransactions on broker ${b.nodeId}` });
+        return res.transactionStates.map((t) => ({ transactionalId: t.transactionalId, coordinatorId: b.nodeId, producerId: t.producerId, state: t.transactionState }));
+      }),
+    );
+    return lists.flat();
+  }
+
+  /** A transactional id's transaction, from its coordinator. */
+  async describeTransaction(transactionalId: string): Promise<TransactionDescription> {
+    const coordinators = (this.txnCoordinators ??= new Coordinators(this.cluster, KEY_TYPE_TRANSACTION));
+    return this.cluster.retry(async () => {
+      const node = await coordinators.find(transactionalId);
+      const res = await this.cluster.send(node, { request: DescribeTransactionsRequest, response: DescribeTransactionsResponse }, () => {
+        const req = DescribeTransactionsRequest.defaults();
+        req.transactionalIds = [transactionalId];
+        return req;
+      });
+      const t = res.transactionStates[0];
+      if (t === undefined) throw new KafkaClientError(ErrorCode.UNKNOWN_SERVER_ERROR, 'no answer for the transactional id', { where: 'describeTransaction' });
+      if (t.errorCode !== ErrorCode.NONE) {
+        coordinators.check(transactionalId, t.errorCode);
+        throw new KafkaClientError(t.errorCode, undefined, { where: `DescribeTransactions for ${transactionalId}` });
+      }
+      return {
+        transactionalId,
+        coordinatorId: node,
+        state: t.transactionState,
+        producerId: t.producerId,
+        producerEpoch: t.producerEpoch,
+        transactionTimeoutMs: t.transactionTimeoutMs,
+        transactionStartTimeMs: t.transactionStartTimeMs,
+        topicPartitions: t.topics.flatMap((x) => x.partitions.map((partition) => ({ topic: x.topic, partition }))),
+      };
+    });
+  }
+
+  private txnCoordinators: Coordinators | null = null;
+
+  /** The producers a partition's leader keeps state for. */
+  async describeProducers(partition: TopicPartition): Promise<ProducerState[]> {
+    const [states] = await this.onLeaders([partition], 'DescribeProducers', async (node, items) => {
+      const res = await this.cluster.send(node, { request: DescribeProducersRequest, response: DescribeProducersResponse }, () => {
+        const req = DescribeProducersRequest.defaults();
+        req.topics = groupByTopic(items, (it) => it.partition).map((t) => ({ name: t.name, partitionIndexes: t.partitions }));
+        return req;
+      });
+      return res.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.name,
+          partition: p.partitionIndex,
+          errorCode: p.errorCode,
+          value: p.activeProducers,
+        })),
+      );
+    });
+    return states!;
+  }
+
+  /** Writes an ABORT marker for a producer's open transaction on one partition (kafka-transactions abort). */
+  async abortTransaction(spec: TopicPartition & { producerId: bigint; producerEpoch: number; coordinatorEpoch: number }): Promise<void> {
+    await this.onLeaders([spec], 'WriteTxnMarkers', async (node, items) => {
+      const res = await this.cluster.send(node, { request: WriteTxnMarkersRequest, response: WriteTxnMarkersResponse }, () => {
+        const req = WriteTxnMarkersRequest.defaults();
+        req.markers = [
+          {
+            producerId: spec.producerId,
+            producerEpoch: spec.producerEpoch,
+            transactionResult: false,
+            coordinatorEpoch: spec.coordinatorEpoch,
+            transactionVersion: 0,
+            topics: groupByTopic(items, (it) => it.partition).map((t) => ({ name: t.name, partitionIndexes: t.partitions })),
+          },
+        ];
+        return req;
+      });
+      return res.markers.flatMap((m) => m.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, errorCode: p.errorCode, value: null }))));
+    });
   }
 
   // --- ACLs (KIP-140) -------------------------------------------------------------------------

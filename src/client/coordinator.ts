@@ -1,17 +1,22 @@
-// Group coordinator lookup (FindCoordinator) with a small cache, shared by the admin client and
-// the consumer. A NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE answer invalidates the entry.
+// Coordinator lookup (FindCoordinator) with a small cache, shared by the admin client and the
+// consumer: of groups (key type 0) or, for a Coordinators made with key type 1, of transactional
+// ids. A NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE answer invalidates the entry.
 import { ErrorCode } from '../protocol/errors.js';
 import { FindCoordinatorRequest } from '../protocol/messages/FindCoordinatorRequest.js';
 import { FindCoordinatorResponse } from '../protocol/messages/FindCoordinatorResponse.js';
 import type { Cluster } from './cluster.js';
 import { KafkaClientError } from './errors.js';
 
-const KEY_TYPE_GROUP = 0;
+export const KEY_TYPE_GROUP = 0;
+export const KEY_TYPE_TRANSACTION = 1;
 
 export class Coordinators {
   private readonly byGroup = new Map<string, number>();
 
-  constructor(private readonly cluster: Cluster) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly keyType = KEY_TYPE_GROUP,
+  ) {}
 
   /** Node id of the coordinator of `groupId` (a request unless cached). */
   async find(groupId: string, signal?: AbortSignal): Promise<number> {
@@ -23,7 +28,7 @@ export class Coordinators {
         const req = FindCoordinatorRequest.defaults();
         if (v >= 4) req.coordinatorKeys = [groupId];
         else req.key = groupId;
-        req.keyType = KEY_TYPE_GROUP;
+        req.keyType = this.keyType;
         return req;
       },
       signal === undefined ? {} : { signal },
@@ -41,7 +46,7 @@ export class Coordinators {
       nodeId = res.nodeId;
       message = res.errorMessage;
     }
-    if (errorCode !== ErrorCode.NONE) throw new KafkaClientError(errorCode, message ?? undefined, { where: `FindCoordinator for group ${groupId}` });
+    if (errorCode !== ErrorCode.NONE) throw new KafkaClientError(errorCode, message ?? undefined, { where: `FindCoordinator for ${this.keyType === KEY_TYPE_GROUP ? 'group' : 'transactional id'} ${groupId}` });
     this.byGroup.set(groupId, nodeId);
     return nodeId;
   }
