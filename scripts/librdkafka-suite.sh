@@ -101,6 +101,8 @@ start_broker() { # scenario
     --override num.partitions=4 \
     --override "auto.create.topics.enable=$autocreate" \
     --override offsets.topic.replication.factor=1 \
+    --override authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer \
+    --override allow.everyone.if.no.acl.found=true \
     >>"$broker_log" 2>&1 &
   broker_pid=$!
   for _ in $(seq 1 100); do

@@ -27,7 +27,13 @@ describe('kcat produce and consume', () => {
           const lines = Array.from({ length: 25 }, (_, i) => `key-${i % 4}:${codec}-${acks}-value-${i}-${'x'.repeat(i * 7)}`);
           // One partition, so the whole sequence is ordered; linger so several records share a (compressed) batch.
           await kcatProduce(broker.bootstrap, topic, lines, ['-p', '0', '-z', codec, '-X', `acks=${acks}`, '-X', 'linger.ms=20']);
-          const got = await kcatConsume(broker.bootstrap, topic, 'beginning', ['-p', '0']);
+          let got = await kcatConsume(broker.bootstrap, topic, 'beginning', ['-p', '0']);
+          // acks=0 is never acknowledged: kcat is done once the records are sent, possibly before
+          // the broker has appended them, so read again until they are there (or 10 s pass).
+          for (let tries = 0; acks === '0' && got.length < lines.length && tries < 100; tries++) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            got = await kcatConsume(broker.bootstrap, topic, 'beginning', ['-p', '0']);
+          }
           assert.deepEqual(
             got.map((r) => `${r.key}:${r.value}`),
             lines,
