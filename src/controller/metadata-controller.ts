@@ -269,7 +269,13 @@ export class MetadataController implements ControllerChannel {
 
   brokerHeartbeat(request: BrokerHeartbeatRequest): Promise<ItemResult<BrokerHeartbeatAnswer>> {
     return this.run<ItemResult<BrokerHeartbeatAnswer>>((image) => {
-      const session = this.sessions.get(request.brokerId);
+      let session = this.sessions.get(request.brokerId);
+      // A registered broker this controller has no session for (fenced when its session ran
+      // out, or registered under an earlier active controller): a new one, caught up from here.
+      if (session === undefined && this.quorum && image.brokers.get(request.brokerId)?.brokerEpoch === request.brokerEpoch) {
+        session = { epoch: request.brokerEpoch, lastContactMs: this.opts.nowMs(), registeredAtOffset: this.publication.offset };
+        this.sessions.set(request.brokerId, session);
+      }
       try {
         const caughtUp = session !== undefined && session.epoch === request.brokerEpoch && request.currentMetadataOffset >= session.registeredAtOffset;
         const plan = planBrokerHeartbeat(image, request, caughtUp);
@@ -279,6 +285,24 @@ export class MetadataController implements ControllerChannel {
         if (!(err instanceof KafkaError)) throw err;
         return { records: [], answer: failed(err) };
       }
+    }, failed);
+  }
+
+  /**
+   * Fences the unfenced brokers whose session ran out (no heartbeat for broker.session.timeout.ms),
+   * as Kafka's active controller does from its periodic task; the count fenced. Refused by a
+   * controller that is not active. A single voter's broker heartbeats only at start-up: this is
+   * for a quorum's controller.
+   */
+  fenceExpiredBrokers(): Promise<ItemResult<number>> {
+    return this.run<ItemResult<number>>((image) => {
+      const records: MetadataRecord[] = [];
+      for (const b of image.liveBrokers()) {
+        if (this.hasLiveSession(b.brokerId, b.brokerEpoch)) continue;
+        records.push({ type: MetadataRecordType.FenceBrokerRecord, version: 0, data: { id: b.brokerId, epoch: b.brokerEpoch } });
+        this.sessions.delete(b.brokerId);
+      }
+      return { records, answer: ok(records.length) };
     }, failed);
   }
 

@@ -69,10 +69,14 @@ function topic(name: string) {
 async function withCluster(body: (nodes: Node[], net: InMemoryRaftNetwork) => Promise<void>): Promise<void> {
   const net = new InMemoryRaftNetwork();
   const nodes = IDS.map((id) => new Node(id, net));
+  // The drivers' timers are unref'd (they never hold a process open): while a test awaits only
+  // them (an election after a cut), this keeps the event loop running.
+  const keepAlive = setInterval(() => {}, 1000);
   try {
     for (const n of nodes) await n.start();
     await body(nodes, net);
   } finally {
+    clearInterval(keepAlive);
     for (const n of nodes) n.stop();
   }
 }
