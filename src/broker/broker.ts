@@ -13,7 +13,7 @@ import { METADATA_TOPIC, isInternalTopic, newTopicId } from '../metadata/topic-n
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { StorageStartupError } from '../storage/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
-import { RequestRouter } from '../server/request-router.js';
+import { RequestRouter, type AnyApiHandler } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener, type ListenerSockets } from '../server/socket-server.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerMetrics, parseMetricsListener, startMetricsServer } from './broker-metrics.js';
@@ -55,6 +55,8 @@ export interface BrokerServerDeps {
   /** broker.heartbeat.interval.ms heartbeats after registration (a quorum's broker keeps its
    * session with the active controller); unset: one heartbeat at start-up (a single voter). */
   heartbeatIntervalMs?: number;
+  /** More APIs on the broker's own listeners (DescribeQuorum of a quorum's node). */
+  extraHandlers?: readonly AnyApiHandler[];
 }
 
 export class BrokerServer {
@@ -234,6 +236,7 @@ export class BrokerServer {
       nowMs: () => Date.now(),
     });
     registerHandlers(router, makeContext(controller, () => router.supportedVersions()));
+    for (const h of deps.extraHandlers ?? []) router.register(h);
     if (deps.controllerListener !== undefined) {
       const { router: controllerRouter, controller: own } = deps.controllerListener;
       registerControllerHandlers(controllerRouter, makeContext(own, () => controllerRouter.supportedVersions()));
@@ -332,7 +335,7 @@ export class BrokerServer {
    * dropped, partitions closed. The listeners stay bound until closeListeners().
    */
   async quiesce(): Promise<void> {
-    this.lifecycle?.stop();
+    await this.lifecycle?.stop(CONTROLLED_SHUTDOWN_WAIT_MS);
     this.metricsServer?.close();
     this.groupCoordinator.shutdown();
     this.replicas.wakeAll();
@@ -398,9 +401,22 @@ class BrokerLifecycle {
 
   static async start(controller: ControllerChannel, metadata: MetadataView, config: BrokerConfig, advertised: ReadonlyMap<string, { host: string; port: number }>, intervalMs: number, log: Logger): Promise<BrokerLifecycle> {
     const registration = registrationOf(config, advertised);
-    const epoch = await register(controller, registration);
-    const lifecycle = new BrokerLifecycle(controller, metadata, registration, epoch, log);
     const deadline = Date.now() + UNFENCE_TIMEOUT_MS;
+    // Refused while this broker's previous incarnation still has a session (a restart right
+    // after a crash, or a new active controller that gave every broker a fresh session): tried
+    // again until that session runs out and the controller fences it.
+    let epoch: bigint;
+    for (;;) {
+      const registered = await controller.registerBroker(registration);
+      if (registered.value !== null) {
+        epoch = registered.value;
+        break;
+      }
+      if (registered.errorCode !== ErrorCode.DUPLICATE_BROKER_REGISTRATION || Date.now() > deadline) throw new KafkaError(registered.errorCode, `Broker registration failed: ${registered.errorMessage}`);
+      log.info({ brokerId: registration.brokerId }, 'an earlier registration of this broker id still has a session; registering again shortly');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, 500)));
+    }
+    const lifecycle = new BrokerLifecycle(controller, metadata, registration, epoch, log);
     for (;;) {
       const hb = await lifecycle.heartbeat();
       if (hb !== null && !hb.isFenced) break;
@@ -440,12 +456,22 @@ class BrokerLifecycle {
     return null;
   }
 
-  stop(): void {
+  /**
+   * Stops heartbeating. On a clean shutdown, a last heartbeat asks to shut down (Kafka's
+   * controlled shutdown): the controller fences the broker at once, so its next start can
+   * register without waiting for the old session to run out. Bounded by `waitMs`.
+   */
+  async stop(waitMs: number): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
+    const last = this.controller.brokerHeartbeat({ brokerId: this.registration.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.metadata.offset, wantFence: true, wantShutDown: true });
+    await Promise.race([last.catch(() => {}), new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
   }
 }
 
+/** How long a clean shutdown waits for the controller to take note of it. */
+const CONTROLLED_SHUTDOWN_WAIT_MS = 2000;
 /** How long a quorum's broker waits at start-up to be unfenced. */
 const UNFENCE_TIMEOUT_MS = 60_000;
 

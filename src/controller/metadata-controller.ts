@@ -256,7 +256,9 @@ export class MetadataController implements ControllerChannel {
   async registerBroker(request: BrokerRegistrationRequest): Promise<ItemResult<bigint>> {
     const result = await this.run<ItemResult<bigint>>((image) => {
       try {
-        const plan = planRegisterBroker(image, request, (id, epoch) => this.hasLiveSession(id, epoch));
+        // A registration in controlled shutdown gave its session up: a new incarnation may
+        // replace it at once (a clean restart).
+        const plan = planRegisterBroker(image, request, (id, epoch) => image.brokers.get(id)?.inControlledShutdown !== true && this.hasLiveSession(id, epoch));
         return { records: plan.records, answer: ok(plan.brokerEpoch) };
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;

@@ -153,6 +153,7 @@ export class Broker {
         log,
         controllerListener: { router: node.router, controller: node.controller },
         heartbeatIntervalMs: config.int('broker.heartbeat.interval.ms'),
+        extraHandlers: node.brokerListenerHandlers(config, quorum.voters),
       });
       return new Broker(config, logs, node.controller, server, clusterId, dirLocks, node);
     } catch (err) {

@@ -18,7 +18,13 @@ import { RaftMetadataLogClient } from '../controller/raft-metadata-log-client.js
 import { DiskRaftStorage, type MetadataPartitionStore } from '../controller/raft/disk-raft-storage.js';
 import { parseQuorumVoters, raftConfigFromProperties, type RaftConfig, type VoterEndpoint } from '../controller/raft/quorum-config.js';
 import { RaftDriver } from '../controller/raft/raft-driver.js';
-import { raftRpcHandlers } from '../controller/raft/raft-rpc-handlers.js';
+import type { QuorumDescription } from '../controller/raft/raft-node.js';
+import type { LeaderAndEpoch } from '../controller/raft/types.js';
+import { METADATA_TOPIC } from '../metadata/topic-names.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { DescribeQuorumRequest } from '../protocol/messages/DescribeQuorumRequest.js';
+import { DescribeQuorumResponse } from '../protocol/messages/DescribeQuorumResponse.js';
+import { describeQuorumHandler, raftRpcHandlers } from '../controller/raft/raft-rpc-handlers.js';
 import { RaftTcpTransport } from '../controller/raft/raft-tcp-transport.js';
 import { loggerFor, type Logger } from '../logger.js';
 import { METADATA_VERSION } from '../metadata/features.js';
@@ -58,6 +64,17 @@ export function controllerListenerNames(config: BrokerConfig): string[] {
   return config.list('controller.listener.names').map((n) => n.toUpperCase());
 }
 
+/** DescribeQuorum (v2) asked of the leader's controller listener, as the core's description. */
+async function describeRemote(connections: ControllerConnections, leader: ControllerEndpoint, fallback: { readonly notLeader: LeaderAndEpoch }): Promise<QuorumDescription | { readonly notLeader: LeaderAndEpoch }> {
+  const req = DescribeQuorumRequest.defaults();
+  req.topics = [{ topicName: METADATA_TOPIC, partitions: [{ partitionIndex: 0 }] }];
+  const res = await connections.send(leader, DescribeQuorumRequest.apiKey, 2, DescribeQuorumRequest, DescribeQuorumResponse, req);
+  const p = res.topics[0]?.partitions[0];
+  if (res.errorCode !== ErrorCode.NONE || p === undefined || p.errorCode !== ErrorCode.NONE) return fallback;
+  const replica = (r: (typeof p.currentVoters)[number]) => ({ replicaId: r.replicaId, logEndOffset: Number(r.logEndOffset), lastFetchTimestamp: Number(r.lastFetchTimestamp), lastCaughtUpTimestamp: Number(r.lastCaughtUpTimestamp) });
+  return { leaderId: p.leaderId, leaderEpoch: p.leaderEpoch, highWatermark: Number(p.highWatermark), currentVoters: p.currentVoters.map(replica), observers: p.observers.map(replica) };
+}
+
 export class QuorumNode {
   private fenceTimer: NodeJS.Timeout | null = null;
 
@@ -72,6 +89,8 @@ export class QuorumNode {
     private readonly connections: ControllerConnections,
     private readonly storage: DiskRaftStorage,
     private readonly log: Logger,
+    /** DescribeQuorum's answer from wherever the leader is (this node's view when it cannot ask). */
+    readonly describeQuorum: () => Promise<QuorumDescription | { readonly notLeader: LeaderAndEpoch }>,
   ) {}
 
   /**
@@ -113,7 +132,7 @@ export class QuorumNode {
       voters,
       nextInboundCorrelationId: () => transport.nextInboundCorrelationId(),
       deliver: (r) => transport.deliver(r),
-      describeQuorum: () => driver.describeQuorum(),
+      describeQuorum: () => describe(),
     })) {
       router.register(h);
     }
@@ -136,7 +155,20 @@ export class QuorumNode {
       nowMs: () => Date.now(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     });
-    const node = new QuorumNode(driver, controller, channel, router, transport, server, connections, storage, log);
+    // DescribeQuorum is answered by the leader; elsewhere it is asked of the leader, so that
+    // `metadata-quorum` may name any node (Kafka's brokers forward it to the active controller).
+    const describe = async (): Promise<QuorumDescription | { readonly notLeader: LeaderAndEpoch }> => {
+      const d = await driver.describeQuorum();
+      if (!('notLeader' in d)) return d;
+      const leader = voters.find((v) => v.id === d.notLeader.leaderId);
+      if (leader === undefined || leader.id === nodeId) return d;
+      try {
+        return await describeRemote(connections, leader, d);
+      } catch {
+        return d;
+      }
+    };
+    const node = new QuorumNode(driver, controller, channel, router, transport, server, connections, storage, log, describe);
     driver.start();
     log.info({ nodeId, voters: voters.map((v) => `${v.id}@${v.host}:${v.port}`) }, 'joining the metadata quorum');
     await node.caughtUp();
@@ -169,6 +201,11 @@ export class QuorumNode {
       });
     }, intervalMs);
     this.fenceTimer.unref();
+  }
+
+  /** DescribeQuorum for the broker's listeners (kafka-metadata-quorum --bootstrap-server). */
+  brokerListenerHandlers(config: BrokerConfig, voters: readonly VoterEndpoint[]) {
+    return [describeQuorumHandler({ controllerListenerNames: controllerListenerNames(config), voters, describeQuorum: this.describeQuorum }, { anyListener: true })];
   }
 
   /** Hands leadership over when leading (EndQuorumEpoch), then stops the quorum side. */
