@@ -60,7 +60,7 @@ export interface ForwardingControllerOptions {
   readonly local: ControllerChannel & { readonly active: boolean };
   /** The active controller's listener, or null while none is known. */
   readonly activeController: () => ControllerEndpoint | null;
-  readonly connections: ControllerConnections;
+  readonly connections: Pick<ControllerConnections, 'send'>;
   readonly clusterId: string;
   readonly brokerId: number;
   /** How long a change is retried in all (Kafka's request.timeout.ms for forwarding). */
