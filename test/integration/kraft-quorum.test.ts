@@ -2,7 +2,7 @@
 // controller.quorum.voters, formatted with one cluster id by `tributary storage format`, form one
 // cluster: one leader, every broker in Metadata from every node (kcat -L), a topic created
 // through a node that is not the active controller (forwarded) seen everywhere; kill -9 of the
-// active controller: a new leader is elected, the topic survives, another topic can be created,
+// active controller (a consumer group reads partitions led by all three brokers first): a new leader is elected, the topic survives, another topic can be created,
 // the dead broker is fenced once its session runs out, and the restarted node catches up.
 // `metadata-quorum describe --status` names the leader and the three voters.
 import assert from 'node:assert/strict';
@@ -31,12 +31,12 @@ async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** What `kcat -L` against `node` lists: broker ids and topic names. */
+/** What `kcat -L` against `node` lists: broker ids and topic names (internal ones left out). */
 async function kcatMetadata(node: Node): Promise<{ brokers: number[]; topics: string[] }> {
   const r = await kcat(['-b', `127.0.0.1:${node.port}`, '-L', '-m', '10']);
   assert.equal(r.code, 0, r.stderr);
   const brokers = [...r.stdout.matchAll(/^ {2}broker (\d+) at /gm)].map((m) => Number(m[1]));
-  const topics = [...r.stdout.matchAll(/^ {2}topic "([^"]+)" with/gm)].map((m) => m[1]!).sort();
+  const topics = [...r.stdout.matchAll(/^ {2}topic "([^"]+)" with/gm)].map((m) => m[1]!).filter((t) => !t.startsWith('__')).sort();
   return { brokers: brokers.sort(), topics };
 }
 
@@ -100,6 +100,16 @@ describe('a three-node KRaft quorum', () => {
     const viaNode = nodes.find((n) => n.id !== leaderId)!;
     assert.equal(await ok(['topics', '--bootstrap-server', `127.0.0.1:${viaNode.port}`, '--create', '--topic', 'orders', '--partitions', '3']), 'Created topic orders.\n');
     for (const n of nodes) await eventually(`node ${n.id} has orders`, async () => ((await kcatMetadata(n)).topics.includes('orders') ? true : undefined));
+    // Its partitions are spread over the three brokers (replication factor 1), each served by its
+    // own; a consumer group, coordinated by whichever broker leads its __consumer_offsets
+    // partition, reads them all.
+    const bs = nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
+    for (const p of [0, 1, 2]) {
+      const produced = await kcat(['-b', bs, '-P', '-t', 'orders', '-p', String(p)], { input: `record-${p}\n` });
+      assert.equal(produced.code, 0, produced.stderr);
+    }
+    const consumed = await kcat(['-b', `127.0.0.1:${nodes[2]!.port}`, '-G', 'kraft-group', '-X', 'auto.offset.reset=earliest', '-q', '-e', '-f', '%p:%s\n', 'orders'], { timeoutMs: 60_000 });
+    assert.deepEqual(consumed.stdout.trim().split('\n').sort(), ['0:record-0', '1:record-1', '2:record-2'], consumed.stderr);
 
     // kill -9 the active controller.
     const dead = nodes.find((n) => n.id === leaderId)!;

@@ -1,10 +1,11 @@
 // FindCoordinator (key 10), v0-6. Key type 0 (group): the leader of the group's partition of
-// __consumer_offsets (created on first use), this broker when it leads it, loaded or still
-// loading (GroupCoordinator.coordinatorFor). Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE until the
+// __consumer_offsets (created on first use): this broker when it leads it, loaded or still
+// loading (GroupCoordinator.coordinatorFor), or the live broker that leads it in a cluster. Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE until the
 // transaction coordinator exists. v4+ batches keys in `coordinatorKeys`.
 import { ErrorCode } from '../../protocol/errors.js';
 import { FindCoordinatorRequest } from '../../protocol/messages/FindCoordinatorRequest.js';
 import { FindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from '../../protocol/messages/FindCoordinatorResponse.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../group/coordinator-partition.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 
@@ -34,7 +35,18 @@ export function findCoordinatorHandler(broker: BrokerContext) {
         }
         else if (req.keyType === KEY_TYPE_TRANSACTION) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         else code = ErrorCode.INVALID_REQUEST;
-        const self = broker.brokersFor(ctx.connection.listenerName).find((b) => b.nodeId === broker.nodeId);
+        const brokers = broker.brokersFor(ctx.connection.listenerName);
+        let coordinator = brokers.find((b) => b.nodeId === broker.nodeId);
+        // In a cluster the group's partition may be led by another broker: that one coordinates it.
+        if (code === ErrorCode.COORDINATOR_NOT_AVAILABLE && req.keyType === KEY_TYPE_GROUP) {
+          const partition = broker.metadata.image.topicsByName.get(CONSUMER_OFFSETS_TOPIC)?.partitions.find((p) => p.partitionId === broker.groupCoordinator.partitionFor(key));
+          const leader = partition === undefined || partition.leader === broker.nodeId ? undefined : brokers.find((b) => b.nodeId === partition.leader);
+          if (leader !== undefined) {
+            coordinator = leader;
+            code = ErrorCode.NONE;
+          }
+        }
+        const self = coordinator;
         if (code === ErrorCode.NONE && self === undefined) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         if (code !== ErrorCode.NONE || self === undefined) {
           out.errorCode = code;
