@@ -100,8 +100,10 @@ export class RaftMetadataLogClient implements MetadataLogClient {
     if (b.control !== undefined) {
       // Our epoch's LeaderChange: everything before it is committed and was handed over.
       if (b.control.type === 'leaderChange' && b.control.leaderId === this.driver.nodeId && this.activeEpoch < 0) {
-        const now = this.driver.leaderAndEpoch();
-        if (now.leaderId === this.driver.nodeId && now.epoch === b.epoch) {
+        // The core's state, not the last leader reported to listeners (that comes at the end of
+        // the driver's round): still leading the batch's epoch.
+        const now = this.driver.status();
+        if (now.role === 'leader' && now.epoch === b.epoch) {
           this.activeEpoch = b.epoch;
           this.log?.info({ epoch: b.epoch, offset: b.lastOffset }, 'active controller');
           events.activate(b.epoch, BigInt(b.lastOffset));
