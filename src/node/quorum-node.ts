@@ -171,7 +171,12 @@ export class QuorumNode {
     const node = new QuorumNode(driver, controller, channel, router, transport, server, connections, storage, log, describe);
     driver.start();
     log.info({ nodeId, voters: voters.map((v) => `${v.id}@${v.host}:${v.port}`) }, 'joining the metadata quorum');
-    await node.caughtUp();
+    try {
+      await node.caughtUp();
+    } catch (err) {
+      await node.stop();
+      throw err;
+    }
     node.startFencing(config.int('broker.heartbeat.interval.ms'));
     return node;
   }
