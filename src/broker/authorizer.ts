@@ -8,7 +8,15 @@ import type { BrokerConfig } from './config.js';
 /** Kafka's principal of an unauthenticated connection. */
 export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
 
-export class Authorizer {
+/** What handlers ask: may this principal from this host do this to this resource? */
+export interface RequestAuthorizer {
+  allows(principal: string, host: string, operation: number, resourceType: number, resourceName: string): boolean;
+}
+
+/** For listeners only other Tributary nodes use (the controller listener): everything is allowed. */
+export const TRUSTED_PEERS: RequestAuthorizer = { allows: () => true };
+
+export class Authorizer implements RequestAuthorizer {
   constructor(
     private readonly image: () => MetadataImage,
     private readonly settings: AuthorizerSettings,
@@ -39,7 +47,7 @@ export function principalOf(connection: { readonly sasl: { readonly principal: s
 
 /** Whether the request on `connection` may do `operation` on the resource; true without an authorizer. */
 export function isAllowed(
-  authorizer: Authorizer | null,
+  authorizer: RequestAuthorizer | null,
   connection: { readonly sasl: { readonly principal: string | null } | null; readonly remoteAddress: string },
   operation: number,
   resourceType: number,

@@ -2,7 +2,7 @@
 // factory. Handlers are thin translators between requests and these.
 import type { Logger } from '../logger.js';
 import type { ControllerChannel } from '../metadata/controller-channel.js';
-import type { Authorizer } from './authorizer.js';
+import type { RequestAuthorizer } from './authorizer.js';
 import type { MetadataView } from '../metadata/publisher.js';
 import type { SupportedVersions } from '../server/request-router.js';
 import type { ClientTelemetry } from './client-telemetry.js';
@@ -31,7 +31,7 @@ export interface BrokerContext {
   /** Consumer groups and committed offsets (classic protocol). */
   readonly groupCoordinator: GroupCoordinator;
   /** The ACL authorizer, or null when authorizer.class.name is empty (everything allowed). */
-  readonly authorizer: Authorizer | null;
+  readonly authorizer: RequestAuthorizer | null;
   /** Transactional ids and their transactions (__transaction_state). */
   readonly transactionCoordinator: TransactionCoordinator;
   /** Client instances of KIP-714 telemetry. */

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { loggerFor, type Logger } from '../logger.js';
-import { MAX_RECORDS_PER_USER_OP, type ControllerChannel } from '../metadata/controller-channel.js';
+import { MAX_RECORDS_PER_USER_OP, type BrokerRegistrationRequest, type ControllerChannel } from '../metadata/controller-channel.js';
 import type { MetadataImage, TopicImage } from '../metadata/image.js';
 import type { MetadataPublisher, MetadataView } from '../metadata/publisher.js';
 import { ConfigResourceType, MetadataRecordType } from '../metadata/records.js';
@@ -13,9 +13,9 @@ import { METADATA_TOPIC, isInternalTopic, newTopicId } from '../metadata/topic-n
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { StorageStartupError } from '../storage/errors.js';
 import type { LogManager } from '../storage/log-manager.js';
-import { RequestRouter } from '../server/request-router.js';
+import { RequestRouter, type AnyApiHandler } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener, type ListenerSockets } from '../server/socket-server.js';
-import { Authorizer } from './authorizer.js';
+import { Authorizer, TRUSTED_PEERS, type RequestAuthorizer } from './authorizer.js';
 import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
 import { BrokerMetrics, parseMetricsListener, startMetricsServer } from './broker-metrics.js';
 import { ClientTelemetry } from './client-telemetry.js';
@@ -24,7 +24,7 @@ import { GroupCoordinator, realScheduler } from './group/group-coordinator.js';
 import { groupCoordinatorConfig, offsetsTopicStore } from './group/offsets-topic.js';
 import { TransactionCoordinator } from './txn/transaction-coordinator.js';
 import { transactionStateTopic, txnCoordinatorConfig } from './txn/transaction-state-topic.js';
-import { registerHandlers } from './handlers/index.js';
+import { registerControllerHandlers, registerHandlers } from './handlers/index.js';
 import { ControllerMutationQuota } from './controller-mutation-quota.js';
 import { LOG_WORK_SLICE_MS, ReplicaManager } from './replica-manager.js';
 import { logConfigFor, recordRulesFor, topicConfigValue, type RecordRules } from './topic-config.js';
@@ -48,11 +48,25 @@ export interface BrokerServerDeps {
   /** The client listeners, bound before start-up read anything; served once the broker is ready. */
   listeners: ListenerSockets;
   log: Logger;
+  /**
+   * A node of a KRaft quorum: the admin APIs Kafka's controller serves (CreateTopics,
+   * DeleteTopics, CreatePartitions, configs, DescribeCluster, UpdateFeatures, ApiVersions) are
+   * also registered on the controller listener's router, answered by this node's own controller
+   * (NOT_CONTROLLER when it is not the active one), so `--bootstrap-controller` tools work.
+   */
+  controllerListener?: { router: RequestRouter; controller: ControllerChannel };
+  /** broker.heartbeat.interval.ms heartbeats after registration (a quorum's broker keeps its
+   * session with the active controller); unset: one heartbeat at start-up (a single voter). */
+  heartbeatIntervalMs?: number;
+  /** More APIs on the broker's own listeners (DescribeQuorum of a quorum's node). */
+  extraHandlers?: readonly AnyApiHandler[];
 }
 
 export class BrokerServer {
   /** The /metrics listener, when `metrics.listener` is set. */
   private metricsServer: Server | null = null;
+  /** A quorum's broker: its heartbeats to the active controller. */
+  private lifecycle: BrokerLifecycle | null = null;
 
   private constructor(
     private readonly config: BrokerConfig,
@@ -172,18 +186,7 @@ export class BrokerServer {
     });
 
     const router = new RequestRouter(loggerFor('requests'));
-    const server = new SocketServer(
-      router.frameHandler,
-      {
-        maxRequestBytes: config.int('socket.request.max.bytes'),
-        maxInFlightRequests: config.int('queued.max.requests'),
-        maxQueuedResponseBytes: 64 * 1024 * 1024,
-        idleTimeoutMs: config.msOrNever('connections.max.idle.ms'),
-        requestReadTimeoutMs: config.msOrNever('socket.request.read.timeout.ms'),
-        queuedMaxRequestBytes: config.queuedMaxRequestBytes,
-      },
-      loggerFor('network'),
-    );
+    const server = new SocketServer(router.frameHandler, config.serverLimits, loggerFor('network'));
     server.scramCredentials = (user, mechanism) => metadata.image.scramCredentials.get(user)?.get(mechanism);
     const mutationQuota = new ControllerMutationQuota(
       {
@@ -222,7 +225,7 @@ export class BrokerServer {
     replicas.onTxnMarkerWritten((m) => groupCoordinator.onTxnMarker(m.topic, m.partition, m.producerId, m.committed));
     const broker = new BrokerServer(config, controller, replicas, server, groupCoordinator, transactionCoordinator, mutationQuota, log);
     let advertised: Map<string, { host: string; port: number }> = new Map();
-    const context: BrokerContext = {
+    const makeContext = (controller: ControllerChannel, supportedVersions: BrokerContext['supportedVersions'], authorizer: RequestAuthorizer | null): BrokerContext => ({
       nodeId,
       clusterId,
       get config() {
@@ -232,7 +235,7 @@ export class BrokerServer {
       controller,
       replicas,
       groupCoordinator,
-      authorizer: Authorizer.fromConfig(config, () => metadata.image),
+      authorizer,
       transactionCoordinator,
       // Client instance ids take Kafka's random uuid form, as topic ids do.
       telemetry: new ClientTelemetry({ nowMs: () => Date.now(), newInstanceId: newTopicId, maxBytes: () => effectiveConfig.int('telemetry.max.bytes') }),
@@ -250,14 +253,22 @@ export class BrokerServer {
         const ep = advertised.get(listenerName) ?? advertised.values().next().value;
         return ep === undefined ? [] : [{ nodeId, host: ep.host, port: ep.port, rack: config.raw('broker.rack') }];
       },
-      supportedVersions: () => router.supportedVersions(),
+      supportedVersions,
       autoCreateTopics: (names: readonly string[]) => broker.autoCreateTopics(names),
       internalTopicCreation: () => internalCreation,
       mutationQuota: (strict: boolean) => mutationQuota.forRequest(strict),
       sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
       nowMs: () => Date.now(),
-    };
-    registerHandlers(router, context);
+    });
+    registerHandlers(router, makeContext(controller, () => router.supportedVersions(), Authorizer.fromConfig(config, () => metadata.image)));
+    for (const h of deps.extraHandlers ?? []) router.register(h);
+    if (deps.controllerListener !== undefined) {
+      const { router: controllerRouter, controller: own } = deps.controllerListener;
+      // The controller listener serves the brokers, which authorized the changes they forward
+      // (Kafka carries the client's principal in an Envelope; not implemented): its peers are
+      // trusted, so its ACL APIs work for them and nothing there is refused for ACLs.
+      registerControllerHandlers(controllerRouter, makeContext(own, () => controllerRouter.supportedVersions(), config.string('authorizer.class.name') === '' ? null : TRUSTED_PEERS));
+    }
 
     const bound: BoundListener[] = server.adopt(deps.listeners);
     reloadTls(effectiveConfig);
@@ -274,7 +285,8 @@ export class BrokerServer {
       router.setObserver(metrics);
     }
     advertised = advertisedEndpoints(config, bound);
-    await registerWithController(controller, metadata, config, advertised, log);
+    if (deps.heartbeatIntervalMs === undefined) await registerWithController(controller, metadata, config, advertised, log);
+    else broker.lifecycle = await BrokerLifecycle.start(controller, metadata, config, advertised, deps.heartbeatIntervalMs, log);
     logs.startTimers();
     log.info({ nodeId, clusterId, topics: metadata.image.topicsByName.size, listeners: [...advertised] }, 'broker ready');
     return broker;
@@ -351,6 +363,7 @@ export class BrokerServer {
    * dropped, partitions closed. The listeners stay bound until closeListeners().
    */
   async quiesce(): Promise<void> {
+    await this.lifecycle?.stop(CONTROLLED_SHUTDOWN_WAIT_MS);
     this.metricsServer?.close();
     this.groupCoordinator.shutdown();
     this.transactionCoordinator.shutdown();
@@ -387,14 +400,120 @@ function autoCreateOutcome(errorCode: number): number {
  * it has the metadata committed at its registration.
  */
 async function registerWithController(controller: ControllerChannel, metadata: MetadataView, config: BrokerConfig, advertised: ReadonlyMap<string, { host: string; port: number }>, log: Logger): Promise<void> {
+  const registration = registrationOf(config, advertised);
+  const brokerId = registration.brokerId;
+  const brokerEpoch = await register(controller, registration);
+  const heartbeat = await controller.brokerHeartbeat({ brokerId, brokerEpoch, currentMetadataOffset: metadata.offset, wantFence: false, wantShutDown: false });
+  if (heartbeat.value === null || heartbeat.value.isFenced) throw new KafkaError(heartbeat.errorCode, `Broker ${brokerId} is still fenced after its first heartbeat: ${heartbeat.errorMessage ?? 'not caught up'}`);
+  log.debug({ brokerId, brokerEpoch }, 'registered with the controller');
+}
+
+/**
+ * A quorum's broker lifecycle (Kafka's BrokerLifecycleManager): BrokerRegistration with the
+ * active controller, heartbeats until the controller finds it caught up and unfences it, then a
+ * heartbeat every broker.heartbeat.interval.ms, which keeps its session (the controller fences a
+ * broker silent for broker.session.timeout.ms). A heartbeat answered STALE_BROKER_EPOCH (the
+ * registration was replaced) registers again.
+ */
+class BrokerLifecycle {
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight = false;
+  private stopped = false;
+
+  private constructor(
+    private readonly controller: ControllerChannel,
+    private readonly metadata: MetadataView,
+    private readonly registration: BrokerRegistrationRequest,
+    private brokerEpoch: bigint,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(controller: ControllerChannel, metadata: MetadataView, config: BrokerConfig, advertised: ReadonlyMap<string, { host: string; port: number }>, intervalMs: number, log: Logger): Promise<BrokerLifecycle> {
+    const registration = registrationOf(config, advertised);
+    const deadline = Date.now() + UNFENCE_TIMEOUT_MS;
+    // Refused while this broker's previous incarnation still has a session (a restart right
+    // after a crash, or a new active controller that gave every broker a fresh session): tried
+    // again until that session runs out and the controller fences it.
+    let epoch: bigint;
+    for (;;) {
+      const registered = await controller.registerBroker(registration);
+      if (registered.value !== null) {
+        epoch = registered.value;
+        break;
+      }
+      if (registered.errorCode !== ErrorCode.DUPLICATE_BROKER_REGISTRATION || Date.now() > deadline) throw new KafkaError(registered.errorCode, `Broker registration failed: ${registered.errorMessage}`);
+      log.info({ brokerId: registration.brokerId }, 'an earlier registration of this broker id still has a session; registering again shortly');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, 500)));
+    }
+    const lifecycle = new BrokerLifecycle(controller, metadata, registration, epoch, log);
+    for (;;) {
+      const hb = await lifecycle.heartbeat();
+      if (hb !== null && !hb.isFenced) break;
+      if (Date.now() > deadline) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `Broker ${registration.brokerId} is still fenced ${UNFENCE_TIMEOUT_MS} ms after its registration`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, 100)));
+    }
+    log.info({ brokerId: registration.brokerId, brokerEpoch: lifecycle.brokerEpoch }, 'registered with the active controller and unfenced');
+    lifecycle.timer = setInterval(() => void lifecycle.tick(), intervalMs);
+    lifecycle.timer.unref();
+    return lifecycle;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.inFlight || this.stopped) return; // one heartbeat at a time
+    this.inFlight = true;
+    try {
+      await this.heartbeat();
+    } finally {
+      this.inFlight = false;
+    }
+  }
+
+  /** One heartbeat; null when it failed (logged). Re-registers on STALE_BROKER_EPOCH. */
+  private async heartbeat(): Promise<{ isFenced: boolean } | null> {
+    const r = await this.controller.brokerHeartbeat({ brokerId: this.registration.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.metadata.offset, wantFence: false, wantShutDown: false });
+    if (r.value !== null) return r.value;
+    if (r.errorCode === ErrorCode.STALE_BROKER_EPOCH && !this.stopped) {
+      this.log.info({ brokerId: this.registration.brokerId, brokerEpoch: this.brokerEpoch }, 'registration replaced; registering again');
+      try {
+        this.brokerEpoch = await register(this.controller, this.registration);
+      } catch (err) {
+        this.log.warn({ reason: (err as Error).message }, 'broker registration failed');
+      }
+    } else if (!this.stopped) {
+      this.log.warn({ errorCode: r.errorCode, error: r.errorMessage }, 'broker heartbeat failed');
+    }
+    return null;
+  }
+
+  /**
+   * Stops heartbeating. On a clean shutdown, a last heartbeat asks to shut down (Kafka's
+   * controlled shutdown): the controller fences the broker at once, so its next start can
+   * register without waiting for the old session to run out. Bounded by `waitMs`.
+   */
+  async stop(waitMs: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    const last = this.controller.brokerHeartbeat({ brokerId: this.registration.brokerId, brokerEpoch: this.brokerEpoch, currentMetadataOffset: this.metadata.offset, wantFence: true, wantShutDown: true });
+    await Promise.race([last.catch(() => {}), new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+  }
+}
+
+/** How long a clean shutdown waits for the controller to take note of it. */
+const CONTROLLED_SHUTDOWN_WAIT_MS = 2000;
+/** How long a quorum's broker waits at start-up to be unfenced. */
+const UNFENCE_TIMEOUT_MS = 60_000;
+
+function registrationOf(config: BrokerConfig, advertised: ReadonlyMap<string, { host: string; port: number }>): BrokerRegistrationRequest {
   const controllerListeners = new Set(config.list('controller.listener.names').map((n) => n.toUpperCase()));
   const endpoints = [...advertised].filter(([name]) => !controllerListeners.has(name)).map(([name, ep]) => ({ name, host: ep.host, port: ep.port, securityProtocol: config.securityProtocolId(name) }));
-  const brokerId = config.nodeId;
-  const registered = await controller.registerBroker({ brokerId, incarnationId: newTopicId(), endpoints, rack: config.raw('broker.rack') });
+  return { brokerId: config.nodeId, incarnationId: newTopicId(), endpoints, rack: config.raw('broker.rack') };
+}
+
+async function register(controller: ControllerChannel, registration: BrokerRegistrationRequest): Promise<bigint> {
+  const registered = await controller.registerBroker(registration);
   if (registered.value === null) throw new KafkaError(registered.errorCode, `Broker registration failed: ${registered.errorMessage}`);
-  const heartbeat = await controller.brokerHeartbeat({ brokerId, brokerEpoch: registered.value, currentMetadataOffset: metadata.offset, wantFence: false, wantShutDown: false });
-  if (heartbeat.value === null || heartbeat.value.isFenced) throw new KafkaError(heartbeat.errorCode, `Broker ${brokerId} is still fenced after its first heartbeat: ${heartbeat.errorMessage ?? 'not caught up'}`);
-  log.debug({ brokerId, brokerEpoch: registered.value }, 'registered with the controller');
+  return registered.value;
 }
 
 /** advertised.listeners, or the bound listeners (with the machine's name for a wildcard host). */

@@ -4,7 +4,7 @@
 // stops start-up with a message naming the key.
 import { readFileSync } from 'node:fs';
 import { parseProperties } from '../protocol/properties.js';
-import { parseListeners, type ListenerSpec } from '../server/socket-server.js';
+import { parseListeners, type ListenerSpec, type ServerLimits } from '../server/socket-server.js';
 import { assignorByConfigName } from './group/consumer-assignors.js';
 import { parsePlainJaasUsers, type SaslListenerSettings } from '../server/sasl.js';
 import { TlsSettingsError, tlsListenerOptions, type TlsListenerOptions } from './tls-settings.js';
@@ -49,6 +49,15 @@ const DEFS: Record<string, ConfigDef> = {
   'controller.listener.names': { type: 'string', default: 'CONTROLLER' },
   'controller.quorum.voters': { type: 'string', default: '' },
   'controller.quorum.bootstrap.servers': { type: 'string', default: '' },
+  // KRaft quorum tuning, read by the Raft core of a multi-voter quorum (node/quorum-node.ts,
+  // controller/raft/quorum-config.ts checks them); a single voter has no elections to tune.
+  'controller.quorum.election.timeout.ms': { type: 'int', default: '1000', validate: atLeast(1) },
+  'controller.quorum.fetch.timeout.ms': { type: 'int', default: '2000', validate: atLeast(1) },
+  'controller.quorum.election.backoff.max.ms': { type: 'int', default: '1000', validate: atLeast(0) },
+  'controller.quorum.request.timeout.ms': { type: 'int', default: '2000', validate: atLeast(1) },
+  'controller.quorum.retry.backoff.ms': { type: 'int', default: '20', validate: atLeast(0) },
+  'metadata.log.max.record.bytes.between.snapshots': { type: 'long', default: '20971520', validate: atLeast(1) },
+  'metadata.log.max.snapshot.interval.ms': { type: 'long', default: '3600000', validate: atLeast(0) },
   'broker.rack': { type: 'string', default: null },
   // TLS of SSL listeners (tls-settings.ts); each also as listener.name.<listener>.ssl.*.
   // SASL of SASL_PLAINTEXT / SASL_SSL listeners (server/sasl.ts); PLAIN users come from
@@ -207,11 +216,7 @@ const ACCEPTED_WITHOUT_EFFECT = new Set([
   'log.preallocate', 'unclean.leader.election.enable',
   'auto.leader.rebalance.enable', 'leader.imbalance.check.interval.seconds', 'compression.type',
   'share.coordinator.state.topic.replication.factor', 'share.coordinator.state.topic.min.isr',
-  'metadata.log.max.record.bytes.between.snapshots', 'metadata.max.retention.bytes',
-  // KRaft quorum tuning: read by the Raft core (src/controller/raft/quorum-config.ts) once the
-  // controller runs on it; a single voter has no elections to tune.
-  'controller.quorum.election.timeout.ms', 'controller.quorum.fetch.timeout.ms', 'controller.quorum.election.backoff.max.ms',
-  'controller.quorum.request.timeout.ms', 'controller.quorum.retry.backoff.ms', 'metadata.log.max.snapshot.interval.ms',
+  'metadata.max.retention.bytes',
   'controlled.shutdown.enable', 'request.timeout.ms', 'metric.reporters',
   'confluent.support.metrics.enable', 'replica.fetch.max.bytes', 'replica.socket.timeout.ms',
 ]);
@@ -413,6 +418,18 @@ export class BrokerConfig {
     if (!this.has(key)) return Math.max(QUEUED_MAX_REQUEST_BYTES_DEFAULT, this.int('socket.request.max.bytes'));
     const bytes = this.long(key);
     return bytes <= 0 ? Number.POSITIVE_INFINITY : bytes;
+  }
+
+  /** The SocketServer's limits for this node's listeners (socket.request.max.bytes and co). */
+  get serverLimits(): ServerLimits {
+    return {
+      maxRequestBytes: this.int('socket.request.max.bytes'),
+      maxInFlightRequests: this.int('queued.max.requests'),
+      maxQueuedResponseBytes: 64 * 1024 * 1024,
+      idleTimeoutMs: this.msOrNever('connections.max.idle.ms'),
+      requestReadTimeoutMs: this.msOrNever('socket.request.read.timeout.ms'),
+      queuedMaxRequestBytes: this.queuedMaxRequestBytes,
+    };
   }
 
   get flushMs(): number {

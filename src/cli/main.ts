@@ -15,6 +15,7 @@ import { runConsumerGroups } from './consumer-groups-command.js';
 import { runFeatures } from './features-command.js';
 import { runStorage } from './storage-command.js';
 import { runCluster } from './cluster-command.js';
+import { runMetadataQuorum } from './metadata-quorum-command.js';
 
 const USAGE = `Usage: tributary <command> [options]
 
@@ -34,6 +35,7 @@ Commands:
   dump-log             print the batches and records of .log segment files
   features             describe, upgrade, downgrade, disable feature flags (metadata.version, ...)
   cluster              cluster-id: the cluster id the brokers report (kafka-cluster.sh)
+  metadata-quorum      describe --status | --replication: the KRaft quorum (kafka-metadata-quorum.sh)
   storage              format, info, random-uuid: the node's data directories (kafka-storage.sh)
 `;
 
@@ -72,6 +74,8 @@ export async function main(argv: string[]): Promise<void> {
       return runStorage(rest);
     case 'cluster':
       return runCluster(rest);
+    case 'metadata-quorum':
+      return runMetadataQuorum(rest);
     case 'cluster-id':
       return runCluster(['cluster-id', ...rest]);
     case undefined:

@@ -26,6 +26,8 @@ import { DeleteTopicsResponse } from '../protocol/messages/DeleteTopicsResponse.
 import { DescribeClusterRequest } from '../protocol/messages/DescribeClusterRequest.js';
 import { DescribeClusterResponse } from '../protocol/messages/DescribeClusterResponse.js';
 import { DescribeConfigsRequest } from '../protocol/messages/DescribeConfigsRequest.js';
+import { DescribeQuorumRequest } from '../protocol/messages/DescribeQuorumRequest.js';
+import { DescribeQuorumResponse } from '../protocol/messages/DescribeQuorumResponse.js';
 import { DescribeConfigsResponse } from '../protocol/messages/DescribeConfigsResponse.js';
 import { DescribeGroupsRequest } from '../protocol/messages/DescribeGroupsRequest.js';
 import { DescribeGroupsResponse } from '../protocol/messages/DescribeGroupsResponse.js';
@@ -199,6 +201,27 @@ export interface PartitionOffset extends TopicPartition {
   /** -1 when the lookup was not by time. */
   timestamp: bigint;
   leaderEpoch: number;
+}
+
+/** One replica of the metadata quorum, as DescribeQuorum reports it (-1: unknown). */
+export interface QuorumReplicaInfo {
+  replicaId: number;
+  /** Kafka's display form; the zero uuid when the replica has no directory id. */
+  replicaDirectoryId: string;
+  logEndOffset: bigint;
+  lastFetchTimestamp: bigint;
+  lastCaughtUpTimestamp: bigint;
+}
+
+/** The metadata quorum (Kafka's QuorumInfo), from DescribeQuorum. */
+export interface QuorumInfo {
+  leaderId: number;
+  leaderEpoch: number;
+  highWatermark: bigint;
+  voters: QuorumReplicaInfo[];
+  observers: QuorumReplicaInfo[];
+  /** Endpoints by node id (DescribeQuorum v2+), each as name://host:port. */
+  nodes: Map<number, string[]>;
 }
 
 export interface ClusterDescription {
@@ -623,6 +646,30 @@ export class Admin {
       clusterId: md.clusterId,
       controllerId: md.controllerId,
       brokers: md.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })).sort((a, b) => a.nodeId - b.nodeId),
+    };
+  }
+
+  /** The metadata quorum's leader, voters and observers (Kafka's describeMetadataQuorum). */
+  async describeMetadataQuorum(): Promise<QuorumInfo> {
+    const res = await this.cluster.retry(() =>
+      this.cluster.sendAny({ request: DescribeQuorumRequest, response: DescribeQuorumResponse }, () => {
+        const req = DescribeQuorumRequest.defaults();
+        req.topics = [{ topicName: '__cluster_metadata', partitions: [{ partitionIndex: 0 }] }];
+        return req;
+      }),
+    );
+    if (res.errorCode !== ErrorCode.NONE) throw topicError(res.errorCode, res.errorMessage, 'DescribeQuorum');
+    const p = res.topics[0]?.partitions[0];
+    if (p === undefined) throw new KafkaClientError(ErrorCode.UNKNOWN_SERVER_ERROR, 'DescribeQuorum answered without the metadata partition', { where: 'describeMetadataQuorum' });
+    if (p.errorCode !== ErrorCode.NONE) throw topicError(p.errorCode, p.errorMessage, 'DescribeQuorum');
+    const replica = (r: (typeof p.currentVoters)[number]): QuorumReplicaInfo => ({ replicaId: r.replicaId, replicaDirectoryId: r.replicaDirectoryId, logEndOffset: r.logEndOffset, lastFetchTimestamp: r.lastFetchTimestamp, lastCaughtUpTimestamp: r.lastCaughtUpTimestamp });
+    return {
+      leaderId: p.leaderId,
+      leaderEpoch: p.leaderEpoch,
+      highWatermark: p.highWatermark,
+      voters: p.currentVoters.map(replica),
+      observers: p.observers.map(replica),
+      nodes: new Map(res.nodes.map((n) => [n.nodeId, n.listeners.map((l) => `${l.name}://${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`)])),
     };
   }
 

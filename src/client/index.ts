@@ -18,6 +18,8 @@ export {
   type TopicPartition,
   type PartitionOffset,
   type ClusterDescription,
+  type QuorumInfo,
+  type QuorumReplicaInfo,
   type GroupListing,
   type GroupDescription,
   type GroupMemberDescription,

@@ -11,7 +11,7 @@
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
 import { MetadataDelta } from '../metadata/delta.js';
-import type { MetadataImage } from '../metadata/image.js';
+import { MetadataImage } from '../metadata/image.js';
 import { MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
 import { BOOTSTRAP_FEATURES, METADATA_VERSION, type FeatureUpdate } from '../metadata/features.js';
 import { MetadataPublication, type MetadataPublisher } from '../metadata/publisher.js';
@@ -92,6 +92,8 @@ export class MetadataController implements ControllerChannel {
    * the block's record may not be committed yet; a rollback forgets the block). */
   private producerIds = { next: 0n, end: 0n };
   private readonly sessions = new Map<number, BrokerSession>();
+  /** A quorum's controller (the log client has listen()): active between activate and deactivate. */
+  private quorum = false;
 
   constructor(
     private readonly log: MetadataLogClient,
@@ -120,7 +122,18 @@ export class MetadataController implements ControllerChannel {
    * `kafka-storage format` writes them for a new Kafka cluster.
    */
   async load(): Promise<{ unfinishedTransaction: boolean }> {
-    if (this.queue !== null) throw new Error('MetadataController.load: already loaded');
+    if (this.queue !== null || this.quorum) throw new Error('MetadataController.load: already loaded');
+    if (this.log.listen !== undefined) {
+      this.quorum = true;
+      this.log.listen({
+        committed: (records, offset, snapshot) => this.applyCommitted(records, offset, snapshot),
+        activate: () => this.activate(),
+        deactivate: () => {
+          this.queue = null;
+        },
+      });
+      return { unfinishedTransaction: false };
+    }
     const delta = new MetadataDelta(this.publication.image);
     const end = this.log.replay((record) => delta.replay(record));
     this.publication.publish(delta.records, delta.apply(), end.lastOffset);
@@ -136,11 +149,53 @@ export class MetadataController implements ControllerChannel {
       this.publication.image,
       this.publication.offset,
     );
-    if (!this.image.finalizedFeatures.has(METADATA_VERSION)) {
-      const result = await this.run<ItemResult>((image) => ({ records: planBootstrapFeatures(image, BOOTSTRAP_FEATURES), answer: ok(null) }), failed);
-      if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `could not record the bootstrap feature levels: ${result.errorMessage}`);
-    }
+    const result = await this.bootstrapFeatures();
+    if (result.errorCode !== ErrorCode.NONE) throw new KafkaError(result.errorCode, `could not record the bootstrap feature levels: ${result.errorMessage}`);
     return { unfinishedTransaction: end.unfinishedTransaction };
+  }
+
+  /** Whether this controller may plan changes now (a single voter's always may, once loaded). */
+  get active(): boolean {
+    return this.queue !== null;
+  }
+
+  /** The bootstrap feature levels, when the committed metadata has no metadata.version yet. */
+  private bootstrapFeatures(): Promise<ItemResult> {
+    if (this.image.finalizedFeatures.has(METADATA_VERSION)) return Promise.resolve(ok(null));
+    return this.run<ItemResult>((image) => (image.finalizedFeatures.has(METADATA_VERSION) ? { records: [], answer: ok(null) } : { records: planBootstrapFeatures(image, BOOTSTRAP_FEATURES), answer: ok(null) }), failed);
+  }
+
+  /** A quorum's committed change (anyone's): the one place a quorum controller publishes. */
+  private applyCommitted(records: readonly MetadataRecord[], offset: bigint, snapshot: boolean): void {
+    const delta = new MetadataDelta(snapshot ? MetadataImage.EMPTY : this.publication.image);
+    for (const r of records) delta.replay(r);
+    this.publication.publish(delta.records, delta.apply(), offset);
+  }
+
+  /**
+   * A quorum's controller becomes active: a fresh queue on the committed image (what an earlier
+   * activity had pending is gone), no broker sessions (as Kafka's new active controller, which
+   * gives every broker a session timeout to heartbeat), and the bootstrap levels of a new cluster.
+   */
+  private activate(): void {
+    this.producerIds = { next: 0n, end: 0n };
+    this.sessions.clear();
+    const nowMs = this.opts.nowMs();
+    for (const b of this.image.liveBrokers()) this.sessions.set(b.brokerId, { epoch: b.brokerEpoch, lastContactMs: nowMs, registeredAtOffset: -1n });
+    this.queue = new ControllerEventQueue(
+      {
+        log: this.log,
+        nowMs: this.opts.nowMs,
+        // Published from applyCommitted already, in log order, before the proposal resolves.
+        onCommit: () => {},
+        onRollback: () => {
+          this.producerIds = { next: 0n, end: 0n };
+        },
+      },
+      this.publication.image,
+      this.publication.offset,
+    );
+    void this.bootstrapFeatures();
   }
 
   /**
@@ -206,7 +261,9 @@ export class MetadataController implements ControllerChannel {
   async registerBroker(request: BrokerRegistrationRequest): Promise<ItemResult<bigint>> {
     const result = await this.run<ItemResult<bigint>>((image) => {
       try {
-        const plan = planRegisterBroker(image, request, (id, epoch) => this.hasLiveSession(id, epoch));
+        // A registration in controlled shutdown gave its session up: a new incarnation may
+        // replace it at once (a clean restart).
+        const plan = planRegisterBroker(image, request, (id, epoch) => image.brokers.get(id)?.inControlledShutdown !== true && this.hasLiveSession(id, epoch));
         return { records: plan.records, answer: ok(plan.brokerEpoch) };
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;
@@ -219,7 +276,13 @@ export class MetadataController implements ControllerChannel {
 
   brokerHeartbeat(request: BrokerHeartbeatRequest): Promise<ItemResult<BrokerHeartbeatAnswer>> {
     return this.run<ItemResult<BrokerHeartbeatAnswer>>((image) => {
-      const session = this.sessions.get(request.brokerId);
+      let session = this.sessions.get(request.brokerId);
+      // A registered broker this controller has no session for (fenced when its session ran
+      // out, or registered under an earlier active controller): a new one, caught up from here.
+      if (session === undefined && this.quorum && image.brokers.get(request.brokerId)?.brokerEpoch === request.brokerEpoch) {
+        session = { epoch: request.brokerEpoch, lastContactMs: this.opts.nowMs(), registeredAtOffset: this.publication.offset };
+        this.sessions.set(request.brokerId, session);
+      }
       try {
         const caughtUp = session !== undefined && session.epoch === request.brokerEpoch && request.currentMetadataOffset >= session.registeredAtOffset;
         const plan = planBrokerHeartbeat(image, request, caughtUp);
@@ -229,6 +292,24 @@ export class MetadataController implements ControllerChannel {
         if (!(err instanceof KafkaError)) throw err;
         return { records: [], answer: failed(err) };
       }
+    }, failed);
+  }
+
+  /**
+   * Fences the unfenced brokers whose session ran out (no heartbeat for broker.session.timeout.ms),
+   * as Kafka's active controller does from its periodic task; the count fenced. Refused by a
+   * controller that is not active. A single voter's broker heartbeats only at start-up: this is
+   * for a quorum's controller.
+   */
+  fenceExpiredBrokers(): Promise<ItemResult<number>> {
+    return this.run<ItemResult<number>>((image) => {
+      const records: MetadataRecord[] = [];
+      for (const b of image.liveBrokers()) {
+        if (this.hasLiveSession(b.brokerId, b.brokerEpoch)) continue;
+        records.push({ type: MetadataRecordType.FenceBrokerRecord, version: 0, data: { id: b.brokerId, epoch: b.brokerEpoch } });
+        this.sessions.delete(b.brokerId);
+      }
+      return { records, answer: ok(records.length) };
     }, failed);
   }
 
@@ -290,7 +371,10 @@ export class MetadataController implements ControllerChannel {
   }
 
   private run<T>(plan: ControllerOperation<T>['plan'], onFailure: ControllerOperation<T>['failed']): Promise<T> {
-    if (this.queue === null) throw new Error('MetadataController: load() first');
+    if (this.queue === null) {
+      if (!this.quorum) throw new Error('MetadataController: load() first');
+      return Promise.resolve(onFailure(new KafkaError(ErrorCode.NOT_CONTROLLER, `node ${this.opts.nodeId} is not the active controller`)));
+    }
     return this.queue.submit({ plan, failed: onFailure });
   }
 

@@ -16,6 +16,23 @@ export interface MetadataLogClient {
    * planned them on top of the rejected records, and starts a new epoch.
    */
   propose(epoch: number, records: readonly MetadataRecord[], timestampMs: number): Promise<bigint>;
+  /**
+   * A quorum's client (RaftMetadataLogClient): committed changes and leadership come through
+   * `events` instead of replay(); the controller plans only between activate and deactivate.
+   * Absent for a single voter, whose controller is always active and applies its own commits.
+   */
+  listen?(events: QuorumEvents): void;
+}
+
+/** What a quorum's log client tells its controller, in log order. */
+export interface QuorumEvents {
+  /** Records committed, whoever proposed them (this controller's included, before its propose
+   * resolves); `offset` is the last one's. `snapshot`: they replace the whole state. */
+  committed(records: readonly MetadataRecord[], offset: bigint, snapshot: boolean): void;
+  /** This controller leads `epoch` and has everything committed up to `offset`: it may plan. */
+  activate(epoch: number, offset: bigint): void;
+  /** Leadership is lost: the pending changes are being rejected; back to the committed state. */
+  deactivate(): void;
 }
 
 /** Changes of fewer records are encoded in one go (a few milliseconds at most); larger ones in

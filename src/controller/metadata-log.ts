@@ -104,6 +104,12 @@ export function decodeMetadataRecord(value: Buffer): MetadataRecord {
   return frame;
 }
 
+/** The metadata record a record value holds, or null for a transaction marker. */
+export function decodeMetadataRecordValue(value: Buffer): MetadataRecord | null {
+  const frame = decodeFrame(value);
+  return isTransactionMarker(frame) ? null : frame;
+}
+
 function isTransactionMarker(frame: Frame): frame is Extract<Frame, { type: 23 | 24 | 25 }> {
   return frame.type === TransactionRecordType.Begin || frame.type === TransactionRecordType.End || frame.type === TransactionRecordType.Abort;
 }

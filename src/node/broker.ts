@@ -2,7 +2,7 @@
 // and the broker side, wired together; the only place that sees all three. Also the library
 // entry point: `await Broker.start({ dataDir })` or `Broker.start({ inMemory: true })` on a free
 // port.
-import { MetadataController } from '../controller/metadata-controller.js';
+import { MetadataController, type ControllerOptions } from '../controller/metadata-controller.js';
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
 import { LocalMetadataLogClient } from '../controller/metadata-log-client.js';
 import { BrokerServer } from '../broker/broker.js';
@@ -16,7 +16,9 @@ import { compress, decompress } from '../protocol/records/compression.js';
 import { lockLogDirs, type LogDirLock } from '../storage/dir-lock.js';
 import { LogManager } from '../storage/log-manager.js';
 import { PartitionLog } from '../storage/partition-log.js';
-import { ListenerSockets } from '../server/listener-sockets.js';
+import { ListenerSockets, type ListenerSpec } from '../server/listener-sockets.js';
+import type { VoterEndpoint } from '../controller/raft/quorum-config.js';
+import { controllerListenerNames, QuorumNode, quorumVoters } from './quorum-node.js';
 import type { PartitionStore } from '../storage/partition-store.js';
 import { readWholeLog } from '../storage/read-whole-log.js';
 
@@ -49,6 +51,8 @@ export class Broker {
     readonly clusterId: string,
     /** One per data directory, held from before the first read until stop() has closed the logs. */
     private readonly dirLocks: readonly LogDirLock[],
+    /** A node of a multi-voter quorum: its Raft side and controller listener. */
+    readonly quorum: QuorumNode | null = null,
   ) {}
 
   static async start(opts: BrokerStartOptions = {}): Promise<Broker> {
@@ -57,25 +61,30 @@ export class Broker {
     const log = loggerFor('broker');
     // First of all the ports: a port in use fails here, naming its listener, before any
     // directory is locked, created or read. Clients that connect meanwhile wait for serving.
-    const listeners = await ListenerSockets.bind(config.listenerSpecs, loggerFor('network'));
+    const quorum = quorumOf(config, inMemory);
+    const listeners = await ListenerSockets.bind(quorum === null ? config.listenerSpecs : quorum.brokerSpecs, loggerFor('network'));
+    let controllerSockets: ListenerSockets | null = null;
     let dirLocks: readonly LogDirLock[] = [];
     try {
+      if (quorum !== null) controllerSockets = await ListenerSockets.bind(quorum.controllerSpecs, loggerFor('network'));
       // Before anything is read: a second broker on the same directories stops here.
       dirLocks = inMemory ? [] : lockLogDirs(dataDirs(config));
-      return await Broker.startLocked(config, inMemory, dirLocks, listeners, log);
+      return await Broker.startLocked(config, inMemory, dirLocks, listeners, log, quorum === null || controllerSockets === null ? null : { voters: quorum.voters, sockets: controllerSockets });
     } catch (err) {
       await listeners.close();
+      await controllerSockets?.close();
       for (const l of dirLocks) l.release();
       throw err;
     }
   }
 
-  private static async startLocked(config: BrokerConfig, inMemory: boolean, dirLocks: readonly LogDirLock[], listeners: ListenerSockets, log: Logger): Promise<Broker> {
+  private static async startLocked(config: BrokerConfig, inMemory: boolean, dirLocks: readonly LogDirLock[], listeners: ListenerSockets, log: Logger, quorum: QuorumStart | null): Promise<Broker> {
     const nodeId = config.nodeId;
     const logDirs = config.logDirs;
     const clusterId = inMemory ? config.raw('cluster.id') ?? newClusterId() : readOrWriteMetaProperties(logDirs, nodeId, config.raw('cluster.id'), config.list('controller.quorum.voters').length);
     const logs = openLogs(config, inMemory);
     try {
+      if (quorum !== null) return await Broker.startQuorumNode(config, logs, clusterId, dirLocks, listeners, log, quorum);
       return await Broker.startWithLogs(config, logs, clusterId, dirLocks, listeners, log);
     } catch (err) {
       // Descriptors go; the clean-shutdown marker is not written (the next start checks again).
@@ -97,19 +106,7 @@ export class Broker {
       if (r.type === MetadataRecordType.RemoveTopicRecord) removedTopicIds.add(r.data.topicId);
     });
     // One voter: a change is committed once its append to the local metadata log is durable.
-    const controller = new MetadataController(new LocalMetadataLogClient(metadataLog, yieldToEventLoop), {
-      nodeId,
-      // Unfenced registered brokers; this node alone until its registration commits.
-      brokerIds: () => {
-        const live = controller.image.liveBrokers().map((b) => b.brokerId);
-        return live.length > 0 ? live : [nodeId];
-      },
-      brokerSessionTimeoutMs: config.int('broker.session.timeout.ms'),
-      defaultNumPartitions: () => config.int('num.partitions'),
-      defaultReplicationFactor: () => config.int('default.replication.factor'),
-      topicConfigProblem,
-      nowMs: () => Date.now(),
-    });
+    const controller: MetadataController = new MetadataController(new LocalMetadataLogClient(metadataLog, yieldToEventLoop), controllerOptions(config, () => controller));
     await controller.load();
     const server = await BrokerServer.start({
       config,
@@ -122,6 +119,47 @@ export class Broker {
       log,
     });
     return new Broker(config, logs, controller, server, clusterId, dirLocks);
+  }
+
+  /**
+   * A node of a multi-voter quorum (quorum-node.ts): the controller on the Raft driver, the broker
+   * side forwarding changes to the active controller and heartbeating to it. The image starts
+   * empty and fills from the committed log; start-up waits until it has caught up.
+   */
+  private static async startQuorumNode(config: BrokerConfig, logs: LogManager, clusterId: string, dirLocks: readonly LogDirLock[], listeners: ListenerSockets, log: Logger, quorum: QuorumStart): Promise<Broker> {
+    const nodeId = config.nodeId;
+    logStartupRecovery(logs, log);
+    const store = logs.getOrCreate(METADATA_TOPIC, 0, { ...logConfigFor(config, new Map()), retentionMs: -1, retentionBytes: -1, segmentBytes: 64 * 1024 * 1024 });
+    const metadataDir = logs.partitionDir(METADATA_TOPIC, 0);
+    if (!(store instanceof PartitionLog) || metadataDir === null) throw new ConfigError('a node of a multi-voter quorum keeps its metadata log on disk (not inMemory)');
+    const node = await QuorumNode.start({
+      config,
+      clusterId,
+      voters: quorum.voters,
+      metadataDir,
+      store,
+      controllerSockets: quorum.sockets,
+      controllerOptions: (controller) => controllerOptions(config, controller),
+    });
+    try {
+      const server = await BrokerServer.start({
+        config,
+        logs,
+        clusterId,
+        metadata: node.controller.publisher,
+        controller: node.channel,
+        removedTopicIds: new Set(),
+        listeners,
+        log,
+        controllerListener: { router: node.router, controller: node.controller },
+        heartbeatIntervalMs: config.int('broker.heartbeat.interval.ms'),
+        extraHandlers: node.brokerListenerHandlers(config, quorum.voters),
+      });
+      return new Broker(config, logs, node.controller, server, clusterId, dirLocks, node);
+    } catch (err) {
+      await node.stop();
+      throw err;
+    }
   }
 
   get replicas(): ReplicaManager {
@@ -158,6 +196,8 @@ export class Broker {
   private async shutDown(): Promise<void> {
     try {
       await this.server.quiesce();
+      // The quorum side goes before the logs close: it writes to the metadata partition.
+      await this.quorum?.stop();
       // What the broker does between the signal and its exit, as two lines.
       const log = loggerFor('broker');
       const partitions = this.logs.logCount;
@@ -171,6 +211,53 @@ export class Broker {
       for (const l of this.dirLocks) l.release();
     }
   }
+}
+
+/** The controller's settings from the configuration; `controller` is read when a plan runs. */
+function controllerOptions(config: BrokerConfig, controller: () => MetadataController): ControllerOptions {
+  const nodeId = config.nodeId;
+  return {
+    nodeId,
+    // Unfenced registered brokers; this node alone until its registration commits.
+    brokerIds: () => {
+      const live = controller().image.liveBrokers().map((b) => b.brokerId);
+      return live.length > 0 ? live : [nodeId];
+    },
+    brokerSessionTimeoutMs: config.int('broker.session.timeout.ms'),
+    defaultNumPartitions: () => config.int('num.partitions'),
+    defaultReplicationFactor: () => config.int('default.replication.factor'),
+    topicConfigProblem,
+    nowMs: () => Date.now(),
+  };
+}
+
+interface QuorumStart {
+  readonly voters: readonly VoterEndpoint[];
+  readonly sockets: ListenerSockets;
+}
+
+/**
+ * A multi-voter controller.quorum.voters: the listeners split into the broker's and the
+ * controller's (controller.listener.names); null for a single voter (one listener set, as before).
+ * Only the combined role (process.roles=broker,controller) runs on a quorum so far.
+ */
+function quorumOf(config: BrokerConfig, inMemory: boolean): { voters: VoterEndpoint[]; brokerSpecs: ListenerSpec[]; controllerSpecs: ListenerSpec[] } | null {
+  const voters = quorumVoters(config);
+  if (voters.length <= 1) return null;
+  const roles = config.roles;
+  if (!roles.includes('broker') || !roles.includes('controller')) {
+    throw new ConfigError(`Invalid value '${roles.join(',')}' for configuration 'process.roles': a multi-voter quorum runs with process.roles=broker,controller for now (dedicated brokers and controllers are not supported yet)`);
+  }
+  if (inMemory) throw new ConfigError('a node of a multi-voter quorum keeps its metadata log on disk (not inMemory)');
+  const names = new Set(controllerListenerNames(config));
+  const specs = config.listenerSpecs;
+  const controllerSpecs = specs.filter((l) => names.has(l.name.toUpperCase()));
+  const brokerSpecs = specs.filter((l) => !names.has(l.name.toUpperCase()));
+  if (controllerSpecs.length === 0) {
+    throw new ConfigError(`Invalid value '${config.string('listeners')}' for configuration 'listeners': a controller needs a listener named in controller.listener.names (${[...names].join(',')})`);
+  }
+  if (brokerSpecs.length === 0) throw new ConfigError(`Invalid value '${config.string('listeners')}' for configuration 'listeners': a broker needs a listener besides the controller's`);
+  return { voters, brokerSpecs, controllerSpecs };
 }
 
 function yieldToEventLoop(): Promise<void> {

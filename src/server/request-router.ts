@@ -47,7 +47,7 @@ export interface ApiHandler<Req extends object, Res extends object> {
 
 // Handlers of different message types live in one table; the router only ever pairs a
 // handler with its own codecs, so the element type is erased here.
-type AnyApiHandler = ApiHandler<object, object>;
+export type AnyApiHandler = ApiHandler<object, object>;
 
 export function defineHandler<Req extends object, Res extends object>(h: ApiHandler<Req, Res>): AnyApiHandler {
   return h as unknown as AnyApiHandler;

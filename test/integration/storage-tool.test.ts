@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BrokerProcess, tempDir, tributaryBin } from '../helpers/broker-process.js';
+import { BrokerProcess, freePort, tempDir, tributaryBin } from '../helpers/broker-process.js';
 import kafkajs from 'kafkajs';
 import { run, type RunResult } from '../helpers/clients.js';
 
@@ -141,7 +141,12 @@ describe('tributary storage', () => {
 
     const voterData = join(root, 'voter');
     mkdirSync(voterData);
-    const voter = new BrokerProcess({ dataDir: voterData, overrides: { 'controller.quorum.voters': '1@127.0.0.1:19093,2@127.0.0.1:19094,3@127.0.0.1:19095' } });
+    const [port, controllerPort] = [await freePort(), await freePort()];
+    const voter = new BrokerProcess({
+      dataDir: voterData,
+      port,
+      overrides: { listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`, 'controller.quorum.voters': `1@127.0.0.1:${controllerPort},2@127.0.0.1:19094,3@127.0.0.1:19095` },
+    });
     brokers.push(voter);
     const unformatted = await voter.startOrExit();
     assert.equal(unformatted.started, false);

@@ -139,6 +139,11 @@ export class GroupCoordinator {
     return (classic !== undefined && !classic.is(GroupState.Dead)) || this.consumer.group(groupId) !== undefined;
   }
 
+  /** The partition of __consumer_offsets whose leader coordinates `groupId`. */
+  partitionFor(groupId: string): number {
+    return this.partitionOf(groupId);
+  }
+
   private partitionOf(groupId: string): number {
     return coordinatorPartitionFor(groupId, this.deps.store.numPartitions());
   }

@@ -1,13 +1,15 @@
 // FindCoordinator (key 10), v0-6. Key type 0 (group): the leader of the group's partition of
-// __consumer_offsets (created on first use), this broker when it leads it, loaded or still
-// loading (GroupCoordinator.coordinatorFor). Key type 1 (transaction): the leader of the id's
-// partition of __transaction_state (created on first use), TransactionCoordinator.coordinatorFor.
-// v4+ batches keys in `coordinatorKeys`.
+// __consumer_offsets (created on first use): this broker when it leads it, loaded or still
+// loading (GroupCoordinator.coordinatorFor), or the live broker that leads it in a cluster. Key
+// type 1 (transaction): the same with the id's partition of __transaction_state
+// (TransactionCoordinator.coordinatorFor). v4+ batches keys in `coordinatorKeys`.
 import { AclOperation, ResourceType } from '../../protocol/acls.js';
 import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { FindCoordinatorRequest } from '../../protocol/messages/FindCoordinatorRequest.js';
 import { FindCoordinatorResponse, type FindCoordinatorResponseCoordinator } from '../../protocol/messages/FindCoordinatorResponse.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../group/coordinator-partition.js';
+import { TRANSACTION_STATE_TOPIC } from '../txn/txn-log.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 
@@ -44,7 +46,20 @@ export function findCoordinatorHandler(broker: BrokerContext) {
             code = coordinatorFor(key);
           }
         } else code = ErrorCode.INVALID_REQUEST;
-        const self = broker.brokersFor(ctx.connection.listenerName).find((b) => b.nodeId === broker.nodeId);
+        const brokers = broker.brokersFor(ctx.connection.listenerName);
+        let coordinator = brokers.find((b) => b.nodeId === broker.nodeId);
+        // In a cluster the key's partition may be led by another broker: that one coordinates it.
+        if (code === ErrorCode.COORDINATOR_NOT_AVAILABLE && (req.keyType === KEY_TYPE_GROUP || req.keyType === KEY_TYPE_TRANSACTION)) {
+          const [topic, partitionId] =
+            req.keyType === KEY_TYPE_GROUP ? [CONSUMER_OFFSETS_TOPIC, broker.groupCoordinator.partitionFor(key)] : [TRANSACTION_STATE_TOPIC, broker.transactionCoordinator.partitionFor(key)];
+          const partition = broker.metadata.image.topicsByName.get(topic)?.partitions.find((p) => p.partitionId === partitionId);
+          const leader = partition === undefined || partition.leader === broker.nodeId ? undefined : brokers.find((b) => b.nodeId === partition.leader);
+          if (leader !== undefined) {
+            coordinator = leader;
+            code = ErrorCode.NONE;
+          }
+        }
+        const self = coordinator;
         if (code === ErrorCode.NONE && self === undefined) code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
         if (code !== ErrorCode.NONE || self === undefined) {
           out.errorCode = code;

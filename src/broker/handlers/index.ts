@@ -106,3 +106,26 @@ export function registerHandlers(router: RequestRouter, broker: BrokerContext): 
   router.register(saslHandshakeHandler());
   router.register(saslAuthenticateHandler(broker.log));
 }
+
+/** The admin APIs a KRaft controller serves on its controller listener (Kafka's ControllerApis),
+ * from the same handlers: tools with --bootstrap-controller send these. */
+export function registerControllerHandlers(router: RequestRouter, broker: BrokerContext): void {
+  for (const make of [
+    apiVersionsHandler,
+    createTopicsHandler,
+    deleteTopicsHandler,
+    createPartitionsHandler,
+    describeConfigsHandler,
+    alterConfigsHandler,
+    incrementalAlterConfigsHandler,
+    describeClusterHandler,
+    updateFeaturesHandler,
+    describeAclsHandler,
+    createAclsHandler,
+    deleteAclsHandler,
+    describeUserScramCredentialsHandler,
+    alterUserScramCredentialsHandler,
+  ]) {
+    router.register(make(broker));
+  }
+}

@@ -405,3 +405,19 @@ test('a follower that never had the leader\'s diverging epoch truncates to the e
   const r2 = stepAlone(node, answer(next.correlationId, 13, 1, { epoch: 1, offset: 1 }));
   assert.deepEqual(r2.logOps, [{ type: 'truncate', toOffset: 1 }]);
 });
+
+test('every voter learns a new high watermark without waiting for its parked fetch to time out, including the one whose fetch did not advance it', () => {
+  const c = new TestCluster([1, 2, 3]);
+  for (const id of [1, 2, 3]) c.start(id);
+  c.advance(5000);
+  const leader = c.leader()!;
+  const hw = leader.raft.status().highWatermark;
+  assert.ok(c.nodes.size === 3 && hw > 0);
+  // Delivery only, no time passes: parked fetches stay parked unless something answers them.
+  const p = c.propose(leader.id, 1, 1);
+  assert.equal(p.status, 'appended');
+  c.deliverAll();
+  const want = leader.raft.status().highWatermark;
+  assert.ok(want > hw, 'the proposal committed');
+  for (const n of c.nodes.values()) assert.equal(n.raft.status().highWatermark, want, `node ${n.id} knows the high watermark`);
+});

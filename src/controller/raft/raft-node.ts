@@ -633,7 +633,7 @@ export class RaftNode {
     for (const v of this.voters) {
       if (v === this.nodeId) continue;
       // Every voter counts as heard at the start, so check quorum gives them a full timeout.
-      role.voterProgress.set(v, { endOffset: -1, lastFetchMs: -1, heardMs: this.nowMs, lastCaughtUpMs: -1 });
+      role.voterProgress.set(v, { endOffset: -1, lastFetchMs: -1, heardMs: this.nowMs, lastCaughtUpMs: -1, highWatermarkSent: -1 });
       this.sendBeginQuorumEpoch(role, v);
     }
     // The control record that commits this epoch: the high watermark must pass it.
@@ -876,8 +876,8 @@ export class RaftNode {
     if (req.fetchOffset >= this.log.endOffset()) progress.lastCaughtUpMs = this.nowMs;
     const hwBefore = this.commit;
     if (this.voters.includes(req.replicaId)) this.maybeAdvanceHighWatermark(role);
-    // Answer at once when there is data, or a new high watermark the fetcher should learn.
-    if (req.fetchOffset < this.log.endOffset() || req.maxWaitMs <= 0 || this.commit > hwBefore) {
+    // Answer at once when there is data, or a high watermark the fetcher has not been told.
+    if (req.fetchOffset < this.log.endOffset() || req.maxWaitMs <= 0 || this.commit > hwBefore || progress.highWatermarkSent < this.commit) {
       this.answerFetch(req);
     } else {
       role.parked.set(req.replicaId, { request: req, deadlineMs: this.nowMs + Math.min(req.maxWaitMs, this.cfg.fetchMaxWaitMs) });
@@ -895,7 +895,7 @@ export class RaftNode {
         for (const [id, o] of role.observerProgress) if (o.lastFetchMs < oldestMs) [oldest, oldestMs] = [id, o.lastFetchMs];
         role.observerProgress.delete(oldest!);
       }
-      p = { endOffset: -1, lastFetchMs: this.nowMs, heardMs: this.nowMs, lastCaughtUpMs: -1 };
+      p = { endOffset: -1, lastFetchMs: this.nowMs, heardMs: this.nowMs, lastCaughtUpMs: -1, highWatermarkSent: -1 };
       role.observerProgress.set(replicaId, p);
     }
     return p;
@@ -923,6 +923,7 @@ export class RaftNode {
   private answerFetch(req: FetchRequest): void {
     const records = this.log.read(req.fetchOffset, Math.min(req.maxBytes, this.cfg.fetchMaxBytes));
     this.send(this.fetchResponse(req, RaftError.NONE, records, {}));
+    if (this.role.name === 'leader') this.progressOf(this.role, req.replicaId).highWatermarkSent = this.commit;
   }
 
   private fetchResponse(req: FetchRequest, errorCode: RaftErrorCode, records: readonly RaftBatch[], extra: Pick<FetchResponse, 'divergingEpoch' | 'snapshotId'>): FetchResponse {

@@ -65,7 +65,7 @@ export interface RaftRpcServer {
   describeQuorum(): Promise<QuorumDescription | { readonly notLeader: LeaderAndEpoch }>;
 }
 
-function checkListener(server: RaftRpcServer, ctx: RequestContext, api: string): void {
+function checkListener(server: Pick<RaftRpcServer, 'controllerListenerNames'>, ctx: RequestContext, api: string): void {
   if (!server.controllerListenerNames.includes(ctx.connection.listenerName.toUpperCase())) {
     throw new CloseConnection(`${api} is served on the controller listener (${server.controllerListenerNames.join(',')}), not on ${ctx.connection.listenerName}`);
   }
@@ -146,41 +146,50 @@ export function raftRpcHandlers(server: RaftRpcServer) {
       name: 'FetchSnapshot', apiKey: RAFT_API.FetchSnapshot, request: FetchSnapshotRequest, response: FetchSnapshotResponse, minVersion: 0, maxVersion: 1,
       decode: (req, _v, id) => decodeFetchSnapshotRequest(req, self, id),
     }),
-    defineHandler({
-      request: DescribeQuorumRequest,
-      response: DescribeQuorumResponse,
-      minVersion: 0,
-      maxVersion: 2,
-      async handle(ctx, req) {
-        checkListener(server, ctx, 'DescribeQuorum');
-        const res = DescribeQuorumResponse.defaults();
-        if (req.topics.length !== 1 || req.topics[0]!.partitions.length !== 1) {
-          res.errorCode = ErrorCode.INVALID_REQUEST;
-          return res;
-        }
-        const partition = { ...DescribeQuorumResponse.newStruct('PartitionData'), partitionIndex: req.topics[0]!.partitions[0]!.partitionIndex };
-        res.topics = [{ topicName: req.topics[0]!.topicName, partitions: [partition] }];
-        if (req.topics[0]!.topicName !== METADATA_TOPIC || partition.partitionIndex !== METADATA_PARTITION) {
-          partition.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-          return res;
-        }
-        const d = await server.describeQuorum();
-        if ('notLeader' in d) {
-          partition.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-          partition.leaderId = d.notLeader.leaderId;
-          partition.leaderEpoch = d.notLeader.epoch;
-          return res;
-        }
-        const replica = (r: ReplicaDescription) => ({ replicaId: r.replicaId, replicaDirectoryId: ZERO_UUID, logEndOffset: BigInt(r.logEndOffset), lastFetchTimestamp: BigInt(Math.floor(r.lastFetchTimestamp)), lastCaughtUpTimestamp: BigInt(Math.floor(r.lastCaughtUpTimestamp)) });
-        partition.leaderId = d.leaderId;
-        partition.leaderEpoch = d.leaderEpoch;
-        partition.highWatermark = BigInt(d.highWatermark);
-        partition.currentVoters = d.currentVoters.map(replica);
-        partition.observers = d.observers.map(replica);
-        const listener = server.controllerListenerNames[0] ?? 'CONTROLLER';
-        res.nodes = server.voters.map((v) => ({ nodeId: v.id, listeners: [{ name: listener, host: v.host, port: v.port }] }));
-        return res;
-      },
-    }),
+    describeQuorumHandler(server),
   ];
+}
+
+/**
+ * DescribeQuorum (55) v0-2 of `__cluster_metadata-0`. On the controller listener by default; with
+ * `anyListener` also on a broker's listeners (Kafka's brokers answer it for
+ * `kafka-metadata-quorum --bootstrap-server`, asking the active controller).
+ */
+export function describeQuorumHandler(server: Pick<RaftRpcServer, 'controllerListenerNames' | 'voters' | 'describeQuorum'>, opts: { readonly anyListener?: boolean } = {}) {
+  return defineHandler({
+    request: DescribeQuorumRequest,
+    response: DescribeQuorumResponse,
+    minVersion: 0,
+    maxVersion: 2,
+    async handle(ctx, req) {
+      if (opts.anyListener !== true) checkListener(server, ctx, 'DescribeQuorum');
+      const res = DescribeQuorumResponse.defaults();
+      if (req.topics.length !== 1 || req.topics[0]!.partitions.length !== 1) {
+        res.errorCode = ErrorCode.INVALID_REQUEST;
+        return res;
+      }
+      const partition = { ...DescribeQuorumResponse.newStruct('PartitionData'), partitionIndex: req.topics[0]!.partitions[0]!.partitionIndex };
+      res.topics = [{ topicName: req.topics[0]!.topicName, partitions: [partition] }];
+      if (req.topics[0]!.topicName !== METADATA_TOPIC || partition.partitionIndex !== METADATA_PARTITION) {
+        partition.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        return res;
+      }
+      const d = await server.describeQuorum();
+      if ('notLeader' in d) {
+        partition.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
+        partition.leaderId = d.notLeader.leaderId;
+        partition.leaderEpoch = d.notLeader.epoch;
+        return res;
+      }
+      const replica = (r: ReplicaDescription) => ({ replicaId: r.replicaId, replicaDirectoryId: ZERO_UUID, logEndOffset: BigInt(r.logEndOffset), lastFetchTimestamp: BigInt(Math.floor(r.lastFetchTimestamp)), lastCaughtUpTimestamp: BigInt(Math.floor(r.lastCaughtUpTimestamp)) });
+      partition.leaderId = d.leaderId;
+      partition.leaderEpoch = d.leaderEpoch;
+      partition.highWatermark = BigInt(d.highWatermark);
+      partition.currentVoters = d.currentVoters.map(replica);
+      partition.observers = d.observers.map(replica);
+      const listener = server.controllerListenerNames[0] ?? 'CONTROLLER';
+      if (ctx.apiVersion >= 2) res.nodes = server.voters.map((v) => ({ nodeId: v.id, listeners: [{ name: listener, host: v.host, port: v.port }] }));
+      return res;
+    },
+  });
 }

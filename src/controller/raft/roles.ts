@@ -137,6 +137,12 @@ export interface ReplicaProgress {
   /** For check quorum: its last fetch, or when this leadership began. */
   heardMs: number;
   lastCaughtUpMs: number;
+  /** The high watermark in the last Fetch answer sent to it (-1: none). A fetch from a replica
+   * that has not been told the current one is answered at once instead of parked: otherwise the
+   * voter whose fetch did not advance the high watermark learns it only when its parked fetch
+   * times out (what KIP-1166 fixes with the request's HighWatermark). A lost answer falls back
+   * to that wait. */
+  highWatermarkSent: number;
 }
 
 export interface ParkedFetch {
