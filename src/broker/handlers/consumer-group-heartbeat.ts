@@ -25,6 +25,15 @@ export function consumerGroupHeartbeatHandler(broker: BrokerContext) {
         refused.errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
         return refused;
       }
+      // Subscribed topic names need DESCRIBE (KAFKA-18813, Kafka 4.0): otherwise the heartbeat is
+      // refused, and the member stays in the group to retry once the ACLs allow it.
+      const unauthorized = (req.subscribedTopicNames ?? []).filter((t) => !isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.TOPIC, t));
+      if (unauthorized.length > 0) {
+        const refused = ConsumerGroupHeartbeatResponse.defaults();
+        refused.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        refused.errorMessage = `The member is not authorized to access topics: ${unauthorized.join(', ')}`;
+        return refused;
+      }
       const r = await broker.groupCoordinator.consumerGroupHeartbeat({
         apiVersion: ctx.apiVersion,
         groupId: req.groupId,
