@@ -15,9 +15,11 @@
 //      the map names (cleaner-batch.ts decides per batch), tombstones until their delete horizon;
 //   4. each group's new segment replaces the group crash-safely (segment-swap.ts).
 //
-// The caller (the LogManager's cleaner) drives `cleanInSlices` as a generator: each step does at
-// most about `ioBufferBytes` of reading and writing synchronously and yields the bytes it
-// handled, so produce and fetch run between steps and the caller can throttle. The log may change
+// The caller (the LogManager's cleaner) drives `cleanInSlices` as a generator: each step handles
+// about SLICE_BYTES of batches (reads go `ioBufferBytes` at a time) synchronously and yields the
+// bytes it handled, so produce and fetch run between steps and the caller can throttle. A step
+// stays well under a millisecond: a request crosses the event loop several times (read, append,
+// respond), and waits for one step at each crossing. The log may change
 // between steps: appends only touch the active segment, which is never cleaned; retention or a
 // truncation that removes a segment of a group makes that group's swap a no-op (replaceSegments
 // returns false) and ends the round.
@@ -28,6 +30,9 @@ import { filterBatch, forEachKeyedRecord, type CleanerCodec } from './cleaner-ba
 import type { Clock } from './clock.js';
 import { LogSegment, type AppendedBatchInfo } from './log-segment.js';
 import { OffsetMap } from './offset-map.js';
+
+/** Batch bytes per step: about 0.2 ms of cleaning at 300 MB/s. */
+const SLICE_BYTES = 64 * 1024;
 import type { PartitionLog } from './partition-log.js';
 import { CLEANED_SUFFIX, type SwapHooks } from './segment-swap.js';
 
@@ -79,12 +84,15 @@ const INT32_MAX = 0x7fffffff;
 export class LogCleaner {
   private readonly map: OffsetMap;
   private readonly ioBufferBytes: number;
+  /** Bytes of batches handled per step (at most ioBufferBytes). */
+  private readonly sliceBytes: number;
   /** Kept batches gather here (one copy each) and go to the cleaned segment a buffer at a time. */
   private readonly writeBuffer: Buffer;
 
   constructor(private readonly options: LogCleanerOptions) {
     this.map = new OffsetMap(options.dedupeBufferBytes, options.loadFactor);
     this.ioBufferBytes = Math.max(RECORD_BATCH_OVERHEAD, options.ioBufferBytes ?? DEFAULT_IO_BUFFER_BYTES);
+    this.sliceBytes = Math.min(this.ioBufferBytes, SLICE_BYTES);
     this.writeBuffer = Buffer.allocUnsafe(this.ioBufferBytes);
   }
 
@@ -202,7 +210,7 @@ export class LogCleaner {
           });
         }
         if (full) break;
-        if (sliceBytes >= this.ioBufferBytes) {
+        if (sliceBytes >= this.sliceBytes) {
           yield sliceBytes;
           sliceBytes = 0;
         }
@@ -274,7 +282,7 @@ export class LogCleaner {
               outBytes += kept.copy(out, outBytes);
             }
           }
-          if (sliceBytes >= this.ioBufferBytes) {
+          if (sliceBytes >= this.sliceBytes) {
             yield sliceBytes;
             sliceBytes = 0;
           }
