@@ -15,7 +15,7 @@
 // The controller mutation quota of a forwarded change is the active controller's (the quota
 // argument of the local call is not carried on the wire).
 import type { FeatureUpdate } from '../metadata/features.js';
-import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
+import { fromMatchingAcl, toAclCreation, toAclFilterFields, type AclBinding, type AclBindingFilter } from '../protocol/acls.js';
 import type {
   BrokerHeartbeatAnswer,
   BrokerHeartbeatRequest,
@@ -260,7 +260,7 @@ export class ForwardingControllerChannel implements ControllerChannel {
       local: (c) => c.createAcls(bindings),
       remote: async (send) => {
         const req = CreateAclsRequest.defaults();
-        req.creations = bindings.map((b) => ({ resourceType: b.resourceType, resourceName: b.resourceName, resourcePatternType: b.patternType, principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permission }));
+        req.creations = bindings.map(toAclCreation);
         const res = await send(30, 3, CreateAclsRequest, CreateAclsResponse, req);
         return bindings.map((_, i) => {
           const r = res.results[i];
@@ -277,13 +277,12 @@ export class ForwardingControllerChannel implements ControllerChannel {
       local: (c) => c.deleteAcls(filters),
       remote: async (send) => {
         const req = DeleteAclsRequest.defaults();
-        req.filters = filters.map((f) => ({ resourceTypeFilter: f.resourceType, resourceNameFilter: f.resourceName, patternTypeFilter: f.patternType, principalFilter: f.principal, hostFilter: f.host, operation: f.operation, permissionType: f.permission }));
+        req.filters = filters.map(toAclFilterFields);
         const res = await send(31, 3, DeleteAclsRequest, DeleteAclsResponse, req);
         return filters.map((_, i) => {
           const r = res.filterResults[i];
           if (r === undefined) return { ...itemError(ErrorCode.UNKNOWN_SERVER_ERROR, 'no answer for the filter'), deleted: [] };
-          const deleted = r.matchingAcls.map((a) => ({ resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType, principal: a.principal, host: a.host, operation: a.operation, permission: a.permissionType }));
-          return { ...itemError(r.errorCode, r.errorMessage), deleted };
+          return { ...itemError(r.errorCode, r.errorMessage), deleted: r.matchingAcls.map(fromMatchingAcl) };
         });
       },
       notController: anyNotController,

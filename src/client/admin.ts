@@ -61,7 +61,7 @@ import { WriteTxnMarkersRequest } from '../protocol/messages/WriteTxnMarkersRequ
 import { WriteTxnMarkersResponse } from '../protocol/messages/WriteTxnMarkersResponse.js';
 import { UpdateFeaturesRequest } from '../protocol/messages/UpdateFeaturesRequest.js';
 import { UpdateFeaturesResponse } from '../protocol/messages/UpdateFeaturesResponse.js';
-import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
+import { fromMatchingAcl, toAclCreation, toAclFilterFields, type AclBinding, type AclBindingFilter } from '../protocol/acls.js';
 import { saltedPassword, scramMechanismByName, scramMechanismByType } from '../protocol/scram.js';
 import { Cluster, type BrokerInfo, type ClientOptions, type PartitionMetadata } from './cluster.js';
 import { Coordinators, KEY_TYPE_TRANSACTION } from './coordinator.js';
@@ -830,7 +830,7 @@ export class Admin {
     const res = await this.cluster.retry(() =>
       this.cluster.sendAny({ request: CreateAclsRequest, response: CreateAclsResponse }, () => {
         const req = CreateAclsRequest.defaults();
-        req.creations = bindings.map((b) => ({ resourceType: b.resourceType, resourceName: b.resourceName, resourcePatternType: b.patternType, principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permission }));
+        req.creations = bindings.map(toAclCreation);
         return req;
       }),
     );
@@ -842,7 +842,7 @@ export class Admin {
     const res = await this.cluster.retry(() =>
       this.cluster.sendAny({ request: DescribeAclsRequest, response: DescribeAclsResponse }, () => {
         const req = DescribeAclsRequest.defaults();
-        Object.assign(req, aclFilterFields(filter));
+        Object.assign(req, toAclFilterFields(filter));
         return req;
       }),
     );
@@ -855,13 +855,13 @@ export class Admin {
     const res = await this.cluster.retry(() =>
       this.cluster.sendAny({ request: DeleteAclsRequest, response: DeleteAclsResponse }, () => {
         const req = DeleteAclsRequest.defaults();
-        req.filters = filters.map(aclFilterFields);
+        req.filters = filters.map(toAclFilterFields);
         return req;
       }),
     );
     return res.filterResults.map((r) => ({
       error: r.errorCode === ErrorCode.NONE ? null : new KafkaClientError(r.errorCode, r.errorMessage ?? undefined),
-      deleted: r.matchingAcls.map((a) => ({ resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType, principal: a.principal, host: a.host, operation: a.operation, permission: a.permissionType })),
+      deleted: r.matchingAcls.map(fromMatchingAcl),
     }));
   }
 
@@ -1128,8 +1128,4 @@ export async function commitOffsets(
       }
     }
   }, signal);
-}
-
-function aclFilterFields(f: AclBindingFilter) {
-  return { resourceTypeFilter: f.resourceType, resourceNameFilter: f.resourceName, patternTypeFilter: f.patternType, principalFilter: f.principal, hostFilter: f.host, operation: f.operation, permissionType: f.permission };
 }

@@ -6,6 +6,9 @@
 // DENY wins over a matching ALLOW, ALLOW of READ, WRITE, DELETE or ALTER implies DESCRIBE and
 // ALLOW of ALTER_CONFIGS implies DESCRIBE_CONFIGS, and with no ACL on the resource at all,
 // allow.everyone.if.no.acl.found decides. Pure values.
+import type { CreateAclsRequestAclCreation } from './messages/CreateAclsRequest.js';
+import type { DeleteAclsResponseDeleteAclsMatchingAcl } from './messages/DeleteAclsResponse.js';
+import type { DescribeAclsRequestData } from './messages/DescribeAclsRequest.js';
 
 /** Kafka's ResourceType codes. */
 export const ResourceType = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5, DELEGATION_TOKEN: 6, USER: 7 } as const;
@@ -163,4 +166,33 @@ function operationApplies(acl: AclBinding, operation: number): boolean {
     if (operation === AclOperation.DESCRIBE_CONFIGS) return IMPLIES_DESCRIBE_CONFIGS.has(acl.operation);
   }
   return acl.operation === operation;
+}
+
+// ---- wire forms: one conversion each way, for the admin client, the handlers and forwarding
+
+/** A binding as CreateAcls carries it. */
+export function toAclCreation(b: AclBinding): CreateAclsRequestAclCreation {
+  return { resourceType: b.resourceType, resourceName: b.resourceName, resourcePatternType: b.patternType, principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permission };
+}
+
+export function fromAclCreation(c: CreateAclsRequestAclCreation): AclBinding {
+  return { resourceType: c.resourceType, resourceName: c.resourceName, patternType: c.resourcePatternType, principal: c.principal, host: c.host, operation: c.operation, permission: c.permissionType };
+}
+
+/** A filter as DescribeAcls (and each DeleteAcls filter, the same fields) carries it. */
+export function toAclFilterFields(f: AclBindingFilter): DescribeAclsRequestData {
+  return { resourceTypeFilter: f.resourceType, resourceNameFilter: f.resourceName, patternTypeFilter: f.patternType, principalFilter: f.principal, hostFilter: f.host, operation: f.operation, permissionType: f.permission };
+}
+
+export function fromAclFilterFields(f: DescribeAclsRequestData): AclBindingFilter {
+  return { resourceType: f.resourceTypeFilter, resourceName: f.resourceNameFilter, patternType: f.patternTypeFilter, principal: f.principalFilter, host: f.hostFilter, operation: f.operation, permission: f.permissionType };
+}
+
+/** A binding DeleteAcls removed, as its answer carries it. */
+export function toMatchingAcl(b: AclBinding): DeleteAclsResponseDeleteAclsMatchingAcl {
+  return { errorCode: 0, errorMessage: null, resourceType: b.resourceType, resourceName: b.resourceName, patternType: b.patternType, principal: b.principal, host: b.host, operation: b.operation, permissionType: b.permission };
+}
+
+export function fromMatchingAcl(a: DeleteAclsResponseDeleteAclsMatchingAcl): AclBinding {
+  return { resourceType: a.resourceType, resourceName: a.resourceName, patternType: a.patternType, principal: a.principal, host: a.host, operation: a.operation, permission: a.permissionType };
 }

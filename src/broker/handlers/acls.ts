@@ -3,13 +3,13 @@
 // As Kafka: without an authorizer every request answers SECURITY_DISABLED; describing needs
 // DESCRIBE on the cluster and changing ALTER on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 // Version 0 knows only LITERAL patterns.
-import { AclOperation, PatternType, ResourceType, CLUSTER_RESOURCE_NAME, aclFilterMatches, aclFilterProblem, type AclBinding, type AclBindingFilter } from '../../protocol/acls.js';
+import { AclOperation, PatternType, ResourceType, CLUSTER_RESOURCE_NAME, aclFilterMatches, aclFilterProblem, fromAclCreation, fromAclFilterFields, toMatchingAcl, type AclBinding } from '../../protocol/acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { CreateAclsRequest } from '../../protocol/messages/CreateAclsRequest.js';
 import { CreateAclsResponse } from '../../protocol/messages/CreateAclsResponse.js';
 import { DeleteAclsRequest } from '../../protocol/messages/DeleteAclsRequest.js';
 import { DeleteAclsResponse } from '../../protocol/messages/DeleteAclsResponse.js';
-import { DescribeAclsRequest, type DescribeAclsRequestData } from '../../protocol/messages/DescribeAclsRequest.js';
+import { DescribeAclsRequest } from '../../protocol/messages/DescribeAclsRequest.js';
 import { DescribeAclsResponse, type DescribeAclsResponseDescribeAclsResource } from '../../protocol/messages/DescribeAclsResponse.js';
 import { defineHandler, type RequestContext } from '../../server/request-router.js';
 import { principalOf } from '../authorizer.js';
@@ -26,11 +26,6 @@ function clusterCheck(broker: BrokerContext, ctx: RequestContext, operation: num
   return null;
 }
 
-/** DescribeAcls' request and each DeleteAcls filter carry the same fields. */
-function toFilter(f: DescribeAclsRequestData): AclBindingFilter {
-  return { resourceType: f.resourceTypeFilter, resourceName: f.resourceNameFilter, patternType: f.patternTypeFilter, principal: f.principalFilter, host: f.hostFilter, operation: f.operation, permission: f.permissionType };
-}
-
 export function describeAclsHandler(broker: BrokerContext) {
   return defineHandler({
     request: DescribeAclsRequest,
@@ -45,7 +40,7 @@ export function describeAclsHandler(broker: BrokerContext) {
         res.errorMessage = refused.errorCode === ErrorCode.SECURITY_DISABLED ? 'No Authorizer is configured on the broker' : refused.errorMessage;
         return res;
       }
-      const filter = toFilter(ctx.apiVersion === 0 ? { ...req, patternTypeFilter: PatternType.LITERAL } : req);
+      const filter = fromAclFilterFields(ctx.apiVersion === 0 ? { ...req, patternTypeFilter: PatternType.LITERAL } : req);
       const problem = aclFilterProblem(filter);
       if (problem !== null) {
         res.errorCode = ErrorCode.INVALID_REQUEST;
@@ -79,15 +74,7 @@ export function createAclsHandler(broker: BrokerContext) {
         res.results = req.creations.map(() => ({ ...refused }));
         return res;
       }
-      const bindings: AclBinding[] = req.creations.map((c) => ({
-        resourceType: c.resourceType,
-        resourceName: c.resourceName,
-        patternType: ctx.apiVersion === 0 ? PatternType.LITERAL : c.resourcePatternType,
-        principal: c.principal,
-        host: c.host,
-        operation: c.operation,
-        permission: c.permissionType,
-      }));
+      const bindings: AclBinding[] = req.creations.map((c) => fromAclCreation(ctx.apiVersion === 0 ? { ...c, resourcePatternType: PatternType.LITERAL } : c));
       const results = await broker.controller.createAcls(bindings);
       res.results = results.map((r) => ({ errorCode: r.errorCode, errorMessage: r.errorMessage }));
       return res;
@@ -108,22 +95,12 @@ export function deleteAclsHandler(broker: BrokerContext) {
         res.filterResults = req.filters.map(() => ({ ...refused, matchingAcls: [] }));
         return res;
       }
-      const filters = req.filters.map((f) => toFilter(ctx.apiVersion === 0 ? { ...f, patternTypeFilter: PatternType.LITERAL } : f));
+      const filters = req.filters.map((f) => fromAclFilterFields(ctx.apiVersion === 0 ? { ...f, patternTypeFilter: PatternType.LITERAL } : f));
       const results = await broker.controller.deleteAcls(filters);
       res.filterResults = results.map((r) => ({
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,
-        matchingAcls: r.deleted.map((a) => ({
-          errorCode: ErrorCode.NONE,
-          errorMessage: null,
-          resourceType: a.resourceType,
-          resourceName: a.resourceName,
-          patternType: a.patternType,
-          principal: a.principal,
-          host: a.host,
-          operation: a.operation,
-          permissionType: a.permission,
-        })),
+        matchingAcls: r.deleted.map(toMatchingAcl),
       }));
       return res;
     },

@@ -10,7 +10,7 @@ import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { InitProducerIdRequest } from '../../protocol/messages/InitProducerIdRequest.js';
 import { InitProducerIdResponse } from '../../protocol/messages/InitProducerIdResponse.js';
-import { defineHandler } from '../../server/request-router.js';
+import { defineHandler, type RequestContext } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { fencedErrorFor } from '../txn/txn-errors.js';
 
@@ -30,7 +30,7 @@ export function initProducerIdHandler(broker: BrokerContext) {
           ? !isAllowed(authz, ctx.connection, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, req.transactionalId) && ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
           : authz !== null &&
             !isAllowed(authz, ctx.connection, AclOperation.IDEMPOTENT_WRITE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) &&
-            ![...broker.metadata.image.topicsByName.keys()].some((t) => isAllowed(authz, ctx.connection, AclOperation.WRITE, ResourceType.TOPIC, t)) &&
+            !writesSomeTopic(broker, ctx.connection) &&
             ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
       if (refused !== false) {
         res.errorCode = refused;
@@ -58,4 +58,12 @@ export function initProducerIdHandler(broker: BrokerContext) {
       return res;
     },
   });
+}
+
+/** KIP-679: WRITE on any topic lets a producer be idempotent (stops at the first one). */
+function writesSomeTopic(broker: BrokerContext, connection: RequestContext['connection']): boolean {
+  for (const topic of broker.metadata.image.topicsByName.keys()) {
+    if (isAllowed(broker.authorizer, connection, AclOperation.WRITE, ResourceType.TOPIC, topic)) return true;
+  }
+  return false;
 }
