@@ -115,6 +115,13 @@ interface PartitionState {
   holding: boolean;
   /** Earliest time the partition may send again (backoff). */
   retryAtMs: number;
+  /**
+   * Node the in-flight batches went to. A new leader gets nothing until they have answered: on
+   * one connection the broker sees batches in sequence order, across two it might not, and a
+   * later batch arriving first would be refused (or, for a producer new to the broker, stored
+   * ahead of the earlier one).
+   */
+  inflightNode: number;
 }
 
 interface OpenBatch {
@@ -306,6 +313,7 @@ export class Producer {
         ackedSequence: 0,
         holding: false,
         retryAtMs: 0,
+        inflightNode: -1,
       };
       states[partition] = s;
     }
@@ -511,6 +519,8 @@ export class Producer {
           needMetadata = true;
           continue;
         }
+        if (s.inflight.length > 0 && s.inflightNode !== leader) continue; // sent again once they answer
+        s.inflightNode = leader;
         let rounds = byNode.get(leader);
         if (rounds === undefined) byNode.set(leader, (rounds = []));
         // Round i gets this partition's i-th batch, so each request has one batch per partition.
@@ -690,10 +700,12 @@ export class Producer {
     const s = b.state;
     removeInflight(b);
     const code = err instanceof KafkaClientError ? err.code : -1;
-    // With a failure already in progress, sequence errors of later batches are the expected
-    // echo of the gap, not a problem of their own.
-    const echo = s.holding && (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID);
-    const lostState = !echo && this.idempotent && (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID || code === ErrorCode.INVALID_PRODUCER_EPOCH);
+    // With a failure already in progress, or an earlier batch not yet acknowledged, sequence
+    // errors are the expected echo of that gap, not a sign that the broker lost our state:
+    // starting over with a new producer id would then write again a batch whose answer was lost.
+    const sequenceError = code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID;
+    const echo = sequenceError && (s.holding || (this.idempotent && b.baseSequence !== s.ackedSequence));
+    const lostState = !echo && this.idempotent && (sequenceError || code === ErrorCode.INVALID_PRODUCER_EPOCH);
     const retriable = echo || lostState || isRetriableError(err);
     s.holding = true;
     const now = Date.now();

@@ -20,6 +20,7 @@ const API_PRODUCE = 0;
 const API_FETCH = 1;
 const API_LIST_OFFSETS = 2;
 const API_METADATA = 3;
+const API_INIT_PRODUCER_ID = 22;
 /** Bound on each test, so a client that hangs fails the test instead of the whole run. */
 const TEST_TIMEOUT_MS = 45_000;
 const FAST_RETRIES = { retryBackoffMs: 20, retryBackoffMaxMs: 200, requestTimeoutMs: 5000 } as const;
@@ -179,6 +180,7 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
 
     const producer = new Producer({ bootstrapServers: proxy.bootstrapServers, acks: 'all', idempotent: true, lingerMs: 2, ...FAST_RETRIES });
     const metadataBefore = proxy.requests(API_METADATA);
+    const initBefore = proxy.requests(API_INIT_PRODUCER_ID);
     const refusedBefore = proxy.answeredWith(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     const produceOnBefore = [proxy.requests(API_PRODUCE, 1), proxy.requests(API_PRODUCE, 2)];
     const sends: Promise<{ partition: number; offset: bigint; value: string }>[] = [];
@@ -207,6 +209,10 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
     assert.ok(proxy.requests(API_METADATA) - metadataBefore >= 4, `metadata refreshed after switches (${proxy.requests(API_METADATA) - metadataBefore})`);
     if (dropConnections) assert.ok(proxy.lostAnswers - lostBefore >= 6, `produce answers lost (${proxy.lostAnswers - lostBefore})`);
     assert.ok(proxy.requests(API_PRODUCE, 1) > produceOnBefore[0]! && proxy.requests(API_PRODUCE, 2) > produceOnBefore[1]!, 'produced to both nodes');
+
+    // One producer id throughout: refusals and lost answers are retried with the same id and
+    // sequence numbers, which is what lets the broker drop the duplicates; a new id would not.
+    assert.equal(proxy.requests(API_INIT_PRODUCER_ID) - initBefore, 1, 'InitProducerId requests');
 
     const acked = await Promise.all(sends);
     const stored = await readAllDirect(broker.bootstrapServers, topic, partitions, acked.length);
