@@ -10,8 +10,9 @@
 // fsync), however many topics it touches.
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { ZERO_UUID } from '../protocol/codec/reader.js';
-import { MetadataDelta } from '../metadata/delta.js';
+import { applyRecords, MetadataDelta } from '../metadata/delta.js';
 import { MetadataImage } from '../metadata/image.js';
+import { imageRecords, snapshotTransition } from '../metadata/image-records.js';
 import { MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
 import { BOOTSTRAP_FEATURES, METADATA_VERSION, type FeatureUpdate } from '../metadata/features.js';
 import { MetadataPublication, type MetadataPublisher } from '../metadata/publisher.js';
@@ -167,9 +168,18 @@ export class MetadataController implements ControllerChannel {
 
   /** A quorum's committed change (anyone's): the one place a quorum controller publishes. */
   private applyCommitted(records: readonly MetadataRecord[], offset: bigint, snapshot: boolean): void {
-    const delta = new MetadataDelta(snapshot ? MetadataImage.EMPTY : this.publication.image);
-    for (const r of records) delta.replay(r);
+    const current = this.publication.image;
+    // A snapshot is the whole state: published as the change from the current image to it, so
+    // subscribers see the removals (deleted topics, ACLs, ...) that the log below it held.
+    const changes = snapshot ? snapshotTransition(current, applyRecords(MetadataImage.EMPTY, records)) : records;
+    const delta = new MetadataDelta(current);
+    for (const r of changes) delta.replay(r);
     this.publication.publish(delta.records, delta.apply(), offset);
+  }
+
+  /** The committed image as snapshot records, and the offset of its last record. */
+  snapshotRecords(): { records: MetadataRecord[]; offset: bigint } {
+    return { records: imageRecords(this.publication.image), offset: this.publication.offset };
   }
 
   /**

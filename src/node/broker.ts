@@ -148,7 +148,7 @@ export class Broker {
         clusterId,
         metadata: node.controller.publisher,
         controller: node.channel,
-        removedTopicIds: new Set(),
+        removedTopicIds: node.removedTopicIds,
         listeners,
         log,
         controllerListener: { router: node.router, controller: node.controller },

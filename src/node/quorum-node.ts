@@ -19,8 +19,10 @@ import { DiskRaftStorage, type MetadataPartitionStore } from '../controller/raft
 import { parseQuorumVoters, raftConfigFromProperties, type RaftConfig, type VoterEndpoint } from '../controller/raft/quorum-config.js';
 import { RaftDriver } from '../controller/raft/raft-driver.js';
 import type { QuorumDescription } from '../controller/raft/raft-node.js';
-import type { LeaderAndEpoch } from '../controller/raft/types.js';
+import type { LeaderAndEpoch, SnapshotId } from '../controller/raft/types.js';
+import { encodeMetadataRecord } from '../controller/metadata-log.js';
 import { METADATA_TOPIC } from '../metadata/topic-names.js';
+import { MetadataRecordType } from '../metadata/records.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { DescribeQuorumRequest } from '../protocol/messages/DescribeQuorumRequest.js';
 import { DescribeQuorumResponse } from '../protocol/messages/DescribeQuorumResponse.js';
@@ -44,6 +46,8 @@ const CATCH_UP_TIMEOUT_MS = 120_000;
 /** Forwarded changes are retried this long (Kafka's request.timeout.ms default). */
 const FORWARD_TIMEOUT_MS = 30_000;
 const FORWARD_RETRY_BACKOFF_MS = 50;
+/** Records per batch of a metadata snapshot (Kafka's snapshot writer also cuts its batches). */
+const SNAPSHOT_RECORDS_PER_BATCH = 1000;
 
 /** The voters of controller.quorum.voters; a multi-voter quorum when there is more than one. */
 export function quorumVoters(config: BrokerConfig): VoterEndpoint[] {
@@ -91,6 +95,9 @@ export class QuorumNode {
     private readonly log: Logger,
     /** DescribeQuorum's answer from wherever the leader is (this node's view when it cannot ask). */
     readonly describeQuorum: () => Promise<QuorumDescription | { readonly notLeader: LeaderAndEpoch }>,
+    /** Topic ids that committed records removed while the node caught up: start-up deletes their
+     * partition directories (a snapshot installed over older state names them too). */
+    readonly removedTopicIds: ReadonlySet<string>,
   ) {}
 
   /**
@@ -116,11 +123,26 @@ export class QuorumNode {
     const ids = voters.map((v) => v.id);
     const storage = DiskRaftStorage.open({ dir: opts.metadataDir, store: opts.store, voters: ids });
     const transport = new RaftTcpTransport({ nodeId, clusterId, voters, requestTimeoutMs: raftConfig.requestTimeoutMs, log });
-    const driver = new RaftDriver({ nodeId, voters: ids, config: raftConfig, storage, transport, log });
-    const client = new RaftMetadataLogClient(driver, log);
     let controllerRef: MetadataController | null = null;
+    // Snapshots hold the committed image as records (metadata.log.max.record.bytes.between.snapshots):
+    // the driver asks right after applying up to the snapshot's end, so the image is exactly that.
+    const snapshotSource = (id: SnapshotId): Buffer[][] => {
+      const { records, offset } = controllerRef!.snapshotRecords();
+      if (offset >= BigInt(id.endOffset)) throw new Error(`snapshot ${id.endOffset}-${id.epoch} asked of an image at offset ${offset}`);
+      const batches: Buffer[][] = [];
+      for (let i = 0; i < records.length; i += SNAPSHOT_RECORDS_PER_BATCH) batches.push(records.slice(i, i + SNAPSHOT_RECORDS_PER_BATCH).map(encodeMetadataRecord));
+      return batches;
+    };
+    const driver = new RaftDriver({ nodeId, voters: ids, config: raftConfig, storage, transport, log, snapshotSource });
+    const client = new RaftMetadataLogClient(driver, log);
     const controller: MetadataController = new Controller(client, opts.controllerOptions(() => controllerRef!));
     controllerRef = controller;
+    const removedTopicIds = new Set<string>();
+    let catchingUp = true;
+    controller.publisher.subscribe(({ records }) => {
+      if (!catchingUp) return;
+      for (const r of records) if (r.type === MetadataRecordType.RemoveTopicRecord) removedTopicIds.add(r.data.topicId);
+    });
     await controller.load();
 
     const names = controllerListenerNames(config);
@@ -168,7 +190,7 @@ export class QuorumNode {
         return d;
       }
     };
-    const node = new QuorumNode(driver, controller, channel, router, transport, server, connections, storage, log, describe);
+    const node = new QuorumNode(driver, controller, channel, router, transport, server, connections, storage, log, describe, removedTopicIds);
     driver.start();
     log.info({ nodeId, voters: voters.map((v) => `${v.id}@${v.host}:${v.port}`) }, 'joining the metadata quorum');
     try {
@@ -177,6 +199,7 @@ export class QuorumNode {
       await node.stop();
       throw err;
     }
+    catchingUp = false; // the broker side follows later removals itself
     node.startFencing(config.int('broker.heartbeat.interval.ms'));
     return node;
   }

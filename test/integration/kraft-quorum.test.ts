@@ -6,79 +6,21 @@
 // the dead broker is fenced once its session runs out, and the restarted node catches up.
 // `metadata-quorum describe --status` names the leader and the three voters.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BrokerProcess, freePort, tempDir, tributaryBin } from '../helpers/broker-process.js';
-import { kcat, run, type RunResult } from '../helpers/clients.js';
+import { kcat } from '../helpers/clients.js';
+import { formatKraftCluster, kcatMetadata, KRAFT_IDS, ok, quorumStatus, type KraftNode } from '../helpers/kraft-cluster.js';
 import { eventually } from './support.js';
 
-const IDS = [1, 2, 3] as const;
-
-interface Node {
-  id: number;
-  port: number;
-  controllerPort: number;
-  dir: string;
-  broker: BrokerProcess;
-}
-
-const tool = (args: string[]): Promise<RunResult> => run(process.execPath, [tributaryBin, ...args], { timeoutMs: 60_000 });
-
-async function ok(args: string[]): Promise<string> {
-  const r = await tool(args);
-  assert.equal(r.code, 0, `${args.join(' ')}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** What `kcat -L` against `node` lists: broker ids and topic names (internal ones left out). */
-async function kcatMetadata(node: Node): Promise<{ brokers: number[]; topics: string[] }> {
-  const r = await kcat(['-b', `127.0.0.1:${node.port}`, '-L', '-m', '10']);
-  assert.equal(r.code, 0, r.stderr);
-  const brokers = [...r.stdout.matchAll(/^ {2}broker (\d+) at /gm)].map((m) => Number(m[1]));
-  const topics = [...r.stdout.matchAll(/^ {2}topic "([^"]+)" with/gm)].map((m) => m[1]!).filter((t) => !t.startsWith('__')).sort();
-  return { brokers: brokers.sort(), topics };
-}
-
-/** `metadata-quorum describe --status` fields. */
-async function quorumStatus(bootstrap: string, flag = '--bootstrap-server'): Promise<Map<string, string>> {
-  const out = await ok(['metadata-quorum', flag, bootstrap, 'describe', '--status']);
-  return new Map(out.trimEnd().split('\n').map((l) => {
-    const i = l.indexOf(':');
-    return [l.slice(0, i), l.slice(i + 1).trim()] as [string, string];
-  }));
-}
-
 describe('a three-node KRaft quorum', () => {
-  const nodes: Node[] = [];
+  const nodes: KraftNode[] = [];
   after(async () => {
     await Promise.all(nodes.map((n) => n.broker.destroy()));
   });
 
   it('forms one cluster, survives kill -9 of the active controller, and catches the restarted node up', async () => {
-    const root = tempDir('tributary-kraft-');
-    const ports = await Promise.all(IDS.map(async () => ({ port: await freePort(), controllerPort: await freePort() })));
-    const voters = IDS.map((id, i) => `${id}@127.0.0.1:${ports[i]!.controllerPort}`).join(',');
-    const clusterId = (await ok(['storage', 'random-uuid'])).trim();
-    for (const [i, id] of IDS.entries()) {
-      const { port, controllerPort } = ports[i]!;
-      const dir = join(root, `node-${id}`);
-      const settings: Record<string, string> = {
-        'node.id': String(id),
-        'process.roles': 'broker,controller',
-        listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-        'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
-        'controller.listener.names': 'CONTROLLER',
-        'controller.quorum.voters': voters,
-        'log.dirs': dir,
-        'broker.session.timeout.ms': '3000',
-        'broker.heartbeat.interval.ms': '500',
-      };
-      const file = join(root, `node-${id}.properties`);
-      writeFileSync(file, Object.entries(settings).map(([k, v]) => `${k}=${v}\n`).join(''));
-      await ok(['storage', 'format', '--config', file, '--cluster-id', clusterId]);
-      nodes.push({ id, port, controllerPort, dir, broker: new BrokerProcess({ dataDir: dir, port, overrides: settings }) });
-    }
+    const formatted = await formatKraftCluster();
+    const clusterId = formatted.clusterId;
+    nodes.push(...formatted.nodes);
     // Each waits for a majority before it reports itself started: all three start together.
     await Promise.all(nodes.map((n) => n.broker.start()));
 
@@ -90,7 +32,7 @@ describe('a three-node KRaft quorum', () => {
     const status = await quorumStatus(`127.0.0.1:${nodes[0]!.port}`);
     assert.equal(status.get('ClusterId'), clusterId);
     const leaderId = Number(status.get('LeaderId'));
-    assert.ok(IDS.includes(leaderId as 1 | 2 | 3), `a leader among the voters: ${[...status].join('; ')}`);
+    assert.ok(KRAFT_IDS.includes(leaderId as 1 | 2 | 3), `a leader among the voters: ${[...status].join('; ')}`);
     for (const n of nodes) assert.ok(status.get('CurrentVoters')!.includes(`{"id": ${n.id}, "directoryId": null, "endpoints": ["CONTROLLER://127.0.0.1:${n.controllerPort}"]}`), status.get('CurrentVoters'));
     // Asked of a follower's controller listener: the same leader.
     const follower = nodes.find((n) => n.id !== leaderId)!;

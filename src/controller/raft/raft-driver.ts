@@ -401,6 +401,7 @@ export class RaftDriver {
       const decoded = decodeSnapshot(bytes, `snapshot ${c.snapshotId.endOffset}-${c.snapshotId.epoch}`);
       this.lastAppliedAppendTimeMs = Number(decoded.lastContainedLogTimestampMs);
       item = { type: 'snapshot', snapshotId: c.snapshotId, records: decoded.records };
+      this.opts.log?.info({ nodeId: this.nodeId, endOffset: c.snapshotId.endOffset, epoch: c.snapshotId.epoch, records: decoded.records.length, bytes: bytes.length }, 'loading a metadata snapshot');
       // Whatever was pending below the snapshot's end: its fate is in the snapshot, not known here.
       while (this.pending.length > 0 && this.pending[0]!.baseOffset < c.snapshotId.endOffset) {
         this.pending.shift()!.reject(new KafkaError(ErrorCode.NOT_CONTROLLER, `node ${this.nodeId} installed a snapshot at ${c.snapshotId.endOffset}; the outcome of the batch is unknown here`));
@@ -426,6 +427,7 @@ export class RaftDriver {
     const batches = source(id);
     const bytes = encodeSnapshot({ id, lastContainedLogTimestampMs: this.lastAppliedAppendTimeMs, timestampMs: this.now(), batches });
     this.opts.storage.writeSnapshot(id, bytes);
+    this.opts.log?.info({ nodeId: this.nodeId, endOffset: id.endOffset, epoch: id.epoch, bytes: bytes.length }, 'wrote a metadata snapshot');
     return true;
   }
 
