@@ -3,6 +3,7 @@
 import type { Logger } from '../logger.js';
 import type { ControllerChannel } from '../metadata/controller-channel.js';
 import type { RequestAuthorizer } from './authorizer.js';
+import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/publisher.js';
 import type { SupportedVersions } from '../server/request-router.js';
 import type { ClientTelemetry } from './client-telemetry.js';
@@ -17,6 +18,17 @@ export interface BrokerEndpoint {
   host: string;
   port: number;
   rack: string | null;
+}
+
+/** The registered, unfenced brokers with an endpoint on `listenerName` (as Kafka, a broker
+ * without one is left out). */
+export function liveBrokerEndpoints(image: MetadataImage, listenerName: string): BrokerEndpoint[] {
+  const out: BrokerEndpoint[] = [];
+  for (const b of image.liveBrokers()) {
+    const ep = b.endpoints.find((e) => e.name === listenerName);
+    if (ep !== undefined) out.push({ nodeId: b.brokerId, host: ep.host, port: ep.port, rack: b.rack });
+  }
+  return out;
 }
 
 export interface BrokerContext {

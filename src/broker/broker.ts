@@ -16,7 +16,7 @@ import type { LogManager } from '../storage/log-manager.js';
 import { RequestRouter, type AnyApiHandler } from '../server/request-router.js';
 import { SocketServer, parseListeners, type BoundListener, type ListenerSockets } from '../server/socket-server.js';
 import { Authorizer, TRUSTED_PEERS, type RequestAuthorizer } from './authorizer.js';
-import type { BrokerContext, BrokerEndpoint } from './broker-context.js';
+import { liveBrokerEndpoints, type BrokerContext, type BrokerEndpoint } from './broker-context.js';
 import { BrokerMetrics, parseMetricsListener, startMetricsServer } from './broker-metrics.js';
 import { ClientTelemetry } from './client-telemetry.js';
 import { ConfigError, type BrokerConfig } from './config.js';
@@ -241,14 +241,9 @@ export class BrokerServer {
       telemetry: new ClientTelemetry({ nowMs: () => Date.now(), newInstanceId: newTopicId, maxBytes: () => effectiveConfig.int('telemetry.max.bytes') }),
       log: loggerFor('handlers'),
       brokersFor: (listenerName: string): BrokerEndpoint[] => {
-        // The registered, unfenced brokers with an endpoint on the listener the client came in
-        // on (as Kafka, a broker without one is left out); before this broker's own
+        // The live brokers on the listener the client came in on; before this broker's own
         // registration is committed, this broker alone.
-        const out: BrokerEndpoint[] = [];
-        for (const b of metadata.image.liveBrokers()) {
-          const ep = b.endpoints.find((e) => e.name === listenerName);
-          if (ep !== undefined) out.push({ nodeId: b.brokerId, host: ep.host, port: ep.port, rack: b.rack });
-        }
+        const out = liveBrokerEndpoints(metadata.image, listenerName);
         if (out.some((b) => b.nodeId === nodeId)) return out;
         const ep = advertised.get(listenerName) ?? advertised.values().next().value;
         return ep === undefined ? [] : [{ nodeId, host: ep.host, port: ep.port, rack: config.raw('broker.rack') }];

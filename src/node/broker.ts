@@ -6,6 +6,7 @@ import { MetadataController, type ControllerOptions } from '../controller/metada
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
 import { LocalMetadataLogClient } from '../controller/metadata-log-client.js';
 import { BrokerServer } from '../broker/broker.js';
+import { serveDedicatedControllerApis } from '../broker/dedicated-controller-apis.js';
 import { BrokerConfig, ConfigError } from '../broker/config.js';
 import { newClusterId, readOrWriteMetaProperties } from '../broker/meta-properties.js';
 import type { ReplicaManager } from '../broker/replica-manager.js';
@@ -47,7 +48,8 @@ export class Broker {
     readonly config: BrokerConfig,
     private readonly logs: LogManager,
     readonly controller: MetadataController,
-    private readonly server: BrokerServer,
+    /** The broker side; null on a dedicated controller (process.roles=controller). */
+    private readonly server: BrokerServer | null,
     readonly clusterId: string,
     /** One per data directory, held from before the first read until stop() has closed the logs. */
     private readonly dirLocks: readonly LogDirLock[],
@@ -66,10 +68,10 @@ export class Broker {
     let controllerSockets: ListenerSockets | null = null;
     let dirLocks: readonly LogDirLock[] = [];
     try {
-      if (quorum !== null) controllerSockets = await ListenerSockets.bind(quorum.controllerSpecs, loggerFor('network'));
+      if (quorum?.controller === true) controllerSockets = await ListenerSockets.bind(quorum.controllerSpecs, loggerFor('network'));
       // Before anything is read: a second broker on the same directories stops here.
       dirLocks = inMemory ? [] : lockLogDirs(dataDirs(config));
-      return await Broker.startLocked(config, inMemory, dirLocks, listeners, log, quorum === null || controllerSockets === null ? null : { voters: quorum.voters, sockets: controllerSockets });
+      return await Broker.startLocked(config, inMemory, dirLocks, listeners, log, quorum === null ? null : { voters: quorum.voters, sockets: controllerSockets, broker: quorum.broker });
     } catch (err) {
       await listeners.close();
       await controllerSockets?.close();
@@ -141,6 +143,10 @@ export class Broker {
       controllerSockets: quorum.sockets,
       controllerOptions: (controller) => controllerOptions(config, controller),
     });
+    if (!quorum.broker) {
+      serveDedicatedControllerApis({ router: node.router!, controller: node.controller, metadata: node.controller.publisher, config, clusterId });
+      return new Broker(config, logs, node.controller, null, clusterId, dirLocks, node);
+    }
     try {
       const server = await BrokerServer.start({
         config,
@@ -151,7 +157,7 @@ export class Broker {
         removedTopicIds: node.removedTopicIds,
         listeners,
         log,
-        controllerListener: { router: node.router, controller: node.controller },
+        ...(node.router !== null ? { controllerListener: { router: node.router, controller: node.controller } } : {}),
         heartbeatIntervalMs: config.int('broker.heartbeat.interval.ms'),
         extraHandlers: node.brokerListenerHandlers(config, quorum.voters),
       });
@@ -163,22 +169,27 @@ export class Broker {
   }
 
   get replicas(): ReplicaManager {
-    return this.server.replicas;
+    return this.brokerSide.replicas;
   }
 
-  /** Listener name -> advertised host:port. */
+  /** Listener name -> advertised host:port (a dedicated controller's: its controller listeners). */
   get listeners(): string[] {
-    return this.server.listeners;
+    return this.server?.listeners ?? this.quorum?.controllerListeners ?? [];
   }
 
   /** Port of the first listener. */
   get port(): number {
-    return this.server.port;
+    return this.brokerSide.port;
   }
 
   /** `host:port` of the first listener, for a client's bootstrap.servers. */
   get bootstrapServers(): string {
-    return this.server.bootstrapServers;
+    return this.brokerSide.bootstrapServers;
+  }
+
+  private get brokerSide(): BrokerServer {
+    if (this.server === null) throw new Error(`node ${this.config.nodeId} is a dedicated controller (process.roles=controller): it has no broker side`);
+    return this.server;
   }
 
   /**
@@ -195,7 +206,7 @@ export class Broker {
 
   private async shutDown(): Promise<void> {
     try {
-      await this.server.quiesce();
+      await this.server?.quiesce();
       // The quorum side goes before the logs close: it writes to the metadata partition.
       await this.quorum?.stop();
       // What the broker does between the signal and its exit, as two lines.
@@ -207,7 +218,7 @@ export class Broker {
       const closeMs = Math.round(performance.now() - started);
       log.info({ partitions, closeMs }, `closed ${partitions} partitions in ${closeMs} ms`);
     } finally {
-      await this.server.closeListeners();
+      await this.server?.closeListeners();
       for (const l of this.dirLocks) l.release();
     }
   }
@@ -216,12 +227,13 @@ export class Broker {
 /** The controller's settings from the configuration; `controller` is read when a plan runs. */
 function controllerOptions(config: BrokerConfig, controller: () => MetadataController): ControllerOptions {
   const nodeId = config.nodeId;
+  // A broker counts itself until its registration commits; a dedicated controller hosts nothing.
+  const self = config.roles.includes('broker') ? [nodeId] : [];
   return {
     nodeId,
-    // Unfenced registered brokers; this node alone until its registration commits.
     brokerIds: () => {
       const live = controller().image.liveBrokers().map((b) => b.brokerId);
-      return live.length > 0 ? live : [nodeId];
+      return live.length > 0 ? live : self;
     },
     brokerSessionTimeoutMs: config.int('broker.session.timeout.ms'),
     defaultNumPartitions: () => config.int('num.partitions'),
@@ -233,31 +245,58 @@ function controllerOptions(config: BrokerConfig, controller: () => MetadataContr
 
 interface QuorumStart {
   readonly voters: readonly VoterEndpoint[];
-  readonly sockets: ListenerSockets;
+  /** The controller listener's sockets; null on a broker-only node (an observer). */
+  readonly sockets: ListenerSockets | null;
+  /** Whether this node has the broker role (a dedicated controller has no broker side). */
+  readonly broker: boolean;
 }
 
 /**
  * A multi-voter controller.quorum.voters: the listeners split into the broker's and the
  * controller's (controller.listener.names); null for a single voter (one listener set, as before).
- * Only the combined role (process.roles=broker,controller) runs on a quorum so far.
+ * process.roles decides which this node has: `broker,controller` both, `controller` only the
+ * controller listener (a dedicated controller, a voter), `broker` only broker listeners (an
+ * observer of the quorum, never a voter), with Kafka's checks on each.
  */
-function quorumOf(config: BrokerConfig, inMemory: boolean): { voters: VoterEndpoint[]; brokerSpecs: ListenerSpec[]; controllerSpecs: ListenerSpec[] } | null {
+function quorumOf(config: BrokerConfig, inMemory: boolean): QuorumLayout | null {
   const voters = quorumVoters(config);
   if (voters.length <= 1) return null;
   const roles = config.roles;
-  if (!roles.includes('broker') || !roles.includes('controller')) {
-    throw new ConfigError(`Invalid value '${roles.join(',')}' for configuration 'process.roles': a multi-voter quorum runs with process.roles=broker,controller for now (dedicated brokers and controllers are not supported yet)`);
+  const broker = roles.includes('broker');
+  const controller = roles.includes('controller');
+  const voter = voters.some((v) => v.id === config.nodeId);
+  if (controller && !voter) {
+    throw new ConfigError(`Invalid value '${config.string('controller.quorum.voters')}' for configuration 'controller.quorum.voters': node.id ${config.nodeId} has the controller role but is not a voter`);
+  }
+  if (!controller && voter) {
+    throw new ConfigError(`Invalid value '${roles.join(',')}' for configuration 'process.roles': node.id ${config.nodeId} is a voter in controller.quorum.voters, so it needs the controller role`);
   }
   if (inMemory) throw new ConfigError('a node of a multi-voter quorum keeps its metadata log on disk (not inMemory)');
   const names = new Set(controllerListenerNames(config));
   const specs = config.listenerSpecs;
   const controllerSpecs = specs.filter((l) => names.has(l.name.toUpperCase()));
   const brokerSpecs = specs.filter((l) => !names.has(l.name.toUpperCase()));
-  if (controllerSpecs.length === 0) {
-    throw new ConfigError(`Invalid value '${config.string('listeners')}' for configuration 'listeners': a controller needs a listener named in controller.listener.names (${[...names].join(',')})`);
+  const listeners = config.string('listeners');
+  if (controller && controllerSpecs.length === 0) {
+    throw new ConfigError(`Invalid value '${listeners}' for configuration 'listeners': a controller needs a listener named in controller.listener.names (${[...names].join(',')})`);
   }
-  if (brokerSpecs.length === 0) throw new ConfigError(`Invalid value '${config.string('listeners')}' for configuration 'listeners': a broker needs a listener besides the controller's`);
-  return { voters, brokerSpecs, controllerSpecs };
+  if (!controller && controllerSpecs.length > 0) {
+    throw new ConfigError(`Invalid value '${listeners}' for configuration 'listeners': the listeners must not contain controller listener names (${[...names].join(',')}) when process.roles=broker`);
+  }
+  if (broker && brokerSpecs.length === 0) throw new ConfigError(`Invalid value '${listeners}' for configuration 'listeners': a broker needs a listener besides the controller's`);
+  if (!broker && brokerSpecs.length > 0) {
+    throw new ConfigError(`Invalid value '${listeners}' for configuration 'listeners': the listeners must only contain controller listeners (${[...names].join(',')}) when process.roles=controller`);
+  }
+  return { voters, brokerSpecs, controllerSpecs, broker, controller };
+}
+
+interface QuorumLayout {
+  readonly voters: VoterEndpoint[];
+  readonly brokerSpecs: ListenerSpec[];
+  readonly controllerSpecs: ListenerSpec[];
+  /** process.roles has broker / controller. */
+  readonly broker: boolean;
+  readonly controller: boolean;
 }
 
 function yieldToEventLoop(): Promise<void> {

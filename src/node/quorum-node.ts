@@ -86,10 +86,11 @@ export class QuorumNode {
     readonly driver: RaftDriver,
     readonly controller: MetadataController,
     readonly channel: ForwardingControllerChannel,
-    /** The controller listener's router: the broker side adds the admin APIs it serves there. */
-    readonly router: RequestRouter,
+    /** The controller listener's router: the broker side adds the admin APIs it serves there.
+     * Null on a broker-only node, an observer of the quorum with no controller listener. */
+    readonly router: RequestRouter | null,
     private readonly transport: RaftTcpTransport,
-    private readonly server: SocketServer,
+    private readonly server: SocketServer | null,
     private readonly connections: ControllerConnections,
     private readonly storage: DiskRaftStorage,
     private readonly log: Logger,
@@ -110,14 +111,16 @@ export class QuorumNode {
     voters: readonly VoterEndpoint[];
     metadataDir: string;
     store: MetadataPartitionStore;
-    controllerSockets: ListenerSockets;
+    /** Null: this node has no controller role and follows the quorum as an observer. */
+    controllerSockets: ListenerSockets | null;
     controllerOptions: (controller: () => MetadataController) => ControllerOptions;
   }): Promise<QuorumNode> {
     const { config, clusterId, voters } = opts;
     const nodeId = config.nodeId;
     const log = loggerFor('quorum');
-    if (!voters.some((v) => v.id === nodeId)) {
-      throw new ConfigError(`Invalid value '${config.string('controller.quorum.voters')}' for configuration 'controller.quorum.voters': node.id ${nodeId} is not a voter (observers are not supported yet)`);
+    const voter = voters.some((v) => v.id === nodeId);
+    if (voter !== (opts.controllerSockets !== null)) {
+      throw new ConfigError(`Invalid value '${config.string('controller.quorum.voters')}' for configuration 'controller.quorum.voters': node.id ${nodeId} ${voter ? 'is a voter but has no controller listener' : 'is not a voter but has a controller listener'}`);
     }
     const raftConfig = raftConfigOf(config);
     const ids = voters.map((v) => v.id);
@@ -146,21 +149,26 @@ export class QuorumNode {
     await controller.load();
 
     const names = controllerListenerNames(config);
-    const router = new RequestRouter(loggerFor('controller-requests'));
-    for (const h of raftRpcHandlers({
-      nodeId,
-      clusterId,
-      controllerListenerNames: names,
-      voters,
-      nextInboundCorrelationId: () => transport.nextInboundCorrelationId(),
-      deliver: (r) => transport.deliver(r),
-      describeQuorum: () => describe(),
-    })) {
-      router.register(h);
+    // Voters serve the KRaft RPCs and the controller's APIs; an observer only fetches.
+    let router: RequestRouter | null = null;
+    let server: SocketServer | null = null;
+    if (opts.controllerSockets !== null) {
+      router = new RequestRouter(loggerFor('controller-requests'));
+      for (const h of raftRpcHandlers({
+        nodeId,
+        clusterId,
+        controllerListenerNames: names,
+        voters,
+        nextInboundCorrelationId: () => transport.nextInboundCorrelationId(),
+        deliver: (r) => transport.deliver(r),
+        describeQuorum: () => describe(),
+      })) {
+        router.register(h);
+      }
+      for (const h of controllerApiHandlers(controller, clusterId)) router.register(h);
+      server = new SocketServer(router.frameHandler, config.serverLimits, loggerFor('network'));
+      server.adopt(opts.controllerSockets);
     }
-    for (const h of controllerApiHandlers(controller, clusterId)) router.register(h);
-    const server = new SocketServer(router.frameHandler, config.serverLimits, loggerFor('network'));
-    server.adopt(opts.controllerSockets);
     const connections = new ControllerConnections({ clientId: `broker-${nodeId}-to-controller`, requestTimeoutMs: raftConfig.requestTimeoutMs * 5 });
     const activeController = (): ControllerEndpoint | null => {
       const leader = driver.leaderAndEpoch();
@@ -192,7 +200,7 @@ export class QuorumNode {
     };
     const node = new QuorumNode(driver, controller, channel, router, transport, server, connections, storage, log, describe, removedTopicIds);
     driver.start();
-    log.info({ nodeId, voters: voters.map((v) => `${v.id}@${v.host}:${v.port}`) }, 'joining the metadata quorum');
+    log.info({ nodeId, voters: voters.map((v) => `${v.id}@${v.host}:${v.port}`), observer: !voter }, voter ? 'joining the metadata quorum' : 'following the metadata quorum as an observer');
     try {
       await node.caughtUp();
     } catch (err) {
@@ -231,6 +239,11 @@ export class QuorumNode {
     this.fenceTimer.unref();
   }
 
+  /** The controller listeners, as NAME://host:port (none on an observer). */
+  get controllerListeners(): string[] {
+    return this.server?.bound.map((b) => `${b.name}://${b.host}:${b.boundPort}`) ?? [];
+  }
+
   /** DescribeQuorum for the broker's listeners (kafka-metadata-quorum --bootstrap-server). */
   brokerListenerHandlers(config: BrokerConfig, voters: readonly VoterEndpoint[]) {
     return [describeQuorumHandler({ controllerListenerNames: controllerListenerNames(config), voters, describeQuorum: this.describeQuorum }, { anyListener: true })];
@@ -247,8 +260,8 @@ export class QuorumNode {
     }
     this.driver.close();
     this.transport.close();
-    this.server.disconnectAll();
-    await this.server.close();
+    this.server?.disconnectAll();
+    await this.server?.close();
     this.storage.close();
   }
 }

@@ -26,21 +26,36 @@ export async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** Formats three nodes (not started) with one cluster id; `overrides` go to every node. */
+/** Formats three combined nodes (not started) with one cluster id; `overrides` go to every node. */
 export async function formatKraftCluster(overrides: Record<string, string> = {}): Promise<{ nodes: KraftNode[]; clusterId: string }> {
+  return formatKraftNodes(KRAFT_IDS.map((id) => ({ id, roles: 'broker,controller' })), overrides);
+}
+
+export type KraftRoles = 'broker,controller' | 'controller' | 'broker';
+
+/**
+ * Formats nodes (not started) with one cluster id; the voters are the nodes with the controller
+ * role. A node's `port` is its broker listener's, or its controller listener's when it has no
+ * broker role (a dedicated controller).
+ */
+export async function formatKraftNodes(layout: readonly { id: number; roles: KraftRoles }[], overrides: Record<string, string> = {}): Promise<{ nodes: KraftNode[]; clusterId: string }> {
   const root = tempDir('tributary-kraft-');
-  const ports = await Promise.all(KRAFT_IDS.map(async () => ({ port: await freePort(), controllerPort: await freePort() })));
-  const voters = KRAFT_IDS.map((id, i) => `${id}@127.0.0.1:${ports[i]!.controllerPort}`).join(',');
+  const ports = await Promise.all(layout.map(async () => ({ port: await freePort(), controllerPort: await freePort() })));
+  const voters = layout.flatMap((n, i) => (n.roles.includes('controller') ? [`${n.id}@127.0.0.1:${ports[i]!.controllerPort}`] : [])).join(',');
   const clusterId = (await ok(['storage', 'random-uuid'])).trim();
   const nodes: KraftNode[] = [];
-  for (const [i, id] of KRAFT_IDS.entries()) {
-    const { port, controllerPort } = ports[i]!;
+  for (const [i, { id, roles }] of layout.entries()) {
+    const { controllerPort } = ports[i]!;
+    const broker = roles.includes('broker');
+    const controller = roles.includes('controller');
+    const port = broker ? ports[i]!.port : controllerPort;
     const dir = join(root, `node-${id}`);
+    const listeners = [...(broker ? [`PLAINTEXT://127.0.0.1:${port}`] : []), ...(controller ? [`CONTROLLER://127.0.0.1:${controllerPort}`] : [])].join(',');
     const settings: Record<string, string> = {
       'node.id': String(id),
-      'process.roles': 'broker,controller',
-      listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+      'process.roles': roles,
+      listeners,
+      ...(broker ? { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}` } : {}),
       'controller.listener.names': 'CONTROLLER',
       'controller.quorum.voters': voters,
       'log.dirs': dir,
