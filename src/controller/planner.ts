@@ -337,7 +337,10 @@ function partitionRecord(topicId: string, partitionId: number, replicas: number[
       partitionId,
       topicId,
       replicas,
-      isr: replicas.slice(),
+      // Only the leader: followers do not fetch yet (partition replication is issue 10's), so
+      // an ISR of every replica would let acks=all with min.insync.replicas > 1 acknowledge a
+      // write that one broker holds. The other replicas are out of sync, as Kafka shows them.
+      isr: [replicas[0]!],
       removingReplicas: [],
       addingReplicas: [],
       leader: replicas[0]!,

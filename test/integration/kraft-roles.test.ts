@@ -58,6 +58,18 @@ describe('dedicated controllers and brokers', () => {
     const consumed = await kcat(['-b', bs, '-G', 'roles-group', '-X', 'auto.offset.reset=earliest', '-q', '-e', '-f', '%p:%s\n', 'orders'], { timeoutMs: 60_000 });
     assert.deepEqual(consumed.stdout.trim().split('\n').sort(), ['0:record-0', '1:record-1', '2:record-2', '3:record-3'], consumed.stderr);
 
+    // Replication factor 2 is placed on both brokers, but followers do not fetch yet: the ISR is
+    // the leader alone, so acks=all with min.insync.replicas=2 is refused rather than acknowledged
+    // with one copy.
+    await ok(['topics', '--bootstrap-server', `127.0.0.1:${brokers[0]!.port}`, '--create', '--topic', 'replicated', '--partitions', '1', '--replication-factor', '2', '--config', 'min.insync.replicas=2']);
+    const replicated = await ok(['topics', '--bootstrap-server', `127.0.0.1:${brokers[0]!.port}`, '--describe', '--topic', 'replicated']);
+    const row = /\tLeader: (\d+)\tReplicas: (\d+),(\d+)\tIsr: ([\d,]+)/.exec(replicated);
+    assert.ok(row !== null, replicated);
+    assert.deepEqual([row[2], row[3]].sort(), ['4', '5']);
+    assert.equal(row[4], row[1], `the ISR is the leader alone:\n${replicated}`);
+    const refused = await kcat(['-b', bs, '-P', '-t', 'replicated', '-X', 'acks=all', '-X', 'message.send.max.retries=0'], { input: 'lonely\n' });
+    assert.match(refused.stdout + refused.stderr, /Not enough in-sync replicas|NOT_ENOUGH_REPLICAS/, `${refused.stdout}${refused.stderr}`);
+
     // kill -9 the active controller: the brokers follow the new leader; changes still go through.
     await nodes.find((n) => n.id === leaderId)!.broker.kill();
     await eventually('a new leader among the controllers', async () => {
@@ -68,7 +80,7 @@ describe('dedicated controllers and brokers', () => {
     for (const b of brokers) {
       await eventually(`broker ${b.id} has both topics and both brokers`, async () => {
         const md = await kcatMetadata(b);
-        return md.brokers.join() === '4,5' && md.topics.join() === 'orders,payments' ? true : undefined;
+        return md.brokers.join() === '4,5' && md.topics.join() === 'orders,payments,replicated' ? true : undefined;
       }, 30_000, 200);
     }
   });
