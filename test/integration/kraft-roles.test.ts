@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Broker } from '../../src/node/broker.js';
-import { kcat } from '../helpers/clients.js';
+import kafkajs from 'kafkajs';
+import { kcat, python } from '../helpers/clients.js';
 import { formatKraftNodes, kcatMetadata, ok, quorumStatus, type KraftNode } from '../helpers/kraft-cluster.js';
 import { eventually } from './support.js';
 
@@ -58,6 +59,43 @@ describe('dedicated controllers and brokers', () => {
     const consumed = await kcat(['-b', bs, '-G', 'roles-group', '-X', 'auto.offset.reset=earliest', '-q', '-e', '-f', '%p:%s\n', 'orders'], { timeoutMs: 60_000 });
     assert.deepEqual(consumed.stdout.trim().split('\n').sort(), ['0:record-0', '1:record-1', '2:record-2', '3:record-3'], consumed.stderr);
 
+    // confluent-kafka's and kafkajs's admin clients, each through one broker: both brokers, and
+    // topics they create are seen through the other.
+    const confluent = await python<{ brokers: number[]; created: string | null }>(
+      [
+        'import json, sys',
+        'from confluent_kafka.admin import AdminClient, NewTopic',
+        "a = AdminClient({'bootstrap.servers': sys.argv[1]})",
+        "f = a.create_topics([NewTopic('from-confluent', 2, 1)])['from-confluent']",
+        'err = None',
+        'try:',
+        '    f.result(30)',
+        'except Exception as e:',
+        '    err = str(e)',
+        'md = a.list_topics(timeout=30)',
+        "print(json.dumps({'brokers': sorted(md.brokers.keys()), 'created': err}))",
+      ].join('\n'),
+      [`127.0.0.1:${brokers[0]!.port}`],
+    );
+    assert.deepEqual(confluent, { brokers: [4, 5], created: null });
+    const kafka = new kafkajs.Kafka({ clientId: 'kraft-roles', brokers: [`127.0.0.1:${brokers[1]!.port}`], logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 5 } });
+    const kAdmin = kafka.admin();
+    await kAdmin.connect();
+    try {
+      assert.equal(await kAdmin.createTopics({ topics: [{ topic: 'from-kafkajs', numPartitions: 2 }], waitForLeaders: true }), true);
+      const cluster = await kAdmin.describeCluster();
+      assert.deepEqual(cluster.brokers.map((b) => b.nodeId).sort(), [4, 5]);
+      assert.ok([4, 5].includes(cluster.controller ?? -1), `kafkajs's controller is a broker it can reach: ${cluster.controller}`);
+    } finally {
+      await kAdmin.disconnect();
+    }
+    for (const b of brokers) {
+      await eventually(`broker ${b.id} has the admin clients' topics`, async () => {
+        const t = (await kcatMetadata(b)).topics;
+        return t.includes('from-confluent') && t.includes('from-kafkajs') ? true : undefined;
+      });
+    }
+
     // Replication factor 2 is placed on both brokers, but followers do not fetch yet: the ISR is
     // the leader alone, so acks=all with min.insync.replicas=2 is refused rather than acknowledged
     // with one copy.
@@ -80,7 +118,7 @@ describe('dedicated controllers and brokers', () => {
     for (const b of brokers) {
       await eventually(`broker ${b.id} has both topics and both brokers`, async () => {
         const md = await kcatMetadata(b);
-        return md.brokers.join() === '4,5' && md.topics.join() === 'orders,payments,replicated' ? true : undefined;
+        return md.brokers.join() === '4,5' && md.topics.join() === 'from-confluent,from-kafkajs,orders,payments,replicated' ? true : undefined;
       }, 30_000, 200);
     }
   });
