@@ -48,11 +48,13 @@ export class InMemoryRaftNetwork {
 }
 
 /** Short timeouts so that elections take milliseconds; the assertions never depend on timing. */
+/** Short enough for quick elections, long enough that a loaded machine's event-loop stalls (a
+ * CI run has seen ~200 ms) do not cost the leader its quorum in the middle of a test. */
 export const FAST_RAFT_CONFIG: Partial<RaftConfig> = {
-  electionTimeoutMs: 60,
-  fetchTimeoutMs: 150,
-  electionBackoffMaxMs: 60,
-  requestTimeoutMs: 150,
+  electionTimeoutMs: 200,
+  fetchTimeoutMs: 1000,
+  electionBackoffMaxMs: 100,
+  requestTimeoutMs: 500,
   retryBackoffMs: 10,
   fetchMaxWaitMs: 50,
 };
