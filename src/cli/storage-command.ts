@@ -1,6 +1,7 @@
 // `tributary storage`: kafka-storage.sh. `random-uuid` prints a new cluster id; `format` writes
 // meta.properties (cluster id, node id, a new directory id) into every log directory and the
-// metadata directory of a server configuration, refusing directories already formatted unless
+// metadata directory of a server configuration, and into the metadata directory
+// bootstrap.checkpoint (feature levels, --add-scram users), refusing directories already formatted unless
 // --ignore-formatted; `info` reports what those directories hold. Output and messages in Kafka's
 // words. A node formats itself on first start when its directories are empty (the single-node
 // default); a multi-voter node needs either this command or `cluster.id`, so that the voters
@@ -11,6 +12,12 @@ import { BrokerConfig, ConfigError } from '../broker/config.js';
 import { META_PROPERTIES_FILE, newClusterId, parseMetaProperties, writeMetaProperties } from '../broker/meta-properties.js';
 import { BOOTSTRAP_FEATURES, METADATA_VERSION, metadataVersionName } from '../metadata/features.js';
 import { StorageStartupError } from '../storage/errors.js';
+import { randomBytes } from 'node:crypto';
+import { writeBootstrapCheckpoint } from '../controller/bootstrap-checkpoint.js';
+import { planBootstrapFeatures } from '../controller/planner.js';
+import { MetadataImage } from '../metadata/image.js';
+import { MetadataRecordType, type MetadataRecord } from '../metadata/records.js';
+import { SCRAM_MECHANISMS, saltedPassword, scramCredential, scramMechanismByName } from '../protocol/scram.js';
 import { ToolError, UsageError, flag, out, parseToolArgs, runTool, showHelp, str, type ParsedValues } from './tool-support.js';
 
 const USAGE = `Usage: tributary storage <command> [options]
@@ -18,6 +25,7 @@ const USAGE = `Usage: tributary storage <command> [options]
 Commands:
   random-uuid                                   print a random UUID (a new cluster id)
   format --config FILE --cluster-id ID [--ignore-formatted] [--standalone | --no-initial-controllers]
+         [--add-scram 'SCRAM-SHA-256=[name=NAME,password=PASSWORD]' ...]
                                                 format the log and metadata directories of FILE
   info --config FILE                            describe the log and metadata directories of FILE
 
@@ -28,6 +36,9 @@ Options:
   -s, --standalone           format a controller as a single-voter quorum
   -N, --no-initial-controllers
                              format without an initial quorum (voters from controller.quorum.voters)
+  -S, --add-scram MECHANISM=[name=NAME,password=PASSWORD]
+                             a SCRAM user the new cluster starts with (also iterations=N, or
+                             salt=BASE64,saltedpassword=BASE64 instead of the password); repeatable
 `;
 
 const OPTIONS = {
@@ -86,7 +97,7 @@ function directoriesOf(config: BrokerConfig): { dirs: string[]; metadataDir: str
 }
 
 function format(values: ParsedValues): string {
-  for (const unsupported of ['initial-controllers', 'release-version', 'feature', 'add-scram'] as const) {
+  for (const unsupported of ['initial-controllers', 'release-version', 'feature'] as const) {
     if (values[unsupported] !== undefined) throw new ToolError(`Error: --${unsupported} is not supported by Tributary yet`);
   }
   const config = loadConfig(values);
@@ -101,6 +112,7 @@ function format(values: ParsedValues): string {
       'Error: Because controller.quorum.voters is not set on this controller, you must specify one of the following: --standalone, --initial-controllers, or --no-initial-controllers.',
     );
   }
+  const credentials = (values['add-scram'] as string[] | undefined ?? []).map(parseAddScram);
   const { dirs, metadataDir } = directoriesOf(config);
   const unformatted: string[] = [];
   for (const dir of dirs) {
@@ -123,11 +135,57 @@ function format(values: ParsedValues): string {
     text += `Formatting ${dir === metadataDir ? 'metadata directory' : 'data directory'} ${dir} with metadata.version ${release}.\n`;
     try {
       writeMetaProperties(dir, nodeId, clusterId);
+      // What the first active controller of the new cluster commits: the feature levels, and
+      // the users the brokers' SCRAM listeners need before any admin request can make them.
+      if (dir === metadataDir) writeBootstrapCheckpoint(dir, [...planBootstrapFeatures(MetadataImage.EMPTY, BOOTSTRAP_FEATURES), ...credentials], Date.now());
     } catch (err) {
       throw new ToolError(`Error: Error while writing meta.properties file ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
   return text;
+}
+
+/**
+ * One --add-scram argument, as kafka-storage.sh takes it:
+ * `SCRAM-SHA-256=[name=alice,password=alice-secret]`, or with `iterations=N`, or with
+ * `salt=BASE64,saltedpassword=BASE64` instead of the password. Values may be double-quoted.
+ */
+export function parseAddScram(arg: string): MetadataRecord {
+  const eq = arg.indexOf('=');
+  if (eq < 0) throw new ToolError(`Error: Failed to find equals sign in SCRAM argument '${arg}'`);
+  const mechanismName = arg.slice(0, eq);
+  const m = scramMechanismByName(mechanismName);
+  if (m === undefined || m.name !== mechanismName) throw new ToolError(`Error: Invalid SCRAM mechanism ${mechanismName}. Valid mechanisms are: ${SCRAM_MECHANISMS.map((x) => x.name).join(', ')}`);
+  const body = arg.slice(eq + 1);
+  if (!body.startsWith('[')) throw new ToolError(`Error: Expected configuration string to start with [`);
+  if (!body.endsWith(']')) throw new ToolError(`Error: Expected configuration string to end with ]`);
+  const fields = new Map<string, string>();
+  for (const part of body.slice(1, -1).split(',')) {
+    if (part === '') continue;
+    const i = part.indexOf('=');
+    if (i < 0) throw new ToolError(`Error: Failed to find equals sign in SCRAM configuration '${part}'`);
+    const key = part.slice(0, i);
+    let value = part.slice(i + 1);
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (!['name', 'password', 'iterations', 'salt', 'saltedpassword'].includes(key)) throw new ToolError(`Error: Unknown SCRAM configuration key ${key}`);
+    fields.set(key, value);
+  }
+  const name = fields.get('name');
+  if (name === undefined || name === '') throw new ToolError(`Error: You must supply 'name' to add-scram`);
+  const iterationsText = fields.get('iterations') ?? String(m.minIterations);
+  const iterations = /^[0-9]+$/.test(iterationsText) ? Number(iterationsText) : NaN;
+  if (!(iterations >= m.minIterations)) throw new ToolError(`Error: The number of iterations must be at least ${m.minIterations}`);
+  if (iterations > m.maxIterations) throw new ToolError(`Error: The number of iterations must be at most ${m.maxIterations}`);
+  const password = fields.get('password');
+  const salted = fields.get('saltedpassword');
+  if ((password === undefined) === (salted === undefined)) throw new ToolError(`Error: You must supply exactly one of 'password' or 'saltedpassword' to add-scram`);
+  const saltText = fields.get('salt');
+  if (salted !== undefined && saltText === undefined) throw new ToolError(`Error: You must supply 'salt' with 'saltedpassword' to add-scram`);
+  const salt = saltText !== undefined ? Buffer.from(saltText, 'base64') : randomBytes(32);
+  const saltedBytes = salted !== undefined ? Buffer.from(salted, 'base64') : saltedPassword(m, password!, salt, iterations);
+  if (saltedBytes.length !== m.keyBytes || salt.length === 0) throw new ToolError(`Error: The salted password of ${m.name} must be ${m.keyBytes} bytes of base64, with a salt`);
+  const c = scramCredential(m, saltedBytes, salt, iterations);
+  return { type: MetadataRecordType.UserScramCredentialRecord, version: 0, data: { name, mechanism: m.type, salt: c.salt, storedKey: c.storedKey, serverKey: c.serverKey, iterations } };
 }
 
 function readOrExplain(file: string): ReturnType<typeof parseMetaProperties> {

@@ -42,6 +42,7 @@ import type { AclBinding, AclBindingFilter } from '../protocol/acls.js';
 import {
   EXCESSIVELY_LARGE_OPERATION,
   planBootstrapFeatures,
+  planBootstrapRecords,
   planBrokerConfigs,
   planBrokerHeartbeat,
   planRegisterBroker,
@@ -68,6 +69,9 @@ export interface ControllerOptions {
   nowMs: () => number;
   /** Ids of new topics; a random one by default. */
   newTopicId?: () => string;
+  /** The metadata directory's bootstrap.checkpoint records (feature levels, SCRAM credentials of
+   * `storage format --add-scram`), committed by the first active controller of a new cluster. */
+  bootstrapRecords?: readonly MetadataRecord[];
   /** broker.session.timeout.ms: a registration without a heartbeat for this long has no live session. */
   brokerSessionTimeoutMs?: number;
 }
@@ -163,7 +167,7 @@ export class MetadataController implements ControllerChannel {
   /** The bootstrap feature levels, when the committed metadata has no metadata.version yet. */
   private bootstrapFeatures(): Promise<ItemResult> {
     if (this.image.finalizedFeatures.has(METADATA_VERSION)) return Promise.resolve(ok(null));
-    return this.run<ItemResult>((image) => (image.finalizedFeatures.has(METADATA_VERSION) ? { records: [], answer: ok(null) } : { records: planBootstrapFeatures(image, BOOTSTRAP_FEATURES), answer: ok(null) }), failed);
+    return this.run<ItemResult>((image) => (image.finalizedFeatures.has(METADATA_VERSION) ? { records: [], answer: ok(null) } : { records: this.opts.bootstrapRecords === undefined ? planBootstrapFeatures(image, BOOTSTRAP_FEATURES) : planBootstrapRecords(image, BOOTSTRAP_FEATURES, this.opts.bootstrapRecords), answer: ok(null) }), failed);
   }
 
   /** A quorum's committed change (anyone's): the one place a quorum controller publishes. */

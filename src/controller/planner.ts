@@ -315,6 +315,21 @@ export function planBootstrapFeatures(image: MetadataImage, bootstrap: ReadonlyM
   return [...bootstrap].filter(([name]) => !image.finalizedFeatures.has(name)).map(([name, level]) => featureLevelRecord(name, level));
 }
 
+/**
+ * What a new cluster starts with when its metadata directory was formatted with a
+ * bootstrap.checkpoint: its feature levels (over `defaults` for features it does not name) and
+ * its SCRAM credentials (`storage format --add-scram`), each unless `image` has it already.
+ */
+export function planBootstrapRecords(image: MetadataImage, defaults: ReadonlyMap<string, number>, bootstrap: readonly MetadataRecord[]): MetadataRecord[] {
+  const features = new Map(defaults);
+  const credentials: MetadataRecord[] = [];
+  for (const r of bootstrap) {
+    if (r.type === MetadataRecordType.FeatureLevelRecord) features.set(r.data.name, r.data.featureLevel);
+    else if (r.type === MetadataRecordType.UserScramCredentialRecord && image.scramCredentials.get(r.data.name)?.has(r.data.mechanism) !== true) credentials.push(r);
+  }
+  return [...planBootstrapFeatures(image, features), ...credentials];
+}
+
 function automaticReplicas(brokers: readonly number[], partition: number, rf: number): number[] {
   const replicas: number[] = [];
   for (let r = 0; r < rf; r++) replicas.push(brokers[(partition + r) % brokers.length]!);

@@ -5,6 +5,7 @@
 import { MetadataController, type ControllerOptions } from '../controller/metadata-controller.js';
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
 import { LocalMetadataLogClient } from '../controller/metadata-log-client.js';
+import { readBootstrapCheckpoint } from '../controller/bootstrap-checkpoint.js';
 import { BrokerServer } from '../broker/broker.js';
 import { serveDedicatedControllerApis } from '../broker/dedicated-controller-apis.js';
 import { BrokerConfig, ConfigError } from '../broker/config.js';
@@ -108,7 +109,7 @@ export class Broker {
       if (r.type === MetadataRecordType.RemoveTopicRecord) removedTopicIds.add(r.data.topicId);
     });
     // One voter: a change is committed once its append to the local metadata log is durable.
-    const controller: MetadataController = new MetadataController(new LocalMetadataLogClient(metadataLog, yieldToEventLoop), controllerOptions(config, () => controller));
+    const controller: MetadataController = new MetadataController(new LocalMetadataLogClient(metadataLog, yieldToEventLoop), controllerOptions(config, () => controller, logs.inMemory));
     await controller.load();
     const server = await BrokerServer.start({
       config,
@@ -141,7 +142,7 @@ export class Broker {
       metadataDir,
       store,
       controllerSockets: quorum.sockets,
-      controllerOptions: (controller) => controllerOptions(config, controller),
+      controllerOptions: (controller) => controllerOptions(config, controller, false),
     });
     if (!quorum.broker) {
       serveDedicatedControllerApis({ router: node.router!, controller: node.controller, metadata: node.controller.publisher, config, clusterId });
@@ -225,8 +226,9 @@ export class Broker {
 }
 
 /** The controller's settings from the configuration; `controller` is read when a plan runs. */
-function controllerOptions(config: BrokerConfig, controller: () => MetadataController): ControllerOptions {
+function controllerOptions(config: BrokerConfig, controller: () => MetadataController, inMemory: boolean): ControllerOptions {
   const nodeId = config.nodeId;
+  const bootstrapRecords = inMemory ? null : readBootstrapCheckpoint(config.raw('metadata.log.dir') ?? config.logDirs[0]!);
   // A broker counts itself until its registration commits; a dedicated controller hosts nothing.
   const self = config.roles.includes('broker') ? [nodeId] : [];
   return {
@@ -240,6 +242,7 @@ function controllerOptions(config: BrokerConfig, controller: () => MetadataContr
     defaultReplicationFactor: () => config.int('default.replication.factor'),
     topicConfigProblem,
     nowMs: () => Date.now(),
+    ...(bootstrapRecords !== null ? { bootstrapRecords } : {}),
   };
 }
 

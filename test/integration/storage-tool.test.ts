@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BrokerProcess, freePort, tempDir, tributaryBin } from '../helpers/broker-process.js';
 import kafkajs from 'kafkajs';
-import { run, type RunResult } from '../helpers/clients.js';
+import { kcat, run, type RunResult } from '../helpers/clients.js';
 
 /** The cluster id kafkajs's admin client sees (DescribeCluster). */
 async function clusterIdSeenBy(bootstrap: string): Promise<string> {
@@ -112,6 +112,43 @@ describe('tributary storage', () => {
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
     const usage = await tool(['reformat']);
     assert.equal(usage.code, 2);
+  });
+
+  it('format --add-scram: the new cluster starts with the users, and kcat authenticates as them over SCRAM', async () => {
+    const root = workDir();
+    const data = join(root, 'data');
+    const [plainPort, scramPort] = [await freePort(), await freePort()];
+    const listeners = `PLAINTEXT://127.0.0.1:${plainPort},SASL_PLAINTEXT://127.0.0.1:${scramPort}`;
+    const file = config(root, ['node.id=1', `log.dirs=${data}`, 'process.roles=broker,controller', `listeners=${listeners}`, 'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512']);
+    const id = (await tool(['random-uuid'])).stdout.trim();
+    const bad = await tool(['format', '-c', file, '-t', id, '-s', '--add-scram', 'SCRAM-SHA-1=[name=alice,password=x]']);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'Error: Invalid SCRAM mechanism SCRAM-SHA-1. Valid mechanisms are: SCRAM-SHA-256, SCRAM-SHA-512\n');
+    const noName = await tool(['format', '-c', file, '-t', id, '-s', '--add-scram', 'SCRAM-SHA-256=[password=x]']);
+    assert.equal(noName.stderr, "Error: You must supply 'name' to add-scram\n");
+    const few = await tool(['format', '-c', file, '-t', id, '-s', '--add-scram', 'SCRAM-SHA-256=[name=alice,iterations=100,password=x]']);
+    assert.equal(few.stderr, 'Error: The number of iterations must be at least 4096\n');
+    const formatted = await tool(['format', '-c', file, '-t', id, '-s', '--add-scram', 'SCRAM-SHA-256=[name=alice,password="alice-secret"]', '-S', 'SCRAM-SHA-512=[name=bob,iterations=8192,password=bob-secret]']);
+    assert.equal(formatted.code, 0, formatted.stderr);
+
+    const broker = new BrokerProcess({ dataDir: data, port: plainPort, overrides: { 'node.id': '1', listeners, 'advertised.listeners': listeners, 'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512', 'num.partitions': '1' } });
+    brokers.push(broker);
+    await broker.start();
+    const described = await run(process.execPath, [tributaryBin, 'configs', '--bootstrap-server', broker.bootstrap, '--describe', '--entity-type', 'users'], { timeoutMs: 30_000 });
+    assert.equal(described.stdout, "SCRAM credential configs for user-principal 'alice' are SCRAM-SHA-256=iterations=4096\nSCRAM credential configs for user-principal 'bob' are SCRAM-SHA-512=iterations=8192\n", described.stderr);
+    const scram = (mechanism: string, user: string, password: string) => ['-b', `127.0.0.1:${scramPort}`, '-X', 'security.protocol=SASL_PLAINTEXT', '-X', `sasl.mechanisms=${mechanism}`, '-X', `sasl.username=${user}`, '-X', `sasl.password=${password}`];
+    const produced = await kcat([...scram('SCRAM-SHA-256', 'alice', 'alice-secret'), '-P', '-t', 'boot'], { input: 'from-alice\n' });
+    assert.equal(produced.code, 0, produced.stderr);
+    const consumed = await kcat([...scram('SCRAM-SHA-512', 'bob', 'bob-secret'), '-C', '-t', 'boot', '-o', 'beginning', '-e', '-q']);
+    assert.equal(consumed.stdout, 'from-alice\n', consumed.stderr);
+    const wrong = await kcat([...scram('SCRAM-SHA-256', 'alice', 'wrong'), '-L', '-m', '5']);
+    assert.notEqual(wrong.code, 0, 'a wrong password is refused');
+    // A restart does not add them again (they are in the metadata log now).
+    await broker.stop();
+    await broker.start();
+    const again = await run(process.execPath, [tributaryBin, 'configs', '--bootstrap-server', broker.bootstrap, '--describe', '--entity-type', 'users'], { timeoutMs: 30_000 });
+    assert.equal(again.stdout, described.stdout);
+    await broker.stop();
   });
 
   it('a broker starts with the formatted cluster id; another cluster id refuses to start naming both; a multi-voter node needs formatting', async () => {
