@@ -4,11 +4,16 @@
 // read_uncommitted all of them, offsets sent to a transaction becoming the group's only on
 // commit, a second producer with the same transactional id fencing the first, librdkafka's
 // aborted records hidden from our read_committed consumer, wrong-state calls refused, and a
-// failed transaction that must be aborted.
+// failed transaction that must be aborted; and a consume-transform-produce loop (our client, in a
+// child process) killed with SIGKILL at seeded random points and restarted, whose output holds
+// every input record exactly once.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Admin, Consumer, KafkaClientError, Producer, ProducerFencedError, TransactionStateError, TxnState, type ConsumerRecord } from '../../src/client/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
+import { Rng } from '../../src/protocol/codec/test-support.js';
 import { startBroker, type BrokerProcess } from '../helpers/broker-process.js';
 import { python } from '../helpers/clients.js';
 
@@ -65,12 +70,55 @@ print(json.dumps({'values': sorted(vals)}))
   return out.values;
 }
 
+const COPIER = fileURLToPath(new URL('../helpers/txn-copier.js', import.meta.url));
+
+/** A running copier with the last count it reported committed. */
+class Copier {
+  readonly child: ChildProcess;
+  committed = 0;
+  stderr = '';
+  private readonly readyP: Promise<void>;
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [COPIER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.readyP = new Promise((resolve, reject) => {
+      let buf = '';
+      this.child.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          if (line === 'ready') resolve();
+          const m = /^committed (\d+)$/.exec(line);
+          if (m !== null) this.committed = Number(m[1]);
+        }
+      });
+      void this.exited.then((code) => reject(new Error(`copier exited (${code}) before ready: ${this.stderr}`)));
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+  }
+
+  ready(timeoutMs: number): Promise<void> {
+    return Promise.race([this.readyP, new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`copier not ready in ${timeoutMs} ms: ${this.stderr}`)), timeoutMs).unref())]);
+  }
+
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
 describe('client transactions', () => {
   let broker: BrokerProcess;
   let admin: Admin;
 
   before(async () => {
-    broker = await startBroker({ overrides: { 'num.partitions': '3' } });
+    broker = await startBroker({ overrides: { 'num.partitions': '3', 'group.initial.rebalance.delay.ms': '0' } });
     admin = new Admin({ bootstrapServers: broker.bootstrap });
     await admin.createTopics([
       { topic: 'tx-a', numPartitions: 3 },
@@ -245,5 +293,64 @@ print(json.dumps({'ok': True}))
     const values = await ourValues(broker.bootstrap, [{ topic: 'tx-a', partitions: 3 }], 'read_committed', 1);
     assert.ok(values.includes('after-abort'));
     assert.ok(!values.includes('maybe'));
+  });
+
+  it('consume-transform-produce killed with SIGKILL at random points and restarted: the output holds every input record exactly once', async (t) => {
+    const seed = Number(process.env.TXN_KILL_SEED ?? 20261203);
+    const random = new Rng(seed);
+    const total = 4000;
+    await admin.createTopics([
+      { topic: 'eo-in', numPartitions: 2 },
+      { topic: 'eo-out', numPartitions: 2 },
+    ]);
+    // Input arrives while the copier is being killed (about 500 records a second), in small
+    // batches, so the copier's small fetches make many small transactions.
+    const input = new Producer({ bootstrapServers: broker.bootstrap, batchSize: 256, lingerMs: 1 });
+    let fed = 0;
+    const feed = async (): Promise<void> => {
+      while (fed < total) {
+        const chunk = Array.from({ length: 20 }, (_, j) => fed + j);
+        await input.sendBatch(chunk.map((i) => ({ topic: 'eo-in', partition: i % 2, value: `r${i}` })));
+        fed += chunk.length;
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await input.close();
+    };
+    let feeding: Promise<void> | null = null;
+    const args = [broker.bootstrap, 'eo-in', 'eo-out', 'eo-group', 'eo-copier'];
+    // What each killed copier had committed, and whether input was still arriving then.
+    const killedAt: number[] = [];
+    let midStream = 0;
+    for (let kill = 0; kill < 5; kill++) {
+      const c = new Copier(args);
+      try {
+        await c.ready(60_000);
+        feeding ??= feed(); // from the first copier's start on
+        await new Promise((r) => setTimeout(r, random.int(100, 900)));
+      } finally {
+        killedAt.push(c.committed);
+        if (c.committed > 0 && fed < total) midStream++;
+        await c.kill();
+      }
+    }
+    await feeding;
+    const last = new Copier(args);
+    let values: string[];
+    try {
+      await last.ready(60_000);
+      values = await ourValues(broker.bootstrap, [{ topic: 'eo-out', partitions: 2 }], 'read_committed', total);
+    } finally {
+      await last.kill();
+    }
+    const where = `seed ${seed}, committed counts at the kills ${killedAt.join(',')}, ${midStream} while input arrived`;
+    t.diagnostic(where);
+    assert.ok(midStream >= 2, `kills fell between commits while input arrived (${where})`);
+    const counts = new Map<string, number>();
+    for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+    const duplicates = [...counts].filter(([, n]) => n > 1).map(([v]) => v);
+    const missing = Array.from({ length: total }, (_, i) => `out-r${i}`).filter((v) => !counts.has(v));
+    assert.deepEqual(duplicates, [], `no record twice (${where})`);
+    assert.deepEqual(missing, [], `no record lost (${where})`);
+    assert.equal(values.length, total);
   });
 });
