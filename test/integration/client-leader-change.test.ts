@@ -237,6 +237,43 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
     await produceThroughSwitches('leader-change-produce-drop', true);
   });
 
+  for (const code of [ErrorCode.UNKNOWN_PRODUCER_ID, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER]) {
+    it(`KIP-360: ${code === ErrorCode.UNKNOWN_PRODUCER_ID ? 'UNKNOWN_PRODUCER_ID' : 'OUT_OF_ORDER_SEQUENCE_NUMBER'} for the batch after the last acknowledged one bumps the epoch, keeps the producer id, and stores every record once`, { timeout: TEST_TIMEOUT_MS }, async () => {
+      const topic = `kip360-${code}`;
+      const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+      await admin.createTopics([{ topic, numPartitions: 1 }]);
+      await admin.close();
+      const producer = new Producer({ bootstrapServers: proxy.bootstrapServers, lingerMs: 1, maxInFlightPerPartition: 1, ...FAST_RETRIES });
+      const initBefore = proxy.requests(API_INIT_PRODUCER_ID);
+      const faultsBefore = proxy.answeredWith(code);
+      const values: string[] = [];
+      try {
+        const send = (n: number) =>
+          Promise.all(
+            Array.from({ length: n }, () => {
+              const value = String(values.length);
+              values.push(value);
+              return producer.send({ topic, partition: 0, value });
+            }),
+          );
+        await send(30);
+        const before = producer.producerIdAndEpoch;
+        proxy.failNextProduce(code);
+        await within(20_000, 'sends after the fault resolve', send(30));
+        await send(10);
+        assert.equal(proxy.answeredWith(code) - faultsBefore, 1, 'the fault was injected once');
+        const afterFault = producer.producerIdAndEpoch;
+        assert.equal(afterFault.producerId, before.producerId, 'same producer id');
+        assert.equal(afterFault.producerEpoch, before.producerEpoch + 1, 'epoch bumped');
+        assert.equal(proxy.requests(API_INIT_PRODUCER_ID) - initBefore, 1, 'no InitProducerId for the bump');
+      } finally {
+        await within(5000, 'producer closes', producer.close({ force: true })).catch(() => undefined);
+      }
+      const [stored] = await readAllDirect(broker.bootstrapServers, topic, 1, values.length);
+      assert.deepEqual(stored!.map((r) => r.value!.toString()), values, 'every record once, in order');
+    });
+  }
+
   async function consumeThroughSwitches(topic: string, failOver: boolean): Promise<void> {
     const partitions = 2;
     const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
