@@ -274,6 +274,47 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
     });
   }
 
+  it('a transactional send refused with OUT_OF_ORDER_SEQUENCE_NUMBER makes the transaction abortable; the abort bumps the epoch and the next transaction commits', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = 'txn-lost-state';
+    const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+    await admin.createTopics([{ topic, numPartitions: 1 }]);
+    await admin.close();
+    const producer = new Producer({ bootstrapServers: proxy.bootstrapServers, transactionalId: 'txn-lost-state', lingerMs: 1, ...FAST_RETRIES });
+    const initBefore = proxy.requests(API_INIT_PRODUCER_ID);
+    try {
+      await producer.initTransactions();
+      producer.beginTransaction();
+      await producer.send({ topic, partition: 0, value: 'committed-1' });
+      await producer.commitTransaction();
+      const before = producer.producerIdAndEpoch;
+      producer.beginTransaction();
+      proxy.failNextProduce(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      await assert.rejects(producer.send({ topic, partition: 0, value: 'lost' }), (err: Error) => err.message.includes('OUT_OF_ORDER_SEQUENCE_NUMBER'));
+      await assert.rejects(producer.commitTransaction(), (err: Error) => err.message.includes('abort it'));
+      await producer.abortTransaction();
+      const after = producer.producerIdAndEpoch;
+      assert.equal(after.producerId, before.producerId);
+      assert.equal(after.producerEpoch, before.producerEpoch + 1, 'the abort bumped the epoch');
+      assert.equal(proxy.requests(API_INIT_PRODUCER_ID) - initBefore, 2, 'initTransactions and the bump');
+      producer.beginTransaction();
+      await producer.send({ topic, partition: 0, value: 'committed-2' });
+      await producer.commitTransaction();
+    } finally {
+      await within(5000, 'producer closes', producer.close({ force: true })).catch(() => undefined);
+    }
+    const consumer = new Consumer({ bootstrapServers: broker.bootstrapServers, autoOffsetReset: 'earliest', maxWaitMs: 100, isolationLevel: 'read_committed' });
+    consumer.assign([{ topic, partition: 0 }]);
+    const seen: string[] = [];
+    const deadline = Date.now() + 10_000;
+    try {
+      while (seen.length < 2 && Date.now() < deadline) for (const b of await consumer.poll({ timeoutMs: 200 })) seen.push(...b.records.map((r) => r.value!.toString()));
+      for (const b of await consumer.poll({ timeoutMs: 300 })) seen.push(...b.records.map((r) => r.value!.toString())); // nothing more
+    } finally {
+      await consumer.close();
+    }
+    assert.deepEqual(seen, ['committed-1', 'committed-2']);
+  });
+
   async function consumeThroughSwitches(topic: string, failOver: boolean): Promise<void> {
     const partitions = 2;
     const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
