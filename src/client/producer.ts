@@ -209,6 +209,8 @@ export class Producer {
   /** Partitions new to the transaction, to add with the next AddPartitionsToTxn. */
   private txnToAdd: PartitionState[] = [];
   private txnAdding = false;
+  /** Settles when the AddPartitionsToTxn in flight has answered (never rejects). */
+  private txnAddDone: Promise<void> = Promise.resolve();
   /** A batch of this transaction that had been sent failed or was dropped: after the abort, the
    * epoch is bumped (its sequences may disagree with the broker's). */
   private txnSequencesUnknown = false;
@@ -324,6 +326,7 @@ export class Producer {
     if (txn.state === TxnState.AbortableError && txn.abortableError !== null) throw mustAbort(txn.abortableError);
     txn.transition(TxnState.Committing);
     await this.flush().catch(() => undefined); // failures are the transaction's abortable error
+    await this.txnAddDone;
     if (txn.fatalError !== null) throw txn.fatalError;
     if (txn.abortableError !== null) {
       txn.setAbortable(txn.abortableError);
@@ -350,6 +353,7 @@ export class Producer {
     for (const states of this.partitions.values()) for (const s of states) if (s !== undefined) this.closeOpenBatch(s);
     this.scheduleDrain();
     await this.flush().catch(() => undefined);
+    await this.txnAddDone; // an add answered after EndTxn would open a transaction again
     if (txn.fatalError !== null) throw txn.fatalError;
     try {
       if (txn.started) await txn.endTxn(this.producerIdAndEpoch, false);
@@ -411,10 +415,11 @@ export class Producer {
   /** Adds the partitions new to the transaction, one request at a time, then sends their batches. */
   private addPartitionsToTxn(): void {
     const txn = this.txn!;
-    if (this.txnAdding || this.txnToAdd.length === 0 || txn.fatalError !== null) return;
+    // Nothing is added once the transaction is failing or ending: its batches are being dropped.
+    if (this.txnAdding || this.txnToAdd.length === 0 || (txn.state !== TxnState.InTransaction && txn.state !== TxnState.Committing)) return;
     const batch = this.txnToAdd.splice(0, MAX_PARTITIONS_PER_ADD);
     this.txnAdding = true;
-    txn
+    this.txnAddDone = txn
       .addPartitions(
         this.producerIdAndEpoch,
         batch.map((s) => ({ topic: s.topic, partition: s.partition })),
@@ -452,23 +457,26 @@ export class Producer {
   produce(record: ProducerRecord, callback?: DeliveryCallback): Promise<void> | undefined {
     if (this.closed) throw new ClientClosedError('the producer is closed');
     this.txn?.checkCanSend();
+    return this.enqueue(record, callback);
+  }
+
+  /** produce() once the record is accepted: it belongs to the transaction open now, even when it
+   * is appended only after its topic's metadata arrives. */
+  private enqueue(record: ProducerRecord, callback: DeliveryCallback | undefined): Promise<void> | undefined {
     const topic = this.cluster.cachedTopic(record.topic);
     if (topic === undefined) {
       // Metadata needed first: the record is appended once it is known.
-      this.outstandingBatches++; // keeps flush() waiting for it
+      this.outstandingBatches++; // keeps flush() (and so commitTransaction) waiting for it
       return this.waitForTopic(record.topic)
         .then(
           () => {
             this.outstandingBatches--;
-            try {
-              return this.produce(record, callback);
-            } catch (err) {
-              // The transaction ended (or failed) while the metadata was on its way.
-              this.checkFlushed();
-              if (callback === undefined) throw err;
-              callback(err instanceof Error ? err : new Error(String(err)), null);
-              return undefined;
-            }
+            const gone = this.closed ? new ClientClosedError('the producer is closed') : this.fatalError;
+            if (gone === null) return this.enqueue(record, callback);
+            this.checkFlushed();
+            if (callback === undefined) throw gone;
+            callback(gone, null);
+            return undefined;
           },
           (err: unknown) => {
             this.outstandingBatches--;

@@ -136,7 +136,7 @@ export class TransactionManager {
 
   /** Throws unless records may be sent now. */
   checkCanSend(): void {
-    if (this.state === TxnState.InTransaction || this.state === TxnState.Committing) return;
+    if (this.state === TxnState.InTransaction) return;
     if (this.state === TxnState.FatalError) throw this.fatalError!;
     if (this.state === TxnState.AbortableError) {
       throw new TransactionStateError(`Cannot send: the transaction failed (${this.abortableError?.message ?? 'unknown error'}) and must be aborted`);

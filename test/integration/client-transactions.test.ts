@@ -260,6 +260,22 @@ print(json.dumps({'ok': True}))
     assert.equal(all.length, 18);
   });
 
+  it('a record sent just before commitTransaction, to a topic whose metadata is not known yet, is part of the transaction', async () => {
+    const p = new Producer({ bootstrapServers: broker.bootstrap, transactionalId: 'our-late-metadata' });
+    try {
+      await p.initTransactions();
+      p.beginTransaction();
+      const sent = p.send({ topic: 'tx-auto-created', value: 'late' }); // auto-created by the metadata request
+      await p.commitTransaction();
+      const meta = await sent;
+      assert.equal(meta.topic, 'tx-auto-created');
+      assert.throws(() => p.produce({ topic: 'tx-auto-created', value: 'after' }), TransactionStateError);
+    } finally {
+      await p.close();
+    }
+    assert.deepEqual(await ourValues(broker.bootstrap, [{ topic: 'tx-auto-created', partitions: 3 }], 'read_committed', 1), ['late']);
+  });
+
   it('wrong-state calls throw; a failed send makes commit throw until the transaction is aborted', async () => {
     const p = new Producer({ bootstrapServers: broker.bootstrap, transactionalId: 'our-states', lingerMs: 0, maxBlockMs: 3000, deliveryTimeoutMs: 3000, allowAutoTopicCreation: false });
     try {
