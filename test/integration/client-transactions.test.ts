@@ -276,6 +276,42 @@ print(json.dumps({'ok': True}))
     assert.deepEqual(await ourValues(broker.bootstrap, [{ topic: 'tx-auto-created', partitions: 3 }], 'read_committed', 1), ['late']);
   });
 
+  it('read_committed stops at the last stable offset: latest is the first offset of an open transaction, whose records appear when it commits', async () => {
+    await admin.createTopics([{ topic: 'tx-lso', numPartitions: 1 }]);
+    const plain = new Producer({ bootstrapServers: broker.bootstrap });
+    await plain.sendBatch([0, 1, 2].map((i) => ({ topic: 'tx-lso', partition: 0, value: `plain${i}` })));
+    const p = new Producer({ bootstrapServers: broker.bootstrap, transactionalId: 'our-lso', lingerMs: 0 });
+    const committed = new Consumer({ bootstrapServers: broker.bootstrap, autoOffsetReset: 'latest', isolationLevel: 'read_committed', maxWaitMs: 100 });
+    const uncommitted = new Consumer({ bootstrapServers: broker.bootstrap, autoOffsetReset: 'latest', maxWaitMs: 100 });
+    try {
+      await p.initTransactions();
+      p.beginTransaction();
+      await Promise.all([0, 1].map((i) => p.send({ topic: 'tx-lso', partition: 0, value: `open${i}` })));
+      await plain.send({ topic: 'tx-lso', partition: 0, value: 'plain-after' }); // beyond the open transaction
+      const tp = { topic: 'tx-lso', partition: 0 };
+      committed.assign([tp]);
+      uncommitted.assign([tp]);
+      const rc: string[] = [];
+      const ru: string[] = [];
+      const pollInto = async (c: Consumer, out: string[]) => {
+        for (const b of await c.poll({ timeoutMs: 300 })) out.push(...b.records.map((r) => r.value!.toString()));
+      };
+      await pollInto(committed, rc);
+      await pollInto(uncommitted, ru);
+      assert.equal(committed.position(tp), 3n, 'read_committed latest = the open transaction\'s first offset');
+      assert.equal(uncommitted.position(tp), 6n, 'read_uncommitted latest = the high watermark');
+      assert.deepEqual(rc, [], 'nothing stable beyond it yet');
+      await p.commitTransaction();
+      for (let i = 0; i < 20 && rc.length < 3; i++) await pollInto(committed, rc);
+      assert.deepEqual(rc, ['open0', 'open1', 'plain-after']);
+    } finally {
+      await committed.close();
+      await uncommitted.close();
+      await p.close();
+      await plain.close();
+    }
+  });
+
   it('wrong-state calls throw; a failed send makes commit throw until the transaction is aborted', async () => {
     const p = new Producer({ bootstrapServers: broker.bootstrap, transactionalId: 'our-states', lingerMs: 0, maxBlockMs: 3000, deliveryTimeoutMs: 3000, allowAutoTopicCreation: false });
     try {
