@@ -890,6 +890,36 @@ async function clientComparison(records: number, size: number): Promise<Sample> 
   return { ...sample, brokerCpuS: round(brokerCpu, 2), brokerPeakRssMB: usage.peakRssMB };
 }
 
+// ---------------------------------------------------------------- transactional produce
+
+// Our producer (bench/txn-perf.ts) writing TXN_PRODUCE_RECORDS records of RECORD_BYTES to one
+// partition: idempotent, then in transactions of 100 and of 10,000 records, one after another on
+// the same broker, each to a topic of its own. MB/s counts record values, 10^6 bytes per MB.
+const TXN_PRODUCE_RECORDS = 100_000;
+const TXN_SIZES = [100, 10_000] as const;
+const txnPerfScript = join(projectRoot, 'dist', 'bench', 'txn-perf.js');
+
+async function txnProduce(): Promise<Sample> {
+  const sample: Sample = {};
+  const { usage } = await withBroker({}, async (b) => {
+    for (const txnRecords of [0, ...TXN_SIZES]) {
+      const name = txnRecords === 0 ? 'idempotent' : `txn${txnRecords}`;
+      const topic = `txn-perf-${name}`;
+      await createTopic(b.bootstrap, topic, 1);
+      const r = await exec(CLIENT_NODE, [...CLIENT_NODE_ARGS, txnPerfScript, b.bootstrap, topic, String(TXN_PRODUCE_RECORDS), String(RECORD_BYTES), String(txnRecords)]);
+      const line = r.stdout.trim().split('\n').pop() ?? '';
+      if (r.code !== 0 || !line.startsWith('{')) throw new Error(`txn-perf ${name} failed (code ${r.code}): ${r.stderr.slice(-1500)}`);
+      const out = JSON.parse(line) as { records: number; transactions: number; seconds: number };
+      const rt = rate(out.records, RECORD_BYTES, out.seconds);
+      sample[`${name}_recordsPerS`] = rt.recordsPerS;
+      sample[`${name}_MBps`] = rt.MBps;
+      if (txnRecords > 0) sample[`${name}_txnPerS`] = round(out.transactions / out.seconds);
+    }
+    for (const n of TXN_SIZES) sample[`txn${n}_ratioToIdempotent`] = round((sample[`txn${n}_recordsPerS`] as number) / (sample['idempotent_recordsPerS'] as number), 2);
+  });
+  return { ...sample, brokerPeakRssMB: usage.peakRssMB };
+}
+
 // ---------------------------------------------------------------- main
 
 const workloads: Workload[] = [
@@ -904,6 +934,7 @@ const workloads: Workload[] = [
   { name: 'clients-1KiB', needsRdkafkaBench: false, run: () => clientComparison(INGEST_RECORDS, RECORD_BYTES) },
   { name: 'security', needsRdkafkaBench: true, run: securityWorkload },
   { name: 'cleaner-running', needsRdkafkaBench: true, optIn: true, run: cleanerRunning },
+  { name: 'txn-produce-1KiB', needsRdkafkaBench: false, run: txnProduce },
 ];
 
 const DESCRIPTIONS: Record<string, string> = {
@@ -916,6 +947,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'clients-100B': `client comparison: ${SMALL_RECORDS} x ${SMALL_RECORD_BYTES} B records, 1 partition, produced by tributary producer-perf-test (${CLIENT_PRODUCE_PROPS.join(' ')}), kafkajs and @platformatic/kafka (send() of ${CLIENT_SEND_BATCH[SMALL_RECORD_BYTES]} records, ${CLIENT_IN_FLIGHT} in flight, acks=1, idempotence off), then read from the beginning by each client's group consumer (max.partition.fetch.bytes=${CLIENT_FETCH_PARTITION_BYTES})`,
   'clients-1KiB': `client comparison: ${INGEST_RECORDS} x ${RECORD_BYTES} B records, as clients-100B (send() of ${CLIENT_SEND_BATCH[RECORD_BYTES]} records)`,
   'cleaner-running': `latency-5k, then ingest and fetch of ${INGEST_RECORDS} x ${RECORD_BYTES} B (as ingest-1p and fetch), measured while the log cleaner compacts ${CLEANER_DIRTY_MB} MiB of ${RECORD_BYTES} B records over ${CLEANER_KEYS} keys (one partition, 16 MiB segments), beside the same with log.cleaner.enable=false`,
+  'txn-produce-1KiB': `our producer, ${TXN_PRODUCE_RECORDS} x ${RECORD_BYTES} B records to 1 partition, acks=all linger.ms=5 batch.size=1000000: idempotent, then transactional in transactions of ${TXN_SIZES.join(' and of ')} records (commitTransaction after each)`,
   'startup-1000p': `start-up after a clean shutdown: ${MANY_PARTITIONS} partitions holding ${STARTUP_MB} MB (BENCHMARKS.md's 10 GB scaled down)`,
 };
 

@@ -108,6 +108,8 @@ const CLIENT_MAX_VERSIONS: ReadonlyMap<number, number> = new Map([
   [8, 9], // OffsetCommit
   [9, 9], // OffsetFetch
   [15, 5], // DescribeGroups
+  [24, 3], // AddPartitionsToTxn: v4+ is for brokers (KIP-890)
+  [26, 4], // EndTxn: v5 is transactions v2
 ]);
 
 const CLIENT_SOFTWARE_NAME = 'tributary-client';

@@ -17,6 +17,7 @@ import { FetchRequest, type FetchRequestFetchTopic } from '../protocol/messages/
 import { FetchResponse, type FetchResponsePartitionData } from '../protocol/messages/FetchResponse.js';
 import { ListOffsetsRequest } from '../protocol/messages/ListOffsetsRequest.js';
 import { ListOffsetsResponse } from '../protocol/messages/ListOffsetsResponse.js';
+import type { ConsumerGroupMetadata } from './transactions.js';
 import { commitOffsets, fetchCommittedOffsets, offsetSpecTimestamp, type TopicPartition } from './admin.js';
 import { ASSIGNORS, type Assignor } from './assignors.js';
 import { Cluster, isMetadataError, type ClientOptions } from './cluster.js';
@@ -804,6 +805,18 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
       const s = this.partitions.get(this.key(o.topic, o.partition));
       if (s !== undefined) s.committedPosition = o.offset;
     }
+  }
+
+  /**
+   * The group, generation and member id (Kafka's groupMetadata()), for a transactional
+   * producer's sendOffsetsToTransaction: the coordinator refuses offsets of a member that left
+   * the generation, so a zombie cannot commit.
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    const groupId = this.opts.groupId;
+    if (groupId === undefined) throw new Error('groupMetadata needs a groupId');
+    const m = this.membership;
+    return { groupId, generationId: m?.generationId ?? -1, memberId: m?.memberId ?? '', groupInstanceId: this.opts.groupInstanceId ?? null };
   }
 
   /** Commits in the background; errors go to `callback` (or are dropped). */

@@ -66,3 +66,34 @@ export function checkErrorCode(code: number, where: string, message?: string | n
 export function isRetriableError(err: unknown): boolean {
   return err instanceof KafkaError && err.retriable;
 }
+
+/**
+ * A transactional producer can no longer be used (Kafka's ProducerFencedException and the other
+ * fatal errors of its TransactionManager): another producer with the same transactional.id took
+ * over (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH), or the id is not authorized
+ * (TRANSACTIONAL_ID_AUTHORIZATION_FAILED). Every later call fails with it; close the producer.
+ */
+export class ProducerFencedError extends KafkaClientError {
+  constructor(code: number, message?: string, options?: ErrorOptions & { where?: string }) {
+    super(code, message, options);
+    this.name = 'ProducerFencedError';
+  }
+}
+
+/** A call that the transactional producer's state does not allow (Kafka's IllegalStateException),
+ * e.g. send() outside a transaction or commitTransaction() without beginTransaction(). */
+export class TransactionStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransactionStateError';
+  }
+}
+
+/** A record of a transaction that failed or is being aborted was dropped unsent (Kafka's
+ * TransactionAbortedException). */
+export class TransactionAbortedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransactionAbortedError';
+  }
+}

@@ -12,6 +12,23 @@
 // and a metadata refresh. Resending a batch that the broker did write is answered as a duplicate,
 // so a retry never writes a record twice.
 //
+// Transactions (transactionalId set; transactions.ts holds the state and the coordinator
+// requests): a partition's batches are sent only once AddPartitionsToTxn has added it to the open
+// transaction (partitions new to the transaction are added in one request per round, as records
+// arrive), batches are sealed with the transactional flag, and commitTransaction() flushes before
+// EndTxn. A batch that fails makes the transaction abortable: batches not yet sent are then
+// dropped (TransactionAbortedError), and abortTransaction() ends it; when a dropped or failed
+// batch had been sent, its sequence numbers may disagree with the broker's, so the abort is
+// followed by InitProducerId with the current id and epoch, which bumps the epoch (KIP-360) and
+// restarts every partition at sequence 0.
+//
+// KIP-360 for the idempotent producer: when the broker has lost our state for the batch right
+// after the last acknowledged one (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER), the
+// producer bumps its epoch itself once nothing is in flight (as Kafka's producer does; the broker
+// accepts a newer epoch starting at sequence 0, and InitProducerId without a transactional id
+// would hand out a new id) and restarts every partition at sequence 0. An exhausted epoch gets a
+// new producer id.
+//
 // Hot path: `produce()` allocates nothing per record besides the encoded bytes (no promise, no
 // closure) unless a callback is passed; `send()` is the promise-per-call convenience.
 import { ZERO_UUID } from '../protocol/codec/reader.js';
@@ -23,7 +40,8 @@ import { InitProducerIdRequest } from '../protocol/messages/InitProducerIdReques
 import { InitProducerIdResponse } from '../protocol/messages/InitProducerIdResponse.js';
 import { BatchBuilder, setProducerFields, type Bytes, type HeaderEntry } from './batch-builder.js';
 import { Cluster, isMetadataError, type ClientOptions, type TopicMetadata } from './cluster.js';
-import { AbortError, ClientClosedError, DeliveryTimeoutError, KafkaClientError, isRetriableError } from './errors.js';
+import { AbortError, ClientClosedError, DeliveryTimeoutError, KafkaClientError, ProducerFencedError, TransactionAbortedError, TransactionStateError, isRetriableError } from './errors.js';
+import { MAX_PARTITIONS_PER_ADD, TransactionManager, TxnState, isFatalTxnError, type ConsumerGroupMetadata, type OffsetToCommit, type ProducerIdAndEpoch } from './transactions.js';
 import { partitionForKey } from './murmur2.js';
 import { sleep } from './retry.js';
 
@@ -71,6 +89,10 @@ export interface ProducerOptions extends ClientOptions {
   ackTimeoutMs?: number;
   /** Auto-create unknown topics through metadata requests (allow.auto.create.topics); default true. */
   allowAutoTopicCreation?: boolean;
+  /** transactional.id: makes the producer transactional (implies idempotence and acks=all). */
+  transactionalId?: string;
+  /** transaction.timeout.ms: the coordinator aborts a transaction open longer; default 60000. */
+  transactionTimeoutMs?: number;
 }
 
 /** Picks a partition; return undefined to fall back to the default (murmur2 / sticky). */
@@ -122,6 +144,10 @@ interface PartitionState {
    * ahead of the earlier one).
    */
   inflightNode: number;
+  /** Transactional: AddPartitionsToTxn has added the partition to the open transaction. */
+  inTxn: boolean;
+  /** Transactional: waiting in `txnToAdd` for AddPartitionsToTxn. */
+  addPending: boolean;
 }
 
 interface OpenBatch {
@@ -178,6 +204,18 @@ export class Producer {
   private flushing = 0;
   private closed = false;
   private fatalError: Error | null = null;
+  /** Set when the producer is transactional. */
+  private readonly txn: TransactionManager | null;
+  /** Partitions new to the transaction, to add with the next AddPartitionsToTxn. */
+  private txnToAdd: PartitionState[] = [];
+  private txnAdding = false;
+  /** Settles when the AddPartitionsToTxn in flight has answered (never rejects). */
+  private txnAddDone: Promise<void> = Promise.resolve();
+  /** A batch of this transaction that had been sent failed or was dropped: after the abort, the
+   * epoch is bumped (its sequences may disagree with the broker's). */
+  private txnSequencesUnknown = false;
+  /** Idempotent, KIP-360: bump the epoch once nothing is in flight. */
+  private epochBumpPending = false;
 
   constructor(opts: ProducerOptions) {
     this.cluster = new Cluster(opts);
@@ -185,6 +223,10 @@ export class Producer {
     const acks = opts.acks === undefined || opts.acks === 'all' ? -1 : opts.acks;
     if (acks !== -1 && acks !== 0 && acks !== 1) throw new Error(`invalid acks ${String(opts.acks)}`);
     if (opts.idempotent === true && acks !== -1) throw new Error('idempotence requires acks=all');
+    const transactional = opts.transactionalId !== undefined;
+    if (transactional && opts.idempotent === false) throw new Error('transactional.id requires enable.idempotence=true');
+    if (transactional && acks !== -1) throw new Error('transactional.id requires acks=all');
+    if (opts.transactionalId === '') throw new Error('transactional.id must not be empty');
     this.acks = acks;
     this.idempotent = opts.idempotent ?? acks === -1;
     this.lingerMs = opts.lingerMs ?? 5;
@@ -199,6 +241,207 @@ export class Producer {
     this.maxBlockMs = opts.maxBlockMs ?? 60_000;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? this.cluster.requestTimeoutMs;
     this.partitioner = opts.partitioner;
+    const txnTimeoutMs = opts.transactionTimeoutMs ?? 60_000;
+    if (!Number.isInteger(txnTimeoutMs) || txnTimeoutMs <= 0) throw new Error(`invalid transaction.timeout.ms ${txnTimeoutMs}`);
+    this.txn = transactional ? new TransactionManager(this.cluster, opts.transactionalId!, txnTimeoutMs, this.maxBlockMs) : null;
+  }
+
+  /** The transactional id, or null for a producer that is not transactional. */
+  get transactionalId(): string | null {
+    return this.txn?.transactionalId ?? null;
+  }
+
+  /** The transactional producer's state (null when not transactional). */
+  get transactionState(): TxnState | null {
+    return this.txn?.state ?? null;
+  }
+
+  /** The producer id and epoch in use (-1 before the first InitProducerId). */
+  get producerIdAndEpoch(): ProducerIdAndEpoch {
+    return { producerId: this.producerId, producerEpoch: this.producerEpoch };
+  }
+
+  private requireTxn(call: string): TransactionManager {
+    if (this.closed) throw new ClientClosedError('the producer is closed');
+    if (this.txn === null) throw new TransactionStateError(`${call}: the producer has no transactional.id`);
+    if (this.txn.fatalError !== null) throw this.txn.fatalError;
+    return this.txn;
+  }
+
+  /**
+   * Gets the transactional id's producer id and epoch from its coordinator, fencing any earlier
+   * producer with the same id and aborting its open transaction. Call once, before the first
+   * transaction.
+   */
+  async initTransactions(): Promise<void> {
+    const txn = this.requireTxn('initTransactions');
+    txn.transition(TxnState.Initializing);
+    try {
+      const pe = await txn.initProducerId(null);
+      this.setProducerIdAndEpoch(pe);
+    } catch (err) {
+      this.txnFailure(err, TxnState.Uninitialized);
+      throw err;
+    }
+    txn.transition(TxnState.Ready);
+  }
+
+  /** Starts a transaction: records sent from now on belong to it until commit or abort. */
+  beginTransaction(): void {
+    const txn = this.requireTxn('beginTransaction');
+    if (txn.state === TxnState.Uninitialized) throw new TransactionStateError('beginTransaction: call initTransactions() first');
+    txn.transition(TxnState.InTransaction);
+    txn.started = false;
+    txn.abortableError = null;
+  }
+
+  /**
+   * Adds a consumer group's offsets to the transaction: they become the group's committed offsets
+   * when the transaction commits (and are dropped if it aborts). `group` is the consumer's
+   * groupMetadata() (fencing zombie members) or just the group id.
+   */
+  async sendOffsetsToTransaction(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata | string): Promise<void> {
+    const txn = this.requireTxn('sendOffsetsToTransaction');
+    if (txn.state !== TxnState.InTransaction) {
+      txn.checkCanSend();
+      throw new TransactionStateError(`sendOffsetsToTransaction is not allowed in state ${txn.state}`);
+    }
+    const meta = typeof group === 'string' ? { groupId: group, generationId: -1, memberId: '', groupInstanceId: null } : group;
+    try {
+      await txn.sendOffsets(this.producerIdAndEpoch, offsets, meta);
+    } catch (err) {
+      this.txnFailure(err, null);
+      throw err;
+    }
+  }
+
+  /**
+   * Sends every record of the transaction, then commits it. Throws if a record or an offset
+   * commit of the transaction failed: the transaction must then be aborted.
+   */
+  async commitTransaction(): Promise<void> {
+    const txn = this.requireTxn('commitTransaction');
+    const mustAbort = (cause: Error): KafkaClientError =>
+      new KafkaClientError(ErrorCode.TRANSACTION_ABORTABLE, `Cannot commit transaction: ${cause.message}; abort it`, { cause, where: `transactional id ${txn.transactionalId}` });
+    if (txn.state === TxnState.AbortableError && txn.abortableError !== null) throw mustAbort(txn.abortableError);
+    txn.transition(TxnState.Committing);
+    await this.flush().catch(() => undefined); // failures are the transaction's abortable error
+    await this.txnAddDone;
+    if (txn.fatalError !== null) throw txn.fatalError;
+    if (txn.abortableError !== null) {
+      txn.setAbortable(txn.abortableError);
+      throw mustAbort(txn.abortableError);
+    }
+    if (txn.started) {
+      try {
+        await txn.endTxn(this.producerIdAndEpoch, true);
+      } catch (err) {
+        // A retriable failure that ran out of time: the outcome is unknown; commit may be retried.
+        this.txnFailure(err, isRetriableError(err) ? TxnState.InTransaction : null);
+        throw err;
+      }
+    }
+    this.endOfTransaction();
+    txn.transition(TxnState.Ready);
+  }
+
+  /** Aborts the transaction: records not yet sent are dropped, those written are aborted. */
+  async abortTransaction(): Promise<void> {
+    const txn = this.requireTxn('abortTransaction');
+    txn.transition(TxnState.Aborting);
+    // drain() drops what is not yet sent; what is in flight answers first.
+    for (const states of this.partitions.values()) for (const s of states) if (s !== undefined) this.closeOpenBatch(s);
+    this.scheduleDrain();
+    await this.flush().catch(() => undefined);
+    await this.txnAddDone; // an add answered after EndTxn would open a transaction again
+    if (txn.fatalError !== null) throw txn.fatalError;
+    try {
+      if (txn.started) await txn.endTxn(this.producerIdAndEpoch, false);
+      if (this.txnSequencesUnknown) {
+        this.setProducerIdAndEpoch(await txn.initProducerId(this.producerIdAndEpoch));
+        this.txnSequencesUnknown = false;
+      }
+    } catch (err) {
+      this.txnFailure(err, null);
+      if (txn.state === TxnState.Aborting) txn.state = TxnState.AbortableError; // abort may be retried
+      throw err;
+    }
+    this.endOfTransaction();
+    txn.abortableError = null;
+    txn.transition(TxnState.Ready);
+  }
+
+  /** Fatal errors make the producer unusable; others make the transaction abortable, or (when a
+   * retriable failure ran out of time) go back to `retryState`. */
+  private txnFailure(err: unknown, retryState: TxnState | null): void {
+    const txn = this.txn!;
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (e instanceof ProducerFencedError) this.setFatal(e);
+    else if (retryState !== null) txn.state = retryState;
+    else txn.setAbortable(e);
+  }
+
+  private setFatal(err: Error): void {
+    this.txn?.setFatal(err);
+    this.fatalError ??= err;
+    this.fail(err);
+  }
+
+  /** Every partition leaves the transaction. */
+  private endOfTransaction(): void {
+    for (const states of this.partitions.values()) {
+      for (const s of states) {
+        if (s === undefined) continue;
+        s.inTxn = false;
+        s.addPending = false;
+      }
+    }
+    this.txnToAdd = [];
+  }
+
+  private setProducerIdAndEpoch(pe: ProducerIdAndEpoch): void {
+    this.producerId = pe.producerId;
+    this.producerEpoch = pe.producerEpoch;
+    // A new producer id or epoch starts every partition's sequence at 0.
+    for (const states of this.partitions.values()) {
+      for (const s of states) {
+        if (s === undefined) continue;
+        s.nextSequence = 0;
+        s.ackedSequence = 0;
+      }
+    }
+  }
+
+  /** Adds the partitions new to the transaction, one request at a time, then sends their batches. */
+  private addPartitionsToTxn(): void {
+    const txn = this.txn!;
+    // Nothing is added once the transaction is failing or ending: its batches are being dropped.
+    if (this.txnAdding || this.txnToAdd.length === 0 || (txn.state !== TxnState.InTransaction && txn.state !== TxnState.Committing)) return;
+    const batch = this.txnToAdd.splice(0, MAX_PARTITIONS_PER_ADD);
+    this.txnAdding = true;
+    this.txnAddDone = txn
+      .addPartitions(
+        this.producerIdAndEpoch,
+        batch.map((s) => ({ topic: s.topic, partition: s.partition })),
+      )
+      .then(
+        () => {
+          for (const s of batch) {
+            if (!s.addPending) continue; // the transaction ended meanwhile
+            s.addPending = false;
+            s.inTxn = true;
+          }
+        },
+        (err: unknown) => {
+          for (const s of batch) s.addPending = false;
+          this.txnFailure(err, null);
+        },
+      )
+      .finally(() => {
+        this.txnAdding = false;
+        this.addPartitionsToTxn();
+        this.scheduleDrain();
+      });
   }
 
   /** Bytes held by unsent and unacknowledged batches. */
@@ -213,20 +456,33 @@ export class Producer {
    */
   produce(record: ProducerRecord, callback?: DeliveryCallback): Promise<void> | undefined {
     if (this.closed) throw new ClientClosedError('the producer is closed');
+    this.txn?.checkCanSend();
+    return this.enqueue(record, callback);
+  }
+
+  /** produce() once the record is accepted: it belongs to the transaction open now, even when it
+   * is appended only after its topic's metadata arrives. */
+  private enqueue(record: ProducerRecord, callback: DeliveryCallback | undefined): Promise<void> | undefined {
     const topic = this.cluster.cachedTopic(record.topic);
     if (topic === undefined) {
       // Metadata needed first: the record is appended once it is known.
-      this.outstandingBatches++; // keeps flush() waiting for it
+      this.outstandingBatches++; // keeps flush() (and so commitTransaction) waiting for it
       return this.waitForTopic(record.topic)
         .then(
           () => {
             this.outstandingBatches--;
-            return this.produce(record, callback);
+            const gone = this.closed ? new ClientClosedError('the producer is closed') : this.fatalError;
+            if (gone === null) return this.enqueue(record, callback);
+            this.checkFlushed();
+            if (callback === undefined) throw gone;
+            callback(gone, null);
+            return undefined;
           },
           (err: unknown) => {
             this.outstandingBatches--;
             this.checkFlushed();
             const e = err instanceof Error ? err : new Error(String(err));
+            this.txn?.setAbortable(e); // a record of the transaction is lost: it cannot commit
             if (callback !== undefined) callback(e, null);
             else throw e;
           },
@@ -314,6 +570,8 @@ export class Producer {
         holding: false,
         retryAtMs: 0,
         inflightNode: -1,
+        inTxn: false,
+        addPending: false,
       };
       states[partition] = s;
     }
@@ -353,6 +611,11 @@ export class Producer {
   private append(topic: TopicMetadata, record: ProducerRecord, callback: DeliveryCallback | undefined): void {
     const partition = this.choosePartition(topic, record);
     const state = this.stateFor(topic, partition);
+    if (this.txn !== null && !state.inTxn && !state.addPending) {
+      state.addPending = true;
+      this.txnToAdd.push(state);
+      this.addPartitionsToTxn();
+    }
     const timestamp = record.timestamp ?? Date.now();
     const headers = normalizeHeaders(record.headers);
     const key = record.key ?? null;
@@ -445,6 +708,16 @@ export class Producer {
   }
 
   private ensureProducerId(): boolean {
+    if (this.txn !== null) return this.producerId >= 0n; // set by initTransactions()
+    if (this.epochBumpPending && this.producerId >= 0n) {
+      // KIP-360: only once every in-flight batch has answered, so no batch of the old epoch is
+      // renumbered after the new one started at sequence 0.
+      for (const states of this.partitions.values()) for (const s of states) if (s !== undefined && s.inflight.length > 0) return false;
+      this.epochBumpPending = false;
+      if (this.producerEpoch >= 0x7fff) this.producerId = -1n; // epoch exhausted: a new id
+      else this.setProducerIdAndEpoch({ producerId: this.producerId, producerEpoch: this.producerEpoch + 1 });
+      if (this.producerId >= 0n) return true;
+    }
     if (!this.idempotent || this.producerId >= 0n) return true;
     if (this.initializing === null) {
       this.initializing = this.initProducerId().then(
@@ -472,16 +745,8 @@ export class Producer {
       if (r.errorCode !== ErrorCode.NONE) throw new KafkaClientError(r.errorCode, 'InitProducerId failed');
       return r;
     }, undefined, 1000);
-    this.producerId = res.producerId;
-    this.producerEpoch = res.producerEpoch;
-    // A new producer id starts every partition's sequence at 0.
-    for (const states of this.partitions.values()) {
-      for (const s of states) {
-        if (s === undefined) continue;
-        s.nextSequence = 0;
-        s.ackedSequence = 0;
-      }
-    }
+    this.setProducerIdAndEpoch(res);
+    this.epochBumpPending = false;
   }
 
   /** Fails every pending record; the producer stays usable only after a new producer id. */
@@ -502,6 +767,8 @@ export class Producer {
     // Expiry first: batches waiting for a producer id, a leader or a reachable broker must still
     // fail once delivery.timeout.ms has passed.
     this.expireQueued(now);
+    const txnState = this.txn?.state;
+    if (txnState === TxnState.AbortableError || txnState === TxnState.Aborting) this.abortUndrained();
     if (!this.ensureProducerId()) return;
     const byNode = new Map<number, PendingBatch[][]>();
     let needMetadata = false;
@@ -509,6 +776,7 @@ export class Producer {
     for (const states of this.partitions.values()) {
       for (const s of states) {
         if (s === undefined || s.queue.length === 0 || s.holding) continue;
+        if (this.txn !== null && !s.inTxn) continue; // sent once AddPartitionsToTxn has added it
         if (s.retryAtMs > now) {
           nextRetryMs = Math.min(nextRetryMs, s.retryAtMs);
           continue;
@@ -560,6 +828,28 @@ export class Producer {
     }
   }
 
+  /** A sent batch's outcome is unknown, so its partition's sequence may disagree with the
+   * broker's: an idempotent producer starts over with a new id (as Kafka does), a transactional
+   * one bumps its epoch after the abort this failure forces. */
+  private forgetSequences(): void {
+    if (this.txn !== null) this.txnSequencesUnknown = true;
+    else this.producerId = -1n;
+  }
+
+  /** The transaction is failing or aborting: batches not yet sent are dropped (Kafka's
+   * abortUndrainedBatches); in-flight ones answer first. */
+  private abortUndrained(): void {
+    const cause = this.txn!.abortableError;
+    const err = new TransactionAbortedError(cause === null ? 'the transaction is being aborted' : `the transaction failed (${cause.message}) and is being aborted`, cause === null ? {} : { cause });
+    for (const states of this.partitions.values()) {
+      for (const s of states) {
+        if (s === undefined) continue;
+        this.closeOpenBatch(s);
+        for (const b of s.queue.splice(0)) this.completeBatch(b, err, -1n, -1);
+      }
+    }
+  }
+
   /**
    * Fails queued batches older than delivery.timeout.ms (in-flight ones are bounded by their
    * request timeout and expire when they answer) and arms a timer for the next one due, so
@@ -575,7 +865,7 @@ export class Producer {
           if (now - b.createdMs >= this.deliveryTimeoutMs) {
             // A batch that was sent may have been written: its sequence is no longer known to
             // match the broker's, so a new producer id starts the partitions afresh (as Kafka does).
-            if (this.idempotent && b.attempts > 0) this.producerId = -1n;
+            if (this.idempotent && b.attempts > 0) this.forgetSequences();
             this.completeBatch(b, this.expiryError(b, now), -1n, -1);
           } else {
             s.queue[kept++] = b;
@@ -630,9 +920,9 @@ export class Producer {
         producerId: this.producerId,
         producerEpoch: this.producerEpoch,
         baseSequence: seq,
-        transactional: false,
+        transactional: this.txn !== null,
       });
-    } else if (this.idempotent && (b.baseSequence !== seq || b.bytes.readBigInt64BE(43) !== this.producerId)) {
+    } else if (this.idempotent && (b.baseSequence !== seq || b.bytes.readBigInt64BE(43) !== this.producerId || b.bytes.readInt16BE(51) !== this.producerEpoch)) {
       setProducerFields(b.bytes, this.producerId, this.producerEpoch, seq);
     }
     b.baseSequence = seq;
@@ -647,7 +937,7 @@ export class Producer {
       t.partitionData.push({ index: b.state.partition, records: b.bytes });
     }
     const build = (): ProduceRequestData => ({
-      transactionalId: null,
+      transactionalId: this.txn?.transactionalId ?? null,
       acks: this.acks,
       timeoutMs: this.ackTimeoutMs,
       topicData: [...byTopic.values()],
@@ -705,19 +995,27 @@ export class Producer {
     // starting over with a new producer id would then write again a batch whose answer was lost.
     const sequenceError = code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID;
     const echo = sequenceError && (s.holding || (this.idempotent && b.baseSequence !== s.ackedSequence));
-    const lostState = !echo && this.idempotent && (sequenceError || code === ErrorCode.INVALID_PRODUCER_EPOCH);
+    if (this.txn !== null && isFatalTxnError(code)) {
+      // Another producer with our transactional id has a newer epoch: we are fenced.
+      const fenced = new ProducerFencedError(code, (err as KafkaClientError).message, { cause: err });
+      this.completeBatch(b, fenced, -1n, -1);
+      this.setFatal(fenced);
+      return;
+    }
+    // In a transaction, lost state fails the batch (the transaction aborts, then the epoch is bumped).
+    const lostState = !echo && this.idempotent && this.txn === null && (sequenceError || code === ErrorCode.INVALID_PRODUCER_EPOCH);
     const retriable = echo || lostState || isRetriableError(err);
     s.holding = true;
     const now = Date.now();
     if (retriable && now - b.createdMs < this.deliveryTimeoutMs && !this.closedHard) {
       b.lastError = err;
       s.failed.push(b);
-      if (lostState) this.producerId = -1n; // the broker forgot us: start over with a new id
+      if (lostState) this.epochBumpPending = true; // the broker forgot us: a new epoch (KIP-360)
       if (isMetadataError(code) || lostState) this.cluster.invalidate();
     } else if (retriable && !this.closedHard) {
       // Out of time: a timeout (Kafka's TimeoutException), not the last retriable error.
       b.lastError = err;
-      if (this.idempotent) this.producerId = -1n; // the outcome of this batch is unknown
+      if (this.idempotent) this.forgetSequences(); // the outcome of this batch is unknown
       this.completeBatch(b, this.expiryError(b, now), -1n, -1);
     } else {
       this.completeBatch(b, err, -1n, -1);
@@ -758,6 +1056,10 @@ export class Producer {
       }
     }
     if (err !== null && cbs === null) this.unreportedErrors.push(err);
+    if (err !== null && this.txn !== null) {
+      if (b.attempts > 0) this.txnSequencesUnknown = true;
+      if (!(err instanceof TransactionAbortedError)) this.txn.setAbortable(err);
+    }
     this.bufferedBytes -= b.builder.capacity;
     this.outstandingBatches--;
     if (this.bufferedBytes < this.bufferMemory && this.memoryWaiters.length > 0) {

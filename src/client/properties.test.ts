@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { clientOptionsFromProperties, parseProperties } from './properties.js';
 
 test('Kafka property files map to camelCase client options', () => {
-  const props = parseProperties('# comment\nbootstrap.servers=h:1\nlinger.ms = 20\nbatch.size: 1000\ncompression.type=zstd\nacks=all\nenable.idempotence=false\ngroup.id=g\n');
+  const props = parseProperties('# comment\nbootstrap.servers=h:1\nlinger.ms = 20\nbatch.size: 1000\ncompression.type=zstd\nacks=all\nenable.idempotence=false\ngroup.id=g\ntransactional.id=t1\ntransaction.timeout.ms=30000\nisolation.level=read_committed\n');
   assert.deepEqual(clientOptionsFromProperties(props), {
     bootstrapServers: 'h:1',
     lingerMs: 20,
@@ -12,6 +12,9 @@ test('Kafka property files map to camelCase client options', () => {
     acks: -1,
     idempotent: false,
     groupId: 'g',
+    transactionalId: 't1',
+    transactionTimeoutMs: 30000,
+    isolationLevel: 'read_committed',
   });
 });
 

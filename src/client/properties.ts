@@ -157,6 +157,12 @@ export function clientOptionsFromProperties(props: ReadonlyMap<string, string>):
       case 'max.request.size':
         o.maxRequestSize = int(key, v);
         break;
+      case 'transactional.id':
+        o.transactionalId = v;
+        break;
+      case 'transaction.timeout.ms':
+        o.transactionTimeoutMs = int(key, v);
+        break;
       case 'allow.auto.create.topics':
         o.allowAutoTopicCreation = bool(key, v);
         break;

@@ -227,6 +227,15 @@ export class LeaderSwitchProxy {
     });
   }
 
+  /**
+   * The next Produce that reaches the leader is answered here with `code` for every partition,
+   * without passing it on (so nothing of it is written): a broker that lost the producer's state
+   * (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER) for the test of the producer's recovery.
+   */
+  failNextProduce(code: number): void {
+    this.produceFault = code;
+  }
+
   /** Forwarded requests whose answers never reached the client (cut connections). */
   get lostAnswers(): number {
     return this.lostAnswerCount;
@@ -368,25 +377,30 @@ export class LeaderSwitchProxy {
     this.errorCounts.set(code, (this.errorCounts.get(code) ?? 0) + 1);
   }
 
+  private produceFault: number | null = null;
+
   private async produce(d: Downstream, frame: Buffer, header: RequestHeader): Promise<ResponseChunks> {
     const req = ProduceRequest.decode(new Reader(frame, header.headerBytes), header.apiVersion);
-    if (d.node === this.leaderNode) return this.forwardRaw(d, [frame], header.correlationId, req.acks !== 0);
+    const fault = d.node === this.leaderNode ? this.produceFault : null;
+    if (fault === null && d.node === this.leaderNode) return this.forwardRaw(d, [frame], header.correlationId, req.acks !== 0);
     if (req.acks === 0) return null;
+    const code = fault ?? ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    this.produceFault = null;
     const v = header.apiVersion;
     const res: ProduceResponseData = ProduceResponse.defaults();
     res.responses = req.topicData.map((t) => ({
       ...ProduceResponse.newStruct('TopicProduceResponse'),
       name: t.name,
       partitionResponses: t.partitionData.map((p) => {
-        this.count(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        this.count(code);
         const pr = ProduceResponse.newStruct('PartitionProduceResponse');
         pr.index = p.index;
-        pr.errorCode = ErrorCode.NOT_LEADER_OR_FOLLOWER;
-        if (v >= 10) pr.currentLeader = { leaderId: this.leaderNode, leaderEpoch: this.epoch };
+        pr.errorCode = code;
+        if (v >= 10 && fault === null) pr.currentLeader = { leaderId: this.leaderNode, leaderEpoch: this.epoch };
         return pr;
       }),
     }));
-    if (v >= 10) res.nodeEndpoints = [{ nodeId: this.leaderNode, host: HOST, port: this.ports.get(this.leaderNode)!, rack: null }];
+    if (v >= 10 && fault === null) res.nodeEndpoints = [{ nodeId: this.leaderNode, host: HOST, port: this.ports.get(this.leaderNode)!, rack: null }];
     return this.encodeResponse(header, ProduceResponse, res);
   }
 

@@ -237,6 +237,84 @@ describe('client across leader changes (two-node proxy over one broker)', () => 
     await produceThroughSwitches('leader-change-produce-drop', true);
   });
 
+  for (const code of [ErrorCode.UNKNOWN_PRODUCER_ID, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER]) {
+    it(`KIP-360: ${code === ErrorCode.UNKNOWN_PRODUCER_ID ? 'UNKNOWN_PRODUCER_ID' : 'OUT_OF_ORDER_SEQUENCE_NUMBER'} for the batch after the last acknowledged one bumps the epoch, keeps the producer id, and stores every record once`, { timeout: TEST_TIMEOUT_MS }, async () => {
+      const topic = `kip360-${code}`;
+      const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+      await admin.createTopics([{ topic, numPartitions: 1 }]);
+      await admin.close();
+      const producer = new Producer({ bootstrapServers: proxy.bootstrapServers, lingerMs: 1, maxInFlightPerPartition: 1, ...FAST_RETRIES });
+      const initBefore = proxy.requests(API_INIT_PRODUCER_ID);
+      const faultsBefore = proxy.answeredWith(code);
+      const values: string[] = [];
+      try {
+        const send = (n: number) =>
+          Promise.all(
+            Array.from({ length: n }, () => {
+              const value = String(values.length);
+              values.push(value);
+              return producer.send({ topic, partition: 0, value });
+            }),
+          );
+        await send(30);
+        const before = producer.producerIdAndEpoch;
+        proxy.failNextProduce(code);
+        await within(20_000, 'sends after the fault resolve', send(30));
+        await send(10);
+        assert.equal(proxy.answeredWith(code) - faultsBefore, 1, 'the fault was injected once');
+        const afterFault = producer.producerIdAndEpoch;
+        assert.equal(afterFault.producerId, before.producerId, 'same producer id');
+        assert.equal(afterFault.producerEpoch, before.producerEpoch + 1, 'epoch bumped');
+        assert.equal(proxy.requests(API_INIT_PRODUCER_ID) - initBefore, 1, 'no InitProducerId for the bump');
+      } finally {
+        await within(5000, 'producer closes', producer.close({ force: true })).catch(() => undefined);
+      }
+      const [stored] = await readAllDirect(broker.bootstrapServers, topic, 1, values.length);
+      assert.deepEqual(stored!.map((r) => r.value!.toString()), values, 'every record once, in order');
+    });
+  }
+
+  it('a transactional send refused with OUT_OF_ORDER_SEQUENCE_NUMBER makes the transaction abortable; the abort bumps the epoch and the next transaction commits', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const topic = 'txn-lost-state';
+    const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
+    await admin.createTopics([{ topic, numPartitions: 1 }]);
+    await admin.close();
+    const producer = new Producer({ bootstrapServers: proxy.bootstrapServers, transactionalId: 'txn-lost-state', lingerMs: 1, ...FAST_RETRIES });
+    const initBefore = proxy.requests(API_INIT_PRODUCER_ID);
+    try {
+      await producer.initTransactions();
+      producer.beginTransaction();
+      await producer.send({ topic, partition: 0, value: 'committed-1' });
+      await producer.commitTransaction();
+      const before = producer.producerIdAndEpoch;
+      producer.beginTransaction();
+      proxy.failNextProduce(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+      await assert.rejects(producer.send({ topic, partition: 0, value: 'lost' }), (err: Error) => err.message.includes('OUT_OF_ORDER_SEQUENCE_NUMBER'));
+      await assert.rejects(producer.commitTransaction(), (err: Error) => err.message.includes('abort it'));
+      await producer.abortTransaction();
+      const after = producer.producerIdAndEpoch;
+      assert.equal(after.producerId, before.producerId);
+      assert.equal(after.producerEpoch, before.producerEpoch + 1, 'the abort bumped the epoch');
+      assert.equal(proxy.requests(API_INIT_PRODUCER_ID) - initBefore, 2, 'initTransactions and the bump');
+      producer.beginTransaction();
+      await producer.send({ topic, partition: 0, value: 'committed-2' });
+      await producer.commitTransaction();
+    } finally {
+      await within(5000, 'producer closes', producer.close({ force: true })).catch(() => undefined);
+    }
+    const consumer = new Consumer({ bootstrapServers: broker.bootstrapServers, autoOffsetReset: 'earliest', maxWaitMs: 100, isolationLevel: 'read_committed' });
+    consumer.assign([{ topic, partition: 0 }]);
+    const seen: string[] = [];
+    const deadline = Date.now() + 10_000;
+    try {
+      while (seen.length < 2 && Date.now() < deadline) for (const b of await consumer.poll({ timeoutMs: 200 })) seen.push(...b.records.map((r) => r.value!.toString()));
+      for (const b of await consumer.poll({ timeoutMs: 300 })) seen.push(...b.records.map((r) => r.value!.toString())); // nothing more
+    } finally {
+      await consumer.close();
+    }
+    assert.deepEqual(seen, ['committed-1', 'committed-2']);
+  });
+
   async function consumeThroughSwitches(topic: string, failOver: boolean): Promise<void> {
     const partitions = 2;
     const admin = new Admin({ bootstrapServers: proxy.bootstrapServers, ...FAST_RETRIES });
