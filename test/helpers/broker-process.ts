@@ -27,6 +27,10 @@ export function tempDir(prefix = 'tributary-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** Bound on a start-up: generous, as recovery of thousands of partitions after kill -9 on a loaded
+ * 2-core machine has taken over 20 s. */
+const START_TIMEOUT_MS = 60_000;
+
 export interface BrokerProcessOptions {
   dataDir?: string;
   port?: number;
@@ -93,7 +97,7 @@ export class BrokerProcess {
     // Output accumulates across restarts; only this run's output says whether it has started.
     const runStart = this.output.length;
     return new Promise((resolveStart, reject) => {
-      const timer = setTimeout(() => reject(new Error(`broker did not start within 20 s:\n${this.output}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`broker did not start within ${START_TIMEOUT_MS / 1000} s:\n${this.output}`)), START_TIMEOUT_MS);
       const onData = (chunk: Buffer) => {
         this.output += chunk.toString();
         // The server prints this line once every listener is bound and start-up is complete.
