@@ -12,6 +12,9 @@
 #   --full                       run without quick mode (-Q); quick mode skips whole sub-tests
 #   --allowlist                  run only the tests listed as passing in
 #                                scripts/librdkafka-suite/allowlist-<protocol>.txt (what CI runs)
+#   --sasl                       clients authenticate over SASL_PLAINTEXT/PLAIN as User:test (not a
+#                                super user), so the tests' ACL parts run (0081's authorized
+#                                operations); the default is PLAINTEXT, as CI runs it
 #   --timeout SECONDS            per test (default 420)
 #   --out DIR                    where logs and the summary go (default a new temporary dir)
 #
@@ -29,6 +32,7 @@ LIBRDKAFKA_VERSION=2.15.1
 protocol=classic
 quick=-Q
 allowlist_only=0
+sasl=0
 timeout_s=420
 out=""
 only=()
@@ -37,9 +41,10 @@ while [ $# -gt 0 ]; do
     --protocol) protocol=$2; shift 2 ;;
     --full) quick=""; shift ;;
     --allowlist) allowlist_only=1; shift ;;
+    --sasl) sasl=1; shift ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     [0-9][0-9][0-9][0-9]) only+=("$1"); shift ;;
     *) echo "librdkafka-suite: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -94,9 +99,16 @@ start_broker() { # scenario
   broker_log="$out/broker-$scenario.log"
   [ -f "$broker_log" ] && before=$(wc -l <"$broker_log")
   [ -n "$broker_port" ] || broker_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  local security=PLAINTEXT sasl_overrides=()
+  if [ "$sasl" = 1 ]; then
+    security=SASL_PLAINTEXT
+    sasl_overrides=(--override sasl.enabled.mechanisms=PLAIN
+      --override "listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_test=\"test-secret\";")
+  fi
   node bin/tributary.js server \
-    --override "listeners=PLAINTEXT://127.0.0.1:$broker_port" \
-    --override "advertised.listeners=PLAINTEXT://127.0.0.1:$broker_port" \
+    --override "listeners=$security://127.0.0.1:$broker_port" \
+    --override "advertised.listeners=$security://127.0.0.1:$broker_port" \
+    "${sasl_overrides[@]}" \
     --override "log.dirs=$data_root/$scenario" \
     --override num.partitions=4 \
     --override "auto.create.topics.enable=$autocreate" \
@@ -124,8 +136,16 @@ export TEST_KAFKA_VERSION=4.2.0
 # Tests that run Kafka's scripts ($KAFKA_PATH/bin/kafka-*.sh) get Tributary's tools, which take
 # the same flags; a tool Tributary lacks fails the way a missing script would.
 mkdir -p "$out/kafka/bin"
+client_auth=""
+sasl_conf=""
+if [ "$sasl" = 1 ]; then
+  sasl_conf=$'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.username=test\nsasl.password=test-secret\n'
+  printf '%s\n%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=PLAIN' >"$out/client.properties"
+  printf '%s\n' 'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="test" password="test-secret";' >>"$out/client.properties"
+  client_auth=" --command-config $out/client.properties"
+fi
 for tool in topics configs consumer-groups acls; do
-  printf '#!/bin/sh\nexec node "%s/bin/tributary.js" %s "$@"\n' "$root" "$tool" >"$out/kafka/bin/kafka-$tool.sh"
+  printf '#!/bin/sh\nexec node "%s/bin/tributary.js" %s%s "$@"\n' "$root" "$tool" "$client_auth" >"$out/kafka/bin/kafka-$tool.sh"
   chmod +x "$out/kafka/bin/kafka-$tool.sh"
 done
 export KAFKA_PATH="$out/kafka"
@@ -180,7 +200,7 @@ run_pass() { # scenario tests...
   local scenario=$1; shift
   [ $# -gt 0 ] || return 0
   start_broker "$scenario"
-  printf 'bootstrap.servers=127.0.0.1:%s\n' "$broker_port" >"$out/test.conf"
+  printf 'bootstrap.servers=127.0.0.1:%s\n%s' "$broker_port" "$sasl_conf" >"$out/test.conf"
   export BROKERS="127.0.0.1:$broker_port"
   export RDKAFKA_TEST_CONF="$out/test.conf"
   echo "== librdkafka $LIBRDKAFKA_VERSION suite, $protocol group protocol${quick:+, quick mode}, scenario $scenario, broker 127.0.0.1:$broker_port, logs in $out"
@@ -206,7 +226,7 @@ run_pass default $tests
 # shellcheck disable=SC2046
 run_pass noautocreate $(comm -12 <(printf '%s\n' $tests | sort) <(printf '%s\n' $noautocreate))
 
-echo "$passed passed, $failed failed, $notrun not run, $skipped skipped ($protocol${quick:+, quick})"
+echo "$passed passed, $failed failed, $notrun not run, $skipped skipped ($protocol${quick:+, quick}$( [ "$sasl" = 1 ] && echo ", SASL"))"
 [ $failed -gt 0 ] && echo "failed: ${failed_list[*]}"
 [ $notrun -gt 0 ] && echo "not run: ${notrun_list[*]}"
 if [ "$allowlist_only" = 1 ] && [ $((failed + notrun)) -gt 0 ]; then exit 1; fi

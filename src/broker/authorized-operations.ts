@@ -1,25 +1,37 @@
 // The `AuthorizedOperations` bit fields of Metadata, DescribeCluster, DescribeGroups,
-// ConsumerGroupDescribe and DescribeTopicPartitions: bit N set when AclOperation N is allowed.
-// Every operation a resource type supports is reported allowed (ACLs are not yet applied to these
-// fields, as Kafka answers without an authorizer); not asked for, the field is Kafka's "omitted"
-// value, INT32_MIN.
-import { AclOperation } from '../protocol/acls.js';
-
-const bits = (...ops: number[]): number => ops.reduce((field, op) => field | (1 << op), 0);
+// ConsumerGroupDescribe and DescribeTopicPartitions, as Kafka's AuthHelper.authorizedOperations
+// computes them: bit N set when the request's principal may perform AclOperation N on the
+// resource, over the operations its resource type supports (Kafka's AclEntry.supportedOperations);
+// without an authorizer every supported operation is set. Not asked for, the field is Kafka's
+// "omitted" value, INT32_MIN.
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../protocol/acls.js';
+import { isAllowed, type RequestAuthorizer, type Requester } from './authorizer.js';
 
 /** The field's value when the request did not ask for authorized operations. */
 export const OPERATIONS_NOT_REQUESTED = -2147483648;
 
 const { READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE } = AclOperation;
 
-/** Every operation a topic supports (Kafka's TOPIC resource type). */
-export const TOPIC_OPERATIONS = bits(READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS);
-/** Every operation the cluster supports (Kafka's CLUSTER resource type). */
-export const CLUSTER_OPERATIONS = bits(CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE);
-/** Every operation a group supports (Kafka's GROUP resource type; configs since KIP-848). */
-export const GROUP_OPERATIONS = bits(READ, DESCRIBE, DELETE, DESCRIBE_CONFIGS, ALTER_CONFIGS);
+/** The operations each resource type supports (Kafka's AclEntry.supportedOperations). */
+const SUPPORTED_OPERATIONS: ReadonlyMap<number, readonly number[]> = new Map([
+  [ResourceType.TOPIC, [READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS]],
+  [ResourceType.GROUP, [READ, DESCRIBE, DELETE, DESCRIBE_CONFIGS, ALTER_CONFIGS]],
+  [ResourceType.CLUSTER, [CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE]],
+  [ResourceType.TRANSACTIONAL_ID, [DESCRIBE, WRITE]],
+]);
 
-/** The field for a resource: all its operations when asked for, else the omitted value. */
-export function authorizedOperations(requested: boolean, all: number): number {
-  return requested ? all : OPERATIONS_NOT_REQUESTED;
+/** The allowed operations of one resource as a bit field. */
+export function authorizedOperations(authorizer: RequestAuthorizer | null, requester: Requester, resourceType: number, resourceName: string): number {
+  const supported = SUPPORTED_OPERATIONS.get(resourceType);
+  if (supported === undefined) throw new Error(`no authorized operations for resource type ${resourceType}`);
+  let field = 0;
+  for (const op of supported) if (isAllowed(authorizer, requester, op, resourceType, resourceName)) field |= 1 << op;
+  return field;
+}
+
+/** The cluster's field (Metadata v8-10, DescribeCluster): 0 without DESCRIBE on the cluster, as Kafka. */
+export function clusterAuthorizedOperations(requested: boolean, authorizer: RequestAuthorizer | null, requester: Requester): number {
+  if (!requested) return OPERATIONS_NOT_REQUESTED;
+  if (!isAllowed(authorizer, requester, DESCRIBE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)) return 0;
+  return authorizedOperations(authorizer, requester, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
 }

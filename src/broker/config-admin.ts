@@ -9,6 +9,8 @@
 // Topic changes go through the controller (metadata log); the broker's metadata subscriber applies
 // them to the partition logs; broker changes are applied from the image the same way.
 import { ConfigResourceType } from '../metadata/records.js';
+import { CLUSTER_RESOURCE_NAME, ResourceType } from '../protocol/acls.js';
+import { AUTHORIZATION_FAILED_MESSAGE, isAllowed, type Requester } from './authorizer.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { BrokerContext } from './broker-context.js';
@@ -41,6 +43,26 @@ export interface ResourceOutcome {
   errorMessage: string | null;
 }
 
+
+/** BROKER_LOGGER resources (log4j levels): not served, but authorized as broker resources. */
+const BROKER_LOGGER = 8;
+
+/**
+ * ACLs (when an authorizer is configured) on a config resource, as Kafka's ConfigHelper and
+ * ControllerApis check them: `operation` (DESCRIBE_CONFIGS or ALTER_CONFIGS) on the cluster for
+ * broker resources, on the topic or group for theirs; null when allowed (or for a resource type
+ * that is answered INVALID_REQUEST anyway), else the refusal.
+ */
+export function configResourceRefusal(broker: BrokerContext, requester: Requester, operation: number, resourceType: number, resourceName: string): ResourceOutcome | null {
+  let refusal: [number, string, number];
+  if (resourceType === ConfigResourceType.BROKER || resourceType === BROKER_LOGGER) refusal = [ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, ErrorCode.CLUSTER_AUTHORIZATION_FAILED];
+  else if (resourceType === ConfigResourceType.TOPIC) refusal = [ResourceType.TOPIC, resourceName, ErrorCode.TOPIC_AUTHORIZATION_FAILED];
+  else if (resourceType === ConfigResourceType.GROUP) refusal = [ResourceType.GROUP, resourceName, ErrorCode.GROUP_AUTHORIZATION_FAILED];
+  else return null;
+  const [aclType, aclName, errorCode] = refusal;
+  if (isAllowed(broker.authorizer, requester, operation, aclType, aclName)) return null;
+  return { errorCode, errorMessage: AUTHORIZATION_FAILED_MESSAGE[errorCode]! };
+}
 
 interface ResourceRef {
   resourceType: number;

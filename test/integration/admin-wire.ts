@@ -4,6 +4,10 @@
 import { connect, type Socket } from 'node:net';
 import { Reader, Writer, decodeResponseHeader, encodeRequestHeader, requestHeaderVersion, responseHeaderVersion } from '../../src/protocol/codec/index.js';
 import type { MessageCodec } from '../../src/protocol/codec/message.js';
+import { SaslAuthenticateRequest } from '../../src/protocol/messages/SaslAuthenticateRequest.js';
+import { SaslAuthenticateResponse } from '../../src/protocol/messages/SaslAuthenticateResponse.js';
+import { SaslHandshakeRequest } from '../../src/protocol/messages/SaslHandshakeRequest.js';
+import { SaslHandshakeResponse } from '../../src/protocol/messages/SaslHandshakeResponse.js';
 
 export class WireClient {
   private buffered = Buffer.alloc(0);
@@ -37,6 +41,21 @@ export class WireClient {
       const socket = connect({ host: host!, port: Number(port) }, () => resolve(new WireClient(socket)));
       socket.once('error', reject);
     });
+  }
+
+  /** Opens a connection authenticated with SASL/PLAIN (SaslHandshake v1, then SaslAuthenticate). */
+  static async openPlain(bootstrap: string, username: string, password: string): Promise<WireClient> {
+    const w = await WireClient.open(bootstrap);
+    try {
+      const hs = await w.send(SaslHandshakeRequest, SaslHandshakeResponse, 1, { mechanism: 'PLAIN' });
+      if (hs.errorCode !== 0) throw new Error(`SaslHandshake: error ${hs.errorCode}`);
+      const auth = await w.send(SaslAuthenticateRequest, SaslAuthenticateResponse, 2, { authBytes: Buffer.from(`\0${username}\0${password}`) });
+      if (auth.errorCode !== 0) throw new Error(`SaslAuthenticate: error ${auth.errorCode} ${auth.errorMessage}`);
+    } catch (err) {
+      w.close();
+      throw err;
+    }
+    return w;
   }
 
   async send<Req extends object, Res extends object>(request: MessageCodec<Req>, response: MessageCodec<Res>, version: number, body: Req): Promise<Res> {

@@ -1,13 +1,18 @@
 // ConsumerGroupDescribe (key 69), v0-1: state, epochs, assignor and members (with current and
 // target assignments) of consumer groups (KIP-848). A classic group or an unknown id gets
-// GROUP_ID_NOT_FOUND with Kafka's message. Authorized operations are not computed (no ACLs).
+// GROUP_ID_NOT_FOUND with Kafka's message. ACLs (when an authorizer is configured): DESCRIBE on
+// each group, else GROUP_AUTHORIZATION_FAILED for it; authorized operations (when asked, for a
+// group described without error) are the principal's on the group.
 // v1 adds each member's type (KIP-1099): always 1 (consumer) here, since classic members never
 // join a consumer group in Tributary.
 import { ConsumerGroupDescribeRequest } from '../../protocol/messages/ConsumerGroupDescribeRequest.js';
 import { ConsumerGroupDescribeResponse } from '../../protocol/messages/ConsumerGroupDescribeResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
-import { GROUP_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
+import { OPERATIONS_NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
+import { isAllowed } from '../authorizer.js';
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { ErrorCode } from '../../protocol/errors.js';
 
 const MEMBER_TYPE_UNKNOWN = -1;
 const MEMBER_TYPE_CONSUMER = 1;
@@ -21,6 +26,9 @@ export function consumerGroupDescribeHandler(broker: BrokerContext) {
     handle(ctx, req) {
       const res = ConsumerGroupDescribeResponse.defaults();
       res.groups = req.groupIds.map((groupId) => {
+        if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
+          return { ...ConsumerGroupDescribeResponse.newStruct('DescribedGroup'), groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+        }
         const d = broker.groupCoordinator.describeConsumerGroup(groupId);
         return {
           errorCode: d.errorCode,
@@ -43,7 +51,7 @@ export function consumerGroupDescribeHandler(broker: BrokerContext) {
             targetAssignment: { topicPartitions: m.targetAssignment },
             memberType: ctx.apiVersion >= 1 ? MEMBER_TYPE_CONSUMER : MEMBER_TYPE_UNKNOWN,
           })),
-          authorizedOperations: authorizedOperations(req.includeAuthorizedOperations, GROUP_OPERATIONS),
+          authorizedOperations: req.includeAuthorizedOperations && d.errorCode === ErrorCode.NONE ? authorizedOperations(broker.authorizer, ctx.connection, ResourceType.GROUP, groupId) : OPERATIONS_NOT_REQUESTED,
         };
       });
       return res;

@@ -6,6 +6,10 @@
 // message; more than 10,000 new partitions in one request -> POLICY_VIOLATION. The controller
 // mutation quota (KIP-599) refuses topics with THROTTLING_QUOTA_EXCEEDED from v3 and throttles
 // older versions by holding the response back.
+// ACLs (when an authorizer is configured): ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED
+// (before the existence check, so an unknown topic's name reveals nothing).
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { CreatePartitionsRequest } from '../../protocol/messages/CreatePartitionsRequest.js';
 import { CreatePartitionsResponse, type CreatePartitionsResponseCreatePartitionsTopicResult } from '../../protocol/messages/CreatePartitionsResponse.js';
@@ -36,9 +40,10 @@ export function createPartitionsHandler(broker: BrokerContext) {
       for (const t of req.topics) {
         if (counts.get(t.name)! > 1) continue;
         const topic = broker.metadata.image.topicsByName.get(t.name);
-        const slot = result(t.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+        const alterable = isAllowed(broker.authorizer, ctx.connection, AclOperation.ALTER, ResourceType.TOPIC, t.name);
+        const slot = result(t.name, alterable ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.TOPIC_AUTHORIZATION_FAILED, null);
         slots.push(slot);
-        if (topic === undefined) continue;
+        if (topic === undefined || !alterable) continue;
         increases.push({ topic: topic.name, count: t.count, assignments: t.assignments?.map((a) => a.brokerIds) ?? null });
         increaseSlots.push(slot);
       }

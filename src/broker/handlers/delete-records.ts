@@ -4,6 +4,10 @@
 // delete cleanup policy -> POLICY_VIOLATION, offsets below 0 or above the high watermark ->
 // OFFSET_OUT_OF_RANGE, partitions not hosted here -> UNKNOWN_TOPIC_OR_PARTITION. On a single
 // node the new start offset is final at once, so the request never waits.
+// ACLs (when an authorizer is configured): DELETE on the topic, else TOPIC_AUTHORIZATION_FAILED on
+// its partitions (checked first, as Kafka).
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { isInternalTopic } from '../../metadata/topic-names.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DeleteRecordsRequest } from '../../protocol/messages/DeleteRecordsRequest.js';
@@ -39,9 +43,15 @@ export function deleteRecordsHandler(broker: BrokerContext) {
     response: DeleteRecordsResponse,
     minVersion: 0,
     maxVersion: 2,
-    handle(_ctx, req) {
+    handle(ctx, req) {
       const res = DeleteRecordsResponse.defaults();
-      res.topics = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => deleteBefore(t.name, p.partitionIndex, p.offset)) }));
+      res.topics = req.topics.map((t) => {
+        const deletable = isAllowed(broker.authorizer, ctx.connection, AclOperation.DELETE, ResourceType.TOPIC, t.name);
+        return {
+          name: t.name,
+          partitions: t.partitions.map((p) => (deletable ? deleteBefore(t.name, p.partitionIndex, p.offset) : { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
+        };
+      });
       return res;
     },
   });

@@ -3,12 +3,14 @@
 // this node). v1 endpointType: brokers (1) are described here; controllers (2) ->
 // MISMATCHED_ENDPOINT_TYPE, anything else -> UNSUPPORTED_ENDPOINT_TYPE (INVALID_REQUEST on v0).
 // v2 (KIP-1073) lists fenced brokers too when asked, with IsFenced; a serving node is never fenced.
+// No ACL is needed (as Kafka); the cluster's authorized operations, when asked for, are 0 without
+// DESCRIBE on the cluster.
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeClusterRequest } from '../../protocol/messages/DescribeClusterRequest.js';
 import { DescribeClusterResponse } from '../../protocol/messages/DescribeClusterResponse.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
-import { CLUSTER_OPERATIONS } from '../authorized-operations.js';
+import { clusterAuthorizedOperations } from '../authorized-operations.js';
 
 const ENDPOINT_BROKER = 1;
 const ENDPOINT_CONTROLLER = 2;
@@ -36,7 +38,7 @@ export function describeClusterHandler(broker: BrokerContext) {
       res.clusterId = broker.clusterId;
       res.brokers = broker.brokersFor(ctx.connection.listenerName).map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack, isFenced: false }));
       res.controllerId = res.brokers.some((b) => b.brokerId === broker.nodeId) ? broker.nodeId : -1;
-      if (req.includeClusterAuthorizedOperations) res.clusterAuthorizedOperations = CLUSTER_OPERATIONS;
+      res.clusterAuthorizedOperations = clusterAuthorizedOperations(req.includeClusterAuthorizedOperations, broker.authorizer, ctx.connection);
       return res;
     },
   });

@@ -8,6 +8,10 @@
 //     be changed dynamically; passwords sensitive (value null).
 //   - BROKER '': only the dynamic cluster-wide defaults (Kafka lists nothing else there).
 //   - configurationKeys filters the entries (null or empty: all).
+// ACLs (when an authorizer is configured): DESCRIBE_CONFIGS on the cluster for BROKER resources,
+// on the topic or group for theirs; refused -> CLUSTER_, TOPIC_ or GROUP_AUTHORIZATION_FAILED for
+// that resource, the others are described.
+import { AclOperation } from '../../protocol/acls.js';
 import { ConfigResourceType } from '../../metadata/records.js';
 import { topicNameProblem } from '../../metadata/topic-names.js';
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
@@ -21,6 +25,7 @@ import {
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerConfig, ConfigLayer, type BrokerConfigValueType } from '../config.js';
+import { configResourceRefusal } from '../config-admin.js';
 import { dynamicConfigType, isDynamicBrokerConfig, isSensitiveBrokerConfig } from '../dynamic-broker-config.js';
 import { describeGroupConfigs } from '../group-config.js';
 import { CONFIG_TYPE_CODE, ConfigSource, describeTopicConfigs } from '../topic-config.js';
@@ -137,6 +142,12 @@ export function describeConfigsHandler(broker: BrokerContext) {
         const out = DescribeConfigsResponse.newStruct('DescribeConfigsResult');
         out.resourceType = r.resourceType;
         out.resourceName = r.resourceName;
+        const refused = configResourceRefusal(broker, ctx.connection, AclOperation.DESCRIBE_CONFIGS, r.resourceType, r.resourceName);
+        if (refused !== null) {
+          out.errorCode = refused.errorCode;
+          out.errorMessage = refused.errorMessage;
+          return out;
+        }
         let entries: Entry[];
         try {
           if (r.resourceType === ConfigResourceType.TOPIC) entries = topicEntries(broker, r.resourceName);

@@ -4,6 +4,10 @@
 // epoch of its last marker (-1 before any), and the first offset of its open transaction (-1 when
 // none). A partition not hosted here is UNKNOWN_TOPIC_OR_PARTITION (on a cluster, a follower's
 // answer would be NOT_LEADER_OR_FOLLOWER, as Kafka's).
+// ACLs (when an authorizer is configured): READ on the topic, else TOPIC_AUTHORIZATION_FAILED (with
+// Kafka's message) on its partitions.
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { AUTHORIZATION_FAILED_MESSAGE, isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeProducersRequest } from '../../protocol/messages/DescribeProducersRequest.js';
 import { DescribeProducersResponse, type DescribeProducersResponsePartitionResponse } from '../../protocol/messages/DescribeProducersResponse.js';
@@ -32,9 +36,16 @@ export function describeProducersHandler(broker: BrokerContext) {
     response: DescribeProducersResponse,
     minVersion: 0,
     maxVersion: 0,
-    handle(_ctx, req) {
+    handle(ctx, req) {
       const res = DescribeProducersResponse.defaults();
-      res.topics = req.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((p) => describe(t.name, p)) }));
+      const code = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+      res.topics = req.topics.map((t) => {
+        const readable = isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.TOPIC, t.name);
+        return {
+          name: t.name,
+          partitions: t.partitionIndexes.map((p) => (readable ? describe(t.name, p) : { partitionIndex: p, errorCode: code, errorMessage: AUTHORIZATION_FAILED_MESSAGE[code]!, activeProducers: [] })),
+        };
+      });
       return res;
     },
   });

@@ -8,6 +8,12 @@
 // topic that does not exist is UNKNOWN_TOPIC_OR_PARTITION. A cursor whose topic is not among the
 // named topics, or whose partition is negative, makes the request INVALID_REQUEST (every named
 // topic carries the error, as Kafka's error response does).
+// ACLs (when an authorizer is configured), as Kafka: DESCRIBE on each topic; asked for all topics,
+// the others are left out; a named one the principal may not describe is TOPIC_AUTHORIZATION_FAILED
+// (with a zero id, after the page, whether it exists or not). Every described topic carries the
+// principal's authorized operations on it (the request has no flag: Kafka always fills them in).
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ZERO_UUID } from '../../protocol/codec/reader.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DescribeTopicPartitionsRequest } from '../../protocol/messages/DescribeTopicPartitionsRequest.js';
@@ -15,7 +21,7 @@ import { DescribeTopicPartitionsResponse, type DescribeTopicPartitionsResponseDe
 import { isInternalTopic } from '../../metadata/topic-names.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
-import { OPERATIONS_NOT_REQUESTED } from '../authorized-operations.js';
+import { OPERATIONS_NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
 import { partitionState } from './partition-state.js';
 
 type ResponseTopic = DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic;
@@ -30,7 +36,7 @@ export function describeTopicPartitionsHandler(broker: BrokerContext) {
     response: DescribeTopicPartitionsResponse,
     minVersion: 0,
     maxVersion: 0,
-    handle(_ctx, req) {
+    handle(ctx, req) {
       const res = DescribeTopicPartitionsResponse.defaults();
       const image = broker.metadata.image;
       const cursor = req.cursor;
@@ -48,9 +54,13 @@ export function describeTopicPartitionsHandler(broker: BrokerContext) {
       }
       // At least one partition per page, so a client paging with a limit of 0 still gets through.
       let remaining = Math.max(1, Math.min(req.responsePartitionLimit, broker.config.int('max.request.partition.size.limit')));
+      const describable = (name: string) => isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.TOPIC, name);
       const sorted = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      for (let i = 0; i < sorted.length; i++) {
-        const name = sorted[i]!;
+      const refused = fetchAll ? [] : sorted.filter((name) => !describable(name));
+      const refusedSet = new Set(refused);
+      const allowed = sorted.filter((name) => (fetchAll ? describable(name) : !refusedSet.has(name)));
+      for (let i = 0; i < allowed.length; i++) {
+        const name = allowed[i]!;
         const topic = image.topicsByName.get(name);
         if (topic === undefined) {
           if (!fetchAll) res.topics.push(missingTopic(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
@@ -69,13 +79,14 @@ export function describeTopicPartitionsHandler(broker: BrokerContext) {
           topicId: topic.topicId,
           isInternal: isInternalTopic(name),
           partitions: partitions.map((p) => ({ ...partitionState(p), eligibleLeaderReplicas: [], lastKnownElr: [] })),
-          topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+          topicAuthorizedOperations: authorizedOperations(broker.authorizer, ctx.connection, ResourceType.TOPIC, name),
         });
         if (first + partitions.length < topic.partitions.length) {
           res.nextCursor = { topicName: name, partitionIndex: first + partitions.length };
           break;
         }
       }
+      for (const name of refused) res.topics.push(missingTopic(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
       return res;
     },
   });

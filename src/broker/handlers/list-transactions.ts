@@ -3,6 +3,10 @@
 // (Ongoing for longer than DurationFilter ms) and v2 TransactionalIdPattern (a regular
 // expression; an invalid one is INVALID_REGULAR_EXPRESSION). COORDINATOR_LOAD_IN_PROGRESS while a
 // partition led here is still loading, as Kafka answers.
+// ACLs (when an authorizer is configured): only the transactional ids the principal may DESCRIBE
+// are listed (never an authorization error).
+import { AclOperation, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListTransactionsRequest } from '../../protocol/messages/ListTransactionsRequest.js';
 import { ListTransactionsResponse } from '../../protocol/messages/ListTransactionsResponse.js';
@@ -40,7 +44,7 @@ export function listTransactionsHandler(broker: BrokerContext) {
         MAX_LISTED,
       );
       if (r.loading) res.errorCode = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-      res.transactionStates = r.transactions.map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state }));
+      res.transactionStates = r.transactions.filter((t) => isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, t.transactionalId)).map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state }));
       return res;
     },
   });

@@ -17,7 +17,7 @@ import { isInternalTopic } from '../../metadata/topic-names.js';
 import { defineHandler, type RequestContext } from '../../server/request-router.js';
 import { isAllowed } from '../authorizer.js';
 import type { BrokerContext } from '../broker-context.js';
-import { CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS, authorizedOperations } from '../authorized-operations.js';
+import { OPERATIONS_NOT_REQUESTED, authorizedOperations, clusterAuthorizedOperations } from '../authorized-operations.js';
 import { partitionState } from './partition-state.js';
 
 export function metadataHandler(broker: BrokerContext) {
@@ -27,7 +27,6 @@ export function metadataHandler(broker: BrokerContext) {
     minVersion: 0,
     maxVersion: 13,
     handle(ctx, req) {
-      const listener = ctx.connection.listenerName;
       const v = ctx.apiVersion;
       const allowAutoCreate = req.topics !== null && (v < 4 || req.allowAutoTopicCreation);
       const acl = topicAcls(ctx.connection);
@@ -36,8 +35,8 @@ export function metadataHandler(broker: BrokerContext) {
         const image = broker.metadata.image;
         for (const t of req.topics ?? []) if (t.name !== null && t.name !== '' && !image.topicsByName.has(t.name) && acl.canDescribe(t.name) && acl.canCreate(t.name)) missing.add(t.name);
       }
-      if (missing.size === 0) return answer(v, listener, req, new Map(), acl, allowAutoCreate);
-      return broker.autoCreateTopics([...missing]).then((outcomes) => answer(v, listener, req, outcomes, acl, allowAutoCreate));
+      if (missing.size === 0) return answer(v, ctx.connection, req, new Map(), acl, allowAutoCreate);
+      return broker.autoCreateTopics([...missing]).then((outcomes) => answer(v, ctx.connection, req, outcomes, acl, allowAutoCreate));
     },
   });
 
@@ -53,13 +52,14 @@ export function metadataHandler(broker: BrokerContext) {
 
   /** The response, from the image as it is now; `autoCreated` has the outcome of each name this
    * request tried to auto-create (NONE: created). */
-  function answer(v: number, listenerName: string, req: MetadataRequestData, autoCreated: ReadonlyMap<string, number>, acl: ReturnType<typeof topicAcls>, allowAutoCreate: boolean): MetadataResponseData {
+  function answer(v: number, connection: RequestContext['connection'], req: MetadataRequestData, autoCreated: ReadonlyMap<string, number>, acl: ReturnType<typeof topicAcls>, allowAutoCreate: boolean): MetadataResponseData {
     const res = MetadataResponse.defaults();
-    res.brokers = broker.brokersFor(listenerName);
+    res.brokers = broker.brokersFor(connection.listenerName);
     res.clusterId = broker.clusterId;
     res.controllerId = broker.nodeId;
-    res.clusterAuthorizedOperations = authorizedOperations(v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS);
-    const topicOperations = authorizedOperations(v >= 8 && req.includeTopicAuthorizedOperations, TOPIC_OPERATIONS);
+    // Authorized operations (v8+; the cluster's only up to v10), as the principal's ACLs allow.
+    res.clusterAuthorizedOperations = clusterAuthorizedOperations(v >= 8 && v <= 10 && req.includeClusterAuthorizedOperations, broker.authorizer, connection);
+    const withOperations = v >= 8 && req.includeTopicAuthorizedOperations;
     const image = broker.metadata.image;
     const describe = (topic: TopicImage): MetadataResponseMetadataResponseTopic => ({
       errorCode: ErrorCode.NONE,
@@ -67,7 +67,7 @@ export function metadataHandler(broker: BrokerContext) {
       topicId: topic.topicId,
       isInternal: isInternalTopic(topic.name),
       partitions: topic.partitions.map(partitionState),
-      topicAuthorizedOperations: topicOperations,
+      topicAuthorizedOperations: withOperations ? authorizedOperations(broker.authorizer, connection, ResourceType.TOPIC, topic.name) : OPERATIONS_NOT_REQUESTED,
     });
     const missing = (name: string | null, topicId: string, errorCode: number): MetadataResponseMetadataResponseTopic => ({
       errorCode,

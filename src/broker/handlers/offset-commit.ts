@@ -4,8 +4,11 @@
 // without members (a "simple" consumer). v2-4 carry a retention time. v10 names topics by id
 // (KIP-848): ids are resolved to names here; the partitions of an unknown id get UNKNOWN_TOPIC_ID
 // and the rest of the request is committed.
+// ACLs (when an authorizer is configured), as Kafka: READ on the group (else every partition is
+// GROUP_AUTHORIZATION_FAILED), then READ on each topic (else its partitions are
+// TOPIC_AUTHORIZATION_FAILED and the other topics are committed).
 import { AclOperation, ResourceType } from '../../protocol/acls.js';
-import { isAllowed } from '../authorizer.js';
+import { inRequestOrder, isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetCommitRequest } from '../../protocol/messages/OffsetCommitRequest.js';
 import { OffsetCommitResponse, type OffsetCommitResponseOffsetCommitResponseTopic } from '../../protocol/messages/OffsetCommitResponse.js';
@@ -27,8 +30,14 @@ export function offsetCommitHandler(broker: BrokerContext) {
         refused.topics = req.topics.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED })) }));
         return refused;
       }
-      const known = req.topics.filter((t) => nameOf(t) !== undefined);
-      const result = await broker.groupCoordinator.commitOffsets({
+      const readable = (name: string) => isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.TOPIC, name);
+      const refusal = (t: { name: string; topicId: string }): number | null => {
+        const name = nameOf(t);
+        return name === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : !readable(name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : null;
+      };
+      const refusals = req.topics.map(refusal);
+      const known = req.topics.filter((_, i) => refusals[i] === null);
+      const result = known.length === 0 ? [] : await broker.groupCoordinator.commitOffsets({
         groupId: req.groupId,
         generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
         memberId: v >= 1 ? req.memberId : '',
@@ -45,17 +54,15 @@ export function offsetCommitHandler(broker: BrokerContext) {
           })),
         })),
       });
-      // The coordinator answers the known topics in request order; the unknown ones slot back in.
-      let next = 0;
+      // Each version carries only one of name and id (the other decoded as its default).
+      const answered = result.map((r, i): OffsetCommitResponseOffsetCommitResponseTopic => ({ name: known[i]!.name, topicId: known[i]!.topicId, partitions: r.partitions }));
       const res = OffsetCommitResponse.defaults();
-      res.topics = req.topics.map((t): OffsetCommitResponseOffsetCommitResponseTopic => {
-        if (nameOf(t) === undefined) {
-          return { name: t.name, topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID })) };
-        }
-        const r = result[next++]!;
-        // Each version carries only one of the two (the other decoded as its default).
-        return { name: t.name, topicId: t.topicId, partitions: r.partitions };
-      });
+      res.topics = inRequestOrder(
+        req.topics,
+        refusals.map((r) => r === null),
+        answered,
+        (t, i): OffsetCommitResponseOffsetCommitResponseTopic => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: refusals[i]! })) }),
+      );
       return res;
     },
   });

@@ -6,6 +6,11 @@
 //   - an older epoch (none is ever written on a single node) -> (that epoch, log start offset)
 //     as Kafka answers for an epoch before the first one it has.
 // currentLeaderEpoch (v2+) fences: older -> FENCED_LEADER_EPOCH, newer -> UNKNOWN_LEADER_EPOCH.
+// ACLs (when an authorizer is configured), as Kafka since KIP-320: CLUSTER_ACTION on the cluster
+// (replicas) allows every topic, else DESCRIBE on each topic (consumers); refused ->
+// TOPIC_AUTHORIZATION_FAILED on its partitions.
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetForLeaderEpochRequest } from '../../protocol/messages/OffsetForLeaderEpochRequest.js';
 import { OffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseEpochEndOffset } from '../../protocol/messages/OffsetForLeaderEpochResponse.js';
@@ -23,12 +28,18 @@ export function offsetForLeaderEpochHandler(broker: BrokerContext) {
     maxVersion: 4,
     handle(ctx, req) {
       const res = OffsetForLeaderEpochResponse.defaults();
+      const replica = isAllowed(broker.authorizer, ctx.connection, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
       for (const t of req.topics) {
         const partitions: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
+        const describable = replica || isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.TOPIC, t.topic);
         for (const p of t.partitions) {
           const out = OffsetForLeaderEpochResponse.newStruct('EpochEndOffset');
           out.partition = p.partition;
           partitions.push(out);
+          if (!describable) {
+            out.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+            continue;
+          }
           const hosted = broker.replicas.get(t.topic, p.partition);
           if (hosted === undefined) {
             out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;

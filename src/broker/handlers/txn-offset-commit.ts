@@ -5,9 +5,12 @@
 // UNSTABLE_OFFSET_COMMIT meanwhile); ABORT drops them. v3+ carries the member's generation, id and
 // instance id, checked as Kafka checks them. PRODUCER_FENCED is INVALID_PRODUCER_EPOCH before v3.
 // v5 (transactions v2) is not served.
+// ACLs (when an authorizer is configured), as Kafka: WRITE on the transactional id, READ on the
+// group (either refused: every partition carries the error), then READ on each topic (refused:
+// its partitions are TOPIC_AUTHORIZATION_FAILED and the other topics are committed).
 import { AclOperation, ResourceType } from '../../protocol/acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { isAllowed } from '../authorizer.js';
+import { inRequestOrder, isAllowed } from '../authorizer.js';
 import { TxnOffsetCommitRequest } from '../../protocol/messages/TxnOffsetCommitRequest.js';
 import { TxnOffsetCommitResponse } from '../../protocol/messages/TxnOffsetCommitResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -29,7 +32,9 @@ export function txnOffsetCommitHandler(broker: BrokerContext) {
         res.topics = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: refused })) }));
         return res;
       }
-      const result = await broker.groupCoordinator.commitTxnOffsets({
+      const readable = req.topics.map((t) => isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.TOPIC, t.name));
+      const allowed = req.topics.filter((_, i) => readable[i]);
+      const result = allowed.length === 0 ? [] : await broker.groupCoordinator.commitTxnOffsets({
         transactionalId: req.transactionalId,
         groupId: req.groupId,
         producerId: req.producerId,
@@ -37,7 +42,7 @@ export function txnOffsetCommitHandler(broker: BrokerContext) {
         generationId: v >= 3 ? req.generationId : -1,
         memberId: v >= 3 ? req.memberId : '',
         groupInstanceId: v >= 3 ? req.groupInstanceId : null,
-        topics: req.topics.map((t) => ({
+        topics: allowed.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partitionIndex,
@@ -48,7 +53,8 @@ export function txnOffsetCommitHandler(broker: BrokerContext) {
         })),
       });
       const res = TxnOffsetCommitResponse.defaults();
-      res.topics = result.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: fencedErrorFor(p.errorCode, v, 3) })) }));
+      const answered = result.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: fencedErrorFor(p.errorCode, v, 3) })) }));
+      res.topics = inRequestOrder(req.topics, readable, answered, (t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }));
       return res;
     },
   });

@@ -5,6 +5,10 @@
 // a metadata format change is refused. The request is applied whole or not at all: as Kafka's
 // controller answers, one error goes on the response and (v0-1) on every feature's result.
 // ValidateOnly (v1+) checks without recording. An empty request changes nothing.
+// ACLs (when an authorizer is configured): ALTER on the cluster, else the response's error is
+// CLUSTER_AUTHORIZATION_FAILED with no per-feature results (Kafka's error response).
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
+import { AUTHORIZATION_FAILED_MESSAGE, isAllowed } from '../authorizer.js';
 import { UpgradeType } from '../../metadata/features.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { UpdateFeaturesRequest } from '../../protocol/messages/UpdateFeaturesRequest.js';
@@ -20,6 +24,12 @@ export function updateFeaturesHandler(broker: BrokerContext) {
     maxVersion: 2,
     async handle(ctx, req) {
       const v = ctx.apiVersion;
+      if (!isAllowed(broker.authorizer, ctx.connection, AclOperation.ALTER, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME)) {
+        const refused = UpdateFeaturesResponse.defaults();
+        refused.errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+        refused.errorMessage = AUTHORIZATION_FAILED_MESSAGE[refused.errorCode]!;
+        return refused;
+      }
       const updates = req.featureUpdates.map((u) => ({
         feature: u.feature,
         level: u.maxVersionLevel,

@@ -8,6 +8,11 @@
 // transactionVersion (KIP-890), which changes nothing on the partition side. Kafka merges the
 // results of markers of one producer id into one entry; here each marker gets its own, in request
 // order (a coordinator sends one marker per producer id).
+// ACLs (when an authorizer is configured), as Kafka: ALTER or CLUSTER_ACTION on the cluster (what
+// brokers' principals have), else every partition is CLUSTER_AUTHORIZATION_FAILED.
+import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
+import { isAllowed } from '../authorizer.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import { WriteTxnMarkersRequest } from '../../protocol/messages/WriteTxnMarkersRequest.js';
 import { WriteTxnMarkersResponse } from '../../protocol/messages/WriteTxnMarkersResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -23,7 +28,16 @@ export function writeTxnMarkersHandler(broker: BrokerContext) {
     response: WriteTxnMarkersResponse,
     minVersion: 0,
     maxVersion: 2,
-    async handle(_ctx, req) {
+    async handle(ctx, req) {
+      const clusterAllows = (operation: number) => isAllowed(broker.authorizer, ctx.connection, operation, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
+      if (!clusterAllows(AclOperation.ALTER) && !clusterAllows(AclOperation.CLUSTER_ACTION)) {
+        const refused = WriteTxnMarkersResponse.defaults();
+        refused.markers = req.markers.map((m) => ({
+          producerId: m.producerId,
+          topics: m.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })),
+        }));
+        return refused;
+      }
       const markers: TxnMarker[] = [];
       for (const m of req.markers) {
         for (const t of m.topics) {
