@@ -80,6 +80,8 @@ export class LogSegment {
   private indexesRebuilt = false;
   /** '' for a live segment; '.cleaned' or '.swap' while the log cleaner builds its replacement. */
   private fileSuffix = '';
+  /** Opened by the cleaner's worker to read batches only (see openForReading). */
+  private readOnly = false;
 
   private constructor(
     readonly dir: string,
@@ -118,6 +120,19 @@ export class LogSegment {
     const txnIndex = new TransactionIndex(segmentFilePath(dir, baseOffset, TXN_INDEX_SUFFIX) + fileSuffix);
     const segment = new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex, txnIndex, size, nowMs);
     segment.fileSuffix = fileSuffix;
+    return segment;
+  }
+
+  /**
+   * A closed segment that another thread's log owns, for the log cleaner's worker to read batches
+   * from (readWholeBatches): its descriptor is read-only, and nothing here ever writes, repairs or
+   * deletes its files. Offsets and timestamps (nextOffset, maxTimestamp) are not for it: they
+   * would load the tail, which may repair indexes.
+   */
+  static openForReading(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
+    const segment = LogSegment.open(dir, baseOffset, config, nowMs);
+    segment.readOnly = true;
+    segment.tailLoaded = true;
     return segment;
   }
 
@@ -211,6 +226,7 @@ export class LogSegment {
 
   /** Makes this the active segment: indexes open for append (preallocated). */
   activate(): void {
+    invariant(!this.readOnly, `segment ${this.logPath} was opened for reading only`);
     this.loadTail();
     this.offsetIndex.openForAppend();
     this.timeIndex.openForAppend();
@@ -341,6 +357,7 @@ export class LogSegment {
   }
 
   delete(): void {
+    invariant(!this.readOnly, `segment ${this.logPath} was opened for reading only`);
     this.active = false;
     if (this.fd !== null) {
       fs.closeSync(this.fd);
@@ -560,7 +577,7 @@ export class LogSegment {
   // ---- internals
 
   private descriptor(): number {
-    if (this.fd === null) this.fd = fs.openSync(this.logPath, 'r+');
+    if (this.fd === null) this.fd = fs.openSync(this.logPath, this.readOnly ? 'r' : 'r+');
     return this.fd;
   }
 

@@ -553,10 +553,8 @@ export class PartitionLog implements PartitionStore {
     invariant(cleaned.baseOffset === old[0]!.baseOffset, `${this.where}: cleaned segment ${cleaned.logPath} does not start where ${old[0]!.logPath} does`);
     const endOffset = this.segments[first + old.length]!.baseOffset;
     try {
-      // The cleaner keeps markers, so the old segments' aborted transactions stay true of the
-      // new one: its index (<base>.txnindex.cleaned) is written before the swap renames it.
-      const aborted = old.flatMap((s) => s.txnIndex.entries());
-      if (aborted.length > 0) cleaned.txnIndex.writeAll(aborted);
+      // `cleaned` holds the old segments' aborted transactions in its .txnindex (the cleaner
+      // keeps markers, so they stay true of it; cleaner-work.ts writes it).
       swapInCleanedSegment(this.dir, cleaned, old, endOffset, hooks);
     } catch (err) {
       // A failed step leaves the files for recovery at the next start; this process stops using them.
