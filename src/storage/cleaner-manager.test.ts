@@ -2,7 +2,6 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compress, decompress } from '../protocol/records/compression.js';
 import { encodeRecordBatch } from '../protocol/records/record-batch.js';
 import { readOffsetCheckpoint, partitionKey } from './checkpoint.js';
 import { CLEANER_OFFSET_CHECKPOINT_FILE, type CleanerSettings } from './cleaner-manager.js';
@@ -10,21 +9,10 @@ import { ManualClock } from './clock.js';
 import { defaultLogConfig, type LogConfig } from './config.js';
 import { LogManager } from './log-manager.js';
 import type { PartitionStore } from './partition-store.js';
-import { appendCommitted, cleanup, tmpLogDir } from './test-helpers.js';
+import { appendCommitted, cleanerTestSettings, cleanup, tmpLogDir } from './test-helpers.js';
 
 const opts = { leaderEpoch: 0, assignOffsets: true } as const;
-const settings = (o: Partial<CleanerSettings> = {}): CleanerSettings => ({
-  enabled: true,
-  threads: 1,
-  dedupeBufferBytes: 1 << 20,
-  ioBufferBytes: 4096,
-  loadFactor: 0.9,
-  ioMaxBytesPerSecond: Number.POSITIVE_INFINITY,
-  backoffMs: 10,
-  codec: { decompress: (t, d) => decompress(t, d, 1 << 26), compress: (t, d) => compress(t, d) },
-  maxUncompressedBytes: 1 << 26,
-  ...o,
-});
+const settings = cleanerTestSettings;
 
 function fill(store: PartitionStore, clock: ManualClock, count: number, keys: number): void {
   for (let i = 0; i < count; i++) {
