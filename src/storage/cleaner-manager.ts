@@ -309,26 +309,37 @@ export class CleanerManager {
     const dir = log.dir;
     const generation = thread.generation;
     let cleanedBase: number | null = null;
+    // The round's time on the event loop (planning, swaps), for the log line: what requests wait for.
+    const onLoop = { eventLoopMs: 0, maxSwapMs: 0 };
     try {
+      let t = this.clock.nowMs();
       const plan = LogCleaner.planMap(log, this.checkpointOf(logDir, log.topic, log.partition), nowMs);
       const stats = LogCleaner.startStats(log, plan.section);
       const work = emptyWorkStats();
       const segmentConfig = { ...log.cleanerSegmentConfig };
+      onLoop.eventLoopMs += this.clock.nowMs() - t;
       const map = await thread.request({ kind: 'map', generation, dir, segments: plan.segments.map((s) => s.baseOffset), segmentConfig, task: plan.task });
       addWorkStats(work, map.work);
       const endOffset = map.endOffset;
       stats.endOffset = endOffset;
       if (!current()) return;
       for (const group of LogCleaner.planGroups(log, endOffset)) {
+        t = this.clock.nowMs();
         const task = LogCleaner.groupTask(log, group, endOffset, nowMs);
         cleanedBase = group[0]!.baseOffset;
+        onLoop.eventLoopMs += this.clock.nowMs() - t;
         const r = await thread.request({ kind: 'group', generation, dir, segments: group.map((s) => s.baseOffset), segmentConfig, task });
         addWorkStats(work, r.work);
         if (!current()) return;
         // No await from here to the swap: the check of the group and the swap are one step.
+        t = this.clock.nowMs();
         const cleaned = LogSegment.open(dir, cleanedBase, log.cleanerSegmentConfig, nowMs, CLEANED_SUFFIX);
         cleanedBase = null;
-        if (!LogCleaner.swapGroup(log, group, cleaned, this.settings.hooks)) {
+        const swapped = LogCleaner.swapGroup(log, group, cleaned, this.settings.hooks);
+        const swapMs = this.clock.nowMs() - t;
+        onLoop.eventLoopMs += swapMs;
+        onLoop.maxSwapMs = Math.max(onLoop.maxSwapMs, swapMs);
+        if (!swapped) {
           stats.completed = false;
           break;
         }
@@ -336,7 +347,7 @@ export class CleanerManager {
       addWorkStats(stats, work);
       stats.segmentsAfter = log.segmentCount;
       this.crashes.delete(key);
-      if (current()) this.finish(log, logDir, stats, startedMs);
+      if (current()) this.finish(log, logDir, stats, startedMs, onLoop);
     } catch (err) {
       if (err instanceof CleanerWorkError && err.cancelled) return;
       if (err instanceof WorkerCrashedError) {
@@ -364,7 +375,7 @@ export class CleanerManager {
     loggerFor('storage').error({ topic: log.topic, partition: log.partition, err: err.message }, 'log cleaning failed; the partition is marked uncleanable');
   }
 
-  private finish(log: PartitionLog, logDir: string, stats: CleanStats, startedMs: number): void {
+  private finish(log: PartitionLog, logDir: string, stats: CleanStats, startedMs: number, onLoop?: { eventLoopMs: number; maxSwapMs: number }): void {
     const key = partitionKey(log.topic, log.partition);
     this.totals.rounds++;
     this.totals.bytesRead += stats.bytesRead;
@@ -384,7 +395,7 @@ export class CleanerManager {
       const ms = this.clock.nowMs() - startedMs;
       const mbRead = stats.bytesRead / (1024 * 1024);
       loggerFor('storage').info(
-        { topic: log.topic, partition: log.partition, ...stats, ms, mbPerSecond: ms > 0 ? Math.round((mbRead / ms) * 10_000) / 10 : null },
+        { topic: log.topic, partition: log.partition, ...stats, ms, mbPerSecond: ms > 0 ? Math.round((mbRead / ms) * 10_000) / 10 : null, ...onLoop },
         'cleaned log',
       );
     }
