@@ -29,7 +29,7 @@ import { addWorkStats, emptyWorkStats } from './cleaner-work.js';
 import { CleanerThread, CleanerWorkError, WorkerCrashedError } from './cleaner-thread.js';
 import { LogSegment } from './log-segment.js';
 import { PartitionLog } from './partition-log.js';
-import { CLEANED_SUFFIX, type SwapHooks } from './segment-swap.js';
+import { CLEANED_SUFFIX, removeSwapManifest, type SwapHooks } from './segment-swap.js';
 import { LogClosedError } from './errors.js';
 import { loggerFor } from '../logger.js';
 
@@ -309,6 +309,8 @@ export class CleanerManager {
     const dir = log.dir;
     const generation = thread.generation;
     let cleanedBase: number | null = null;
+    /** The segments the worker reads for the request in flight. */
+    let reading: readonly LogSegment[] = [];
     // The round's time on the event loop (planning, swaps), for the log line: what requests wait for.
     const onLoop = { eventLoopMs: 0, maxSwapMs: 0 };
     try {
@@ -318,6 +320,7 @@ export class CleanerManager {
       const work = emptyWorkStats();
       const segmentConfig = { ...log.cleanerSegmentConfig };
       onLoop.eventLoopMs += this.clock.nowMs() - t;
+      reading = plan.segments;
       const map = await thread.request({ kind: 'map', generation, dir, segments: plan.segments.map((s) => s.baseOffset), segmentConfig, task: plan.task });
       addWorkStats(work, map.work);
       const endOffset = map.endOffset;
@@ -327,6 +330,7 @@ export class CleanerManager {
         t = this.clock.nowMs();
         const task = LogCleaner.groupTask(log, group, endOffset, nowMs);
         cleanedBase = group[0]!.baseOffset;
+        reading = group;
         onLoop.eventLoopMs += this.clock.nowMs() - t;
         const r = await thread.request({ kind: 'group', generation, dir, segments: group.map((s) => s.baseOffset), segmentConfig, task });
         addWorkStats(work, r.work);
@@ -359,7 +363,8 @@ export class CleanerManager {
         return;
       }
       // A segment file gone (retention, DeleteRecords) while the worker read it: the log changed.
-      if (err instanceof CleanerWorkError && err.code === 'ENOENT') return;
+      // (A file missing from a segment still in the log is a failure: no retrying in a loop.)
+      if (err instanceof CleanerWorkError && err.code === 'ENOENT' && !log.isClosed && reading.some((s) => !log.cleanerSegments().includes(s))) return;
       this.failed(log, err as Error);
     } finally {
       // A cleaned group the round did not swap (stopped, forgotten, crashed) goes now.
@@ -414,6 +419,7 @@ export class CleanerManager {
 /** The .cleaned files of a group at `base`, if any (a gone directory is fine). */
 function removeCleanedFiles(dir: string, base: number, config: { indexIntervalBytes: number; segmentIndexBytes: number }): void {
   try {
+    removeSwapManifest(dir); // first: a manifest beside no .cleaned log would name a finished swap
     LogSegment.open(dir, base, config, 0, CLEANED_SUFFIX).delete();
   } catch {
     /* nothing there, or the partition's directory is going */

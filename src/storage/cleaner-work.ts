@@ -14,7 +14,7 @@ import { ATTR_CONTROL, ATTR_TRANSACTIONAL, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OV
 import { filterBatch, forEachKeyedRecord, type CleanerCodec } from './cleaner-batch.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
 import { OffsetMap } from './offset-map.js';
-import { CLEANED_SUFFIX } from './segment-swap.js';
+import { CLEANED_SUFFIX, writeSwapManifest } from './segment-swap.js';
 import type { AbortedTxn } from './txn-index.js';
 
 /** Batch bytes per slice: about 0.2 ms of cleaning at 300 MB/s. */
@@ -52,6 +52,8 @@ export interface GroupTask {
   lastBatchOfProducer: ReadonlyMap<bigint, number>;
   /** The group's aborted-transaction entries, for the cleaned segment's .txnindex (markers stay). */
   txnEntries: readonly AbortedTxn[];
+  /** Where the group's offsets end (the next segment's base offset), for the swap manifest. */
+  swapEndOffset: number;
 }
 
 /** What one piece of work adds to the round's figures. */
@@ -134,7 +136,8 @@ export class CleanerWork {
 
   /**
    * Step 3 for one group: writes `<group[0].base>.*.cleaned` in `dir` with what the map keeps,
-   * fsynced, with the old files' latest modification time; returns it, inactive. On an error or
+   * fsynced, with the old files' latest modification time, then the swap's manifest; returns the
+   * cleaned segment, inactive. On an error or
    * when the caller stops the generator early, the cleaned files go.
    */
   *cleanGroup(dir: string, group: readonly LogSegment[], task: GroupTask, stats: WorkStats): Generator<number, LogSegment> {
@@ -209,6 +212,9 @@ export class CleanerWork {
       // without timestamps goes by it).
       if (latestMtimeMs > 0) fs.utimesSync(cleaned.logPath, new Date(latestMtimeMs), new Date(latestMtimeMs));
       if (sliceBytes > 0) yield sliceBytes;
+      // Swap step 2 (segment-swap.ts), here so that its fsyncs cost the event loop nothing. Not
+      // committed: with <base>.log.cleaned beside it, recovery undoes it.
+      writeSwapManifest(dir, cleaned.baseOffset, task.swapEndOffset);
       written = true;
       return cleaned;
     } finally {

@@ -25,9 +25,10 @@
 import type { CleanerCodec } from './cleaner-batch.js';
 import { CleanerWork, DEFAULT_IO_BUFFER_BYTES, addWorkStats, emptyWorkStats, type GroupTask, type MapTask } from './cleaner-work.js';
 import type { Clock } from './clock.js';
+import { invariant } from './errors.js';
 import type { LogSegment } from './log-segment.js';
 import type { PartitionLog } from './partition-log.js';
-import { CLEANED_SUFFIX, type SwapHooks } from './segment-swap.js';
+import { CLEANED_SUFFIX, removeSwapManifest, type SwapHooks } from './segment-swap.js';
 
 export interface LogCleanerOptions {
   /** This cleaner's share of log.cleaner.dedupe.buffer.size. */
@@ -131,7 +132,7 @@ export class LogCleaner {
     const section = LogCleaner.cleanableSection(log, checkpoint, nowMs);
     const first = section.firstDirtyOffset;
     const limit = section.firstUncleanableOffset;
-    const segments = limit <= first ? [] : log.cleanerSegments().filter((s) => s.nextOffset > first && s.baseOffset < limit);
+    const segments = limit <= first ? [] : log.cleanerSegments().filter((s) => s.baseOffset < limit && s.nextOffset > first);
     const aborted = segments.length === 0 ? [] : log.abortedTransactions(first, limit);
     return { section, task: { where: log.where, first, limit, aborted }, segments };
   }
@@ -169,6 +170,9 @@ export class LogCleaner {
   static groupTask(log: PartitionLog, group: readonly LogSegment[], endOffset: number, nowMs: number): GroupTask {
     const lastBatchOfProducer = new Map<bigint, number>();
     const from = group[0]!.baseOffset;
+    const segments = log.cleanerSegments();
+    const next = segments[segments.indexOf(group[group.length - 1]!) + 1];
+    invariant(next !== undefined, `${log.where}: a group to clean ends with the active segment`);
     for (const entry of log.producerState.allEntries()) {
       const last = entry.batches[entry.batches.length - 1];
       if (last !== undefined && last.lastOffset >= from && last.lastOffset < endOffset) lastBatchOfProducer.set(entry.producerId, last.lastOffset);
@@ -181,6 +185,7 @@ export class LogCleaner {
       segmentConfig: { ...log.cleanerSegmentConfig },
       lastBatchOfProducer,
       txnEntries: group.flatMap((s) => s.txnIndex.entries()),
+      swapEndOffset: next.baseOffset,
     };
   }
 
@@ -198,7 +203,10 @@ export class LogCleaner {
       swapped = log.replaceSegments(cleaned, group, hooks);
       return swapped;
     } finally {
-      if (!swapped && cleaned.logPath.endsWith(CLEANED_SUFFIX)) cleaned.delete();
+      if (!swapped && cleaned.logPath.endsWith(CLEANED_SUFFIX)) {
+        removeSwapManifest(log.dir);
+        cleaned.delete();
+      }
     }
   }
 

@@ -2,15 +2,18 @@
 // leaves a log with every key's latest value exactly once: either the old segments or the new one,
 // never both and never neither. As Kafka's replaceSegments, with one addition:
 //
-//   1. the cleaner writes <base>.{log,index,timeindex}.cleaned and fsyncs them (done by the caller;
-//      PartitionLog.replaceSegments adds <base>.txnindex.cleaned when the old segments had entries);
+//   1. the cleaner writes <base>.{log,index,timeindex,txnindex}.cleaned and fsyncs them;
 //   2. a manifest `cleaner-swap` names the offsets [base, end) the new segment replaces
 //      (written atomically; Kafka finds them from the swap segment's last offset, which is wrong
-//      when cleaning removed the last batches of the group, so an old segment could survive);
+//      when cleaning removed the last batches of the group, so an old segment could survive).
+//      Steps 1 and 2 are the cleaner's work (cleaner-work.ts, on its worker thread: nothing is
+//      committed yet, so they need not be atomic with the log's other changes);
 //   3. .cleaned -> .swap, indexes first, the log file last: `<base>.log.swap` is the commit point;
 //   4. the old segments' files go;
 //   5. .swap -> live names, the log file first;
-//   6. the manifest goes.
+//   6. the manifest goes, without waiting for the disk: a manifest left by a crash after step 5
+//      names a finished swap, which recovery (below) only removes.
+// Steps 3-6 are swapInCleanedSegment, synchronous on the event loop with the log's segment list.
 //
 // Recovery at open (completeInterruptedSwap), by what it finds:
 //   - no manifest: leftovers of step 1 (or of a finished swap): every .cleaned/.swap file goes;
@@ -47,7 +50,9 @@ export function swapInCleanedSegment(dir: string, cleaned: LogSegment, old: read
   const base = cleaned.baseOffset;
   const step = (s: SwapStep) => hooks.afterSwapStep?.(s, base);
   step('cleaned');
-  writeFileAtomically(path.join(dir, SWAP_MANIFEST_FILE), `${base} ${endOffset}\n`);
+  // Written with the cleaned files (step 2); again here only if it does not name this swap.
+  const manifest = readManifest(path.join(dir, SWAP_MANIFEST_FILE));
+  if (manifest?.base !== base || manifest.end !== endOffset) writeSwapManifest(dir, base, endOffset);
   step('manifest');
   cleaned.renameFiles(SWAP_SUFFIX);
   fsyncDir(dir);
@@ -61,8 +66,17 @@ export function swapInCleanedSegment(dir: string, cleaned: LogSegment, old: read
   cleaned.renameFiles('', () => step('log-renamed'));
   fsyncDir(dir);
   step('done');
+  removeSwapManifest(dir);
+}
+
+/** Step 2: the manifest of a swap of the segment at `base` replacing the offsets [base, end). */
+export function writeSwapManifest(dir: string, base: number, end: number): void {
+  writeFileAtomically(path.join(dir, SWAP_MANIFEST_FILE), `${base} ${end}\n`);
+}
+
+/** Step 6, or the manifest of a swap that will not happen (its .cleaned files go too). */
+export function removeSwapManifest(dir: string): void {
   fs.rmSync(path.join(dir, SWAP_MANIFEST_FILE), { force: true });
-  fsyncDir(dir);
 }
 
 /** What recovery did, for the log line and tests. */
