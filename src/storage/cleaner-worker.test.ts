@@ -181,6 +181,37 @@ describe('log cleaner worker thread', () => {
     }
   });
 
+  test('a partition whose rounds kill the worker twice in a row is marked uncleanable and its log left untouched', async () => {
+    const dir = tmpLogDir();
+    try {
+      const clock = new ManualClock(1_000_000);
+      const log = PartitionLog.open(dir, 'changelog', 0, config(), clock);
+      updates(log, clock, 2000, 10, 'v', CompressionType.None, 10);
+      log.roll();
+      const manager = new CleanerManager(settings({ ioMaxBytesPerSecond: 100_000 }), clock, () => (log.isClosed ? [] : [{ log, logDir: dir }]));
+      manager.start();
+      try {
+        const thread = manager.workerThreads[0]!;
+        for (let crash = 1; crash <= 2; crash++) {
+          await until(`round ${crash} to be under way on a worker`, () => manager.busy && thread.running);
+          assert.equal(manager.uncleanablePartitions, 0);
+          await thread.crashForTest();
+        }
+        await until('the partition to be given up on', () => manager.uncleanablePartitions === 1);
+        assert.equal(manager.view()[0]!.uncleanable, true);
+        assert.equal(manager.busy, false, 'no round on it any more');
+        assert.equal(manager.totals.rounds, 0);
+      } finally {
+        await manager.stop();
+      }
+      const values = valuesByKey(log);
+      for (let k = 0; k < 10; k++) assert.equal(values.get(`k${k}`)!.at(-1), `v${1990 + k}-${'x'.repeat(20)}`);
+      log.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('a shutdown in the middle of a round ends the worker at once; after the restart nothing is lost', async () => {
     const dir = tmpLogDir();
     try {
