@@ -95,6 +95,14 @@ async function until(what: string, cond: () => boolean, boundMs = 20_000): Promi
   }
 }
 
+/** 2000 updates of 10 keys (about 80 KB), all in closed segments. */
+function updatedLog(dir: string, clock: ManualClock): PartitionLog {
+  const log = PartitionLog.open(dir, 'changelog', 0, config(), clock);
+  updates(log, clock, 2000, 10, 'v', CompressionType.None, 10);
+  log.roll();
+  return log;
+}
+
 const cleanedFiles = (dir: string) => fs.readdirSync(dir).filter((n) => n.endsWith('.cleaned'));
 
 describe('log cleaner worker thread', () => {
@@ -151,9 +159,7 @@ describe('log cleaner worker thread', () => {
     const dir = tmpLogDir();
     try {
       const clock = new ManualClock(1_000_000);
-      const log = PartitionLog.open(dir, 'changelog', 0, config(), clock);
-      updates(log, clock, 2000, 10, 'v', CompressionType.None, 10);
-      log.roll();
+      const log = updatedLog(dir, clock);
       const before = logBytes(log);
       // Throttled: the first round lasts long enough to be killed in the middle of a group.
       const manager = new CleanerManager(settings({ ioMaxBytesPerSecond: 100_000 }), clock, () => [{ log, logDir: dir }]);
@@ -185,9 +191,7 @@ describe('log cleaner worker thread', () => {
     const dir = tmpLogDir();
     try {
       const clock = new ManualClock(1_000_000);
-      const log = PartitionLog.open(dir, 'changelog', 0, config(), clock);
-      updates(log, clock, 2000, 10, 'v', CompressionType.None, 10);
-      log.roll();
+      const log = updatedLog(dir, clock);
       const manager = new CleanerManager(settings({ ioMaxBytesPerSecond: 100_000 }), clock, () => (log.isClosed ? [] : [{ log, logDir: dir }]));
       manager.start();
       try {
