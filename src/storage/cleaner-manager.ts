@@ -326,6 +326,8 @@ export class CleanerManager {
       const endOffset = map.endOffset;
       stats.endOffset = endOffset;
       if (!current()) return;
+      /** The previous group's swap steps after its commit, running while the worker cleans the next. */
+      let finishing: Promise<void> = Promise.resolve();
       for (const group of LogCleaner.planGroups(log, endOffset)) {
         t = this.clock.nowMs();
         const task = LogCleaner.groupTask(log, group, endOffset, nowMs);
@@ -334,12 +336,13 @@ export class CleanerManager {
         onLoop.eventLoopMs += this.clock.nowMs() - t;
         const r = await thread.request({ kind: 'group', generation, dir, segments: group.map((s) => s.baseOffset), segmentConfig, task });
         addWorkStats(work, r.work);
+        await finishing;
         if (!current()) return;
         // No await from here to the swap: the check of the group and the swap are one step.
         t = this.clock.nowMs();
         const cleaned = LogSegment.open(dir, cleanedBase, log.cleanerSegmentConfig, nowMs, CLEANED_SUFFIX);
         cleanedBase = null;
-        const swapped = LogCleaner.swapGroup(log, group, cleaned, this.settings.hooks);
+        const swapped = LogCleaner.swapGroup(log, group, cleaned, this.settings.hooks, true);
         const swapMs = this.clock.nowMs() - t;
         onLoop.eventLoopMs += swapMs;
         onLoop.maxSwapMs = Math.max(onLoop.maxSwapMs, swapMs);
@@ -347,7 +350,11 @@ export class CleanerManager {
           stats.completed = false;
           break;
         }
+        finishing = log.finishSwap();
+        // Not awaited until the next swap: a failure then is the round's (and it is not unhandled now).
+        finishing.catch(() => undefined);
       }
+      await finishing;
       addWorkStats(stats, work);
       stats.segmentsAfter = log.segmentCount;
       this.crashes.delete(key);

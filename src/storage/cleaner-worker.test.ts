@@ -11,8 +11,10 @@ import { CleanerManager } from './cleaner-manager.js';
 import { ManualClock } from './clock.js';
 import { defaultLogConfig, type LogConfig } from './config.js';
 import { LogCleaner } from './log-cleaner.js';
+import { CleanerWork, emptyWorkStats } from './cleaner-work.js';
 import { LogManager } from './log-manager.js';
 import { PartitionLog } from './partition-log.js';
+import { SWAP_MANIFEST_FILE, type SwapStep } from './segment-swap.js';
 import { cleanerTestSettings, cleanup, tmpLogDir } from './test-helpers.js';
 
 const opts = { leaderEpoch: 0, assignOffsets: true } as const;
@@ -251,4 +253,99 @@ describe('log cleaner worker thread', () => {
       cleanup(dir);
     }
   });
+
+  test('a deferred swap serves the cleaned segment at once; its later steps run off the event loop, or first when the segment list changes', async () => {
+    const dir = tmpLogDir();
+    try {
+      const clock = new ManualClock(1_000_000);
+      const log = updatedLog(dir, clock);
+      const expected = valuesByKey(log);
+      const run = <T>(g: Generator<number, T>): T => {
+        for (;;) {
+          const r = g.next();
+          if (r.done === true) return r.value;
+        }
+      };
+      const work = new CleanerWork({ dedupeBufferBytes: 1 << 20, codec });
+      const swapOne = (): boolean => {
+        const plan = LogCleaner.planMap(log, null, clock.nowMs());
+        const end = run(work.buildOffsetMap(plan.segments, plan.task, emptyWorkStats()));
+        const group = LogCleaner.planGroups(log, end)[0]!;
+        const cleaned = run(work.cleanGroup(log.dir, group, LogCleaner.groupTask(log, group, end, clock.nowMs()), emptyWorkStats()));
+        return LogCleaner.swapGroup(log, group, cleaned, undefined, true);
+      };
+      const files = () => fs.readdirSync(log.dir).filter((n) => n.endsWith('.swap') || n === SWAP_MANIFEST_FILE);
+      assert.equal(swapOne(), true);
+      assert.ok(files().length > 0, 'committed, not finished: .swap files and the manifest');
+      const latest = (m: Map<string, (string | null)[]>) => new Map([...m].map(([k, v]) => [k, v.at(-1)]));
+      const count = (m: Map<string, (string | null)[]>) => [...m.values()].reduce((n, v) => n + v.length, 0);
+      assert.ok(count(valuesByKey(log)) < count(expected), 'reads see the cleaned segment, from its .swap files');
+      assert.deepEqual(latest(valuesByKey(log)), latest(expected));
+      await log.finishSwap();
+      assert.deepEqual(files(), [], 'finished off the event loop');
+      // Again, and this time a truncation comes first: it runs the pending steps before its own.
+      assert.equal(swapOne(), true);
+      assert.ok(files().length > 0);
+      log.truncateTo(log.logEndOffset - 10); // the last batch
+      assert.deepEqual(files(), [], 'the truncation finished the swap first');
+      await log.finishSwap(); // nothing left to do
+      const before = valuesByKey(log);
+      log.close();
+      const reopened = PartitionLog.open(dir, 'changelog', 0, config(), clock, { hadCleanShutdown: false, recoveryPointOffset: 0 });
+      assert.deepEqual(valuesByKey(reopened), before, 'the files hold what the log served');
+      reopened.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  const steps: SwapStep[] = ['cleaned', 'manifest', 'swap', 'old-deleted-partly', 'old-deleted', 'log-renamed', 'done'];
+  for (const step of steps) {
+    test(`a crash after swap step '${step}' of a worker round (its later steps off the event loop) recovers to every key's latest value exactly once`, async () => {
+      const dir = tmpLogDir();
+      try {
+        const clock = new ManualClock(1_000_000);
+        // Segments of about a third of segment.bytes, so groups hold three.
+        const log = PartitionLog.open(dir, 'changelog', 0, config({ segmentBytes: 8192 }), clock);
+        for (let i = 0; i < 12; i++) {
+          updates(log, clock, 25, 6, `s${i}-`);
+          log.roll();
+        }
+        const original = decodeRecordBatches(logBytes(log)).flatMap((b) => b.records.map((r) => ({ offset: Number(r.offset), key: r.key!.toString(), value: r.value!.toString() })));
+        let armed = true;
+        const hooks = {
+          afterSwapStep: (s: SwapStep) => {
+            if (armed && s === step) {
+              armed = false;
+              throw new Error(`simulated crash after ${s}`);
+            }
+          },
+        };
+        const manager = new CleanerManager(settings({ hooks }), clock, () => [{ log, logDir: dir }]);
+        manager.start();
+        try {
+          await until('the round to fail', () => manager.uncleanablePartitions === 1);
+        } finally {
+          await manager.stop();
+        }
+        // The process "dies" here: the log is opened again from its files, without a close.
+        const recovered = PartitionLog.open(dir, 'changelog', 0, config({ segmentBytes: 8192 }), clock, { hadCleanShutdown: false, recoveryPointOffset: 0 });
+        try {
+          const names = fs.readdirSync(recovered.dir);
+          assert.equal(names.some((n) => n.endsWith('.cleaned') || n.endsWith('.swap') || n === SWAP_MANIFEST_FILE), false, `leftovers: ${names.join(' ')}`);
+          const got = decodeRecordBatches(logBytes(recovered)).flatMap((b) => b.records.map((r) => ({ offset: Number(r.offset), key: r.key!.toString(), value: r.value!.toString() })));
+          const byOffset = new Map(original.map((r) => [r.offset, r]));
+          for (let i = 1; i < got.length; i++) assert.ok(got[i]!.offset > got[i - 1]!.offset, 'no offset twice');
+          for (const r of got) assert.deepEqual(r, byOffset.get(r.offset));
+          const latest = new Map(original.map((r) => [r.key, r]));
+          for (const r of latest.values()) assert.deepEqual(got.find((x) => x.offset === r.offset), r, `key ${r.key}`);
+          assert.equal(recovered.logEndOffset, 300);
+        } finally {
+          recovered.close();
+        }
+      } finally {
+        cleanup(dir);
+      }
+    });
+  }
 });

@@ -194,13 +194,14 @@ export class LogCleaner {
    * `group`, synchronously. A group left with nothing (every record superseded by a later one
    * outside it) just goes, unless it starts the log: an empty first segment keeps the log start
    * offset where it was. Returns false when the log changed and the group was left as it was;
-   * the cleaned files go unless the swap got past its commit point.
+   * the cleaned files go unless the swap got past its commit point. With `deferred`, the swap's
+   * steps after its commit wait for log.finishSwap() (see PartitionLog.replaceSegments).
    */
-  static swapGroup(log: PartitionLog, group: readonly LogSegment[], cleaned: LogSegment, hooks?: SwapHooks): boolean {
+  static swapGroup(log: PartitionLog, group: readonly LogSegment[], cleaned: LogSegment, hooks?: SwapHooks, deferred = false): boolean {
     let swapped = false;
     try {
       if (cleaned.isEmpty() && log.cleanerSegments()[0] !== group[0]) return log.replaceSegments(null, group, hooks);
-      swapped = log.replaceSegments(cleaned, group, hooks);
+      swapped = log.replaceSegments(cleaned, group, hooks, deferred);
       return swapped;
     } finally {
       if (!swapped && cleaned.logPath.endsWith(CLEANED_SUFFIX)) {

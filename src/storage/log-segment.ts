@@ -17,7 +17,7 @@ import {
 import { loggerFor } from '../logger.js';
 import type { DeferredSync } from './deferred-sync.js';
 import { KafkaStorageError, invariant } from './errors.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFilePath } from './files.js';
+import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFilePath } from './files.js';
 import { TransactionIndex } from './txn-index.js';
 import { OffsetIndex } from './offset-index.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
@@ -146,6 +146,40 @@ export class LogSegment {
    * crash recovery of an interrupted cleaner swap goes by (see segment-swap.ts). The segment
    * must be inactive (no open log descriptor).
    */
+  /**
+   * Deletes a segment that is no longer in its log, as Kafka's asyncDelete: its files take the
+   * `.deleted` suffix now (a rename: no blocks freed on the event loop), then go on the thread
+   * pool. A `.deleted` file left by a crash is removed when the log opens next.
+   */
+  deleteLater(): Promise<void> {
+    invariant(!this.readOnly, `segment ${this.logPath} was opened for reading only`);
+    this.active = false;
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+    const renamed: string[] = [];
+    for (const file of [this.logPath, this.offsetIndex.path, this.timeIndex.path, this.txnIndex.path]) {
+      try {
+        fs.renameSync(file, file + DELETED_SUFFIX);
+        renamed.push(file + DELETED_SUFFIX);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    return Promise.all(renamed.map((f) => fs.promises.rm(f, { force: true }))).then(
+      () => undefined,
+      () => undefined, // left for the next open
+    );
+  }
+
+  /** Closes the log file's descriptor of an inactive segment (a read reopens it). */
+  releaseDescriptor(): void {
+    if (this.active || this.fd === null) return;
+    fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
   renameFiles(fileSuffix: string, betweenLogAndIndexes?: () => void): void {
     invariant(!this.active && this.fd === null, `segment ${this.logPath} must be inactive to be renamed`);
     const target = (suffix: string) => segmentFilePath(this.dir, this.baseOffset, suffix) + fileSuffix;
