@@ -340,7 +340,7 @@ export class CleanerManager {
         if (!current()) return;
         // No await from here to the swap: the check of the group and the swap are one step.
         t = this.clock.nowMs();
-        const cleaned = LogSegment.open(dir, cleanedBase, log.cleanerSegmentConfig, nowMs, CLEANED_SUFFIX);
+        const cleaned = r.dropped ? null : LogSegment.open(dir, cleanedBase, log.cleanerSegmentConfig, nowMs, CLEANED_SUFFIX);
         cleanedBase = null;
         const swapped = LogCleaner.swapGroup(log, group, cleaned, this.settings.hooks, true);
         const swapMs = this.clock.nowMs() - t;

@@ -32,7 +32,7 @@ interface RequestBase {
 export type CleanerRequest = (RequestBase & { kind: 'map'; task: MapTask }) | (RequestBase & { kind: 'group'; task: GroupTask });
 
 export type CleanerReply =
-  | { id: number; ok: true; endOffset: number; /** The cleaned segment holds no batch. */ empty: boolean; work: WorkStats }
+  | { id: number; ok: true; endOffset: number; /** The group's cleaned segment held nothing and is gone (the group just goes). */ dropped: boolean; work: WorkStats }
   | { id: number; ok: false; cancelled: boolean; message: string; code: string | null };
 
 export type CleanerResult = Extract<CleanerReply, { ok: true }>;

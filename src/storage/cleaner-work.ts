@@ -54,6 +54,11 @@ export interface GroupTask {
   txnEntries: readonly AbortedTxn[];
   /** Where the group's offsets end (the next segment's base offset), for the swap manifest. */
   swapEndOffset: number;
+  /**
+   * The group starts the log: a cleaned segment left empty stays (it keeps the log start offset
+   * where it was). Otherwise an empty one is removed here and the group just goes.
+   */
+  keepIfEmpty: boolean;
 }
 
 /** What one piece of work adds to the round's figures. */
@@ -137,10 +142,10 @@ export class CleanerWork {
   /**
    * Step 3 for one group: writes `<group[0].base>.*.cleaned` in `dir` with what the map keeps,
    * fsynced, with the old files' latest modification time, then the swap's manifest; returns the
-   * cleaned segment, inactive. On an error or
-   * when the caller stops the generator early, the cleaned files go.
+   * cleaned segment, inactive, or null when it held nothing and is gone already (see
+   * keepIfEmpty). On an error or when the caller stops the generator early, the cleaned files go.
    */
-  *cleanGroup(dir: string, group: readonly LogSegment[], task: GroupTask, stats: WorkStats): Generator<number, LogSegment> {
+  *cleanGroup(dir: string, group: readonly LogSegment[], task: GroupTask, stats: WorkStats): Generator<number, LogSegment | null> {
     const cleaned = LogSegment.create(dir, group[0]!.baseOffset, task.segmentConfig, task.nowMs, CLEANED_SUFFIX);
     let written = false;
     try {
@@ -212,6 +217,11 @@ export class CleanerWork {
       // without timestamps goes by it).
       if (latestMtimeMs > 0) fs.utimesSync(cleaned.logPath, new Date(latestMtimeMs), new Date(latestMtimeMs));
       if (sliceBytes > 0) yield sliceBytes;
+      if (cleaned.isEmpty() && !task.keepIfEmpty) {
+        cleaned.delete();
+        written = true;
+        return null;
+      }
       // Swap step 2 (segment-swap.ts), here so that its fsyncs cost the event loop nothing. Not
       // committed: with <base>.log.cleaned beside it, recovery undoes it.
       writeSwapManifest(dir, cleaned.baseOffset, task.swapEndOffset);

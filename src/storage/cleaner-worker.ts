@@ -61,10 +61,10 @@ function handle(req: CleanerRequest): CleanerReply {
       roundBytes = 0;
       roundStartMs = performance.now();
       const endOffset = drive(work.buildOffsetMap(segments, req.task, stats), req.generation);
-      return { id: req.id, ok: true, endOffset, empty: false, work: stats };
+      return { id: req.id, ok: true, endOffset, dropped: false, work: stats };
     }
     const cleaned = drive(work.cleanGroup(req.dir, segments, req.task, stats), req.generation);
-    return { id: req.id, ok: true, endOffset: req.task.endOffset, empty: cleaned.isEmpty(), work: stats };
+    return { id: req.id, ok: true, endOffset: req.task.endOffset, dropped: cleaned === null, work: stats };
   } finally {
     for (const s of segments) s.close();
   }

@@ -186,18 +186,21 @@ export class LogCleaner {
       lastBatchOfProducer,
       txnEntries: group.flatMap((s) => s.txnIndex.entries()),
       swapEndOffset: next.baseOffset,
+      keepIfEmpty: segments[0] === group[0],
     };
   }
 
   /**
    * Step 4: `cleaned` (the group's cleaned segment, inactive, .cleaned files fsynced) replaces
    * `group`, synchronously. A group left with nothing (every record superseded by a later one
-   * outside it) just goes, unless it starts the log: an empty first segment keeps the log start
-   * offset where it was. Returns false when the log changed and the group was left as it was;
+   * outside it; `cleaned` is null then, or empty) just goes, unless it starts the log: an empty
+   * first segment keeps the log start offset where it was. Returns false when the log changed and the group was left as it was;
    * the cleaned files go unless the swap got past its commit point. With `deferred`, the swap's
    * steps after its commit wait for log.finishSwap() (see PartitionLog.replaceSegments).
    */
-  static swapGroup(log: PartitionLog, group: readonly LogSegment[], cleaned: LogSegment, hooks?: SwapHooks, deferred = false): boolean {
+  static swapGroup(log: PartitionLog, group: readonly LogSegment[], cleaned: LogSegment | null, hooks?: SwapHooks, deferred = false): boolean {
+    // It became the first segment meanwhile (retention): it stays as it is, for the next round.
+    if (cleaned === null) return log.cleanerSegments()[0] !== group[0] && log.replaceSegments(null, group, hooks);
     let swapped = false;
     try {
       if (cleaned.isEmpty() && log.cleanerSegments()[0] !== group[0]) return log.replaceSegments(null, group, hooks);
