@@ -5,9 +5,11 @@
 // loop, and records how far each log is clean in a `cleaner-offset-checkpoint` file per log dir.
 //
 // A round on the event loop is: plan the map (LogCleaner.planMap) -> the worker builds it ->
-// for each group: what the group needs (groupTask) -> the worker writes <base>.*.cleaned ->
-// swapGroup, synchronously, which finds out whether the log still holds the group (retention,
-// truncation or DeleteRecords may have removed it while the worker wrote: the round then ends).
+// for each group: what the group needs (groupTask) -> the worker writes <base>.*.cleaned and the
+// swap manifest -> swapGroup, synchronously, which finds out whether the log still holds the group
+// (retention, truncation or DeleteRecords may have removed it while the worker wrote: the round
+// then ends) and commits the swap; the swap's later steps wait for the disk on the thread pool
+// (PartitionLog.finishSwap) while the worker cleans the next group.
 // An error of the work marks the partition uncleanable (Kafka's behaviour), except a file gone
 // under a log that changed; a worker that dies is logged and replaced, and a partition whose
 // rounds kill it twice in a row is marked uncleanable. stop() cancels and ends the workers.
