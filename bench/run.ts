@@ -708,6 +708,9 @@ async function cleanerRunning(): Promise<Sample> {
     dirtyMB: CLEANER_DIRTY_MB,
     cleanerRoundMs: Number(cleanerRound['ms']),
     cleanerMBps: Number(cleanerRound['mbPerSecond']),
+    // The round's synchronous time on the broker's event loop (planning and swaps), and its longest swap.
+    cleanerEventLoopMs: Number(cleanerRound['eventLoopMs'] ?? NaN),
+    cleanerMaxSwapMs: Number(cleanerRound['maxSwapMs'] ?? NaN),
     // The comparison holds only if the cleaner was still at work when the window closed.
     cleanerBusyThroughWindow: roundEnd > on.windowEnd ? 'yes' : `no: done ${roundEnd - on.windowStart} ms into a ${on.windowEnd - on.windowStart} ms window`,
     p50Ms_off: round(off.latency.p50Ms, 2),

@@ -349,6 +349,7 @@ function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
       backoffMs: config.long('log.cleaner.backoff.ms'),
       // Stored batches passed produce's checks, decompressed bound included (max.message.bytes
       // is far below this); a corrupt one marks its partition uncleanable.
+      maxUncompressedBytes: CLEANER_MAX_UNCOMPRESSED_BYTES,
       codec: {
         decompress: (type: number, data: Buffer) => decompress(type, data, CLEANER_MAX_UNCOMPRESSED_BYTES),
         compress: (type: number, data: Buffer) => compress(type, data),

@@ -2,7 +2,6 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compress, decompress } from '../protocol/records/compression.js';
 import { encodeRecordBatch } from '../protocol/records/record-batch.js';
 import { readOffsetCheckpoint, partitionKey } from './checkpoint.js';
 import { CLEANER_OFFSET_CHECKPOINT_FILE, type CleanerSettings } from './cleaner-manager.js';
@@ -10,20 +9,10 @@ import { ManualClock } from './clock.js';
 import { defaultLogConfig, type LogConfig } from './config.js';
 import { LogManager } from './log-manager.js';
 import type { PartitionStore } from './partition-store.js';
-import { appendCommitted, cleanup, tmpLogDir } from './test-helpers.js';
+import { appendCommitted, cleanerTestSettings, cleanup, tmpLogDir } from './test-helpers.js';
 
 const opts = { leaderEpoch: 0, assignOffsets: true } as const;
-const settings = (o: Partial<CleanerSettings> = {}): CleanerSettings => ({
-  enabled: true,
-  threads: 1,
-  dedupeBufferBytes: 1 << 20,
-  ioBufferBytes: 4096,
-  loadFactor: 0.9,
-  ioMaxBytesPerSecond: Number.POSITIVE_INFINITY,
-  backoffMs: 10,
-  codec: { decompress: (t, d) => decompress(t, d, 1 << 26), compress: (t, d) => compress(t, d) },
-  ...o,
-});
+const settings = cleanerTestSettings;
 
 function fill(store: PartitionStore, clock: ManualClock, count: number, keys: number): void {
   for (let i = 0; i < count; i++) {
@@ -32,11 +21,12 @@ function fill(store: PartitionStore, clock: ManualClock, count: number, keys: nu
   }
 }
 
-function recordCount(store: PartitionStore): number {
+/** Records in the log (below `endOffset`, the whole log by default). */
+function recordCount(store: PartitionStore, endOffset = store.logEndOffset): number {
   let n = 0;
   let offset = store.logStartOffset;
   for (;;) {
-    const r = store.read(offset, 1 << 20, store.logEndOffset, true);
+    const r = store.read(offset, 1 << 20, endOffset, true);
     if (r.records.length === 0) return n;
     let pos = 0;
     while (pos < r.records.length) {
@@ -149,13 +139,15 @@ describe('CleanerManager', () => {
       const log = logs.getOrCreate('changelog', 0);
       fill(log, clock, 500, 4);
       logs.startTimers();
-      // Poll, bounded: slices run on setImmediate, so a few event loop turns suffice.
-      for (let i = 0; i < 500 && logs.cleaner!.totals.rounds === 0; i++) {
-        fill(log, clock, 1, 4); // appends interleave with the slices
+      // Poll, bounded: the worker thread starts, then cleans while appends go on here.
+      for (let i = 0; i < 2500 && logs.cleaner!.totals.rounds === 0; i++) {
+        fill(log, clock, 1, 4); // appends interleave with the worker's round
         await new Promise((r) => setTimeout(r, 2));
       }
       assert.ok(logs.cleaner!.totals.rounds > 0, 'a round finished');
-      assert.ok(recordCount(log) < 100, `${recordCount(log)} records left`);
+      const round = logs.cleaner!.view().find((v) => v.topic === 'changelog')!.lastRound!;
+      assert.ok(round.endOffset > 400, `the round covered most of the first fill (not its active segment): ${round.endOffset}`);
+      assert.equal(recordCount(log, round.endOffset), 4, 'below its end, the latest record of each of the 4 keys');
     } finally {
       logs.close();
       cleanup(dir);

@@ -1,8 +1,18 @@
 // The background log cleaner of a LogManager (Kafka's LogCleaner threads plus LogCleanerManager):
-// picks the dirtiest compacted log, cleans it in slices on the event loop (each slice at most
-// log.cleaner.io.buffer.size of reading or writing, so produce and fetch run between slices),
-// throttled to log.cleaner.io.max.bytes.per.second, and records how far each log is clean in a
-// `cleaner-offset-checkpoint` file per log dir.
+// picks the dirtiest compacted log, has one of its worker threads (log.cleaner.threads of them,
+// cleaner-thread.ts) do the reading and writing of the round, throttled there to
+// log.cleaner.io.max.bytes.per.second, swaps each cleaned group into the log here on the event
+// loop, and records how far each log is clean in a `cleaner-offset-checkpoint` file per log dir.
+//
+// A round on the event loop is: plan the map (LogCleaner.planMap) -> the worker builds it ->
+// for each group: what the group needs (groupTask) -> the worker writes <base>.*.cleaned and the
+// swap manifest -> swapGroup, synchronously, which finds out whether the log still holds the group
+// (retention, truncation or DeleteRecords may have removed it while the worker wrote: the round
+// then ends) and commits the swap; the swap's later steps wait for the disk on the thread pool
+// (PartitionLog.finishSwap) while the worker cleans the next group.
+// An error of the work marks the partition uncleanable (Kafka's behaviour), except a file gone
+// under a log that changed; a worker that dies is logged and replaced, and a partition whose
+// rounds kill it twice in a row is marked uncleanable. stop() cancels and ends the workers.
 //
 // Choosing (Kafka's grabFilthiestCompactedLog): a log whose cleanup.policy includes compact is
 // eligible when its dirty ratio reaches min.cleanable.dirty.ratio, when its oldest dirty record is
@@ -10,15 +20,18 @@
 // Due logs (max lag or horizon) go first, then the highest ratio. log.cleaner.threads rounds run
 // at once, each on its own log. With none eligible, the next look is log.cleaner.backoff.ms later.
 //
-// Time comes from the injected clock; the timers here only pace the slices (tests call
-// cleanOnce(), which runs a whole round synchronously).
+// Time comes from the injected clock; the timers here only pace the looks (tests call
+// cleanOnce(), which runs a whole round synchronously on the event loop).
 import * as path from 'node:path';
 import type { CleanerCodec } from './cleaner-batch.js';
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint, type OffsetCheckpoint } from './checkpoint.js';
 import type { Clock } from './clock.js';
 import { LogCleaner, type CleanStats, type CleanableSection } from './log-cleaner.js';
+import { addWorkStats, emptyWorkStats } from './cleaner-work.js';
+import { CleanerThread, CleanerWorkError, WorkerCrashedError } from './cleaner-thread.js';
+import { LogSegment } from './log-segment.js';
 import { PartitionLog } from './partition-log.js';
-import type { SwapHooks } from './segment-swap.js';
+import { CLEANED_SUFFIX, removeSwapManifest, type SwapHooks } from './segment-swap.js';
 import { LogClosedError } from './errors.js';
 import { loggerFor } from '../logger.js';
 
@@ -39,7 +52,10 @@ export interface CleanerSettings {
   ioMaxBytesPerSecond: number;
   /** log.cleaner.backoff.ms */
   backoffMs: number;
+  /** For cleanOnce() on the event loop; the workers build theirs from maxUncompressedBytes. */
   codec: CleanerCodec;
+  /** Bound on one stored batch's records once decompressed (the workers' codec). */
+  maxUncompressedBytes: number;
   hooks?: SwapHooks;
 }
 
@@ -68,13 +84,11 @@ export interface CleanerTotals {
 
 interface Round {
   log: PartitionLog;
-  slices: Generator<number, CleanStats>;
-  startedMs: number;
-  bytes: number;
+  thread: CleanerThread;
 }
 
-/** Largest delay used to pace slices: a throttled round still looks at the log twice a second. */
-const MAX_THROTTLE_WAIT_MS = 500;
+/** A partition whose rounds killed the worker this many times in a row is marked uncleanable. */
+const MAX_WORKER_CRASHES = 2;
 
 export class CleanerManager {
   private readonly checkpoints = new Map<string, OffsetCheckpoint>();
@@ -83,8 +97,12 @@ export class CleanerManager {
   /** Earliest delete horizon of a kept tombstone, per partition (in memory; a restart forgets). */
   private readonly horizons = new Map<string, number>();
   private readonly lastRounds = new Map<string, CleanStats>();
-  private readonly cleaners: LogCleaner[] = [];
-  private readonly idleCleaners: LogCleaner[] = [];
+  /** Worker crashes of each partition's rounds since its last round that ended. */
+  private readonly crashes = new Map<string, number>();
+  private readonly threads: CleanerThread[] = [];
+  private readonly idleThreads: CleanerThread[] = [];
+  /** cleanOnce()'s cleaner on the event loop, made on first use. */
+  private inlineCleaner: LogCleaner | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
   readonly totals: CleanerTotals = { rounds: 0, bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, busyMs: 0, maxDirtyRatio: 0 };
@@ -95,19 +113,32 @@ export class CleanerManager {
     /** The compacted logs to consider, with the log dir that holds each. */
     private readonly logs: () => Iterable<{ log: PartitionLog; logDir: string }>,
   ) {
-    const threads = Math.max(1, settings.threads);
+    // The workers start on their first round; each gets its share of the dedupe buffer.
+    const threads = Math.max(0, settings.threads);
     for (let i = 0; i < threads; i++) {
-      const cleaner = new LogCleaner({
-        dedupeBufferBytes: Math.floor(settings.dedupeBufferBytes / threads),
-        ioBufferBytes: settings.ioBufferBytes,
-        loadFactor: settings.loadFactor,
-        codec: settings.codec,
-        clock,
-        hooks: settings.hooks,
-      });
-      this.cleaners.push(cleaner);
-      this.idleCleaners.push(cleaner);
+      const thread = new CleanerThread(
+        {
+          dedupeBufferBytes: Math.floor(settings.dedupeBufferBytes / threads),
+          ioBufferBytes: settings.ioBufferBytes,
+          loadFactor: settings.loadFactor,
+          maxUncompressedBytes: settings.maxUncompressedBytes,
+          ioMaxBytesPerSecond: settings.ioMaxBytesPerSecond,
+        },
+        (err) => loggerFor('storage').error({ err: err.message }, "the log cleaner's worker thread died; a new one takes the next round"),
+      );
+      this.threads.push(thread);
+      this.idleThreads.push(thread);
     }
+  }
+
+  /** The worker threads (tests). */
+  get workerThreads(): readonly CleanerThread[] {
+    return this.threads;
+  }
+
+  /** Whether a background round is under way. */
+  get busy(): boolean {
+    return this.inProgress.size > 0;
   }
 
   /** Partitions given up on after an error (until they are deleted or the broker restarts). */
@@ -138,16 +169,16 @@ export class CleanerManager {
     this.schedule(0);
   }
 
-  stop(): void {
+  /**
+   * Stops the background rounds: no swap happens after this call; the workers are cancelled and
+   * ended (the promise settles once they are; a worker finishes a blocking system call first).
+   */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    for (const [key, round] of this.inProgress) {
-      round.slices.return(undefined as never); // runs the round's finally: its .cleaned files go
-      this.inProgress.delete(key);
-    }
-    this.idleCleaners.length = 0;
-    this.idleCleaners.push(...this.cleaners);
+    this.inProgress.clear();
+    return Promise.all(this.threads.map((t) => t.stop())).then(() => undefined);
   }
 
   /** Forget a partition that is gone (deleted or detached): its round ends, its checkpoint entry goes. */
@@ -155,14 +186,12 @@ export class CleanerManager {
     const key = partitionKey(topic, partition);
     const round = this.inProgress.get(key);
     if (round !== undefined) {
+      // The round sees it is no longer current and swaps nothing; the worker stops its work.
       this.inProgress.delete(key);
-      try {
-        round.slices.return(undefined as never);
-      } catch {
-        /* the log is closed already; its directory is going */
-      }
+      round.thread.cancel();
     }
     this.uncleanable.delete(key);
+    this.crashes.delete(key);
     this.horizons.delete(key);
     this.lastRounds.delete(key);
     const cp = this.checkpoints.get(logDir);
@@ -214,29 +243,30 @@ export class CleanerManager {
   }
 
   /**
-   * Runs one whole round synchronously on the filthiest log (tests, tools); returns its figures,
-   * or null when no log is eligible or every cleaner is in a background round (a cleaner's offset
-   * map and write buffer serve one round at a time).
+   * Runs one whole round synchronously on the filthiest log, on the event loop (tests, tools);
+   * returns its figures, or null when no log is eligible (a log in a background round is not).
    */
   cleanOnce(): CleanStats | null {
-    if (this.idleCleaners.length === 0) return null;
     const chosen = this.filthiest();
     if (chosen === null) return null;
-    const cleaner = this.idleCleaners.pop()!;
+    const cleaner = (this.inlineCleaner ??= new LogCleaner({
+      dedupeBufferBytes: Math.floor(this.settings.dedupeBufferBytes / Math.max(1, this.settings.threads)),
+      ioBufferBytes: this.settings.ioBufferBytes,
+      loadFactor: this.settings.loadFactor,
+      codec: this.settings.codec,
+      clock: this.clock,
+      hooks: this.settings.hooks,
+    }));
+    const startedMs = this.clock.nowMs();
+    let stats: CleanStats;
     try {
-      const slices = cleaner.cleanInSlices(chosen.log, this.checkpointOf(chosen.logDir, chosen.log.topic, chosen.log.partition));
-      const startedMs = this.clock.nowMs();
-      for (;;) {
-        const r = this.step(chosen.log, slices);
-        if (r === 'failed') return null;
-        if (r !== 'more') {
-          this.finish(chosen.log, chosen.logDir, r, startedMs);
-          return r;
-        }
-      }
-    } finally {
-      this.idleCleaners.push(cleaner);
+      stats = cleaner.clean(chosen.log, this.checkpointOf(chosen.logDir, chosen.log.topic, chosen.log.partition));
+    } catch (err) {
+      this.failed(chosen.log, err as Error);
+      return null;
     }
+    this.finish(chosen.log, chosen.logDir, stats, startedMs);
+    return stats;
   }
 
   // ---- background rounds
@@ -253,68 +283,113 @@ export class CleanerManager {
   private startRounds(): void {
     if (this.stopped) return;
     let started = 0;
-    while (this.idleCleaners.length > 0) {
+    while (this.idleThreads.length > 0) {
       const chosen = this.filthiest();
       if (chosen === null) break;
-      const cleaner = this.idleCleaners.pop()!;
+      const thread = this.idleThreads.pop()!;
       const key = partitionKey(chosen.log.topic, chosen.log.partition);
-      const round: Round = {
-        log: chosen.log,
-        slices: cleaner.cleanInSlices(chosen.log, this.checkpointOf(chosen.logDir, chosen.log.topic, chosen.log.partition)),
-        startedMs: this.clock.nowMs(),
-        bytes: 0,
-      };
+      const round: Round = { log: chosen.log, thread };
       this.inProgress.set(key, round);
       started++;
-      this.runSlices(key, chosen.logDir, round, cleaner);
+      void this.runRound(key, chosen.logDir, round).finally(() => {
+        if (this.inProgress.get(key) === round) this.inProgress.delete(key);
+        this.idleThreads.push(thread);
+        // Right away: another log may be dirty too.
+        this.schedule(0);
+      });
     }
     // Nothing to do (or every cleaner busy): look again after the backoff.
     if (started === 0 && this.inProgress.size === 0) this.schedule(this.settings.backoffMs);
   }
 
-  /** One slice now, the next after setImmediate or the throttle's wait. */
-  private runSlices(key: string, logDir: string, round: Round, cleaner: LogCleaner): void {
-    if (this.stopped || this.inProgress.get(key) !== round) return;
-    const r = this.step(round.log, round.slices, round);
-    if (r === 'more') {
-      const waitMs = this.throttleWaitMs(round);
-      const next = () => this.runSlices(key, logDir, round, cleaner);
-      if (waitMs > 0) setTimeout(next, Math.min(waitMs, MAX_THROTTLE_WAIT_MS)).unref();
-      else setImmediate(next);
-      return;
-    }
-    this.inProgress.delete(key);
-    this.idleCleaners.push(cleaner);
-    if (r !== 'failed') this.finish(round.log, logDir, r, round.startedMs);
-    // Right away: another log may be dirty too.
-    this.schedule(0);
-  }
-
-  /** Kafka's Throttler: how long to wait so the round's bytes stay under the rate. */
-  private throttleWaitMs(round: Round): number {
-    const rate = this.settings.ioMaxBytesPerSecond;
-    if (!Number.isFinite(rate) || rate <= 0) return 0;
-    const elapsedMs = this.clock.nowMs() - round.startedMs;
-    return Math.ceil((round.bytes / rate) * 1000 - elapsedMs);
-  }
-
-  private step(log: PartitionLog, slices: Generator<number, CleanStats>, round?: Round): 'more' | 'failed' | CleanStats {
+  /** One round with its work on `round.thread`; never rejects. */
+  private async runRound(key: string, logDir: string, round: Round): Promise<void> {
+    const { log, thread } = round;
+    const current = () => !this.stopped && this.inProgress.get(key) === round && !log.isClosed;
+    const startedMs = this.clock.nowMs();
+    const nowMs = startedMs;
+    const dir = log.dir;
+    const generation = thread.generation;
+    let cleanedBase: number | null = null;
+    /** The segments the worker reads for the request in flight. */
+    let reading: readonly LogSegment[] = [];
+    // The round's time on the event loop (planning, swaps), for the log line: what requests wait for.
+    const onLoop = { eventLoopMs: 0, maxSwapMs: 0 };
     try {
-      const r = slices.next();
-      if (r.done === true) return r.value;
-      if (round !== undefined) round.bytes += r.value;
-      return 'more';
+      let t = this.clock.nowMs();
+      const plan = LogCleaner.planMap(log, this.checkpointOf(logDir, log.topic, log.partition), nowMs);
+      const stats = LogCleaner.startStats(log, plan.section);
+      const work = emptyWorkStats();
+      const segmentConfig = { ...log.cleanerSegmentConfig };
+      onLoop.eventLoopMs += this.clock.nowMs() - t;
+      reading = plan.segments;
+      const map = await thread.request({ kind: 'map', generation, dir, segments: plan.segments.map((s) => s.baseOffset), segmentConfig, task: plan.task });
+      addWorkStats(work, map.work);
+      const endOffset = map.endOffset;
+      stats.endOffset = endOffset;
+      if (!current()) return;
+      /** The previous group's swap steps after its commit, running while the worker cleans the next. */
+      let finishing: Promise<void> = Promise.resolve();
+      for (const group of LogCleaner.planGroups(log, endOffset)) {
+        t = this.clock.nowMs();
+        const task = LogCleaner.groupTask(log, group, endOffset, nowMs);
+        cleanedBase = group[0]!.baseOffset;
+        reading = group;
+        onLoop.eventLoopMs += this.clock.nowMs() - t;
+        const r = await thread.request({ kind: 'group', generation, dir, segments: group.map((s) => s.baseOffset), segmentConfig, task });
+        addWorkStats(work, r.work);
+        await finishing;
+        if (!current()) return;
+        // No await from here to the swap: the check of the group and the swap are one step.
+        t = this.clock.nowMs();
+        const cleaned = r.dropped ? null : LogSegment.open(dir, cleanedBase, log.cleanerSegmentConfig, nowMs, CLEANED_SUFFIX);
+        cleanedBase = null;
+        const swapped = LogCleaner.swapGroup(log, group, cleaned, this.settings.hooks, true);
+        const swapMs = this.clock.nowMs() - t;
+        onLoop.eventLoopMs += swapMs;
+        onLoop.maxSwapMs = Math.max(onLoop.maxSwapMs, swapMs);
+        if (!swapped) {
+          stats.completed = false;
+          break;
+        }
+        finishing = log.finishSwap();
+        // Not awaited until the next swap: a failure then is the round's (and it is not unhandled now).
+        finishing.catch(() => undefined);
+      }
+      await finishing;
+      addWorkStats(stats, work);
+      stats.segmentsAfter = log.segmentCount;
+      this.crashes.delete(key);
+      if (current()) this.finish(log, logDir, stats, startedMs, onLoop);
     } catch (err) {
-      if (err instanceof LogClosedError || log.isClosed) return 'failed'; // deleted or closed under the round
-      // Kafka marks the partition uncleanable and goes on with the others.
-      const key = partitionKey(log.topic, log.partition);
-      this.uncleanable.add(key);
-      loggerFor('storage').error({ topic: log.topic, partition: log.partition, err: (err as Error).message }, 'log cleaning failed; the partition is marked uncleanable');
-      return 'failed';
+      if (err instanceof CleanerWorkError && err.cancelled) return;
+      if (err instanceof WorkerCrashedError) {
+        if (this.stopped) return;
+        const n = (this.crashes.get(key) ?? 0) + 1;
+        this.crashes.set(key, n);
+        if (n >= MAX_WORKER_CRASHES) this.failed(log, err);
+        else loggerFor('storage').warn({ topic: log.topic, partition: log.partition, err: err.message }, 'log cleaning stopped by a worker crash; the partition will be cleaned again');
+        return;
+      }
+      // A segment file gone (retention, DeleteRecords) while the worker read it: the log changed.
+      // (A file missing from a segment still in the log is a failure: no retrying in a loop.)
+      if (err instanceof CleanerWorkError && err.code === 'ENOENT' && !log.isClosed && reading.some((s) => !log.cleanerSegments().includes(s))) return;
+      this.failed(log, err as Error);
+    } finally {
+      // A cleaned group the round did not swap (stopped, forgotten, crashed) goes now.
+      if (cleanedBase !== null) removeCleanedFiles(dir, cleanedBase, log.cleanerSegmentConfig);
     }
   }
 
-  private finish(log: PartitionLog, logDir: string, stats: CleanStats, startedMs: number): void {
+  /** Kafka marks a partition uncleanable after an error and goes on with the others. */
+  private failed(log: PartitionLog, err: Error): void {
+    if (err instanceof LogClosedError || log.isClosed) return; // deleted or closed under the round
+    const key = partitionKey(log.topic, log.partition);
+    this.uncleanable.add(key);
+    loggerFor('storage').error({ topic: log.topic, partition: log.partition, err: err.message }, 'log cleaning failed; the partition is marked uncleanable');
+  }
+
+  private finish(log: PartitionLog, logDir: string, stats: CleanStats, startedMs: number, onLoop?: { eventLoopMs: number; maxSwapMs: number }): void {
     const key = partitionKey(log.topic, log.partition);
     this.totals.rounds++;
     this.totals.bytesRead += stats.bytesRead;
@@ -334,7 +409,7 @@ export class CleanerManager {
       const ms = this.clock.nowMs() - startedMs;
       const mbRead = stats.bytesRead / (1024 * 1024);
       loggerFor('storage').info(
-        { topic: log.topic, partition: log.partition, ...stats, ms, mbPerSecond: ms > 0 ? Math.round((mbRead / ms) * 10_000) / 10 : null },
+        { topic: log.topic, partition: log.partition, ...stats, ms, mbPerSecond: ms > 0 ? Math.round((mbRead / ms) * 10_000) / 10 : null, ...onLoop },
         'cleaned log',
       );
     }
@@ -347,5 +422,15 @@ export class CleanerManager {
       // Only costs re-cleaning after a restart.
       loggerFor('storage').warn({ logDir, err: (err as Error).message }, 'could not write the cleaner offset checkpoint');
     }
+  }
+}
+
+/** The .cleaned files of a group at `base`, if any (a gone directory is fine). */
+function removeCleanedFiles(dir: string, base: number, config: { indexIntervalBytes: number; segmentIndexBytes: number }): void {
+  try {
+    removeSwapManifest(dir); // first: a manifest beside no .cleaned log would name a finished swap
+    LogSegment.open(dir, base, config, 0, CLEANED_SUFFIX).delete();
+  } catch {
+    /* nothing there, or the partition's directory is going */
   }
 }

@@ -15,26 +15,20 @@
 //      the map names (cleaner-batch.ts decides per batch), tombstones until their delete horizon;
 //   4. each group's new segment replaces the group crash-safely (segment-swap.ts).
 //
-// The caller (the LogManager's cleaner) drives `cleanInSlices` as a generator: each step handles
-// about SLICE_BYTES of batches (reads go `ioBufferBytes` at a time) synchronously and yields the
-// bytes it handled, so produce and fetch run between steps and the caller can throttle. A step
-// stays well under a millisecond: a request crosses the event loop several times (read, append,
-// respond), and waits for one step at each crossing. The log may change
-// between steps: appends only touch the active segment, which is never cleaned; retention or a
-// truncation that removes a segment of a group makes that group's swap a no-op (replaceSegments
-// returns false) and ends the round.
-import * as fs from 'node:fs';
-import { ATTR_CONTROL, ATTR_TRANSACTIONAL, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OVERHEAD, type BatchHeader } from '../protocol/records/batch-header.js';
-import type { AbortedTxn } from './txn-index.js';
-import { filterBatch, forEachKeyedRecord, type CleanerCodec } from './cleaner-batch.js';
+// The work of steps 2 and 3 is cleaner-work.ts, on plain data and files; this file plans it and
+// swaps its result in. The LogManager's cleaner (cleaner-manager.ts) runs the work on a worker
+// thread and calls `planMap`, `planGroups`, `groupTask` and `swapGroup` here on the event loop;
+// `cleanInSlices` runs everything on the calling thread as a generator (tests, tools), each step
+// about SLICE_BYTES of batches. The log may change between steps: appends only touch the active
+// segment, which is never cleaned; retention or a truncation that removes a segment of a group
+// makes that group's swap a no-op (replaceSegments returns false) and ends the round.
+import type { CleanerCodec } from './cleaner-batch.js';
+import { CleanerWork, DEFAULT_IO_BUFFER_BYTES, addWorkStats, emptyWorkStats, type GroupTask, type MapTask } from './cleaner-work.js';
 import type { Clock } from './clock.js';
-import { LogSegment, type AppendedBatchInfo } from './log-segment.js';
-import { OffsetMap } from './offset-map.js';
-
-/** Batch bytes per step: about 0.2 ms of cleaning at 300 MB/s. */
-const SLICE_BYTES = 64 * 1024;
+import { invariant } from './errors.js';
+import type { LogSegment } from './log-segment.js';
 import type { PartitionLog } from './partition-log.js';
-import { CLEANED_SUFFIX, type SwapHooks } from './segment-swap.js';
+import { CLEANED_SUFFIX, removeSwapManifest, type SwapHooks } from './segment-swap.js';
 
 export interface LogCleanerOptions {
   /** This cleaner's share of log.cleaner.dedupe.buffer.size. */
@@ -78,27 +72,26 @@ export interface CleanStats {
   completed: boolean;
 }
 
-const DEFAULT_IO_BUFFER_BYTES = 512 * 1024;
 const INT32_MAX = 0x7fffffff;
 
+/** Step 1 of a round, decided on the event loop: the section and what the map reads. */
+export interface MapPlan {
+  section: CleanableSection;
+  task: MapTask;
+  /** The closed segments holding offsets of the section, oldest first. */
+  segments: LogSegment[];
+}
+
 export class LogCleaner {
-  private readonly map: OffsetMap;
-  private readonly ioBufferBytes: number;
-  /** Bytes of batches handled per step (at most ioBufferBytes). */
-  private readonly sliceBytes: number;
-  /** Kept batches gather here (one copy each) and go to the cleaned segment a buffer at a time. */
-  private readonly writeBuffer: Buffer;
+  private readonly work: CleanerWork;
 
   constructor(private readonly options: LogCleanerOptions) {
-    this.map = new OffsetMap(options.dedupeBufferBytes, options.loadFactor);
-    this.ioBufferBytes = Math.max(RECORD_BATCH_OVERHEAD, options.ioBufferBytes ?? DEFAULT_IO_BUFFER_BYTES);
-    this.sliceBytes = Math.min(this.ioBufferBytes, SLICE_BYTES);
-    this.writeBuffer = Buffer.allocUnsafe(this.ioBufferBytes);
+    this.work = new CleanerWork({ dedupeBufferBytes: options.dedupeBufferBytes, ioBufferBytes: options.ioBufferBytes ?? DEFAULT_IO_BUFFER_BYTES, loadFactor: options.loadFactor, codec: options.codec });
   }
 
   /** How many distinct keys one round can take (the dirty section stops there). */
   get mapCapacity(): number {
-    return this.map.capacity;
+    return this.work.map.capacity;
   }
 
   /** The dirty section of `log` and its figures; `checkpoint` is the cleaner checkpoint (or null). */
@@ -134,23 +127,19 @@ export class LogCleaner {
     return { firstDirtyOffset: firstDirty, firstUncleanableOffset: firstUncleanable, cleanBytes, dirtyBytes, dirtyRatio: total === 0 ? 0 : dirtyBytes / total, maxCompactionDelayMs };
   }
 
-  /** Runs a whole round at once (tests, tools). */
-  clean(log: PartitionLog, checkpoint: number | null): CleanStats {
-    const slices = this.cleanInSlices(log, checkpoint);
-    for (;;) {
-      const r = slices.next();
-      if (r.done === true) return r.value;
-    }
+  /** Step 1: the dirty section, and the offset map's work over it. */
+  static planMap(log: PartitionLog, checkpoint: number | null, nowMs: number): MapPlan {
+    const section = LogCleaner.cleanableSection(log, checkpoint, nowMs);
+    const first = section.firstDirtyOffset;
+    const limit = section.firstUncleanableOffset;
+    const segments = limit <= first ? [] : log.cleanerSegments().filter((s) => s.baseOffset < limit && s.nextOffset > first);
+    const aborted = segments.length === 0 ? [] : log.abortedTransactions(first, limit);
+    return { section, task: { where: log.where, first, limit, aborted }, segments };
   }
 
-  /**
-   * One round on `log` (see the file comment). Yields the bytes each slice read and wrote;
-   * returns the round's figures, whose endOffset is the new cleaner checkpoint.
-   */
-  *cleanInSlices(log: PartitionLog, checkpoint: number | null): Generator<number, CleanStats> {
-    const nowMs = this.options.clock.nowMs();
-    const section = LogCleaner.cleanableSection(log, checkpoint, nowMs);
-    const stats: CleanStats = {
+  /** The round's figures before any work. */
+  static startStats(log: PartitionLog, section: CleanableSection): CleanStats {
+    return {
       firstDirtyOffset: section.firstDirtyOffset,
       endOffset: section.firstDirtyOffset,
       bytesRead: 0,
@@ -162,148 +151,102 @@ export class LogCleaner {
       nextTombstoneHorizonMs: -1,
       completed: true,
     };
-    // An empty dirty section still rewrites the clean one: the scheduler asks for that when a kept
-    // tombstone's delete horizon has passed.
-    const endOffset = yield* this.buildOffsetMap(log, section, stats);
-    stats.endOffset = endOffset;
+  }
+
+  /**
+   * Step 3's groups: every closed segment from the log start to `endOffset` (an empty dirty section
+   * still rewrites the clean one: the scheduler asks for that when a kept tombstone's delete horizon
+   * has passed).
+   */
+  static planGroups(log: PartitionLog, endOffset: number): LogSegment[][] {
     const config = log.config;
     const segments = log.cleanerSegments();
     const active = segments[segments.length - 1]!;
     const toClean = segments.filter((s) => s !== active && s.baseOffset < endOffset);
-    for (const group of groupSegments(toClean, segments, config.segmentBytes, config.segmentIndexBytes)) {
-      const done = yield* this.cleanGroup(log, group, endOffset, nowMs, stats);
-      if (!done) {
-        stats.completed = false;
-        break;
+    return groupSegments(toClean, segments, config.segmentBytes, config.segmentIndexBytes);
+  }
+
+  /** What the cleaning of `group` needs to know of the log, as it is now. */
+  static groupTask(log: PartitionLog, group: readonly LogSegment[], endOffset: number, nowMs: number): GroupTask {
+    const lastBatchOfProducer = new Map<bigint, number>();
+    const from = group[0]!.baseOffset;
+    const segments = log.cleanerSegments();
+    const next = segments[segments.indexOf(group[group.length - 1]!) + 1];
+    invariant(next !== undefined, `${log.where}: a group to clean ends with the active segment`);
+    for (const entry of log.producerState.allEntries()) {
+      const last = entry.batches[entry.batches.length - 1];
+      if (last !== undefined && last.lastOffset >= from && last.lastOffset < endOffset) lastBatchOfProducer.set(entry.producerId, last.lastOffset);
+    }
+    return {
+      where: log.where,
+      endOffset,
+      nowMs,
+      deleteRetentionMs: log.config.deleteRetentionMs,
+      segmentConfig: { ...log.cleanerSegmentConfig },
+      lastBatchOfProducer,
+      txnEntries: group.flatMap((s) => s.txnIndex.entries()),
+      swapEndOffset: next.baseOffset,
+      keepIfEmpty: segments[0] === group[0],
+    };
+  }
+
+  /**
+   * Step 4: `cleaned` (the group's cleaned segment, inactive, .cleaned files fsynced) replaces
+   * `group`, synchronously. A group left with nothing (every record superseded by a later one
+   * outside it; `cleaned` is null then, or empty) just goes, unless it starts the log: an empty
+   * first segment keeps the log start offset where it was. Returns false when the log changed and the group was left as it was;
+   * the cleaned files go unless the swap got past its commit point. With `deferred`, the swap's
+   * steps after its commit wait for log.finishSwap() (see PartitionLog.replaceSegments).
+   */
+  static swapGroup(log: PartitionLog, group: readonly LogSegment[], cleaned: LogSegment | null, hooks?: SwapHooks, deferred = false): boolean {
+    // It became the first segment meanwhile (retention): it stays as it is, for the next round.
+    if (cleaned === null) return log.cleanerSegments()[0] !== group[0] && log.replaceSegments(null, group, hooks);
+    let swapped = false;
+    try {
+      if (cleaned.isEmpty() && log.cleanerSegments()[0] !== group[0]) return log.replaceSegments(null, group, hooks);
+      swapped = log.replaceSegments(cleaned, group, hooks, deferred);
+      return swapped;
+    } finally {
+      if (!swapped && cleaned.logPath.endsWith(CLEANED_SUFFIX)) {
+        removeSwapManifest(log.dir);
+        cleaned.delete();
       }
+    }
+  }
+
+  /** Runs a whole round at once (tests, tools). */
+  clean(log: PartitionLog, checkpoint: number | null): CleanStats {
+    const slices = this.cleanInSlices(log, checkpoint);
+    for (;;) {
+      const r = slices.next();
+      if (r.done === true) return r.value;
+    }
+  }
+
+  /**
+   * One round on `log` on this thread (see the file comment). Yields the bytes each slice read
+   * and wrote; returns the round's figures, whose endOffset is the new cleaner checkpoint.
+   */
+  *cleanInSlices(log: PartitionLog, checkpoint: number | null): Generator<number, CleanStats> {
+    const nowMs = this.options.clock.nowMs();
+    const plan = LogCleaner.planMap(log, checkpoint, nowMs);
+    const stats = LogCleaner.startStats(log, plan.section);
+    const work = emptyWorkStats();
+    try {
+      const endOffset = yield* this.work.buildOffsetMap(plan.segments, plan.task, work);
+      stats.endOffset = endOffset;
+      for (const group of LogCleaner.planGroups(log, endOffset)) {
+        const cleaned = yield* this.work.cleanGroup(log.dir, group, LogCleaner.groupTask(log, group, endOffset, nowMs), work);
+        if (!LogCleaner.swapGroup(log, group, cleaned, this.options.hooks)) {
+          stats.completed = false;
+          break;
+        }
+      }
+    } finally {
+      addWorkStats(stats, work);
     }
     stats.segmentsAfter = log.segmentCount;
     return stats;
-  }
-
-  /** Step 2; returns the end of the section the map covers. */
-  private *buildOffsetMap(log: PartitionLog, section: CleanableSection, stats: CleanStats): Generator<number, number> {
-    const map = this.map;
-    map.clear(section.firstUncleanableOffset - section.firstDirtyOffset);
-    const first = section.firstDirtyOffset;
-    const limit = section.firstUncleanableOffset;
-    let endOffset = limit;
-    let full = false;
-    let sliceBytes = 0;
-    const aborted = abortedByProducer(log, first, limit);
-    for (const segment of log.cleanerSegments().slice()) {
-      if (limit <= first) break;
-      if (segment.nextOffset <= first) continue;
-      if (segment.baseOffset >= limit || full) break;
-      for (const b of segment.readWholeBatches(this.ioBufferBytes)) {
-        if (b.lastOffset < first) continue;
-        if (Number(b.header.baseOffset) >= limit) break;
-        stats.bytesRead += b.header.sizeInBytes;
-        sliceBytes += b.header.sizeInBytes;
-        if ((b.header.attributes & ATTR_CONTROL) === 0 && b.header.recordsCount > 0 && !isAborted(aborted, b.header)) {
-          forEachKeyedRecord(b.bytes, b.header, this.options.codec, log.where, (key, offset) => {
-            if (offset < first || offset >= limit) return true;
-            if (map.put(key, offset)) return true;
-            full = true;
-            endOffset = offset;
-            return false;
-          });
-        }
-        if (full) break;
-        if (sliceBytes >= this.sliceBytes) {
-          yield sliceBytes;
-          sliceBytes = 0;
-        }
-      }
-    }
-    if (sliceBytes > 0) yield sliceBytes;
-    if (full && endOffset <= first) throw new Error(`${log.where}: the cleaner's offset map (${map.capacity} keys) cannot hold even one key of the dirty section from offset ${first}; raise log.cleaner.dedupe.buffer.size`);
-    return endOffset;
-  }
-
-  /** Steps 3 and 4 for one group; false when the log changed and the group was left alone. */
-  private *cleanGroup(log: PartitionLog, group: readonly LogSegment[], endOffset: number, nowMs: number, stats: CleanStats): Generator<number, boolean> {
-    const config = log.config;
-    const cleaned = LogSegment.create(log.dir, group[0]!.baseOffset, log.cleanerSegmentConfig, nowMs, CLEANED_SUFFIX);
-    let swapped = false;
-    try {
-      cleaned.activate();
-      const ctx = {
-        map: this.map,
-        endOffset,
-        nowMs,
-        deleteRetentionMs: config.deleteRetentionMs,
-        codec: this.options.codec,
-        isLastBatchOfProducer: (header: BatchHeader, lastOffset: number) => {
-          const batches = log.producerState.entry(header.producerId)?.batches;
-          return batches !== undefined && batches.length > 0 && batches[batches.length - 1]!.lastOffset === lastOffset;
-        },
-        where: log.where,
-      };
-      const out = this.writeBuffer;
-      let outBytes = 0;
-      let infos: AppendedBatchInfo[] = [];
-      const flushOut = () => {
-        if (outBytes === 0) return;
-        cleaned.append(out.subarray(0, outBytes), infos);
-        stats.bytesWritten += outBytes;
-        infos = [];
-        outBytes = 0;
-      };
-      let sliceBytes = 0;
-      let latestMtimeMs = 0;
-      for (const segment of group) {
-        latestMtimeMs = Math.max(latestMtimeMs, fs.statSync(segment.logPath).mtimeMs);
-        for (const b of segment.readWholeBatches(this.ioBufferBytes)) {
-          const result = filterBatch(b.bytes, b.header, ctx);
-          stats.recordsRead += result.records;
-          sliceBytes += b.header.sizeInBytes;
-          stats.bytesRead += b.header.sizeInBytes;
-          let kept: Buffer | null = null;
-          if (result.kind === 'keep') {
-            kept = b.bytes;
-            stats.recordsKept += result.records;
-          } else if (result.kind === 'rewrite') {
-            kept = result.batch;
-            stats.recordsKept += result.kept;
-          }
-          if (result.kind !== 'drop' && result.tombstoneHorizonMs >= 0) {
-            stats.nextTombstoneHorizonMs = stats.nextTombstoneHorizonMs < 0 ? result.tombstoneHorizonMs : Math.min(stats.nextTombstoneHorizonMs, result.tombstoneHorizonMs);
-          }
-          if (kept !== null) {
-            // Copied now: `b.bytes` is a view of a read buffer that the next read replaces.
-            if (outBytes + kept.length > out.length) flushOut();
-            const info = { positionInBuffer: outBytes, lastOffset: b.lastOffset, maxTimestamp: Number(kept.readBigInt64BE(MAX_TIMESTAMP_OFFSET)) };
-            if (kept.length > out.length) {
-              cleaned.append(kept, [info]);
-              stats.bytesWritten += kept.length;
-            } else {
-              infos.push(info);
-              outBytes += kept.copy(out, outBytes);
-            }
-          }
-          if (sliceBytes >= this.sliceBytes) {
-            yield sliceBytes;
-            sliceBytes = 0;
-          }
-        }
-      }
-      flushOut();
-      cleaned.deactivate();
-      cleaned.flush();
-      // As Kafka: the new segment takes the old ones' modification time (retention of batches
-      // without timestamps goes by it).
-      if (latestMtimeMs > 0) fs.utimesSync(cleaned.logPath, new Date(latestMtimeMs), new Date(latestMtimeMs));
-      if (sliceBytes > 0) yield sliceBytes;
-      // The log may have changed during the yields; replaceSegments checks, synchronously. A group
-      // left with nothing (every record superseded by a later one outside it) just goes, unless
-      // it starts the log: an empty first segment keeps the log start offset where it was.
-      if (cleaned.isEmpty() && log.cleanerSegments()[0] !== group[0]) return log.replaceSegments(null, group, this.options.hooks);
-      swapped = log.replaceSegments(cleaned, group, this.options.hooks);
-      return swapped;
-    } finally {
-      if (!swapped && cleaned.logPath.endsWith(CLEANED_SUFFIX)) cleaned.delete();
-    }
   }
 }
 
@@ -337,22 +280,3 @@ export function groupSegments(segments: readonly LogSegment[], all: readonly Log
   return groups;
 }
 
-/** The aborted transactions overlapping [first, limit), by producer id (usually none). */
-function abortedByProducer(log: PartitionLog, first: number, limit: number): Map<bigint, AbortedTxn[]> {
-  const out = new Map<bigint, AbortedTxn[]>();
-  for (const a of log.abortedTransactions(first, limit)) {
-    let list = out.get(a.producerId);
-    if (list === undefined) out.set(a.producerId, (list = []));
-    list.push(a);
-  }
-  return out;
-}
-
-/** Whether a data batch belongs to one of its producer's aborted transactions. */
-function isAborted(aborted: ReadonlyMap<bigint, readonly AbortedTxn[]>, header: BatchHeader): boolean {
-  if (aborted.size === 0 || (header.attributes & ATTR_TRANSACTIONAL) === 0) return false;
-  const list = aborted.get(header.producerId);
-  if (list === undefined) return false;
-  const offset = Number(header.baseOffset);
-  return list.some((a) => a.firstOffset <= offset && offset < a.lastOffset);
-}

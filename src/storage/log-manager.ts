@@ -255,7 +255,7 @@ export class LogManager {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stopTimers();
+    void this.stopTimers();
     for (const { store } of this.logs.values()) store.close();
     this.markClean();
   }
@@ -269,17 +269,19 @@ export class LogManager {
   async shutdown(concurrency = DEFERRED_SYNC_CONCURRENCY): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stopTimers();
+    // The cleaner's workers end while the logs close (they only ever write .cleaned files).
+    const cleanerStopped = this.stopTimers();
     const deferred = new DeferredSync();
     for (const { store } of this.logs.values()) store.close(deferred);
-    await deferred.run(concurrency);
+    await Promise.all([deferred.run(concurrency), cleanerStopped]);
     this.markClean();
   }
 
-  private stopTimers(): void {
+  /** Settles once the cleaner's workers have ended. */
+  private stopTimers(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
-    this.cleaner?.stop();
+    return this.cleaner?.stop() ?? Promise.resolve();
   }
 
   /** Checkpoints, then the marker that lets the next start-up trust them. */
@@ -299,7 +301,7 @@ export class LogManager {
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stopTimers();
+    void this.stopTimers();
     for (const { store } of this.logs.values()) store.close();
     this.logs.clear();
   }

@@ -17,7 +17,7 @@ import {
 import { loggerFor } from '../logger.js';
 import type { DeferredSync } from './deferred-sync.js';
 import { KafkaStorageError, invariant } from './errors.js';
-import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFilePath } from './files.js';
+import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, segmentFilePath } from './files.js';
 import { TransactionIndex } from './txn-index.js';
 import { OffsetIndex } from './offset-index.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
@@ -80,6 +80,8 @@ export class LogSegment {
   private indexesRebuilt = false;
   /** '' for a live segment; '.cleaned' or '.swap' while the log cleaner builds its replacement. */
   private fileSuffix = '';
+  /** Opened by the cleaner's worker to read batches only (see openForReading). */
+  private readOnly = false;
 
   private constructor(
     readonly dir: string,
@@ -121,6 +123,19 @@ export class LogSegment {
     return segment;
   }
 
+  /**
+   * A closed segment that another thread's log owns, for the log cleaner's worker to read batches
+   * from (readWholeBatches): its descriptor is read-only, and nothing here ever writes, repairs or
+   * deletes its files. Offsets and timestamps (nextOffset, maxTimestamp) are not for it: they
+   * would load the tail, which may repair indexes.
+   */
+  static openForReading(dir: string, baseOffset: number, config: SegmentConfig, nowMs: number): LogSegment {
+    const segment = LogSegment.open(dir, baseOffset, config, nowMs);
+    segment.readOnly = true;
+    segment.tailLoaded = true;
+    return segment;
+  }
+
   get logPath(): string {
     return segmentFilePath(this.dir, this.baseOffset, LOG_SUFFIX) + this.fileSuffix;
   }
@@ -131,6 +146,40 @@ export class LogSegment {
    * crash recovery of an interrupted cleaner swap goes by (see segment-swap.ts). The segment
    * must be inactive (no open log descriptor).
    */
+  /**
+   * Deletes a segment that is no longer in its log, as Kafka's asyncDelete: its files take the
+   * `.deleted` suffix now (a rename: no blocks freed on the event loop), then go on the thread
+   * pool. A `.deleted` file left by a crash is removed when the log opens next.
+   */
+  deleteLater(): Promise<void> {
+    invariant(!this.readOnly, `segment ${this.logPath} was opened for reading only`);
+    this.active = false;
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+    const renamed: string[] = [];
+    for (const file of [this.logPath, this.offsetIndex.path, this.timeIndex.path, this.txnIndex.path]) {
+      try {
+        fs.renameSync(file, file + DELETED_SUFFIX);
+        renamed.push(file + DELETED_SUFFIX);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    return Promise.all(renamed.map((f) => fs.promises.rm(f, { force: true }))).then(
+      () => undefined,
+      () => undefined, // left for the next open
+    );
+  }
+
+  /** Closes the log file's descriptor of an inactive segment (a read reopens it). */
+  releaseDescriptor(): void {
+    if (this.active || this.fd === null) return;
+    fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
   renameFiles(fileSuffix: string, betweenLogAndIndexes?: () => void): void {
     invariant(!this.active && this.fd === null, `segment ${this.logPath} must be inactive to be renamed`);
     const target = (suffix: string) => segmentFilePath(this.dir, this.baseOffset, suffix) + fileSuffix;
@@ -211,6 +260,7 @@ export class LogSegment {
 
   /** Makes this the active segment: indexes open for append (preallocated). */
   activate(): void {
+    invariant(!this.readOnly, `segment ${this.logPath} was opened for reading only`);
     this.loadTail();
     this.offsetIndex.openForAppend();
     this.timeIndex.openForAppend();
@@ -341,6 +391,7 @@ export class LogSegment {
   }
 
   delete(): void {
+    invariant(!this.readOnly, `segment ${this.logPath} was opened for reading only`);
     this.active = false;
     if (this.fd !== null) {
       fs.closeSync(this.fd);
@@ -560,7 +611,7 @@ export class LogSegment {
   // ---- internals
 
   private descriptor(): number {
-    if (this.fd === null) this.fd = fs.openSync(this.logPath, 'r+');
+    if (this.fd === null) this.fd = fs.openSync(this.logPath, this.readOnly ? 'r' : 'r+');
     return this.fd;
   }
 

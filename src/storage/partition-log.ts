@@ -36,7 +36,7 @@ import {
 } from './files.js';
 import type { DeferredSync } from './deferred-sync.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
-import { completeInterruptedSwap, swapInCleanedSegment, type SwapHooks } from './segment-swap.js';
+import { commitCleanedSegment, completeInterruptedSwap, type PendingSwap, type SwapHooks } from './segment-swap.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { ProducerStateManager, lastStableOffset, type CompletedTxn, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
@@ -94,6 +94,8 @@ export class PartitionLog implements PartitionStore {
   private unflushedMessages = 0;
   private lastFlushMs: number;
   private closed = false;
+  /** The later steps of the last cleaner swap, when they have not run yet (segment-swap.ts). */
+  private pendingSwap: PendingSwap | null = null;
   private cfg: LogConfig;
   private readonly segmentConfig: SegmentConfig;
   readonly producerState: ProducerStateManager;
@@ -434,6 +436,7 @@ export class PartitionLog implements PartitionStore {
   truncateTo(offset: number): void {
     this.ensureOpen();
     if (offset >= this.logEndOffset) return;
+    this.settleSwap();
     if (offset <= this.segments[0]!.baseOffset || offset < this.startOffset) {
       this.truncateFullyAndStartAt(Math.max(offset, 0));
       return;
@@ -450,6 +453,7 @@ export class PartitionLog implements PartitionStore {
   /** Empties the log and restarts it at `offset`. */
   truncateFullyAndStartAt(offset: number): void {
     this.ensureOpen();
+    this.settleSwap();
     for (const s of this.segments) s.delete();
     const segment = LogSegment.create(this.dir, offset, this.segmentConfig, this.clock.nowMs());
     segment.activate();
@@ -503,6 +507,7 @@ export class PartitionLog implements PartitionStore {
       const oldest = this.segments[0]!;
       const nextBase = this.segments[1]!.baseOffset;
       if (nextBase > this.hw || !shouldDelete(oldest, nextBase)) break;
+      if (deleted === 0) this.settleSwap();
       this.segments.shift();
       oldest.delete();
       deleted++;
@@ -530,12 +535,16 @@ export class PartitionLog implements PartitionStore {
 
   /**
    * Replaces `old` (consecutive inactive segments, still in this log) with `cleaned` (written and
-   * fsynced with the .cleaned suffix, same base offset as old[0]), crash-safely (segment-swap.ts).
-   * Returns false, touching nothing, when the log changed meanwhile (retention or truncation
-   * removed one of `old`): the caller then deletes `cleaned`.
+   * fsynced with the .cleaned suffix, same base offset as old[0], the swap manifest written),
+   * crash-safely (segment-swap.ts). Returns false, touching nothing, when the log changed
+   * meanwhile (retention or truncation removed one of `old`): the caller then deletes `cleaned`.
+   * With `deferred`, only the commit (and the change of the segment list) happens here: the
+   * later steps wait for finishSwap(), or for the next change of the segment list, which runs
+   * them first.
    */
-  replaceSegments(cleaned: LogSegment | null, old: readonly LogSegment[], hooks?: SwapHooks): boolean {
+  replaceSegments(cleaned: LogSegment | null, old: readonly LogSegment[], hooks?: SwapHooks, deferred = false): boolean {
     this.ensureOpen();
+    this.settleSwap();
     const first = this.segments.indexOf(old[0]!);
     if (first < 0 || old.some((s, i) => this.segments[first + i] !== s) || first + old.length >= this.segments.length) return false;
     if (cleaned === null) {
@@ -543,7 +552,7 @@ export class PartitionLog implements PartitionStore {
       // between two deletions, leaves every key's latest value in place.
       invariant(first > 0, `${this.where}: the cleaner may not remove the first segment ${old[0]!.logPath}`);
       try {
-        for (const s of old) s.delete();
+        for (const s of old) void s.deleteLater();
       } catch (err) {
         throw asStorageError(err, `${this.where}: deleting segments the cleaner emptied`);
       }
@@ -552,19 +561,51 @@ export class PartitionLog implements PartitionStore {
     }
     invariant(cleaned.baseOffset === old[0]!.baseOffset, `${this.where}: cleaned segment ${cleaned.logPath} does not start where ${old[0]!.logPath} does`);
     const endOffset = this.segments[first + old.length]!.baseOffset;
+    let pending: PendingSwap;
     try {
-      // The cleaner keeps markers, so the old segments' aborted transactions stay true of the
-      // new one: its index (<base>.txnindex.cleaned) is written before the swap renames it.
-      const aborted = old.flatMap((s) => s.txnIndex.entries());
-      if (aborted.length > 0) cleaned.txnIndex.writeAll(aborted);
-      swapInCleanedSegment(this.dir, cleaned, old, endOffset, hooks);
+      // `cleaned` holds the old segments' aborted transactions in its .txnindex (the cleaner
+      // keeps markers, so they stay true of it; cleaner-work.ts writes it).
+      pending = commitCleanedSegment(this.dir, cleaned, old, endOffset, hooks);
     } catch (err) {
       // A failed step leaves the files for recovery at the next start; this process stops using them.
       throw asStorageError(err, `${this.where}: swapping in the cleaned segment ${cleaned.logPath}`);
     }
-    // No await since the check above: the list is as it was.
+    // No await since the check above: the list is as it was. The old segments' files stay until
+    // the pending steps delete them; nothing reaches them through the list any more.
     this.segments.splice(first, old.length, cleaned);
+    this.pendingSwap = pending;
+    if (!deferred) this.settleSwap(true);
     return true;
+  }
+
+  /** The later steps of the last cleaner swap, their fsyncs off the event loop (no-op when none). */
+  async finishSwap(): Promise<void> {
+    const pending = this.pendingSwap;
+    if (pending === null) return;
+    try {
+      await pending.finish();
+    } catch (err) {
+      throw asStorageError(err, `${this.where}: finishing the swap of a cleaned segment`);
+    } finally {
+      if (this.pendingSwap === pending) this.pendingSwap = null;
+    }
+  }
+
+  /**
+   * Runs the pending steps of a cleaner swap now: every change of the segment list (retention,
+   * truncation, the next swap, close) comes after them. A failure leaves the files to recovery at
+   * the next start; it is thrown only when `rethrow` (the swap's own call).
+   */
+  private settleSwap(rethrow = false): void {
+    const pending = this.pendingSwap;
+    if (pending === null) return;
+    this.pendingSwap = null;
+    try {
+      pending.finishSync();
+    } catch (err) {
+      if (rethrow) throw asStorageError(err, `${this.where}: swapping in a cleaned segment`);
+      loggerFor('storage').error({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'could not finish the swap of a cleaned segment; start-up will');
+    }
   }
 
   // ---- flush, config, close
@@ -598,6 +639,7 @@ export class PartitionLog implements PartitionStore {
    */
   close(deferred?: DeferredSync): void {
     if (this.closed) return;
+    this.settleSwap();
     if (deferred === undefined) this.flush();
     else {
       // Only a LogManager defers: it writes the checkpoints itself, after the fsyncs.
@@ -614,6 +656,7 @@ export class PartitionLog implements PartitionStore {
 
   /** Removes the partition directory and everything in it. */
   delete(): void {
+    this.pendingSwap = null; // the directory goes with every file of the swap
     for (const s of this.segments) {
       try {
         s.close();

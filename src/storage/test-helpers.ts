@@ -22,7 +22,9 @@ import {
   RECORDS_COUNT_OFFSET,
   RECORD_BATCH_OVERHEAD,
 } from '../protocol/records/batch-header.js';
+import { compress, decompress } from '../protocol/records/compression.js';
 import { crc32c } from '../protocol/records/crc32c.js';
+import type { CleanerSettings } from './cleaner-manager.js';
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../protocol/varint.js';
 import { ManualClock } from './clock.js';
 import { defaultLogConfig } from './config.js';
@@ -125,4 +127,20 @@ export function bothStores(startMs: number): [string, () => { log: PartitionStor
     }],
     ['MemoryPartitionLog', () => ({ log: new MemoryPartitionLog('t', 0, defaultLogConfig(), new ManualClock(startMs)), done: () => {} })],
   ];
+}
+
+/** Log cleaner settings for tests: one worker, a 1 MiB dedupe buffer, small reads, unthrottled. */
+export function cleanerTestSettings(o: Partial<CleanerSettings> = {}): CleanerSettings {
+  return {
+    enabled: true,
+    threads: 1,
+    dedupeBufferBytes: 1 << 20,
+    ioBufferBytes: 4096,
+    loadFactor: 0.9,
+    ioMaxBytesPerSecond: Number.POSITIVE_INFINITY,
+    backoffMs: 10,
+    codec: { decompress: (t, d) => decompress(t, d, 1 << 26), compress: (t, d) => compress(t, d) },
+    maxUncompressedBytes: 1 << 26,
+    ...o,
+  };
 }

@@ -198,10 +198,16 @@ describe('log compaction across kill -9', () => {
     const byOffset = new Map(records.map((r, i) => [offsets[i]!, r]));
     for (const r of got) assert.deepEqual({ key: r.key, value: r.value }, byOffset.get(r.offset), `offset ${r.offset} as written`);
     for (const e of expected.values()) assert.ok(got.some((r) => r.offset === e.offset), `the latest ${e.key} (offset ${e.offset}) is there`);
-    // And the restarted cleaner finishes the job.
+    // And the restarted cleaner finishes the job (its worker thread again), leaving no file of
+    // the interrupted round and no partition given up on.
     await eventually('the cleaner to finish after the restart', async () => {
       const c = await consume(broker.bootstrap, topic);
       return c.length === expected.size ? c : undefined;
     }, 120_000, 500);
+    const roundLogged = () => broker.logs.split('\n').some((l) => l.includes('"msg":"cleaned log"') && l.includes(`"topic":"${topic}"`));
+    await eventually('the round to be logged', () => (roundLogged() ? true : undefined), 60_000, 200);
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.cleaned') || f.endsWith('.swap') || f === 'cleaner-swap'), []);
+    assert.equal(broker.logs.includes('uncleanable'), false, 'no partition marked uncleanable');
+    assert.equal(broker.logs.includes('worker thread died'), false, 'the worker never crashed');
   });
 });
