@@ -19,7 +19,8 @@
 #   --out DIR                    where logs and the summary go (default a new temporary dir)
 #
 # Prints one line per test (PASS, FAIL, NOT-RUN: passed without running any of its sub-tests,
-# SKIP: listed in scripts/librdkafka-suite/skip.txt with the reason) and a final
+# SKIP: listed in scripts/librdkafka-suite/skip.txt with the reason; RETRY: a test listed in
+# scripts/librdkafka-suite/flaky.txt failed and runs once more, its second result printed next) and a final
 # "N passed, N failed" line. Exits non-zero when a test fails (or, with --allowlist, when a test
 # of the allowlist does not pass).
 set -euo pipefail
@@ -71,6 +72,13 @@ while IFS= read -r line; do
   case "$line" in ''|'#'*) continue ;; esac
   skip_reason[${line%% *}]=${line#* }
 done <"$suite_dir/skip.txt"
+# Tests that fail now and then against Kafka itself (timing in the test, not the broker): one
+# failure is run again, and both tries are printed (RETRY, then the second result).
+declare -A flaky_reason=()
+while IFS= read -r line; do
+  case "$line" in ''|'#'*) continue ;; esac
+  flaky_reason[${line%% *}]=${line#* }
+done <"$suite_dir/flaky.txt"
 if [ ${#only[@]} -gt 0 ]; then
   tests=$(printf '%s\n' "${only[@]}")
 elif [ "$allowlist_only" = 1 ]; then
@@ -151,17 +159,18 @@ done
 export KAFKA_PATH="$out/kafka"
 [ "$protocol" = consumer ] && export TEST_CONSUMER_GROUP_PROTOCOL=consumer
 
-passed=0; failed=0; notrun=0; skipped=0
-failed_list=(); notrun_list=()
+passed=0; failed=0; notrun=0; skipped=0; retried=0
+failed_list=(); notrun_list=(); retried_list=()
 strip_colors() { sed 's/\x1b\[[0-9;]*m//g'; }
 
 # Runs test number $2 in scenario $1 and prints its line. The runner's summary table has a row per
 # variant of the number: local (mock) variants show "Filtered due to negative test flags", variants
 # of another scenario are skipped silently (empty reason); both are left out.
 run_test() {
-  local scenario=$1 t=$2 log rc secs start rows src has_subtests started why
+  local scenario=$1 t=$2 try=${3:-1} log rc secs start rows src has_subtests started why
   log="$out/$t${scenario:+-$scenario}.log"
   [ "$scenario" = default ] && log="$out/$t.log"
+  [ "$try" = 2 ] && log="${log%.log}-try2.log"
   start=$(date +%s)
   set +e
   (cd "$tests_dir" && TESTS=$t TEST_SCENARIO=$scenario timeout -k 10 "$timeout_s" ./test-runner $quick -L -s "$scenario") >"$log" 2>&1
@@ -181,6 +190,12 @@ run_test() {
     why=$(grep -m1 -E 'FAILED' <<<"$rows" | sed -E 's/^\| *([^ ]+) +\| +FAILED +\| +[0-9.]+s \| *//' | cut -c1-200 || true)
     [ -n "$why" ] || why=$(strip_colors <"$log" | grep -m1 -A1 -E '^### Test' | tail -1 | cut -c1-200 || true)
     if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then why="timed out after ${timeout_s}s; $why"; fi
+    if [ "$try" = 1 ] && [ -n "${flaky_reason[$t]:-}" ]; then
+      printf 'RETRY   %s  %4ss  %s (known flaky: %s; log %s)\n' "$t" "$secs" "$why" "${flaky_reason[$t]}" "$log"
+      retried=$((retried + 1)); retried_list+=("$t")
+      run_test "$scenario" "$t" 2
+      return 0
+    fi
     printf 'FAIL    %s  %4ss  %s\n' "$t" "$secs" "$why"
     failed=$((failed + 1)); failed_list+=("$t")
   elif [ -n "$rows" ] && ! grep -q 'PASSED' <<<"$rows"; then
@@ -229,5 +244,6 @@ run_pass noautocreate $(comm -12 <(printf '%s\n' $tests | sort) <(printf '%s\n' 
 echo "$passed passed, $failed failed, $notrun not run, $skipped skipped ($protocol${quick:+, quick}$( [ "$sasl" = 1 ] && echo ", SASL"))"
 [ $failed -gt 0 ] && echo "failed: ${failed_list[*]}"
 [ $notrun -gt 0 ] && echo "not run: ${notrun_list[*]}"
+[ $retried -gt 0 ] && echo "run twice (failed once, listed in flaky.txt): ${retried_list[*]}"
 if [ "$allowlist_only" = 1 ] && [ $((failed + notrun)) -gt 0 ]; then exit 1; fi
 [ $failed -eq 0 ]
