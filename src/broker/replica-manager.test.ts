@@ -5,6 +5,8 @@ import { ErrorCode } from '../protocol/errors.js';
 import { defaultLogConfig } from '../storage/config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { makeBatch } from '../storage/test-helpers.js';
+import type { PartitionImage } from '../metadata/image.js';
+import { partitionStates } from './handlers/partition-state.js';
 import { ReplicaManager, type HostedPartition, type LogWorkScheduler, type PartitionAssignment } from './replica-manager.js';
 
 /** A scheduler driven by the test: deferred work runs only when asked; each job costs 1 ms. */
@@ -43,6 +45,21 @@ test('thousands of new partitions get their logs in bounded slices, not in one g
   assert.ok(slices >= 100, `a 5 ms budget at 1 ms a job takes many slices (${slices})`);
   assert.equal(replicas.pendingLogWork, 0);
   assert.notEqual(replicas.get('many', 999), undefined);
+});
+
+test('Metadata answers LEADER_NOT_AVAILABLE with no leader for a partition led here until its log exists', () => {
+  const { scheduler, replicas, assignment } = setup();
+  for (let p = 0; p < 3; p++) replicas.assign(assignment('slow', p));
+  const image: PartitionImage[] = [0, 1, 2].map((partitionId) => ({ partitionId, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1], isr: [1] }));
+  // Led by another node: nothing is known here about its log, so the image is answered as it is.
+  const elsewhere = partitionStates({ nodeId: 2, replicas }, 'slow', image);
+  assert.deepEqual(elsewhere.map((p) => [p.errorCode, p.leaderId]), [[ErrorCode.NONE, 1], [ErrorCode.NONE, 1], [ErrorCode.NONE, 1]]);
+  const before = partitionStates({ nodeId: 1, replicas }, 'slow', image);
+  assert.deepEqual(before.map((p) => [p.errorCode, p.leaderId]), [[ErrorCode.LEADER_NOT_AVAILABLE, -1], [ErrorCode.LEADER_NOT_AVAILABLE, -1], [ErrorCode.LEADER_NOT_AVAILABLE, -1]]);
+  assert.equal(before[0]!.leaderEpoch, 0);
+  while (scheduler.runDeferred() > 0);
+  const after = partitionStates({ nodeId: 1, replicas }, 'slow', image);
+  assert.deepEqual(after.map((p) => [p.errorCode, p.leaderId]), [[ErrorCode.NONE, 1], [ErrorCode.NONE, 1], [ErrorCode.NONE, 1]]);
 });
 
 test('a deleted topic stops being served at once; its data never comes back under the same name', async () => {

@@ -255,6 +255,11 @@ export class ReplicaManager implements TxnMarkerWriter {
     }
   }
 
+  /** The partition is assigned here but its log is not created yet (queued). */
+  isAwaitingLog(topic: string, partition: number): boolean {
+    return this.pendingHost.has(partitionKey(topic, partition));
+  }
+
   /** Partition logs still to be created or deleted by the queue. */
   get pendingLogWork(): number {
     return this.pendingHost.size + this.pendingDelete.size;

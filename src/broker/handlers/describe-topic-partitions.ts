@@ -22,7 +22,7 @@ import { isInternalTopic } from '../../metadata/topic-names.js';
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { OPERATIONS_NOT_REQUESTED, authorizedOperations } from '../authorized-operations.js';
-import { partitionState } from './partition-state.js';
+import { partitionStates } from './partition-state.js';
 
 type ResponseTopic = DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic;
 
@@ -78,7 +78,7 @@ export function describeTopicPartitionsHandler(broker: BrokerContext) {
           name,
           topicId: topic.topicId,
           isInternal: isInternalTopic(name),
-          partitions: partitions.map((p) => ({ ...partitionState(p), eligibleLeaderReplicas: [], lastKnownElr: [] })),
+          partitions: partitionStates(broker, name, partitions).map((p) => ({ ...p, eligibleLeaderReplicas: [], lastKnownElr: [] })),
           topicAuthorizedOperations: authorizedOperations(broker.authorizer, ctx.connection, ResourceType.TOPIC, name),
         });
         if (first + partitions.length < topic.partitions.length) {

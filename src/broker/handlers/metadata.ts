@@ -18,7 +18,7 @@ import { defineHandler, type RequestContext } from '../../server/request-router.
 import { isAllowed } from '../authorizer.js';
 import type { BrokerContext } from '../broker-context.js';
 import { OPERATIONS_NOT_REQUESTED, authorizedOperations, clusterAuthorizedOperations } from '../authorized-operations.js';
-import { partitionState } from './partition-state.js';
+import { partitionStates } from './partition-state.js';
 
 export function metadataHandler(broker: BrokerContext) {
   return defineHandler({
@@ -66,7 +66,7 @@ export function metadataHandler(broker: BrokerContext) {
       name: topic.name,
       topicId: topic.topicId,
       isInternal: isInternalTopic(topic.name),
-      partitions: topic.partitions.map(partitionState),
+      partitions: partitionStates(broker, topic.name, topic.partitions),
       topicAuthorizedOperations: withOperations ? authorizedOperations(broker.authorizer, connection, ResourceType.TOPIC, topic.name) : OPERATIONS_NOT_REQUESTED,
     });
     const missing = (name: string | null, topicId: string, errorCode: number): MetadataResponseMetadataResponseTopic => ({
