@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Admin } from '../../src/client/index.js';
+import { Admin, Consumer, Producer, TopicAuthorizationError } from '../../src/client/index.js';
 import { AclOperation, AclPermission, PatternType, ResourceType } from '../../src/protocol/acls.js';
 import { ZERO_UUID } from '../../src/protocol/codec/reader.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -464,6 +464,25 @@ describe('ACLs on the admin, offset, config and transaction APIs', () => {
     assert.deepEqual([refused.errorCode, refused.results], [ErrorCode.CLUSTER_AUTHORIZATION_FAILED, []]);
     await grant('carol', ResourceType.CLUSTER, 'kafka-cluster', AclOperation.ALTER);
     assert.equal((await features(carol)).errorCode, ErrorCode.NONE);
+  });
+
+  it('our clients report a topic they may not DESCRIBE as TopicAuthorizationError, not as an unknown topic', async () => {
+    const sasl = { mechanism: 'PLAIN', username: 'bob', password: USERS.bob } as const;
+    const refusedSecret = (e: unknown) => e instanceof TopicAuthorizationError && e.code === ErrorCode.TOPIC_AUTHORIZATION_FAILED && e.unauthorizedTopics.join() === 'secret';
+    const bobAdmin = adminAs('bob');
+    const producer = new Producer({ bootstrapServers: bs, sasl, maxBlockMs: 20_000 });
+    const consumer = new Consumer({ bootstrapServers: bs, sasl, autoOffsetReset: 'earliest' });
+    try {
+      // Each looks the partition's leader up in Metadata, which answers TOPIC_AUTHORIZATION_FAILED.
+      await assert.rejects(bobAdmin.deleteRecords([{ topic: 'secret', partition: 0, offset: 0n }]), refusedSecret);
+      await assert.rejects(producer.send({ topic: 'secret', value: Buffer.from('v') }), refusedSecret);
+      consumer.assign([{ topic: 'secret', partition: 0 }]);
+      await assert.rejects(consumer.poll({ timeoutMs: 20_000 }), refusedSecret);
+    } finally {
+      await consumer.close();
+      await producer.close();
+      await bobAdmin.close();
+    }
   });
 
   it('our Admin client and confluent-kafka AdminClient as a user see the same refusals', async () => {
