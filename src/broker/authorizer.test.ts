@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { AclOperation, AclPermission, PatternType, ResourceType, type AclBinding } from '../protocol/acls.js';
 import { MetadataImage, type MetadataImageParts } from '../metadata/image.js';
+import type { Logger } from '../logger.js';
 import { AUDITED, Authorizer, DENIAL_UNAUDITED, UNAUDITED } from './authorizer.js';
 
 interface AuditLine {
@@ -96,5 +97,16 @@ describe('Authorizer audit log', () => {
     traced.authorizer.allows('User:bob', 'h', AclOperation.DESCRIBE, ResourceType.TOPIC, 'orders', DENIAL_UNAUDITED);
     traced.authorizer.allows('User:bob', 'h', AclOperation.DESCRIBE, ResourceType.TOPIC, 'orders', AUDITED);
     assert.deepEqual(traced.lines.map((l) => l.level), [TRACE, INFO]);
+  });
+
+  it('nothing is built or written when the level is off', () => {
+    // A logger that says every level is off and fails if asked to write anyway.
+    const asked: string[] = [];
+    const refuse = () => assert.fail('a line was written at a disabled level');
+    const off = { isLevelEnabled: (level: string) => (asked.push(level), false), trace: refuse, debug: refuse, info: refuse } as unknown as Logger;
+    const authorizer = new Authorizer(() => imageWith([]), { superUsers: new Set(), allowEveryoneIfNoAclFound: false }, off);
+    assert.equal(authorizer.allows('User:bob', 'h', AclOperation.READ, ResourceType.TOPIC, 'orders'), false);
+    assert.equal(authorizer.allows('User:bob', 'h', AclOperation.READ, ResourceType.TOPIC, 'orders', UNAUDITED), false);
+    assert.deepEqual(asked, ['info', 'trace']);
   });
 });

@@ -2,9 +2,10 @@
 // KafkaApis answers them: each partition of an unknown topic, and each partition past an existing
 // topic's partition count, is UNKNOWN_TOPIC_OR_PARTITION, decided before the group coordinator sees
 // the request; nothing is stored and no group is created for them, and the known partitions of
-// the same request go ahead. Driven over the wire, with our admin client and with confluent-kafka.
+// the same request go ahead. Driven over the wire, with our admin client, confluent-kafka and kafkajs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import kafkajs from 'kafkajs';
 import { Admin } from '../../src/client/index.js';
 import { ZERO_UUID } from '../../src/protocol/codec/reader.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -137,5 +138,27 @@ print(json.dumps({'raised': raised, 'partitions': partitions}))
     const unknown = out.partitions.find((p) => p[0] === 'no-such-topic');
     assert.ok(out.raised === 'UNKNOWN_TOPIC_OR_PART' || unknown?.[2] === 'UNKNOWN_TOPIC_OR_PART', JSON.stringify(out));
     assert.deepEqual((await admin.listConsumerGroupOffsets('g-confluent')).map((o) => `${o.topic}-${o.partition}@${o.offset}`), ['present-0@3']);
+  });
+
+  it('kafkajs: a group member committing a topic that does not exist gets UNKNOWN_TOPIC_OR_PARTITION', async () => {
+    const kafka = new kafkajs.Kafka({ clientId: 'unknown-topic-commit', brokers: [broker.bootstrap], logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 50 } });
+    const consumer = kafka.consumer({ groupId: 'g-kafkajs', sessionTimeout: 10_000, heartbeatInterval: 500 });
+    try {
+      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'present', fromBeginning: true });
+      await consumer.run({ eachMessage: async () => {} });
+      await joined;
+      const failed = await consumer.commitOffsets([{ topic: 'no-such-topic', partition: 0, offset: '5' }]).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      assert.ok(failed !== null, 'the commit must fail');
+      // kafkajs's text for UNKNOWN_TOPIC_OR_PARTITION (after its retries).
+      assert.match(failed.message, /This server does not host this topic-partition/);
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual((await admin.listConsumerGroupOffsets('g-kafkajs')).filter((o) => o.topic === 'no-such-topic'), []);
   });
 });
