@@ -50,7 +50,7 @@ const RESOURCE_TYPE_AUDIT_NAMES: ReadonlyMap<number, string> = new Map([
 const resourceTypeName = (code: number): string => RESOURCE_TYPE_AUDIT_NAMES.get(code) ?? String(code);
 
 /** The rule of a decision, in words (what Kafka's MatchingRule.toString says, spelt out). */
-export function describeRule(decision: AclDecision, settings: AuthorizerSettings): string {
+function describeRule(decision: AclDecision, settings: AuthorizerSettings): string {
   switch (decision.rule) {
     case 'super-user':
       return 'SuperUser';
