@@ -9,7 +9,7 @@ import { MetadataRequest, type MetadataRequestData } from '../protocol/messages/
 import { MetadataResponse, type MetadataResponseData } from '../protocol/messages/MetadataResponse.js';
 import { loggerFor, type Logger } from '../logger.js';
 import { Connection, type Api, type ConnectionSaslOptions, type ConnectionTlsOptions, type RequestOptions } from './connection.js';
-import { AbortError, ClientClosedError, ConnectionError, KafkaClientError, isRetriableError } from './errors.js';
+import { AbortError, ClientClosedError, ConnectionError, KafkaClientError, TopicAuthorizationError, isRetriableError } from './errors.js';
 import { backoffMs, sleep } from './retry.js';
 
 export interface ClientOptions {
@@ -62,6 +62,9 @@ export interface TopicMetadata {
   partitions: PartitionMetadata[];
 }
 
+/** Metadata topic errors that stay until the cluster changes (ACLs, the name): reported as such. */
+const LASTING_TOPIC_ERRORS: ReadonlySet<number> = new Set([ErrorCode.TOPIC_AUTHORIZATION_FAILED, ErrorCode.INVALID_TOPIC_EXCEPTION]);
+
 /** Errors after which the cached leaders are suspect. */
 const METADATA_ERRORS = new Set<number>([
   ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -103,6 +106,9 @@ export class Cluster {
   private bootstrapConnection: Promise<Connection> | null = null;
   private readonly brokerMap = new Map<number, BrokerInfo>();
   private readonly topicMap = new Map<string, TopicMetadata>();
+  /** Topics the last Metadata answer refused with an error retrying will not clear (not
+   * authorized, an invalid name): a lookup reports that error rather than an unknown topic. */
+  private readonly topicErrors = new Map<string, number>();
   /** Topics the client has asked about; each refresh covers all of them. */
   private readonly interest = new Set<string>();
   private refreshing: Promise<void> | null = null;
@@ -273,8 +279,11 @@ export class Cluster {
       seen.add(t.name);
       if (t.errorCode !== ErrorCode.NONE) {
         this.topicMap.delete(t.name);
+        if (LASTING_TOPIC_ERRORS.has(t.errorCode)) this.topicErrors.set(t.name, t.errorCode);
+        else this.topicErrors.delete(t.name);
         continue;
       }
+      this.topicErrors.delete(t.name);
       const partitions: PartitionMetadata[] = t.partitions
         .map((p) => ({
           partition: p.partitionIndex,
@@ -288,7 +297,13 @@ export class Cluster {
         .sort((a, b) => a.partition - b.partition);
       this.topicMap.set(t.name, { name: t.name, topicId: t.topicId, isInternal: t.isInternal, partitions });
     }
-    if (requested !== null) for (const t of requested) if (!seen.has(t)) this.topicMap.delete(t);
+    if (requested !== null) {
+      for (const t of requested) {
+        if (seen.has(t)) continue;
+        this.topicMap.delete(t);
+        this.topicErrors.delete(t);
+      }
+    }
     this.lastRefreshMs = Date.now();
     this.stale = false;
   }
@@ -308,8 +323,19 @@ export class Cluster {
   }
 
   /**
+   * The error the last Metadata answer gave for `topic` that retrying will not clear, as Kafka's
+   * clients raise it: TopicAuthorizationError for TOPIC_AUTHORIZATION_FAILED; null if none.
+   */
+  topicError(topic: string): KafkaClientError | null {
+    const code = this.topicErrors.get(topic);
+    if (code === undefined) return null;
+    return code === ErrorCode.TOPIC_AUTHORIZATION_FAILED ? new TopicAuthorizationError([topic]) : new KafkaClientError(code, undefined, { where: `topic ${topic}` });
+  }
+
+  /**
    * Metadata of a topic, refreshing when unknown or stale. Throws UNKNOWN_TOPIC_OR_PARTITION
-   * (retriable) when the broker does not know it.
+   * (retriable) when the broker does not know it, and the broker's error when it refused the
+   * topic (TopicAuthorizationError without DESCRIBE; not retriable).
    */
   async topic(topic: string, signal?: AbortSignal): Promise<TopicMetadata> {
     let t = this.topicMap.get(topic);
@@ -317,7 +343,7 @@ export class Cluster {
       await this.refreshMetadata([topic], signal);
       t = this.topicMap.get(topic);
     }
-    if (t === undefined) throw new KafkaClientError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, undefined, { where: `topic ${topic}` });
+    if (t === undefined) throw this.topicError(topic) ?? new KafkaClientError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, undefined, { where: `topic ${topic}` });
     return t;
   }
 

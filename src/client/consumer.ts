@@ -22,7 +22,7 @@ import { commitOffsets, fetchCommittedOffsets, offsetSpecTimestamp, type TopicPa
 import { ASSIGNORS, type Assignor } from './assignors.js';
 import { Cluster, isMetadataError, type ClientOptions } from './cluster.js';
 import { Coordinators } from './coordinator.js';
-import { AbortError, ClientClosedError, KafkaClientError } from './errors.js';
+import { AbortError, ClientClosedError, KafkaClientError, TopicAuthorizationError } from './errors.js';
 import { GroupMembership } from './group.js';
 import { decodeBatchInto } from './record-decoder.js';
 import { sleep } from './retry.js';
@@ -211,7 +211,8 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
     if (groupId === undefined) throw new Error('subscribe() needs a groupId');
     if (this.subscription === null && this.partitions.size > 0) throw new Error('subscribe() cannot be used together with assign()');
     this.subscription = [...new Set(topics)];
-    void this.cluster.refreshMetadata(this.subscription).catch(() => undefined);
+    const subscribed = this.subscription;
+    void this.cluster.refreshMetadata(subscribed).then(() => this.surfaceRefusedTopics(subscribed), () => undefined);
     if (this.membership === null) {
       this.membership = new GroupMembership(
         this.cluster,
@@ -348,6 +349,8 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
         .refreshMetadata(topics)
         .catch(() => sleep(this.cluster.backoff(1)))
         .then(() => {
+          // Refused topics are reported to poll(); the lookups go on, as ACLs may change.
+          this.surfaceRefusedTopics(topics);
           if ([...this.partitions.values()].some((s) => (this.cluster.cachedTopic(s.topic)?.partitions[s.partition]?.leader ?? -1) >= 0)) this.kick();
           else if (!this.closed && this.partitions.size > 0) setTimeout(() => this.kick(), this.cluster.backoff(2)).unref();
         });
@@ -447,6 +450,18 @@ export class Consumer implements AsyncIterable<ConsumerBatch> {
         }
       }),
     );
+  }
+
+  /**
+   * Surfaces, for the next poll(), the topics of `topics` the broker's Metadata refused: as Kafka's
+   * consumer, one TopicAuthorizationError naming every topic not authorized, else the first other
+   * lasting topic error.
+   */
+  private surfaceRefusedTopics(topics: readonly string[]): void {
+    const refused = topics.map((t) => this.cluster.topicError(t)).filter((e) => e !== null);
+    if (refused.length === 0) return;
+    const unauthorized = refused.flatMap((e) => (e instanceof TopicAuthorizationError ? e.unauthorizedTopics : []));
+    this.surface(unauthorized.length > 0 ? new TopicAuthorizationError(unauthorized) : refused[0]!);
   }
 
   private surface(err: Error): void {

@@ -43,6 +43,20 @@ export class DeliveryTimeoutError extends KafkaClientError {
   }
 }
 
+/**
+ * The principal may not describe (or use) these topics: Kafka's TopicAuthorizationException, e.g.
+ * a Metadata answer of TOPIC_AUTHORIZATION_FAILED for a topic the call needs. Not retriable.
+ */
+export class TopicAuthorizationError extends KafkaClientError {
+  readonly unauthorizedTopics: readonly string[];
+
+  constructor(topics: readonly string[], options?: ErrorOptions & { where?: string }) {
+    super(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `Not authorized to access topics: [${topics.join(', ')}]`, options);
+    this.name = 'TopicAuthorizationError';
+    this.unauthorizedTopics = topics;
+  }
+}
+
 /** The client (or the operation) was closed or aborted by its caller. Never retriable. */
 export class ClientClosedError extends Error {
   constructor(message = 'the client is closed') {

@@ -30,7 +30,7 @@ export {
 } from './admin.js';
 export { Cluster, type ClientOptions, type BrokerInfo, type TopicMetadata, type PartitionMetadata } from './cluster.js';
 export { Connection, type ConnectionOptions, type ConnectionSaslOptions, type ConnectionTlsOptions, type RequestOptions, type Api } from './connection.js';
-export { KafkaClientError, ConnectionError, RequestTimeoutError, DeliveryTimeoutError, ClientClosedError, AbortError, ProducerFencedError, TransactionStateError, TransactionAbortedError, isRetriableError } from './errors.js';
+export { KafkaClientError, ConnectionError, RequestTimeoutError, DeliveryTimeoutError, TopicAuthorizationError, ClientClosedError, AbortError, ProducerFencedError, TransactionStateError, TransactionAbortedError, isRetriableError } from './errors.js';
 export { TxnState, type ConsumerGroupMetadata, type OffsetToCommit, type ProducerIdAndEpoch } from './transactions.js';
 export { murmur2, toPositive, partitionForKey } from './murmur2.js';
 export { rangeAssignor, cooperativeStickyAssignor, type Assignor, type MemberSubscription } from './assignors.js';

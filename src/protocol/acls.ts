@@ -134,23 +134,46 @@ const IMPLIES_DESCRIBE: ReadonlySet<number> = new Set([AclOperation.DESCRIBE, Ac
 const IMPLIES_DESCRIBE_CONFIGS: ReadonlySet<number> = new Set([AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS]);
 
 /**
- * Whether `principal` from `host` may perform `operation` on the resource (`resourceType`,
- * `resourceName`), given every ACL binding of the cluster.
+ * Why a decision went the way it did, as Kafka's StandardAuthorizerData names its rules: a super
+ * user; a matching ACL (a matching DENY is reported over any matching ALLOW); no ACL on the
+ * resource at all, decided by allow.everyone.if.no.acl.found; or ACLs on the resource of which none
+ * matches (denied).
  */
-export function authorize(acls: Iterable<AclBinding>, settings: AuthorizerSettings, principal: string, host: string, operation: number, resourceType: number, resourceName: string): boolean {
-  if (settings.superUsers.has(principal)) return true;
+export type AclDecision =
+  | { readonly allowed: boolean; readonly rule: 'super-user' | 'no-acl-found' | 'no-matching-acl'; readonly acl: null }
+  | { readonly allowed: boolean; readonly rule: 'matching-acl'; readonly acl: AclBinding };
+
+// The decisions without an ACL to name are shared constants: deciding allocates only for a match.
+const SUPER_USER: AclDecision = { allowed: true, rule: 'super-user', acl: null };
+const NO_ACL_ALLOWED: AclDecision = { allowed: true, rule: 'no-acl-found', acl: null };
+const NO_ACL_DENIED: AclDecision = { allowed: false, rule: 'no-acl-found', acl: null };
+const NO_MATCHING_ACL: AclDecision = { allowed: false, rule: 'no-matching-acl', acl: null };
+
+/**
+ * Whether `principal` from `host` may perform `operation` on the resource (`resourceType`,
+ * `resourceName`), given every ACL binding of the cluster, and by which rule.
+ */
+export function decide(acls: Iterable<AclBinding>, settings: AuthorizerSettings, principal: string, host: string, operation: number, resourceType: number, resourceName: string): AclDecision {
+  if (settings.superUsers.has(principal)) return SUPER_USER;
   let resourceHasAcls = false;
-  let allowed = false;
+  let allowedBy: AclBinding | null = null;
   for (const acl of acls) {
     if (acl.resourceType !== resourceType || !patternApplies(acl, resourceName)) continue;
     resourceHasAcls = true;
     if (acl.principal !== principal && acl.principal !== WILDCARD_PRINCIPAL) continue;
     if (acl.host !== WILDCARD && acl.host !== host) continue;
     if (!operationApplies(acl, operation)) continue;
-    if (acl.permission === AclPermission.DENY) return false;
-    allowed = true;
+    if (acl.permission === AclPermission.DENY) return { allowed: false, rule: 'matching-acl', acl };
+    allowedBy ??= acl;
   }
-  return allowed || (!resourceHasAcls && settings.allowEveryoneIfNoAclFound);
+  if (allowedBy !== null) return { allowed: true, rule: 'matching-acl', acl: allowedBy };
+  if (resourceHasAcls) return NO_MATCHING_ACL;
+  return settings.allowEveryoneIfNoAclFound ? NO_ACL_ALLOWED : NO_ACL_DENIED;
+}
+
+/** decide(), the outcome only. */
+export function authorize(acls: Iterable<AclBinding>, settings: AuthorizerSettings, principal: string, host: string, operation: number, resourceType: number, resourceName: string): boolean {
+  return decide(acls, settings, principal, host, operation, resourceType, resourceName).allowed;
 }
 
 function patternApplies(acl: AclBinding, resourceName: string): boolean {

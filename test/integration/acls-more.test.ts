@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Admin } from '../../src/client/index.js';
+import { Admin, Consumer, Producer, TopicAuthorizationError } from '../../src/client/index.js';
 import { AclOperation, AclPermission, PatternType, ResourceType } from '../../src/protocol/acls.js';
 import { ZERO_UUID } from '../../src/protocol/codec/reader.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
@@ -145,18 +145,28 @@ describe('ACLs on the admin, offset, config and transaction APIs', () => {
 
   it('OffsetCommit and OffsetFetch check READ / DESCRIBE on each topic besides the group', async () => {
     const alice = await as('alice');
-    const commit = () =>
+    const commit = (names = ['orders', 'secret']) =>
       alice.send(OffsetCommitRequest, OffsetCommitResponse, 8, {
         ...OffsetCommitRequest.defaults(),
         groupId: 'g-a',
         generationIdOrMemberEpoch: -1,
         memberId: '',
-        topics: ['orders', 'secret'].map((name) => ({ name, topicId: ZERO_UUID, partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' }] })),
+        topics: names.map((name) => ({ name, topicId: ZERO_UUID, partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' }] })),
       });
     const codes = (r: { topics: { name: string; partitions: { errorCode: number }[] }[] }) => Object.fromEntries(r.topics.map((t) => [t.name, t.partitions.map((p) => p.errorCode)]));
     assert.deepEqual(codes(await commit()), { orders: [ErrorCode.GROUP_AUTHORIZATION_FAILED], secret: [ErrorCode.GROUP_AUTHORIZATION_FAILED] }, 'no ACL on the group');
     await grant('alice', ResourceType.GROUP, 'g-a', AclOperation.READ);
     assert.deepEqual(codes(await commit()), { orders: [ErrorCode.NONE], secret: [ErrorCode.TOPIC_AUTHORIZATION_FAILED] }, 'READ on orders only');
+    // The denial is in the broker's audit log at info, naming the principal and the resource.
+    assert.match(broker.logs, /Principal = User:alice is Denied operation = READ from host = 127\.0\.0\.1 on resource = Topic:LITERAL:secret based on rule DefaultDeny/);
+    // Filtering is not audited at info: Metadata for all topics leaves secret out without a denial line.
+    const everything = await alice.send(MetadataRequest, MetadataResponse, 9, { ...MetadataRequest.defaults(), topics: null });
+    assert.deepEqual(everything.topics.map((t) => t.name), ['orders']);
+    assert.doesNotMatch(broker.logs, /User:alice is Denied operation = DESCRIBE .*Topic:LITERAL:secret/);
+    // READ on a topic is checked before whether it exists: without it, an unknown topic is refused, not revealed.
+    assert.deepEqual(codes(await commit(['ghost'])), { ghost: [ErrorCode.TOPIC_AUTHORIZATION_FAILED] });
+    await grant('alice', ResourceType.TOPIC, 'ghost', AclOperation.READ);
+    assert.deepEqual(codes(await commit(['ghost'])), { ghost: [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION] });
 
     const fetch = (topics: { name: string; partitionIndexes: number[] }[] | null) =>
       alice.send(OffsetFetchRequest, OffsetFetchResponse, 8, { ...OffsetFetchRequest.defaults(), groups: [{ groupId: 'g-a', memberId: null, memberEpoch: -1, topics: topics?.map((t) => ({ ...t, topicId: ZERO_UUID })) ?? null }] });
@@ -454,6 +464,25 @@ describe('ACLs on the admin, offset, config and transaction APIs', () => {
     assert.deepEqual([refused.errorCode, refused.results], [ErrorCode.CLUSTER_AUTHORIZATION_FAILED, []]);
     await grant('carol', ResourceType.CLUSTER, 'kafka-cluster', AclOperation.ALTER);
     assert.equal((await features(carol)).errorCode, ErrorCode.NONE);
+  });
+
+  it('our clients report a topic they may not DESCRIBE as TopicAuthorizationError, not as an unknown topic', async () => {
+    const sasl = { mechanism: 'PLAIN', username: 'bob', password: USERS.bob } as const;
+    const refusedSecret = (e: unknown) => e instanceof TopicAuthorizationError && e.code === ErrorCode.TOPIC_AUTHORIZATION_FAILED && e.unauthorizedTopics.join() === 'secret';
+    const bobAdmin = adminAs('bob');
+    const producer = new Producer({ bootstrapServers: bs, sasl, maxBlockMs: 20_000 });
+    const consumer = new Consumer({ bootstrapServers: bs, sasl, autoOffsetReset: 'earliest' });
+    try {
+      // Each looks the partition's leader up in Metadata, which answers TOPIC_AUTHORIZATION_FAILED.
+      await assert.rejects(bobAdmin.deleteRecords([{ topic: 'secret', partition: 0, offset: 0n }]), refusedSecret);
+      await assert.rejects(producer.send({ topic: 'secret', value: Buffer.from('v') }), refusedSecret);
+      consumer.assign([{ topic: 'secret', partition: 0 }]);
+      await assert.rejects(consumer.poll({ timeoutMs: 20_000 }), refusedSecret);
+    } finally {
+      await consumer.close();
+      await producer.close();
+      await bobAdmin.close();
+    }
   });
 
   it('our Admin client and confluent-kafka AdminClient as a user see the same refusals', async () => {

@@ -5,7 +5,7 @@
 // POLICY_VIOLATION for every topic; the controller mutation quota (KIP-599) refuses topics with
 // THROTTLING_QUOTA_EXCEEDED from v6 and throttles older versions by holding the response back.
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
-import { isAllowed } from '../authorizer.js';
+import { DENIAL_UNAUDITED, isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { CreateTopicsRequest } from '../../protocol/messages/CreateTopicsRequest.js';
 import { CreateTopicsResponse, type CreateTopicsResponseCreatableTopicResult } from '../../protocol/messages/CreateTopicsResponse.js';
@@ -29,7 +29,7 @@ export function createTopicsHandler(broker: BrokerContext) {
       const seen = new Map<string, number>();
       for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
       // ACLs (when an authorizer is configured): CREATE on the cluster, or on the topic.
-      const clusterCreate = isAllowed(broker.authorizer, ctx.connection, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
+      const clusterCreate = isAllowed(broker.authorizer, ctx.connection, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, DENIAL_UNAUDITED);
       const creatable = (name: string) => clusterCreate || isAllowed(broker.authorizer, ctx.connection, AclOperation.CREATE, ResourceType.TOPIC, name);
       const unique = req.topics.filter((t) => seen.get(t.name) === 1 && creatable(t.name));
       const results = await broker.controller.createTopics(

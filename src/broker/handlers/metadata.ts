@@ -15,7 +15,7 @@ import { MetadataResponse, type MetadataResponseData, type MetadataResponseMetad
 import type { TopicImage } from '../../metadata/image.js';
 import { isInternalTopic } from '../../metadata/topic-names.js';
 import { defineHandler, type RequestContext } from '../../server/request-router.js';
-import { isAllowed } from '../authorizer.js';
+import { DENIAL_UNAUDITED, isAllowed } from '../authorizer.js';
 import type { BrokerContext } from '../broker-context.js';
 import { OPERATIONS_NOT_REQUESTED, authorizedOperations, clusterAuthorizedOperations } from '../authorized-operations.js';
 import { partitionStates } from './partition-state.js';
@@ -29,7 +29,7 @@ export function metadataHandler(broker: BrokerContext) {
     handle(ctx, req) {
       const v = ctx.apiVersion;
       const allowAutoCreate = req.topics !== null && (v < 4 || req.allowAutoTopicCreation);
-      const acl = topicAcls(ctx.connection);
+      const acl = topicAcls(ctx.connection, req.topics === null || (ctx.apiVersion === 0 && req.topics.length === 0));
       const missing = new Set<string>();
       if (allowAutoCreate) {
         const image = broker.metadata.image;
@@ -41,12 +41,13 @@ export function metadataHandler(broker: BrokerContext) {
   });
 
   /** ACLs (when an authorizer is configured): DESCRIBE to see a topic, CREATE (on the cluster or
-   * the topic) to auto-create one. */
-  function topicAcls(connection: RequestContext['connection']): { canDescribe(name: string): boolean; canCreate(name: string): boolean } {
+   * the topic) to auto-create one. Asked for all topics, a topic not described is filtered out,
+   * and its denial is not audited at info (as Kafka); CREATE on the cluster falls back to the topic. */
+  function topicAcls(connection: RequestContext['connection'], allTopics: boolean): { canDescribe(name: string): boolean; canCreate(name: string): boolean } {
     const authz = broker.authorizer;
     return {
-      canDescribe: (name) => isAllowed(authz, connection, AclOperation.DESCRIBE, ResourceType.TOPIC, name),
-      canCreate: (name) => isAllowed(authz, connection, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME) || isAllowed(authz, connection, AclOperation.CREATE, ResourceType.TOPIC, name),
+      canDescribe: (name) => isAllowed(authz, connection, AclOperation.DESCRIBE, ResourceType.TOPIC, name, allTopics ? DENIAL_UNAUDITED : undefined),
+      canCreate: (name) => isAllowed(authz, connection, AclOperation.CREATE, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, DENIAL_UNAUDITED) || isAllowed(authz, connection, AclOperation.CREATE, ResourceType.TOPIC, name),
     };
   }
 

@@ -6,9 +6,12 @@
 // and the rest of the request is committed.
 // ACLs (when an authorizer is configured), as Kafka: READ on the group (else every partition is
 // GROUP_AUTHORIZATION_FAILED), then READ on each topic (else its partitions are
-// TOPIC_AUTHORIZATION_FAILED and the other topics are committed).
+// TOPIC_AUTHORIZATION_FAILED and the other topics are committed). Then, as Kafka, a topic the
+// broker does not know, or a partition past its partition count, is UNKNOWN_TOPIC_OR_PARTITION
+// and is not committed (offset-topic-screen.ts).
 import { AclOperation, ResourceType } from '../../protocol/acls.js';
-import { inRequestOrder, isAllowed } from '../authorizer.js';
+import { isAllowed } from '../authorizer.js';
+import { mergeScreened, screenOffsetTopics } from '../offset-topic-screen.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetCommitRequest } from '../../protocol/messages/OffsetCommitRequest.js';
 import { OffsetCommitResponse, type OffsetCommitResponseOffsetCommitResponseTopic } from '../../protocol/messages/OffsetCommitResponse.js';
@@ -31,21 +34,16 @@ export function offsetCommitHandler(broker: BrokerContext) {
         return refused;
       }
       const readable = (name: string) => isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.TOPIC, name);
-      const refusal = (t: { name: string; topicId: string }): number | null => {
-        const name = nameOf(t);
-        return name === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : !readable(name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : null;
-      };
-      const refusals = req.topics.map(refusal);
-      const known = req.topics.filter((_, i) => refusals[i] === null);
-      const result = known.length === 0 ? [] : await broker.groupCoordinator.commitOffsets({
+      const screened = screenOffsetTopics(image, req.topics, nameOf, readable);
+      const result = screened.passed.length === 0 ? [] : await broker.groupCoordinator.commitOffsets({
         groupId: req.groupId,
         generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
         memberId: v >= 1 ? req.memberId : '',
         groupInstanceId: v >= 7 ? req.groupInstanceId : null,
         retentionTimeMs: v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1,
         apiVersion: v,
-        topics: known.map((t) => ({
-          name: nameOf(t)!,
+        topics: screened.passed.map((t) => ({
+          name: t.name,
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partitionIndex,
             committedOffset: p.committedOffset,
@@ -54,15 +52,10 @@ export function offsetCommitHandler(broker: BrokerContext) {
           })),
         })),
       });
-      // Each version carries only one of name and id (the other decoded as its default).
-      const answered = result.map((r, i): OffsetCommitResponseOffsetCommitResponseTopic => ({ name: known[i]!.name, topicId: known[i]!.topicId, partitions: r.partitions }));
       const res = OffsetCommitResponse.defaults();
-      res.topics = inRequestOrder(
-        req.topics,
-        refusals.map((r) => r === null),
-        answered,
-        (t, i): OffsetCommitResponseOffsetCommitResponseTopic => ({ name: t.name, topicId: t.topicId, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: refusals[i]! })) }),
-      );
+      const answers = mergeScreened(req.topics, screened, result);
+      // Each version carries only one of name and id (the other decoded as its default).
+      res.topics = req.topics.map((t, i): OffsetCommitResponseOffsetCommitResponseTopic => ({ name: t.name, topicId: t.topicId, partitions: answers[i]! }));
       return res;
     },
   });

@@ -10,7 +10,7 @@
 // (replicas) allows every topic, else DESCRIBE on each topic (consumers); refused ->
 // TOPIC_AUTHORIZATION_FAILED on its partitions.
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
-import { isAllowed } from '../authorizer.js';
+import { DENIAL_UNAUDITED, isAllowed } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetForLeaderEpochRequest } from '../../protocol/messages/OffsetForLeaderEpochRequest.js';
 import { OffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseEpochEndOffset } from '../../protocol/messages/OffsetForLeaderEpochResponse.js';
@@ -28,7 +28,7 @@ export function offsetForLeaderEpochHandler(broker: BrokerContext) {
     maxVersion: 4,
     handle(ctx, req) {
       const res = OffsetForLeaderEpochResponse.defaults();
-      const replica = isAllowed(broker.authorizer, ctx.connection, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
+      const replica = isAllowed(broker.authorizer, ctx.connection, AclOperation.CLUSTER_ACTION, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, DENIAL_UNAUDITED);
       for (const t of req.topics) {
         const partitions: OffsetForLeaderEpochResponseEpochEndOffset[] = [];
         const describable = replica || isAllowed(broker.authorizer, ctx.connection, AclOperation.DESCRIBE, ResourceType.TOPIC, t.topic);

@@ -7,10 +7,13 @@
 // v5 (transactions v2) is not served.
 // ACLs (when an authorizer is configured), as Kafka: WRITE on the transactional id, READ on the
 // group (either refused: every partition carries the error), then READ on each topic (refused:
-// its partitions are TOPIC_AUTHORIZATION_FAILED and the other topics are committed).
+// its partitions are TOPIC_AUTHORIZATION_FAILED and the other topics are committed). Then, as Kafka,
+// an unknown topic or a partition past its partition count is UNKNOWN_TOPIC_OR_PARTITION and is not
+// committed (offset-topic-screen.ts).
 import { AclOperation, ResourceType } from '../../protocol/acls.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { inRequestOrder, isAllowed } from '../authorizer.js';
+import { isAllowed } from '../authorizer.js';
+import { mergeScreened, screenOffsetTopics } from '../offset-topic-screen.js';
 import { TxnOffsetCommitRequest } from '../../protocol/messages/TxnOffsetCommitRequest.js';
 import { TxnOffsetCommitResponse } from '../../protocol/messages/TxnOffsetCommitResponse.js';
 import { defineHandler } from '../../server/request-router.js';
@@ -32,9 +35,9 @@ export function txnOffsetCommitHandler(broker: BrokerContext) {
         res.topics = req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: refused })) }));
         return res;
       }
-      const readable = req.topics.map((t) => isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.TOPIC, t.name));
-      const allowed = req.topics.filter((_, i) => readable[i]);
-      const result = allowed.length === 0 ? [] : await broker.groupCoordinator.commitTxnOffsets({
+      const readable = (name: string) => isAllowed(broker.authorizer, ctx.connection, AclOperation.READ, ResourceType.TOPIC, name);
+      const screened = screenOffsetTopics(broker.metadata.image, req.topics, (t) => t.name, readable);
+      const result = screened.passed.length === 0 ? [] : await broker.groupCoordinator.commitTxnOffsets({
         transactionalId: req.transactionalId,
         groupId: req.groupId,
         producerId: req.producerId,
@@ -42,7 +45,7 @@ export function txnOffsetCommitHandler(broker: BrokerContext) {
         generationId: v >= 3 ? req.generationId : -1,
         memberId: v >= 3 ? req.memberId : '',
         groupInstanceId: v >= 3 ? req.groupInstanceId : null,
-        topics: allowed.map((t) => ({
+        topics: screened.passed.map((t) => ({
           name: t.name,
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partitionIndex,
@@ -53,8 +56,9 @@ export function txnOffsetCommitHandler(broker: BrokerContext) {
         })),
       });
       const res = TxnOffsetCommitResponse.defaults();
-      const answered = result.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: fencedErrorFor(p.errorCode, v, 3) })) }));
-      res.topics = inRequestOrder(req.topics, readable, answered, (t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }));
+      const answered = result.map((t) => ({ partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: fencedErrorFor(p.errorCode, v, 3) })) }));
+      const answers = mergeScreened(req.topics, screened, answered);
+      res.topics = req.topics.map((t, i) => ({ name: t.name, partitions: answers[i]! }));
       return res;
     },
   });

@@ -11,7 +11,7 @@
 // ACLs (when an authorizer is configured), as Kafka: ALTER or CLUSTER_ACTION on the cluster (what
 // brokers' principals have), else every partition is CLUSTER_AUTHORIZATION_FAILED.
 import { AclOperation, CLUSTER_RESOURCE_NAME, ResourceType } from '../../protocol/acls.js';
-import { isAllowed } from '../authorizer.js';
+import { DENIAL_UNAUDITED, isAllowed, type AuditLogging } from '../authorizer.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { WriteTxnMarkersRequest } from '../../protocol/messages/WriteTxnMarkersRequest.js';
 import { WriteTxnMarkersResponse } from '../../protocol/messages/WriteTxnMarkersResponse.js';
@@ -29,8 +29,9 @@ export function writeTxnMarkersHandler(broker: BrokerContext) {
     minVersion: 0,
     maxVersion: 2,
     async handle(ctx, req) {
-      const clusterAllows = (operation: number) => isAllowed(broker.authorizer, ctx.connection, operation, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME);
-      if (!clusterAllows(AclOperation.ALTER) && !clusterAllows(AclOperation.CLUSTER_ACTION)) {
+      const clusterAllows = (operation: number, audit?: AuditLogging) => isAllowed(broker.authorizer, ctx.connection, operation, ResourceType.CLUSTER, CLUSTER_RESOURCE_NAME, audit);
+      // A denied ALTER falls back to CLUSTER_ACTION: only the latter's denial is audited.
+      if (!clusterAllows(AclOperation.ALTER, DENIAL_UNAUDITED) && !clusterAllows(AclOperation.CLUSTER_ACTION)) {
         const refused = WriteTxnMarkersResponse.defaults();
         refused.markers = req.markers.map((m) => ({
           producerId: m.producerId,
