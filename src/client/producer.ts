@@ -23,11 +23,12 @@
 // restarts every partition at sequence 0.
 //
 // KIP-360 for the idempotent producer: when the broker has lost our state for the batch right
-// after the last acknowledged one (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER), the
-// producer bumps its epoch itself once nothing is in flight (as Kafka's producer does; the broker
-// accepts a newer epoch starting at sequence 0, and InitProducerId without a transactional id
-// would hand out a new id) and restarts every partition at sequence 0. An exhausted epoch gets a
-// new producer id.
+// after the last acknowledged one (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER), or when a
+// batch that was sent expires by delivery.timeout.ms with its outcome unknown, the producer bumps
+// its epoch itself once nothing is in flight and restarts every partition at sequence 0 (Kafka's
+// TransactionManager.bumpIdempotentProducerEpoch: the broker accepts a newer epoch starting at
+// sequence 0 from any broker version, and InitProducerId without a transactional id would hand
+// out a new id whatever producer id and epoch it carried). Only an exhausted epoch gets a new id.
 //
 // Hot path: `produce()` allocates nothing per record besides the encoded bytes (no promise, no
 // closure) unless a callback is passed; `send()` is the promise-per-call convenience.
@@ -713,9 +714,7 @@ export class Producer {
       // KIP-360: only once every in-flight batch has answered, so no batch of the old epoch is
       // renumbered after the new one started at sequence 0.
       for (const states of this.partitions.values()) for (const s of states) if (s !== undefined && s.inflight.length > 0) return false;
-      this.epochBumpPending = false;
-      if (this.producerEpoch >= 0x7fff) this.producerId = -1n; // epoch exhausted: a new id
-      else this.setProducerIdAndEpoch({ producerId: this.producerId, producerEpoch: this.producerEpoch + 1 });
+      this.bumpIdempotentEpoch();
       if (this.producerId >= 0n) return true;
     }
     if (!this.idempotent || this.producerId >= 0n) return true;
@@ -732,6 +731,14 @@ export class Producer {
       );
     }
     return false;
+  }
+
+  /** The one place the idempotent producer's epoch goes up: same id, epoch + 1, every partition
+   * back to sequence 0; an exhausted epoch leaves no id, so the next drain asks for a new one. */
+  private bumpIdempotentEpoch(): void {
+    this.epochBumpPending = false;
+    if (this.producerEpoch >= 0x7fff) this.producerId = -1n;
+    else this.setProducerIdAndEpoch({ producerId: this.producerId, producerEpoch: this.producerEpoch + 1 });
   }
 
   private async initProducerId(): Promise<void> {
@@ -829,11 +836,12 @@ export class Producer {
   }
 
   /** A sent batch's outcome is unknown, so its partition's sequence may disagree with the
-   * broker's: an idempotent producer starts over with a new id (as Kafka does), a transactional
-   * one bumps its epoch after the abort this failure forces. */
+   * broker's: an idempotent producer bumps its epoch once nothing is in flight (KIP-360, as
+   * Kafka's maybeResolveSequences does), a transactional one after the abort this failure forces
+   * (InitProducerId with its current id and epoch). */
   private forgetSequences(): void {
     if (this.txn !== null) this.txnSequencesUnknown = true;
-    else this.producerId = -1n;
+    else this.epochBumpPending = true;
   }
 
   /** The transaction is failing or aborting: batches not yet sent are dropped (Kafka's
@@ -864,7 +872,7 @@ export class Producer {
         for (const b of s.queue) {
           if (now - b.createdMs >= this.deliveryTimeoutMs) {
             // A batch that was sent may have been written: its sequence is no longer known to
-            // match the broker's, so a new producer id starts the partitions afresh (as Kafka does).
+            // match the broker's, so a new epoch starts the partitions afresh at sequence 0.
             if (this.idempotent && b.attempts > 0) this.forgetSequences();
             this.completeBatch(b, this.expiryError(b, now), -1n, -1);
           } else {
@@ -1010,7 +1018,7 @@ export class Producer {
     if (retriable && now - b.createdMs < this.deliveryTimeoutMs && !this.closedHard) {
       b.lastError = err;
       s.failed.push(b);
-      if (lostState) this.epochBumpPending = true; // the broker forgot us: a new epoch (KIP-360)
+      if (lostState) this.forgetSequences(); // the broker forgot us: a new epoch (KIP-360)
       if (isMetadataError(code) || lostState) this.cluster.invalidate();
     } else if (retriable && !this.closedHard) {
       // Out of time: a timeout (Kafka's TimeoutException), not the last retriable error.
