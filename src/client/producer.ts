@@ -1000,7 +1000,7 @@ export class Producer {
     const code = err instanceof KafkaClientError ? err.code : -1;
     // With a failure already in progress, or an earlier batch not yet acknowledged, sequence
     // errors are the expected echo of that gap, not a sign that the broker lost our state:
-    // starting over with a new producer id would then write again a batch whose answer was lost.
+    // starting over at a new epoch (sequence 0) would then write again a batch whose answer was lost.
     const sequenceError = code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID;
     const echo = sequenceError && (s.holding || (this.idempotent && b.baseSequence !== s.ackedSequence));
     if (this.txn !== null && isFatalTxnError(code)) {

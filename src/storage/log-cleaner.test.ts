@@ -89,6 +89,12 @@ function harness(config: LogConfig, cleanerOptions: { dedupeBufferBytes?: number
   };
 }
 
+/** A restart after a crash with the producer snapshots gone: producer state comes from the log. */
+function reopenWithoutSnapshots(h: ReturnType<typeof harness>): PartitionLog {
+  for (const f of fs.readdirSync(h.log.dir)) if (f.endsWith('.snapshot')) fs.rmSync(`${h.log.dir}/${f}`);
+  return h.reopen(false);
+}
+
 describe('OffsetMap', () => {
   test('keeps the latest offset per key and refuses new keys once full, within its buffer', () => {
     const map = new OffsetMap(24 * 100, 0.5);
@@ -284,8 +290,7 @@ describe('LogCleaner', () => {
       assert.ok(empty, 'the last batch of producer 7 is still there');
       assert.deepEqual([Number(empty.header.baseOffset), empty.header.recordsCount, empty.header.baseSequence], [1, 0, 1]);
       // After a restart without snapshots, the producer's state comes back from the empty batch.
-      for (const f of fs.readdirSync(h.log.dir)) if (f.endsWith('.snapshot')) fs.rmSync(`${h.log.dir}/${f}`);
-      h.reopen(false);
+      reopenWithoutSnapshots(h);
       assert.equal(h.log.producerState.entry(7n)?.batches.at(-1)?.lastSeq, 1);
     } finally {
       h.done();
@@ -364,8 +369,7 @@ describe('LogCleaner', () => {
       assert.deepEqual(kv(h.log), kept);
       assert.equal(h.log.logEndOffset, 11);
       // The cleaned log reopens to the same producers and records, without snapshots too.
-      for (const f of fs.readdirSync(h.log.dir)) if (f.endsWith('.snapshot')) fs.rmSync(`${h.log.dir}/${f}`);
-      h.reopen(false);
+      reopenWithoutSnapshots(h);
       assert.deepEqual(kv(h.log), kept);
       assert.equal(h.log.lastStableOffset, 11);
     } finally {
@@ -418,8 +422,7 @@ describe('LogCleaner', () => {
       const left = readAll(h.log).batches.filter((b) => b.header.producerId === 13n).map((b) => [Number(b.header.baseOffset), b.header.producerEpoch, b.header.recordsCount]);
       assert.deepEqual(left, [[1, 1, 0]], 'the emptied marker keeps the epoch');
       assert.deepEqual(kv(h.log), [[2, 'r', 'plain-r']]);
-      for (const f of fs.readdirSync(h.log.dir)) if (f.endsWith('.snapshot')) fs.rmSync(`${h.log.dir}/${f}`);
-      h.reopen(false);
+      reopenWithoutSnapshots(h);
       assert.equal(h.log.producerState.entry(13n)?.epoch, 1, 'a rebuilt producer state still fences epoch 0');
     } finally {
       h.done();
