@@ -1,7 +1,8 @@
 // The producer's delivery timeout: records fail with a timeout (Kafka's TimeoutException) once
 // delivery.timeout.ms has passed, whether the broker never existed, is not a Kafka broker, or
 // died mid-stream; an idempotent producer whose sent batch expired with its outcome unknown goes
-// on with the same producer id and the next epoch (KIP-360), duplicating nothing it acknowledged;
+// on with the same producer id and the next epoch (KIP-360), duplicating nothing it acknowledged,
+// also when a later batch, written but unanswered, is still being retried at the bump;
 // and producer-perf-test stops with an error and a non-zero exit instead of
 // printing "0 records sent" forever.
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import { Admin, Consumer, DeliveryTimeoutError, Producer } from '../../src/client/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { freePort, startBroker, tributaryBin, type BrokerProcess } from '../helpers/broker-process.js';
+import { LeaderSwitchProxy } from '../helpers/leader-switch-proxy.js';
 
 const DELIVERY_TIMEOUT_MS = 1500;
 const REQUEST_TIMEOUT_MS = 1000;
@@ -192,6 +194,44 @@ describe('producer delivery timeout', { timeout: 60_000 }, () => {
     assert.deepEqual(values.filter((v) => !v.startsWith('stalled-')), acked);
     const stalledSeen = values.filter((v) => v.startsWith('stalled-'));
     assert.equal(new Set(stalledSeen).size, stalledSeen.length, `an expired record written twice: ${stalledSeen.join(', ')}`);
+  });
+
+  it('a batch written but unanswered when an earlier one expires is resent with its old numbers before the epoch bump, so it is written once', async () => {
+    const b = await startBroker();
+    cleanups.push(() => b.destroy());
+    // Every answer to a Produce is lost (the broker writes it, the connection is cut) until the
+    // first batch expires; the second, created half a delivery timeout later, is still retried.
+    const proxy = await LeaderSwitchProxy.start(b.bootstrap);
+    cleanups.push(() => proxy.close());
+    const deliveryTimeoutMs = 4000;
+    const producer = new Producer({ bootstrapServers: proxy.bootstrapServers, deliveryTimeoutMs, requestTimeoutMs: REQUEST_TIMEOUT_MS, retryBackoffMs: 50, retryBackoffMaxMs: 200, lingerMs: 0 });
+    cleanups.push(() => producer.close({ force: true }));
+    const topic = 'in-doubt';
+    await producer.send({ topic, partition: 0, value: 'before' });
+    const before = producer.producerIdAndEpoch;
+    proxy.loseProduceAnswers = true;
+    const expiring = producer.send({ topic, partition: 0, value: 'expiring' });
+    await new Promise((r) => setTimeout(r, deliveryTimeoutMs / 2));
+    const retried = producer.send({ topic, partition: 0, value: 'retried' });
+    await assert.rejects(expiring, isDeliveryTimeout);
+    proxy.loseProduceAnswers = false;
+    const acked = await retried;
+    assert.ok(proxy.lostAnswers > 2, `answers lost: ${proxy.lostAnswers}`);
+    await producer.send({ topic, partition: 0, value: 'after' });
+    const bumped = producer.producerIdAndEpoch;
+    assert.deepEqual([bumped.producerId, bumped.producerEpoch], [before.producerId, before.producerEpoch + 1]);
+
+    const consumer = new Consumer({ bootstrapServers: b.bootstrap, autoOffsetReset: 'earliest', maxWaitMs: 100 });
+    cleanups.push(() => consumer.close());
+    consumer.assign([{ topic, partition: 0 }]);
+    const records: [bigint, string][] = [];
+    const deadline = Date.now() + 20_000;
+    while (!records.some(([, v]) => v === 'after') && Date.now() < deadline) {
+      for (const batch of await consumer.poll({ timeoutMs: 500 })) records.push(...batch.records.map((r): [bigint, string] => [r.offset, r.value!.toString()]));
+    }
+    // The expired record was written by its first attempt; the retried one once, where it was acknowledged.
+    assert.deepEqual(records, [[0n, 'before'], [1n, 'expiring'], [2n, 'retried'], [3n, 'after']]);
+    assert.equal(acked.offset, 2n);
   });
 
   it('producer-perf-test exits non-zero with one error line when the broker is unreachable', async () => {
