@@ -2,15 +2,18 @@
 // the record batch codec (no broker needed). Batch lines always; record lines with
 // --deep-iteration or --print-data-log (which also prints keys and payloads). A segment is read in
 // chunks (memory stays bounded for a 1 GiB segment), with a progress line on a terminal's stderr.
+// A .txnindex file (a segment's aborted transactions) prints one line per entry, in Kafka's
+// wording (DumpLogSegments.dumpTxnIndex); like Kafka, a torn last entry is not shown.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TRANSACTIONAL, ATTR_TIMESTAMP_TYPE_LOG_APPEND } from '../protocol/records/batch-header.js';
 import { computeBatchCrc, decodeRecordBatch, forEachBatch } from '../protocol/records/record-batch.js';
 import type { BatchHeader } from '../protocol/records/batch-header.js';
+import { TXN_INDEX_ENTRY_BYTES, TXN_INDEX_VERSION, decodeEntry } from '../storage/txn-index.js';
 import { ProgressLine, bytesProgress } from './progress-line.js';
 import { UsageError, flag, out, parseToolArgs, runTool, showHelp, strs } from './tool-support.js';
 
-const USAGE = `Usage: tributary dump-log --files FILE1.log[,FILE2.log...] [--print-data-log] [--deep-iteration]
+const USAGE = `Usage: tributary dump-log --files FILE1.log[,FILE2.txnindex...] [--print-data-log] [--deep-iteration]
 `;
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -32,13 +35,12 @@ export async function runDumpLog(argv: string[]): Promise<void> {
     const printData = flag(values, 'print-data-log');
     const deep = printData || flag(values, 'deep-iteration');
     for (const file of files) {
-      if (!file.endsWith('.log')) throw new UsageError(`${file}: only .log segment files are supported`);
-      let fd: number;
-      try {
-        fd = openSync(file, 'r');
-      } catch (err) {
-        throw new UsageError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      if (file.endsWith('.txnindex')) {
+        await dumpTxnIndex(file, out);
+        continue;
       }
+      if (!file.endsWith('.log')) throw new UsageError(`${file}: only .log segment and .txnindex files are supported`);
+      const fd = openForReading(file);
       await out(`Dumping ${file}\n`);
       const start = /^(\d+)\.log$/.exec(basename(file));
       await out(`Log starting offset: ${start === null ? 0 : BigInt(start[1]!)}\n`);
@@ -96,6 +98,45 @@ export async function runDumpLog(argv: string[]): Promise<void> {
       if (trailingBytes > 0) await out(`Found ${trailingBytes} invalid bytes at the end of ${basename(file)}\n`);
     }
   });
+}
+
+function openForReading(file: string): number {
+  try {
+    return openSync(file, 'r');
+  } catch (err) {
+    throw new UsageError(`Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/**
+ * Prints a transaction index's entries through `write`, CHUNK_BYTES of whole entries at a time.
+ * An entry of a version newer than Kafka's only one stops the dump with Kafka's error.
+ */
+export async function dumpTxnIndex(file: string, write: (text: string) => Promise<void> | void): Promise<void> {
+  const fd = openForReading(file);
+  try {
+    await write(`Dumping ${file}\n`);
+    const chunk = Buffer.allocUnsafe(Math.min(fstatSync(fd).size, Math.floor(CHUNK_BYTES / TXN_INDEX_ENTRY_BYTES) * TXN_INDEX_ENTRY_BYTES));
+    let filePos = 0;
+    for (;;) {
+      const buf = readExactly(fd, filePos, chunk);
+      const whole = Math.floor(buf.length / TXN_INDEX_ENTRY_BYTES);
+      let text = '';
+      for (let i = 0; i < whole; i++) {
+        const e = decodeEntry(buf, i * TXN_INDEX_ENTRY_BYTES);
+        if (e.version > TXN_INDEX_VERSION) {
+          await write(text);
+          throw new Error(`Unexpected aborted transaction version ${e.version} in transaction index ${file}, current version is ${TXN_INDEX_VERSION}`);
+        }
+        text += `version: ${e.version} producerId: ${e.producerId} firstOffset: ${e.firstOffset} lastOffset: ${e.lastOffset} lastStableOffset: ${e.lastStableOffset}\n`;
+      }
+      if (text !== '') await write(text);
+      filePos += whole * TXN_INDEX_ENTRY_BYTES;
+      if (buf.length < chunk.length || whole === 0) return;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Output is written every this many lines (stdout backpressure, bounded memory). */

@@ -23,11 +23,16 @@
 // restarts every partition at sequence 0.
 //
 // KIP-360 for the idempotent producer: when the broker has lost our state for the batch right
-// after the last acknowledged one (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER), the
-// producer bumps its epoch itself once nothing is in flight (as Kafka's producer does; the broker
-// accepts a newer epoch starting at sequence 0, and InitProducerId without a transactional id
-// would hand out a new id) and restarts every partition at sequence 0. An exhausted epoch gets a
-// new producer id.
+// after the last acknowledged one (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER), or when a
+// batch that was sent expires by delivery.timeout.ms with its outcome unknown, the producer bumps
+// its epoch itself and restarts every partition at sequence 0 (Kafka's
+// TransactionManager.bumpIdempotentProducerEpoch: the broker accepts a newer epoch starting at
+// sequence 0 from any broker version, and InitProducerId without a transactional id would hand
+// out a new id whatever producer id and epoch it carried). Only an exhausted epoch gets a new id.
+// The bump waits until no batch is in doubt: batches sent earlier and not yet answered are first
+// resent as they were, old epoch and sequence (the broker answers DUPLICATE_SEQUENCE_NUMBER for
+// one it wrote, a sequence error for one it refused), as Kafka resolves its in-flight sequences
+// before moving a partition to the new epoch; renumbering one that was written would write it twice.
 //
 // Hot path: `produce()` allocates nothing per record besides the encoded bytes (no promise, no
 // closure) unless a callback is passed; `send()` is the promise-per-call convenience.
@@ -168,6 +173,8 @@ interface PendingBatch {
   baseSequence: number;
   count: number;
   attempts: number;
+  /** Sent with its current numbers and not answered yet, nor refused: it may be in the log. */
+  inDoubt: boolean;
   createdMs: number;
   lastError: Error | null;
 }
@@ -658,6 +665,7 @@ export class Producer {
       baseSequence: -1,
       count: open.builder.count,
       attempts: 0,
+      inDoubt: false,
       createdMs: open.builder.createdMs,
       lastError: null,
     });
@@ -710,12 +718,9 @@ export class Producer {
   private ensureProducerId(): boolean {
     if (this.txn !== null) return this.producerId >= 0n; // set by initTransactions()
     if (this.epochBumpPending && this.producerId >= 0n) {
-      // KIP-360: only once every in-flight batch has answered, so no batch of the old epoch is
-      // renumbered after the new one started at sequence 0.
-      for (const states of this.partitions.values()) for (const s of states) if (s !== undefined && s.inflight.length > 0) return false;
-      this.epochBumpPending = false;
-      if (this.producerEpoch >= 0x7fff) this.producerId = -1n; // epoch exhausted: a new id
-      else this.setProducerIdAndEpoch({ producerId: this.producerId, producerEpoch: this.producerEpoch + 1 });
+      // KIP-360: only once no batch is in doubt (drain meanwhile resends only those, unchanged).
+      if (this.hasBatchesInDoubt()) return true;
+      this.bumpIdempotentEpoch();
       if (this.producerId >= 0n) return true;
     }
     if (!this.idempotent || this.producerId >= 0n) return true;
@@ -732,6 +737,24 @@ export class Producer {
       );
     }
     return false;
+  }
+
+  /** Batches sent whose outcome is still unknown: in flight, waiting to be requeued, or queued. */
+  private hasBatchesInDoubt(): boolean {
+    for (const states of this.partitions.values()) {
+      for (const s of states) {
+        if (s !== undefined && (s.inflight.length > 0 || s.failed.length > 0 || s.queue.some((b) => b.inDoubt))) return true;
+      }
+    }
+    return false;
+  }
+
+  /** The one place the idempotent producer's epoch goes up: same id, epoch + 1, every partition
+   * back to sequence 0; an exhausted epoch leaves no id, so the next drain asks for a new one. */
+  private bumpIdempotentEpoch(): void {
+    this.epochBumpPending = false;
+    if (this.producerEpoch >= 0x7fff) this.producerId = -1n;
+    else this.setProducerIdAndEpoch({ producerId: this.producerId, producerEpoch: this.producerEpoch + 1 });
   }
 
   private async initProducerId(): Promise<void> {
@@ -794,6 +817,8 @@ export class Producer {
         // Round i gets this partition's i-th batch, so each request has one batch per partition.
         let round = 0;
         while (s.queue.length > 0 && s.inflight.length < this.maxInFlight) {
+          // An epoch bump is waiting for the batches in doubt (at the head): the rest wait for it.
+          if (this.epochBumpPending && !s.queue[0]!.inDoubt) break;
           const b = s.queue.shift()!;
           this.prepare(b);
           s.inflight.push(b);
@@ -829,11 +854,12 @@ export class Producer {
   }
 
   /** A sent batch's outcome is unknown, so its partition's sequence may disagree with the
-   * broker's: an idempotent producer starts over with a new id (as Kafka does), a transactional
-   * one bumps its epoch after the abort this failure forces. */
+   * broker's: an idempotent producer bumps its epoch once nothing is in flight (KIP-360, as
+   * Kafka's maybeResolveSequences does), a transactional one after the abort this failure forces
+   * (InitProducerId with its current id and epoch). */
   private forgetSequences(): void {
     if (this.txn !== null) this.txnSequencesUnknown = true;
-    else this.producerId = -1n;
+    else this.epochBumpPending = true;
   }
 
   /** The transaction is failing or aborting: batches not yet sent are dropped (Kafka's
@@ -864,8 +890,8 @@ export class Producer {
         for (const b of s.queue) {
           if (now - b.createdMs >= this.deliveryTimeoutMs) {
             // A batch that was sent may have been written: its sequence is no longer known to
-            // match the broker's, so a new producer id starts the partitions afresh (as Kafka does).
-            if (this.idempotent && b.attempts > 0) this.forgetSequences();
+            // match the broker's, so a new epoch starts the partitions afresh at sequence 0.
+            if (this.idempotent && b.inDoubt) this.forgetSequences();
             this.completeBatch(b, this.expiryError(b, now), -1n, -1);
           } else {
             s.queue[kept++] = b;
@@ -912,8 +938,10 @@ export class Producer {
   /** Seals a batch on its first send and numbers it; renumbers a retried one if needed. */
   private prepare(b: PendingBatch): void {
     const s = b.state;
-    const seq = this.idempotent ? s.nextSequence : -1;
-    if (this.idempotent) s.nextSequence = nextSequence(s.nextSequence, b.count);
+    // Resent unchanged while an epoch bump waits: its first attempt may be in the log.
+    const unchanged = this.epochBumpPending && b.inDoubt;
+    const seq = !this.idempotent ? -1 : unchanged ? b.baseSequence : s.nextSequence;
+    if (this.idempotent && !unchanged) s.nextSequence = nextSequence(s.nextSequence, b.count);
     if (b.bytes === null) {
       b.bytes = b.builder.seal({
         compression: this.compression,
@@ -927,6 +955,7 @@ export class Producer {
     }
     b.baseSequence = seq;
     b.attempts++;
+    b.inDoubt = true;
   }
 
   private sendRequest(node: number, batches: PendingBatch[]): void {
@@ -992,7 +1021,7 @@ export class Producer {
     const code = err instanceof KafkaClientError ? err.code : -1;
     // With a failure already in progress, or an earlier batch not yet acknowledged, sequence
     // errors are the expected echo of that gap, not a sign that the broker lost our state:
-    // starting over with a new producer id would then write again a batch whose answer was lost.
+    // starting over at a new epoch (sequence 0) would then write again a batch whose answer was lost.
     const sequenceError = code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID;
     const echo = sequenceError && (s.holding || (this.idempotent && b.baseSequence !== s.ackedSequence));
     if (this.txn !== null && isFatalTxnError(code)) {
@@ -1005,12 +1034,21 @@ export class Producer {
     // In a transaction, lost state fails the batch (the transaction aborts, then the epoch is bumped).
     const lostState = !echo && this.idempotent && this.txn === null && (sequenceError || code === ErrorCode.INVALID_PRODUCER_EPOCH);
     const retriable = echo || lostState || isRetriableError(err);
+    if ((sequenceError || code === ErrorCode.INVALID_PRODUCER_EPOCH) && (lostState || this.epochBumpPending)) {
+      // Refused: not in the log, and neither is any other sent batch of the partition awaiting an
+      // answer (an earlier one written would have made this one follow; a later one cannot follow
+      // this one). They wait for the epoch bump and go with new numbers.
+      b.inDoubt = false;
+      for (const x of s.inflight) x.inDoubt = false;
+      for (const x of s.failed) x.inDoubt = false;
+      for (const x of s.queue) x.inDoubt = false;
+    }
     s.holding = true;
     const now = Date.now();
     if (retriable && now - b.createdMs < this.deliveryTimeoutMs && !this.closedHard) {
       b.lastError = err;
       s.failed.push(b);
-      if (lostState) this.epochBumpPending = true; // the broker forgot us: a new epoch (KIP-360)
+      if (lostState) this.forgetSequences(); // the broker forgot us: a new epoch (KIP-360)
       if (isMetadataError(code) || lostState) this.cluster.invalidate();
     } else if (retriable && !this.closedHard) {
       // Out of time: a timeout (Kafka's TimeoutException), not the last retriable error.

@@ -7,10 +7,12 @@
 //     the horizon and each record's timestamp delta is rewritten against it;
 //   - a compressed batch is decompressed and the kept records recompressed with the same codec;
 //   - a batch that loses every record disappears, unless it is its producer's last batch in the
-//     log: then an empty batch (no records, same offsets) keeps the producer's sequence state;
-//   - control batches (transaction markers) are kept as they are, and so are the records of
-//     aborted transactions when no later record of their key is in the map (the log cleaner
-//     keeps them out of the map; the .txnindex entries still hide them from read_committed).
+//     log: then an empty batch (no records, same offsets) keeps the producer's sequence state
+//     (for a marker: its epoch, when the producer has no data batch left);
+//   - a batch the walk over the transactions (cleaner-txn.ts) calls discardable: a data batch of
+//     an aborted transaction loses every record at once; a transaction marker first gets a delete
+//     horizon of now + delete.retention.ms (as a tombstone does, Kafka's containsMarkerForEmptyTxn)
+//     and goes in the first cleaning past it. Other markers stay as they are.
 import {
   ATTR_COMPRESSION_MASK,
   ATTR_CONTROL,
@@ -96,23 +98,53 @@ export function forEachKeyedRecord(batch: Buffer, header: BatchHeader, codec: Cl
   return true;
 }
 
-/** Decides the fate of one stored batch (see the file comment). `batch` holds it whole. */
-export function filterBatch(batch: Buffer, header: BatchHeader, ctx: BatchFilterContext): BatchFilterResult {
-  if ((header.attributes & ATTR_CONTROL) !== 0 || header.recordsCount === 0) {
-    return { kind: 'keep', records: header.recordsCount, tombstoneHorizonMs: -1 };
+/** A control batch's record type (CONTROL_TYPE_ABORT / _COMMIT), -1 when it holds no record. */
+export function controlRecordType(batch: Buffer, header: BatchHeader, codec: CleanerCodec, where: string): number {
+  if (header.recordsCount === 0) return -1;
+  const body = batchRecordsSection(batch, header, codec, where);
+  walker.reset(body, 0, body.length, header.recordsCount);
+  if (!walker.next()) throw new CleanerCorruptBatchError(`${where}: control batch at offset ${header.baseOffset}: ${walker.failureMessage()}`);
+  if (walker.keyLength < 4) throw new CleanerCorruptBatchError(`${where}: control batch at offset ${header.baseOffset} has a key of ${walker.keyLength} bytes, not a control record key`);
+  return body.readInt16BE(walker.keyStart + 2);
+}
+
+/**
+ * Decides the fate of one stored batch (see the file comment). `batch` holds it whole;
+ * `discardable` is the transaction walk's verdict on it (cleaner-txn.ts).
+ */
+export function filterBatch(batch: Buffer, header: BatchHeader, ctx: BatchFilterContext, discardable = false): BatchFilterResult {
+  const control = (header.attributes & ATTR_CONTROL) !== 0;
+  const hasHorizon = (header.attributes & ATTR_DELETE_HORIZON) !== 0;
+  const horizonMs = hasHorizon ? Number(header.baseTimestamp) : -1;
+  const lastOffset = Number(header.baseOffset) + header.lastOffsetDelta;
+  /** Every record goes: the batch too, unless it keeps its producer's state. */
+  const emptied = (): BatchFilterResult => {
+    if (header.producerId < 0n || !ctx.isLastBatchOfProducer(header, lastOffset)) return { kind: 'drop', records: header.recordsCount };
+    if (header.recordsCount === 0) return { kind: 'keep', records: 0, tombstoneHorizonMs: -1 };
+    return { kind: 'rewrite', batch: encodeFiltered(batch, header, batchRecordsSection(batch, header, ctx.codec, ctx.where), [], 0n, false, ctx), records: header.recordsCount, kept: 0, tombstoneHorizonMs: -1 };
+  };
+  if (control) {
+    if (!discardable) return { kind: 'keep', records: header.recordsCount, tombstoneHorizonMs: -1 };
+    if (header.recordsCount === 0 || (hasHorizon && ctx.nowMs >= horizonMs)) return emptied();
+    if (hasHorizon) return { kind: 'keep', records: header.recordsCount, tombstoneHorizonMs: horizonMs };
+    // The marker's transaction has no data left: its delete horizon starts now (rewritten below).
+  } else if (discardable || header.recordsCount === 0) {
+    // An aborted transaction's data; or an empty batch, left by an earlier cleaning for a producer
+    // that has written since, or is gone.
+    return emptied();
   }
   const body = batchRecordsSection(batch, header, ctx.codec, ctx.where);
   const base = Number(header.baseOffset);
-  const hasHorizon = (header.attributes & ATTR_DELETE_HORIZON) !== 0;
-  const horizonMs = hasHorizon ? Number(header.baseTimestamp) : -1;
   const kept: KeptRecord[] = [];
-  let keptTombstone = false;
+  let keptTombstone = control; // a marker gets its delete horizon as a kept tombstone does
   walker.reset(body, 0, body.length, header.recordsCount);
   while (walker.next()) {
     const offset = base + walker.offsetDelta;
     const tombstone = walker.valueLength < 0;
     let retain: boolean;
-    if (offset >= ctx.endOffset) {
+    if (control) {
+      retain = true;
+    } else if (offset >= ctx.endOffset) {
       retain = true;
     } else if (walker.keyLength < 0) {
       retain = false; // a compacted topic refuses keyless records; any left from before go
@@ -128,13 +160,7 @@ export function filterBatch(batch: Buffer, header: BatchHeader, ctx: BatchFilter
   const records = header.recordsCount;
   const setHorizon = keptTombstone && !hasHorizon;
   if (kept.length === records && !setHorizon) return { kind: 'keep', records, tombstoneHorizonMs: keptTombstone ? horizonMs : -1 };
-  const lastOffset = base + header.lastOffsetDelta;
-  if (kept.length === 0) {
-    if (header.producerId >= 0n && ctx.isLastBatchOfProducer(header, lastOffset)) {
-      return { kind: 'rewrite', batch: encodeFiltered(batch, header, body, [], 0n, false, ctx), records, kept: 0, tombstoneHorizonMs: -1 };
-    }
-    return { kind: 'drop', records };
-  }
+  if (kept.length === 0) return emptied();
   const newHorizonMs = setHorizon ? Math.min(ctx.nowMs + ctx.deleteRetentionMs, Number.MAX_SAFE_INTEGER) : horizonMs;
   const shift = setHorizon ? header.baseTimestamp - BigInt(newHorizonMs) : 0n;
   const out = encodeFiltered(batch, header, body, kept, shift, setHorizon, ctx);

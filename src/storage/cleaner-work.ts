@@ -11,7 +11,8 @@
 // caller can throttle, stop, or (on the event loop) let requests run between slices.
 import * as fs from 'node:fs';
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL, MAX_TIMESTAMP_OFFSET, RECORD_BATCH_OVERHEAD, type BatchHeader } from '../protocol/records/batch-header.js';
-import { filterBatch, forEachKeyedRecord, type CleanerCodec } from './cleaner-batch.js';
+import { controlRecordType, filterBatch, forEachKeyedRecord, type CleanerCodec } from './cleaner-batch.js';
+import { CleanedTxnState } from './cleaner-txn.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
 import { OffsetMap } from './offset-map.js';
 import { CLEANED_SUFFIX, writeSwapManifest } from './segment-swap.js';
@@ -50,8 +51,12 @@ export interface GroupTask {
   segmentConfig: SegmentConfig;
   /** Each producer's last batch in the log (producer id -> its last offset), for emptied batches. */
   lastBatchOfProducer: ReadonlyMap<bigint, number>;
-  /** The group's aborted-transaction entries, for the cleaned segment's .txnindex (markers stay). */
-  txnEntries: readonly AbortedTxn[];
+  /** Producers whose state holds no data batch (their last write was a marker) -> their epoch:
+   * such a marker stays, emptied, so the epoch survives a rebuild of the producer state. */
+  markerEpochOfProducer: ReadonlyMap<bigint, number>;
+  /** The aborted transactions overlapping the group's offsets (from every segment's .txnindex):
+   * their data goes; the entries of the ABORT markers that stay make the cleaned .txnindex. */
+  aborted: readonly AbortedTxn[];
   /** Where the group's offsets end (the next segment's base offset), for the swap manifest. */
   swapEndOffset: number;
   /**
@@ -84,6 +89,9 @@ export function addWorkStats(into: WorkStats, add: WorkStats): void {
 export class CleanerWork {
   /** Kept between a map and the groups it serves: one round at a time per CleanerWork. */
   readonly map: OffsetMap;
+  /** The round's walk over transactions, from the log start through its groups in order (a
+   * transaction may span groups); a new round starts with its map. */
+  private txnState = new CleanedTxnState();
   readonly ioBufferBytes: number;
   readonly sliceBytes: number;
   /** Kept batches gather here (one copy each) and go to the cleaned segment a buffer at a time. */
@@ -107,10 +115,13 @@ export class CleanerWork {
     const map = this.map;
     const { first, limit } = task;
     map.clear(limit - first);
+    this.txnState = new CleanedTxnState();
     let endOffset = limit;
     let full = false;
     let sliceBytes = 0;
-    const aborted = abortedByProducer(task.aborted);
+    // Aborted records never enter the map: they must not make a committed record look superseded.
+    const txns = new CleanedTxnState();
+    txns.addAborted(task.aborted);
     for (const segment of segments) {
       if (limit <= first || full) break;
       for (const b of segment.readWholeBatches(this.ioBufferBytes)) {
@@ -118,7 +129,9 @@ export class CleanerWork {
         if (Number(b.header.baseOffset) >= limit) break;
         stats.bytesRead += b.header.sizeInBytes;
         sliceBytes += b.header.sizeInBytes;
-        if ((b.header.attributes & ATTR_CONTROL) === 0 && b.header.recordsCount > 0 && !isAborted(aborted, b.header)) {
+        const h = b.header;
+        if ((h.attributes & ATTR_CONTROL) !== 0) txns.onControlBatch(h.producerId, b.lastOffset, controlRecordType(b.bytes, h, this.codec, task.where));
+        else if (!txns.onDataBatch(h.producerId, (h.attributes & ATTR_TRANSACTIONAL) !== 0, b.lastOffset) && h.recordsCount > 0) {
           forEachKeyedRecord(b.bytes, b.header, this.codec, task.where, (key, offset) => {
             if (offset < first || offset >= limit) return true;
             if (map.put(key, offset)) return true;
@@ -156,9 +169,14 @@ export class CleanerWork {
         nowMs: task.nowMs,
         deleteRetentionMs: task.deleteRetentionMs,
         codec: this.codec,
-        isLastBatchOfProducer: (header: BatchHeader, lastOffset: number) => task.lastBatchOfProducer.get(header.producerId) === lastOffset,
+        isLastBatchOfProducer: (header: BatchHeader, lastOffset: number) =>
+          (header.attributes & ATTR_CONTROL) !== 0 ? task.markerEpochOfProducer.get(header.producerId) === header.producerEpoch : task.lastBatchOfProducer.get(header.producerId) === lastOffset,
         where: task.where,
       };
+      const txns = this.txnState;
+      txns.addAborted(task.aborted);
+      /** The cleaned segment's .txnindex: the entries of the ABORT markers kept with data seen. */
+      const txnEntries: AbortedTxn[] = [];
       const out = this.writeBuffer;
       let outBytes = 0;
       let infos: AppendedBatchInfo[] = [];
@@ -174,7 +192,16 @@ export class CleanerWork {
       for (const segment of group) {
         latestMtimeMs = Math.max(latestMtimeMs, fs.statSync(segment.logPath).mtimeMs);
         for (const b of segment.readWholeBatches(this.ioBufferBytes)) {
-          const result = filterBatch(b.bytes, b.header, ctx);
+          const h = b.header;
+          let discardable: boolean;
+          if ((h.attributes & ATTR_CONTROL) !== 0) {
+            const fate = txns.onControlBatch(h.producerId, b.lastOffset, controlRecordType(b.bytes, h, this.codec, task.where));
+            discardable = fate.discardable;
+            if (fate.indexEntry !== null) txnEntries.push(fate.indexEntry);
+          } else {
+            discardable = txns.onDataBatch(h.producerId, (h.attributes & ATTR_TRANSACTIONAL) !== 0, b.lastOffset);
+          }
+          const result = filterBatch(b.bytes, h, ctx, discardable);
           stats.recordsRead += result.records;
           sliceBytes += b.header.sizeInBytes;
           stats.bytesRead += b.header.sizeInBytes;
@@ -208,9 +235,8 @@ export class CleanerWork {
         }
       }
       flushOut();
-      // The cleaner keeps markers, so the old segments' aborted transactions stay true of the new
-      // one: its index (<base>.txnindex.cleaned) is written before the swap renames it.
-      if (task.txnEntries.length > 0) cleaned.txnIndex.writeAll(task.txnEntries);
+      // Written before the swap renames it (<base>.txnindex.cleaned).
+      if (txnEntries.length > 0) cleaned.txnIndex.writeAll(txnEntries);
       cleaned.deactivate();
       cleaned.flush();
       // As Kafka: the new segment takes the old ones' modification time (retention of batches
@@ -231,24 +257,4 @@ export class CleanerWork {
       if (!written) cleaned.delete();
     }
   }
-}
-
-/** The aborted transactions by producer id (usually none). */
-function abortedByProducer(list: readonly AbortedTxn[]): Map<bigint, AbortedTxn[]> {
-  const out = new Map<bigint, AbortedTxn[]>();
-  for (const a of list) {
-    let l = out.get(a.producerId);
-    if (l === undefined) out.set(a.producerId, (l = []));
-    l.push(a);
-  }
-  return out;
-}
-
-/** Whether a data batch belongs to one of its producer's aborted transactions. */
-function isAborted(aborted: ReadonlyMap<bigint, readonly AbortedTxn[]>, header: BatchHeader): boolean {
-  if (aborted.size === 0 || (header.attributes & ATTR_TRANSACTIONAL) === 0) return false;
-  const list = aborted.get(header.producerId);
-  if (list === undefined) return false;
-  const offset = Number(header.baseOffset);
-  return list.some((a) => a.firstOffset <= offset && offset < a.lastOffset);
 }

@@ -89,6 +89,12 @@ function harness(config: LogConfig, cleanerOptions: { dedupeBufferBytes?: number
   };
 }
 
+/** A restart after a crash with the producer snapshots gone: producer state comes from the log. */
+function reopenWithoutSnapshots(h: ReturnType<typeof harness>): PartitionLog {
+  for (const f of fs.readdirSync(h.log.dir)) if (f.endsWith('.snapshot')) fs.rmSync(`${h.log.dir}/${f}`);
+  return h.reopen(false);
+}
+
 describe('OffsetMap', () => {
   test('keeps the latest offset per key and refuses new keys once full, within its buffer', () => {
     const map = new OffsetMap(24 * 100, 0.5);
@@ -284,9 +290,165 @@ describe('LogCleaner', () => {
       assert.ok(empty, 'the last batch of producer 7 is still there');
       assert.deepEqual([Number(empty.header.baseOffset), empty.header.recordsCount, empty.header.baseSequence], [1, 0, 1]);
       // After a restart without snapshots, the producer's state comes back from the empty batch.
-      for (const f of fs.readdirSync(h.log.dir)) if (f.endsWith('.snapshot')) fs.rmSync(`${h.log.dir}/${f}`);
-      h.reopen(false);
+      reopenWithoutSnapshots(h);
       assert.equal(h.log.producerState.entry(7n)?.batches.at(-1)?.lastSeq, 1);
+    } finally {
+      h.done();
+    }
+  });
+
+  /** Transactional writes on `h.log`: data batches of one record per key, markers, sequences per producer. */
+  function txnWriter(h: ReturnType<typeof harness>) {
+    const seqs = new Map<bigint, number>();
+    return {
+      data(producerId: bigint, pairs: [string, string][]): void {
+        const seq = seqs.get(producerId) ?? 0;
+        seqs.set(producerId, seq + pairs.length);
+        const records = pairs.map(([k, v]) => ({ key: Buffer.from(k), value: Buffer.from(v), timestamp: h.clock.nowMs() }));
+        appendCommitted(h.log, encodeRecordBatch({ records, producerId, producerEpoch: 0, baseSequence: seq, transactional: true }), opts);
+      },
+      marker(producerId: bigint, committed: boolean): void {
+        h.log.appendTxnMarker({ producerId, producerEpoch: 0, coordinatorEpoch: 0, committed }, 0);
+        h.log.highWatermark = h.log.logEndOffset;
+      },
+      plain(key: string, value: string): void {
+        appendCommitted(h.log, encodeRecordBatch({ records: [{ key: Buffer.from(key), value: Buffer.from(value), timestamp: h.clock.nowMs() }] }), opts);
+      },
+    };
+  }
+
+  /** The control batches of the log: [offset, has a delete horizon]. */
+  const markers = (log: PartitionLog) =>
+    readAll(log).batches.filter((b) => (b.header.attributes & 0x20) !== 0).map((b) => [Number(b.header.baseOffset), (b.header.attributes & ATTR_DELETE_HORIZON) !== 0]);
+  /** The data records: [offset, key, value]. */
+  const kv = (log: PartitionLog) =>
+    readAll(log)
+      .batches.filter((b) => (b.header.attributes & 0x20) === 0)
+      .flatMap((b) => b.records.map((r) => [Number(r.offset), r.key?.toString() ?? null, r.value?.toString() ?? null]));
+
+  test('aborted transactions lose their data whatever the keys; markers stay while their data does, then until delete.retention.ms has passed', () => {
+    const h = harness(compactConfig({ segmentBytes: 64 * 1024, deleteRetentionMs: 10_000 }));
+    try {
+      const w = txnWriter(h);
+      w.data(10n, [['a', 'c-a']]); // 0, committed, superseded at 10
+      w.data(11n, [['a', 'x-a'], ['c', 'x-c']]); // 1-2, aborted: 'c' has no other value
+      w.marker(10n, true); // 3
+      w.marker(11n, false); // 4
+      w.plain('d', 'plain-d'); // 5
+      w.data(10n, [['e', 'c-e']]); // 6
+      w.marker(10n, true); // 7
+      w.data(11n, [['f', 'c-f']]); // 8
+      w.marker(11n, true); // 9
+      h.log.roll();
+      w.plain('a', 'latest-a'); // 10
+      h.log.roll();
+      assert.equal(h.log.abortedTransactions(0, h.log.logEndOffset).length, 1);
+
+      const first = h.cleaner.clean(h.log, null);
+      const kept = [[5, 'd', 'plain-d'], [6, 'e', 'c-e'], [8, 'f', 'c-f'], [10, 'a', 'latest-a']];
+      assert.deepEqual(kv(h.log), kept, 'no aborted record is left, committed ones keep their offsets');
+      // Both transactions' data was there when this round began: their markers stay, untouched.
+      assert.deepEqual(markers(h.log), [[3, false], [4, false], [7, false], [9, false]]);
+      assert.deepEqual(h.log.abortedTransactions(0, h.log.logEndOffset).map((t) => [t.producerId, t.firstOffset, t.lastOffset]), [[11n, 1, 4]]);
+
+      h.clock.advance(1);
+      const second = h.cleaner.clean(h.log, first.endOffset);
+      assert.deepEqual(kv(h.log), kept);
+      // Now the first two transactions have no data left: their markers' delete horizon starts;
+      // the aborted one needs no index entry any more.
+      assert.deepEqual(markers(h.log), [[3, true], [4, true], [7, false], [9, false]]);
+      assert.deepEqual(h.log.abortedTransactions(0, h.log.logEndOffset), []);
+      assert.equal(second.nextTombstoneHorizonMs, h.clock.nowMs() + 10_000, 'the cleaner comes back at the markers\' horizon');
+
+      h.clock.advance(9_998);
+      h.cleaner.clean(h.log, second.endOffset);
+      assert.deepEqual(markers(h.log), [[3, true], [4, true], [7, false], [9, false]], 'kept until the horizon');
+      h.clock.advance(2);
+      h.cleaner.clean(h.log, second.endOffset);
+      assert.deepEqual(markers(h.log), [[7, false], [9, false]], 'gone after it');
+      assert.deepEqual(kv(h.log), kept);
+      assert.equal(h.log.logEndOffset, 11);
+      // The cleaned log reopens to the same producers and records, without snapshots too.
+      reopenWithoutSnapshots(h);
+      assert.deepEqual(kv(h.log), kept);
+      assert.equal(h.log.lastStableOffset, 11);
+    } finally {
+      h.done();
+    }
+  });
+
+  test("a transaction still open is never cleaned; once aborted its data goes, but its producer's last batch stays, emptied", () => {
+    const h = harness(compactConfig({ segmentBytes: 64 * 1024, deleteRetentionMs: 0 }));
+    try {
+      const w = txnWriter(h);
+      w.plain('g', 'plain-g-0'); // 0
+      w.data(12n, [['g', 'open-g']]); // 1: open
+      w.plain('g', 'plain-g-2'); // 2
+      w.plain('h', 'plain-h'); // 3
+      h.log.roll();
+      w.plain('g', 'plain-g-4'); // 4
+      h.log.roll();
+      assert.equal(h.log.lastStableOffset, 1);
+      const open = h.cleaner.clean(h.log, null);
+      assert.ok(open.endOffset <= 1, `the dirty section ends at the open transaction (${open.endOffset})`);
+      assert.deepEqual(kv(h.log).map(([o]) => o), [0, 1, 2, 3, 4], 'nothing past the last stable offset is cleaned');
+
+      w.marker(12n, false); // 5, in the active segment
+      h.log.roll();
+      const aborted = h.cleaner.clean(h.log, null);
+      assert.equal(aborted.endOffset, 6);
+      assert.deepEqual(kv(h.log), [[3, 'h', 'plain-h'], [4, 'g', 'plain-g-4']]);
+      // Producer 12 has written nothing since: its last batch stays, emptied, for its sequence.
+      const left = readAll(h.log).batches.filter((b) => b.header.producerId === 12n).map((b) => [Number(b.header.baseOffset), b.header.recordsCount]);
+      assert.deepEqual(left, [[1, 0], [5, 1]]);
+      assert.equal(h.log.abortedTransactions(0, h.log.logEndOffset).length, 1, 'the marker stays while the emptied batch is there');
+      assert.equal(h.log.producerState.entry(12n)?.batches.at(-1)?.lastOffset, 1);
+    } finally {
+      h.done();
+    }
+  });
+
+  test("a marker that is its producer's last write (a new epoch, no data batch left) stays, emptied, past its horizon", () => {
+    const h = harness(compactConfig({ segmentBytes: 64 * 1024, deleteRetentionMs: 0 }));
+    try {
+      const w = txnWriter(h);
+      w.data(13n, [['q', 'x-q']]); // 0
+      h.log.appendTxnMarker({ producerId: 13n, producerEpoch: 1, coordinatorEpoch: 0, committed: false }, 0); // 1: the abort bumped the epoch
+      h.log.highWatermark = h.log.logEndOffset;
+      w.plain('r', 'plain-r'); // 2
+      h.log.roll();
+      assert.equal(h.log.producerState.entry(13n)?.batches.length, 0);
+      for (let round = 0; round < 3; round++) h.cleaner.clean(h.log, null);
+      const left = readAll(h.log).batches.filter((b) => b.header.producerId === 13n).map((b) => [Number(b.header.baseOffset), b.header.producerEpoch, b.header.recordsCount]);
+      assert.deepEqual(left, [[1, 1, 0]], 'the emptied marker keeps the epoch');
+      assert.deepEqual(kv(h.log), [[2, 'r', 'plain-r']]);
+      reopenWithoutSnapshots(h);
+      assert.equal(h.log.producerState.entry(13n)?.epoch, 1, 'a rebuilt producer state still fences epoch 0');
+    } finally {
+      h.done();
+    }
+  });
+
+  test('an aborted transaction spanning two groups: its data goes from the first, its marker and index entry stay in the second', () => {
+    const h = harness(compactConfig({ segmentBytes: 1024, deleteRetentionMs: 0 }));
+    try {
+      const w = txnWriter(h);
+      w.data(20n, [['t0', 'x'.repeat(300)]]); // 0
+      for (let i = 0; i < 2; i++) w.plain(`p${i}`, 'y'.repeat(200)); // 1-2
+      h.log.roll();
+      w.data(20n, [['t1', 'x'.repeat(300)]]); // 3
+      w.plain('p2', 'y'.repeat(200)); // 4
+      w.marker(20n, false); // 5
+      w.plain('p3', 'y'.repeat(200)); // 6
+      h.log.roll();
+      w.plain('z', 'z'); // 7: not the producer's, so its batches may go
+      h.log.roll();
+      assert.equal(LogCleaner.planGroups(h.log, 7).length, 2, 'the two segments are cleaned as separate groups');
+      h.cleaner.clean(h.log, null);
+      assert.deepEqual(kv(h.log).map(([o, k]) => [o, k]), [[1, 'p0'], [2, 'p1'], [4, 'p2'], [6, 'p3'], [7, 'z']]);
+      const txns = h.log.abortedTransactions(0, h.log.logEndOffset);
+      assert.deepEqual(txns.map((t) => [t.firstOffset, t.lastOffset]), [[0, 5]]);
+      assert.deepEqual(markers(h.log), [[5, false]]);
     } finally {
       h.done();
     }

@@ -7,12 +7,14 @@
 //   2. an offset map (key -> latest offset) is built over it, until the map is full (then the
 //      section ends at the record that did not fit, and the next round starts there); records of
 //      aborted transactions (the .txnindex entries) do not enter it, so they never make a
-//      committed record of their key look superseded (Kafka's cleaner skips them too; removing
-//      the aborted records themselves is not done yet);
+//      committed record of their key look superseded;
 //   3. every segment from the log start to the end of that section is rewritten, in groups of
 //      adjacent segments whose sizes add up to at most segment.bytes (segment.index.bytes for the
 //      indexes, and an offset range an index can address), keeping for each key only the record
 //      the map names (cleaner-batch.ts decides per batch), tombstones until their delete horizon;
+//      the data of aborted transactions goes whatever its keys, and a transaction marker stays
+//      until no batch of its transaction is left, then until its own delete horizon (the walk
+//      over the transactions, cleaner-txn.ts, as Kafka's cleaner does);
 //   4. each group's new segment replaces the group crash-safely (segment-swap.ts).
 //
 // The work of steps 2 and 3 is cleaner-work.ts, on plain data and files; this file plans it and
@@ -169,13 +171,15 @@ export class LogCleaner {
   /** What the cleaning of `group` needs to know of the log, as it is now. */
   static groupTask(log: PartitionLog, group: readonly LogSegment[], endOffset: number, nowMs: number): GroupTask {
     const lastBatchOfProducer = new Map<bigint, number>();
+    const markerEpochOfProducer = new Map<bigint, number>();
     const from = group[0]!.baseOffset;
     const segments = log.cleanerSegments();
     const next = segments[segments.indexOf(group[group.length - 1]!) + 1];
     invariant(next !== undefined, `${log.where}: a group to clean ends with the active segment`);
     for (const entry of log.producerState.allEntries()) {
       const last = entry.batches[entry.batches.length - 1];
-      if (last !== undefined && last.lastOffset >= from && last.lastOffset < endOffset) lastBatchOfProducer.set(entry.producerId, last.lastOffset);
+      if (last === undefined) markerEpochOfProducer.set(entry.producerId, entry.epoch);
+      else if (last.lastOffset >= from && last.lastOffset < endOffset) lastBatchOfProducer.set(entry.producerId, last.lastOffset);
     }
     return {
       where: log.where,
@@ -184,7 +188,8 @@ export class LogCleaner {
       deleteRetentionMs: log.config.deleteRetentionMs,
       segmentConfig: { ...log.cleanerSegmentConfig },
       lastBatchOfProducer,
-      txnEntries: group.flatMap((s) => s.txnIndex.entries()),
+      markerEpochOfProducer,
+      aborted: log.abortedTransactions(from, next.baseOffset),
       swapEndOffset: next.baseOffset,
       keepIfEmpty: segments[0] === group[0],
     };

@@ -17,7 +17,8 @@ import type { DeferredSync } from './deferred-sync.js';
 import { invariant } from './errors.js';
 
 export const TXN_INDEX_ENTRY_BYTES = 34;
-const TXN_INDEX_VERSION = 0;
+/** The only entry version Kafka has written (AbortedTxn.CURRENT_VERSION). */
+export const TXN_INDEX_VERSION = 0;
 
 export interface AbortedTxn {
   producerId: bigint;
@@ -185,18 +186,25 @@ function encodeEntry(txn: AbortedTxn): Buffer {
   return buf;
 }
 
+/** The entry of TXN_INDEX_ENTRY_BYTES at `pos`, with the version it says it has; the caller
+ * checks the version and that `pos` leaves a whole entry. */
+export function decodeEntry(bytes: Buffer, pos: number): AbortedTxn & { version: number } {
+  return {
+    version: bytes.readInt16BE(pos),
+    producerId: bytes.readBigInt64BE(pos + 2),
+    firstOffset: Number(bytes.readBigInt64BE(pos + 10)),
+    lastOffset: Number(bytes.readBigInt64BE(pos + 18)),
+    lastStableOffset: Number(bytes.readBigInt64BE(pos + 26)),
+  };
+}
+
 /** The whole, well-formed entries at the start of `bytes` (in increasing marker order). */
 export function decodeEntries(bytes: Buffer): { entries: AbortedTxn[]; validBytes: number } {
   const entries: AbortedTxn[] = [];
   let p = 0;
   while (p + TXN_INDEX_ENTRY_BYTES <= bytes.length) {
-    if (bytes.readInt16BE(p) !== TXN_INDEX_VERSION) break;
-    const e: AbortedTxn = {
-      producerId: bytes.readBigInt64BE(p + 2),
-      firstOffset: Number(bytes.readBigInt64BE(p + 10)),
-      lastOffset: Number(bytes.readBigInt64BE(p + 18)),
-      lastStableOffset: Number(bytes.readBigInt64BE(p + 26)),
-    };
+    const { version, ...e } = decodeEntry(bytes, p);
+    if (version !== TXN_INDEX_VERSION) break;
     const prev = entries[entries.length - 1];
     if (e.firstOffset > e.lastOffset || (prev !== undefined && e.lastOffset <= prev.lastOffset)) break;
     entries.push(e);

@@ -139,6 +139,11 @@ export class LeaderSwitchProxy {
   private readonly requestMemory = new RequestMemoryPool(Infinity, this.log);
   private lostAnswerCount = 0;
   private armed: { apiKey: number; fired: () => void } | null = null;
+  /**
+   * While true, every Produce that reaches the leader is passed to the broker and answered there
+   * (so it is written), then its connection is cut: the client never learns the outcome.
+   */
+  loseProduceAnswers = false;
 
   private constructor(
     private readonly upstreamHost: string,
@@ -270,6 +275,13 @@ export class LeaderSwitchProxy {
     const header = decodeRequestHeader(frame);
     const key = `${d.node}:${header.apiKey}`;
     this.requestCounts.set(key, (this.requestCounts.get(key) ?? 0) + 1);
+    if (this.loseProduceAnswers && header.apiKey === API_PRODUCE && d.node === this.leaderNode) {
+      return this.answer(d, frame, header).then(() => {
+        this.lostAnswerCount++;
+        d.conn.close();
+        return null;
+      });
+    }
     const armed = this.armed;
     if (armed !== null && armed.apiKey === header.apiKey && d.node === this.leaderNode) {
       this.armed = null;

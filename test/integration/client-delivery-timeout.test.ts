@@ -1,14 +1,18 @@
 // The producer's delivery timeout: records fail with a timeout (Kafka's TimeoutException) once
 // delivery.timeout.ms has passed, whether the broker never existed, is not a Kafka broker, or
-// died mid-stream; and producer-perf-test stops with an error and a non-zero exit instead of
+// died mid-stream; an idempotent producer whose sent batch expired with its outcome unknown goes
+// on with the same producer id and the next epoch (KIP-360), duplicating nothing it acknowledged,
+// also when a later batch, written but unanswered, is still being retried at the bump;
+// and producer-perf-test stops with an error and a non-zero exit instead of
 // printing "0 records sent" forever.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { DeliveryTimeoutError, Producer } from '../../src/client/index.js';
+import { Admin, Consumer, DeliveryTimeoutError, Producer } from '../../src/client/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { freePort, startBroker, tributaryBin, type BrokerProcess } from '../helpers/broker-process.js';
+import { LeaderSwitchProxy } from '../helpers/leader-switch-proxy.js';
 
 const DELIVERY_TIMEOUT_MS = 1500;
 const REQUEST_TIMEOUT_MS = 1000;
@@ -128,6 +132,106 @@ describe('producer delivery timeout', { timeout: 60_000 }, () => {
     }
     // Nothing is left behind: flush returns at once and close does not hang.
     await within(1000, 'flush after expiry', producer.flush().catch(() => undefined));
+  });
+
+  it('bumps the epoch of the same producer id after a sent batch expires, losing and duplicating no acknowledged record', async () => {
+    const b = await startBroker();
+    let stoppedPid: number | null = null;
+    cleanups.push(() => {
+      if (stoppedPid !== null) process.kill(stoppedPid, 'SIGCONT');
+      return b.destroy();
+    });
+    const producer = newProducer(b.bootstrap);
+    cleanups.push(() => producer.close({ force: true }));
+    const topic = 'epoch-bump';
+    const acked: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await producer.send({ topic, partition: 0, value: `before-${i}` });
+      acked.push(`before-${i}`);
+    }
+    const before = producer.producerIdAndEpoch;
+    assert.ok(before.producerId >= 0n && before.producerEpoch >= 0, `no producer id: ${String(before.producerId)}`);
+
+    // A stopped broker accepts the bytes and never answers: every batch is sent (maybe written
+    // once the broker resumes) and expires with its outcome unknown.
+    stoppedPid = b.pid!;
+    process.kill(stoppedPid, 'SIGSTOP');
+    const stalled: Promise<unknown>[] = [];
+    for (let i = 0; i < 10; i++) stalled.push(producer.send({ topic, partition: 0, value: `stalled-${i}` }));
+    for (const r of await Promise.allSettled(stalled)) {
+      assert.equal(r.status, 'rejected');
+      isDeliveryTimeout((r as PromiseRejectedResult).reason);
+    }
+    process.kill(stoppedPid, 'SIGCONT');
+    stoppedPid = null;
+
+    for (let i = 0; i < 10; i++) {
+      await producer.send({ topic, partition: 0, value: `after-${i}` });
+      acked.push(`after-${i}`);
+    }
+    const bumped = producer.producerIdAndEpoch;
+    assert.equal(bumped.producerId, before.producerId, 'the producer id changed: it started over instead of bumping the epoch');
+    assert.equal(bumped.producerEpoch, before.producerEpoch + 1);
+    // The broker's view: one producer, at the new epoch, whose sequences restarted at 0.
+    const admin = new Admin({ bootstrapServers: b.bootstrap });
+    cleanups.push(() => admin.close());
+    const states = await admin.describeProducers({ topic, partition: 0 });
+    assert.deepEqual(
+      states.map((p) => [p.producerId, p.producerEpoch, p.lastSequence]),
+      [[before.producerId, before.producerEpoch + 1, 9]],
+    );
+
+    // Read back to the last acknowledged record: each acknowledged value once, in order; an
+    // expired one at most once (it may have been written when the broker resumed).
+    const consumer = new Consumer({ bootstrapServers: b.bootstrap, autoOffsetReset: 'earliest', maxWaitMs: 100 });
+    cleanups.push(() => consumer.close());
+    consumer.assign([{ topic, partition: 0 }]);
+    const values: string[] = [];
+    const deadline = Date.now() + 20_000;
+    while (!values.includes('after-9') && Date.now() < deadline) {
+      for (const batch of await consumer.poll({ timeoutMs: 500 })) values.push(...batch.records.map((r) => r.value!.toString()));
+    }
+    assert.deepEqual(values.filter((v) => !v.startsWith('stalled-')), acked);
+    const stalledSeen = values.filter((v) => v.startsWith('stalled-'));
+    assert.equal(new Set(stalledSeen).size, stalledSeen.length, `an expired record written twice: ${stalledSeen.join(', ')}`);
+  });
+
+  it('a batch written but unanswered when an earlier one expires is resent with its old numbers before the epoch bump, so it is written once', async () => {
+    const b = await startBroker();
+    cleanups.push(() => b.destroy());
+    // Every answer to a Produce is lost (the broker writes it, the connection is cut) until the
+    // first batch expires; the second, created half a delivery timeout later, is still retried.
+    const proxy = await LeaderSwitchProxy.start(b.bootstrap);
+    cleanups.push(() => proxy.close());
+    const deliveryTimeoutMs = 4000;
+    const producer = new Producer({ bootstrapServers: proxy.bootstrapServers, deliveryTimeoutMs, requestTimeoutMs: REQUEST_TIMEOUT_MS, retryBackoffMs: 50, retryBackoffMaxMs: 200, lingerMs: 0 });
+    cleanups.push(() => producer.close({ force: true }));
+    const topic = 'in-doubt';
+    await producer.send({ topic, partition: 0, value: 'before' });
+    const before = producer.producerIdAndEpoch;
+    proxy.loseProduceAnswers = true;
+    const expiring = producer.send({ topic, partition: 0, value: 'expiring' });
+    await new Promise((r) => setTimeout(r, deliveryTimeoutMs / 2));
+    const retried = producer.send({ topic, partition: 0, value: 'retried' });
+    await assert.rejects(expiring, isDeliveryTimeout);
+    proxy.loseProduceAnswers = false;
+    const acked = await retried;
+    assert.ok(proxy.lostAnswers > 2, `answers lost: ${proxy.lostAnswers}`);
+    await producer.send({ topic, partition: 0, value: 'after' });
+    const bumped = producer.producerIdAndEpoch;
+    assert.deepEqual([bumped.producerId, bumped.producerEpoch], [before.producerId, before.producerEpoch + 1]);
+
+    const consumer = new Consumer({ bootstrapServers: b.bootstrap, autoOffsetReset: 'earliest', maxWaitMs: 100 });
+    cleanups.push(() => consumer.close());
+    consumer.assign([{ topic, partition: 0 }]);
+    const records: [bigint, string][] = [];
+    const deadline = Date.now() + 20_000;
+    while (!records.some(([, v]) => v === 'after') && Date.now() < deadline) {
+      for (const batch of await consumer.poll({ timeoutMs: 500 })) records.push(...batch.records.map((r): [bigint, string] => [r.offset, r.value!.toString()]));
+    }
+    // The expired record was written by its first attempt; the retried one once, where it was acknowledged.
+    assert.deepEqual(records, [[0n, 'before'], [1n, 'expiring'], [2n, 'retried'], [3n, 'after']]);
+    assert.equal(acked.offset, 2n);
   });
 
   it('producer-perf-test exits non-zero with one error line when the broker is unreachable', async () => {

@@ -1,8 +1,10 @@
 // Log compaction against broker processes, driven by confluent-kafka (librdkafka) and kcat: a
 // compacted topic with small segments gets many updates to few keys; once the cleaner has run, a
 // consumer from offset 0 sees exactly the latest value per key at the offset it was written at;
-// tombstones go after delete.retention.ms; kill -9 in the middle of cleaning loses nothing; and
-// __consumer_offsets stays bounded under continuous commits. Waits poll the topic with a bound.
+// tombstones go after delete.retention.ms; committed and aborted transactions on a compacted topic
+// leave only committed values, at their offsets, to read_committed and read_uncommitted alike;
+// kill -9 in the middle of cleaning loses nothing; and __consumer_offsets stays bounded under
+// continuous commits. Waits poll the topic with a bound.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,11 +35,41 @@ p.flush(30)
 print(json.dumps({'offsets': offsets, 'errors': errors}))
 `;
 
+/** Transactions, each {commit, records}: every record is flushed (so written) before the
+ * transaction ends, aborted ones too. Prints the offsets of each transaction's records. */
+const PRODUCE_TXNS = String.raw`
+import json, sys
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+b, topic, configs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+with open(sys.argv[4]) as f: txns = json.load(f)
+a = AdminClient({'bootstrap.servers': b})
+for f in a.create_topics([NewTopic(topic, 1, 1, config=configs)], operation_timeout=10).values(): f.result()
+p = Producer({'bootstrap.servers': b, 'transactional.id': 'compaction-txns', 'linger.ms': 0, 'batch.num.messages': 1})
+p.init_transactions(30)
+out, errors = [], []
+for t in txns:
+    offsets = []
+    def done(e, m, offsets=offsets):
+        if e: errors.append(str(e))
+        else: offsets.append(m.offset())
+    p.begin_transaction()
+    for r in t['records']:
+        p.produce(topic, key=r['key'], value=r['value'], partition=0, on_delivery=done)
+        p.poll(0)
+    p.flush(30)
+    if t['commit']: p.commit_transaction(30)
+    else: p.abort_transaction(30)
+    out.append(offsets)
+print(json.dumps({'offsets': out, 'errors': errors}))
+`;
+
 const CONSUME = String.raw`
 import json, sys
 from confluent_kafka import Consumer, TopicPartition, KafkaError
 b, topic = sys.argv[1], sys.argv[2]
-c = Consumer({'bootstrap.servers': b, 'group.id': 'compaction-check', 'enable.partition.eof': True, 'enable.auto.commit': False})
+isolation = sys.argv[3] if len(sys.argv) > 3 else 'read_uncommitted'
+c = Consumer({'bootstrap.servers': b, 'group.id': 'compaction-check', 'enable.partition.eof': True, 'enable.auto.commit': False, 'isolation.level': isolation})
 c.assign([TopicPartition(topic, 0, 0)])
 out = []
 while True:
@@ -80,7 +112,23 @@ async function produce(bootstrap: string, topic: string, configs: Record<string,
   return out.offsets;
 }
 
-const consume = (bootstrap: string, topic: string) => python<Consumed[]>(CONSUME, [bootstrap, topic], 60_000);
+const consume = (bootstrap: string, topic: string, isolation: 'read_committed' | 'read_uncommitted' = 'read_uncommitted') => python<Consumed[]>(CONSUME, [bootstrap, topic, isolation], 60_000);
+
+interface Txn {
+  commit: boolean;
+  records: { key: string; value: string }[];
+}
+
+/** Produces `txns` transactionally into a new topic; returns each transaction's record offsets. */
+async function produceTxns(bootstrap: string, topic: string, configs: Record<string, string>, txns: Txn[]): Promise<number[][]> {
+  const file = join(mkdtempSync(join(tmpdir(), 'compaction-')), 'txns.json');
+  writeFileSync(file, JSON.stringify(txns));
+  const out = await python<{ offsets: number[][]; errors: string[] }>(PRODUCE_TXNS, [bootstrap, topic, JSON.stringify(configs), file], 120_000);
+  rmSync(dirname(file), { recursive: true, force: true });
+  assert.deepEqual(out.errors, []);
+  assert.deepEqual(out.offsets.map((o) => o.length), txns.map((t) => t.records.length), 'every record written');
+  return out.offsets;
+}
 
 /** key -> the latest of `records` (with the offsets the producer was told), as compaction must leave it. */
 function latest(records: { key: string; value: string | null }[], offsets: number[]): Map<string, Consumed> {
@@ -156,6 +204,31 @@ describe('log compaction', () => {
       return c.some((r) => r.key === 'key-1') ? undefined : c;
     }, 60_000, 500);
     assert.deepEqual(after.filter((r) => r.key.startsWith('key-')).map((r) => r.key).sort(), ['key-0', 'key-2']);
+  });
+
+  it('aborted transactions leave nothing after cleaning: read_committed and read_uncommitted see the latest committed value per key, at its offset', async () => {
+    const topic = 'compacted-txns';
+    const txns: Txn[] = [];
+    for (let round = 0; round < 12; round++) {
+      txns.push({ commit: true, records: Array.from({ length: 5 }, (_, k) => ({ key: `key-${k}`, value: `committed-${round}-${k}-${'x'.repeat(30)}` })) });
+      txns.push({ commit: false, records: Array.from({ length: 5 }, (_, k) => ({ key: `key-${k}`, value: `aborted-${round}-${k}-${'x'.repeat(30)}` })) });
+    }
+    // A key only an aborted transaction ever wrote, and one last abort after every commit.
+    txns.push({ commit: false, records: [{ key: 'aborted-only', value: 'never' }, { key: 'key-3', value: 'aborted-last' }] });
+    // Fillers of their own keys, committed, so everything before them leaves the active segment.
+    txns.push({ commit: true, records: Array.from({ length: 80 }, (_, i) => ({ key: `filler-${i}`, value: 'f'.repeat(60) })) });
+    const offsets = await produceTxns(broker.bootstrap, topic, compacted, txns);
+    const expected = new Map<string, Consumed>();
+    txns.forEach((t, i) => {
+      if (t.commit) t.records.forEach((r, j) => expected.set(r.key, { offset: offsets[i]![j]!, key: r.key, value: r.value }));
+    });
+    const want = sorted(expected);
+    const uncommitted = await eventually('the cleaner to remove the aborted and superseded records', async () => {
+      const c = await consume(broker.bootstrap, topic, 'read_uncommitted');
+      return c.length === want.length ? c : undefined;
+    }, 60_000, 300);
+    assert.deepEqual(uncommitted, want, 'read_uncommitted: only committed values, latest per key, offsets unchanged');
+    assert.deepEqual(await consume(broker.bootstrap, topic, 'read_committed'), want, 'read_committed: the same');
   });
 
   it('__consumer_offsets stays bounded under continuous commits', async () => {
