@@ -5,26 +5,17 @@
 // its single event loop, so no other call interleaves between a check and the write it guards.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  findRecordInBatch,
-  firstRecordFrom,
-  parseAppendBatches,
-  patchLogAppendTime,
-  encodeTxnMarkerBatch,
-  patchOffsetAndEpoch,
-  producerBatchOf,
-  readTxnMarker,
-  type RecordsDecompressor,
-} from './batches.js';
+import { findRecordInBatch, firstRecordFrom, patchLogAppendTime, encodeTxnMarkerBatch, producerBatchOf, readTxnMarker, type RecordsDecompressor } from './batches.js';
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { loggerFor } from '../logger.js';
-import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError, StorageStartupError, asStorageError, invariant } from './errors.js';
+import { LogClosedError, OffsetOutOfRangeError, StorageStartupError, asStorageError, invariant } from './errors.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
   INDEX_SUFFIX,
+  LEADER_EPOCH_CHECKPOINT_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   LOG_SUFFIX,
   RECOVERY_POINT_CHECKPOINT_FILE,
@@ -35,6 +26,8 @@ import {
   partitionDirName,
 } from './files.js';
 import type { DeferredSync } from './deferred-sync.js';
+import { LeaderEpochCache, readLeaderEpochCheckpoint, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
+import { appendToLog, assignIfNewEpoch, type AppendTarget } from './log-append.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
 import { commitCleanedSegment, completeInterruptedSwap, type PendingSwap, type SwapHooks } from './segment-swap.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
@@ -99,6 +92,9 @@ export class PartitionLog implements PartitionStore {
   private cfg: LogConfig;
   private readonly segmentConfig: SegmentConfig;
   readonly producerState: ProducerStateManager;
+  /** Loaded with the log (load()); the file is `leader-epoch-checkpoint` in the partition dir. */
+  private epochs: LeaderEpochCache;
+  private readonly appendTarget: AppendTarget;
   readonly loadStats: LogLoadStats = {
     recoveredSegments: 0,
     validatedBatches: 0,
@@ -123,6 +119,29 @@ export class PartitionLog implements PartitionStore {
     this.recoveryPoint = 0;
     this.lastFlushMs = clock.nowMs();
     this.producerState = new ProducerStateManager(dir, this.where);
+    this.epochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT_FILE), this.where);
+    const log = this;
+    this.appendTarget = {
+      where: this.where,
+      producerState: this.producerState,
+      get config() {
+        return log.cfg;
+      },
+      get logStartOffset() {
+        return log.startOffset;
+      },
+      get logEndOffset() {
+        return log.logEndOffset;
+      },
+      get epochCache() {
+        return log.epochs;
+      },
+      write: (records, plan, nowMs) => {
+        this.writeAppend(records, plan.batches, plan.firstOffset, plan.lastOffset, plan.maxTimestamp, nowMs);
+        this.afterAppend(plan.lastOffset + 1 - plan.firstOffset, plan.lastOffset);
+      },
+      recordAbortedTxn: (completed) => this.appendAbortedEntry(completed),
+    };
   }
 
   /**
@@ -198,49 +217,20 @@ export class PartitionLog implements PartitionStore {
 
   append(records: Buffer, opts: AppendOptions): AppendResult {
     this.ensureOpen();
-    const batches = parseAppendBatches(records, this.cfg.maxMessageBytes, this.where);
-    const nowMs = this.clock.nowMs();
-    if (batches.length === 0) {
-      return { firstOffset: -1, lastOffset: -1, logAppendTimeMs: -1, logStartOffset: this.startOffset, maxTimestamp: -1, duplicate: false };
-    }
-    // A retry of a batch already written: answer with the original offsets, write nothing.
-    for (const b of batches) {
-      if (b.header.producerId < 0n) continue;
-      const dup = this.producerState.findDuplicate(producerBatchOf(b.header));
-      if (dup !== null) {
-        const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? dup.timestamp : -1;
-        return { firstOffset: dup.firstOffset, lastOffset: dup.lastOffset, logAppendTimeMs: logAppendTime, logStartOffset: this.startOffset, maxTimestamp: dup.timestamp, duplicate: true };
-      }
-    }
-    if (records.length > this.cfg.segmentBytes) {
-      throw new RecordBatchTooLargeError(`${this.where}: append of ${records.length} bytes exceeds segment.bytes ${this.cfg.segmentBytes}`);
-    }
-    const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime';
-    const producerAppend = this.producerState.beginAppend();
-    const firstOffset = this.logEndOffset;
-    let next = firstOffset;
-    let maxTimestamp = -1;
-    const infos: AppendedBatchInfo[] = [];
-    // Validate everything before patching anything, so a refused append leaves the buffer as it was.
-    for (const b of batches) {
-      const lastOffset = next + b.header.lastOffsetDelta;
-      const ts = logAppendTime ? nowMs : Number(b.header.maxTimestamp);
-      if (b.header.producerId >= 0n) producerAppend.stage(producerBatchOf(b.header), next, lastOffset, ts);
-      infos.push({ positionInBuffer: b.position, lastOffset, maxTimestamp: ts });
-      if (ts > maxTimestamp) maxTimestamp = ts;
-      next = lastOffset + 1;
-    }
-    let base = firstOffset;
-    for (const b of batches) {
-      patchOffsetAndEpoch(records, b.position, base, opts.leaderEpoch);
-      if (logAppendTime) patchLogAppendTime(records, b.position, b.header.sizeInBytes, nowMs);
-      base += b.header.lastOffsetDelta + 1;
-    }
-    const lastOffset = next - 1;
-    this.writeAppend(records, infos, firstOffset, lastOffset, maxTimestamp, nowMs);
-    producerAppend.commit(next);
-    this.afterAppend(next - firstOffset, lastOffset);
-    return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
+    return appendToLog(this.appendTarget, records, opts, this.clock.nowMs());
+  }
+
+  assignLeaderEpoch(leaderEpoch: number): void {
+    this.ensureOpen();
+    assignIfNewEpoch(this.epochs, leaderEpoch, this.logEndOffset);
+  }
+
+  endOffsetForEpoch(requestedEpoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(requestedEpoch, this.logEndOffset);
+  }
+
+  leaderEpochEntries(): readonly Readonly<EpochEntry>[] {
+    return this.epochs.entries();
   }
 
   appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
@@ -252,19 +242,29 @@ export class PartitionLog implements PartitionStore {
     const completed = producerAppend.stageMarker(marker, offset, nowMs);
     const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
     if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
-    this.writeAppend(bytes, [{ positionInBuffer: 0, lastOffset: offset, maxTimestamp: nowMs }], offset, offset, nowMs, nowMs);
-    producerAppend.commit(offset + 1);
-    if (completed !== null && completed.aborted) {
-      // In the segment that holds the marker (after a roll, the new one). A crash before this
-      // write is repaired by recovery's replay.
-      try {
-        this.activeSegment.txnIndex.append(this.abortedEntry(completed));
-      } catch (err) {
-        throw asStorageError(err, `${this.where}: transaction index entry for the marker at offset ${offset}`);
-      }
+    const newEpoch = assignIfNewEpoch(this.epochs, leaderEpoch, offset);
+    try {
+      this.writeAppend(bytes, [{ positionInBuffer: 0, lastOffset: offset, maxTimestamp: nowMs }], offset, offset, nowMs, nowMs);
+    } catch (err) {
+      if (newEpoch) this.epochs.truncateFromEnd(offset);
+      throw err;
     }
+    producerAppend.commit(offset + 1);
+    if (completed !== null && completed.aborted) this.appendAbortedEntry(completed);
     this.afterAppend(1, offset);
     return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  /**
+   * The aborted-index entry of a marker just written, in the segment that holds it (after a roll,
+   * the new one). A crash before this write is repaired by recovery's replay.
+   */
+  private appendAbortedEntry(completed: CompletedTxn): void {
+    try {
+      this.activeSegment.txnIndex.append(this.abortedEntry(completed));
+    } catch (err) {
+      throw asStorageError(err, `${this.where}: transaction index entry for the marker at offset ${completed.lastOffset}`);
+    }
   }
 
   private abortedEntry(completed: CompletedTxn): AbortedTxn {
@@ -429,6 +429,7 @@ export class PartitionLog implements PartitionStore {
       this.startOffset = offset;
       this.deleteSegmentsWhile((_s, nextBase) => nextBase <= this.startOffset);
       if (this.recoveryPoint < this.startOffset) this.recoveryPoint = this.startOffset;
+      this.epochs.truncateFromStart(this.startOffset);
     }
     return this.startOffset;
   }
@@ -460,6 +461,7 @@ export class PartitionLog implements PartitionStore {
     this.segments = [segment];
     this.startOffset = offset;
     this.producerState.reset(offset);
+    this.epochs.clear();
     this.afterTruncation();
   }
 
@@ -467,6 +469,7 @@ export class PartitionLog implements PartitionStore {
     const leo = this.logEndOffset;
     this.hw = Math.min(this.hw, leo);
     this.recoveryPoint = Math.min(this.recoveryPoint, leo);
+    this.epochs.truncateFromEnd(leo);
     this.rebuildProducerState();
   }
 
@@ -516,6 +519,7 @@ export class PartitionLog implements PartitionStore {
     if (deleted > 0) {
       this.producerState.deleteSnapshotsBefore(this.segments[0]!.baseOffset);
       if (this.recoveryPoint < this.startOffset) this.recoveryPoint = this.startOffset;
+      this.epochs.truncateFromStart(this.startOffset);
     }
     return deleted;
   }
@@ -727,7 +731,46 @@ export class PartitionLog implements PartitionStore {
     this.startOffset = Math.min(Math.max(logStartOffset ?? 0, this.segments[0]!.baseOffset), leo);
     this.recoveryPoint = recoverFrom === null ? Math.min(recoveryPoint, leo) : leo;
     this.hw = leo; // single node: everything in the log was acknowledged; a replica manager may lower it
+    this.loadLeaderEpochs();
     this.rebuildProducerState();
+  }
+
+  /**
+   * The leader-epoch cache from its checkpoint, cut to the log as recovered: entries past the log
+   * end (written before data a crash lost, or cut by recovery) and before the log start go. A
+   * missing or damaged file is rebuilt from the batches' partitionLeaderEpoch (headers only):
+   * the cache is derived data, so a bad file never stops start-up.
+   */
+  private loadLeaderEpochs(): void {
+    const file = path.join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
+    const { entries, problem } = readLeaderEpochCheckpoint(file);
+    if (entries !== null) {
+      this.epochs = new LeaderEpochCache(file, this.where, entries);
+      this.epochs.truncateFromEnd(this.logEndOffset);
+      this.epochs.truncateFromStart(this.startOffset);
+      return;
+    }
+    this.epochs = new LeaderEpochCache(file, this.where);
+    if (this.logEndOffset === this.startOffset && problem === null) return; // a new, empty log
+    if (problem !== null) loggerFor('storage').warn({ topic: this.topic, partition: this.partition, problem }, 'leader epoch checkpoint is damaged; rebuilding it from the log');
+    const rebuilt = this.epochsFromBatches();
+    this.epochs = new LeaderEpochCache(file, this.where, rebuilt);
+    this.epochs.truncateFromStart(this.startOffset);
+    this.epochs.persist();
+  }
+
+  /** The (epoch, first offset) of every epoch change in the batches, oldest first. */
+  private epochsFromBatches(): EpochEntry[] {
+    const out: EpochEntry[] = [];
+    for (const segment of this.segments) {
+      for (const b of segment.scanBatches(0)) {
+        const epoch = b.header.partitionLeaderEpoch;
+        const last = out[out.length - 1];
+        if (epoch < 0 || (last !== undefined && epoch <= last.epoch)) continue;
+        out.push({ epoch, startOffset: Number(b.header.baseOffset) });
+      }
+    }
+    return out;
   }
 
   private initialOffsets(): { recoveryPoint: number; logStartOffset: number | undefined; cleanShutdown: boolean } {
