@@ -19,6 +19,7 @@ import {
   LOG_START_OFFSET_CHECKPOINT_FILE,
   LOG_SUFFIX,
   RECOVERY_POINT_CHECKPOINT_FILE,
+  REPLICATION_CHECKPOINT_FILE,
   TIME_INDEX_SUFFIX,
   TMP_SUFFIX,
   TXN_INDEX_SUFFIX,
@@ -41,6 +42,12 @@ export interface PartitionLogOptions {
   recoveryPointOffset?: number;
   /** Default: the log dir's checkpoint file, else the first segment's base offset. */
   logStartOffset?: number;
+  /**
+   * The high watermark last checkpointed (replication-offset-checkpoint); the log opens with
+   * min(it, log end offset). Default: the log dir's checkpoint file, else the log end offset (a
+   * single node acknowledged everything in its log; its replica manager raises the HW at once).
+   */
+  highWatermark?: number;
   /** Whether the log dir was shut down cleanly. Default: the marker file exists in the log dir. */
   hadCleanShutdown?: boolean;
   /** True when a LogManager owns the checkpoint files; a standalone log updates them at close. */
@@ -707,7 +714,7 @@ export class PartitionLog implements PartitionStore {
     }
     bases.sort((a, b) => a - b);
     const nowMs = this.clock.nowMs();
-    const { recoveryPoint, logStartOffset, cleanShutdown } = this.initialOffsets();
+    const { recoveryPoint, logStartOffset, cleanShutdown, highWatermark } = this.initialOffsets();
     if (bases.length === 0) {
       const start = logStartOffset ?? 0;
       const segment = LogSegment.create(this.dir, start, this.segmentConfig, nowMs);
@@ -730,7 +737,8 @@ export class PartitionLog implements PartitionStore {
     const leo = this.logEndOffset;
     this.startOffset = Math.min(Math.max(logStartOffset ?? 0, this.segments[0]!.baseOffset), leo);
     this.recoveryPoint = recoverFrom === null ? Math.min(recoveryPoint, leo) : leo;
-    this.hw = leo; // single node: everything in the log was acknowledged; a replica manager may lower it
+    // Without a checkpointed HW, a single node's view: everything in the log was acknowledged.
+    this.hw = highWatermark === undefined ? leo : Math.min(Math.max(highWatermark, this.startOffset), leo);
     this.loadLeaderEpochs();
     this.rebuildProducerState();
   }
@@ -773,7 +781,7 @@ export class PartitionLog implements PartitionStore {
     return out;
   }
 
-  private initialOffsets(): { recoveryPoint: number; logStartOffset: number | undefined; cleanShutdown: boolean } {
+  private initialOffsets(): { recoveryPoint: number; logStartOffset: number | undefined; cleanShutdown: boolean; highWatermark: number | undefined } {
     const key = partitionKey(this.topic, this.partition);
     const recoveryPoint = this.options.recoveryPointOffset
       ?? readOffsetCheckpoint(path.join(this.logDir, RECOVERY_POINT_CHECKPOINT_FILE)).get(key)
@@ -781,7 +789,9 @@ export class PartitionLog implements PartitionStore {
     const logStartOffset = this.options.logStartOffset
       ?? readOffsetCheckpoint(path.join(this.logDir, LOG_START_OFFSET_CHECKPOINT_FILE)).get(key);
     const cleanShutdown = this.options.hadCleanShutdown ?? fs.existsSync(path.join(this.logDir, CLEAN_SHUTDOWN_FILE));
-    return { recoveryPoint, logStartOffset, cleanShutdown };
+    // A LogManager read the file once for all its logs and passes the value (or none).
+    const highWatermark = this.options.managed === true ? this.options.highWatermark : (this.options.highWatermark ?? readHighWatermarks(path.join(this.logDir, REPLICATION_CHECKPOINT_FILE)).get(key));
+    return { recoveryPoint, logStartOffset, cleanShutdown, highWatermark };
   }
 
   /**
@@ -928,9 +938,10 @@ export class PartitionLog implements PartitionStore {
     for (const [file, value] of [
       [RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint],
       [LOG_START_OFFSET_CHECKPOINT_FILE, this.startOffset],
+      [REPLICATION_CHECKPOINT_FILE, this.hw],
     ] as const) {
       const p = path.join(this.logDir, file);
-      const current = readOffsetCheckpoint(p);
+      const current = file === REPLICATION_CHECKPOINT_FILE ? readHighWatermarks(p) : readOffsetCheckpoint(p);
       current.set(key, value);
       writeOffsetCheckpoint(p, current);
     }
@@ -955,5 +966,19 @@ export class PartitionLog implements PartitionStore {
 
   private ensureOpen(): void {
     if (this.closed) throw new LogClosedError(`${this.where}: log is closed`);
+  }
+}
+
+/**
+ * The high watermarks of a log dir's replication-offset-checkpoint. A damaged file is logged and
+ * read as empty: each log then opens with its HW at its log end offset, and the replica manager
+ * lowers or raises it from the replicas' positions; nothing in the log is lost.
+ */
+export function readHighWatermarks(file: string): Map<string, number> {
+  try {
+    return readOffsetCheckpoint(file);
+  } catch (err) {
+    loggerFor('storage').warn({ file, problem: (err as Error).message }, 'high watermark checkpoint is damaged; high watermarks start at the log end offsets');
+    return new Map();
   }
 }
