@@ -230,6 +230,24 @@ describe('PartitionLog: the leader-epoch-checkpoint file', () => {
     }
   });
 
+  test('an epoch a new leader starts before any data is written to the file with the first data, not before', () => {
+    const dir = tmpLogDir();
+    try {
+      const log = open(dir);
+      log.assignLeaderEpoch(3);
+      assert.equal(fs.existsSync(checkpoint(dir)), false, 'no fsync per partition when leadership arrives');
+      assert.deepEqual(log.endOffsetForEpoch(3), { epoch: 3, endOffset: 0 });
+      appendCommitted(log, makeBatch(), leaderAt(3));
+      assert.equal(fs.readFileSync(checkpoint(dir), 'utf8'), '0\n1\n3 0\n');
+      log.assignLeaderEpoch(4);
+      log.appendTxnMarker({ producerId: 1n, producerEpoch: 0, coordinatorEpoch: 0, committed: true }, 4);
+      assert.equal(fs.readFileSync(checkpoint(dir), 'utf8'), '0\n2\n3 0\n4 1\n');
+      log.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
   test('retention that deletes segments raises the first entry to the new log start', () => {
     const dir = tmpLogDir();
     try {

@@ -87,6 +87,8 @@ export function readLeaderEpochCheckpoint(file: string): { entries: EpochEntry[]
 
 export class LeaderEpochCache {
   private list: EpochEntry[];
+  /** Entries changed since the file was last written (see assign's `persistNow`). */
+  private dirty = false;
 
   /**
    * `file`: where changes are written (null: memory only). `entries` must satisfy the invariants
@@ -115,8 +117,12 @@ export class LeaderEpochCache {
    * anything changed. The latest epoch again is a no-op; a newer epoch at the same start offset as
    * the latest replaces it (that epoch wrote nothing, as Kafka drops it). A lower epoch, a lower
    * start offset, or negative values break the invariants: thrown as a programmer error.
+   * `persistNow` false (an epoch started at the log end before it has data, by a new leader):
+   * the file is written with the next change or persistIfDirty(), so hosting thousands of new
+   * partitions costs no fsync each; a crash before loses nothing, as the entry covers no data and
+   * the new leader assigns it again.
    */
-  assign(epoch: number, startOffset: number): boolean {
+  assign(epoch: number, startOffset: number, persistNow = true): boolean {
     invariant(epoch >= 0 && startOffset >= 0, `${this.where}: leader epoch entry (${epoch}, ${startOffset}) is negative`);
     const last = this.list[this.list.length - 1];
     if (last !== undefined) {
@@ -129,7 +135,8 @@ export class LeaderEpochCache {
       if (startOffset === last.startOffset) this.list.pop();
     }
     this.list.push({ epoch, startOffset });
-    this.persist();
+    if (persistNow) this.persist();
+    else this.dirty = true;
     return true;
   }
 
@@ -182,8 +189,14 @@ export class LeaderEpochCache {
     this.persist();
   }
 
+  /** Writes the file when an assign left it behind; called before data is written. */
+  persistIfDirty(): void {
+    if (this.dirty) this.persist();
+  }
+
   /** Writes the file (when there is one) as it is now. */
   persist(): void {
+    this.dirty = false;
     if (this.file === null) return;
     try {
       writeFileAtomically(this.file, formatLeaderEpochCheckpoint(this.list));

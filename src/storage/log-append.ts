@@ -139,6 +139,7 @@ function followerAppend(log: AppendTarget, records: Buffer, parsed: readonly Par
     if (ts > maxTimestamp) maxTimestamp = ts;
     previousLast = lastOffset;
   }
+  log.epochCache.persistIfDirty();
   for (const e of epochStarts) log.epochCache.assign(e.epoch, e.startOffset);
   const plan: PlannedAppend = { firstOffset, lastOffset: previousLast, maxTimestamp, batches };
   writeOrUndoEpochs(log, records, plan, nowMs, epochStarts.length > 0, logEnd);
@@ -175,9 +176,11 @@ function replayProducers(log: AppendTarget, records: Buffer, parsed: readonly Pa
 }
 
 /**
- * Puts `epoch` into the cache at `startOffset` when it is not the latest; returns whether it did.
- * The one check a leader write pays for the cache.
+ * Before a leader write at `startOffset`: puts `epoch` into the cache when it is not the latest,
+ * and makes sure the file has it; returns whether the entry is new. Two comparisons per append.
  */
 export function assignIfNewEpoch(cache: LeaderEpochCache, epoch: number, startOffset: number): boolean {
-  return epoch !== cache.latestEpoch && cache.assign(epoch, startOffset);
+  if (epoch !== cache.latestEpoch) return cache.assign(epoch, startOffset);
+  cache.persistIfDirty();
+  return false;
 }

@@ -107,7 +107,7 @@ export class MemoryPartitionLog implements PartitionStore {
 
   assignLeaderEpoch(leaderEpoch: number): void {
     this.ensureOpen();
-    assignIfNewEpoch(this.epochs, leaderEpoch, this.endOffset);
+    if (leaderEpoch !== this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, this.endOffset, false);
   }
 
   endOffsetForEpoch(requestedEpoch: number): EpochEndOffset {

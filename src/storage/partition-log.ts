@@ -229,7 +229,7 @@ export class PartitionLog implements PartitionStore {
 
   assignLeaderEpoch(leaderEpoch: number): void {
     this.ensureOpen();
-    assignIfNewEpoch(this.epochs, leaderEpoch, this.logEndOffset);
+    if (leaderEpoch !== this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, this.logEndOffset, false);
   }
 
   endOffsetForEpoch(requestedEpoch: number): EpochEndOffset {
