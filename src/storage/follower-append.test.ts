@@ -102,6 +102,49 @@ for (const [name, make] of implementations) {
       }
     });
 
+    test('random leader histories replicated in random read sizes give the follower the leader\'s state (seeded)', () => {
+      for (let seed = 1; seed <= 25; seed++) {
+        let state = seed * 7919;
+        const rand = (n: number): number => {
+          state = (state * 1103515245 + 12345) % 2147483648;
+          return state % n;
+        };
+        const { leader, follower: f, done } = make();
+        try {
+          let leaderEpoch = 0;
+          const producers = [1n, 2n, 3n, 4n, 5n].map((id) => ({ id, epoch: 0, nextSeq: 0, transactional: id >= 4n, open: false }));
+          for (let step = 0; step < 80; step++) {
+            const op = rand(12);
+            if (op === 0) leaderEpoch += 1 + rand(2);
+            const p = producers[rand(producers.length)]!;
+            const records = 1 + rand(4);
+            const timestamps = Array.from({ length: records }, (_, i) => 1000 + step * 10 + i);
+            if (op <= 5) {
+              appendCommitted(leader, makeBatch({ timestamps }), leaderAt(leaderEpoch));
+            } else if (op <= 8 || !p.transactional) {
+              if (!p.open && rand(6) === 0) {
+                p.epoch++; // a producer restart bumps its epoch; sequences start again
+                p.nextSeq = 0;
+              }
+              appendCommitted(leader, makeBatch({ timestamps, producerId: p.id, producerEpoch: p.epoch, baseSequence: p.nextSeq, transactional: p.transactional }), leaderAt(leaderEpoch));
+              p.nextSeq += records;
+              if (p.transactional) p.open = true;
+            } else {
+              leader.appendTxnMarker({ producerId: p.id, producerEpoch: p.epoch, coordinatorEpoch: step >> 4, committed: rand(2) === 0 }, leaderEpoch);
+              p.open = false;
+            }
+            // Now and then the follower catches up in the middle of the history.
+            if (rand(10) === 0) replicate(leader, f, 1 + rand(600));
+          }
+          leader.highWatermark = leader.logEndOffset;
+          replicate(leader, f, 1 + rand(2000));
+          assert.deepEqual(snapshot(f), snapshot(leader), `seed ${seed}`);
+        } finally {
+          done();
+        }
+      }
+    });
+
     test('the bytes stay as the leader wrote them: offsets, epochs and LogAppendTime are not patched', () => {
       const config = defaultLogConfig({ messageTimestampType: 'LogAppendTime' });
       const { leader, follower: f, done } = make(config);

@@ -764,7 +764,12 @@ export class PartitionLog implements PartitionStore {
     const rebuilt = this.epochsFromBatches();
     this.epochs = new LeaderEpochCache(file, this.where, rebuilt);
     this.epochs.truncateFromStart(this.startOffset);
-    this.epochs.persist();
+    try {
+      this.epochs.persist();
+    } catch (err) {
+      // The cache in memory is right; the next change writes the file, or the next start rebuilds it.
+      loggerFor('storage').warn({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'could not write the rebuilt leader epoch checkpoint');
+    }
   }
 
   /** The (epoch, first offset) of every epoch change in the batches, oldest first. */
