@@ -5,8 +5,8 @@
 //
 // Order, for both kinds: validate everything (nothing changes when refused) -> new epochs into
 // the cache (before the data, so the checkpoint never lacks an epoch the log has) -> patch (leader
-// only) -> write -> producer state. Work per record: none; per batch: header reads (and, for
-// follower appends, the CRC, since those bytes come from the network unchecked).
+// only) -> write -> producer state -> flush policy. Work per record: none; per batch: header
+// reads (and, for follower appends, the CRC, since those bytes come from the network unchecked).
 import { batchCrcMatches, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, readTxnMarker, type ParsedBatch } from './batches.js';
 import type { LogConfig } from './config.js';
 import { CorruptRecordError, FollowerAppendError, RecordBatchTooLargeError } from './errors.js';
@@ -41,6 +41,8 @@ export interface AppendTarget {
    * to plan.lastOffset + 1. Throws (a StorageError) when the write failed and nothing was kept.
    */
   write(records: Buffer, plan: PlannedAppend, nowMs: number): void;
+  /** After the write and the producer state (the flush policy): a failure here loses no state. */
+  afterAppend(plan: PlannedAppend): void;
   /** An ABORT marker that a follower append wrote closed `completed` (for the aborted index). */
   recordAbortedTxn(completed: CompletedTxn): void;
 }
@@ -101,6 +103,7 @@ function leaderAppend(log: AppendTarget, records: Buffer, parsed: readonly Parse
   const plan: PlannedAppend = { firstOffset, lastOffset: next - 1, maxTimestamp, batches };
   writeOrUndoEpochs(log, records, plan, nowMs, newEpoch, firstOffset);
   producerAppend.commit(next);
+  log.afterAppend(plan);
   return { firstOffset, lastOffset: next - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: log.logStartOffset, maxTimestamp, duplicate: false };
 }
 
@@ -144,6 +147,7 @@ function followerAppend(log: AppendTarget, records: Buffer, parsed: readonly Par
   const plan: PlannedAppend = { firstOffset, lastOffset: previousLast, maxTimestamp, batches };
   writeOrUndoEpochs(log, records, plan, nowMs, epochStarts.length > 0, logEnd);
   replayProducers(log, records, parsed, plan);
+  log.afterAppend(plan);
   return { firstOffset, lastOffset: previousLast, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, maxTimestamp, duplicate: false };
 }
 

@@ -68,6 +68,7 @@ export class MemoryPartitionLog implements PartitionStore {
         }
         this.endOffset = plan.lastOffset + 1;
       },
+      afterAppend: () => {}, // nothing to flush
       recordAbortedTxn: (completed) => this.recordAborted(completed),
     };
   }

@@ -143,10 +143,8 @@ export class PartitionLog implements PartitionStore {
       get epochCache() {
         return log.epochs;
       },
-      write: (records, plan, nowMs) => {
-        this.writeAppend(records, plan.batches, plan.firstOffset, plan.lastOffset, plan.maxTimestamp, nowMs);
-        this.afterAppend(plan.lastOffset + 1 - plan.firstOffset, plan.lastOffset);
-      },
+      write: (records, plan, nowMs) => this.writeAppend(records, plan.batches, plan.firstOffset, plan.lastOffset, plan.maxTimestamp, nowMs),
+      afterAppend: (plan) => this.afterAppend(plan.lastOffset + 1 - plan.firstOffset, plan.lastOffset),
       recordAbortedTxn: (completed) => this.appendAbortedEntry(completed),
     };
   }
