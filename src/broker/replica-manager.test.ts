@@ -300,3 +300,20 @@ test('a marker for a partition short of min.insync.replicas is NOT_ENOUGH_REPLIC
   assert.deepEqual(codes, [ErrorCode.NOT_ENOUGH_REPLICAS]);
   assert.equal(replicas.get('t', 0)!.store.logEndOffset, 0);
 });
+
+test('a partition that becomes leader starts its leader epoch at the log end, before any data (OffsetForLeaderEpoch knows it)', () => {
+  const { replicas, assignment } = setup();
+  replicas.assign(assignment('t', 0), { now: true });
+  const store = replicas.get('t', 0)!.store;
+  assert.deepEqual(store.endOffsetForEpoch(0), { epoch: 0, endOffset: 0 });
+  assert.equal(replicas.append('t', 0, makeBatch(), 1, true).errorCode, ErrorCode.NONE);
+  assert.equal(replicas.append('t', 0, makeBatch(), 1, true).errorCode, ErrorCode.NONE);
+  replicas.assign({ ...assignment('t', 0), leaderEpoch: 3 });
+  assert.deepEqual(store.leaderEpochEntries(), [{ epoch: 0, startOffset: 0 }, { epoch: 3, startOffset: 2 }]);
+  assert.deepEqual(store.endOffsetForEpoch(0), { epoch: 0, endOffset: 2 });
+  assert.deepEqual(store.endOffsetForEpoch(2), { epoch: 0, endOffset: 2 });
+  assert.deepEqual(store.endOffsetForEpoch(3), { epoch: 3, endOffset: 2 });
+  assert.equal(replicas.append('t', 0, makeBatch(), 1, true).errorCode, ErrorCode.NONE);
+  assert.deepEqual(store.endOffsetForEpoch(3), { epoch: 3, endOffset: 3 });
+  assert.deepEqual(store.leaderEpochEntries().length, 2);
+});

@@ -221,7 +221,10 @@ export class ReplicaManager implements TxnMarkerWriter {
       existing.isrSize = a.isrSize;
       existing.recordRules = a.recordRules;
       existing.store.updateConfig(a.config);
-      if (newEpoch) this.listeners.get(a.topic)?.becameLeader(existing);
+      if (newEpoch) {
+        this.startLeaderEpoch(existing);
+        this.listeners.get(a.topic)?.becameLeader(existing);
+      }
       return;
     }
     let partitions = this.topicPartitions.get(a.topic);
@@ -340,8 +343,23 @@ export class ReplicaManager implements TxnMarkerWriter {
       traffic: { bytesIn: 0, messagesIn: 0, bytesOut: 0 },
     };
     this.partitions.set(key, hosted);
+    this.startLeaderEpoch(hosted);
     this.updateHighWatermark(hosted);
     this.listeners.get(a.topic)?.becameLeader(hosted);
+  }
+
+  /**
+   * A new leader epoch starts at the log end before any write, as Kafka's makeLeader does, so
+   * OffsetForLeaderEpoch answers the current epoch with the log end offset even before data. A log
+   * that already holds a newer epoch (metadata and data out of step) is logged, not thrown: the
+   * partition stays hosted and its appends report the problem.
+   */
+  private startLeaderEpoch(hosted: HostedPartition): void {
+    try {
+      hosted.store.assignLeaderEpoch(hosted.leaderEpoch);
+    } catch (err) {
+      this.log.error({ err, topic: hosted.topic, partition: hosted.partition, leaderEpoch: hosted.leaderEpoch }, 'could not start the leader epoch in the leader epoch cache');
+    }
   }
 
   /**

@@ -30,8 +30,10 @@ export interface ParsedBatch {
  * Splits `records` into batches, checking only what is cheap: each batch header is whole, its
  * length fits the buffer, magic is 2, it is no larger than `maxBatchBytes`, and its record count
  * matches lastOffsetDelta (offsets are assigned from it). CRC is the caller's job on produce.
+ * `exactRecordCount` false (follower appends): a batch from a compacted leader log keeps its
+ * lastOffsetDelta with fewer records, or none, so the count may be anything up to delta + 1.
  */
-export function parseAppendBatches(records: Buffer, maxBatchBytes: number, where: string): ParsedBatch[] {
+export function parseAppendBatches(records: Buffer, maxBatchBytes: number, where: string, exactRecordCount = true): ParsedBatch[] {
   const out: ParsedBatch[] = [];
   let pos = 0;
   while (pos < records.length) {
@@ -46,7 +48,7 @@ export function parseAppendBatches(records: Buffer, maxBatchBytes: number, where
     if (header.sizeInBytes > maxBatchBytes) {
       throw new RecordTooLargeError(`${where}: batch of ${header.sizeInBytes} bytes exceeds max.message.bytes ${maxBatchBytes}`);
     }
-    if (header.recordsCount < 1 || header.lastOffsetDelta !== header.recordsCount - 1) {
+    if (exactRecordCount ? header.recordsCount < 1 || header.lastOffsetDelta !== header.recordsCount - 1 : header.recordsCount < 0 || header.lastOffsetDelta < 0 || header.recordsCount > header.lastOffsetDelta + 1) {
       throw new InvalidRecordError(`${where}: batch at ${pos} has ${header.recordsCount} records but lastOffsetDelta ${header.lastOffsetDelta}`);
     }
     out.push({ position: pos, header });
@@ -78,6 +80,11 @@ export function patchLogAppendTime(records: Buffer, position: number, sizeInByte
   records.writeInt16BE(attributes | ATTR_TIMESTAMP_TYPE_LOG_APPEND, position + ATTRIBUTES_OFFSET);
   records.writeBigInt64BE(BigInt(nowMs), position + MAX_TIMESTAMP_OFFSET);
   records.writeUInt32BE(crc32c(records.subarray(position + ATTRIBUTES_OFFSET, position + sizeInBytes)), position + CRC_OFFSET);
+}
+
+/** Whether the CRC32C of the batch at `position` matches its bytes (attributes to the end). */
+export function batchCrcMatches(records: Buffer, position: number, header: BatchHeader): boolean {
+  return crc32c(records.subarray(position + ATTRIBUTES_OFFSET, position + header.sizeInBytes)) === header.crc;
 }
 
 /** Reused by every lookup: findRecordInBatch is synchronous, so one walk never overlaps another. */

@@ -50,7 +50,7 @@ function buildLog(dir: string, clock: ManualClock, cfg: LogConfig): PartitionLog
   put(log, encodeRecordBatch({ records: [{ key: Buffer.from('k1'), value: null, timestamp: clock.nowMs() }] }));
   put(log, encodeRecordBatch({ records: [{ key: Buffer.from('k2'), value: Buffer.from('committed'), timestamp: clock.nowMs() }] }));
   put(log, txn(1n, 'k2', 'aborted'));
-  log.appendTxnMarker({ producerId: 1n, producerEpoch: 0, coordinatorEpoch: 0, committed: false }, clock.nowMs());
+  log.appendTxnMarker({ producerId: 1n, producerEpoch: 0, coordinatorEpoch: 0, committed: false }, opts.leaderEpoch);
   log.highWatermark = log.logEndOffset;
   for (let seq = 0; seq < 3; seq++) put(log, encodeRecordBatch({ records: [{ key: Buffer.from('k3'), value: Buffer.from(`idem${seq}`), timestamp: clock.nowMs() }], producerId: 7n, producerEpoch: 0, baseSequence: seq }));
   updates(log, clock, 60, 6, 'c', CompressionType.None, 1, 'm'); // other keys: k1's tombstone stays the latest

@@ -112,6 +112,25 @@ export class StorageStartupError extends Error {
   }
 }
 
+/**
+ * A follower append that does not continue the log: it starts below the log end (Kafka's
+ * UnexpectedAppendOffsetException), its offsets do not increase (OffsetsOutOfOrderException), or
+ * its leader epochs go backwards. Nothing was written. Only the replica fetcher sees it (it
+ * truncates or refetches); it is never a client's answer, so it carries no Kafka error code.
+ */
+export class FollowerAppendError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'unexpected-offset' | 'offsets-out-of-order' | 'epoch-out-of-order',
+    /** Base offset of the first batch of the append. */
+    readonly firstOffset: number,
+    readonly logEndOffset: number,
+  ) {
+    super(message);
+    this.name = 'FollowerAppendError';
+  }
+}
+
 /** Throws (a programmer error, not a Kafka error) when an invariant is broken. */
 export function invariant(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`storage invariant violated: ${message}`);

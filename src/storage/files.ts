@@ -11,6 +11,9 @@ export const TMP_SUFFIX = '.tmp';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+/** In each partition directory (leader-epoch-cache.ts). */
+export const LEADER_EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
+export const REPLICATION_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 
 /** 20-digit zero-padded offset, the stem of every segment and snapshot file. */
 export function offsetFileStem(offset: number): string {

@@ -206,3 +206,58 @@ describe('LogManager', () => {
     }
   });
 });
+
+describe('replication-offset-checkpoint (high watermarks)', () => {
+  test('a LogManager writes each log\'s high watermark with its checkpoints and opens logs at min(it, log end)', () => {
+    const dir = tmpLogDir();
+    try {
+      const config = defaultLogConfig();
+      const first = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) });
+      const a = first.getOrCreate('t', 0);
+      const b = first.getOrCreate('t', 1);
+      for (let i = 0; i < 5; i++) a.append(makeBatch({ timestamps: [1, 2] }), opts);
+      for (let i = 0; i < 3; i++) b.append(makeBatch(), opts);
+      a.highWatermark = 6; // a cluster leader whose followers have 6 of 10
+      b.highWatermark = 3;
+      first.checkpoint();
+      assert.equal(fs.readFileSync(path.join(dir, 'replication-offset-checkpoint'), 'utf8'), '0\n2\nt 0 6\nt 1 3\n');
+      first.close();
+      // A log end below the checkpointed HW (a torn tail cut at recovery) caps it.
+      const file = path.join(dir, 'replication-offset-checkpoint');
+      fs.writeFileSync(file, '0\n2\nt 0 6\nt 1 99\n');
+      const second = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) });
+      assert.deepEqual([second.get('t', 0)!.highWatermark, second.get('t', 1)!.highWatermark], [6, 3]);
+      assert.equal(second.getOrCreate('t', 2).highWatermark, 0);
+      second.close();
+      // A damaged file: every log opens with its HW at its log end, as without a checkpoint.
+      fs.writeFileSync(file, '0\n7\ngarbage');
+      const third = LogManager.open({ logDirs: [dir], defaultConfig: config, clock: new ManualClock(0) });
+      assert.deepEqual([third.get('t', 0)!.highWatermark, third.get('t', 1)!.highWatermark], [10, 3]);
+      third.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+
+  test('a standalone log checkpoints its high watermark at close; without a checkpoint the HW is the log end (single node)', () => {
+    const dir = tmpLogDir();
+    try {
+      const config = defaultLogConfig();
+      const log = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
+      for (let i = 0; i < 4; i++) log.append(makeBatch(), opts);
+      assert.equal(log.highWatermark, 0, 'appends never move the HW');
+      log.highWatermark = 2;
+      log.close();
+      assert.equal(readOffsetCheckpoint(path.join(dir, 'replication-offset-checkpoint')).get(partitionKey('t', 0)), 2);
+      const reopened = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
+      assert.equal(reopened.highWatermark, 2);
+      reopened.close();
+      fs.rmSync(path.join(dir, 'replication-offset-checkpoint'));
+      const again = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
+      assert.equal(again.highWatermark, 4);
+      again.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+});

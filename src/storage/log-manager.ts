@@ -10,10 +10,10 @@ import type { RecordsDecompressor } from './batches.js';
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint, fsyncDir, type OffsetCheckpoint } from './checkpoint.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
-import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, parsePartitionDirName, partitionDirName } from './files.js';
+import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, REPLICATION_CHECKPOINT_FILE, parsePartitionDirName, partitionDirName } from './files.js';
 import { DEFERRED_SYNC_CONCURRENCY, DeferredSync } from './deferred-sync.js';
 import { MemoryPartitionLog } from './memory-partition-log.js';
-import { PartitionLog } from './partition-log.js';
+import { PartitionLog, readHighWatermarks } from './partition-log.js';
 import { PARTITION_METADATA_FILE, readPartitionMetadata, writePartitionMetadata, type PartitionMetadata } from './partition-metadata.js';
 import type { PartitionStore } from './partition-store.js';
 import type { RecoveryHooks } from './recovery.js';
@@ -216,19 +216,22 @@ export class LogManager {
     return flushed;
   }
 
-  /** Writes recovery-point and log-start-offset checkpoints of every log dir (atomically). */
+  /** Writes the recovery-point, log-start-offset and high watermark checkpoints of every log dir (atomically). */
   checkpoint(): void {
     if (this.inMemory) return;
     for (const dir of this.options.logDirs) {
       const recovery: OffsetCheckpoint = new Map();
       const start: OffsetCheckpoint = new Map();
+      const highWatermarks: OffsetCheckpoint = new Map();
       for (const [key, hosted] of this.logs) {
         if (hosted.logDir !== dir) continue;
         recovery.set(key, hosted.store.recoveryPointOffset);
         start.set(key, hosted.store.logStartOffset);
+        highWatermarks.set(key, hosted.store.highWatermark);
       }
       writeOffsetCheckpoint(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE), recovery);
       writeOffsetCheckpoint(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE), start);
+      writeOffsetCheckpoint(path.join(dir, REPLICATION_CHECKPOINT_FILE), highWatermarks);
     }
   }
 
@@ -312,6 +315,7 @@ export class LogManager {
     const hadCleanShutdown = fs.existsSync(marker);
     const recoveryPoints = readRecoveryPoints(path.join(dir, RECOVERY_POINT_CHECKPOINT_FILE));
     const startOffsets = readLogStartOffsets(path.join(dir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    const highWatermarks = readHighWatermarks(path.join(dir, REPLICATION_CHECKPOINT_FILE));
     this.cleaner?.loadCheckpoint(dir);
     if (hadCleanShutdown) {
       fs.rmSync(marker);
@@ -327,6 +331,7 @@ export class LogManager {
       const store = PartitionLog.open(dir, parsed.topic, parsed.partition, this.configFor(parsed.topic), this.clock, {
         recoveryPointOffset: recoveryPoints.get(key) ?? 0,
         logStartOffset: startOffsets.get(key),
+        highWatermark: highWatermarks.get(key),
         // A partition missing from the checkpoint was created after it: validate it.
         hadCleanShutdown: hadCleanShutdown && recoveryPoints.has(key),
         managed: true,

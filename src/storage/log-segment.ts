@@ -346,7 +346,12 @@ export class LogSegment {
     this.timeIndex.truncateTo(offset);
     this.txnIndex.truncateTo(offset);
     const removed = this.truncateToPosition(loc.position);
-    // Recompute the in-memory tail from what remains (cheap: scan from the last index entry).
+    // Recompute the in-memory tail from what remains (cheap: scan from the last index entry). The
+    // running max goes too: loadTail starts it from the time index's last entry, and when the cut
+    // removed every entry (a closed segment often has only its final one, written at roll), a
+    // stale max would point past the new end and be written back as the final entry at the next roll.
+    this.maxTimestampSoFar = -1;
+    this.offsetOfMaxTimestampSoFar = this.baseOffset;
     this.tailLoaded = false;
     this.firstBatchTimestamp = null;
     this.loadTail();

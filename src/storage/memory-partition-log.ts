@@ -2,23 +2,15 @@
 // Same offsets, dedup and read rules as PartitionLog; retention works batch by batch instead of
 // segment by segment, and nothing survives the process.
 import { readBatchHeader } from '../protocol/records/batch-header.js';
-import {
-  encodeTxnMarkerBatch,
-  findRecordInBatch,
-  firstRecordFrom,
-  parseAppendBatches,
-  patchLogAppendTime,
-  patchOffsetAndEpoch,
-  producerBatchOf,
-  readTxnMarker,
-  type RecordsDecompressor,
-} from './batches.js';
+import { encodeTxnMarkerBatch, findRecordInBatch, firstRecordFrom, patchLogAppendTime, producerBatchOf, readTxnMarker, type RecordsDecompressor } from './batches.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
-import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError } from './errors.js';
+import { LogClosedError, OffsetOutOfRangeError } from './errors.js';
+import { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
+import { appendToLog, assignIfNewEpoch, type AppendTarget } from './log-append.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
-import { ProducerStateManager, lastStableOffset, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
+import { ProducerStateManager, lastStableOffset, type CompletedTxn, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
 import { collectAbortedTxns, type AbortedTxn } from './txn-index.js';
 
 interface StoredBatch {
@@ -38,6 +30,8 @@ export class MemoryPartitionLog implements PartitionStore {
   private closed = false;
   private cfg: LogConfig;
   private readonly producerState: ProducerStateManager;
+  private readonly epochs: LeaderEpochCache;
+  private readonly appendTarget: AppendTarget;
   /** Aborted transactions, in marker order (what the disk log keeps in .txnindex files). */
   private aborted: AbortedTxn[] = [];
 
@@ -50,6 +44,33 @@ export class MemoryPartitionLog implements PartitionStore {
   ) {
     this.cfg = config;
     this.producerState = new ProducerStateManager(null, `${topic}-${partition}`);
+    this.epochs = new LeaderEpochCache(null, this.where);
+    const log = this;
+    this.appendTarget = {
+      where: this.where,
+      producerState: this.producerState,
+      epochCache: this.epochs,
+      get config() {
+        return log.cfg;
+      },
+      get logStartOffset() {
+        return log.startOffset;
+      },
+      get logEndOffset() {
+        return log.endOffset;
+      },
+      write: (records, plan) => {
+        for (const b of plan.batches) {
+          // Our own copy: the caller's buffer is not retained.
+          const bytes = Buffer.from(records.subarray(b.positionInBuffer, b.positionInBuffer + b.sizeInBytes));
+          this.batches.push({ baseOffset: b.baseOffset, lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, bytes });
+          this.bytes += b.sizeInBytes;
+        }
+        this.endOffset = plan.lastOffset + 1;
+      },
+      afterAppend: () => {}, // nothing to flush
+      recordAbortedTxn: (completed) => this.recordAborted(completed),
+    };
   }
 
   get where(): string {
@@ -82,46 +103,20 @@ export class MemoryPartitionLog implements PartitionStore {
 
   append(records: Buffer, opts: AppendOptions): AppendResult {
     this.ensureOpen();
-    const parsed = parseAppendBatches(records, this.cfg.maxMessageBytes, this.where);
-    const nowMs = this.clock.nowMs();
-    if (parsed.length === 0) {
-      return { firstOffset: -1, lastOffset: -1, logAppendTimeMs: -1, logStartOffset: this.startOffset, maxTimestamp: -1, duplicate: false };
-    }
-    const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime';
-    for (const b of parsed) {
-      if (b.header.producerId < 0n) continue;
-      const dup = this.producerState.findDuplicate(producerBatchOf(b.header));
-      if (dup !== null) {
-        return { firstOffset: dup.firstOffset, lastOffset: dup.lastOffset, logAppendTimeMs: logAppendTime ? dup.timestamp : -1, logStartOffset: this.startOffset, maxTimestamp: dup.timestamp, duplicate: true };
-      }
-    }
-    if (records.length > this.cfg.segmentBytes) {
-      throw new RecordBatchTooLargeError(`${this.where}: append of ${records.length} bytes exceeds segment.bytes ${this.cfg.segmentBytes}`);
-    }
-    const staged = this.producerState.beginAppend();
-    const firstOffset = this.endOffset;
-    let next = firstOffset;
-    let maxTimestamp = -1;
-    const stored: StoredBatch[] = [];
-    for (const b of parsed) {
-      const lastOffset = next + b.header.lastOffsetDelta;
-      const ts = logAppendTime ? nowMs : Number(b.header.maxTimestamp);
-      if (b.header.producerId >= 0n) staged.stage(producerBatchOf(b.header), next, lastOffset, ts);
-      stored.push({ baseOffset: next, lastOffset, maxTimestamp: ts, bytes: records.subarray(b.position, b.position + b.header.sizeInBytes) });
-      if (ts > maxTimestamp) maxTimestamp = ts;
-      next = lastOffset + 1;
-    }
-    for (let i = 0; i < parsed.length; i++) {
-      const b = parsed[i]!;
-      patchOffsetAndEpoch(records, b.position, stored[i]!.baseOffset, opts.leaderEpoch);
-      if (logAppendTime) patchLogAppendTime(records, b.position, b.header.sizeInBytes, nowMs);
-      stored[i]!.bytes = Buffer.from(stored[i]!.bytes);
-      this.bytes += b.header.sizeInBytes;
-    }
-    this.batches.push(...stored);
-    staged.commit(next);
-    this.endOffset = next;
-    return { firstOffset, lastOffset: next - 1, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
+    return appendToLog(this.appendTarget, records, opts, this.clock.nowMs());
+  }
+
+  assignLeaderEpoch(leaderEpoch: number): void {
+    this.ensureOpen();
+    if (leaderEpoch !== this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, this.endOffset, false);
+  }
+
+  endOffsetForEpoch(requestedEpoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(requestedEpoch, this.endOffset);
+  }
+
+  leaderEpochEntries(): readonly Readonly<EpochEntry>[] {
+    return this.epochs.entries();
   }
 
   appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
@@ -132,14 +127,17 @@ export class MemoryPartitionLog implements PartitionStore {
     const completed = staged.stageMarker(marker, offset, nowMs);
     const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
     if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
+    assignIfNewEpoch(this.epochs, leaderEpoch, offset);
     this.batches.push({ baseOffset: offset, lastOffset: offset, maxTimestamp: nowMs, bytes });
     this.bytes += bytes.length;
     staged.commit(offset + 1);
-    if (completed !== null && completed.aborted) {
-      this.aborted.push({ producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: offset, lastStableOffset: this.producerState.lastStableOffsetAfter(completed) });
-    }
+    if (completed !== null && completed.aborted) this.recordAborted(completed);
     this.endOffset = offset + 1;
     return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  private recordAborted(completed: CompletedTxn): void {
+    this.aborted.push({ producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.lastOffset, lastStableOffset: this.producerState.lastStableOffsetAfter(completed) });
   }
 
   activeProducers(): IterableIterator<Readonly<ProducerEntry>> {
@@ -214,6 +212,7 @@ export class MemoryPartitionLog implements PartitionStore {
     if (offset > this.startOffset) {
       this.startOffset = offset;
       this.dropBatchesWhile((b) => b.lastOffset < this.startOffset);
+      this.epochs.truncateFromStart(this.startOffset);
     }
     return this.startOffset;
   }
@@ -227,6 +226,8 @@ export class MemoryPartitionLog implements PartitionStore {
     if (this.startOffset > this.endOffset) this.startOffset = this.endOffset;
     this.hw = Math.min(this.hw, this.endOffset);
     this.aborted = this.aborted.filter((a) => a.lastOffset < this.endOffset);
+    this.epochs.truncateFromEnd(this.endOffset);
+    if (this.endOffset <= this.startOffset) this.epochs.clear(); // emptied, as truncateFullyAndStartAt on disk
     // Rebuild producer state from what is left: the memory log has no snapshots.
     this.producerState.reset(this.startOffset);
     for (const b of this.batches) {
@@ -269,7 +270,10 @@ export class MemoryPartitionLog implements PartitionStore {
       this.startOffset = Math.max(this.startOffset, b.lastOffset + 1);
       n++;
     }
-    if (n > 0) this.aborted = this.aborted.filter((a) => a.lastOffset >= this.startOffset);
+    if (n > 0) {
+      this.aborted = this.aborted.filter((a) => a.lastOffset >= this.startOffset);
+      this.epochs.truncateFromStart(this.startOffset);
+    }
     return n;
   }
 

@@ -445,3 +445,42 @@ describe('PartitionLog on disk', () => {
     }
   });
 });
+
+describe('PartitionLog truncation into a closed segment', () => {
+  test("the segment's time index and max timestamp forget the batches cut off, before and after a reload", () => {
+    const dir = tmpLogDir();
+    try {
+      // Three batches per segment; in the first segment the latest timestamp is in its last batch.
+      const batches = [[1000], [2000], [9000], [3000], [4000], [5000]].map((timestamps) => makeBatch({ timestamps }));
+      const config = defaultLogConfig({ segmentBytes: batches[0]!.length * 3 });
+      const log = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
+      for (const b of batches) appendCommitted(log, b, opts);
+      assert.deepEqual(log.segmentBaseOffsets(), [0, 3]);
+      assert.deepEqual(log.offsetForTimestamp(8000), { offset: 2, timestamp: 9000 });
+      log.truncateTo(2); // into the closed first segment: offset 2 (timestamp 9000) goes
+      assert.deepEqual(log.segmentBaseOffsets(), [0]);
+      const check = (l: PartitionLog, when: string) => {
+        assert.equal(l.offsetForTimestamp(8000), null, when);
+        assert.deepEqual(l.offsetForTimestamp(1500), { offset: 1, timestamp: 2000 }, when);
+        assert.deepEqual(l.maxTimestampAndOffset(), { offset: 1, timestamp: 2000 }, when);
+      };
+      check(log, 'after truncateTo');
+      appendCommitted(log, makeBatch({ timestamps: [2500] }), opts);
+      assert.deepEqual(log.maxTimestampAndOffset(), { offset: 2, timestamp: 2500 });
+      log.roll();
+      assert.equal(log.offsetForTimestamp(8000), null, 'after the segment is closed again');
+      log.close();
+      const reopened = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
+      assert.equal(reopened.offsetForTimestamp(8000), null, 'after a reload');
+      assert.deepEqual(reopened.maxTimestampAndOffset(), { offset: 2, timestamp: 2500 });
+      reopened.truncateTo(2);
+      check(reopened, 'after a reload and truncateTo');
+      reopened.close();
+      const again = PartitionLog.open(dir, 't', 0, config, new ManualClock(0));
+      check(again, 'after a second reload');
+      again.close();
+    } finally {
+      cleanup(dir);
+    }
+  });
+});

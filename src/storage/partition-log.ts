@@ -5,29 +5,21 @@
 // its single event loop, so no other call interleaves between a check and the write it guards.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  findRecordInBatch,
-  firstRecordFrom,
-  parseAppendBatches,
-  patchLogAppendTime,
-  encodeTxnMarkerBatch,
-  patchOffsetAndEpoch,
-  producerBatchOf,
-  readTxnMarker,
-  type RecordsDecompressor,
-} from './batches.js';
+import { findRecordInBatch, firstRecordFrom, patchLogAppendTime, encodeTxnMarkerBatch, producerBatchOf, readTxnMarker, type RecordsDecompressor } from './batches.js';
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { loggerFor } from '../logger.js';
-import { LogClosedError, OffsetOutOfRangeError, RecordBatchTooLargeError, StorageStartupError, asStorageError, invariant } from './errors.js';
+import { LogClosedError, OffsetOutOfRangeError, StorageStartupError, asStorageError, invariant } from './errors.js';
 import {
   CLEAN_SHUTDOWN_FILE,
   DELETED_SUFFIX,
   INDEX_SUFFIX,
+  LEADER_EPOCH_CHECKPOINT_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   LOG_SUFFIX,
   RECOVERY_POINT_CHECKPOINT_FILE,
+  REPLICATION_CHECKPOINT_FILE,
   TIME_INDEX_SUFFIX,
   TMP_SUFFIX,
   TXN_INDEX_SUFFIX,
@@ -35,6 +27,8 @@ import {
   partitionDirName,
 } from './files.js';
 import type { DeferredSync } from './deferred-sync.js';
+import { LeaderEpochCache, readLeaderEpochCheckpoint, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
+import { appendToLog, assignIfNewEpoch, type AppendTarget } from './log-append.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
 import { commitCleanedSegment, completeInterruptedSwap, type PendingSwap, type SwapHooks } from './segment-swap.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
@@ -48,6 +42,12 @@ export interface PartitionLogOptions {
   recoveryPointOffset?: number;
   /** Default: the log dir's checkpoint file, else the first segment's base offset. */
   logStartOffset?: number;
+  /**
+   * The high watermark last checkpointed (replication-offset-checkpoint); the log opens with
+   * min(it, log end offset). Default: the log dir's checkpoint file, else the log end offset (a
+   * single node acknowledged everything in its log; its replica manager raises the HW at once).
+   */
+  highWatermark?: number;
   /** Whether the log dir was shut down cleanly. Default: the marker file exists in the log dir. */
   hadCleanShutdown?: boolean;
   /** True when a LogManager owns the checkpoint files; a standalone log updates them at close. */
@@ -99,6 +99,9 @@ export class PartitionLog implements PartitionStore {
   private cfg: LogConfig;
   private readonly segmentConfig: SegmentConfig;
   readonly producerState: ProducerStateManager;
+  /** Loaded with the log (load()); the file is `leader-epoch-checkpoint` in the partition dir. */
+  private epochs: LeaderEpochCache;
+  private readonly appendTarget: AppendTarget;
   readonly loadStats: LogLoadStats = {
     recoveredSegments: 0,
     validatedBatches: 0,
@@ -123,6 +126,27 @@ export class PartitionLog implements PartitionStore {
     this.recoveryPoint = 0;
     this.lastFlushMs = clock.nowMs();
     this.producerState = new ProducerStateManager(dir, this.where);
+    this.epochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT_FILE), this.where);
+    const log = this;
+    this.appendTarget = {
+      where: this.where,
+      producerState: this.producerState,
+      get config() {
+        return log.cfg;
+      },
+      get logStartOffset() {
+        return log.startOffset;
+      },
+      get logEndOffset() {
+        return log.logEndOffset;
+      },
+      get epochCache() {
+        return log.epochs;
+      },
+      write: (records, plan, nowMs) => this.writeAppend(records, plan.batches, plan.firstOffset, plan.lastOffset, plan.maxTimestamp, nowMs),
+      afterAppend: (plan) => this.afterAppend(plan.lastOffset + 1 - plan.firstOffset, plan.lastOffset),
+      recordAbortedTxn: (completed) => this.appendAbortedEntry(completed),
+    };
   }
 
   /**
@@ -198,49 +222,20 @@ export class PartitionLog implements PartitionStore {
 
   append(records: Buffer, opts: AppendOptions): AppendResult {
     this.ensureOpen();
-    const batches = parseAppendBatches(records, this.cfg.maxMessageBytes, this.where);
-    const nowMs = this.clock.nowMs();
-    if (batches.length === 0) {
-      return { firstOffset: -1, lastOffset: -1, logAppendTimeMs: -1, logStartOffset: this.startOffset, maxTimestamp: -1, duplicate: false };
-    }
-    // A retry of a batch already written: answer with the original offsets, write nothing.
-    for (const b of batches) {
-      if (b.header.producerId < 0n) continue;
-      const dup = this.producerState.findDuplicate(producerBatchOf(b.header));
-      if (dup !== null) {
-        const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime' ? dup.timestamp : -1;
-        return { firstOffset: dup.firstOffset, lastOffset: dup.lastOffset, logAppendTimeMs: logAppendTime, logStartOffset: this.startOffset, maxTimestamp: dup.timestamp, duplicate: true };
-      }
-    }
-    if (records.length > this.cfg.segmentBytes) {
-      throw new RecordBatchTooLargeError(`${this.where}: append of ${records.length} bytes exceeds segment.bytes ${this.cfg.segmentBytes}`);
-    }
-    const logAppendTime = this.cfg.messageTimestampType === 'LogAppendTime';
-    const producerAppend = this.producerState.beginAppend();
-    const firstOffset = this.logEndOffset;
-    let next = firstOffset;
-    let maxTimestamp = -1;
-    const infos: AppendedBatchInfo[] = [];
-    // Validate everything before patching anything, so a refused append leaves the buffer as it was.
-    for (const b of batches) {
-      const lastOffset = next + b.header.lastOffsetDelta;
-      const ts = logAppendTime ? nowMs : Number(b.header.maxTimestamp);
-      if (b.header.producerId >= 0n) producerAppend.stage(producerBatchOf(b.header), next, lastOffset, ts);
-      infos.push({ positionInBuffer: b.position, lastOffset, maxTimestamp: ts });
-      if (ts > maxTimestamp) maxTimestamp = ts;
-      next = lastOffset + 1;
-    }
-    let base = firstOffset;
-    for (const b of batches) {
-      patchOffsetAndEpoch(records, b.position, base, opts.leaderEpoch);
-      if (logAppendTime) patchLogAppendTime(records, b.position, b.header.sizeInBytes, nowMs);
-      base += b.header.lastOffsetDelta + 1;
-    }
-    const lastOffset = next - 1;
-    this.writeAppend(records, infos, firstOffset, lastOffset, maxTimestamp, nowMs);
-    producerAppend.commit(next);
-    this.afterAppend(next - firstOffset, lastOffset);
-    return { firstOffset, lastOffset, logAppendTimeMs: logAppendTime ? nowMs : -1, logStartOffset: this.startOffset, maxTimestamp, duplicate: false };
+    return appendToLog(this.appendTarget, records, opts, this.clock.nowMs());
+  }
+
+  assignLeaderEpoch(leaderEpoch: number): void {
+    this.ensureOpen();
+    if (leaderEpoch !== this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, this.logEndOffset, false);
+  }
+
+  endOffsetForEpoch(requestedEpoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(requestedEpoch, this.logEndOffset);
+  }
+
+  leaderEpochEntries(): readonly Readonly<EpochEntry>[] {
+    return this.epochs.entries();
   }
 
   appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
@@ -252,19 +247,29 @@ export class PartitionLog implements PartitionStore {
     const completed = producerAppend.stageMarker(marker, offset, nowMs);
     const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
     if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
-    this.writeAppend(bytes, [{ positionInBuffer: 0, lastOffset: offset, maxTimestamp: nowMs }], offset, offset, nowMs, nowMs);
-    producerAppend.commit(offset + 1);
-    if (completed !== null && completed.aborted) {
-      // In the segment that holds the marker (after a roll, the new one). A crash before this
-      // write is repaired by recovery's replay.
-      try {
-        this.activeSegment.txnIndex.append(this.abortedEntry(completed));
-      } catch (err) {
-        throw asStorageError(err, `${this.where}: transaction index entry for the marker at offset ${offset}`);
-      }
+    const newEpoch = assignIfNewEpoch(this.epochs, leaderEpoch, offset);
+    try {
+      this.writeAppend(bytes, [{ positionInBuffer: 0, lastOffset: offset, maxTimestamp: nowMs }], offset, offset, nowMs, nowMs);
+    } catch (err) {
+      if (newEpoch) this.epochs.truncateFromEnd(offset);
+      throw err;
     }
+    producerAppend.commit(offset + 1);
+    if (completed !== null && completed.aborted) this.appendAbortedEntry(completed);
     this.afterAppend(1, offset);
     return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+  }
+
+  /**
+   * The aborted-index entry of a marker just written, in the segment that holds it (after a roll,
+   * the new one). A crash before this write is repaired by recovery's replay.
+   */
+  private appendAbortedEntry(completed: CompletedTxn): void {
+    try {
+      this.activeSegment.txnIndex.append(this.abortedEntry(completed));
+    } catch (err) {
+      throw asStorageError(err, `${this.where}: transaction index entry for the marker at offset ${completed.lastOffset}`);
+    }
   }
 
   private abortedEntry(completed: CompletedTxn): AbortedTxn {
@@ -429,6 +434,7 @@ export class PartitionLog implements PartitionStore {
       this.startOffset = offset;
       this.deleteSegmentsWhile((_s, nextBase) => nextBase <= this.startOffset);
       if (this.recoveryPoint < this.startOffset) this.recoveryPoint = this.startOffset;
+      this.epochs.truncateFromStart(this.startOffset);
     }
     return this.startOffset;
   }
@@ -460,6 +466,7 @@ export class PartitionLog implements PartitionStore {
     this.segments = [segment];
     this.startOffset = offset;
     this.producerState.reset(offset);
+    this.epochs.clear();
     this.afterTruncation();
   }
 
@@ -467,6 +474,7 @@ export class PartitionLog implements PartitionStore {
     const leo = this.logEndOffset;
     this.hw = Math.min(this.hw, leo);
     this.recoveryPoint = Math.min(this.recoveryPoint, leo);
+    this.epochs.truncateFromEnd(leo);
     this.rebuildProducerState();
   }
 
@@ -516,6 +524,7 @@ export class PartitionLog implements PartitionStore {
     if (deleted > 0) {
       this.producerState.deleteSnapshotsBefore(this.segments[0]!.baseOffset);
       if (this.recoveryPoint < this.startOffset) this.recoveryPoint = this.startOffset;
+      this.epochs.truncateFromStart(this.startOffset);
     }
     return deleted;
   }
@@ -703,7 +712,7 @@ export class PartitionLog implements PartitionStore {
     }
     bases.sort((a, b) => a - b);
     const nowMs = this.clock.nowMs();
-    const { recoveryPoint, logStartOffset, cleanShutdown } = this.initialOffsets();
+    const { recoveryPoint, logStartOffset, cleanShutdown, highWatermark } = this.initialOffsets();
     if (bases.length === 0) {
       const start = logStartOffset ?? 0;
       const segment = LogSegment.create(this.dir, start, this.segmentConfig, nowMs);
@@ -726,11 +735,56 @@ export class PartitionLog implements PartitionStore {
     const leo = this.logEndOffset;
     this.startOffset = Math.min(Math.max(logStartOffset ?? 0, this.segments[0]!.baseOffset), leo);
     this.recoveryPoint = recoverFrom === null ? Math.min(recoveryPoint, leo) : leo;
-    this.hw = leo; // single node: everything in the log was acknowledged; a replica manager may lower it
+    // Without a checkpointed HW, a single node's view: everything in the log was acknowledged.
+    this.hw = highWatermark === undefined ? leo : Math.min(Math.max(highWatermark, this.startOffset), leo);
+    this.loadLeaderEpochs();
     this.rebuildProducerState();
   }
 
-  private initialOffsets(): { recoveryPoint: number; logStartOffset: number | undefined; cleanShutdown: boolean } {
+  /**
+   * The leader-epoch cache from its checkpoint, cut to the log as recovered: entries past the log
+   * end (written before data a crash lost, or cut by recovery) and before the log start go. A
+   * missing or damaged file is rebuilt from the batches' partitionLeaderEpoch (headers only):
+   * the cache is derived data, so a bad file never stops start-up.
+   */
+  private loadLeaderEpochs(): void {
+    const file = path.join(this.dir, LEADER_EPOCH_CHECKPOINT_FILE);
+    const { entries, problem } = readLeaderEpochCheckpoint(file);
+    if (entries !== null) {
+      this.epochs = new LeaderEpochCache(file, this.where, entries);
+      this.epochs.truncateFromEnd(this.logEndOffset);
+      this.epochs.truncateFromStart(this.startOffset);
+      return;
+    }
+    this.epochs = new LeaderEpochCache(file, this.where);
+    if (this.logEndOffset === this.startOffset && problem === null) return; // a new, empty log
+    if (problem !== null) loggerFor('storage').warn({ topic: this.topic, partition: this.partition, problem }, 'leader epoch checkpoint is damaged; rebuilding it from the log');
+    const rebuilt = this.epochsFromBatches();
+    this.epochs = new LeaderEpochCache(file, this.where, rebuilt);
+    this.epochs.truncateFromStart(this.startOffset);
+    try {
+      this.epochs.persist();
+    } catch (err) {
+      // The cache in memory is right; the next change writes the file, or the next start rebuilds it.
+      loggerFor('storage').warn({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'could not write the rebuilt leader epoch checkpoint');
+    }
+  }
+
+  /** The (epoch, first offset) of every epoch change in the batches, oldest first. */
+  private epochsFromBatches(): EpochEntry[] {
+    const out: EpochEntry[] = [];
+    for (const segment of this.segments) {
+      for (const b of segment.scanBatches(0)) {
+        const epoch = b.header.partitionLeaderEpoch;
+        const last = out[out.length - 1];
+        if (epoch < 0 || (last !== undefined && epoch <= last.epoch)) continue;
+        out.push({ epoch, startOffset: Number(b.header.baseOffset) });
+      }
+    }
+    return out;
+  }
+
+  private initialOffsets(): { recoveryPoint: number; logStartOffset: number | undefined; cleanShutdown: boolean; highWatermark: number | undefined } {
     const key = partitionKey(this.topic, this.partition);
     const recoveryPoint = this.options.recoveryPointOffset
       ?? readOffsetCheckpoint(path.join(this.logDir, RECOVERY_POINT_CHECKPOINT_FILE)).get(key)
@@ -738,7 +792,9 @@ export class PartitionLog implements PartitionStore {
     const logStartOffset = this.options.logStartOffset
       ?? readOffsetCheckpoint(path.join(this.logDir, LOG_START_OFFSET_CHECKPOINT_FILE)).get(key);
     const cleanShutdown = this.options.hadCleanShutdown ?? fs.existsSync(path.join(this.logDir, CLEAN_SHUTDOWN_FILE));
-    return { recoveryPoint, logStartOffset, cleanShutdown };
+    // A LogManager read the file once for all its logs and passes the value (or none).
+    const highWatermark = this.options.managed === true ? this.options.highWatermark : (this.options.highWatermark ?? readHighWatermarks(path.join(this.logDir, REPLICATION_CHECKPOINT_FILE)).get(key));
+    return { recoveryPoint, logStartOffset, cleanShutdown, highWatermark };
   }
 
   /**
@@ -885,9 +941,10 @@ export class PartitionLog implements PartitionStore {
     for (const [file, value] of [
       [RECOVERY_POINT_CHECKPOINT_FILE, this.recoveryPoint],
       [LOG_START_OFFSET_CHECKPOINT_FILE, this.startOffset],
+      [REPLICATION_CHECKPOINT_FILE, this.hw],
     ] as const) {
       const p = path.join(this.logDir, file);
-      const current = readOffsetCheckpoint(p);
+      const current = file === REPLICATION_CHECKPOINT_FILE ? readHighWatermarks(p) : readOffsetCheckpoint(p);
       current.set(key, value);
       writeOffsetCheckpoint(p, current);
     }
@@ -912,5 +969,19 @@ export class PartitionLog implements PartitionStore {
 
   private ensureOpen(): void {
     if (this.closed) throw new LogClosedError(`${this.where}: log is closed`);
+  }
+}
+
+/**
+ * The high watermarks of a log dir's replication-offset-checkpoint. A damaged file is logged and
+ * read as empty: each log then opens with its HW at its log end offset, and the replica manager
+ * lowers or raises it from the replicas' positions; nothing in the log is lost.
+ */
+export function readHighWatermarks(file: string): Map<string, number> {
+  try {
+    return readOffsetCheckpoint(file);
+  } catch (err) {
+    loggerFor('storage').warn({ file, problem: (err as Error).message }, 'high watermark checkpoint is damaged; high watermarks start at the log end offsets');
+    return new Map();
   }
 }

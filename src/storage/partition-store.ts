@@ -4,14 +4,27 @@ import type { LogConfig } from './config.js';
 import type { DeferredSync } from './deferred-sync.js';
 import type { CompletedTxn, ProducerEntry, TxnMarkerAppend } from './producer-state.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
+import type { EpochEndOffset, EpochEntry } from './leader-epoch-cache.js';
 import type { AbortedTxn } from './txn-index.js';
 
-export interface AppendOptions {
-  /** Written into every batch's partitionLeaderEpoch. */
-  leaderEpoch: number;
-  /** Only leader appends (offsets assigned here) exist for now. */
+/** A leader append: offsets assigned here, `leaderEpoch` written into every batch. */
+export interface LeaderAppendOptions {
   assignOffsets: true;
+  /** Written into every batch's partitionLeaderEpoch; starts a leader-epoch cache entry when new. */
+  leaderEpoch: number;
 }
+
+/**
+ * A follower append: batches as the leader wrote them (offsets, partitionLeaderEpoch, timestamps,
+ * control batches), written byte for byte. The first batch must start at or after the log end and
+ * offsets must increase (FollowerAppendError otherwise, nothing written); each batch's epoch feeds
+ * the leader-epoch cache, and producer state is replayed as the leader built it.
+ */
+export interface FollowerAppendOptions {
+  assignOffsets: false;
+}
+
+export type AppendOptions = LeaderAppendOptions | FollowerAppendOptions;
 
 export interface AppendResult {
   firstOffset: number;
@@ -78,6 +91,16 @@ export interface PartitionStore {
   readonly sizeInBytes: number;
 
   append(records: Buffer, opts: AppendOptions): AppendResult;
+  /**
+   * Records that `leaderEpoch` starts at the log end, as a new leader does before its first write
+   * (Kafka's maybeAssignEpochStartOffset), so OffsetForLeaderEpoch knows it before any data.
+   * No-op when it is the latest epoch; an older epoch is an invariant violation.
+   */
+  assignLeaderEpoch(leaderEpoch: number): void;
+  /** OffsetForLeaderEpoch's answer from the leader-epoch cache (see LeaderEpochCache.endOffsetFor). */
+  endOffsetForEpoch(requestedEpoch: number): EpochEndOffset;
+  /** The leader-epoch cache's entries, oldest first. Read only. */
+  leaderEpochEntries(): readonly Readonly<EpochEntry>[];
   /**
    * Appends a transaction marker (a control batch built here) at the log end and closes the
    * producer's open transaction. Throws InvalidProducerEpochError (an older producer epoch) or

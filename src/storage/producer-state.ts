@@ -325,6 +325,11 @@ export class ProducerStateManager {
     return completed;
   }
 
+  /** Every batch below `offset` is reflected here (after a follower append replayed its batches). */
+  advanceTo(offset: number): void {
+    if (offset > this.mapEnd) this.mapEnd = offset;
+  }
+
   /** Forgets producers idle for `expirationMs` (by their last batch timestamp), unless in a transaction. */
   removeExpiredProducers(nowMs: number, expirationMs: number): number {
     let removed = 0;

@@ -1,10 +1,12 @@
 // OffsetForLeaderEpoch (key 23), v0-4: the end offset of a leader epoch, which consumers
-// (KIP-320) and followers use to detect a diverged log. Partitions here never change leader, so
-// each has one epoch (its current leader epoch) covering the whole log:
-//   - the current epoch -> (epoch, log end offset);
-//   - a newer epoch, or -1 -> (-1, -1), as Kafka answers for epochs it does not know;
-//   - an older epoch (none is ever written on a single node) -> (that epoch, log start offset)
-//     as Kafka answers for an epoch before the first one it has.
+// (KIP-320) and followers use to detect a diverged log, answered from the partition's
+// leader-epoch cache with Kafka's rules (storage/leader-epoch-cache.ts, endOffsetFor):
+//   - the latest epoch (the current one: the replica manager starts it at the log end) ->
+//     (epoch, log end offset);
+//   - an older known epoch -> (it, start offset of the next higher epoch); an epoch between two
+//     entries -> (the largest epoch below it, start of the next); below every entry -> (the
+//     requested epoch, start offset of the first entry);
+//   - a newer epoch, -1, or an empty cache -> (-1, -1), as Kafka answers for epochs it does not know.
 // currentLeaderEpoch (v2+) fences: older -> FENCED_LEADER_EPOCH, newer -> UNKNOWN_LEADER_EPOCH.
 // ACLs (when an authorizer is configured), as Kafka since KIP-320: CLUSTER_ACTION on the cluster
 // (replicas) allows every topic, else DESCRIBE on each topic (consumers); refused ->
@@ -17,8 +19,6 @@ import { OffsetForLeaderEpochResponse, type OffsetForLeaderEpochResponseEpochEnd
 import { defineHandler } from '../../server/request-router.js';
 import type { BrokerContext } from '../broker-context.js';
 import { leaderEpochError } from '../replica-manager.js';
-
-const UNDEFINED_EPOCH = -1;
 
 export function offsetForLeaderEpochHandler(broker: BrokerContext) {
   return defineHandler({
@@ -51,13 +51,9 @@ export function offsetForLeaderEpochHandler(broker: BrokerContext) {
           const setEpoch = (epoch: number) => {
             if (ctx.apiVersion >= 1) out.leaderEpoch = epoch;
           };
-          if (p.leaderEpoch === hosted.leaderEpoch) {
-            setEpoch(hosted.leaderEpoch);
-            out.endOffset = BigInt(hosted.store.logEndOffset);
-          } else if (p.leaderEpoch > UNDEFINED_EPOCH && p.leaderEpoch < hosted.leaderEpoch) {
-            setEpoch(p.leaderEpoch);
-            out.endOffset = BigInt(hosted.store.logStartOffset);
-          }
+          const found = hosted.store.endOffsetForEpoch(p.leaderEpoch);
+          setEpoch(found.epoch);
+          out.endOffset = BigInt(found.endOffset);
         }
         res.topics.push({ topic: t.topic, partitions });
       }
