@@ -4,7 +4,8 @@
 // with the StandardAuthorizer: the certificate whose mapped principal has WRITE produces, another
 // is refused TOPIC_AUTHORIZATION_FAILED, and the audit log names the mapped principal. A super
 // user is named by a full, escaped subject. A certificate no rule maps, or an untrusted one on
-// an ssl.client.auth=requested listener, is refused; no certificate there is User:ANONYMOUS.
+// an ssl.client.auth=requested listener, is refused; no certificate there is User:ANONYMOUS. On
+// SASL_SSL the SASL user is the principal even with a certificate. A bad rule stops start-up.
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -29,7 +30,7 @@ describe('TLS client certificate principals', () => {
   let reader: { cert: string; key: string };
   let ops: { cert: string; key: string };
   let rogue: { cert: string; key: string };
-  const ports = { mtls: 0, strict: 0, requested: 0 };
+  const ports = { mtls: 0, strict: 0, requested: 0, saslSsl: 0 };
   const at = (port: number) => `127.0.0.1:${port}`;
   const tls = (who?: { cert: string; key: string }) => ['-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${ca}`, ...(who === undefined ? [] : ['-X', `ssl.certificate.location=${who.cert}`, '-X', `ssl.key.location=${who.key}`])];
   const produce = (port: number, who: { cert: string; key: string } | undefined, value: string) =>
@@ -48,13 +49,16 @@ describe('TLS client certificate principals', () => {
     ports.mtls = await freePort();
     ports.strict = await freePort();
     ports.requested = await freePort();
-    const listeners = `PLAINTEXT://127.0.0.1:${plainPort},MTLS://127.0.0.1:${ports.mtls},STRICT://127.0.0.1:${ports.strict},REQUESTED://127.0.0.1:${ports.requested}`;
+    ports.saslSsl = await freePort();
+    const listeners = `PLAINTEXT://127.0.0.1:${plainPort},MTLS://127.0.0.1:${ports.mtls},STRICT://127.0.0.1:${ports.strict},REQUESTED://127.0.0.1:${ports.requested},SECURE://127.0.0.1:${ports.saslSsl}`;
     broker = new BrokerProcess({
       port: plainPort,
       overrides: {
         listeners,
         'advertised.listeners': listeners,
-        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,MTLS:SSL,STRICT:SSL,REQUESTED:SSL,CONTROLLER:PLAINTEXT',
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,MTLS:SSL,STRICT:SSL,REQUESTED:SSL,SECURE:SASL_SSL,CONTROLLER:PLAINTEXT',
+        'sasl.enabled.mechanisms': 'PLAIN',
+        'listener.name.secure.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
         'ssl.keystore.type': 'PEM',
         'ssl.keystore.location': certs['serverPem']!,
         'ssl.truststore.type': 'PEM',
@@ -150,5 +154,30 @@ print(json.dumps({'writer': send(wc, wk), 'reader': send(rc, rk)}))
     assert.match(broker.logs, /"listener":"REQUESTED".*"reason":"client certificate not trusted.*"msg":"SSL authentication failed; connection closed"/);
     // The writer's certificate is mapped there too.
     assertOk(await produce(ports.requested, writer, 'requested-writer'), 'kcat -P as User:writer on the requested listener');
+  });
+
+  it('SASL_SSL: the SASL user is the principal, not the client certificate', async () => {
+    const sasl = ['-X', 'sasl.mechanism=PLAIN', '-X', 'sasl.username=alice', '-X', 'sasl.password=alice-secret'];
+    const p = await kcat(['-P', '-b', at(ports.saslSsl), '-X', 'security.protocol=sasl_ssl', '-X', `ssl.ca.location=${ca}`, '-X', `ssl.certificate.location=${writer.cert}`, '-X', `ssl.key.location=${writer.key}`, ...sasl, '-t', TOPIC, '-p', '0', '-X', 'message.timeout.ms=8000'], { input: 'sasl\n', timeoutMs: 30_000 });
+    assert.notEqual(p.code, 0, 'User:alice has no ACL, whatever the certificate says');
+    assert.match(broker.logs, /Principal = User:alice is Denied operation = DESCRIBE from host = 127\.0\.0\.1 on resource = Topic:LITERAL:cert-orders/);
+  });
+
+  it('an invalid ssl.principal.mapping.rules stops start-up with one line naming the key', async () => {
+    for (const [key, value] of [['ssl.principal.mapping.rules', 'RULE:^CN=(.*)$/$1'], ['listener.name.ssl.ssl.principal.mapping.rules', 'DEFAULT/L']] as const) {
+      const port = await freePort();
+      const b = new BrokerProcess({ port, overrides: { listeners: `PLAINTEXT://127.0.0.1:${port}`, 'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`, [key]: value } });
+      try {
+        const outcome = await b.startOrExit();
+        assert.equal(outcome.started, false, `started with ${key}=${value}`);
+        if (outcome.started) continue;
+        assert.equal(outcome.code, 1);
+        const lines = outcome.output.trim().split('\n');
+        assert.equal(lines.length, 1, outcome.output);
+        assert.match(lines[0]!, new RegExp(`Invalid value '.*' for configuration '${key.replace(/\./g, '\\.')}': Invalid rule: '`));
+      } finally {
+        await b.destroy();
+      }
+    }
   });
 });
