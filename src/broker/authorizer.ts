@@ -104,14 +104,21 @@ export class Authorizer implements RequestAuthorizer {
 }
 
 /** What a decision needs of the connection a request came on. */
-export interface Requester {
-  readonly sasl: { readonly principal: string | null } | null;
+export interface Requester extends Authenticated {
   readonly remoteAddress: string;
 }
 
-/** The principal a request acts as: the SASL user, else Kafka's anonymous one. */
-export function principalOf(connection: { readonly sasl: { readonly principal: string | null } | null }): string {
-  return connection.sasl?.principal ?? ANONYMOUS_PRINCIPAL;
+/** Who a connection authenticated as: its SASL state (SASL listeners) or the principal of its
+ * client certificate (SSL listeners). */
+export interface Authenticated {
+  readonly sasl: { readonly principal: string | null } | null;
+  readonly tlsPrincipal: string | null;
+}
+
+/** The principal a request acts as: the SASL user, else the client certificate's principal on
+ * an SSL listener, else Kafka's anonymous one. */
+export function principalOf(connection: Authenticated): string {
+  return connection.sasl?.principal ?? connection.tlsPrincipal ?? ANONYMOUS_PRINCIPAL;
 }
 
 /** Whether the request on `connection` may do `operation` on the resource; true without an

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BrokerConfig, ConfigError, parseProperties } from './config.js';
+import { makeCertificates } from '../../test/helpers/tls-certificates.js';
 
 const props = (o: Record<string, string>) => new Map(Object.entries(o));
 
@@ -124,5 +128,42 @@ test('connections.max.idle.ms and socket.request.read.timeout.ms: defaults, -1 f
   assert.equal(never.msOrNever('socket.request.read.timeout.ms'), Infinity);
   for (const key of ['connections.max.idle.ms', 'socket.request.read.timeout.ms']) {
     assert.throws(() => BrokerConfig.fromProperties(props({ [key]: '0' })), new RegExp(`'${key.replace(/\./g, '\\.')}': must be -1 \\(never\\) or at least 1`));
+  }
+});
+
+test('ssl.principal.mapping.rules: an invalid rule stops start-up naming the key, also per listener', () => {
+  for (const key of ['ssl.principal.mapping.rules', 'listener.name.mtls.ssl.principal.mapping.rules']) {
+    for (const value of ['RULE:^CN=(.*)$/$1', 'DEFAULT/L', 'RULE:^CN=(.*$/$1/', 'rule:x/y/']) {
+      assert.throws(() => BrokerConfig.fromProperties(props({ [key]: value })), (e: unknown) => e instanceof ConfigError && e.message.startsWith(`Invalid value '${value}' for configuration '${key}': Invalid rule: '`), `${key}=${value}`);
+    }
+  }
+  BrokerConfig.fromProperties(props({ 'ssl.principal.mapping.rules': 'RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/,RULE:^CN=(.*?),OU=(.*?),O=(.*?),L=(.*?),ST=(.*?),C=(.*?)$/$1@$2/L,DEFAULT' }));
+});
+
+test('an SSL listener maps certificate principals with its own rules, else the broker-wide ones; SASL_SSL and PLAINTEXT do not', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-config-'));
+  try {
+    const certs = makeCertificates(dir);
+    const cfg = BrokerConfig.fromProperties(
+      props({
+        listeners: 'PLAIN://:9092,SSL://:9093,MTLS://:9094,SECURE://:9095',
+        'listener.security.protocol.map': 'PLAIN:PLAINTEXT,SSL:SSL,MTLS:SSL,SECURE:SASL_SSL,CONTROLLER:PLAINTEXT',
+        'ssl.keystore.type': 'PEM',
+        'ssl.keystore.location': certs['serverPem']!,
+        'sasl.enabled.mechanisms': 'SCRAM-SHA-256',
+        'ssl.principal.mapping.rules': 'RULE:^CN=([^,]+).*$/$1/U',
+        'listener.name.mtls.ssl.principal.mapping.rules': 'RULE:^CN=([^,]+),O=(.*)$/$1@$2/L',
+      }),
+    );
+    const spec = (name: string) => cfg.listenerSpecs.find((l) => l.name === name)!;
+    assert.equal(spec('PLAIN').sslPrincipalMapper, undefined);
+    assert.equal(spec('SECURE').sslPrincipalMapper, undefined);
+    assert.equal(spec('SSL').sslPrincipalMapper?.map('CN=alice,O=Acme'), 'ALICE');
+    assert.equal(spec('MTLS').sslPrincipalMapper?.map('CN=Alice,O=Acme'), 'alice@acme');
+    // Kafka's default: the name unchanged.
+    const plainDefault = BrokerConfig.fromProperties(props({ listeners: 'SSL://:9093', 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': certs['serverPem']! }));
+    assert.equal(plainDefault.listenerSpecs[0]!.sslPrincipalMapper?.map('CN=alice,O=Acme'), 'CN=alice,O=Acme');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

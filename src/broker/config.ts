@@ -7,6 +7,7 @@ import { parseProperties } from '../protocol/properties.js';
 import { parseListeners, type ListenerSpec, type ServerLimits } from '../server/socket-server.js';
 import { assignorByConfigName } from './group/consumer-assignors.js';
 import { parsePlainJaasUsers, type SaslListenerSettings } from '../server/sasl.js';
+import { parseSslPrincipalMappingRules, sslPrincipalMappingRulesProblem, type SslPrincipalMapper } from '../server/ssl-principal-mapper.js';
 import { TlsSettingsError, tlsListenerOptions, type TlsListenerOptions } from './tls-settings.js';
 
 type ValueType = 'int' | 'long' | 'double' | 'boolean' | 'string' | 'list' | 'password';
@@ -90,7 +91,8 @@ const DEFS: Record<string, ConfigDef> = {
   'ssl.protocol': { type: 'string', default: 'TLSv1.3' },
   'ssl.cipher.suites': { type: 'list', default: '' },
   'ssl.endpoint.identification.algorithm': { type: 'string', default: 'https' },
-  'ssl.principal.mapping.rules': { type: 'string', default: 'DEFAULT' },
+  // How an SSL listener names a client certificate's principal (server/ssl-principal-mapper.ts).
+  'ssl.principal.mapping.rules': { type: 'string', default: 'DEFAULT', validate: sslPrincipalMappingRulesProblem },
   'ssl.keymanager.algorithm': { type: 'string', default: 'SunX509' },
   'ssl.trustmanager.algorithm': { type: 'string', default: 'PKIX' },
   'broker.session.timeout.ms': { type: 'int', default: '9000', validate: atLeast(1) },
@@ -444,8 +446,17 @@ export class BrokerConfig {
       const protocol = protocols.get(l.name);
       const tls = protocol === 'SSL' || protocol === 'SASL_SSL' ? { tls: this.tlsOptionsOf(l.name) } : {};
       const sasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL' ? { sasl: this.saslSettingsOf(l.name) } : {};
-      return { ...l, ...tls, ...sasl };
+      // On SASL_SSL the SASL identity is the principal, as in Kafka.
+      const certificatePrincipal = protocol === 'SSL' ? { sslPrincipalMapper: this.sslPrincipalMapperOf(l.name) } : {};
+      return { ...l, ...tls, ...sasl, ...certificatePrincipal };
     });
+  }
+
+  /** An SSL listener's ssl.principal.mapping.rules, its listener-prefixed form first (the
+   * value was validated when the configuration loaded). */
+  private sslPrincipalMapperOf(listener: string): SslPrincipalMapper {
+    const key = `listener.name.${listener.toLowerCase()}.ssl.principal.mapping.rules`;
+    return parseSslPrincipalMappingRules(this.values.get(key) ?? this.string('ssl.principal.mapping.rules'));
   }
 
   /** TLS server options of each SSL listener, read once (crossCheck reads them at load). */

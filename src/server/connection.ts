@@ -44,6 +44,9 @@ export interface ConnectionInfo {
   readonly listenerName: string;
   /** The SASL state on a SASL listener; null on the others. */
   readonly sasl: SaslSession | null;
+  /** On an SSL listener, the principal of the verified client certificate (tls-principal.ts);
+   * null without one and on every other listener. */
+  readonly tlsPrincipal: string | null;
 }
 
 /** Called once per complete frame (size prefix removed). Must not throw for bad client input:
@@ -121,6 +124,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
     private readonly log: Logger,
     private readonly onClose: (conn: Connection) => void,
     readonly sasl: SaslSession | null = null,
+    readonly tlsPrincipal: string | null = null,
   ) {
     // An IPv4 peer on a dual-stack socket shows as ::ffff:a.b.c.d; Kafka (Java) shows a.b.c.d.
     this.remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');

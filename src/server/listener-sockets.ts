@@ -6,6 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '../logger.js';
 import type { SaslListenerSettings } from './sasl.js';
+import type { SslPrincipalMapper } from './ssl-principal-mapper.js';
 
 export interface ListenerSpec {
   /** Listener name as in `listeners`, e.g. PLAINTEXT or CONTROLLER. */
@@ -17,6 +18,9 @@ export interface ListenerSpec {
   tls?: TlsOptions;
   /** A SASL_PLAINTEXT or SASL_SSL listener's SASL settings. */
   sasl?: SaslListenerSettings;
+  /** An SSL listener's ssl.principal.mapping.rules: its connections' principals come from their
+   * client certificates. Absent on SASL_SSL, where SASL names the principal. */
+  sslPrincipalMapper?: SslPrincipalMapper;
 }
 
 export interface BoundListener extends ListenerSpec {

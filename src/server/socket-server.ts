@@ -3,12 +3,13 @@
 // connections whose current request does not finish arriving in time (no timer per connection or
 // per request: connections stamp a coarse clock that only the sweep advances).
 import type { Socket } from 'node:net';
-import type { TlsOptions } from 'node:tls';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { Logger } from '../logger.js';
 import { Connection, type ConnectionLimits, type ConnectionTimeouts, type FrameHandler } from './connection.js';
 import { ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
 import { RequestMemoryPool } from './request-memory-pool.js';
 import { NO_SCRAM_CREDENTIALS, SaslSession, type ScramCredentialLookup } from './sasl.js';
+import { tlsPrincipalOf } from './tls-principal.js';
 
 export { ListenerBindError, ListenerSockets, type BoundListener, type ListenerSpec } from './listener-sockets.js';
 
@@ -99,7 +100,19 @@ export class SocketServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(this.nextConnectionId++, listener.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) => this.connections.delete(c), listener.sasl === undefined ? null : new SaslSession(listener.sasl, this.scramCredentials));
+    let tlsPrincipal: string | null = null;
+    if (listener.sslPrincipalMapper !== undefined) {
+      const outcome = tlsPrincipalOf(socket as TLSSocket, listener.sslPrincipalMapper);
+      if ('refused' in outcome) {
+        // Kafka closes such a connection as a failed authentication.
+        this.log.info({ listener: listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, reason: outcome.refused }, 'SSL authentication failed; connection closed');
+        socket.destroy();
+        return;
+      }
+      tlsPrincipal = outcome.principal;
+    }
+    const sasl = listener.sasl === undefined ? null : new SaslSession(listener.sasl, this.scramCredentials);
+    const conn = new Connection(this.nextConnectionId++, listener.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) => this.connections.delete(c), sasl, tlsPrincipal);
     this.connections.add(conn);
   }
 
