@@ -1,7 +1,7 @@
 // Dynamic broker configs that take effect at run time, against a broker process, driven by
 // Kafka's tool syntax (`tributary configs --entity-type brokers --entity-default --alter`) and
 // kcat: log.cleaner.threads 1 -> 2 -> 0 -> 1 (a compacted topic is cleaned only while there are
-// cleaner threads; the broker logs each reconfiguration), and message.max.bytes (produce limits
+// cleaner threads; the broker logs each reconfiguration; the stored 0 holds across a restart), and message.max.bytes (produce limits
 // follow the cluster default without a restart).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -55,6 +55,11 @@ describe('dynamic broker configs', () => {
     await alterDefault('log.cleaner.threads=0');
     await reconfigured(0);
     await compactedTopic('dyn-paused');
+    // After a restart the stored value applies before the cleaner starts (server.properties says 1).
+    const beforeRestart = broker.logs.length;
+    assert.equal(await broker.stop(), 0);
+    await broker.start();
+    assert.match(broker.logs.slice(beforeRestart), /"threads":0,[^\n]*"msg":"log cleaner reconfigured"/);
     // Many backoff periods (100 ms) with no cleaner thread: nothing may be cleaned.
     await new Promise((r) => setTimeout(r, 2_000));
     const paused = await kcatConsume(broker.bootstrap, 'dyn-paused', 'beginning', ['-p', '0']);
