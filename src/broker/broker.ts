@@ -27,7 +27,7 @@ import { transactionStateTopic, txnCoordinatorConfig } from './txn/transaction-s
 import { registerControllerHandlers, registerHandlers } from './handlers/index.js';
 import { ControllerMutationQuota } from './controller-mutation-quota.js';
 import { LOG_WORK_SLICE_MS, ReplicaManager } from './replica-manager.js';
-import { logConfigFor, recordRulesFor, topicConfigValue, type RecordRules } from './topic-config.js';
+import { cleanerTuningFor, logConfigFor, recordRulesFor, topicConfigValue, type RecordRules } from './topic-config.js';
 import type { LogConfig } from '../storage/config.js';
 
 /** Records one auto-creation commit writes at most: a few milliseconds of work, then the event
@@ -86,6 +86,9 @@ export class BrokerServer {
     // whenever a BROKER ConfigRecord commits.
     const withDynamicConfigs = (image: MetadataImage) => config.withDynamic(image.brokerConfigs.get(String(nodeId)), image.brokerConfigs.get(''));
     let effectiveConfig = withDynamicConfigs(metadata.image);
+    // The log cleaner was built from server.properties; dynamic log.cleaner.* values stored
+    // earlier apply now, later ones as they commit (Kafka's LogCleaner.reconfigure).
+    logs.cleaner?.reconfigure(cleanerTuningFor(effectiveConfig));
     // Certificate rotation: the settings each TLS listener was last given, to apply a committed
     // change of its listener.name.<l>.ssl.* broker configs once (new handshakes use it).
     const tlsSettings = new Map<string, string>();
@@ -174,6 +177,7 @@ export class BrokerServer {
         // A dynamic broker default changes the effective config of every topic.
         effectiveConfig = withDynamicConfigs(image);
         reloadTls(effectiveConfig);
+        logs.cleaner?.reconfigure(cleanerTuningFor(effectiveConfig));
         for (const name of image.topicsByName.keys()) touched.add(name);
       }
       for (const name of touched) {

@@ -8,8 +8,10 @@
 //      and any `listener.name.<listener>.*` key) -> "Cannot update these configs at default
 //      cluster level, broker id must be specified".
 // Keys Kafka does not know are custom configs, which Kafka stores and describes back; so do we.
-// Stored settings Tributary has no feature for yet (SSL, SASL, thread counts) have no effect
-// until it does, as on a Kafka broker without that listener. Listener addresses are the
+// Stored settings Tributary has no feature for yet (thread pools, connection limits, remote log,
+// replication throttles, Kerberos) have no effect until it does; the README lists them. The ones
+// it has apply when a BROKER ConfigRecord commits (BrokerServer's metadata subscriber: topic
+// defaults, the log cleaner, TLS stores). Listener addresses are the
 // exception: Tributary cannot rebind or re-advertise at run time, so it refuses them rather
 // than describe addresses it does not serve.
 import { BrokerConfig, type BrokerConfigValueType } from './config.js';

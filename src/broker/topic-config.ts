@@ -3,6 +3,7 @@
 // DescribeConfigs reports each value with its source, as Kafka does: a topic override
 // (DYNAMIC_TOPIC_CONFIG), a static broker setting (STATIC_BROKER_CONFIG) or the default.
 import { NEVER, type CleanupPolicy, type LogConfig } from '../storage/config.js';
+import type { CleanerTuning } from '../storage/cleaner-manager.js';
 import { BrokerConfig } from './config.js';
 
 export type ConfigValueType = 'BOOLEAN' | 'STRING' | 'INT' | 'SHORT' | 'LONG' | 'DOUBLE' | 'LIST' | 'CLASS' | 'PASSWORD';
@@ -150,6 +151,18 @@ function longValue(v: string): number {
 }
 
 /** The storage layer's view of a topic's configuration. */
+/** The log cleaner's log.cleaner.* settings that may change at run time (CleanerManager.reconfigure). */
+export function cleanerTuningFor(broker: BrokerConfig): CleanerTuning {
+  return {
+    threads: broker.int('log.cleaner.threads'),
+    dedupeBufferBytes: broker.long('log.cleaner.dedupe.buffer.size'),
+    ioBufferBytes: broker.int('log.cleaner.io.buffer.size'),
+    loadFactor: broker.double('log.cleaner.io.buffer.load.factor'),
+    ioMaxBytesPerSecond: broker.double('log.cleaner.io.max.bytes.per.second'),
+    backoffMs: broker.long('log.cleaner.backoff.ms'),
+  };
+}
+
 export function logConfigFor(broker: BrokerConfig, overrides: ReadonlyMap<string, string>): LogConfig {
   const values = new Map(describeTopicConfigs(broker, overrides).map((e) => [e.name, e.value]));
   const get = (name: string) => values.get(name)!;

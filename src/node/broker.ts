@@ -11,7 +11,7 @@ import { serveDedicatedControllerApis } from '../broker/dedicated-controller-api
 import { BrokerConfig, ConfigError } from '../broker/config.js';
 import { newClusterId, readOrWriteMetaProperties } from '../broker/meta-properties.js';
 import type { ReplicaManager } from '../broker/replica-manager.js';
-import { logConfigFor, topicConfigProblem } from '../broker/topic-config.js';
+import { cleanerTuningFor, logConfigFor, topicConfigProblem } from '../broker/topic-config.js';
 import { loggerFor, type Logger } from '../logger.js';
 import { MetadataRecordType } from '../metadata/records.js';
 import { compress, decompress } from '../protocol/records/compression.js';
@@ -341,12 +341,8 @@ function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
     strictRecoveryTopics: [METADATA_TOPIC],
     cleaner: {
       enabled: config.bool('log.cleaner.enable'),
-      threads: config.int('log.cleaner.threads'),
-      dedupeBufferBytes: config.long('log.cleaner.dedupe.buffer.size'),
-      ioBufferBytes: config.int('log.cleaner.io.buffer.size'),
-      loadFactor: config.double('log.cleaner.io.buffer.load.factor'),
-      ioMaxBytesPerSecond: config.double('log.cleaner.io.max.bytes.per.second'),
-      backoffMs: config.long('log.cleaner.backoff.ms'),
+      // server.properties only: BrokerServer applies the dynamic values (reconfigure) as it starts.
+      ...cleanerTuningFor(config),
       // Stored batches passed produce's checks, decompressed bound included (max.message.bytes
       // is far below this); a corrupt one marks its partition uncleanable.
       maxUncompressedBytes: CLEANER_MAX_UNCOMPRESSED_BYTES,

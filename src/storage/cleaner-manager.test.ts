@@ -153,4 +153,91 @@ describe('CleanerManager', () => {
       cleanup(dir);
     }
   });
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Polls `done` every 5 ms, at most `tries` times. */
+  const until = async (done: () => boolean, tries = 2000) => {
+    for (let i = 0; i < tries && !done(); i++) await sleep(5);
+    return done();
+  };
+
+  test('reconfigure resizes the workers at run time: 0 -> 2 starts rounds, 2 -> 0 stops them, 0 -> 1 resumes', async () => {
+    const dir = tmpLogDir();
+    const clock = new ManualClock(1_000_000);
+    const logs = open(dir, clock, { threads: 0 });
+    const cleaner = logs.cleaner!;
+    try {
+      const log = logs.getOrCreate('changelog', 0);
+      fill(log, clock, 500, 4);
+      logs.startTimers();
+      await sleep(50);
+      assert.equal(cleaner.totals.rounds, 0, 'no workers, no rounds');
+      assert.equal(cleaner.workerThreads.length, 0);
+      assert.equal(cleaner.reconfigure({ ...cleaner.tuning, threads: 2 }), true);
+      assert.equal(cleaner.workerThreads.length, 2);
+      assert.ok(await until(() => cleaner.totals.rounds > 0), 'a round ran once there were workers');
+      assert.equal(cleaner.reconfigure({ ...cleaner.tuning }), false, 'same settings: nothing to do');
+      assert.equal(cleaner.reconfigure({ ...cleaner.tuning, threads: 0 }), true);
+      assert.equal(cleaner.workerThreads.length, 0);
+      assert.ok(await until(() => !cleaner.busy));
+      const rounds = cleaner.totals.rounds;
+      fill(log, clock, 500, 4);
+      await sleep(50);
+      assert.equal(cleaner.totals.rounds, rounds, 'threads=0: no new round');
+      cleaner.reconfigure({ ...cleaner.tuning, threads: 1 });
+      assert.ok(await until(() => cleaner.totals.rounds > rounds), 'threads=1 again: the dirty log is cleaned');
+      assert.equal(recordCount(log, cleaner.view()[0]!.lastRound!.endOffset), 4);
+    } finally {
+      await logs.shutdown();
+      cleanup(dir);
+    }
+  });
+
+  test('reconfigure before start only records the settings; start() then uses them', async () => {
+    const dir = tmpLogDir();
+    const clock = new ManualClock(1_000_000);
+    const logs = open(dir, clock, { threads: 0 });
+    const cleaner = logs.cleaner!;
+    try {
+      fill(logs.getOrCreate('changelog', 0), clock, 500, 4);
+      cleaner.reconfigure({ ...cleaner.tuning, threads: 1, backoffMs: 5 });
+      await sleep(30);
+      assert.equal(cleaner.totals.rounds, 0, 'not started');
+      assert.equal(cleaner.workerThreads[0]!.running, false);
+      logs.startTimers();
+      assert.ok(await until(() => cleaner.totals.rounds > 0));
+      assert.equal(cleaner.tuning.backoffMs, 5);
+    } finally {
+      await logs.shutdown();
+      cleanup(dir);
+    }
+  });
+
+  test('a busy worker of the old settings finishes its round and ends; no new worker takes that log meanwhile', async () => {
+    const dir = tmpLogDir();
+    const clock = new ManualClock(1_000_000);
+    // Throttled so the round lasts: ~75 KB to read at 40 KB/s.
+    const logs = open(dir, clock, { threads: 1, ioBufferBytes: 1024, ioMaxBytesPerSecond: 40_000 });
+    const cleaner = logs.cleaner!;
+    try {
+      const log = logs.getOrCreate('changelog', 0);
+      fill(log, clock, 500, 4);
+      logs.startTimers();
+      assert.ok(await until(() => cleaner.busy));
+      const old = cleaner.workerThreads[0]!;
+      cleaner.reconfigure({ ...cleaner.tuning, threads: 2, ioMaxBytesPerSecond: Number.POSITIVE_INFINITY });
+      assert.equal(cleaner.workerThreads.length, 2);
+      assert.ok(!cleaner.workerThreads.includes(old), 'the old worker is not reused');
+      await sleep(50);
+      assert.ok(cleaner.busy && old.running, 'the old round goes on');
+      assert.equal(cleaner.totals.rounds, 0);
+      assert.ok(cleaner.workerThreads.every((t) => !t.running), 'no new worker started a round on the log in progress');
+      assert.ok(await until(() => !cleaner.busy && !old.running), 'the old worker ended after its round');
+      assert.equal(cleaner.totals.rounds, 1, 'one round, the old worker\'s');
+      assert.equal(recordCount(log, cleaner.view()[0]!.lastRound!.endOffset), 4);
+    } finally {
+      await logs.shutdown();
+      cleanup(dir);
+    }
+  });
 });

@@ -20,6 +20,11 @@
 // Due logs (max lag or horizon) go first, then the highest ratio. log.cleaner.threads rounds run
 // at once, each on its own log. With none eligible, the next look is log.cleaner.backoff.ms later.
 //
+// reconfigure() applies changed log.cleaner.* broker configs at run time (Kafka restarts its
+// cleaner for that): the idle workers end, new ones with the new settings take the next rounds,
+// and a busy worker ends after its round; a log in a round is not picked again, so no log ever
+// has two rounds at once.
+//
 // Time comes from the injected clock; the timers here only pace the looks (tests call
 // cleanOnce(), which runs a whole round synchronously on the event loop).
 import * as path from 'node:path';
@@ -87,6 +92,9 @@ interface Round {
   thread: CleanerThread;
 }
 
+/** The settings a dynamic broker config change may replace (Kafka's LogCleaner.reconfigure). */
+export type CleanerTuning = Pick<CleanerSettings, 'threads' | 'dedupeBufferBytes' | 'ioBufferBytes' | 'loadFactor' | 'ioMaxBytesPerSecond' | 'backoffMs'>;
+
 /** A partition whose rounds killed the worker this many times in a row is marked uncleanable. */
 const MAX_WORKER_CRASHES = 2;
 
@@ -99,8 +107,14 @@ export class CleanerManager {
   private readonly lastRounds = new Map<string, CleanStats>();
   /** Worker crashes of each partition's rounds since its last round that ended. */
   private readonly crashes = new Map<string, number>();
-  private readonly threads: CleanerThread[] = [];
-  private readonly idleThreads: CleanerThread[] = [];
+  private settings: CleanerSettings;
+  /** The current workers; replaced as a whole by reconfigure(). */
+  private threads: CleanerThread[] = [];
+  private idleThreads: CleanerThread[] = [];
+  /** Workers of older settings still finishing a round; each ends when its round does. */
+  private readonly retiring = new Set<CleanerThread>();
+  /** start() was called and stop() was not: reconfigure() to threads > 0 starts the rounds. */
+  private started = false;
   /** cleanOnce()'s cleaner on the event loop, made on first use. */
   private inlineCleaner: LogCleaner | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -108,13 +122,21 @@ export class CleanerManager {
   readonly totals: CleanerTotals = { rounds: 0, bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, busyMs: 0, maxDirtyRatio: 0 };
 
   constructor(
-    private readonly settings: CleanerSettings,
+    settings: CleanerSettings,
     private readonly clock: Clock,
     /** The compacted logs to consider, with the log dir that holds each. */
     private readonly logs: () => Iterable<{ log: PartitionLog; logDir: string }>,
   ) {
-    // The workers start on their first round; each gets its share of the dedupe buffer.
+    this.settings = { ...settings };
+    this.makeThreads();
+  }
+
+  /** The workers of the current settings (they start on their first round), each with its
+   * share of the dedupe buffer. */
+  private makeThreads(): void {
+    const settings = this.settings;
     const threads = Math.max(0, settings.threads);
+    this.threads = [];
     for (let i = 0; i < threads; i++) {
       const thread = new CleanerThread(
         {
@@ -127,8 +149,46 @@ export class CleanerManager {
         (err) => loggerFor('storage').error({ err: err.message }, "the log cleaner's worker thread died; a new one takes the next round"),
       );
       this.threads.push(thread);
-      this.idleThreads.push(thread);
     }
+    this.idleThreads = [...this.threads];
+  }
+
+  /** The current settings (tests, tools). */
+  get tuning(): CleanerTuning {
+    const { threads, dedupeBufferBytes, ioBufferBytes, loadFactor, ioMaxBytesPerSecond, backoffMs } = this.settings;
+    return { threads, dedupeBufferBytes, ioBufferBytes, loadFactor, ioMaxBytesPerSecond, backoffMs };
+  }
+
+  /**
+   * Applies changed settings at run time; returns whether anything changed. A change the workers
+   * carry (threads, buffers, throttle) replaces them: idle ones end now, busy ones after their
+   * round (that log stays taken until then), and new ones take the next rounds. Threads 0 stops
+   * new rounds; from 0, rounds start (once start() was called).
+   */
+  reconfigure(next: CleanerTuning): boolean {
+    const before = this.tuning;
+    const changed = (Object.keys(before) as (keyof CleanerTuning)[]).filter((k) => before[k] !== next[k]);
+    if (changed.length === 0) return false;
+    this.settings = { ...this.settings, ...next };
+    this.inlineCleaner = null;
+    if (changed.some((k) => k !== 'backoffMs')) {
+      const idle = new Set(this.idleThreads);
+      for (const t of this.threads) {
+        if (idle.has(t)) void t.stop();
+        else this.retiring.add(t);
+      }
+      this.makeThreads();
+    }
+    loggerFor('storage').info({ changed, ...this.tuning, finishingRounds: this.retiring.size }, 'log cleaner reconfigured');
+    if (this.stopped) {
+      if (this.started) this.start();
+    } else {
+      // The next look under the new settings (a pending backoff may be long).
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = null;
+      this.schedule(0);
+    }
+    return true;
   }
 
   /** The worker threads (tests). */
@@ -164,6 +224,7 @@ export class CleanerManager {
 
   /** Starts the background rounds (no-op when log.cleaner.enable=false or no threads). */
   start(): void {
+    this.started = true;
     if (!this.settings.enabled || this.settings.threads === 0 || !this.stopped) return;
     this.stopped = false;
     this.schedule(0);
@@ -174,11 +235,14 @@ export class CleanerManager {
    * ended (the promise settles once they are; a worker finishes a blocking system call first).
    */
   stop(): Promise<void> {
+    this.started = false;
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.inProgress.clear();
-    return Promise.all(this.threads.map((t) => t.stop())).then(() => undefined);
+    const all = [...this.threads, ...this.retiring];
+    this.retiring.clear();
+    return Promise.all(all.map((t) => t.stop())).then(() => undefined);
   }
 
   /** Forget a partition that is gone (deleted or detached): its round ends, its checkpoint entry goes. */
@@ -282,6 +346,8 @@ export class CleanerManager {
 
   private startRounds(): void {
     if (this.stopped) return;
+    // threads = 0 (reconfigured): rounds in flight finish; reconfigure() looks again.
+    if (this.threads.length === 0) return;
     let started = 0;
     while (this.idleThreads.length > 0) {
       const chosen = this.filthiest();
@@ -293,7 +359,8 @@ export class CleanerManager {
       started++;
       void this.runRound(key, chosen.logDir, round).finally(() => {
         if (this.inProgress.get(key) === round) this.inProgress.delete(key);
-        this.idleThreads.push(thread);
+        if (this.retiring.delete(thread)) void thread.stop();
+        else if (this.threads.includes(thread)) this.idleThreads.push(thread);
         // Right away: another log may be dirty too.
         this.schedule(0);
       });
