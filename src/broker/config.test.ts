@@ -167,3 +167,14 @@ test('an SSL listener maps certificate principals with its own rules, else the b
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('connections.max.reauth.ms: broker-wide, per listener, per listener and mechanism (which wins)', () => {
+  const base = { listeners: 'CLIENT://:9092,OTHER://:9093', 'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT,OTHER:SASL_PLAINTEXT', 'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512' };
+  const off = BrokerConfig.fromProperties(props(base));
+  assert.deepEqual([...off.listenerSpecs[0]!.sasl!.maxReauthMsByMechanism!], [['SCRAM-SHA-256', 0], ['SCRAM-SHA-512', 0]]);
+  const cfg = BrokerConfig.fromProperties(props({ ...base, 'connections.max.reauth.ms': '60000', 'listener.name.client.scram-sha-256.connections.max.reauth.ms': '2000', 'listener.name.other.connections.max.reauth.ms': '5000' }));
+  const byListener = new Map(cfg.listenerSpecs.map((l) => [l.name, [...l.sasl!.maxReauthMsByMechanism!]]));
+  assert.deepEqual(byListener.get('CLIENT'), [['SCRAM-SHA-256', 2000], ['SCRAM-SHA-512', 60000]]);
+  assert.deepEqual(byListener.get('OTHER'), [['SCRAM-SHA-256', 5000], ['SCRAM-SHA-512', 5000]]);
+  assert.throws(() => BrokerConfig.fromProperties(props({ ...base, 'listener.name.client.scram-sha-256.connections.max.reauth.ms': 'soon' })), /Invalid value 'soon' for configuration 'listener\.name\.client\.scram-sha-256\.connections\.max\.reauth\.ms'/);
+});

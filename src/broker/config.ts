@@ -111,6 +111,9 @@ const DEFS: Record<string, ConfigDef> = {
   // Kafka's default is -1 (unbounded); see queuedMaxRequestBytes for why Tributary bounds it.
   'queued.max.request.bytes': { type: 'long', default: String(QUEUED_MAX_REQUEST_BYTES_DEFAULT), validate: atLeast(-1) },
   'connections.max.idle.ms': { type: 'long', default: '600000', validate: neverOrAtLeast(1) },
+  // KIP-368: a SASL session's lifetime, after which the client must re-authenticate (0: never);
+  // also per listener and mechanism, listener.name.<l>.<mechanism>.connections.max.reauth.ms.
+  'connections.max.reauth.ms': { type: 'long', default: '0' },
   // Tributary's own (Kafka has no equivalent): a request must arrive completely within this time
   // of its first byte. 30 s is the clients' default request.timeout.ms: a client has given up on
   // a request by then anyway.
@@ -313,7 +316,9 @@ export class BrokerConfig {
         const perListener = /^listener\.name\.[A-Za-z0-9_]+\.((?:ssl|sasl)\..+)$/.exec(key);
         // The PLAIN users of a listener; checked when the listener is.
         if (/^listener\.name\.[A-Za-z0-9_]+\.plain\.sasl\.jaas\.config$/.test(key)) continue;
-        const base = perListener === null ? undefined : DEFS[perListener[1]!];
+        // A session lifetime per listener (and mechanism), read with the listener's SASL settings.
+        const reauth = /^listener\.name\.[A-Za-z0-9_]+\.(?:[a-z0-9-]+\.)?(connections\.max\.reauth\.ms)$/.exec(key);
+        const base = perListener !== null ? DEFS[perListener[1]!] : reauth !== null ? DEFS[reauth[1]!] : undefined;
         if (base !== undefined) {
           const problem = checkType(base.type, value) ?? base.validate?.(value.trim()) ?? null;
           if (problem !== null) throw new ConfigError(`Invalid value '${value}' for configuration '${key}': ${problem}`);
@@ -498,7 +503,13 @@ export class BrokerConfig {
         throw new ConfigError(`Invalid value for configuration '${jaasKey}': ${(err as Error).message}`);
       }
     }
-    return { mechanisms, plainUsers, maxReceiveBytes: this.int('sasl.server.max.receive.size') };
+    // As Kafka: the listener-and-mechanism key, else the listener's, else the broker-wide one.
+    const maxReauthMsByMechanism = new Map<string, number>();
+    for (const m of mechanisms) {
+      const key = [`${prefix}${m.toLowerCase()}.connections.max.reauth.ms`, `${prefix}connections.max.reauth.ms`].find((k) => raw(k) !== null) ?? 'connections.max.reauth.ms';
+      maxReauthMsByMechanism.set(m, this.long(key));
+    }
+    return { mechanisms, plainUsers, maxReceiveBytes: this.int('sasl.server.max.receive.size'), maxReauthMsByMechanism };
   }
 
   private tlsOptionsOf(listener: string): TlsListenerOptions {

@@ -57,6 +57,10 @@ export type FrameHandler = (frame: Buffer, conn: ConnectionInfo) => FrameResult 
  * (malformed header, unknown API key or version, truncated body). */
 export class CloseConnection extends Error {
   override readonly name = 'CloseConnection';
+  /** How loudly the close is logged: warn for broken clients, info for expected ends. */
+  constructor(message: string, readonly level: 'warn' | 'info' = 'warn') {
+    super(message);
+  }
 }
 
 export interface ConnectionLimits {
@@ -315,7 +319,7 @@ export class Connection implements ConnectionInfo, MemoryWaiter {
 
   private failRequest(err: unknown): void {
     if (err instanceof CloseConnection) {
-      this.close(`closing connection: ${err.message}`);
+      this.close(`closing connection: ${err.message}`, err.level);
     } else {
       // A handler bug, not a client error: log loudly with the stack, drop only this connection.
       this.log.error({ conn: this.id, err }, 'request handler failed; closing connection');

@@ -15,6 +15,7 @@ import { PRE_AUTHENTICATION_APIS } from './sasl.js';
 import { CloseConnection, type ConnectionInfo, type FrameHandler, type FrameResult, type ResponseChunks } from './connection.js';
 
 const API_VERSIONS_KEY = 18;
+const SASL_HANDSHAKE_KEY = 17;
 /** Request header v0: api key, api version, correlation id. Every later version is longer. */
 const MIN_REQUEST_HEADER_BYTES = 8;
 
@@ -114,6 +115,11 @@ export class RequestRouter {
       throw new CloseConnection(`unsupported version ${peekedVersion} of ${peekedHandler.request.name} (supported ${peekedHandler.minVersion}-${peekedHandler.maxVersion})`);
     }
     if (sasl !== null && sasl.failed) throw new CloseConnection(`closing the connection after its failed SASL authentication on listener ${conn.listenerName}`);
+    // KIP-368, as Kafka decides it: a request (not a timer) finds the session expired; a
+    // SaslHandshake that begins a re-authentication is let through.
+    if (sasl !== null && sasl.expired() && !(peekedKey === SASL_HANDSHAKE_KEY && sasl.mayBeginReauthentication())) {
+      throw new CloseConnection(`SASL session of ${sasl.principal} on listener ${conn.listenerName} expired without re-authentication (connections.max.reauth.ms)`, 'info');
+    }
     if (sasl !== null && !sasl.authenticated && !PRE_AUTHENTICATION_APIS.has(peekedKey)) {
       throw new CloseConnection(`unexpected Kafka request of type ${peekedHandler.request.name} during SASL authentication on listener ${conn.listenerName}`);
     }

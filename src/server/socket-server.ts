@@ -111,7 +111,7 @@ export class SocketServer {
       }
       tlsPrincipal = outcome.principal;
     }
-    const sasl = listener.sasl === undefined ? null : new SaslSession(listener.sasl, this.scramCredentials);
+    const sasl = listener.sasl === undefined ? null : new SaslSession(listener.sasl, this.scramCredentials, this.nowMs);
     const conn = new Connection(this.nextConnectionId++, listener.name, socket, this.handler, this.limits, this.requestMemory, this.clock, this.log, (c) => this.connections.delete(c), sasl, tlsPrincipal);
     this.connections.add(conn);
   }

@@ -1,5 +1,6 @@
 // SaslHandshake (key 17, v1) and SaslAuthenticate (key 36, v0-2) on SASL listeners; the
-// mechanisms and their checks live in server/sasl.ts. On a listener without SASL both answer
+// mechanisms and their checks live in server/sasl.ts, as does KIP-368's re-authentication (a
+// handshake on an authenticated connection whose session expires). On a listener without SASL both answer
 // ILLEGAL_SASL_STATE, as Kafka does. After SaslHandshake v0 the token comes as a bare frame
 // (before KIP-152), which the router hands to the session itself.
 import { ErrorCode } from '../../protocol/errors.js';
@@ -44,15 +45,22 @@ export function saslAuthenticateHandler(log: Logger) {
         res.errorMessage = `SaslAuthenticate on listener ${ctx.connection.listenerName}, which has no SASL`;
         return res;
       }
-      const step = sasl.authenticate(req.authBytes);
+      const reauthenticating = sasl.reauthenticating;
+      const step = sasl.authenticate(req.authBytes, ctx.apiVersion);
       const remote = `${ctx.connection.remoteAddress}:${ctx.connection.remotePort}`;
       if (step.ok) {
         res.authBytes = step.response;
-        log.debug({ listener: ctx.connection.listenerName, remote, principal: sasl.principal }, 'authenticated');
+        res.sessionLifetimeMs = BigInt(step.sessionLifetimeMs);
+        if (sasl.authenticated) {
+          const fields = { listener: ctx.connection.listenerName, remote, principal: sasl.principal, sessionLifetimeMs: step.sessionLifetimeMs };
+          // Once per session lifetime per connection: rare enough for info, and the evidence KIP-368 works.
+          if (reauthenticating) log.info({ ...fields, reauthentications: sasl.reauthentications }, 're-authenticated');
+          else log.debug(fields, 'authenticated');
+        }
       } else {
         res.errorCode = step.errorCode;
         res.errorMessage = step.message;
-        log.info({ listener: ctx.connection.listenerName, remote, reason: step.message, ...(sasl.failureDetail !== null ? { detail: sasl.failureDetail } : {}) }, 'failed authentication');
+        log.info({ listener: ctx.connection.listenerName, remote, ...(reauthenticating ? { reauthentication: true, principal: sasl.principal } : {}), reason: step.message, ...(sasl.failureDetail !== null ? { detail: sasl.failureDetail } : {}) }, 'failed authentication');
       }
       return res;
     },
