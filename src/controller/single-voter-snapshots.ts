@@ -29,6 +29,7 @@ const SINGLE_VOTER_EPOCH = 0;
 export interface SnapshotLogStore {
   readonly logStartOffset: number;
   readonly logEndOffset: number;
+  readonly sizeInBytes: number;
   highWatermark: number;
   deleteRecordsBefore(offset: number): number;
   truncateFullyAndStartAt(offset: number): void;
@@ -58,6 +59,9 @@ export class SingleVoterSnapshots {
     this.snapshots = snapshots;
     this.loaded = loaded;
     this.lastSnapshotMs = opts.nowMs();
+    // Records past the latest snapshot count towards the next one, replayed or not (as Kafka's
+    // snapshot generator counts what it applies at start-up): the segments' size, an upper bound.
+    if (opts.store.logEndOffset > opts.store.logStartOffset) this.bytesSinceSnapshot = opts.store.sizeInBytes;
   }
 
   /** Picks the snapshot to start from and aligns the log start to it; see the header. */

@@ -41,6 +41,8 @@ export interface BrokerStartOptions {
 }
 
 const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
+/** How often a single voter checks the snapshot interval trigger (and retries a deferred snapshot). */
+const SNAPSHOT_CHECK_MS = 5000;
 const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 export class Broker {
@@ -124,7 +126,6 @@ export class Broker {
     const client = new LocalMetadataLogClient(metadataLog, yieldToEventLoop, () => snapshots?.takeLoadedRecords() ?? []);
     const controller: MetadataController = new MetadataController(client, controllerOptions(config, () => controller, logs.inMemory));
     await controller.load();
-    const snapshotTimer = snapshots === null ? null : startSnapshotting(snapshots, controller, log, config.long('metadata.log.max.snapshot.interval.ms'));
     const server = await BrokerServer.start({
       config,
       logs,
@@ -136,7 +137,9 @@ export class Broker {
       log,
     });
     const broker = new Broker(config, logs, controller, server, clusterId, dirLocks);
-    broker.snapshotTimer = snapshotTimer;
+    // Not while partition directories of deleted topics wait for deletion: start-up finds those
+    // by the RemoveTopicRecords, which a snapshot would take out of the log.
+    if (snapshots !== null) broker.snapshotTimer = startSnapshotting(snapshots, controller, log, config.long('metadata.log.max.snapshot.interval.ms'), () => server.replicas.pendingLogWork > 0);
     return broker;
   }
 
@@ -377,24 +380,25 @@ function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
 
 /**
  * Asks for a snapshot after every committed change (the bytes trigger) and every so often (the
- * interval trigger, when changes came since the last one). A failed write is logged; the log is
- * kept whole then, and the next trigger tries again.
+ * interval trigger, when changes came since the last one), except while `deferred()`. A failed
+ * write is logged; the log is kept whole then, and the next trigger tries again.
  */
-function startSnapshotting(snapshots: SingleVoterSnapshots, controller: MetadataController, log: Logger, intervalMs: number): { stop(): void } {
+function startSnapshotting(snapshots: SingleVoterSnapshots, controller: MetadataController, log: Logger, intervalMs: number, deferred: () => boolean): { stop(): void } {
   let stopped = false;
   const check = () => {
-    if (stopped) return;
+    if (stopped || deferred()) return;
     snapshots.maybeSnapshot(() => controller.snapshotRecords(), yieldToEventLoop).catch((err: unknown) => {
       if (!stopped) log.warn({ error: (err as Error).message }, 'could not write a metadata snapshot');
     });
   };
   controller.publisher.subscribe(() => setImmediate(check));
-  const timer = intervalMs > 0 ? setInterval(check, Math.min(intervalMs, 60_000)) : null;
-  timer?.unref();
+  // Also retries a snapshot that was deferred; the check itself is a comparison or two.
+  const timer = setInterval(check, intervalMs > 0 ? Math.min(intervalMs, SNAPSHOT_CHECK_MS) : SNAPSHOT_CHECK_MS);
+  timer.unref();
   return {
     stop: () => {
       stopped = true;
-      if (timer !== null) clearInterval(timer);
+      clearInterval(timer);
     },
   };
 }

@@ -12,6 +12,7 @@ import kafkajs from 'kafkajs';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { kcat } from '../helpers/clients.js';
 import { ok } from '../helpers/kraft-cluster.js';
+import { eventually } from './support.js';
 
 const { Kafka, ConfigResourceTypes, logLevel } = kafkajs;
 
@@ -88,6 +89,9 @@ describe('single-voter metadata snapshots', () => {
     assert.ok(broker.logs.includes('"msg":"loading a metadata snapshot"'));
     assert.deepEqual(await kcatTopics(broker), topics);
     assert.equal(await described(broker), before);
+    // A snapshot never takes the RemoveTopicRecord of a topic whose directories are still there.
+    await eventually('the deleted topics\' directories are gone', () => (readdirSync(broker.dataDir).some((d) => /^t-\d-[012]-\d+$/.test(d)) ? undefined : true));
+    assert.ok(!broker.logs.includes('does not account for'), 'no partition directory is left unaccounted for');
 
     // A snapshot written just before the kill, and a half-written one left behind (.part).
     await ok(['topics', '--bootstrap-server', broker.bootstrap, '--create', '--topic', 'late', '--partitions', '2']);
@@ -108,6 +112,8 @@ describe('single-voter metadata snapshots', () => {
     await admin.connect();
     for (let round = 0; round < 8; round++) await admin.createTopics({ topics: Array.from({ length: 10 }, (_, i) => ({ topic: `c-${round}-${i}`, numPartitions: 3 })) });
     await admin.disconnect();
+    // A snapshot waits until the new partitions' directories exist (the log work queue is empty).
+    await eventually('a snapshot past the first metadata segment', () => (checkpoints(broker).length > 0 && Number(segments(broker)[0]!.slice(0, 20)) > 0 ? true : undefined));
     assert.equal(await broker.stop(), 0);
     const latest = checkpoints(broker).at(-1);
     assert.ok(latest !== undefined, 'a snapshot was written');
