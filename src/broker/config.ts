@@ -59,6 +59,8 @@ const DEFS: Record<string, ConfigDef> = {
   'controller.quorum.retry.backoff.ms': { type: 'int', default: '20', validate: atLeast(0) },
   'metadata.log.max.record.bytes.between.snapshots': { type: 'long', default: '20971520', validate: atLeast(1) },
   'metadata.log.max.snapshot.interval.ms': { type: 'long', default: '3600000', validate: atLeast(0) },
+  // Kafka's default is 1 GiB; Tributary keeps its earlier fixed 64 MiB (snapshots bound the log anyway).
+  'metadata.log.segment.bytes': { type: 'int', default: String(64 * 1024 * 1024), validate: atLeast(14) },
   'broker.rack': { type: 'string', default: null },
   // TLS of SSL listeners (tls-settings.ts); each also as listener.name.<listener>.ssl.*.
   // SASL of SASL_PLAINTEXT / SASL_SSL listeners (server/sasl.ts); PLAIN users come from

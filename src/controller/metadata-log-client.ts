@@ -50,9 +50,12 @@ export class LocalMetadataLogClient implements MetadataLogClient {
     private readonly log: MetadataLog,
     /** Resolves once pending I/O has had a turn (between slices of a large change's encoding). */
     private readonly pause: () => Promise<void>,
+    /** The state below the log's start (the records of the snapshot start-up loaded), replayed first. */
+    private readonly snapshotRecords: () => readonly MetadataRecord[] = () => [],
   ) {}
 
   replay(apply: (record: MetadataRecord) => void): MetadataReplayEnd {
+    for (const r of this.snapshotRecords()) apply(r);
     return this.log.replay(apply);
   }
 

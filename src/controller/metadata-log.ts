@@ -81,6 +81,14 @@ export function encodeMetadataRecord(record: MetadataRecord): Buffer {
   return encodeFrame(record.type, record.version, record.data);
 }
 
+/** Records per batch of a metadata snapshot (Kafka's snapshot writer also cuts its batches). */
+const SNAPSHOT_RECORDS_PER_BATCH = 1000;
+
+/** A snapshot's records encoded batch by batch: a caller may let the event loop run between two. */
+export function* encodeSnapshotBatches(records: readonly MetadataRecord[]): Generator<Buffer[]> {
+  for (let i = 0; i < records.length; i += SNAPSHOT_RECORDS_PER_BATCH) yield records.slice(i, i + SNAPSHOT_RECORDS_PER_BATCH).map(encodeMetadataRecord);
+}
+
 function decodeFrame(value: Buffer): Frame {
   let pos = 0;
   const fields: number[] = [];

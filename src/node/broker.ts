@@ -6,6 +6,7 @@ import { MetadataController, type ControllerOptions } from '../controller/metada
 import { METADATA_TOPIC, MetadataLog, type MetadataLogStore } from '../controller/metadata-log.js';
 import { LocalMetadataLogClient } from '../controller/metadata-log-client.js';
 import { readBootstrapCheckpoint } from '../controller/bootstrap-checkpoint.js';
+import { SingleVoterSnapshots } from '../controller/single-voter-snapshots.js';
 import { BrokerServer } from '../broker/broker.js';
 import { serveDedicatedControllerApis } from '../broker/dedicated-controller-apis.js';
 import { BrokerConfig, ConfigError } from '../broker/config.js';
@@ -20,7 +21,7 @@ import { LogManager } from '../storage/log-manager.js';
 import { PartitionLog } from '../storage/partition-log.js';
 import { ListenerSockets, type ListenerSpec } from '../server/listener-sockets.js';
 import type { VoterEndpoint } from '../controller/raft/quorum-config.js';
-import { controllerListenerNames, QuorumNode, quorumVoters } from './quorum-node.js';
+import { controllerListenerNames, QuorumNode, quorumVoters, raftConfigOf } from './quorum-node.js';
 import type { PartitionStore } from '../storage/partition-store.js';
 import { readWholeLog } from '../storage/read-whole-log.js';
 
@@ -40,10 +41,14 @@ export interface BrokerStartOptions {
 }
 
 const METADATA_MAX_READ_BYTES = 8 * 1024 * 1024;
+/** How often a single voter checks the snapshot interval trigger (and retries a deferred snapshot). */
+const SNAPSHOT_CHECK_MS = 5000;
 const TIMESTAMP_LOOKUP_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 export class Broker {
   private stopping: Promise<void> | null = null;
+  /** A single voter's snapshot trigger (single-voter-snapshots.ts), stopped before the logs close. */
+  private snapshotTimer: { stop(): void } | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -102,14 +107,24 @@ export class Broker {
 
     // The metadata log is a partition like any other; it is flushed on every append because
     // a committed metadata change must survive power loss, not only a process crash.
-    const metadataStore = logs.getOrCreate(METADATA_TOPIC, 0, { ...logConfigFor(config, new Map()), retentionMs: -1, retentionBytes: -1, segmentBytes: 64 * 1024 * 1024 });
+    const metadataStore = logs.getOrCreate(METADATA_TOPIC, 0, { ...logConfigFor(config, new Map()), retentionMs: -1, retentionBytes: -1, segmentBytes: config.int('metadata.log.segment.bytes') });
     // Topic ids removed by committed records: the only reason start-up deletes a partition dir.
     const removedTopicIds = new Set<string>();
-    const metadataLog = new MetadataLog(partitionMetadataStore(metadataStore), (r) => {
+    const metadataDir = logs.partitionDir(METADATA_TOPIC, 0);
+    // On disk, snapshots bound the metadata log (single-voter-snapshots.ts); in memory there is nothing to replay.
+    const snapshots = metadataDir === null || !(metadataStore instanceof PartitionLog) ? null : SingleVoterSnapshots.open({
+      dir: metadataDir,
+      store: metadataStore,
+      log,
+      ...raftConfigOf(config),
+      nowMs: () => Date.now(),
+    });
+    const metadataLog = new MetadataLog(partitionMetadataStore(metadataStore, snapshots), (r) => {
       if (r.type === MetadataRecordType.RemoveTopicRecord) removedTopicIds.add(r.data.topicId);
     });
     // One voter: a change is committed once its append to the local metadata log is durable.
-    const controller: MetadataController = new MetadataController(new LocalMetadataLogClient(metadataLog, yieldToEventLoop), controllerOptions(config, () => controller, logs.inMemory));
+    const client = new LocalMetadataLogClient(metadataLog, yieldToEventLoop, () => snapshots?.takeLoadedRecords() ?? []);
+    const controller: MetadataController = new MetadataController(client, controllerOptions(config, () => controller, logs.inMemory));
     await controller.load();
     const server = await BrokerServer.start({
       config,
@@ -121,7 +136,11 @@ export class Broker {
       listeners,
       log,
     });
-    return new Broker(config, logs, controller, server, clusterId, dirLocks);
+    const broker = new Broker(config, logs, controller, server, clusterId, dirLocks);
+    // Not while partition directories of deleted topics wait for deletion: start-up finds those
+    // by the RemoveTopicRecords, which a snapshot would take out of the log.
+    if (snapshots !== null) broker.snapshotTimer = startSnapshotting(snapshots, controller, log, config.long('metadata.log.max.snapshot.interval.ms'), () => server.replicas.pendingLogWork > 0);
+    return broker;
   }
 
   /**
@@ -132,7 +151,7 @@ export class Broker {
   private static async startQuorumNode(config: BrokerConfig, logs: LogManager, clusterId: string, dirLocks: readonly LogDirLock[], listeners: ListenerSockets, log: Logger, quorum: QuorumStart): Promise<Broker> {
     const nodeId = config.nodeId;
     logStartupRecovery(logs, log);
-    const store = logs.getOrCreate(METADATA_TOPIC, 0, { ...logConfigFor(config, new Map()), retentionMs: -1, retentionBytes: -1, segmentBytes: 64 * 1024 * 1024 });
+    const store = logs.getOrCreate(METADATA_TOPIC, 0, { ...logConfigFor(config, new Map()), retentionMs: -1, retentionBytes: -1, segmentBytes: config.int('metadata.log.segment.bytes') });
     const metadataDir = logs.partitionDir(METADATA_TOPIC, 0);
     if (!(store instanceof PartitionLog) || metadataDir === null) throw new ConfigError('a node of a multi-voter quorum keeps its metadata log on disk (not inMemory)');
     const node = await QuorumNode.start({
@@ -208,6 +227,7 @@ export class Broker {
   private async shutDown(): Promise<void> {
     try {
       await this.server?.quiesce();
+      this.snapshotTimer?.stop();
       // The quorum side goes before the logs close: it writes to the metadata partition.
       await this.quorum?.stop();
       // What the broker does between the signal and its exit, as two lines.
@@ -354,7 +374,32 @@ function openLogs(config: BrokerConfig, inMemory: boolean): LogManager {
   });
 }
 
-function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
+/**
+ * Asks for a snapshot after every committed change (the bytes trigger) and every so often (the
+ * interval trigger, when changes came since the last one), except while `deferred()`. A failed
+ * write is logged; the log is kept whole then, and the next trigger tries again.
+ */
+function startSnapshotting(snapshots: SingleVoterSnapshots, controller: MetadataController, log: Logger, intervalMs: number, deferred: () => boolean): { stop(): void } {
+  let stopped = false;
+  const check = () => {
+    if (stopped || deferred()) return;
+    snapshots.maybeSnapshot(() => controller.snapshotRecords(), yieldToEventLoop).catch((err: unknown) => {
+      if (!stopped) log.warn({ error: (err as Error).message }, 'could not write a metadata snapshot');
+    });
+  };
+  controller.publisher.subscribe(() => setImmediate(check));
+  // Also retries a snapshot that was deferred; the check itself is a comparison or two.
+  const timer = setInterval(check, intervalMs > 0 ? Math.min(intervalMs, SNAPSHOT_CHECK_MS) : SNAPSHOT_CHECK_MS);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}
+
+export function partitionMetadataStore(store: PartitionStore, snapshots: SingleVoterSnapshots | null = null): MetadataLogStore {
   return {
     get maxBatchBytes() {
       return Math.min(store.config.maxMessageBytes, store.config.segmentBytes);
@@ -362,6 +407,7 @@ function partitionMetadataStore(store: PartitionStore): MetadataLogStore {
     append(batches: readonly Buffer[]): number {
       for (const batch of batches) store.append(batch, { leaderEpoch: 0, assignOffsets: true });
       store.flush();
+      snapshots?.noteAppended(batches.reduce((n, b) => n + b.length, 0));
       store.highWatermark = store.logEndOffset;
       return store.logEndOffset;
     },

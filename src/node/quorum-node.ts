@@ -20,7 +20,7 @@ import { parseQuorumVoters, raftConfigFromProperties, type RaftConfig, type Vote
 import { RaftDriver } from '../controller/raft/raft-driver.js';
 import type { QuorumDescription } from '../controller/raft/raft-node.js';
 import type { LeaderAndEpoch, SnapshotId } from '../controller/raft/types.js';
-import { encodeMetadataRecord } from '../controller/metadata-log.js';
+import { encodeSnapshotBatches } from '../controller/metadata-log.js';
 import { METADATA_TOPIC } from '../metadata/topic-names.js';
 import { MetadataRecordType } from '../metadata/records.js';
 import { ErrorCode } from '../protocol/errors.js';
@@ -46,8 +46,6 @@ const CATCH_UP_TIMEOUT_MS = 120_000;
 /** Forwarded changes are retried this long (Kafka's request.timeout.ms default). */
 const FORWARD_TIMEOUT_MS = 30_000;
 const FORWARD_RETRY_BACKOFF_MS = 50;
-/** Records per batch of a metadata snapshot (Kafka's snapshot writer also cuts its batches). */
-const SNAPSHOT_RECORDS_PER_BATCH = 1000;
 
 /** The voters of controller.quorum.voters; a multi-voter quorum when there is more than one. */
 export function quorumVoters(config: BrokerConfig): VoterEndpoint[] {
@@ -132,9 +130,7 @@ export class QuorumNode {
     const snapshotSource = (id: SnapshotId): Buffer[][] => {
       const { records, offset } = controllerRef!.snapshotRecords();
       if (offset >= BigInt(id.endOffset)) throw new Error(`snapshot ${id.endOffset}-${id.epoch} asked of an image at offset ${offset}`);
-      const batches: Buffer[][] = [];
-      for (let i = 0; i < records.length; i += SNAPSHOT_RECORDS_PER_BATCH) batches.push(records.slice(i, i + SNAPSHOT_RECORDS_PER_BATCH).map(encodeMetadataRecord));
-      return batches;
+      return [...encodeSnapshotBatches(records)];
     };
     const driver = new RaftDriver({ nodeId, voters: ids, config: raftConfig, storage, transport, log, snapshotSource });
     const client = new RaftMetadataLogClient(driver, log);

@@ -85,12 +85,7 @@ export class DiskRaftStorage implements RaftLogView {
   }
 
   private recover(): void {
-    for (const name of fs.readdirSync(this.dir)) {
-      if (name.endsWith(PARTIAL_SNAPSHOT_SUFFIX)) fs.rmSync(path.join(this.dir, name), { force: true });
-      const id = parseSnapshotFileName(name);
-      if (id !== undefined) this.snapshots.push(id);
-    }
-    this.snapshots.sort((a, b) => a.endOffset - b.endOffset);
+    this.snapshots = listSnapshotFiles(this.dir).snapshots;
     if (fs.existsSync(this.quorumStateFile)) this.election = decodeQuorumStateFile(fs.readFileSync(this.quorumStateFile, 'utf8'), this.quorumStateFile);
 
     const store = this.store;
@@ -284,18 +279,7 @@ export class DiskRaftStorage implements RaftLogView {
    */
   writeSnapshot(id: SnapshotId, bytes: Buffer): void {
     assert(id.endOffset >= this.start.offset && id.endOffset <= this.store.logEndOffset, `${this.dir}: snapshot at ${id.endOffset} outside the log [${this.start.offset}, ${this.store.logEndOffset}]`);
-    const file = path.join(this.dir, snapshotFileName(id));
-    const part = file + '.part';
-    const fd = fs.openSync(part, 'w');
-    try {
-      let done = 0;
-      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, done);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(part, file);
-    fsyncDir(this.dir);
+    writeSnapshotFile(this.dir, id, bytes);
     this.addSnapshot(id);
   }
 
@@ -318,12 +302,7 @@ export class DiskRaftStorage implements RaftLogView {
 
   /** Snapshots below the log start can serve nobody (a fetcher below it gets the latest). */
   private deleteSnapshotsBelow(offset: number): void {
-    const keep: SnapshotId[] = [];
-    for (const s of this.snapshots) {
-      if (s.endOffset < offset) fs.rmSync(path.join(this.dir, snapshotFileName(s)), { force: true });
-      else keep.push(s);
-    }
-    this.snapshots = keep;
+    this.snapshots = deleteSnapshotFilesBelow(this.dir, this.snapshots, offset);
   }
 
   private dropPartial(): void {
@@ -347,4 +326,49 @@ function epochAtIn(epochs: readonly EpochStart[], offset: number): number | unde
     epoch = e.epoch;
   }
   return epoch;
+}
+
+/**
+ * The complete snapshots in a metadata partition directory, ascending by end offset. Leftover
+ * `.checkpoint.part` files (a write or fetch cut short) are deleted and named in `removedPartial`.
+ */
+export function listSnapshotFiles(dir: string): { snapshots: SnapshotId[]; removedPartial: string[] } {
+  const snapshots: SnapshotId[] = [];
+  const removedPartial: string[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    if (name.endsWith(PARTIAL_SNAPSHOT_SUFFIX)) {
+      fs.rmSync(path.join(dir, name), { force: true });
+      removedPartial.push(name);
+    }
+    const id = parseSnapshotFileName(name);
+    if (id !== undefined) snapshots.push(id);
+  }
+  snapshots.sort((a, b) => a.endOffset - b.endOffset);
+  return { snapshots, removedPartial };
+}
+
+/** Writes a `.checkpoint` file durably and atomically: `.checkpoint.part`, fsync, rename, fsync of the directory. */
+export function writeSnapshotFile(dir: string, id: SnapshotId, bytes: Buffer): void {
+  const file = path.join(dir, snapshotFileName(id));
+  const part = file + '.part';
+  const fd = fs.openSync(part, 'w');
+  try {
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, done);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(part, file);
+  fsyncDir(dir);
+}
+
+/** Deletes the snapshot files of `snapshots` that end below `offset`; returns the others. */
+export function deleteSnapshotFilesBelow(dir: string, snapshots: readonly SnapshotId[], offset: number): SnapshotId[] {
+  const keep: SnapshotId[] = [];
+  for (const s of snapshots) {
+    if (s.endOffset < offset) fs.rmSync(path.join(dir, snapshotFileName(s)), { force: true });
+    else keep.push(s);
+  }
+  return keep;
 }

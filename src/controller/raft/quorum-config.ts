@@ -108,3 +108,15 @@ export function parseQuorumVoters(value: string): VoterEndpoint[] {
   }
   return out;
 }
+
+/**
+ * Whether a new metadata snapshot is due, as Kafka decides it: `bytesSinceSnapshot` bytes of
+ * records since the last one reached metadata.log.max.record.bytes.between.snapshots, or
+ * metadata.log.max.snapshot.interval.ms (0: off) passed since it with some new records. Shared by
+ * the Raft core and the single voter's snapshotter.
+ */
+export function snapshotDue(cfg: Pick<RaftConfig, 'snapshotMinBytes' | 'snapshotIntervalMs'>, bytesSinceSnapshot: number, lastSnapshotMs: number, nowMs: number): boolean {
+  if (bytesSinceSnapshot === 0) return false;
+  if (bytesSinceSnapshot >= cfg.snapshotMinBytes) return true;
+  return cfg.snapshotIntervalMs > 0 && nowMs >= lastSnapshotMs + cfg.snapshotIntervalMs;
+}

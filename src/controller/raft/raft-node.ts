@@ -47,7 +47,7 @@
 //    and partitionLeaderEpoch of the batch bytes; control batches are encoded from `control`.
 //  - One serial event queue: inputs, ready() handling and timers never interleave; a single
 //    timer armed at `nextDeadlineMs()` replaces polling.
-import { DEFAULT_RAFT_CONFIG, type RaftConfig } from './quorum-config.js';
+import { DEFAULT_RAFT_CONFIG, snapshotDue, type RaftConfig } from './quorum-config.js';
 import { assert, LocalLog, type LogOp, type RaftLogView } from './raft-log.js';
 import {
   CandidateRole,
@@ -1197,9 +1197,7 @@ export class RaftNode {
 
   private maybeRequestSnapshot(): SnapshotId | undefined {
     if (this.snapshotInFlight || this.bytesSinceSnapshot === 0 || this.applied <= this.log.startOffset()) return undefined;
-    const byBytes = this.bytesSinceSnapshot >= this.cfg.snapshotMinBytes;
-    const byTime = this.cfg.snapshotIntervalMs > 0 && this.nowMs >= this.lastSnapshotMs + this.cfg.snapshotIntervalMs;
-    if (!byBytes && !byTime) return undefined;
+    if (!snapshotDue(this.cfg, this.bytesSinceSnapshot, this.lastSnapshotMs, this.nowMs)) return undefined;
     this.snapshotInFlight = true;
     this.bytesSinceSnapshot = 0;
     this.lastSnapshotMs = this.nowMs;
