@@ -92,8 +92,10 @@ export class SaslSession {
   rawTokenExpected = false;
 
   /** The session has expired (a re-authentication under way has not, as in Kafka). */
-  expired(nowMs = this.nowMs()): boolean {
-    return !this.reauthenticating && this.expiresAtMs !== null && nowMs > this.expiresAtMs;
+  expired(nowMs?: number): boolean {
+    // Checked on every request: no clock read for sessions that never expire.
+    if (this.reauthenticating || this.expiresAtMs === null) return false;
+    return (nowMs ?? this.nowMs()) > this.expiresAtMs;
   }
 
   /** A SaslHandshake now would begin a re-authentication: the session has an expiry, and the last

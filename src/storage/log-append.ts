@@ -7,13 +7,13 @@
 // the cache (before the data, so the checkpoint never lacks an epoch the log has) -> patch (leader
 // only) -> write -> producer state -> flush policy. Work per record: none; per batch: header
 // reads (and, for follower appends, the CRC, since those bytes come from the network unchecked).
-import { batchCrcMatches, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, readTxnMarker, type ParsedBatch } from './batches.js';
+import { batchCrcMatches, encodeTxnMarkerBatch, parseAppendBatches, patchLogAppendTime, patchOffsetAndEpoch, producerBatchOf, readTxnMarker, type ParsedBatch } from './batches.js';
 import type { LogConfig } from './config.js';
 import { CorruptRecordError, FollowerAppendError, RecordBatchTooLargeError } from './errors.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { AppendedBatchInfo } from './log-segment.js';
 import type { AppendOptions, AppendResult, LeaderAppendOptions } from './partition-store.js';
-import type { CompletedTxn, ProducerStateManager } from './producer-state.js';
+import type { CompletedTxn, ProducerStateManager, TxnMarkerAppend } from './producer-state.js';
 
 /** One batch of a planned append, at its final offsets. */
 export interface PlannedBatch extends AppendedBatchInfo {
@@ -43,7 +43,7 @@ export interface AppendTarget {
   write(records: Buffer, plan: PlannedAppend, nowMs: number): void;
   /** After the write and the producer state (the flush policy): a failure here loses no state. */
   afterAppend(plan: PlannedAppend): void;
-  /** An ABORT marker that a follower append wrote closed `completed` (for the aborted index). */
+  /** An ABORT marker just written (a leader's or a follower's) closed `completed`: its aborted-index entry. */
   recordAbortedTxn(completed: CompletedTxn): void;
 }
 
@@ -149,6 +149,26 @@ function followerAppend(log: AppendTarget, records: Buffer, parsed: readonly Par
   replayProducers(log, records, parsed, plan);
   log.afterAppend(plan);
   return { firstOffset, lastOffset: previousLast, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, maxTimestamp, duplicate: false };
+}
+
+/**
+ * Writes a transaction marker (a control batch built here) at the log end and closes the
+ * producer's open transaction; returns it (null: none was open). The producer checks come first,
+ * so a refused marker leaves the log as it was.
+ */
+export function appendMarkerToLog(log: AppendTarget, marker: TxnMarkerAppend, leaderEpoch: number, nowMs: number): CompletedTxn | null {
+  const offset = log.logEndOffset;
+  const producerAppend = log.producerState.beginAppend();
+  const completed = producerAppend.stageMarker(marker, offset, nowMs);
+  const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
+  if (log.config.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
+  const newEpoch = assignIfNewEpoch(log.epochCache, leaderEpoch, offset);
+  const plan: PlannedAppend = { firstOffset: offset, lastOffset: offset, maxTimestamp: nowMs, batches: [{ positionInBuffer: 0, baseOffset: offset, lastOffset: offset, maxTimestamp: nowMs, sizeInBytes: bytes.length }] };
+  writeOrUndoEpochs(log, bytes, plan, nowMs, newEpoch, offset);
+  producerAppend.commit(offset + 1);
+  if (completed !== null && completed.aborted) log.recordAbortedTxn(completed);
+  log.afterAppend(plan);
+  return completed;
 }
 
 /** Writes; when the write fails, drops the epochs this append put in the cache (they have no data). */

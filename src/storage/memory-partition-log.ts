@@ -2,12 +2,12 @@
 // Same offsets, dedup and read rules as PartitionLog; retention works batch by batch instead of
 // segment by segment, and nothing survives the process.
 import { readBatchHeader } from '../protocol/records/batch-header.js';
-import { encodeTxnMarkerBatch, findRecordInBatch, firstRecordFrom, patchLogAppendTime, producerBatchOf, readTxnMarker, type RecordsDecompressor } from './batches.js';
+import { findRecordInBatch, firstRecordFrom, producerBatchOf, readTxnMarker, type RecordsDecompressor } from './batches.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
 import { LogClosedError, OffsetOutOfRangeError } from './errors.js';
 import { LeaderEpochCache, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
-import { appendToLog, assignIfNewEpoch, type AppendTarget } from './log-append.js';
+import { appendMarkerToLog, appendToLog, type AppendTarget } from './log-append.js';
 import type { ReadBufferPool } from './read-buffer-pool.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
 import { ProducerStateManager, lastStableOffset, type CompletedTxn, type ProducerEntry, type TxnMarkerAppend } from './producer-state.js';
@@ -121,19 +121,8 @@ export class MemoryPartitionLog implements PartitionStore {
 
   appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
     this.ensureOpen();
-    const nowMs = this.clock.nowMs();
-    const offset = this.endOffset;
-    const staged = this.producerState.beginAppend();
-    const completed = staged.stageMarker(marker, offset, nowMs);
-    const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
-    if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
-    assignIfNewEpoch(this.epochs, leaderEpoch, offset);
-    this.batches.push({ baseOffset: offset, lastOffset: offset, maxTimestamp: nowMs, bytes });
-    this.bytes += bytes.length;
-    staged.commit(offset + 1);
-    if (completed !== null && completed.aborted) this.recordAborted(completed);
-    this.endOffset = offset + 1;
-    return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+    const completed = appendMarkerToLog(this.appendTarget, marker, leaderEpoch, this.clock.nowMs());
+    return { offset: this.endOffset - 1, completedTxn: completed, logStartOffset: this.startOffset };
   }
 
   private recordAborted(completed: CompletedTxn): void {

@@ -5,7 +5,7 @@
 // its single event loop, so no other call interleaves between a check and the write it guards.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findRecordInBatch, firstRecordFrom, patchLogAppendTime, encodeTxnMarkerBatch, producerBatchOf, readTxnMarker, type RecordsDecompressor } from './batches.js';
+import { findRecordInBatch, firstRecordFrom, producerBatchOf, readTxnMarker, type RecordsDecompressor } from './batches.js';
 import { partitionKey, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint.js';
 import { systemClock, type Clock } from './clock.js';
 import type { LogConfig } from './config.js';
@@ -28,7 +28,7 @@ import {
 } from './files.js';
 import type { DeferredSync } from './deferred-sync.js';
 import { LeaderEpochCache, readLeaderEpochCheckpoint, type EpochEndOffset, type EpochEntry } from './leader-epoch-cache.js';
-import { appendToLog, assignIfNewEpoch, type AppendTarget } from './log-append.js';
+import { appendMarkerToLog, appendToLog, type AppendTarget } from './log-append.js';
 import { LogSegment, type AppendedBatchInfo, type SegmentConfig } from './log-segment.js';
 import { commitCleanedSegment, completeInterruptedSwap, type PendingSwap, type SwapHooks } from './segment-swap.js';
 import { noRelease, type AppendOptions, type AppendResult, type PartitionStore, type ReadResult, type TimestampAndOffset, type TxnMarkerAppendResult } from './partition-store.js';
@@ -240,24 +240,8 @@ export class PartitionLog implements PartitionStore {
 
   appendTxnMarker(marker: TxnMarkerAppend, leaderEpoch: number): TxnMarkerAppendResult {
     this.ensureOpen();
-    const nowMs = this.clock.nowMs();
-    const offset = this.logEndOffset;
-    const producerAppend = this.producerState.beginAppend();
-    // Checked before anything is written: a refused marker leaves the log as it was.
-    const completed = producerAppend.stageMarker(marker, offset, nowMs);
-    const bytes = encodeTxnMarkerBatch(marker.producerId, marker.producerEpoch, marker.coordinatorEpoch, marker.committed, offset, leaderEpoch, nowMs);
-    if (this.cfg.messageTimestampType === 'LogAppendTime') patchLogAppendTime(bytes, 0, bytes.length, nowMs);
-    const newEpoch = assignIfNewEpoch(this.epochs, leaderEpoch, offset);
-    try {
-      this.writeAppend(bytes, [{ positionInBuffer: 0, lastOffset: offset, maxTimestamp: nowMs }], offset, offset, nowMs, nowMs);
-    } catch (err) {
-      if (newEpoch) this.epochs.truncateFromEnd(offset);
-      throw err;
-    }
-    producerAppend.commit(offset + 1);
-    if (completed !== null && completed.aborted) this.appendAbortedEntry(completed);
-    this.afterAppend(1, offset);
-    return { offset, completedTxn: completed, logStartOffset: this.startOffset };
+    const completed = appendMarkerToLog(this.appendTarget, marker, leaderEpoch, this.clock.nowMs());
+    return { offset: this.logEndOffset - 1, completedTxn: completed, logStartOffset: this.startOffset };
   }
 
   /**
